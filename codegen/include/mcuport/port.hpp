@@ -1,0 +1,35 @@
+// The public C++ API: a model document in, a C header out.
+//   load (core/load.hpp) -> validate -> analyse input ranges -> lower -> emit.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "mcuport/ir.hpp"
+#include "mcuport/quantize.hpp"
+
+namespace mcuport {
+
+inline constexpr const char* kVersion = "0.1.0";
+
+struct PortOptions {
+  std::string name = "model";      // prefixes every symbol: model_predict, MODEL_N_FEATURES
+  std::optional<Numeric> numeric;  // default: the target's
+  std::string target = "host";
+};
+
+struct PortResult {
+  std::string header;
+  Numeric numeric = Numeric::Float;
+  uint64_t table_bytes = 0;  // bytes of the model's constant tables
+  std::optional<InputQuantization> input_quantization;  // fixed mode
+};
+
+// Throws mcuport::Error for a bad document or option; nothing is returned half-made.
+PortResult port_model(const std::string& model_json, const PortOptions& options);
+std::string port(const std::string& model_json, const PortOptions& options);
+
+// Parses "float" or "fixed"; throws mcuport::Error naming the option otherwise.
+Numeric parse_numeric(const std::string& text);
+
+}  // namespace mcuport

@@ -1,0 +1,111 @@
+// Names, string literals and number literals of generated C (see c_names.hpp).
+#include "c_names.hpp"
+
+#include <cstdio>
+#include <set>
+
+#include "mcuport/error.hpp"
+
+namespace mcuport::codegen {
+
+namespace {
+
+const std::set<std::string>& reserved_words() {
+  // C99/C11/C23 and C++ keywords, and names the generated code relies on.
+  static const std::set<std::string> words = {
+      "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+      "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+      "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
+      "union", "unsigned", "void", "volatile", "while", "_Bool", "_Complex", "_Imaginary",
+      "_Alignas", "_Alignof", "_Atomic", "_Generic", "_Noreturn", "_Static_assert",
+      "_Thread_local", "alignas", "alignof", "bool", "constexpr", "false", "nullptr",
+      "static_assert", "thread_local", "true", "typeof", "typeof_unqual", "and", "and_eq", "asm",
+      "bitand", "bitor", "catch", "char8_t", "char16_t", "char32_t", "class", "compl", "concept",
+      "const_cast", "consteval", "constinit", "co_await", "co_return", "co_yield", "decltype",
+      "delete", "dynamic_cast", "explicit", "export", "friend", "mutable", "namespace", "new",
+      "noexcept", "not", "not_eq", "operator", "or", "or_eq", "private", "protected", "public",
+      "reinterpret_cast", "requires", "static_cast", "template", "this", "throw", "try",
+      "typeid", "typename", "using", "virtual", "wchar_t", "xor", "xor_eq", "NULL", "main"};
+  return words;
+}
+
+bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+void check_model_name(const std::string& name) {
+  const std::string rule =
+      " (a model name must match [A-Za-z][A-Za-z0-9_]*, be at most 48 characters and not be a C "
+      "or C++ keyword: it prefixes every symbol of the generated code)";
+  std::string shown;
+  for (char c : name) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+  if (name.empty()) throw Error("", "the model name is empty" + rule);
+  if (name.size() > 48) throw Error("", "the model name \"" + shown.substr(0, 60) + "...\" is too long" + rule);
+  if (!is_ascii_letter(name[0])) {
+    throw Error("", "the model name \"" + shown + "\" does not start with a letter" + rule);
+  }
+  for (char c : name) {
+    if (!is_ascii_letter(c) && !is_ascii_digit(c) && c != '_') {
+      throw Error("", "the model name \"" + shown + "\" contains a character that is not a letter, "
+                      "digit or underscore" + rule);
+    }
+  }
+  if (name.find("__") != std::string::npos) {
+    throw Error("", "the model name \"" + shown + "\" contains \"__\", reserved in C and C++" + rule);
+  }
+  if (reserved_words().count(name) != 0) {
+    throw Error("", "the model name \"" + shown + "\" is a C or C++ keyword" + rule);
+  }
+}
+
+std::string to_upper_ascii(const std::string& text) {
+  std::string out = text;
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+std::string string_literal(const std::string& bytes) {
+  std::string out = "\"";
+  for (unsigned char c : bytes) {
+    const bool plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '?';
+    if (plain) {
+      out += static_cast<char>(c);
+    } else {
+      char escape[5];
+      std::snprintf(escape, sizeof escape, "\\%03o", static_cast<unsigned>(c));
+      out += escape;
+    }
+  }
+  return out + "\"";
+}
+
+namespace {
+std::string ensure_floating_form(std::string text) {
+  if (text.find_first_of(".eE") == std::string::npos) text += ".0";
+  return text;
+}
+}  // namespace
+
+std::string float_literal(float value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.9g", static_cast<double>(value));
+  return ensure_floating_form(buffer) + "f";
+}
+
+std::string double_literal(double value) {
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  return ensure_floating_form(buffer);
+}
+
+CType unsigned_type_for(uint64_t max_value) {
+  if (max_value <= 0xffu) return {"uint8_t", 1};
+  if (max_value <= 0xffffu) return {"uint16_t", 2};
+  if (max_value <= 0xffffffffu) return {"uint32_t", 4};
+  return {"uint64_t", 8};
+}
+
+}  // namespace mcuport::codegen

@@ -1,0 +1,31 @@
+// The one place that turns names and strings into C text. Identifiers come only from the
+// checked model name; everything from a model's strings becomes an escaped string literal.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace mcuport::codegen {
+
+// Throws mcuport::Error unless `name` is a usable C identifier prefix: [A-Za-z][A-Za-z0-9_]*,
+// at most 48 characters, not a C or C++ keyword, no double underscore.
+void check_model_name(const std::string& name);
+
+std::string to_upper_ascii(const std::string& text);
+
+// A C string literal holding exactly `bytes`: printable ASCII stays (but for " \ and ?, which
+// would end the literal, escape or form a trigraph); everything else is a 3-digit octal escape.
+std::string string_literal(const std::string& bytes);
+
+// Literals that read back to exactly the given value.
+std::string float_literal(float value);    // "%.9g" + "f", always with '.' or exponent
+std::string double_literal(double value);  // "%.17g"
+
+// The smallest unsigned C type holding `max_value` and its size in bytes.
+struct CType {
+  const char* name;
+  unsigned bytes;
+};
+CType unsigned_type_for(uint64_t max_value);
+
+}  // namespace mcuport::codegen

@@ -1,0 +1,103 @@
+// Template rendering and constant tables (see c_writer.hpp).
+#include "c_writer.hpp"
+
+#include <set>
+
+#include "mcuport/error.hpp"
+
+namespace mcuport::codegen {
+
+std::string render(const std::string& text, const TemplateValues& values,
+                   const TemplateValues& shared) {
+  std::string out;
+  std::set<std::string> used;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t open = text.find("{{", pos);
+    if (open == std::string::npos) {
+      out.append(text, pos, std::string::npos);
+      break;
+    }
+    const std::size_t close = text.find("}}", open);
+    MCUPORT_ASSERT(close != std::string::npos);
+    const std::string key = text.substr(open + 2, close - open - 2);
+    auto it = values.find(key);
+    if (it == values.end()) it = shared.find(key);
+    if (it == shared.end()) internal_error(__FILE__, __LINE__, "template key {{" + key + "}} has no value");
+    out.append(text, pos, open - pos);
+    out += it->second;
+    used.insert(key);
+    pos = close + 2;
+  }
+  for (const auto& entry : values) {
+    if (used.count(entry.first) == 0) {
+      internal_error(__FILE__, __LINE__, "template value " + entry.first + " is never used");
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Values wrapped in lines of at most ~100 columns, indented by 4.
+void append_values(std::string& out, const std::vector<std::string>& values, std::size_t begin,
+                   std::size_t end, const std::string& indent) {
+  std::string line = indent;
+  for (std::size_t i = begin; i < end; ++i) {
+    const std::string item = values[i] + (i + 1 < end ? "," : "");
+    if (line.size() > indent.size() && line.size() + 1 + item.size() > 100) {
+      out += line + "\n";
+      line = indent;
+    }
+    line += (line.size() > indent.size() ? " " : "") + item;
+  }
+  if (line.size() > indent.size()) out += line + "\n";
+}
+
+}  // namespace
+
+void TableWriter::add(const std::string& type, unsigned element_bytes, const std::string& name,
+                      const std::vector<std::string>& values, const std::string& comment) {
+  MCUPORT_ASSERT(!values.empty());
+  text_ += "/* " + comment + " */\n";
+  text_ += "static const " + type + " " + name + "[" + std::to_string(values.size()) + "] = {\n";
+  append_values(text_, values, 0, values.size(), "    ");
+  text_ += "};\n\n";
+  bytes_ += static_cast<uint64_t>(element_bytes) * values.size();
+}
+
+void TableWriter::add_2d(const std::string& type, unsigned element_bytes, const std::string& name,
+                         std::size_t rows, std::size_t columns,
+                         const std::vector<std::string>& values, const std::string& comment) {
+  MCUPORT_ASSERT(rows > 0 && columns > 0 && values.size() == rows * columns);
+  text_ += "/* " + comment + " */\n";
+  text_ += "static const " + type + " " + name + "[" + std::to_string(rows) + "][" +
+           std::to_string(columns) + "] = {\n";
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::string row;
+    append_values(row, values, r * columns, (r + 1) * columns, "");
+    // Rows are short in practice; keep each on one line in braces.
+    std::string joined;
+    for (char c : row) joined += c == '\n' ? ' ' : c;
+    while (!joined.empty() && joined.back() == ' ') joined.pop_back();
+    text_ += "    {" + joined + "}" + (r + 1 < rows ? "," : "") + "\n";
+  }
+  text_ += "};\n\n";
+  bytes_ += static_cast<uint64_t>(element_bytes) * values.size();
+}
+
+std::vector<std::string> float_literals(const std::vector<float>& values) {
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (float v : values) out.push_back(float_literal(v));
+  return out;
+}
+
+std::vector<std::string> double_literals(const std::vector<double>& values) {
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (double v : values) out.push_back(double_literal(v));
+  return out;
+}
+
+}  // namespace mcuport::codegen

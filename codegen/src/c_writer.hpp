@@ -1,0 +1,63 @@
+// Building blocks of emitted C: a template renderer with named placeholders that fails on a
+// missing or unused key, and a writer for constant tables.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "c_names.hpp"
+
+namespace mcuport::codegen {
+
+using TemplateValues = std::map<std::string, std::string>;
+
+// Replaces every {{key}} in `text` from `values`, else from `shared`. Throws InternalError if a
+// key in the text has no value or one of `values` is never used: a template and its caller
+// cannot drift apart silently. (`shared` holds placeholders every template may use or not.)
+std::string render(const std::string& text, const TemplateValues& values,
+                   const TemplateValues& shared = {});
+
+// Collects constant tables and counts their bytes.
+class TableWriter {
+ public:
+  // `qualifiers` such as "static const"; `type` the element type; values as C literals.
+  void add(const std::string& type, unsigned element_bytes, const std::string& name,
+           const std::vector<std::string>& values, const std::string& comment);
+  void add_2d(const std::string& type, unsigned element_bytes, const std::string& name,
+              std::size_t rows, std::size_t columns, const std::vector<std::string>& values,
+              const std::string& comment);
+  const std::string& text() const { return text_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  std::string text_;
+  uint64_t bytes_ = 0;
+};
+
+template <typename T>
+std::vector<std::string> integer_literals(const std::vector<T>& values) {
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (const T& v : values) {
+    // INT16_MIN-style spellings avoid `-32768` being `-(32768)` of a wider type on 16-bit ints.
+    if constexpr (std::is_signed_v<T>) {
+      if (static_cast<int64_t>(v) == INT16_MIN) {
+        out.push_back("INT16_MIN");
+        continue;
+      }
+      if (static_cast<int64_t>(v) == INT32_MIN) {
+        out.push_back("INT32_MIN");
+        continue;
+      }
+    }
+    out.push_back(std::to_string(v));
+  }
+  return out;
+}
+
+std::vector<std::string> float_literals(const std::vector<float>& values);
+std::vector<std::string> double_literals(const std::vector<double>& values);
+
+}  // namespace mcuport::codegen

@@ -1,0 +1,58 @@
+// The compiler driver, top to bottom: load and validate the model, analyse its input ranges,
+// lower it, emit C. Everything that can fail on user input fails before any text is produced.
+#include "mcuport/port.hpp"
+
+#include "c_names.hpp"
+#include "emit.hpp"
+#include "mcuport/error.hpp"
+#include "mcuport/load.hpp"
+#include "mcuport/lower_trees.hpp"
+#include "mcuport/target.hpp"
+
+namespace mcuport {
+
+Numeric parse_numeric(const std::string& text) {
+  if (text == "float") return Numeric::Float;
+  if (text == "fixed") return Numeric::Fixed;
+  std::string shown;
+  for (char c : text) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+  throw Error("", "unknown numeric mode \"" + shown + "\" (expected \"float\" or \"fixed\")");
+}
+
+PortResult port_model(const std::string& model_json, const PortOptions& options) {
+  codegen::check_model_name(options.name);
+  const Target& target = find_target(options.target);
+  const Numeric numeric = options.numeric.value_or(target.default_numeric);
+
+  const Model model = load_model(model_json);
+
+  PortResult result;
+  result.numeric = numeric;
+  if (numeric == Numeric::Fixed) result.input_quantization = choose_input_quantization(model);
+
+  const codegen::EmitContext context{model,
+                                     target,
+                                     numeric,
+                                     options.name,
+                                     codegen::to_upper_ascii(options.name),
+                                     result.input_quantization ? &*result.input_quantization
+                                                               : nullptr};
+  const codegen::FamilyCode family = std::visit(
+      [&](const auto& params) {
+        using T = std::decay_t<decltype(params)>;
+        if constexpr (std::is_same_v<T, TreeEnsemble>) {
+          return codegen::emit_trees(context,
+                                     lower_trees(model, params, numeric, context.quantization));
+        }
+      },
+      model.family);
+  result.table_bytes = family.tables.bytes();
+  result.header = codegen::emit_header(context, family);
+  return result;
+}
+
+std::string port(const std::string& model_json, const PortOptions& options) {
+  return port_model(model_json, options).header;
+}
+
+}  // namespace mcuport

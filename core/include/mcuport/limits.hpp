@@ -1,0 +1,19 @@
+// Documented limits of model documents. They bound memory at load time and the integer widths
+// that the generated code relies on (docs/model-format.md repeats them; keep the two in step).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace mcuport::limits {
+
+inline constexpr int32_t kMaxFeatures = 65535;
+inline constexpr std::size_t kMaxClasses = 1024;         // per-class accumulators live on the stack
+inline constexpr std::size_t kMaxStringBytes = 256;      // labels, feature names (C99 literal limits)
+inline constexpr std::size_t kMaxTrees = 10000;          // fixed mode: trees x 65535 < 2^32
+inline constexpr std::size_t kMaxNodesPerTree = 1u << 24;
+inline constexpr std::size_t kMaxTotalNodes = 1u << 26;
+inline constexpr int kMaxJsonNesting = 64;               // a hostile document cannot exhaust the stack
+inline constexpr std::size_t kMaxJsonBytes = std::size_t{1} << 31;
+
+}  // namespace mcuport::limits

@@ -1,0 +1,66 @@
+// Lowering of a tree ensemble to flat tables: the program that the generated C walks.
+// Target- and C-independent; the tree emitter (codegen/src/emit_trees.cpp) prints it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "mcuport/ir.hpp"
+#include "mcuport/quantize.hpp"
+
+namespace mcuport {
+
+// How a leaf contributes to the prediction.
+enum class LeafKind {
+  ClassVote,      // classifier whose leaves are all one-hot: the leaf *is* a class index, and the
+                  // average of the trees' probabilities is exactly the vote count / n_trees
+  ClassAndProba,  // single tree with mixed leaves: the leaf's argmax class and its probabilities
+  Proba,          // forest with mixed leaves: class probabilities, summed over the trees
+  Value,          // regressor: the leaf value, summed over the trees and averaged
+};
+
+// Probability 1.0 as a per-tree integer in fixed mode (leaf probabilities are uint16 codes).
+inline constexpr uint32_t kProbaCodeOne = 65535;
+
+struct TreeProgram {
+  Task task = Task::Classification;
+  Numeric numeric = Numeric::Float;
+  int32_t n_features = 0;
+  uint32_t n_classes = 0;
+  uint32_t n_trees = 0;
+  uint32_t max_depth = 0;       // split nodes on the longest root-to-leaf path
+  uint32_t folded_splits = 0;   // fixed mode: splits that go the same way for every int16 input
+
+  // Split nodes of all trees. A child reference below n_splits() is a split node; any other
+  // reference r is leaf (r - n_splits()). A tree whose root is a leaf has a leaf reference.
+  std::vector<uint32_t> feature;
+  std::vector<float> threshold_float;   // float mode: go left when x <= threshold (float32)
+  std::vector<int32_t> threshold_code;  // fixed mode: go left when xq <= code, code in int16
+  std::vector<uint32_t> left;
+  std::vector<uint32_t> right;
+  std::vector<uint32_t> roots;
+
+  LeafKind leaf_kind = LeafKind::ClassVote;
+  uint32_t n_leaves = 0;                // distinct leaves (ClassVote: n_classes)
+  std::vector<uint32_t> leaf_class;     // ClassAndProba
+  std::vector<float> leaf_proba_float;  // ClassAndProba, Proba (float): n_leaves x n_classes
+  std::vector<uint32_t> leaf_proba_code;  // ClassAndProba, Proba (fixed), unit kProbaCodeOne
+  std::vector<float> leaf_value_float;  // Value (float): the leaf value
+  std::vector<int32_t> leaf_value_code;  // Value (fixed): round(value / n_trees * 2^frac_bits)
+
+  // Fixed mode: the integer meaning 1.0 in predict_proba's output, the largest value any
+  // per-class or output accumulator can reach (proven from the tables), and for regressors the
+  // binary point of the output and the bound on its error against the exact mean of the leaves.
+  uint64_t proba_one = 0;
+  uint64_t accumulator_bound = 0;
+  int value_frac_bits = 0;
+  double value_error_bound = 0;
+  double proba_error_bound = 0;  // per-class average-probability error bound (fixed, Proba*)
+
+  uint32_t n_splits() const { return static_cast<uint32_t>(feature.size()); }
+};
+
+TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeric numeric,
+                        const InputQuantization* quantization);
+
+}  // namespace mcuport

@@ -1,0 +1,78 @@
+// Text dump of the IR (see dump.hpp). Strings from the model are shown escaped, never raw.
+#include "mcuport/dump.hpp"
+
+#include <cstdio>
+
+namespace mcuport {
+
+namespace {
+
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char escape[8];
+      std::snprintf(escape, sizeof escape, "\\x%02x", c);
+      out += escape;
+    }
+  }
+  return out + "\"";
+}
+
+std::string number(double value) {
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  return buffer;
+}
+
+void dump_family(std::string& out, const TreeEnsemble& ensemble, std::size_t max_nodes) {
+  out += "tree_ensemble: " + std::to_string(ensemble.trees.size()) + " trees\n";
+  for (std::size_t t = 0; t < ensemble.trees.size(); ++t) {
+    const Tree& tree = ensemble.trees[t];
+    out += "  tree " + std::to_string(t) + ": " + std::to_string(tree.n_nodes()) + " nodes\n";
+    for (std::size_t i = 0; i < tree.n_nodes() && i < max_nodes; ++i) {
+      out += "    " + std::to_string(i) + ": ";
+      if (tree.is_leaf(i)) {
+        out += "leaf [";
+        for (int32_t k = 0; k < tree.value_width; ++k) {
+          out += (k ? ", " : "") + number(tree.leaf_value(i)[k]);
+        }
+        out += "]\n";
+      } else {
+        out += "x[" + std::to_string(tree.feature[i]) + "] <= " + number(tree.threshold[i]) +
+               " ? " + std::to_string(tree.left[i]) + " : " + std::to_string(tree.right[i]) + "\n";
+      }
+    }
+    if (tree.n_nodes() > max_nodes) out += "    ...\n";
+  }
+}
+
+}  // namespace
+
+std::string dump(const Model& model, std::size_t max_nodes) {
+  const ModelInfo& info = model.info;
+  std::string out = "estimator: " + info.estimator + "\ntask: " + to_string(info.task) +
+                    "\nn_features: " + std::to_string(info.n_features) + "\n";
+  if (!info.classes.empty()) {
+    out += "classes:";
+    for (const Label& label : info.classes) {
+      out += " " + (label.numeric ? label.text : quoted(label.text));
+    }
+    out += "\n";
+  }
+  if (!info.feature_names.empty()) {
+    out += "feature_names:";
+    for (const std::string& name : info.feature_names) out += " " + quoted(name);
+    out += "\n";
+  }
+  for (std::size_t f = 0; f < info.input_ranges.size(); ++f) {
+    out += "input_range " + std::to_string(f) + ": [" + number(info.input_ranges[f].lo) + ", " +
+           number(info.input_ranges[f].hi) + "]\n";
+  }
+  std::visit([&](const auto& family) { dump_family(out, family, max_nodes); }, model.family);
+  return out;
+}
+
+}  // namespace mcuport

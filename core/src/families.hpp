@@ -1,0 +1,12 @@
+// The loaders of the model families, one file each (load_<family>.cpp). Internal to the core.
+#pragma once
+
+#include "json_cursor.hpp"
+#include "mcuport/ir.hpp"
+
+namespace mcuport::detail {
+
+// `params` is the model's "params" object; `info` has been loaded and checked already.
+TreeEnsemble load_tree_ensemble(const JsonCursor& params, const ModelInfo& info);
+
+}  // namespace mcuport::detail

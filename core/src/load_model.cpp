@@ -1,0 +1,168 @@
+// Loads the fields every model has, then hands "params" to the loader of the model's family.
+#include <algorithm>
+#include <set>
+
+#include "families.hpp"
+#include "json_cursor.hpp"
+#include "mcuport/error.hpp"
+#include "mcuport/limits.hpp"
+#include "mcuport/load.hpp"
+
+namespace mcuport {
+
+using detail::JsonCursor;
+
+const char* to_string(Numeric numeric) { return numeric == Numeric::Float ? "float" : "fixed"; }
+const char* to_string(Task task) {
+  return task == Task::Classification ? "classification" : "regression";
+}
+
+namespace {
+
+// The registry of model kinds: one line per family.
+struct KindEntry {
+  const char* kind;
+  std::vector<const char*> classifiers;  // estimator names allowed with task "classification"
+  std::vector<const char*> regressors;
+  Family (*load)(const JsonCursor& params, const ModelInfo& info);
+};
+
+const std::vector<KindEntry>& kinds() {
+  static const std::vector<KindEntry> table = {
+      {"tree_ensemble",
+       {"DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesClassifier"},
+       {"DecisionTreeRegressor", "RandomForestRegressor", "ExtraTreesRegressor"},
+       [](const JsonCursor& params, const ModelInfo& info) -> Family {
+         return detail::load_tree_ensemble(params, info);
+       }},
+  };
+  return table;
+}
+
+std::string join(const std::vector<const char*>& names) {
+  std::string out;
+  for (const char* name : names) out += std::string(out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+Label load_label(const JsonCursor& cursor) {
+  Label label;
+  if (cursor.json().is_string()) {
+    label.text = cursor.as_string(limits::kMaxStringBytes);
+  } else if (cursor.json().is_number()) {
+    cursor.as_finite();
+    label.text = cursor.json().dump();  // the document's own spelling, shortest round trip
+    label.numeric = true;
+  } else {
+    cursor.fail(std::string("a class label must be a string or a number, got ") +
+                detail::json_type_name(cursor.json()));
+  }
+  return label;
+}
+
+std::vector<Label> load_classes(const JsonCursor& cursor) {
+  const std::size_t n = cursor.expect_array(1, limits::kMaxClasses);
+  std::vector<Label> classes;
+  std::set<std::pair<bool, std::string>> seen;
+  for (std::size_t i = 0; i < n; ++i) {
+    Label label = load_label(cursor.at(i));
+    if (!seen.insert({label.numeric, label.text}).second) {
+      cursor.at(i).fail("duplicate class label " + cursor.at(i).describe());
+    }
+    classes.push_back(std::move(label));
+  }
+  return classes;
+}
+
+std::vector<InputRange> load_input_ranges(const JsonCursor& cursor, int32_t n_features) {
+  cursor.expect_array_of_size(static_cast<std::size_t>(n_features));
+  std::vector<InputRange> ranges;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n_features); ++i) {
+    const std::vector<double> pair = cursor.at(i).as_finite_array(2);
+    if (!(pair[0] <= pair[1])) {
+      cursor.at(i).fail("input range must satisfy lo <= hi, got " + cursor.at(i).describe());
+    }
+    ranges.push_back({pair[0], pair[1]});
+  }
+  return ranges;
+}
+
+}  // namespace
+
+Model load_model(const std::string& json_text) {
+  const nlohmann::json document = detail::parse_document(json_text);
+  const JsonCursor root(document, "");
+  root.expect_keys({"format", "format_version", "producer", "kind", "estimator", "task",
+                    "n_features", "feature_names", "classes", "input_ranges", "params"});
+
+  const JsonCursor format = root.at("format");
+  if (format.as_string(limits::kMaxStringBytes) != kFormatName) {
+    format.fail(std::string("expected \"") + kFormatName + "\", got " + format.describe());
+  }
+  const JsonCursor version = root.at("format_version");
+  if (!version.json().is_number_integer() || version.json().get<int64_t>() != kFormatVersion) {
+    version.fail("unsupported format version " + version.describe() +
+                 " (this mcuport reads version " + std::to_string(kFormatVersion) + ")");
+  }
+  if (auto producer = root.find("producer")) producer->as_string(limits::kMaxStringBytes);
+
+  const JsonCursor kind_cursor = root.at("kind");
+  const std::string kind = kind_cursor.as_string(limits::kMaxStringBytes);
+  const auto entry = std::find_if(kinds().begin(), kinds().end(),
+                                  [&](const KindEntry& e) { return kind == e.kind; });
+  if (entry == kinds().end()) {
+    std::vector<const char*> known;
+    for (const auto& e : kinds()) known.push_back(e.kind);
+    kind_cursor.fail("unknown model kind " + kind_cursor.describe() + " (known: " + join(known) +
+                     ")");
+  }
+
+  Model model;
+  ModelInfo& info = model.info;
+  const JsonCursor task = root.at("task");
+  const std::string task_name = task.as_string(limits::kMaxStringBytes);
+  if (task_name == "classification") {
+    info.task = Task::Classification;
+  } else if (task_name == "regression") {
+    info.task = Task::Regression;
+  } else {
+    task.fail("expected \"classification\" or \"regression\", got " + task.describe());
+  }
+
+  const JsonCursor estimator = root.at("estimator");
+  info.estimator = estimator.as_string(limits::kMaxStringBytes);
+  const auto& allowed =
+      info.task == Task::Classification ? entry->classifiers : entry->regressors;
+  if (std::none_of(allowed.begin(), allowed.end(),
+                   [&](const char* name) { return info.estimator == name; })) {
+    estimator.fail("estimator " + estimator.describe() + " is not a " + task_name +
+                   " model of kind \"" + kind + "\" (expected one of: " + join(allowed) + ")");
+  }
+
+  info.n_features =
+      static_cast<int32_t>(root.at("n_features").as_int(1, limits::kMaxFeatures));
+
+  if (auto names = root.find("feature_names")) {
+    names->expect_array_of_size(static_cast<std::size_t>(info.n_features));
+    for (std::size_t i = 0; i < static_cast<std::size_t>(info.n_features); ++i) {
+      info.feature_names.push_back(names->at(i).as_string(limits::kMaxStringBytes));
+    }
+  }
+
+  const auto classes = root.find("classes");
+  if (info.task == Task::Classification) {
+    if (!classes) root.fail("missing required key \"classes\" (a classifier needs its labels)");
+    info.classes = load_classes(*classes);
+  } else if (classes) {
+    classes->fail("a regressor has no classes; remove this key");
+  }
+
+  if (auto ranges = root.find("input_ranges")) {
+    info.input_ranges = load_input_ranges(*ranges, info.n_features);
+  }
+
+  model.family = entry->load(root.at("params"), info);
+  return model;
+}
+
+}  // namespace mcuport

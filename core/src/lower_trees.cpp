@@ -1,0 +1,274 @@
+// Lowers a TreeEnsemble to a TreeProgram: thresholds placed exactly (float32 or int16 codes),
+// splits that cannot go both ways folded away, identical leaves shared, accumulators bounded.
+#include "mcuport/lower_trees.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+
+#include "mcuport/error.hpp"
+
+namespace mcuport {
+
+namespace {
+
+constexpr int32_t kCodeMin = -32768;
+constexpr int32_t kCodeMax = 32767;
+
+bool is_one_hot(const double* weights, uint32_t n_classes) {
+  uint32_t positive = 0;
+  for (uint32_t c = 0; c < n_classes; ++c) positive += weights[c] > 0 ? 1u : 0u;
+  return positive == 1;
+}
+
+// numpy's argmax: the first index of the maximum.
+uint32_t argmax(const double* weights, uint32_t n) {
+  uint32_t best = 0;
+  for (uint32_t c = 1; c < n; ++c) {
+    if (weights[c] > weights[best]) best = c;
+  }
+  return best;
+}
+
+// scikit-learn's predict_proba of one tree: weights / their sum, or zeros when the sum is 0.
+std::vector<double> leaf_probabilities(const double* weights, uint32_t n) {
+  double sum = 0;
+  for (uint32_t c = 0; c < n; ++c) sum += weights[c];
+  std::vector<double> proba(weights, weights + n);
+  if (sum != 0) {
+    for (double& p : proba) p /= sum;
+  }
+  return proba;
+}
+
+uint32_t float_bits(float value) {
+  uint32_t bits = 0;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+// Distinct leaves, keyed by the exact numbers they emit.
+class LeafTable {
+ public:
+  uint32_t intern(const std::vector<uint64_t>& key, bool* is_new) {
+    auto [it, inserted] = ids_.emplace(key, static_cast<uint32_t>(ids_.size()));
+    *is_new = inserted;
+    return it->second;
+  }
+  uint32_t size() const { return static_cast<uint32_t>(ids_.size()); }
+
+ private:
+  std::map<std::vector<uint64_t>, uint32_t> ids_;
+};
+
+// Chooses the binary point of fixed-mode regression leaves: the most fractional bits such that
+// the sum over the trees of each tree's largest |leaf code| fits an int32.
+int choose_value_frac_bits(const TreeEnsemble& ensemble) {
+  const double n_trees = static_cast<double>(ensemble.trees.size());
+  std::vector<double> max_abs;
+  for (const Tree& tree : ensemble.trees) {
+    double m = 0;
+    for (std::size_t i = 0; i < tree.n_nodes(); ++i) {
+      if (tree.is_leaf(i)) m = std::max(m, std::fabs(tree.leaf_value(i)[0] / n_trees));
+    }
+    max_abs.push_back(m);
+  }
+  for (int bits = 48; bits >= -64; --bits) {
+    double bound = 0;
+    for (double m : max_abs) bound += std::fabs(std::round(std::ldexp(m, bits)));
+    if (bound <= static_cast<double>(std::numeric_limits<int32_t>::max())) return bits;
+  }
+  internal_error(__FILE__, __LINE__, "no binary point fits the regression leaves");
+}
+
+}  // namespace
+
+TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeric numeric,
+                        const InputQuantization* quantization) {
+  MCUPORT_ASSERT(numeric == Numeric::Float || quantization != nullptr);
+  TreeProgram program;
+  program.task = model.info.task;
+  program.numeric = numeric;
+  program.n_features = model.info.n_features;
+  program.n_classes = static_cast<uint32_t>(model.n_classes());
+  program.n_trees = static_cast<uint32_t>(ensemble.trees.size());
+  const uint32_t n_classes = program.n_classes;
+
+  if (program.task == Task::Regression) {
+    program.leaf_kind = LeafKind::Value;
+  } else {
+    bool all_one_hot = true;
+    for (const Tree& tree : ensemble.trees) {
+      for (std::size_t i = 0; i < tree.n_nodes() && all_one_hot; ++i) {
+        if (tree.is_leaf(i)) all_one_hot = is_one_hot(tree.leaf_value(i), n_classes);
+      }
+    }
+    program.leaf_kind = all_one_hot            ? LeafKind::ClassVote
+                        : program.n_trees == 1 ? LeafKind::ClassAndProba
+                                               : LeafKind::Proba;
+  }
+  if (program.leaf_kind == LeafKind::Value && numeric == Numeric::Fixed) {
+    program.value_frac_bits = choose_value_frac_bits(ensemble);
+  }
+
+  // Leaves: computes the emitted numbers of a leaf and returns its shared id.
+  LeafTable leaves;
+  const auto leaf_id = [&](const Tree& tree, std::size_t node) -> uint32_t {
+    const double* weights = tree.leaf_value(node);
+    std::vector<uint64_t> key;
+    bool is_new = false;
+    switch (program.leaf_kind) {
+      case LeafKind::ClassVote:
+        return argmax(weights, n_classes);  // the single positive class
+      case LeafKind::ClassAndProba:
+      case LeafKind::Proba: {
+        const std::vector<double> proba = leaf_probabilities(weights, n_classes);
+        if (program.leaf_kind == LeafKind::ClassAndProba) key.push_back(argmax(weights, n_classes));
+        for (double p : proba) {
+          key.push_back(numeric == Numeric::Float
+                            ? float_bits(static_cast<float>(p))
+                            : static_cast<uint64_t>(std::llround(p * kProbaCodeOne)));
+        }
+        const uint32_t id = leaves.intern(key, &is_new);
+        if (is_new) {
+          if (program.leaf_kind == LeafKind::ClassAndProba) {
+            program.leaf_class.push_back(static_cast<uint32_t>(key[0]));
+          }
+          for (double p : proba) {
+            if (numeric == Numeric::Float) {
+              program.leaf_proba_float.push_back(static_cast<float>(p));
+            } else {
+              program.leaf_proba_code.push_back(
+                  static_cast<uint32_t>(std::llround(p * kProbaCodeOne)));
+            }
+          }
+        }
+        return id;
+      }
+      case LeafKind::Value: {
+        const double value = weights[0];
+        if (numeric == Numeric::Float) {
+          const float v = static_cast<float>(value);
+          const uint32_t id = leaves.intern({float_bits(v)}, &is_new);
+          if (is_new) program.leaf_value_float.push_back(v);
+          return id;
+        }
+        const auto code = static_cast<int32_t>(std::llround(
+            std::ldexp(value / program.n_trees, program.value_frac_bits)));
+        const uint32_t id = leaves.intern({static_cast<uint64_t>(static_cast<uint32_t>(code))},
+                                          &is_new);
+        if (is_new) program.leaf_value_code.push_back(code);
+        return id;
+      }
+    }
+    internal_error(__FILE__, __LINE__, "unhandled leaf kind");
+  };
+
+  // Splits. References are built as signed numbers first (>= 0: split, < 0: -(leaf + 1)) and
+  // encoded once the total number of splits is known.
+  std::vector<int64_t> left_refs;
+  std::vector<int64_t> right_refs;
+  std::vector<int64_t> root_refs;
+  for (const Tree& tree : ensemble.trees) {
+    struct Pending {
+      int32_t node;
+      std::size_t split;
+      uint32_t depth;
+    };
+    std::vector<Pending> stack;
+    // Follows folded splits down to the node that really decides, then gives it a reference.
+    const auto reference = [&](int32_t node, uint32_t depth) -> int64_t {
+      while (!tree.is_leaf(static_cast<std::size_t>(node)) && numeric == Numeric::Fixed) {
+        const auto i = static_cast<std::size_t>(node);
+        const int32_t code = quantize_threshold(
+            quantization->features[static_cast<std::size_t>(tree.feature[i])], tree.threshold[i]);
+        if (code >= kCodeMin && code < kCodeMax) break;
+        ++program.folded_splits;
+        node = code >= kCodeMax ? tree.left[i] : tree.right[i];
+      }
+      const auto i = static_cast<std::size_t>(node);
+      if (tree.is_leaf(i)) {
+        program.max_depth = std::max(program.max_depth, depth);
+        return -static_cast<int64_t>(leaf_id(tree, i)) - 1;
+      }
+      const std::size_t split = program.feature.size();
+      program.feature.push_back(static_cast<uint32_t>(tree.feature[i]));
+      if (numeric == Numeric::Float) {
+        program.threshold_float.push_back(largest_float_not_above(tree.threshold[i]));
+      } else {
+        program.threshold_code.push_back(quantize_threshold(
+            quantization->features[static_cast<std::size_t>(tree.feature[i])],
+            tree.threshold[i]));
+      }
+      left_refs.push_back(0);
+      right_refs.push_back(0);
+      stack.push_back({node, split, depth + 1});
+      return static_cast<int64_t>(split);
+    };
+    root_refs.push_back(reference(0, 0));
+    while (!stack.empty()) {
+      const Pending pending = stack.back();
+      stack.pop_back();
+      const auto i = static_cast<std::size_t>(pending.node);
+      const int64_t l = reference(tree.left[i], pending.depth);
+      const int64_t r = reference(tree.right[i], pending.depth);
+      left_refs[pending.split] = l;
+      right_refs[pending.split] = r;
+    }
+  }
+
+  program.n_leaves = program.leaf_kind == LeafKind::ClassVote ? n_classes : leaves.size();
+  const int64_t n_splits = static_cast<int64_t>(program.feature.size());
+  const auto encode = [&](int64_t ref) {
+    return static_cast<uint32_t>(ref >= 0 ? ref : n_splits + (-ref - 1));
+  };
+  for (int64_t ref : left_refs) program.left.push_back(encode(ref));
+  for (int64_t ref : right_refs) program.right.push_back(encode(ref));
+  for (int64_t ref : root_refs) program.roots.push_back(encode(ref));
+
+  // Fixed-point scales and the proofs that the accumulators cannot overflow.
+  const uint64_t n_trees = program.n_trees;
+  switch (program.leaf_kind) {
+    case LeafKind::ClassVote:
+      program.proba_one = n_trees;  // a vote per tree
+      program.accumulator_bound = n_trees;
+      break;
+    case LeafKind::ClassAndProba:
+    case LeafKind::Proba: {
+      uint64_t max_code = 0;
+      for (uint32_t code : program.leaf_proba_code) max_code = std::max<uint64_t>(max_code, code);
+      program.proba_one = n_trees * kProbaCodeOne;
+      program.accumulator_bound = n_trees * max_code;
+      program.proba_error_bound = 0.5 / kProbaCodeOne;  // per leaf, so also for their average
+      break;
+    }
+    case LeafKind::Value: {
+      if (numeric == Numeric::Fixed) {
+        // Per tree, the largest |code| of any of its leaves, summed: no reachable sum is larger.
+        uint64_t bound = 0;
+        for (const Tree& tree : ensemble.trees) {
+          uint64_t m = 0;
+          for (std::size_t i = 0; i < tree.n_nodes(); ++i) {
+            if (!tree.is_leaf(i)) continue;
+            const auto code = std::llround(
+                std::ldexp(tree.leaf_value(i)[0] / program.n_trees, program.value_frac_bits));
+            m = std::max<uint64_t>(m, static_cast<uint64_t>(std::llabs(code)));
+          }
+          bound += m;
+        }
+        program.accumulator_bound = bound;
+        program.value_error_bound = std::ldexp(0.5 * program.n_trees, -program.value_frac_bits);
+      }
+      break;
+    }
+  }
+  MCUPORT_ASSERT(program.accumulator_bound <= static_cast<uint64_t>(
+                                                  std::numeric_limits<int32_t>::max()) ||
+                 program.leaf_kind != LeafKind::Value);
+  MCUPORT_ASSERT(program.accumulator_bound <= std::numeric_limits<uint32_t>::max());
+  return program;
+}
+
+}  // namespace mcuport
