@@ -1,0 +1,197 @@
+"""The public Python entry points: to_json, port, generate."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence
+
+import numpy as np
+
+from . import _core
+from .exporters import export_estimator
+
+_NUMERIC_MODES = ("float", "fixed")
+
+
+@dataclass(frozen=True)
+class Generated:
+    """The result of porting a model: the header and what mcuport decided on the way."""
+
+    header: str
+    """The C99 header."""
+    numeric: str
+    """The numeric mode used: ``"float"`` or ``"fixed"``."""
+    table_bytes: int
+    """Bytes of the constant tables the predict path reads."""
+    input_quantization: Optional[np.ndarray]
+    """Fixed mode: one row per feature, ``(low, high, scale, zero_point)``; the int16 code q
+    stands for ``scale * (q - zero_point)``. ``None`` in float mode."""
+
+    def dequantize(self, codes: np.ndarray) -> np.ndarray:
+        """The float32 values that int16 codes stand for, exactly as the model sees them."""
+        if self.input_quantization is None:
+            raise ValueError("dequantize() needs a fixed-mode model (numeric='fixed')")
+        codes = np.asarray(codes)
+        scale = self.input_quantization[:, 2]
+        zero_point = self.input_quantization[:, 3]
+        return (scale * (codes.astype(np.float64) - zero_point)).astype(np.float32)
+
+
+def to_json(
+    estimator: Any,
+    *,
+    classmap: Optional[Mapping[int, Any]] = None,
+    calibration: Any = None,
+    input_ranges: Optional[Sequence[Sequence[float]]] = None,
+    indent: Optional[int] = None,
+) -> str:
+    """Export a fitted scikit-learn estimator as a model document (format version 1).
+
+    ``classmap`` replaces the class labels ({index: label}, as in micromlgen).
+    ``calibration`` (an array of typical inputs) or ``input_ranges`` (one ``(low, high)`` per
+    feature) set the input ranges that fixed-point code represents.
+    The document is validated by the C++ core before it is returned.
+    """
+    document = export_estimator(estimator)
+    _apply_classmap(document, classmap)
+    ranges = _input_ranges(document["n_features"], calibration, input_ranges)
+    if ranges is not None:
+        document["input_ranges"] = ranges
+    separators = (",", ":") if indent is None else None
+    text = json.dumps(document, allow_nan=False, indent=indent, separators=separators)
+    _core.validate(text)
+    return text
+
+
+def generate(
+    estimator: Any,
+    name: str = "model",
+    classmap: Optional[Mapping[int, Any]] = None,
+    numeric: Optional[str] = None,
+    calibration: Any = None,
+    target: Optional[str] = None,
+    input_ranges: Optional[Sequence[Sequence[float]]] = None,
+) -> Generated:
+    """Like :func:`port`, but returns a :class:`Generated` with the decisions made."""
+    if numeric is not None and numeric not in _NUMERIC_MODES:
+        raise ValueError(f"numeric must be 'float' or 'fixed', got {numeric!r}")
+    if isinstance(estimator, (str, bytes)):
+        if classmap is not None or calibration is not None or input_ranges is not None:
+            raise ValueError(
+                "classmap, calibration and input_ranges apply to estimators; a model document "
+                "already carries its classes and input ranges"
+            )
+        text = estimator.decode() if isinstance(estimator, bytes) else estimator
+    else:
+        text = to_json(
+            estimator, classmap=classmap, calibration=calibration, input_ranges=input_ranges
+        )
+    result = _core.port_model(text, name, numeric, target if target is not None else "host")
+    quantization = result["input_quantization"]
+    return Generated(
+        header=result["header"],
+        numeric=result["numeric"],
+        table_bytes=int(result["table_bytes"]),
+        input_quantization=None if quantization is None else np.array(quantization, np.float64),
+    )
+
+
+def port(
+    estimator: Any,
+    name: str = "model",
+    classmap: Optional[Mapping[int, Any]] = None,
+    numeric: Optional[str] = None,
+    calibration: Any = None,
+    target: Optional[str] = None,
+    input_ranges: Optional[Sequence[Sequence[float]]] = None,
+) -> str:
+    """Port a fitted scikit-learn estimator (or a model document) to one C99 header.
+
+    name: prefix of every generated symbol (``name_predict``, ``NAME_N_FEATURES``).
+    classmap: ``{index: label}`` replacing the class labels (micromlgen's argument).
+    numeric: ``"float"`` (float32 arithmetic) or ``"fixed"`` (integer-only predict path);
+        default: the target's (``"float"`` on the host).
+    calibration: typical inputs, shape (n_samples, n_features); their per-feature min and max
+        become the ranges that fixed-point inputs represent (values outside saturate).
+    input_ranges: the same ranges given directly, one ``(low, high)`` per feature.
+    target: a target name (see :func:`targets`), default ``"host"``.
+    """
+    return generate(
+        estimator,
+        name=name,
+        classmap=classmap,
+        numeric=numeric,
+        calibration=calibration,
+        target=target,
+        input_ranges=input_ranges,
+    ).header
+
+
+def targets() -> list:
+    """The known targets, as dicts (name, description, default_numeric, compiler, ...)."""
+    return _core.targets()
+
+
+def _apply_classmap(document: dict, classmap: Optional[Mapping[int, Any]]) -> None:
+    if classmap is None:
+        return
+    if document.get("task") != "classification":
+        raise ValueError("classmap applies to classifiers only")
+    if not isinstance(classmap, Mapping):
+        raise TypeError(f"classmap must be a dict {{index: label}}, got {type(classmap).__name__}")
+    n_classes = len(document["classes"])
+    keys = set(classmap.keys())
+    expected = set(range(n_classes))
+    if keys != expected:
+        missing = sorted(expected - keys)
+        extra = sorted(keys - expected, key=repr)
+        raise ValueError(
+            f"classmap must map every class index 0..{n_classes - 1} to a label"
+            + (f"; missing indices {missing}" if missing else "")
+            + (f"; unknown keys {extra}" if extra else "")
+        )
+    document["classes"] = [_label(classmap[i]) for i in range(n_classes)]
+
+
+def _label(value: Any) -> Any:
+    """A class label as JSON: numbers stay numbers, everything else becomes its text."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):
+            raise ValueError(f"class label {value!r} is not a finite number")
+        return float(value)
+    return str(value)
+
+
+def _input_ranges(n_features: int, calibration: Any, input_ranges: Any) -> Optional[list]:
+    if calibration is not None and input_ranges is not None:
+        raise ValueError("give calibration or input_ranges, not both")
+    if calibration is not None:
+        X = np.asarray(calibration, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != n_features or X.shape[0] == 0:
+            raise ValueError(
+                f"calibration must have shape (n_samples >= 1, {n_features}), got {X.shape}"
+            )
+        bad = np.argwhere(~np.isfinite(X))
+        if bad.size:
+            row, column = bad[0]
+            raise ValueError(
+                f"calibration data holds a NaN or infinite value (row {row}, column {column}); "
+                "remove or impute such rows first"
+            )
+        return [[float(lo), float(hi)] for lo, hi in zip(X.min(axis=0), X.max(axis=0))]
+    if input_ranges is not None:
+        R = np.asarray(input_ranges, dtype=np.float64)
+        if R.shape != (n_features, 2):
+            raise ValueError(
+                f"input_ranges must have one (low, high) pair per feature, shape "
+                f"({n_features}, 2), got {R.shape}"
+            )
+        if not np.all(np.isfinite(R)) or np.any(R[:, 0] > R[:, 1]):
+            raise ValueError("input_ranges must be finite with low <= high for every feature")
+        return R.tolist()
+    return None

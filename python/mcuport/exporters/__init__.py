@@ -1,0 +1,37 @@
+"""scikit-learn estimators -> model documents (dicts), one module per model family.
+
+Each family module registers the estimator classes it exports in ``EXPORTERS``. Types are
+matched exactly: a subclass may change what predict means, so it is not assumed to be supported.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict
+
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from . import trees
+
+EXPORTERS: Dict[type, Callable[[Any], dict]] = {}
+EXPORTERS.update(trees.EXPORTERS)
+
+
+def supported_estimators() -> list:
+    return sorted(cls.__name__ for cls in EXPORTERS)
+
+
+def export_estimator(estimator: Any) -> dict:
+    exporter = EXPORTERS.get(type(estimator))
+    if exporter is None:
+        raise TypeError(
+            f"mcuport cannot port a {type(estimator).__name__}; supported estimators: "
+            + ", ".join(supported_estimators())
+        )
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        raise ValueError(
+            f"this {type(estimator).__name__} is not fitted yet: call fit(X, y) before porting it"
+        ) from None
+    return exporter(estimator)

@@ -1,0 +1,76 @@
+"""Decision trees, random forests and extra trees: scikit-learn's ``tree_`` arrays, verbatim.
+
+Thresholds, children and leaf weights are exported exactly as fitted (float64 thresholds,
+raw leaf weights); the C++ core decides how to place thresholds and quantize leaves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from .common import class_labels, header
+
+_CLASSIFIERS = (DecisionTreeClassifier, RandomForestClassifier, ExtraTreesClassifier)
+
+
+def _tree(tree_: Any, classifier: bool, n_classes: int) -> dict:
+    if tree_.n_outputs != 1:
+        raise ValueError(
+            "the tree was fitted on several outputs (multi-output); mcuport ports "
+            "single-output models only"
+        )
+    left = tree_.children_left.tolist()
+    value = tree_.value
+    values = []
+    for node, child in enumerate(left):
+        if child != -1:
+            values.append(None)  # internal nodes need no payload
+        elif classifier:
+            values.append(value[node, 0, :n_classes].tolist())
+        else:
+            values.append(float(value[node, 0, 0]))
+    return {
+        "children_left": left,
+        "children_right": tree_.children_right.tolist(),
+        "feature": tree_.feature.tolist(),
+        "threshold": tree_.threshold.tolist(),
+        "value": values,
+    }
+
+
+def export_tree_ensemble(estimator: Any) -> dict:
+    classifier = isinstance(estimator, _CLASSIFIERS)
+    document = header(estimator, "tree_ensemble", "classification" if classifier else "regression")
+    n_classes = 0
+    if classifier:
+        document["classes"] = class_labels(estimator)
+        n_classes = len(document["classes"])
+    elif getattr(estimator, "n_outputs_", 1) != 1:
+        raise ValueError(
+            f"{type(estimator).__name__} was fitted on several outputs (multi-output); "
+            "mcuport ports single-output models only"
+        )
+    trees = [estimator] if hasattr(estimator, "tree_") else list(estimator.estimators_)
+    document["params"] = {"trees": [_tree(t.tree_, classifier, n_classes) for t in trees]}
+    return document
+
+
+EXPORTERS = {
+    cls: export_tree_ensemble
+    for cls in (
+        DecisionTreeClassifier,
+        DecisionTreeRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+        ExtraTreesClassifier,
+        ExtraTreesRegressor,
+    )
+}
