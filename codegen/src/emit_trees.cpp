@@ -205,7 +205,8 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   code.summary = " * " + std::to_string(program.n_trees) + (program.n_trees == 1 ? " tree, " : " trees, ") +
                  std::to_string(n_splits) + " split nodes, " + std::to_string(n_leaves) +
                  " distinct leaves, at most " + std::to_string(program.max_depth) +
-                 " splits per prediction per tree; " + leaf_kind_text(program.leaf_kind) + ".\n";
+                 " splits per tree and prediction;\n * " + leaf_kind_text(program.leaf_kind) +
+                 ".\n";
   if (fixed && program.folded_splits > 0) {
     code.summary += " * " + std::to_string(program.folded_splits) +
                     " splits decide the same way for every int16 input and were folded away.\n";

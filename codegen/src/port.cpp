@@ -28,6 +28,9 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
 
   PortResult result;
   result.numeric = numeric;
+  result.task = model.info.task;
+  result.n_features = model.info.n_features;
+  result.n_classes = static_cast<uint32_t>(model.n_classes());
   if (numeric == Numeric::Fixed) result.input_quantization = choose_input_quantization(model);
 
   const codegen::EmitContext context{model,

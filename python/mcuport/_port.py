@@ -20,6 +20,13 @@ class Generated:
 
     header: str
     """The C99 header."""
+    name: str
+    """The model name: the prefix of every symbol in the header."""
+    task: str
+    """``"classification"`` or ``"regression"``."""
+    n_features: int
+    n_classes: int
+    """0 for regressors."""
     numeric: str
     """The numeric mode used: ``"float"`` or ``"fixed"``."""
     table_bytes: int
@@ -91,6 +98,10 @@ def generate(
     quantization = result["input_quantization"]
     return Generated(
         header=result["header"],
+        name=result["name"],
+        task=result["task"],
+        n_features=int(result["n_features"]),
+        n_classes=int(result["n_classes"]),
         numeric=result["numeric"],
         table_bytes=int(result["table_bytes"]),
         input_quantization=None if quantization is None else np.array(quantization, np.float64),

@@ -26,6 +26,10 @@ py::dict port_model(const std::string& model_json, const std::string& name,
   }
   py::dict out;
   out["header"] = result.header;
+  out["name"] = name;
+  out["task"] = mcuport::to_string(result.task);
+  out["n_features"] = result.n_features;
+  out["n_classes"] = result.n_classes;
   out["numeric"] = mcuport::to_string(result.numeric);
   out["table_bytes"] = result.table_bytes;
   if (result.input_quantization) {

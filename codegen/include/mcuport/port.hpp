@@ -21,6 +21,9 @@ struct PortOptions {
 struct PortResult {
   std::string header;
   Numeric numeric = Numeric::Float;
+  Task task = Task::Classification;
+  int32_t n_features = 0;
+  uint32_t n_classes = 0;    // 0 for regressors
   uint64_t table_bytes = 0;  // bytes of the model's constant tables
   std::optional<InputQuantization> input_quantization;  // fixed mode
 };

@@ -1,0 +1,225 @@
+"""Run generated C on this machine: compile a header with the host C compiler and feed it arrays.
+
+This is how the quickstart and the end-to-end tests check generated code against scikit-learn,
+and how you can see what the firmware will answer before flashing it::
+
+    g = mcuport.generate(clf, numeric="fixed", calibration=X_train)
+    with HostModel(g) as model:
+        codes, seen = model.quantize(X_test)    # int16 inputs and the float32 they stand for
+        classes, proba = model.run(codes)       # what the generated code answers
+
+The header is compiled with the strict flags the generated code promises to pass (C99, all
+warnings as errors); a warning is a bug in mcuport, reported as a CompileError.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+
+from ._port import Generated
+
+STRICT_FLAGS = (
+    "-Wall",
+    "-Wextra",
+    "-Wpedantic",
+    "-Wconversion",
+    "-Wshadow",
+    "-Werror",
+)
+
+_DRIVER = r"""
+/* Host driver for a generated mcuport header: binary rows on stdin, binary results on stdout. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "model.h"
+
+#if @P@_FIXED_POINT
+typedef int16_t input_t;
+#else
+typedef float input_t;
+#endif
+
+static int predict_rows(void) {
+    input_t x[@P@_N_FEATURES];
+    while (fread(x, sizeof x, 1, stdin) == 1) {
+#ifdef @P@_N_CLASSES
+        const int32_t cls = @p@_predict(x);
+#if @P@_FIXED_POINT
+        int32_t proba[@P@_N_CLASSES];
+#else
+        float proba[@P@_N_CLASSES];
+#endif
+        @p@_predict_proba(x, proba);
+        if (fwrite(&cls, sizeof cls, 1, stdout) != 1 || fwrite(proba, sizeof proba, 1, stdout) != 1) {
+            return 1;
+        }
+#else
+#if @P@_FIXED_POINT
+        const int32_t y = @p@_predict(x);
+#else
+        const float y = @p@_predict(x);
+#endif
+        if (fwrite(&y, sizeof y, 1, stdout) != 1) {
+            return 1;
+        }
+#endif
+    }
+    return 0;
+}
+
+static int quantize_rows(void) {
+#if @P@_FIXED_POINT
+    float x[@P@_N_FEATURES];
+    int16_t xq[@P@_N_FEATURES];
+    float seen[@P@_N_FEATURES];
+    while (fread(x, sizeof x, 1, stdin) == 1) {
+        @p@_quantize(x, xq);
+        @p@_dequantize(xq, seen);
+        if (fwrite(xq, sizeof xq, 1, stdout) != 1 || fwrite(seen, sizeof seen, 1, stdout) != 1) {
+            return 1;
+        }
+    }
+    return 0;
+#else
+    return 2;
+#endif
+}
+
+/* Labels as hex bytes, one line each, from index -1 to N_CLASSES: "-" stands for NULL. */
+static int labels(void) {
+#ifdef @P@_N_CLASSES
+    int32_t i;
+    for (i = -1; i <= @P@_N_CLASSES; ++i) {
+        const char *label = @p@_label(i);
+        if (label == NULL) {
+            printf("-\n");
+        } else {
+            const unsigned char *c;
+            for (c = (const unsigned char *)label; *c != 0u; ++c) {
+                printf("%02x", (unsigned)*c);
+            }
+            printf("\n");
+        }
+    }
+#endif
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "predict") == 0) return predict_rows();
+    if (argc == 2 && strcmp(argv[1], "quantize") == 0) return quantize_rows();
+    if (argc == 2 && strcmp(argv[1], "labels") == 0) return labels();
+    return 2;
+}
+"""
+
+
+class CompileError(RuntimeError):
+    """The host compiler rejected a generated header (with mcuport's strict flags)."""
+
+
+def find_compiler() -> str:
+    """The host C compiler: $CC, else cc, gcc or clang."""
+    for candidate in (os.environ.get("CC"), "cc", "gcc", "clang"):
+        if candidate and shutil.which(candidate.split()[0]):
+            return candidate
+    raise CompileError("no host C compiler found: install gcc or clang, or set CC")
+
+
+class HostModel:
+    """A generated header compiled for this machine, callable on whole arrays."""
+
+    def __init__(
+        self,
+        generated: Generated,
+        *,
+        cc: Optional[str] = None,
+        cflags: Sequence[str] = ("-std=c99", "-O1", *STRICT_FLAGS),
+        workdir: Optional[os.PathLike] = None,
+    ) -> None:
+        self.generated = generated
+        self._tmp = None if workdir is not None else tempfile.TemporaryDirectory(prefix="mcuport-")
+        self.workdir = Path(workdir if workdir is not None else self._tmp.name)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        (self.workdir / "model.h").write_text(generated.header)
+        name = generated.name
+        driver = _DRIVER.replace("@p@", name).replace("@P@", name.upper())
+        source = self.workdir / "driver.c"
+        source.write_text(driver)
+        self.binary = self.workdir / "driver"
+        command = [*find_compiler().split(), *cflags, str(source), "-o", str(self.binary)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise CompileError(f"{' '.join(command)} failed:\n{done.stderr}")
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> "HostModel":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def fixed(self) -> bool:
+        return self.generated.numeric == "fixed"
+
+    @property
+    def classifier(self) -> bool:
+        return self.generated.task == "classification"
+
+    def _call(self, op: str, data: bytes) -> bytes:
+        done = subprocess.run([str(self.binary), op], input=data, capture_output=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"generated code driver failed ({op}): exit {done.returncode}")
+        return done.stdout
+
+    def run(self, inputs: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+        """Predict on raw inputs (float32 rows in float mode, int16 codes in fixed mode).
+
+        Classifiers: (class indices, probabilities: float32, or int32 on the PROBA_ONE scale).
+        Regressors: (values: float32, or int32 codes on the OUTPUT_FRAC_BITS scale, None).
+        """
+        dtype = np.int16 if self.fixed else np.float32
+        rows = np.ascontiguousarray(inputs, dtype=dtype)
+        n_features = self.generated.n_features
+        if rows.ndim != 2 or rows.shape[1] != n_features:
+            raise ValueError(f"inputs must have shape (n, {n_features}), got {rows.shape}")
+        out = self._call("predict", rows.tobytes())
+        n = rows.shape[0]
+        if self.classifier:
+            k = self.generated.n_classes
+            proba_type = np.int32 if self.fixed else np.float32
+            record = np.dtype([("cls", np.int32), ("proba", proba_type, (k,))])
+            result = np.frombuffer(out, dtype=record, count=n)
+            return result["cls"].copy(), result["proba"].copy()
+        value_type = np.int32 if self.fixed else np.float32
+        return np.frombuffer(out, dtype=value_type, count=n).copy(), None
+
+    def quantize(self, X: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Fixed mode: the generated quantize() on float rows; returns (int16 codes, the float32
+        values that the codes stand for, from the generated dequantize())."""
+        if not self.fixed:
+            raise ValueError("quantize() needs a fixed-mode model")
+        rows = np.ascontiguousarray(X, dtype=np.float32)
+        out = self._call("quantize", rows.tobytes())
+        k = self.generated.n_features
+        record = np.dtype([("codes", np.int16, (k,)), ("seen", np.float32, (k,))])
+        result = np.frombuffer(out, dtype=record, count=rows.shape[0])
+        return result["codes"].copy(), result["seen"].copy()
+
+    def labels(self) -> list:
+        """m_label(i) for i = -1 .. N_CLASSES, as bytes (None where it returns NULL)."""
+        lines = self._call("labels", b"").decode().splitlines()
+        return [None if line == "-" else bytes.fromhex(line) for line in lines]
