@@ -10,6 +10,7 @@ analyses, lowers and emits as one C99 header.
 """
 
 from ._core import FORMAT_VERSION, ModelError, __version__
+from . import host
 from ._port import Generated, generate, port, targets, to_json
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "ModelError",
     "__version__",
     "generate",
+    "host",
     "port",
     "targets",
     "to_json",

@@ -1,0 +1,88 @@
+"""Shared fixtures of the Python test tiers: data splits and header helpers."""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+
+import numpy as np
+import pytest
+from sklearn import datasets
+from sklearn.model_selection import train_test_split
+
+CLASSIFICATION_DATASETS = ("iris", "wine", "breast_cancer", "digits")
+SEED = 0
+
+
+@functools.lru_cache(maxsize=None)
+def split(name: str):
+    """(X_train, X_test, y_train, y_test) of a scikit-learn data set, fixed seed, 25% test."""
+    loader = getattr(datasets, f"load_{name}")
+    X, y = loader(return_X_y=True)
+    stratify = None if name == "diabetes" else y
+    return train_test_split(X, y, test_size=0.25, random_state=SEED, stratify=stratify)
+
+
+def header_macros(header: str, name: str = "m") -> dict:
+    """The numeric #defines of a generated header, without the prefix: {"N_TREES": 100, ...}."""
+    prefix = name.upper() + "_"
+    macros = {}
+    for key, value in re.findall(r"^#define (\w+) (\S+)", header, flags=re.M):
+        if key.startswith(prefix):
+            value = value.rstrip("u")
+            try:
+                macros[key[len(prefix):]] = int(value)
+            except ValueError:
+                macros[key[len(prefix):]] = float(value.rstrip("f"))
+    return macros
+
+
+def float32_floor(t: np.ndarray) -> np.ndarray:
+    """The largest float32 not above each float64 value."""
+    t = np.asarray(t, dtype=np.float64)
+    f = t.astype(np.float32)
+    above = f.astype(np.float64) > t
+    f[above] = np.nextafter(f[above], np.float32(-np.inf))
+    return f
+
+
+def threshold_edge_rows(estimator, X: np.ndarray, n_rows: int, seed: int = SEED) -> np.ndarray:
+    """Rows of X with one feature moved to the float32 at, or just above, a split threshold:
+    the inputs where a wrongly placed threshold would decide differently."""
+    trees = [estimator] if hasattr(estimator, "tree_") else estimator.estimators_
+    pairs = []
+    for tree in trees:
+        t = tree.tree_
+        split = t.children_left != -1
+        pairs.append(np.stack([t.feature[split].astype(np.float64), t.threshold[split]], axis=1))
+    pairs = np.concatenate(pairs)
+    rng = np.random.default_rng(seed)
+    rows = X[rng.integers(0, len(X), n_rows)].astype(np.float32)
+    chosen = pairs[rng.integers(0, len(pairs), n_rows)]
+    at = float32_floor(chosen[:, 1])
+    just_above = np.nextafter(at, np.float32(np.inf))
+    values = np.where(rng.random(n_rows) < 0.5, at, just_above)
+    rows[np.arange(n_rows), chosen[:, 0].astype(int)] = values
+    return rows
+
+
+def extreme_codes(n_features: int, n_random: int, seed: int = SEED) -> np.ndarray:
+    """int16 input rows: uniform over the whole int16 range, plus all-min, all-max and mixes."""
+    rng = np.random.default_rng(seed)
+    random_rows = rng.integers(-32768, 32768, size=(n_random, n_features), dtype=np.int64)
+    ends = rng.choice([-32768, 32767], size=(64, n_features))
+    fixed_rows = np.array(
+        [[-32768] * n_features, [32767] * n_features, [0] * n_features, [-1] * n_features]
+    )
+    return np.concatenate([random_rows, ends, fixed_rows]).astype(np.int16)
+
+
+def have(tool: str) -> bool:
+    return shutil.which(tool) is not None
+
+
+def require(tool: str, package: str) -> None:
+    """Fail (not skip) when a tool the README's set-up installs is missing."""
+    if not have(tool):
+        pytest.fail(f"{tool} is not installed; run scripts/setup (Debian package {package})")

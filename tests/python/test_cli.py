@@ -1,0 +1,72 @@
+"""The mcuport command-line tool: model JSON in, header out, same options as port()."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+
+import mcuport
+
+from conftest import SEED, split
+
+CLI = shutil.which("mcuport")
+
+
+@pytest.fixture(scope="module")
+def document():
+    X_train, _, y_train, _ = split("wine")
+    forest = RandomForestClassifier(n_estimators=5, random_state=SEED).fit(X_train, y_train)
+    return mcuport.to_json(forest, calibration=X_train)
+
+
+def run(*args, stdin=None):
+    assert CLI, "the mcuport command is not on PATH: pip install . installs it"
+    return subprocess.run([CLI, *args], input=stdin, capture_output=True, text=True)
+
+
+def test_cli_writes_the_same_header_as_python(document, tmp_path):
+    (tmp_path / "m.json").write_text(document)
+    done = run(str(tmp_path / "m.json"), "-o", str(tmp_path / "m.h"), "--name", "wine",
+               "--numeric", "fixed", "--target", "cortex-m0")
+    assert done.returncode == 0, done.stderr
+    expected = mcuport.port(document, name="wine", numeric="fixed", target="cortex-m0")
+    assert (tmp_path / "m.h").read_text() == expected
+    assert run("-", "--name", "wine", stdin=document).stdout == mcuport.port(document, name="wine")
+
+
+def test_cli_errors_name_the_path_and_write_nothing(document, tmp_path):
+    bad = json.loads(document)
+    bad["params"]["trees"][1]["feature"][0] = 99
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    out = tmp_path / "out.h"
+    done = run(str(tmp_path / "bad.json"), "-o", str(out))
+    assert done.returncode == 1
+    assert "(/params/trees/1/feature/0)" in done.stderr and "99" in done.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [tmp_path / "bad.json"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--target", "pdp11"], "unknown target \"pdp11\" (known targets: host,"),
+        (["--numeric", "half"], "unknown numeric mode \"half\""),
+        (["--name", "1x"], "does not start with a letter"),
+        (["--frobnicate"], "unknown option --frobnicate"),
+    ],
+)
+def test_cli_option_errors(document, tmp_path, args, message):
+    (tmp_path / "m.json").write_text(document)
+    done = run(str(tmp_path / "m.json"), *args)
+    assert done.returncode in (1, 2) and message in done.stderr
+
+
+def test_cli_dump_version_and_targets(document, tmp_path):
+    (tmp_path / "m.json").write_text(document)
+    assert "estimator: RandomForestClassifier" in run(str(tmp_path / "m.json"), "--dump").stdout
+    assert run("--version").stdout.startswith("mcuport 0.1.0")
+    assert "cortex-m0\tfixed" in run("--list-targets").stdout
+    assert run(str(tmp_path / "missing.json")).returncode == 1

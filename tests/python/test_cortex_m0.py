@@ -1,0 +1,133 @@
+"""Fixed-mode headers cross-compiled for Cortex-M0 (no FPU, soft-float ABI): the predict path
+must not reference one floating-point helper, and the build reports its stack usage.
+
+The check reads the undefined symbols of an object holding only the predict-path entry points:
+with -mfloat-abi=soft every float or double operation becomes a call into libgcc
+(__aeabi_fadd, __aeabi_i2f, __addsf3, ...), so an integer-only predict path has no undefined
+symbol outside a short list of integer helpers. A float-mode header is compiled the same way as
+a negative control: the same check must flag it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import numpy as np
+import pytest
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.tree import DecisionTreeClassifier
+
+import mcuport
+from mcuport.host import STRICT_FLAGS
+
+from conftest import SEED, require, split
+
+CC = "arm-none-eabi-gcc"
+M0_FLAGS = [
+    "-mcpu=cortex-m0",
+    "-mthumb",
+    "-mfloat-abi=soft",
+    "-Os",
+    "-std=c99",
+    "-fstack-usage",
+    "-ffunction-sections",
+    *STRICT_FLAGS,
+]
+# Integer helpers a Cortex-M0 may legitimately call (it has no divide instruction).
+INTEGER_HELPERS = {
+    "__aeabi_uidiv",
+    "__aeabi_idiv",
+    "__aeabi_uidivmod",
+    "__aeabi_idivmod",
+    "__aeabi_lmul",
+    "__aeabi_llsl",
+    "__aeabi_llsr",
+    "__aeabi_lasr",
+    "__aeabi_uldivmod",
+    "__aeabi_ldivmod",
+    "memset",
+    "memcpy",
+}
+
+CLASSIFIER_ENTRY = """
+#include "model.h"
+int32_t entry_predict(const int16_t x[]) { return m_predict(x); }
+void entry_predict_proba(const int16_t x[], int32_t out[]) { m_predict_proba(x, out); }
+"""
+REGRESSOR_ENTRY = """
+#include "model.h"
+int32_t entry_predict(const int16_t x[]) { return m_predict(x); }
+"""
+FLOAT_ENTRY = """
+#include "model.h"
+int32_t entry_predict(const float x[]) { return m_predict(x); }
+void entry_predict_proba(const float x[], float out[]) { m_predict_proba(x, out); }
+"""
+
+
+def cross_compile(header: str, entry: str, tmp_path):
+    """Compiles the entry points; returns (undefined symbols, {function: stack bytes})."""
+    require(CC, "gcc-arm-none-eabi")
+    (tmp_path / "model.h").write_text(header)
+    (tmp_path / "entry.c").write_text(entry)
+    obj = tmp_path / "entry.o"
+    subprocess.run([CC, *M0_FLAGS, "-c", "entry.c", "-o", "entry.o"], cwd=tmp_path, check=True)
+    nm = subprocess.run(
+        ["arm-none-eabi-nm", "--undefined-only", str(obj)],
+        capture_output=True, text=True, check=True,
+    )
+    undefined = {line.split()[-1] for line in nm.stdout.splitlines() if line.strip()}
+    stack = {}
+    for line in (tmp_path / "entry.su").read_text().splitlines():
+        location, size, _kind = line.split("\t")
+        stack[location.rsplit(":", 1)[-1]] = int(size)
+    return undefined, stack
+
+
+def float_helpers(undefined: set) -> set:
+    return undefined - INTEGER_HELPERS
+
+
+FIXED_MODELS = {
+    "DecisionTreeClassifier": (lambda: DecisionTreeClassifier(random_state=SEED), "digits"),
+    "RandomForestClassifier": (lambda: RandomForestClassifier(random_state=SEED), "digits"),
+    "RandomForestClassifier(max_depth=6)": (
+        lambda: RandomForestClassifier(n_estimators=20, max_depth=6, random_state=SEED),
+        "wine",
+    ),
+    "RandomForestRegressor": (
+        lambda: RandomForestRegressor(n_estimators=20, random_state=SEED),
+        "diabetes",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", FIXED_MODELS)
+def test_fixed_predict_path_is_integer_only_on_cortex_m0(kind, tmp_path):
+    factory, dataset = FIXED_MODELS[kind]
+    X_train, _, y_train, _ = split(dataset)
+    estimator = factory().fit(X_train, y_train)
+    generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train,
+                                 target="cortex-m0")
+    entry = CLASSIFIER_ENTRY if generated.task == "classification" else REGRESSOR_ENTRY
+    undefined, stack = cross_compile(generated.header, entry, tmp_path)
+    assert float_helpers(undefined) == set(), f"predict path calls {sorted(undefined)}"
+    # A known, small stack: the per-class accumulators plus a few words. The peak of a call is
+    # at most its entry point's frame plus the frames of every helper it may call.
+    helpers = sum(size for name, size in stack.items() if not name.startswith("entry_"))
+    peak = max(size for name, size in stack.items() if name.startswith("entry_")) + helpers
+    budget = 96 + 4 * max(generated.n_classes, 1)
+    print(f"\n{kind}: Cortex-M0 stack, bytes per function {stack}; peak <= {peak}")
+    assert peak <= budget, (peak, stack)
+
+
+def test_negative_control_float_header_is_flagged(tmp_path):
+    X_train, _, y_train, _ = split("iris")
+    estimator = RandomForestClassifier(n_estimators=5, max_depth=3, random_state=SEED)
+    estimator.fit(X_train, y_train)
+    generated = mcuport.generate(estimator, name="m", numeric="float")
+    undefined, _ = cross_compile(generated.header, FLOAT_ENTRY, tmp_path)
+    found = float_helpers(undefined)
+    assert found, "the check failed to see the float helpers of a float-mode header"
+    assert all(re.match(r"__aeabi_[a-z0-9]*(f|d)", s) or "sf" in s or "df" in s for s in found)

@@ -1,0 +1,175 @@
+"""End to end, the third test tier: scikit-learn tree models -> mcuport -> C compiled with the
+strict flags by gcc, clang, g++ and clang++ -> run on whole test splits -> compared with
+scikit-learn.
+
+Float mode must agree exactly (class predictions, and probabilities to float32 rounding), also
+on inputs placed exactly at the float32 edges of the split thresholds. Fixed mode is compared
+with scikit-learn run on the dequantized inputs (what the integer codes stand for): single trees
+and vote-based forests must agree exactly; forests with probability leaves may only disagree on
+near-ties inside the documented quantization bound of the leaf probabilities, which the test
+proves for every disagreement.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+import mcuport
+from mcuport.host import HostModel
+
+from conftest import (
+    CLASSIFICATION_DATASETS,
+    SEED,
+    extreme_codes,
+    header_macros,
+    split,
+    threshold_edge_rows,
+)
+
+PROBA_CODE_ONE = 65535  # a leaf probability of 1.0 in fixed mode (documented)
+
+CLASSIFIERS = {
+    "DecisionTreeClassifier": lambda: DecisionTreeClassifier(random_state=SEED),
+    "DecisionTreeClassifier(max_depth=4)": lambda: DecisionTreeClassifier(
+        max_depth=4, random_state=SEED
+    ),
+    "RandomForestClassifier": lambda: RandomForestClassifier(random_state=SEED),
+    "RandomForestClassifier(max_depth=6)": lambda: RandomForestClassifier(
+        n_estimators=50, max_depth=6, random_state=SEED
+    ),
+    "ExtraTreesClassifier": lambda: ExtraTreesClassifier(random_state=SEED),
+    "ExtraTreesClassifier(max_depth=6)": lambda: ExtraTreesClassifier(
+        n_estimators=50, max_depth=6, random_state=SEED
+    ),
+}
+
+REGRESSORS = {
+    "DecisionTreeRegressor": lambda: DecisionTreeRegressor(random_state=SEED),
+    "DecisionTreeRegressor(max_depth=5)": lambda: DecisionTreeRegressor(
+        max_depth=5, random_state=SEED
+    ),
+    "RandomForestRegressor": lambda: RandomForestRegressor(random_state=SEED),
+    "ExtraTreesRegressor": lambda: ExtraTreesRegressor(random_state=SEED),
+}
+
+OTHER_COMPILERS = (
+    ("clang", "-std=c99"),
+    ("g++", "-std=c++11", "-x", "c++"),
+    ("clang++", "-std=c++11", "-x", "c++"),
+)
+
+_fitted = {}
+
+
+def fitted(kind: str, dataset: str):
+    key = (kind, dataset)
+    if key not in _fitted:
+        X_train, _, y_train, _ = split(dataset)
+        factory = CLASSIFIERS.get(kind) or REGRESSORS[kind]
+        _fitted[key] = factory().fit(X_train, y_train)
+    return _fitted[key]
+
+
+def check_other_compilers(generated: mcuport.Generated, tmp_path) -> None:
+    """The header (through the host driver, which calls every function) also compiles without a
+    warning as C99 under clang and as C++11 under g++ and clang++."""
+    for i, (cc, *std) in enumerate(OTHER_COMPILERS):
+        HostModel(
+            generated,
+            cc=cc,
+            cflags=(*std, *mcuport.host.STRICT_FLAGS),
+            workdir=tmp_path / f"cc{i}",
+        )
+
+
+def n_trees(estimator) -> int:
+    return 1 if hasattr(estimator, "tree_") else len(estimator.estimators_)
+
+
+@pytest.mark.parametrize("dataset", CLASSIFICATION_DATASETS)
+@pytest.mark.parametrize("kind", CLASSIFIERS)
+def test_float_classifier_agrees_exactly(kind, dataset, tmp_path):
+    estimator = fitted(kind, dataset)
+    _, X_test, _, _ = split(dataset)
+    generated = mcuport.generate(estimator, name="m", numeric="float")
+    X = np.concatenate([X_test.astype(np.float32), threshold_edge_rows(estimator, X_test, 3000)])
+    with HostModel(generated, workdir=tmp_path / "gcc") as model:
+        classes, proba = model.run(X)
+    check_other_compilers(generated, tmp_path)
+
+    expected = estimator.predict(X)
+    agree = estimator.classes_[classes] == expected
+    assert agree.all(), f"{(~agree).sum()} of {len(X)} predictions differ from scikit-learn"
+    np.testing.assert_allclose(proba, estimator.predict_proba(X), rtol=0, atol=2e-6)
+
+
+@pytest.mark.parametrize("dataset", CLASSIFICATION_DATASETS)
+@pytest.mark.parametrize("kind", CLASSIFIERS)
+def test_fixed_classifier_is_decision_exact(kind, dataset, tmp_path):
+    estimator = fitted(kind, dataset)
+    X_train, X_test, _, _ = split(dataset)
+    generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train)
+    macros = header_macros(generated.header)
+    with HostModel(generated, workdir=tmp_path / "gcc") as model:
+        codes, seen = model.quantize(X_test)
+        # The generated dequantize() is the documented contract, bit for bit.
+        np.testing.assert_array_equal(seen, generated.dequantize(codes))
+        all_codes = np.concatenate([codes, extreme_codes(generated.n_features, 2000)])
+        classes, proba = model.run(all_codes)
+    check_other_compilers(generated, tmp_path)
+
+    X_seen = generated.dequantize(all_codes)
+    expected_proba = estimator.predict_proba(X_seen)
+    expected = estimator.predict(X_seen)
+    one = macros["PROBA_ONE"]
+    votes = one == n_trees(estimator)  # pure leaves: a leaf is a vote, nothing is rounded
+    per_class_bound = 0.0 if votes else 0.5 / PROBA_CODE_ONE
+    proba_error = np.abs(proba / one - expected_proba).max()
+    assert proba_error <= per_class_bound + 1e-12, proba_error
+
+    disagree = np.flatnonzero(estimator.classes_[classes] != expected)
+    if hasattr(estimator, "tree_") or votes:
+        assert disagree.size == 0, f"{disagree.size} decisions differ from scikit-learn"
+    # Forests with probability leaves: a flip needs a near-tie within twice the per-class bound.
+    sk_index = np.searchsorted(estimator.classes_, expected[disagree])
+    margins = expected_proba[disagree, sk_index] - expected_proba[disagree, classes[disagree]]
+    assert np.all(margins <= 2 * per_class_bound + 1e-12), margins.max()
+
+
+@pytest.mark.parametrize("kind", REGRESSORS)
+def test_float_regressor_within_1e5_relative(kind, tmp_path):
+    estimator = fitted(kind, "diabetes")
+    _, X_test, _, _ = split("diabetes")
+    generated = mcuport.generate(estimator, name="m", numeric="float")
+    X = np.concatenate([X_test.astype(np.float32), threshold_edge_rows(estimator, X_test, 3000)])
+    with HostModel(generated, workdir=tmp_path / "gcc") as model:
+        values, _ = model.run(X)
+    check_other_compilers(generated, tmp_path)
+    np.testing.assert_allclose(values, estimator.predict(X), rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize("kind", REGRESSORS)
+def test_fixed_regressor_within_documented_bound(kind, tmp_path):
+    estimator = fitted(kind, "diabetes")
+    X_train, X_test, _, _ = split("diabetes")
+    generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train)
+    frac_bits = header_macros(generated.header)["OUTPUT_FRAC_BITS"]
+    with HostModel(generated, workdir=tmp_path / "gcc") as model:
+        codes, _ = model.quantize(X_test)
+        all_codes = np.concatenate([codes, extreme_codes(generated.n_features, 2000)])
+        values, _ = model.run(all_codes)
+    check_other_compilers(generated, tmp_path)
+    expected = estimator.predict(generated.dequantize(all_codes))
+    # Each tree's leaf is rounded to the nearest 2^-frac_bits after division by the tree count.
+    bound = n_trees(estimator) * 0.5 * 2.0**-frac_bits
+    error = np.abs(np.ldexp(values.astype(np.float64), -frac_bits) - expected)
+    assert np.all(error <= bound + 1e-12 * np.abs(expected)), error.max()
+    assert bound < 1e-4  # the documented bound is tight enough to matter to nobody
