@@ -1,0 +1,23 @@
+"""The examples run in the tests, so none can rot."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quickstart_ports_compiles_and_agrees(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples/quickstart/quickstart.py"), "--out", str(tmp_path)],
+        capture_output=True, text=True, check=True,
+    )
+    rows = re.findall(r"^(float|fixed)\s+(\d+)/(\d+) .*?([\d,]+) bytes", done.stdout, flags=re.M)
+    assert [row[0] for row in rows] == ["float", "fixed"], done.stdout
+    for _, agree, total, table_bytes in rows:
+        assert agree == total  # the quickstart model has no near-ties: it must agree fully
+        assert int(table_bytes.replace(",", "")) > 0
+    assert (tmp_path / "digits_float.h").exists() and (tmp_path / "digits_fixed.h").exists()
