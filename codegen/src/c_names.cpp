@@ -41,7 +41,9 @@ void check_model_name(const std::string& name) {
   std::string shown;
   for (char c : name) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
   if (name.empty()) throw Error("", "the model name is empty" + rule);
-  if (name.size() > 48) throw Error("", "the model name \"" + shown.substr(0, 60) + "...\" is too long" + rule);
+  if (name.size() > 48) {
+    throw Error("", "the model name \"" + shown.substr(0, 48) + "...\" is too long" + rule);
+  }
   if (!is_ascii_letter(name[0])) {
     throw Error("", "the model name \"" + shown + "\" does not start with a letter" + rule);
   }

@@ -22,8 +22,12 @@ std::string render(const std::string& text, const TemplateValues& values,
     MCUPORT_ASSERT(close != std::string::npos);
     const std::string key = text.substr(open + 2, close - open - 2);
     auto it = values.find(key);
-    if (it == values.end()) it = shared.find(key);
-    if (it == shared.end()) internal_error(__FILE__, __LINE__, "template key {{" + key + "}} has no value");
+    if (it == values.end()) {
+      it = shared.find(key);  // compared with shared.end() only when it points into `shared`
+      if (it == shared.end()) {
+        internal_error(__FILE__, __LINE__, "template key {{" + key + "}} has no value");
+      }
+    }
     out.append(text, pos, open - pos);
     out += it->second;
     used.insert(key);

@@ -93,7 +93,7 @@ static inline {{out_t}} {{p}}_predict(const {{xt}} x[]) {
     for (t = 0u; t < {{P}}_N_TREES; ++t) {
         acc += {{p}}_leaf_value[{{p}}_find_leaf((uint32_t){{p}}_tree_root[t], x)];
     }
-    return {{result}};
+    return acc;
 }
 
 )";
@@ -178,7 +178,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                             ", rounded to nearest");
       } else {
         code.tables.add("float", 4, p + "_leaf_value", float_literals(program.leaf_value_float),
-                        "leaves: values");
+                        program.n_trees == 1 ? "leaves: values" : "leaves: value / n_trees");
       }
       break;
   }
@@ -208,8 +208,8 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                  " splits per tree and prediction;\n * " + leaf_kind_text(program.leaf_kind) +
                  ".\n";
   if (fixed && program.folded_splits > 0) {
-    code.summary += " * " + std::to_string(program.folded_splits) +
-                    " splits decide the same way for every int16 input and were folded away.\n";
+    code.summary += " * Folded away: " + std::to_string(program.folded_splits) +
+                    " split(s) deciding the same way for every int16 input.\n";
   }
 
   // Functions.
@@ -291,20 +291,17 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                                       "_OUTPUT_FRAC_BITS (leaves are pre-divided by the tree count)."},
                           {"out_t", "int32_t"},
                           {"acc_t", "int32_t"},
-                          {"zero", "0"},
-                          {"result", "acc"}}));
+                          {"zero", "0"}}));
       code.functions += context.render(kDequantizeOutput);
     } else {
       code.api += " *   float " + p + "_predict(const float x[]);   the predicted value\n";
       code.functions += context.render(
           kRegressor,
-          (TemplateValues{{"doc", "The mean of the trees' values, as scikit-learn's predict."},
+          (TemplateValues{{"doc", "The mean of the trees' values, as scikit-learn's predict (leaves "
+                                          "are pre-divided by the tree count)."},
                           {"out_t", "float"},
                           {"acc_t", "float"},
-                          {"zero", "0.0f"},
-                          {"result", program.n_trees == 1
-                                         ? std::string("acc")
-                                         : "acc / (float)" + context.macro + "_N_TREES"}}));
+                          {"zero", "0.0f"}}));
     }
   }
   return code;

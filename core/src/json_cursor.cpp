@@ -2,6 +2,7 @@
 #include "json_cursor.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <set>
 
 #include "mcuport/error.hpp"
@@ -50,7 +51,10 @@ JsonCursor::JsonCursor(const nlohmann::json& value, std::string path)
 void JsonCursor::fail(const std::string& detail) const { throw Error(path_, detail); }
 
 std::string JsonCursor::describe() const {
-  if (value_->is_array()) return "an array of " + std::to_string(value_->size()) + " elements";
+  if (value_->is_array()) {
+    const std::size_t n = value_->size();
+    return "an array of " + std::to_string(n) + (n == 1 ? " element" : " elements");
+  }
   if (value_->is_object()) return "an object";
   // ensure_ascii and replace: any bytes a hostile document holds are printed safely.
   return shorten(value_->dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
@@ -116,10 +120,12 @@ JsonCursor JsonCursor::at(std::size_t index) const {
 
 int64_t JsonCursor::as_int(int64_t lo, int64_t hi) const {
   int64_t result = 0;
-  if (value_->is_number_integer()) {
+  // nlohmann counts unsigned numbers as integers too: one above INT64_MAX would wrap.
+  const bool beyond_int64 = value_->is_number_unsigned() &&
+                            value_->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX);
+  if (value_->is_number_integer() && !beyond_int64) {
     result = value_->get<int64_t>();
-  } else if (value_->is_number_unsigned()) {
-    // Beyond int64: certainly out of any range we accept.
+  } else if (beyond_int64) {
     fail("expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
          describe());
   } else {
@@ -158,7 +164,10 @@ std::vector<int32_t> JsonCursor::as_int_array(std::size_t size, int64_t lo, int6
   std::vector<int32_t> out(size);
   for (std::size_t i = 0; i < size; ++i) {
     const auto& element = (*value_)[i];
-    if (element.is_number_integer()) {
+    // nlohmann stores non-negative integers as unsigned: only those above INT64_MAX would wrap.
+    if (element.is_number_integer() &&
+        !(element.is_number_unsigned() &&
+          element.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) {
       const auto v = element.get<int64_t>();
       if (v >= lo && v <= hi) {
         out[i] = static_cast<int32_t>(v);
@@ -223,7 +232,7 @@ nlohmann::json parse_document(const std::string& text) {
   }
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw Error("", std::string("malformed model JSON: ") + e.what());
   }
 }

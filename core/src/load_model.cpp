@@ -1,5 +1,6 @@
 // Loads the fields every model has, then hands "params" to the loader of the model's family.
 #include <algorithm>
+#include <cfloat>
 #include <set>
 
 #include "families.hpp"
@@ -63,10 +64,14 @@ Label load_label(const JsonCursor& cursor) {
 std::vector<Label> load_classes(const JsonCursor& cursor) {
   const std::size_t n = cursor.expect_array(1, limits::kMaxClasses);
   std::vector<Label> classes;
-  std::set<std::pair<bool, std::string>> seen;
+  std::set<std::string> seen_text;
+  std::set<double> seen_number;  // by value: 1, 1.0 and 1e0 are one class, as in numpy
   for (std::size_t i = 0; i < n; ++i) {
     Label label = load_label(cursor.at(i));
-    if (!seen.insert({label.numeric, label.text}).second) {
+    const bool is_new = label.numeric
+                            ? seen_number.insert(cursor.at(i).json().get<double>() + 0.0).second
+                            : seen_text.insert(label.text).second;
+    if (!is_new) {
       cursor.at(i).fail("duplicate class label " + cursor.at(i).describe());
     }
     classes.push_back(std::move(label));
@@ -80,7 +85,12 @@ std::vector<InputRange> load_input_ranges(const JsonCursor& cursor, int32_t n_fe
   for (std::size_t i = 0; i < static_cast<std::size_t>(n_features); ++i) {
     const std::vector<double> pair = cursor.at(i).as_finite_array(2);
     if (!(pair[0] <= pair[1])) {
-      cursor.at(i).fail("input range must satisfy lo <= hi, got " + cursor.at(i).describe());
+      // Both elements are finite numbers here, so the dump is short and plain ASCII.
+      cursor.at(i).fail("input range must satisfy lo <= hi, got " + cursor.at(i).json().dump());
+    }
+    if (!(pair[0] >= -FLT_MAX && pair[1] <= FLT_MAX)) {
+      cursor.at(i).fail("input range " + cursor.at(i).json().dump() +
+                        " reaches beyond the float32 range that inputs are compared in");
     }
     ranges.push_back({pair[0], pair[1]});
   }

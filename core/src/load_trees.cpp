@@ -18,6 +18,10 @@ void load_leaf_value(const JsonCursor& cursor, const ModelInfo& info, double* ou
     } else {
       *out = cursor.as_finite();
     }
+    // The generated code holds leaf values as float32 (float mode) or scaled int32 (fixed mode).
+    if (!(*out >= -FLT_MAX && *out <= FLT_MAX)) {
+      cursor.fail("leaf value " + nlohmann::json(*out).dump() + " is outside the float32 range");
+    }
     return;
   }
   const std::vector<double> weights = cursor.as_finite_array(info.classes.size());

@@ -75,7 +75,8 @@ int choose_value_frac_bits(const TreeEnsemble& ensemble) {
     }
     max_abs.push_back(m);
   }
-  for (int bits = 48; bits >= -64; --bits) {
+  // Leaf values are within the float32 range (< 2^128), so bits = -100 always fits.
+  for (int bits = 48; bits >= -127; --bits) {
     double bound = 0;
     for (double m : max_abs) bound += std::fabs(std::round(std::ldexp(m, bits)));
     if (bound <= static_cast<double>(std::numeric_limits<int32_t>::max())) return bits;
@@ -150,7 +151,8 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
       case LeafKind::Value: {
         const double value = weights[0];
         if (numeric == Numeric::Float) {
-          const float v = static_cast<float>(value);
+          // Pre-divided by the tree count: the sum is the mean and overflows only if it does.
+          const float v = static_cast<float>(value / program.n_trees);
           const uint32_t id = leaves.intern({float_bits(v)}, &is_new);
           if (is_new) program.leaf_value_float.push_back(v);
           return id;

@@ -39,7 +39,9 @@ const Target& find_target(const std::string& name) {
   if (it != table.end()) return *it;
   std::string known;
   for (const Target& t : table) known += (known.empty() ? "" : ", ") + t.name;
-  throw Error("", "unknown target \"" + name + "\" (known targets: " + known + ")");
+  std::string shown;
+  for (char c : name.substr(0, 64)) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+  throw Error("", "unknown target \"" + shown + "\" (known targets: " + known + ")");
 }
 
 }  // namespace mcuport

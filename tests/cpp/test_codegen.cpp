@@ -1,1 +1,445 @@
+// Code generation tests: model names, string and number literals, the template renderer, and
+// the option checks and determinism of port().
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
+#include <limits>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "c_names.hpp"
+#include "c_writer.hpp"
+#include "mcuport/error.hpp"
+#include "mcuport/port.hpp"
+
+namespace {
+
+using mcuport::codegen::check_model_name;
+using mcuport::codegen::double_literal;
+using mcuport::codegen::float_literal;
+using mcuport::codegen::render;
+using mcuport::codegen::string_literal;
+using testing::AllOf;
+using testing::Eq;
+using testing::HasSubstr;
+using testing::Property;
+using testing::Throws;
+using testing::ThrowsMessage;
+
+// Matches a call that throws mcuport::Error about an option (empty path) containing `message`.
+auto ThrowsOptionError(const std::string& message) {
+  return AllOf(ThrowsMessage<mcuport::Error>(HasSubstr(message)),
+               Throws<mcuport::Error>(Property("path", &mcuport::Error::path, Eq(""))));
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << "cannot read " << path;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string tiny_model() {
+  return read_file(MCUPORT_SOURCE_DIR "/tests/golden/tiny_tree_classifier.json");
+}
+
+// --- check_model_name -----------------------------------------------------------------------
+
+TEST(CheckModelName, AcceptsCIdentifiers) {
+  for (const char* name : {"model", "m", "M", "Model2", "my_model_v2", "x_", "iris_forest",
+                           "Int", "classes", "label"}) {
+    EXPECT_NO_THROW(check_model_name(name)) << name;
+  }
+  EXPECT_NO_THROW(check_model_name(std::string(48, 'a')));
+}
+
+TEST(CheckModelName, RejectsEmpty) {
+  EXPECT_THAT([] { check_model_name(""); }, ThrowsOptionError("the model name is empty"));
+}
+
+TEST(CheckModelName, RejectsLeadingDigit) {
+  EXPECT_THAT([] { check_model_name("2model"); },
+              ThrowsOptionError("the model name \"2model\" does not start with a letter"));
+}
+
+TEST(CheckModelName, RejectsLeadingUnderscore) {
+  EXPECT_THAT([] { check_model_name("_model"); },
+              ThrowsOptionError("the model name \"_model\" does not start with a letter"));
+}
+
+TEST(CheckModelName, RejectsNonAscii) {
+  // The name is shown with '?' for bytes that are not printable ASCII.
+  EXPECT_THAT([] { check_model_name("mod\xc3\xa8le"); },
+              ThrowsOptionError("the model name \"mod??le\" contains a character that is not a "
+                                "letter, digit or underscore"));
+}
+
+TEST(CheckModelName, RejectsSpaceAndPunctuation) {
+  for (const char* name : {"my model", "my-model", "model.h", "a$b", "model\n"}) {
+    EXPECT_THAT([&] { check_model_name(name); },
+                ThrowsOptionError("contains a character that is not a letter, digit or underscore"))
+        << name;
+  }
+}
+
+TEST(CheckModelName, RejectsDoubleUnderscore) {
+  EXPECT_THAT([] { check_model_name("my__model"); },
+              ThrowsOptionError(
+                  "the model name \"my__model\" contains \"__\", reserved in C and C++"));
+  EXPECT_THAT([] { check_model_name("model__"); }, ThrowsOptionError("contains \"__\""));
+}
+
+TEST(CheckModelName, RejectsTooLong) {
+  EXPECT_THAT([] { check_model_name(std::string(49, 'a')); }, ThrowsOptionError("is too long"));
+}
+
+TEST(CheckModelName, RejectsKeywords) {
+  for (const char* name : {"int", "static", "float", "inline", "restrict", "typeof", "bool",
+                           "class", "namespace", "new", "delete", "this", "and", "nullptr",
+                           "char8_t", "template", "NULL", "main"}) {
+    EXPECT_THAT([&] { check_model_name(name); },
+                ThrowsOptionError(std::string("the model name \"") + name +
+                                  "\" is a C or C++ keyword"))
+        << name;
+  }
+}
+
+TEST(CheckModelName, MessageStatesTheRule) {
+  EXPECT_THAT([] { check_model_name("1"); },
+              ThrowsOptionError("must match [A-Za-z][A-Za-z0-9_]*, be at most 48 characters"));
+}
+
+// --- string_literal -------------------------------------------------------------------------
+
+// Decodes a literal in the form string_literal promises: quotes around printable ASCII other
+// than " \ and ?, and escapes of exactly three octal digits. Anything else fails the test.
+std::string decode_literal(const std::string& literal) {
+  std::string bytes;
+  if (literal.size() < 2 || literal.front() != '"' || literal.back() != '"') {
+    ADD_FAILURE() << "not a quoted literal: " << literal;
+    return bytes;
+  }
+  for (std::size_t i = 1; i + 1 < literal.size(); ++i) {
+    const char c = literal[i];
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '?') {
+      ADD_FAILURE() << "raw byte " << static_cast<int>(static_cast<unsigned char>(c))
+                    << " at offset " << i << " of " << literal;
+      return bytes;
+    }
+    if (c != '\\') {
+      bytes += c;
+      continue;
+    }
+    int value = 0;
+    for (std::size_t k = 1; k <= 3; ++k) {
+      const char digit = i + k + 1 < literal.size() ? literal[i + k] : 'x';
+      if (digit < '0' || digit > '7') {
+        ADD_FAILURE() << "escape at offset " << i << " is not 3 octal digits: " << literal;
+        return bytes;
+      }
+      value = value * 8 + (digit - '0');
+    }
+    bytes += static_cast<char>(value);
+    i += 3;
+  }
+  return bytes;
+}
+
+TEST(StringLiteral, PrintableAsciiIsKept) {
+  EXPECT_EQ(string_literal("cold"), "\"cold\"");
+  EXPECT_EQ(string_literal(""), "\"\"");
+  EXPECT_EQ(string_literal("a b-c_d(0)"), "\"a b-c_d(0)\"");
+}
+
+TEST(StringLiteral, EscapesQuoteBackslashAndQuestionMark) {
+  EXPECT_EQ(string_literal("say \"hi\""), "\"say \\042hi\\042\"");
+  EXPECT_EQ(string_literal("a\\b"), "\"a\\134b\"");
+  EXPECT_EQ(string_literal("hot?"), "\"hot\\077\"");
+  EXPECT_EQ(string_literal("?\?="), "\"\\077\\077=\"");  // no trigraph
+}
+
+TEST(StringLiteral, EscapesNewlineAndControlBytes) {
+  EXPECT_EQ(string_literal("a\nb"), "\"a\\012b\"");
+  EXPECT_EQ(string_literal("\t\r\x7f"), "\"\\011\\015\\177\"");
+}
+
+TEST(StringLiteral, CommentCloserStaysInsideTheLiteral) {
+  const std::string literal = string_literal("*/ int evil; /*");
+  EXPECT_EQ(literal, "\"*/ int evil; /*\"");
+  EXPECT_EQ(decode_literal(literal), "*/ int evil; /*");
+}
+
+TEST(StringLiteral, NulIsAThreeDigitEscapeEvenBeforeADigit) {
+  const std::string bytes("a\0" "7", 3);
+  EXPECT_EQ(string_literal(bytes), "\"a\\0007\"");
+  EXPECT_EQ(decode_literal(string_literal(bytes)), bytes);
+}
+
+TEST(StringLiteral, NonAsciiBytesAreOctalEscapes) {
+  EXPECT_EQ(string_literal("caf\xc3\xa9"), "\"caf\\303\\251\"");
+  EXPECT_EQ(string_literal("\xff"), "\"\\377\"");
+}
+
+TEST(StringLiteral, EveryByteRoundTrips) {
+  std::string bytes;
+  for (int c = 0; c < 256; ++c) bytes += static_cast<char>(c);
+  bytes += bytes;  // each byte also follows every other, digits included
+  const std::string literal = string_literal(bytes);
+  for (char c : literal) {
+    ASSERT_TRUE(c >= 0x20 && c <= 0x7e) << "raw byte " << static_cast<int>(c);
+  }
+  EXPECT_EQ(decode_literal(literal), bytes);
+}
+
+TEST(StringLiteral, RandomBytesRoundTrip) {
+  std::mt19937 random(42);
+  for (int i = 0; i < 500; ++i) {
+    std::string bytes(random() % 40, '\0');
+    for (char& c : bytes) c = static_cast<char>(random() % 256);
+    EXPECT_EQ(decode_literal(string_literal(bytes)), bytes);
+  }
+}
+
+// --- float_literal, double_literal --------------------------------------------------------
+
+const std::regex kFloatLiteral(R"(-?[0-9]+(\.[0-9]*)?(e[-+][0-9]+)?f)");
+
+void expect_float_literal_round_trips(float value) {
+  const std::string literal = float_literal(value);
+  ASSERT_TRUE(std::regex_match(literal, kFloatLiteral)) << literal;
+  EXPECT_NE(literal.find_first_of(".e"), std::string::npos) << literal;
+  const std::string digits = literal.substr(0, literal.size() - 1);
+  const float back = std::strtof(digits.c_str(), nullptr);
+  uint32_t value_bits = 0;
+  uint32_t back_bits = 0;
+  std::memcpy(&value_bits, &value, sizeof value);
+  std::memcpy(&back_bits, &back, sizeof back);
+  EXPECT_EQ(back_bits, value_bits) << std::setprecision(9) << value << " printed as " << literal;
+}
+
+TEST(FloatLiteral, EdgeValuesRoundTrip) {
+  for (float value : {0.0f, -0.0f, 1.0f, -1.0f, 3.0f, 100.0f, 0.5f, 0.1f, 10.5f, 1e30f, -1e-30f,
+                      16777216.0f, FLT_MAX, -FLT_MAX, FLT_MIN, FLT_EPSILON,
+                      std::numeric_limits<float>::denorm_min(), 65535.0f, 1.0f / 3.0f}) {
+    expect_float_literal_round_trips(value);
+  }
+}
+
+TEST(FloatLiteral, RandomFloatsRoundTrip) {
+  std::mt19937 random(1234);
+  int checked = 0;
+  while (checked < 100000) {
+    const uint32_t bits = static_cast<uint32_t>(random());
+    float value = 0;
+    std::memcpy(&value, &bits, sizeof value);
+    if (!std::isfinite(value)) continue;
+    expect_float_literal_round_trips(value);
+    ++checked;
+  }
+}
+
+TEST(FloatLiteral, IntegralValuesGetAFraction) {
+  EXPECT_EQ(float_literal(3.0f), "3.0f");
+  EXPECT_EQ(float_literal(-0.0f), "-0.0f");
+  EXPECT_EQ(float_literal(0.25f), "0.25f");
+  EXPECT_EQ(float_literal(0.1f), "0.100000001f");
+  EXPECT_EQ(float_literal(1e30f), "1.00000002e+30f");
+}
+
+TEST(DoubleLiteral, RandomDoublesRoundTrip) {
+  std::mt19937_64 random(99);
+  int checked = 0;
+  while (checked < 100000) {
+    const uint64_t bits = random();
+    double value = 0;
+    std::memcpy(&value, &bits, sizeof value);
+    if (!std::isfinite(value)) continue;
+    const std::string literal = double_literal(value);
+    ASSERT_NE(literal.find_first_of(".e"), std::string::npos) << literal;
+    const double back = std::strtod(literal.c_str(), nullptr);
+    EXPECT_EQ(std::memcmp(&back, &value, sizeof value), 0) << literal;
+    ++checked;
+  }
+  EXPECT_EQ(double_literal(2.0), "2.0");
+}
+
+// --- render ---------------------------------------------------------------------------------
+
+TEST(Render, SubstitutesEveryPlaceholder) {
+  EXPECT_EQ(render("{{a}} + {{b}} = {{c}}; {{a}}", {{"a", "1"}, {"b", "2"}, {"c", "3"}}),
+            "1 + 2 = 3; 1");
+  EXPECT_EQ(render("no placeholders { } {x}", {}), "no placeholders { } {x}");
+  EXPECT_EQ(render("{{empty}}|", {{"empty", ""}}), "|");
+}
+
+TEST(Render, SharedValuesMayGoUnused) {
+  EXPECT_EQ(render("{{p}}_predict({{x}})", {{"x", "in"}}, {{"p", "iris"}, {"P", "IRIS"}}),
+            "iris_predict(in)");
+  EXPECT_EQ(render("plain", {}, {{"p", "iris"}}), "plain");
+}
+
+TEST(Render, ValuesComeBeforeSharedValues) {
+  EXPECT_EQ(render("{{p}}", {{"p", "own"}}, {{"p", "shared"}}), "own");
+}
+
+TEST(Render, MissingKeyIsAnInternalError) {
+  EXPECT_THAT([] { render("{{a}} {{missing}}", {{"a", "1"}}, {{"p", "x"}}); },
+              ThrowsMessage<mcuport::InternalError>(
+                  HasSubstr("template key {{missing}} has no value")));
+}
+
+TEST(Render, UnusedValueIsAnInternalError) {
+  EXPECT_THAT([] { render("{{a}}", {{"a", "1"}, {"extra", "2"}}); },
+              ThrowsMessage<mcuport::InternalError>(
+                  HasSubstr("template value extra is never used")));
+}
+
+TEST(Render, UnclosedPlaceholderIsAnInternalError) {
+  EXPECT_THROW(render("{{a", {{"a", "1"}}), mcuport::InternalError);
+}
+
+// --- port -----------------------------------------------------------------------------------
+
+TEST(Port, SameModelAndOptionsGiveTheSameBytes) {
+  const std::string model = tiny_model();
+  for (const char* numeric : {"float", "fixed"}) {
+    mcuport::PortOptions options;
+    options.name = "tiny";
+    options.numeric = mcuport::parse_numeric(numeric);
+    const std::string first = mcuport::port(model, options);
+    const std::string second = mcuport::port(model, options);
+    EXPECT_FALSE(first.empty());
+    EXPECT_EQ(first, second) << numeric;
+  }
+}
+
+TEST(Port, ResultDescribesTheHeader) {
+  mcuport::PortOptions options;
+  options.numeric = mcuport::Numeric::Fixed;
+  const mcuport::PortResult result = mcuport::port_model(tiny_model(), options);
+  EXPECT_EQ(result.numeric, mcuport::Numeric::Fixed);
+  EXPECT_EQ(result.task, mcuport::Task::Classification);
+  EXPECT_EQ(result.n_features, 2);
+  EXPECT_EQ(result.n_classes, 3u);
+  EXPECT_GT(result.table_bytes, 0u);
+  ASSERT_TRUE(result.input_quantization.has_value());
+  EXPECT_EQ(result.input_quantization->features.size(), 2u);
+  EXPECT_THAT(result.header, HasSubstr("#define MODEL_TABLE_BYTES " +
+                                       std::to_string(result.table_bytes) + "\n"));
+}
+
+TEST(Port, TargetDecidesTheDefaultNumericMode) {
+  mcuport::PortOptions options;
+  EXPECT_EQ(mcuport::port_model(tiny_model(), options).numeric, mcuport::Numeric::Float);
+  options.target = "cortex-m0";
+  EXPECT_EQ(mcuport::port_model(tiny_model(), options).numeric, mcuport::Numeric::Fixed);
+}
+
+TEST(Port, ModelStringsNeverReachTheHeaderRaw) {
+  // Labels and feature names with quotes, comment closers, NUL, newlines and UTF-8.
+  const std::string model = R"({
+    "format": "mcuport-model", "format_version": 1, "kind": "tree_ensemble",
+    "estimator": "DecisionTreeClassifier", "task": "classification", "n_features": 1,
+    "feature_names": ["x */ #include <evil.h> /*"],
+    "classes": ["caf\u00e9", "a\u0000b\n\"\\?\u003f/", "*/"],
+    "params": {"trees": [{"children_left": [-1], "children_right": [-1], "feature": [-2],
+                          "threshold": [-2], "value": [[1, 2, 3]]}]}
+  })";
+  for (const char* numeric : {"float", "fixed"}) {
+    mcuport::PortOptions options;
+    options.numeric = mcuport::parse_numeric(numeric);
+    const std::string header = mcuport::port(model, options);
+    for (char c : header) {
+      ASSERT_TRUE((c >= 0x20 && c <= 0x7e) || c == '\n') << "raw byte " << static_cast<int>(c);
+    }
+    EXPECT_THAT(header,
+                HasSubstr("\"caf\\303\\251\", \"a\\000b\\012\\042\\134\\077\\077/\", \"*/\""));
+    EXPECT_THAT(header, HasSubstr("\"x */ #include <evil.h> /*\""));
+  }
+}
+
+// A regressor whose leaves span the float32 range: float mode prints them as finite literals,
+// fixed mode finds a binary point for them (a negative one) instead of failing.
+std::string extreme_regressor() {
+  return R"({
+    "format": "mcuport-model", "format_version": 1, "kind": "tree_ensemble",
+    "estimator": "RandomForestRegressor", "task": "regression", "n_features": 1,
+    "params": {"trees": [
+      {"children_left": [1, -1, -1], "children_right": [2, -1, -1], "feature": [0, -2, -2],
+       "threshold": [0.5, -2, -2], "value": [null, 3.4028234663852886e38, -1e30]},
+      {"children_left": [-1], "children_right": [-1], "feature": [-2], "threshold": [-2],
+       "value": [3.4028234663852886e38]}
+    ]}
+  })";
+}
+
+TEST(Port, FloatRegressorWithLeavesAtTheFloat32Limit) {
+  mcuport::PortOptions options;
+  options.numeric = mcuport::Numeric::Float;
+  const std::string header = mcuport::port(extreme_regressor(), options);
+  // Leaves are stored divided by the tree count (2), so their sum is the mean and cannot
+  // overflow float32 where the mean itself does not.
+  EXPECT_THAT(header, HasSubstr("1.70141173e+38f, -5.00000008e+29f"));
+  EXPECT_THAT(header, testing::Not(HasSubstr("inf")));
+}
+
+TEST(Port, FixedRegressorWithLeavesAtTheFloat32Limit) {
+  mcuport::PortOptions options;
+  options.numeric = mcuport::Numeric::Fixed;
+  const std::string header = mcuport::port(extreme_regressor(), options);
+  EXPECT_THAT(header, HasSubstr("#define MODEL_OUTPUT_FRAC_BITS -97\n"));
+  EXPECT_THAT(header, testing::Not(HasSubstr("inf")));
+}
+
+TEST(Port, RejectsABadName) {
+  mcuport::PortOptions options;
+  options.name = "my model";
+  EXPECT_THAT([&] { mcuport::port(tiny_model(), options); },
+              ThrowsOptionError("the model name \"my model\" contains a character"));
+  options.name = "switch";
+  EXPECT_THAT([&] { mcuport::port(tiny_model(), options); },
+              ThrowsOptionError("is a C or C++ keyword"));
+}
+
+TEST(Port, RejectsAnUnknownNumericMode) {
+  for (const char* mode : {"double", "Float", "", "fixed "}) {
+    EXPECT_THAT([&] { mcuport::parse_numeric(mode); },
+                ThrowsOptionError(std::string("unknown numeric mode \"") + mode +
+                                  "\" (expected \"float\" or \"fixed\")"));
+  }
+  EXPECT_EQ(mcuport::parse_numeric("float"), mcuport::Numeric::Float);
+  EXPECT_EQ(mcuport::parse_numeric("fixed"), mcuport::Numeric::Fixed);
+}
+
+TEST(Port, RejectsAnUnknownTargetListingTheKnownOnes) {
+  mcuport::PortOptions options;
+  options.target = "esp8266";
+  EXPECT_THAT([&] { mcuport::port(tiny_model(), options); },
+              ThrowsOptionError("unknown target \"esp8266\" (known targets: host, cortex-m0, "
+                                "cortex-m0plus, cortex-m4f, cortex-m7, rv32imc)"));
+}
+
+TEST(Port, OptionsAreCheckedBeforeTheModel) {
+  mcuport::PortOptions options;
+  options.name = "";
+  EXPECT_THAT([&] { mcuport::port("not json", options); },
+              ThrowsOptionError("the model name is empty"));
+}
+
+TEST(Port, ModelErrorsPassThrough) {
+  EXPECT_THAT([] { mcuport::port("{}", mcuport::PortOptions{}); },
+              ThrowsMessage<mcuport::Error>(HasSubstr("(/) missing required key \"format\"")));
+}
+
+}  // namespace

@@ -1,1 +1,142 @@
+// Golden tests: every tests/golden/<model>.json, ported with numeric float and fixed, must give
+// tests/golden/<model>.float.h and <model>.fixed.h byte for byte. The headers are written only
+// by scripts/update-golden (with the same options as here) and reviewed as diffs.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
+
+#include "mcuport/port.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kGoldenDir = fs::path(MCUPORT_SOURCE_DIR) / "tests" / "golden";
+const char* const kNumericModes[] = {"float", "fixed"};
+
+// The model name scripts/update-golden passes: the stem, bytes outside [A-Za-z0-9_] as '_'.
+std::string name_from_stem(const std::string& stem) {
+  std::string name = stem;
+  for (char& c : name) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!keep) c = '_';
+  }
+  return name;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << "cannot read " << path;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) {
+      lines.push_back(text.substr(start) + "  <no newline at end>");
+      break;
+    }
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+// Where `actual` first departs from `expected`, for a reviewer.
+std::string describe_mismatch(const fs::path& header, const std::string& expected,
+                              const std::string& actual) {
+  const std::vector<std::string> want = split_lines(expected);
+  const std::vector<std::string> got = split_lines(actual);
+  std::size_t line = 0;
+  while (line < want.size() && line < got.size() && want[line] == got[line]) ++line;
+  std::ostringstream out;
+  out << "the generated header differs from " << header.string() << "\n"
+      << "first difference at line " << line + 1 << " (golden has " << want.size()
+      << " lines, generated " << got.size() << ")\n"
+      << "  golden:    " << (line < want.size() ? want[line] : "<end of file>") << "\n"
+      << "  generated: " << (line < got.size() ? got[line] : "<end of file>") << "\n"
+      << "If the change is intended, run scripts/update-golden and review `git diff "
+         "tests/golden` before committing.";
+  return out.str();
+}
+
+struct GoldenCase {
+  std::string stem;
+  std::string numeric;
+
+  friend void PrintTo(const GoldenCase& golden, std::ostream* out) {
+    *out << golden.stem << ".json, numeric " << golden.numeric;
+  }
+};
+
+// Every model in tests/golden, in each numeric mode; sorted, so the test names are stable.
+std::vector<GoldenCase> golden_cases() {
+  std::vector<std::string> stems;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(kGoldenDir, error)) {
+    if (entry.path().extension() == ".json") stems.push_back(entry.path().stem().string());
+  }
+  std::sort(stems.begin(), stems.end());
+  std::vector<GoldenCase> cases;
+  for (const std::string& stem : stems) {
+    for (const char* numeric : kNumericModes) cases.push_back({stem, numeric});
+  }
+  return cases;
+}
+
+class Golden : public testing::TestWithParam<GoldenCase> {};
+
+TEST_P(Golden, HeaderIsByteIdentical) {
+  const GoldenCase& golden = GetParam();
+  const fs::path model_path = kGoldenDir / (golden.stem + ".json");
+  const fs::path header_path = kGoldenDir / (golden.stem + "." + golden.numeric + ".h");
+  ASSERT_TRUE(fs::exists(header_path))
+      << header_path.string() << " is missing: run scripts/update-golden and review the result";
+
+  mcuport::PortOptions options;
+  options.name = name_from_stem(golden.stem);
+  options.numeric = mcuport::parse_numeric(golden.numeric);
+  options.target = "host";
+  const std::string generated = mcuport::port(read_file(model_path), options);
+  const std::string expected = read_file(header_path);
+  if (generated != expected) FAIL() << describe_mismatch(header_path, expected, generated);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, Golden, testing::ValuesIn(golden_cases()),
+                         [](const testing::TestParamInfo<GoldenCase>& param_info) {
+                           return name_from_stem(param_info.param.stem) + "_" +
+                                  param_info.param.numeric;
+                         });
+
+TEST(GoldenDirectory, HoldsTheFixtures) {
+  for (const char* stem : {"tiny_tree_classifier", "random_forest_classifier",
+                           "random_forest_regressor", "decision_tree_numeric_labels"}) {
+    EXPECT_TRUE(fs::exists(kGoldenDir / (std::string(stem) + ".json"))) << stem;
+  }
+}
+
+// A header without its model would never be checked: scripts/update-golden removes them.
+TEST(GoldenDirectory, EveryHeaderHasItsModel) {
+  for (const auto& entry : fs::directory_iterator(kGoldenDir)) {
+    if (entry.path().extension() != ".h") continue;
+    const fs::path mode = entry.path().stem().extension();  // ".float" of "x.float.h"
+    EXPECT_TRUE(mode == ".float" || mode == ".fixed")
+        << entry.path().string() << " is not named <model>.float.h or <model>.fixed.h";
+    const fs::path model = kGoldenDir / (entry.path().stem().stem().string() + ".json");
+    EXPECT_TRUE(fs::exists(model)) << entry.path().string() << " has no model " << model.string()
+                                   << ": run scripts/update-golden";
+  }
+}
+
+}  // namespace

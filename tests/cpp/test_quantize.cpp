@@ -1,1 +1,310 @@
+// Numeric analysis tests: float32 threshold placement, int16 threshold placement (brute force
+// over every code), and the choice of input ranges.
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <iomanip>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "mcuport/error.hpp"
+#include "mcuport/load.hpp"
+#include "mcuport/quantize.hpp"
+
+namespace {
+
+constexpr double kFloatMax = static_cast<double>(FLT_MAX);
+constexpr float kFloatInf = std::numeric_limits<float>::infinity();
+constexpr double kDoubleInf = std::numeric_limits<double>::infinity();
+constexpr int32_t kCodeMin = -32768;
+constexpr int32_t kCodeMax = 32767;
+
+double double_from_bits(uint64_t bits) {
+  double value = 0;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+float float_from_bits(uint32_t bits) {
+  float value = 0;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+// --- largest_float_not_above --------------------------------------------------------------
+
+// The two properties that make `x <= value` and `x <= result` agree for every float32 x.
+void expect_largest_float_not_above(double value) {
+  const float result = mcuport::largest_float_not_above(value);
+  EXPECT_LE(static_cast<double>(result), value) << std::setprecision(17) << "value " << value;
+  EXPECT_GT(static_cast<double>(std::nextafter(result, kFloatInf)), value)
+      << std::setprecision(17) << "value " << value << " result " << result;
+}
+
+TEST(LargestFloatNotAbove, EdgeValues) {
+  const float denorm_min = std::numeric_limits<float>::denorm_min();
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                1.0,
+                                -1.0,
+                                0.1,
+                                -0.1,
+                                10.5,
+                                0.25,
+                                1e-300,
+                                -1e-300,
+                                static_cast<double>(denorm_min),
+                                -static_cast<double>(denorm_min),
+                                static_cast<double>(denorm_min) / 2,
+                                -static_cast<double>(denorm_min) / 2,
+                                static_cast<double>(FLT_MIN),
+                                -static_cast<double>(FLT_MIN),
+                                kFloatMax,
+                                -kFloatMax,
+                                std::nextafter(kFloatMax, 0.0),
+                                std::nextafter(-kFloatMax, 0.0),
+                                16777216.0,
+                                16777217.0,
+                                -16777217.0};
+  // Exact floats, halfway points between neighbouring floats, and the doubles just beside both.
+  for (float f : {0.1f, 1.0f, 3.0f, 1e-40f, 1e30f, -2.5f, -1e-38f, 12345.678f, FLT_MIN}) {
+    for (float x : {f, -f}) {
+      const float up = std::nextafter(x, kFloatInf);
+      const double halfway = (static_cast<double>(x) + static_cast<double>(up)) / 2;
+      for (double v : {static_cast<double>(x), halfway}) {
+        values.push_back(v);
+        values.push_back(std::nextafter(v, kDoubleInf));
+        values.push_back(std::nextafter(v, -kDoubleInf));
+      }
+    }
+  }
+  for (double v : values) expect_largest_float_not_above(v);
+}
+
+TEST(LargestFloatNotAbove, NegativeZeroAndZero) {
+  EXPECT_EQ(mcuport::largest_float_not_above(-0.0), 0.0f);
+  EXPECT_EQ(mcuport::largest_float_not_above(0.0), 0.0f);
+  EXPECT_EQ(mcuport::largest_float_not_above(-1e-300), -std::numeric_limits<float>::denorm_min());
+  EXPECT_EQ(mcuport::largest_float_not_above(1e-300), 0.0f);
+}
+
+TEST(LargestFloatNotAbove, ExactFloatsAreKept) {
+  for (float f : {0.25f, 10.5f, -3.0f, FLT_MAX, -FLT_MAX, FLT_MIN}) {
+    EXPECT_EQ(mcuport::largest_float_not_above(static_cast<double>(f)), f);
+  }
+  // 0.1 lies between two floats: the lower one, not the nearest (which is above 0.1).
+  EXPECT_EQ(mcuport::largest_float_not_above(0.1), std::nextafter(0.1f, 0.0f));
+}
+
+TEST(LargestFloatNotAbove, RandomDoubles) {
+  std::mt19937_64 random(20240617);
+  int checked = 0;
+  while (checked < 200000) {
+    // Random bit patterns cover every exponent; keep those in the float32 range.
+    const double value = double_from_bits(random());
+    if (!(std::fabs(value) <= kFloatMax)) continue;
+    expect_largest_float_not_above(value);
+    ++checked;
+  }
+  for (int i = 0; i < 200000; ++i) {
+    // Doubles near a random float32: its neighbourhood is where the rounding matters.
+    const float f = float_from_bits(static_cast<uint32_t>(random()));
+    if (!std::isfinite(f)) continue;
+    const double offset = static_cast<double>(static_cast<int64_t>(random() % 2001) - 1000);
+    const double value = static_cast<double>(f) * (1 + offset * 0x1p-40);
+    if (!(std::fabs(value) <= kFloatMax)) continue;
+    expect_largest_float_not_above(value);
+  }
+}
+
+TEST(LargestFloatNotAbove, OutsideTheFloat32RangeIsAnInternalError) {
+  EXPECT_THROW(mcuport::largest_float_not_above(1e39), mcuport::InternalError);
+  EXPECT_THROW(mcuport::largest_float_not_above(std::nan("")), mcuport::InternalError);
+}
+
+// --- quantize_threshold ---------------------------------------------------------------------
+
+struct RangeCase {
+  const char* name;
+  mcuport::InputRange range;
+};
+
+const std::vector<RangeCase>& range_cases() {
+  static const std::vector<RangeCase> cases = {
+      {"unit", {0, 1}},
+      {"symmetric", {-1, 1}},
+      {"temperature", {-40, 125}},
+      {"integer_grid", {-32768, 32767}},
+      {"coarse_floats", {1e6, 1e6 + 1}},  // float32 steps of 1/16: many codes share a float
+      {"tiny", {1e-7, 3e-7}},
+      {"negative_huge", {-3e38, -1e38}},
+      {"whole_float_range", {-kFloatMax, kFloatMax}},
+      {"constant", {5, 5}},
+      {"constant_zero", {0, 0}},
+  };
+  return cases;
+}
+
+class QuantizeThreshold : public testing::TestWithParam<RangeCase> {};
+
+// For every threshold and every int16 code q: q <= result exactly when the value q stands for,
+// as the model sees it (float32), goes left.
+TEST_P(QuantizeThreshold, DecidesLikeTheDequantizedFloatForEveryCode) {
+  const mcuport::FeatureQuantization qz = mcuport::quantization_for_range(GetParam().range);
+  ASSERT_GT(qz.scale, 0);
+  ASSERT_LT(qz.lo, qz.hi);
+
+  std::vector<double> seen(65536);  // double(float32(real(q))), index q + 32768
+  for (int32_t q = kCodeMin; q <= kCodeMax; ++q) {
+    seen[static_cast<std::size_t>(q - kCodeMin)] =
+        static_cast<double>(mcuport::dequantize_to_float32(qz, q));
+  }
+
+  std::vector<double> thresholds = {qz.lo,
+                                    qz.hi,
+                                    qz.lo - (qz.hi - qz.lo),
+                                    qz.hi + (qz.hi - qz.lo),
+                                    -kFloatMax,
+                                    kFloatMax,
+                                    0.0,
+                                    -0.0,
+                                    (qz.lo + qz.hi) / 2};
+  std::mt19937_64 random(7);
+  std::vector<int32_t> codes = {kCodeMin, kCodeMin + 1, -1, 0, 1, kCodeMax - 1, kCodeMax};
+  for (int i = 0; i < 40; ++i) codes.push_back(static_cast<int32_t>(random() % 65536) + kCodeMin);
+  for (int32_t q : codes) {
+    const double at = seen[static_cast<std::size_t>(q - kCodeMin)];
+    thresholds.push_back(at);  // exactly at a dequantized value
+    thresholds.push_back(std::nextafter(at, kDoubleInf));
+    thresholds.push_back(std::nextafter(at, -kDoubleInf));
+    thresholds.push_back(mcuport::dequantize(qz, q));  // the value before rounding to float32
+    if (q < kCodeMax) {  // between two codes' values
+      thresholds.push_back((at + seen[static_cast<std::size_t>(q - kCodeMin + 1)]) / 2);
+    }
+  }
+  for (int i = 0; i < 40; ++i) {
+    const double u = static_cast<double>(random() >> 11) * 0x1p-53;
+    thresholds.push_back(qz.lo + (qz.hi - qz.lo) * u);
+  }
+
+  for (double threshold : thresholds) {
+    if (!(std::fabs(threshold) <= kFloatMax)) continue;  // the loader rejects these
+    const int32_t result = mcuport::quantize_threshold(qz, threshold);
+    ASSERT_GE(result, kCodeMin - 1) << "threshold " << threshold;
+    ASSERT_LE(result, kCodeMax) << "threshold " << threshold;
+    for (int32_t q = kCodeMin; q <= kCodeMax; ++q) {
+      const bool goes_left = seen[static_cast<std::size_t>(q - kCodeMin)] <= threshold;
+      if ((q <= result) != goes_left) {
+        ADD_FAILURE() << std::setprecision(17) << "threshold " << threshold << " gave code "
+                      << result << " but code " << q << " (float32 "
+                      << seen[static_cast<std::size_t>(q - kCodeMin)] << ") "
+                      << (goes_left ? "goes left" : "goes right");
+        break;
+      }
+    }
+  }
+}
+
+TEST_P(QuantizeThreshold, CodesSpanTheRange) {
+  const mcuport::InputRange range = GetParam().range;
+  const mcuport::FeatureQuantization qz = mcuport::quantization_for_range(range);
+  EXPECT_LE(qz.lo, range.lo);
+  EXPECT_GE(qz.hi, range.hi);
+  const double tolerance = 1e-9 * std::max(std::fabs(qz.lo), std::fabs(qz.hi));
+  EXPECT_NEAR(mcuport::dequantize(qz, kCodeMin), qz.lo, tolerance);
+  EXPECT_NEAR(mcuport::dequantize(qz, kCodeMax), qz.hi, tolerance);
+  EXPECT_TRUE(std::isfinite(mcuport::dequantize_to_float32(qz, kCodeMin)));
+  EXPECT_TRUE(std::isfinite(mcuport::dequantize_to_float32(qz, kCodeMax)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Ranges, QuantizeThreshold, testing::ValuesIn(range_cases()),
+                         [](const testing::TestParamInfo<RangeCase>& param_info) {
+                           return std::string(param_info.param.name);
+                         });
+
+TEST(QuantizationForRange, ConstantRangeIsWidened) {
+  const mcuport::FeatureQuantization qz = mcuport::quantization_for_range({5, 5});
+  EXPECT_LT(qz.lo, 5);
+  EXPECT_GT(qz.hi, 5);
+  // The constant itself is strictly inside, so a split on it stays decidable.
+  const int32_t code = mcuport::quantize_threshold(qz, 5);
+  EXPECT_GT(code, kCodeMin);
+  EXPECT_LT(code, kCodeMax);
+}
+
+TEST(QuantizeThreshold, BelowAndAboveTheRange) {
+  const mcuport::FeatureQuantization qz = mcuport::quantization_for_range({0, 10});
+  EXPECT_EQ(mcuport::quantize_threshold(qz, -0.5), kCodeMin - 1);  // every code goes right
+  EXPECT_EQ(mcuport::quantize_threshold(qz, 12.5), kCodeMax);      // every code goes left
+  EXPECT_EQ(mcuport::quantize_threshold(qz, 0), kCodeMin);         // only the low end goes left
+}
+
+// --- choose_input_quantization --------------------------------------------------------------
+
+// A forest of two trees over three features; feature 2 is never split on.
+const char* const kForest = R"({
+  "format": "mcuport-model", "format_version": 1, "kind": "tree_ensemble",
+  "estimator": "RandomForestRegressor", "task": "regression", "n_features": 3,
+  "params": {"trees": [
+    {"children_left": [1, 2, -1, -1, -1], "children_right": [4, 3, -1, -1, -1],
+     "feature": [0, 1, -2, -2, -2], "threshold": [-7.25, 0.0, -2, -2, -2],
+     "value": [null, null, 1, 2, 3]},
+    {"children_left": [1, 2, -1, -1, -1], "children_right": [4, 3, -1, -1, -1],
+     "feature": [0, 0, -2, -2, -2], "threshold": [1000.5, 3.0e-5, -2, -2, -2],
+     "value": [null, null, 4, 5, 6]}
+  ]}
+})";
+
+TEST(ChooseInputQuantization, FromInputRanges) {
+  std::string text = kForest;
+  text.replace(text.find("\"params\""), 0, "\"input_ranges\": [[-10, 10], [0, 0], [2, 3]], ");
+  const mcuport::InputQuantization quantization =
+      mcuport::choose_input_quantization(mcuport::load_model(text));
+  EXPECT_EQ(quantization.source, mcuport::RangeSource::InputRanges);
+  ASSERT_EQ(quantization.features.size(), 3u);
+  EXPECT_EQ(quantization.features[0].lo, -10);
+  EXPECT_EQ(quantization.features[0].hi, 10);
+  EXPECT_LT(quantization.features[1].lo, 0);  // constant: widened around 0
+  EXPECT_GT(quantization.features[1].hi, 0);
+  EXPECT_EQ(quantization.features[2].lo, 2);
+  EXPECT_EQ(quantization.features[2].hi, 3);
+}
+
+TEST(ChooseInputQuantization, FromSplitThresholds) {
+  const mcuport::Model model = mcuport::load_model(kForest);
+  const mcuport::InputQuantization quantization = mcuport::choose_input_quantization(model);
+  EXPECT_EQ(quantization.source, mcuport::RangeSource::SplitThresholds);
+  ASSERT_EQ(quantization.features.size(), 3u);
+
+  // Every threshold is strictly inside its feature's range, so no split is folded away.
+  int splits = 0;
+  for (const mcuport::Tree& tree : std::get<mcuport::TreeEnsemble>(model.family).trees) {
+    for (std::size_t i = 0; i < tree.n_nodes(); ++i) {
+      if (tree.is_leaf(i)) continue;
+      ++splits;
+      const double threshold = tree.threshold[i];
+      const mcuport::FeatureQuantization& qz =
+          quantization.features[static_cast<std::size_t>(tree.feature[i])];
+      EXPECT_LT(qz.lo, threshold) << "feature " << tree.feature[i];
+      EXPECT_GT(qz.hi, threshold) << "feature " << tree.feature[i];
+      const int32_t code = mcuport::quantize_threshold(qz, threshold);
+      EXPECT_GE(code, kCodeMin) << "threshold " << threshold;
+      EXPECT_LT(code, kCodeMax) << "threshold " << threshold;
+    }
+  }
+  EXPECT_EQ(splits, 4);
+  // Feature 1 has a single threshold, 0: its span is widened to a small interval around it.
+  EXPECT_LT(quantization.features[1].lo, 0);
+  EXPECT_GT(quantization.features[1].hi, 0);
+  // Feature 2 is never split on.
+  EXPECT_EQ(quantization.features[2].lo, -1);
+  EXPECT_EQ(quantization.features[2].hi, 1);
+}
+
+}  // namespace

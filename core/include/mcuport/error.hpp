@@ -8,7 +8,8 @@
 namespace mcuport {
 
 // A problem with what the user gave us. `path` is a JSON pointer into the model document
-// ("/params/trees/3/children_left/17"), or empty when the problem is an option.
+// ("/params/trees/3/children_left/17"; "/" is the document's top-level object), or empty when
+// the problem is an option or the document as a whole (malformed JSON).
 class Error : public std::runtime_error {
  public:
   Error(std::string path, std::string detail);

@@ -45,7 +45,7 @@ struct TreeProgram {
   std::vector<uint32_t> leaf_class;     // ClassAndProba
   std::vector<float> leaf_proba_float;  // ClassAndProba, Proba (float): n_leaves x n_classes
   std::vector<uint32_t> leaf_proba_code;  // ClassAndProba, Proba (fixed), unit kProbaCodeOne
-  std::vector<float> leaf_value_float;  // Value (float): the leaf value
+  std::vector<float> leaf_value_float;  // Value (float): value / n_trees
   std::vector<int32_t> leaf_value_code;  // Value (fixed): round(value / n_trees * 2^frac_bits)
 
   // Fixed mode: the integer meaning 1.0 in predict_proba's output, the largest value any
