@@ -78,6 +78,18 @@ def extreme_codes(n_features: int, n_random: int, seed: int = SEED) -> np.ndarra
     return np.concatenate([random_rows, ends, fixed_rows]).astype(np.int16)
 
 
+# Measurements the tests want every run to show (e.g. Cortex-M0 stack usage), printed in the
+# terminal summary.
+REPORT_LINES: list = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    if REPORT_LINES:
+        terminalreporter.section("mcuport measurements")
+        for line in REPORT_LINES:
+            terminalreporter.write_line(line)
+
+
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
 

@@ -21,7 +21,7 @@ from sklearn.tree import DecisionTreeClassifier
 import mcuport
 from mcuport.host import STRICT_FLAGS
 
-from conftest import SEED, require, split
+from conftest import REPORT_LINES, SEED, require, split
 
 CC = "arm-none-eabi-gcc"
 M0_FLAGS = [
@@ -118,7 +118,10 @@ def test_fixed_predict_path_is_integer_only_on_cortex_m0(kind, tmp_path):
     helpers = sum(size for name, size in stack.items() if not name.startswith("entry_"))
     peak = max(size for name, size in stack.items() if name.startswith("entry_")) + helpers
     budget = 96 + 4 * max(generated.n_classes, 1)
-    print(f"\n{kind}: Cortex-M0 stack, bytes per function {stack}; peak <= {peak}")
+    REPORT_LINES.append(
+        f"Cortex-M0 -Os stack of {kind} predict: peak <= {peak} bytes "
+        f"(per function: {', '.join(f'{k} {v}' for k, v in sorted(stack.items()))})"
+    )
     assert peak <= budget, (peak, stack)
 
 
