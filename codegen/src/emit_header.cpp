@@ -155,7 +155,7 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family) {
                     {"task", to_string(info.task)},
                     {"version", kVersion},
                     {"numeric", context.numeric == Numeric::Float
-                                    ? "float (float32 arithmetic)"
+                                    ? "float (float inputs and arithmetic)"
                                     : "fixed (integer-only predict path)"},
                     {"target", context.target.name},
                     {"summary", summary},

@@ -32,7 +32,7 @@ const char* kFindLeafTrivial = R"(static inline uint32_t {{p}}_find_leaf(uint32_
 
 )";
 
-const char* kAccumulate = R"(/* Sums the trees' {{what}} per class into acc[] (at most {{bound}}, which {{acc_t}} holds). */
+const char* kAccumulate = R"(/* {{acc_doc}} */
 static inline void {{p}}_accumulate(const {{xt}} x[], {{acc_t}} acc[]) {
     uint32_t t;
     uint32_t c;
@@ -42,7 +42,7 @@ static inline void {{p}}_accumulate(const {{xt}} x[], {{acc_t}} acc[]) {
     for (t = 0u; t < {{P}}_N_TREES; ++t) {
         const uint32_t leaf = {{p}}_find_leaf((uint32_t){{p}}_tree_root[t], x);
 {{add}}    }
-}
+{{finish}}}
 
 /* The class index with the largest sum; ties go to the lowest index, as numpy's argmax. */
 static inline int32_t {{p}}_predict(const {{xt}} x[]) {
@@ -165,10 +165,15 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
         code.tables.add_2d("uint16_t", 2, p + "_leaf_proba", n_leaves, n_classes,
                            integer_literals(program.leaf_proba_code),
                            "leaves: class probabilities, 65535 = 1.0 (rounded to nearest)");
+      } else if (program.leaf_kind == LeafKind::Proba) {
+        code.tables.add_2d("double", 8, p + "_leaf_proba", n_leaves, n_classes,
+                           double_literals(program.leaf_proba_float),
+                           "leaves: class probabilities, float64 exactly as scikit-learn's");
       } else {
+        const std::vector<float> proba(program.leaf_proba_float.begin(),
+                                       program.leaf_proba_float.end());
         code.tables.add_2d("float", 4, p + "_leaf_proba", n_leaves, n_classes,
-                           float_literals(program.leaf_proba_float),
-                           "leaves: class probabilities");
+                           float_literals(proba), "leaves: class probabilities");
       }
       break;
     case LeafKind::Value:
@@ -207,6 +212,10 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                  " distinct leaves, at most " + std::to_string(program.max_depth) +
                  " splits per tree and prediction;\n * " + leaf_kind_text(program.leaf_kind) +
                  ".\n";
+  if (!fixed && program.leaf_kind == LeafKind::Proba) {
+    code.summary += " * The probabilities are averaged in float64, in tree order, as scikit-learn does:\n"
+                    " * exact ties between classes are common and only that arithmetic breaks them alike.\n";
+  }
   if (fixed && program.folded_splits > 0) {
     code.summary += " * Folded away: " + std::to_string(program.folded_splits) +
                     " split(s) deciding the same way for every int16 input.\n";
@@ -224,7 +233,10 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     code.api += " *   int32_t " + p + "_predict(const " + xt + " x[]);   class index\n";
     code.api += " *   void " + p + "_predict_proba(const " + xt + " x[], " + out_t + " out[" +
                 context.macro + "_N_CLASSES]);\n";
-    const bool single = program.n_trees == 1;
+    // One tree's leaf decides alone: a decision tree, or a vote forest of one tree. A forest of
+    // one tree with probability leaves still averages (argmax of probabilities, not weights).
+    const bool single = program.leaf_kind == LeafKind::ClassAndProba ||
+                        (program.leaf_kind == LeafKind::ClassVote && program.n_trees == 1);
     if (single) {
       std::string class_expr;
       std::string proba_expr;
@@ -245,31 +257,42 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     } else {
       const bool votes = program.leaf_kind == LeafKind::ClassVote;
       std::string acc_t;
+      std::string acc_doc;
       std::string add;
+      std::string finish;
       std::string proba_expr;
+      const std::string per_class = "        for (c = 0u; c < " + context.macro + "_N_CLASSES; ++c) {\n";
       if (votes || fixed) {
         const CType type = unsigned_type_for(program.accumulator_bound);
         acc_t = std::string(type.bytes < 2 ? "uint16_t" : type.name);
+        acc_doc = std::string("Sums the trees' ") + (votes ? "votes" : "class probabilities") +
+                  " per class into acc[] (at most " + std::to_string(program.accumulator_bound) +
+                  ", which " + acc_t + " holds).";
         add = votes ? "        acc[leaf] = (" + acc_t + ")(acc[leaf] + 1u);\n"
-                    : "        for (c = 0u; c < " + context.macro +
-                          "_N_CLASSES; ++c) {\n            acc[c] = (" + acc_t + ")(acc[c] + " +
-                          p + "_leaf_proba[leaf][c]);\n        }\n";
+                    : per_class + "            acc[c] = (" + acc_t + ")(acc[c] + " + p +
+                          "_leaf_proba[leaf][c]);\n        }\n";
         proba_expr = fixed ? "(int32_t)acc[c]"
                            : "(float)acc[c] / (float)" + context.macro + "_N_TREES";
       } else {
-        acc_t = "float";
-        add = "        for (c = 0u; c < " + context.macro +
-              "_N_CLASSES; ++c) {\n            acc[c] += " + p + "_leaf_proba[leaf][c];\n        }\n";
-        proba_expr = "acc[c] / (float)" + context.macro + "_N_TREES";
+        // scikit-learn adds the trees' float64 probabilities in tree order and divides by the
+        // tree count before its argmax; exact ties are common, and only the same arithmetic
+        // breaks them the same way.
+        acc_t = "double";
+        acc_doc =
+            "The trees' class probabilities averaged in float64, in tree order, exactly as\n"
+            " * scikit-learn's predict_proba computes them (so that ties break the same way).";
+        add = per_class + "            acc[c] += " + p + "_leaf_proba[leaf][c];\n        }\n";
+        finish = "    for (c = 0u; c < " + context.macro + "_N_CLASSES; ++c) {\n        acc[c] /= (double)" +
+                 context.macro + "_N_TREES;\n    }\n";
+        proba_expr = "(float)acc[c]";
       }
       code.functions += context.render(
           kAccumulate,
-          (TemplateValues{{"what", votes ? "votes" : "class probabilities"},
-                          {"bound", acc_t == "float" ? std::to_string(program.n_trees) + ".0"
-                                                      : std::to_string(program.accumulator_bound)},
+          (TemplateValues{{"acc_doc", acc_doc},
                           {"acc_t", acc_t},
-                          {"zero", acc_t == "float" ? "0.0f" : "0u"},
+                          {"zero", acc_t == "double" ? "0.0" : "0u"},
                           {"add", add},
+                          {"finish", finish},
                           {"proba_doc", proba_doc},
                           {"proba_expr", proba_expr},
                           {"out_t", out_t}}));

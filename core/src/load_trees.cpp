@@ -103,10 +103,18 @@ Tree load_tree(const JsonCursor& cursor, const ModelInfo& info) {
 }  // namespace
 
 TreeEnsemble load_tree_ensemble(const JsonCursor& params, const ModelInfo& info) {
-  params.expect_keys({"trees"});
+  params.expect_keys({"trees", "leaf_proba"});
   const JsonCursor trees = params.at("trees");
   const std::size_t n_trees = trees.expect_array(1, limits::kMaxTrees);
   TreeEnsemble ensemble;
+  if (auto leaf_proba = params.find("leaf_proba")) {
+    const std::string mode = leaf_proba->as_string(limits::kMaxStringBytes);
+    if (mode != "normalize" && mode != "value") {
+      leaf_proba->fail("expected \"normalize\" or \"value\", got " + leaf_proba->describe());
+    }
+    if (info.task == Task::Regression) leaf_proba->fail("a regressor has no leaf probabilities");
+    ensemble.normalize_leaves = mode == "normalize";
+  }
   std::size_t total_nodes = 0;
   for (std::size_t t = 0; t < n_trees; ++t) {
     ensemble.trees.push_back(load_tree(trees.at(t), info));

@@ -17,9 +17,15 @@ namespace {
 constexpr int32_t kCodeMin = -32768;
 constexpr int32_t kCodeMax = 32767;
 
-bool is_one_hot(const double* weights, uint32_t n_classes) {
+// A leaf whose probabilities are exactly one-hot: it adds 1.0 to one class and 0 to the others.
+bool is_one_hot(const double* weights, uint32_t n_classes, bool normalize) {
   uint32_t positive = 0;
-  for (uint32_t c = 0; c < n_classes; ++c) positive += weights[c] > 0 ? 1u : 0u;
+  for (uint32_t c = 0; c < n_classes; ++c) {
+    if (weights[c] > 0) {
+      ++positive;
+      if (!normalize && weights[c] != 1.0) return false;  // stored as is: must be 1.0 itself
+    }
+  }
   return positive == 1;
 }
 
@@ -32,15 +38,45 @@ uint32_t argmax(const double* weights, uint32_t n) {
   return best;
 }
 
-// scikit-learn's predict_proba of one tree: weights / their sum, or zeros when the sum is 0.
-std::vector<double> leaf_probabilities(const double* weights, uint32_t n) {
-  double sum = 0;
-  for (uint32_t c = 0; c < n; ++c) sum += weights[c];
+// numpy's sum of a contiguous row (pairwise summation with 8 partial sums), bit for bit: the
+// normalizer scikit-learn divides a leaf's weights by comes from `proba.sum(axis=1)`.
+double numpy_pairwise_sum(const double* a, std::size_t n) {
+  if (n < 8) {
+    double sum = 0.0;
+    for (std::size_t i = 0; i < n; ++i) sum += a[i];
+    return sum;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (std::size_t j = 0; j < 8; ++j) r[j] = a[j];
+    std::size_t i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      for (std::size_t j = 0; j < 8; ++j) r[j] += a[i + j];
+    }
+    double sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) sum += a[i];
+    return sum;
+  }
+  std::size_t half = n / 2;
+  half -= half % 8;
+  return numpy_pairwise_sum(a, half) + numpy_pairwise_sum(a + half, n - half);
+}
+
+// scikit-learn's predict_proba of one tree, in float64 exactly as it computes it: the weights
+// as stored, or (normalize) the weights / their numpy sum, left alone when the sum is 0.
+std::vector<double> leaf_probabilities(const double* weights, uint32_t n, bool normalize) {
   std::vector<double> proba(weights, weights + n);
+  const double sum = normalize ? numpy_pairwise_sum(weights, n) : 0.0;
   if (sum != 0) {
     for (double& p : proba) p /= sum;
   }
   return proba;
+}
+
+uint64_t double_bits(double value) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
 }
 
 uint32_t float_bits(float value) {
@@ -103,12 +139,15 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
     bool all_one_hot = true;
     for (const Tree& tree : ensemble.trees) {
       for (std::size_t i = 0; i < tree.n_nodes() && all_one_hot; ++i) {
-        if (tree.is_leaf(i)) all_one_hot = is_one_hot(tree.leaf_value(i), n_classes);
+        if (tree.is_leaf(i)) all_one_hot = is_one_hot(tree.leaf_value(i), n_classes, ensemble.normalize_leaves);
       }
     }
-    program.leaf_kind = all_one_hot            ? LeafKind::ClassVote
-                        : program.n_trees == 1 ? LeafKind::ClassAndProba
-                                               : LeafKind::Proba;
+    // A single tree predicts the argmax of its raw leaf weights (DecisionTreeClassifier); a
+    // forest, even of one tree, the argmax of the averaged probabilities.
+    const bool decision_tree = model.info.estimator == "DecisionTreeClassifier";
+    program.leaf_kind = all_one_hot     ? LeafKind::ClassVote
+                        : decision_tree ? LeafKind::ClassAndProba
+                                        : LeafKind::Proba;
   }
   if (program.leaf_kind == LeafKind::Value && numeric == Numeric::Fixed) {
     program.value_frac_bits = choose_value_frac_bits(ensemble);
@@ -125,11 +164,12 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
         return argmax(weights, n_classes);  // the single positive class
       case LeafKind::ClassAndProba:
       case LeafKind::Proba: {
-        const std::vector<double> proba = leaf_probabilities(weights, n_classes);
+        const std::vector<double> proba =
+            leaf_probabilities(weights, n_classes, ensemble.normalize_leaves);
         if (program.leaf_kind == LeafKind::ClassAndProba) key.push_back(argmax(weights, n_classes));
         for (double p : proba) {
           key.push_back(numeric == Numeric::Float
-                            ? float_bits(static_cast<float>(p))
+                            ? double_bits(p)
                             : static_cast<uint64_t>(std::llround(p * kProbaCodeOne)));
         }
         const uint32_t id = leaves.intern(key, &is_new);
@@ -139,7 +179,7 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
           }
           for (double p : proba) {
             if (numeric == Numeric::Float) {
-              program.leaf_proba_float.push_back(static_cast<float>(p));
+              program.leaf_proba_float.push_back(p);
             } else {
               program.leaf_proba_code.push_back(
                   static_cast<uint32_t>(std::llround(p * kProbaCodeOne)));

@@ -155,7 +155,8 @@ class HostModel:
         source = self.workdir / "driver.c"
         source.write_text(driver)
         self.binary = self.workdir / "driver"
-        command = [*find_compiler().split(), *cflags, str(source), "-o", str(self.binary)]
+        compiler = cc if cc is not None else find_compiler()
+        command = [*compiler.split(), *cflags, str(source), "-o", str(self.binary)]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise CompileError(f"{' '.join(command)} failed:\n{done.stderr}")

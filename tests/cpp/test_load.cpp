@@ -506,9 +506,25 @@ TEST(LoadErrors, InputRangeBoundNaN) {
 
 // --- params and trees -----------------------------------------------------------------------
 
+TEST(LoadErrors, LeafProbaMode) {
+  EXPECT_THAT(loading(with(classifier(), "/params/leaf_proba", "sum")),
+              ThrowsLoadError("/params/leaf_proba", "expected \"normalize\" or \"value\""));
+  EXPECT_THAT(loading(with(regressor(), "/params/leaf_proba", "value")),
+              ThrowsLoadError("/params/leaf_proba", "a regressor has no leaf probabilities"));
+}
+
+TEST(Load, LeafProbaModeDefaultsToNormalize) {
+  EXPECT_TRUE(std::get<mcuport::TreeEnsemble>(mcuport::load_model(classifier().dump()).family)
+                  .normalize_leaves);
+  EXPECT_FALSE(std::get<mcuport::TreeEnsemble>(
+                   mcuport::load_model(with(classifier(), "/params/leaf_proba", "value").dump())
+                       .family)
+                   .normalize_leaves);
+}
+
 TEST(LoadErrors, ParamsUnknownKey) {
   EXPECT_THAT(loading(with(classifier(), "/params/weights", {1, 2})),
-              ThrowsLoadError("/params/weights", "unknown key \"weights\" (allowed here: trees)"));
+              ThrowsLoadError("/params/weights", "unknown key \"weights\" (allowed here: trees, leaf_proba)"));
 }
 
 TEST(LoadErrors, ParamsNotAnObject) {

@@ -94,3 +94,27 @@ def test_several_models_link_into_one_program(tmp_path):
     assert int(c) == int(np.searchsorted(forest.classes_, forest.predict(x)[0]))
     assert int(a) == int(c)  # far from any threshold, fixed mode decides alike
     assert abs(float(b) - tree.predict(x)[0]) < 1e-3
+
+
+def _uniform_rows(X: np.ndarray, n: int) -> np.ndarray:
+    rng = np.random.default_rng(SEED)
+    low, high = X.min(axis=0), X.max(axis=0)
+    return (low + rng.random((n, X.shape[1])) * (high - low)).astype(np.float32)
+
+
+@pytest.mark.parametrize("n_estimators, max_depth", [(3, 2), (1, 2), (5, 3)])
+def test_float_forest_breaks_exact_ties_as_scikit_learn(n_estimators, max_depth, tmp_path):
+    """Small forests with impure leaves produce exact ties between classes all over the input
+    space (0.4722... = 0.4722...); scikit-learn's float64 rounding decides them, and so must the
+    generated code, on every one of 20,000 inputs."""
+    X_train, _, y_train, _ = split("iris")
+    forest = RandomForestClassifier(n_estimators=n_estimators, max_depth=max_depth, random_state=1)
+    forest.fit(X_train, y_train)
+    X = _uniform_rows(X_train, 20000)
+    with HostModel(mcuport.generate(forest, name="m", numeric="float"), workdir=tmp_path) as model:
+        classes, proba = model.run(X)
+    expected = forest.predict(X)
+    assert np.array_equal(forest.classes_[classes], expected), np.sum(
+        forest.classes_[classes] != expected
+    )
+    np.testing.assert_allclose(proba, forest.predict_proba(X), atol=1e-7, rtol=0)

@@ -59,6 +59,10 @@ struct Tree {
 // outputs (class probabilities for classifiers, values for regressors).
 struct TreeEnsemble {
   std::vector<Tree> trees;
+  // A classifier tree's probabilities: its leaf weights divided by their (numpy) sum, as
+  // scikit-learn before 1.4 computes them; or the weights as stored, as newer releases do
+  // (their tree_.value holds fractions already, which need not sum to exactly 1).
+  bool normalize_leaves = true;
 };
 
 using Family = std::variant<TreeEnsemble>;

@@ -14,8 +14,11 @@ namespace mcuport {
 enum class LeafKind {
   ClassVote,      // classifier whose leaves are all one-hot: the leaf *is* a class index, and the
                   // average of the trees' probabilities is exactly the vote count / n_trees
-  ClassAndProba,  // single tree with mixed leaves: the leaf's argmax class and its probabilities
-  Proba,          // forest with mixed leaves: class probabilities, summed over the trees
+  ClassAndProba,  // decision tree with mixed leaves: the argmax of its raw weights (scikit-learn's
+                  // DecisionTreeClassifier.predict) and its probabilities
+  Proba,          // forest with mixed leaves: class probabilities, summed over the trees. In float
+                  // mode in float64, as scikit-learn sums them: exact ties between classes are
+                  // common, and only the same float64 arithmetic breaks them the same way
   Value,          // regressor: the leaf value, summed over the trees and averaged
 };
 
@@ -43,7 +46,8 @@ struct TreeProgram {
   LeafKind leaf_kind = LeafKind::ClassVote;
   uint32_t n_leaves = 0;                // distinct leaves (ClassVote: n_classes)
   std::vector<uint32_t> leaf_class;     // ClassAndProba
-  std::vector<float> leaf_proba_float;  // ClassAndProba, Proba (float): n_leaves x n_classes
+  std::vector<double> leaf_proba_float;  // ClassAndProba, Proba (float): n_leaves x n_classes,
+                                         // scikit-learn's float64 per-tree probabilities
   std::vector<uint32_t> leaf_proba_code;  // ClassAndProba, Proba (fixed), unit kProbaCodeOne
   std::vector<float> leaf_value_float;  // Value (float): value / n_trees
   std::vector<int32_t> leaf_value_code;  // Value (fixed): round(value / n_trees * 2^frac_bits)

@@ -6,7 +6,10 @@ raw leaf weights); the C++ core decides how to place thresholds and quantize lea
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+
+import numpy as np
 
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -28,6 +31,12 @@ def _tree(tree_: Any, classifier: bool, n_classes: int) -> dict:
             "single-output models only"
         )
     left = tree_.children_left.tolist()
+    split = tree_.children_left != -1
+    if not np.all(np.isfinite(tree_.threshold[split])):
+        raise ValueError(
+            "the tree was fitted on data with missing values (NaN): its splits route NaN "
+            "separately, which mcuport does not support yet; impute missing values before fitting"
+        )
     value = tree_.value
     values = []
     for node, child in enumerate(left):
@@ -46,6 +55,19 @@ def _tree(tree_: Any, classifier: bool, n_classes: int) -> dict:
     }
 
 
+@functools.lru_cache(maxsize=None)
+def _predict_proba_normalizes() -> bool:
+    """Whether this scikit-learn's tree predict_proba divides ``tree_.value`` by its sum.
+
+    Releases before 1.4 store class counts and divide; newer ones store fractions and return
+    them as they are, even where they do not sum to exactly 1. Asked of the installed release
+    with a one-leaf tree whose fractions (1/6, 4/6, 1/6) sum to 0.9999999999999999.
+    """
+    X = np.zeros((6, 1))
+    tree = DecisionTreeClassifier().fit(X, [0, 1, 1, 1, 1, 2])
+    return not np.array_equal(tree.predict_proba(X[:1])[0], tree.tree_.value[0, 0])
+
+
 def export_tree_ensemble(estimator: Any) -> dict:
     classifier = isinstance(estimator, _CLASSIFIERS)
     document = header(estimator, "tree_ensemble", "classification" if classifier else "regression")
@@ -60,6 +82,8 @@ def export_tree_ensemble(estimator: Any) -> dict:
         )
     trees = [estimator] if hasattr(estimator, "tree_") else list(estimator.estimators_)
     document["params"] = {"trees": [_tree(t.tree_, classifier, n_classes) for t in trees]}
+    if classifier:
+        document["params"]["leaf_proba"] = "normalize" if _predict_proba_normalizes() else "value"
     return document
 
 
