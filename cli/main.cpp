@@ -1,5 +1,10 @@
 // The mcuport command-line tool: model JSON in, C header out, with the options of port().
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -48,24 +53,38 @@ bool read_all(const std::string& path, std::string* text) {
   return true;
 }
 
-// Writes to a temporary file beside the target, then renames it over the target.
-bool write_atomically(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".mcuport-tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) return false;
+// Writes the whole text or nothing. A regular file (or a new one) is replaced atomically: the
+// text goes to a fresh temporary file beside the real target (symlinks followed), which is then
+// renamed over it. Anything else (/dev/stdout, a pipe) is written in place.
+bool write_output(const std::string& path, const std::string& text) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);  // follows symlinks
+  if (fs::exists(status) && !fs::is_regular_file(status)) {
+    std::ofstream out(path, std::ios::binary);
     out << text;
     out.flush();
-    if (!out) {
-      std::remove(temporary.c_str());
-      return false;
-    }
+    return static_cast<bool>(out);
   }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    return false;
+  const fs::path target = fs::weakly_canonical(path, error);
+  if (error) return false;
+  std::string temporary = (target.parent_path() / ("." + target.filename().string() + ".XXXXXX"));
+  const int fd = ::mkstemp(temporary.data());
+  if (fd < 0) return false;
+  bool ok = true;
+  for (std::size_t written = 0; ok && written < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    ok = n > 0;
+    if (ok) written += static_cast<std::size_t>(n);
   }
-  return true;
+  // mkstemp makes the file private (0600); a header is an ordinary file, as the umask allows.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ok = ::fchmod(fd, static_cast<mode_t>(0666 & ~mask)) == 0 && ok;
+  ok = ::close(fd) == 0 && ok;
+  if (ok) ok = std::rename(temporary.c_str(), target.c_str()) == 0;
+  if (!ok) std::remove(temporary.c_str());
+  return ok;
 }
 
 }  // namespace
@@ -77,11 +96,7 @@ int main(int argc, char** argv) {
   bool dump_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    const auto value = [&](const char* flag) -> const char* {
-      if (i + 1 >= argc) return nullptr;
-      (void)flag;
-      return argv[++i];
-    };
+    const auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     if (arg == "-h" || arg == "--help") {
       std::cout << kUsage;
       return 0;
@@ -97,7 +112,7 @@ int main(int argc, char** argv) {
       return 0;
     } else if (arg == "-o" || arg == "--output" || arg == "--name" || arg == "--numeric" ||
                arg == "--target") {
-      const char* v = value(arg.c_str());
+      const char* v = value();
       if (v == nullptr) return usage_error(arg + " needs a value");
       if (arg == "-o" || arg == "--output") output = v;
       if (arg == "--name") options.name = v;
@@ -120,6 +135,11 @@ int main(int argc, char** argv) {
     }
   }
   if (input.empty()) return usage_error("no model file given");
+  try {
+    mcuport::check_options(options);
+  } catch (const mcuport::Error& e) {
+    return usage_error(e.what());
+  }
 
   std::string text;
   if (!read_all(input, &text)) {
@@ -141,7 +161,7 @@ int main(int argc, char** argv) {
     std::cout.flush();
     return std::cout ? 0 : 1;
   }
-  if (!write_atomically(output, result)) {
+  if (!write_output(output, result)) {
     std::cerr << "mcuport: error: cannot write " << output << "\n";
     return 1;
   }

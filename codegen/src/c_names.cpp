@@ -5,6 +5,7 @@
 #include <set>
 
 #include "mcuport/error.hpp"
+#include "mcuport/text.hpp"
 
 namespace mcuport::codegen {
 
@@ -56,6 +57,10 @@ void check_model_name(const std::string& name) {
   if (name.find("__") != std::string::npos) {
     throw Error("", "the model name \"" + shown + "\" contains \"__\", reserved in C and C++" + rule);
   }
+  if (name.back() == '_') {
+    throw Error("", "the model name \"" + shown + "\" ends in \"_\", which would make \"" + shown +
+                        "_predict\" with \"__\", reserved in C and C++" + rule);
+  }
   if (reserved_words().count(name) != 0) {
     throw Error("", "the model name \"" + shown + "\" is a C or C++ keyword" + rule);
   }
@@ -92,15 +97,11 @@ std::string ensure_floating_form(std::string text) {
 }  // namespace
 
 std::string float_literal(float value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.9g", static_cast<double>(value));
-  return ensure_floating_form(buffer) + "f";
+  return ensure_floating_form(format_general(static_cast<double>(value), 9)) + "f";
 }
 
 std::string double_literal(double value) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
-  return ensure_floating_form(buffer);
+  return ensure_floating_form(format_general(value, 17));
 }
 
 CType unsigned_type_for(uint64_t max_value) {

@@ -8,7 +8,7 @@
 namespace mcuport::codegen {
 
 // Throws mcuport::Error unless `name` is a usable C identifier prefix: [A-Za-z][A-Za-z0-9_]*,
-// at most 48 characters, not a C or C++ keyword, no double underscore.
+// at most 48 characters, not a C or C++ keyword, no double underscore, not ending in '_'.
 void check_model_name(const std::string& name);
 
 std::string to_upper_ascii(const std::string& text);
@@ -18,8 +18,9 @@ std::string to_upper_ascii(const std::string& text);
 std::string string_literal(const std::string& bytes);
 
 // Literals that read back to exactly the given value.
-std::string float_literal(float value);    // "%.9g" + "f", always with '.' or exponent
-std::string double_literal(double value);  // "%.17g"
+// (As "%.9g" and "%.17g" in the C locale, whatever the process's locale.)
+std::string float_literal(float value);    // 9 significant digits + "f", with '.' or exponent
+std::string double_literal(double value);  // 17 significant digits
 
 // The smallest unsigned C type holding `max_value` and its size in bytes.
 struct CType {

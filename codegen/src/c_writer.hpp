@@ -22,7 +22,7 @@ std::string render(const std::string& text, const TemplateValues& values,
 // Collects constant tables and counts their bytes.
 class TableWriter {
  public:
-  // `qualifiers` such as "static const"; `type` the element type; values as C literals.
+  // A `static const type name[n]` table; values as C literals; element_bytes for the count.
   void add(const std::string& type, unsigned element_bytes, const std::string& name,
            const std::vector<std::string>& values, const std::string& comment);
   void add_2d(const std::string& type, unsigned element_bytes, const std::string& name,

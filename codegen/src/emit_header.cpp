@@ -1,9 +1,8 @@
 // The frame of every generated header: what it is and how to use it, the include guard, the
 // common macros and tables, label lookup and, in fixed mode, the input quantization helpers.
-#include <cstdio>
-
 #include "emit.hpp"
 #include "mcuport/port.hpp"
+#include "mcuport/text.hpp"
 
 namespace mcuport::codegen {
 
@@ -85,12 +84,6 @@ static inline void {{p}}_dequantize(const int16_t xq[], float x[]) {
 
 )";
 
-std::string numbers_to_text(const char* format, double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, format, value);
-  return buffer;
-}
-
 }  // namespace
 
 std::string emit_header(const EmitContext& context, const FamilyCode& family) {
@@ -133,9 +126,9 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family) {
                ".\n *   feature: [low, high] scale zero_point\n";
     for (std::size_t f = 0; f < context.quantization->features.size(); ++f) {
       const FeatureQuantization& q = context.quantization->features[f];
-      summary += " *   " + std::to_string(f) + ": [" + numbers_to_text("%.9g", q.lo) + ", " +
-                 numbers_to_text("%.9g", q.hi) + "] " + numbers_to_text("%.9g", q.scale) + " " +
-                 numbers_to_text("%.9g", q.zero_point) + "\n";
+      summary += " *   " + std::to_string(f) + ": [" + format_general(q.lo, 9) + ", " +
+                 format_general(q.hi, 9) + "] " + format_general(q.scale, 9) + " " +
+                 format_general(q.zero_point, 9) + "\n";
       scales.push_back(q.scale);
       zero_points.push_back(q.zero_point);
     }

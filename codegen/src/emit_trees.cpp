@@ -1,11 +1,11 @@
 // C for the tree family: node tables walked by one loop per tree (no recursion, no unrolled
 // trees), then votes, summed probabilities or summed values, as the TreeProgram says.
 #include <cmath>
-#include <cstdio>
 #include <string>
 
 #include "emit.hpp"
 #include "mcuport/error.hpp"
+#include "mcuport/text.hpp"
 
 namespace mcuport::codegen {
 
@@ -302,12 +302,11 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
       code.api += " *   int32_t " + p + "_predict(const int16_t x[]);   value * 2^" +
                   context.macro + "_OUTPUT_FRAC_BITS\n";
       code.api += " *   float " + p + "_dequantize_output(int32_t y);   convenience, floating point\n";
-      char bound[64];
-      std::snprintf(bound, sizeof bound, "%.3g", program.value_error_bound);
       code.summary += " * Output: the mean of the trees' values * 2^" +
                       std::to_string(program.value_frac_bits) + " as an int32 (|sum| <= " +
                       std::to_string(program.accumulator_bound) +
-                      "); error against the exact mean at most " + bound + ".\n";
+                      "); error against the exact mean at most " +
+                      format_general(program.value_error_bound, 3) + ".\n";
       code.functions += context.render(
           kRegressor,
           (TemplateValues{{"doc", "The prediction * 2^" + context.macro +

@@ -11,6 +11,8 @@
 
 namespace mcuport {
 
+const char* const kVersion = MCUPORT_VERSION;
+
 Numeric parse_numeric(const std::string& text) {
   if (text == "float") return Numeric::Float;
   if (text == "fixed") return Numeric::Fixed;
@@ -19,8 +21,13 @@ Numeric parse_numeric(const std::string& text) {
   throw Error("", "unknown numeric mode \"" + shown + "\" (expected \"float\" or \"fixed\")");
 }
 
-PortResult port_model(const std::string& model_json, const PortOptions& options) {
+void check_options(const PortOptions& options) {
   codegen::check_model_name(options.name);
+  find_target(options.target);
+}
+
+PortResult port_model(const std::string& model_json, const PortOptions& options) {
+  check_options(options);
   const Target& target = find_target(options.target);
   const Numeric numeric = options.numeric.value_or(target.default_numeric);
 
@@ -46,6 +53,8 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
         if constexpr (std::is_same_v<T, TreeEnsemble>) {
           return codegen::emit_trees(context,
                                      lower_trees(model, params, numeric, context.quantization));
+        } else {
+          static_assert(always_false<T>, "port_model: family without an emitter");
         }
       },
       model.family);

@@ -1,5 +1,6 @@
 // Text dump of the IR (see dump.hpp). Strings from the model are shown escaped, never raw.
 #include "mcuport/dump.hpp"
+#include "mcuport/text.hpp"
 
 #include <cstdio>
 
@@ -21,11 +22,7 @@ std::string quoted(const std::string& text) {
   return out + "\"";
 }
 
-std::string number(double value) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
-  return buffer;
-}
+std::string number(double value) { return format_general(value, 17); }
 
 void dump_family(std::string& out, const TreeEnsemble& ensemble, std::size_t max_nodes) {
   out += "tree_ensemble: " + std::to_string(ensemble.trees.size()) + " trees\n";

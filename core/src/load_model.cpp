@@ -1,6 +1,8 @@
 // Loads the fields every model has, then hands "params" to the loader of the model's family.
 #include <algorithm>
 #include <cfloat>
+#include <cmath>
+#include <cstdint>
 #include <set>
 
 #include "families.hpp"
@@ -64,13 +66,30 @@ Label load_label(const JsonCursor& cursor) {
 std::vector<Label> load_classes(const JsonCursor& cursor) {
   const std::size_t n = cursor.expect_array(1, limits::kMaxClasses);
   std::vector<Label> classes;
+  // Numbers are duplicates when equal in value, as in numpy (1, 1.0 and 1e0 are one class):
+  // integers compare exactly (2^62 and 2^62 + 1 differ), others as doubles; an integral double
+  // compares as the integer it equals.
   std::set<std::string> seen_text;
-  std::set<double> seen_number;  // by value: 1, 1.0 and 1e0 are one class, as in numpy
+  std::set<int64_t> seen_integer;
+  std::set<uint64_t> seen_large;  // above INT64_MAX
+  std::set<double> seen_fraction;
   for (std::size_t i = 0; i < n; ++i) {
     Label label = load_label(cursor.at(i));
-    const bool is_new = label.numeric
-                            ? seen_number.insert(cursor.at(i).json().get<double>() + 0.0).second
-                            : seen_text.insert(label.text).second;
+    const nlohmann::json& value = cursor.at(i).json();
+    bool is_new = true;
+    if (!label.numeric) {
+      is_new = seen_text.insert(label.text).second;
+    } else if (value.is_number_unsigned() &&
+               value.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      is_new = seen_large.insert(value.get<uint64_t>()).second;
+    } else if (value.is_number_integer()) {
+      is_new = seen_integer.insert(value.get<int64_t>()).second;
+    } else {
+      const double d = value.get<double>();
+      const bool integral = std::floor(d) == d && d >= -9.2233720368547758e18 && d < 9.2233720368547758e18;
+      is_new = integral ? seen_integer.insert(static_cast<int64_t>(d)).second
+                        : seen_fraction.insert(d).second;
+    }
     if (!is_new) {
       cursor.at(i).fail("duplicate class label " + cursor.at(i).describe());
     }

@@ -111,8 +111,9 @@ int choose_value_frac_bits(const TreeEnsemble& ensemble) {
     }
     max_abs.push_back(m);
   }
-  // Leaf values are within the float32 range (< 2^128), so bits = -100 always fits.
-  for (int bits = 48; bits >= -127; --bits) {
+  // Up to 126 fractional bits, so that 2^-bits stays a normal float (OUTPUT_SCALE); leaf values
+  // are within the float32 range (< 2^128), so some bits >= -127 always fits.
+  for (int bits = 126; bits >= -127; --bits) {
     double bound = 0;
     for (double m : max_abs) bound += std::fabs(std::round(std::ldexp(m, bits)));
     if (bound <= static_cast<double>(std::numeric_limits<int32_t>::max())) return bits;
@@ -221,11 +222,15 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
     };
     std::vector<Pending> stack;
     // Follows folded splits down to the node that really decides, then gives it a reference.
+    const auto code_of = [&](std::size_t i) {
+      return quantize_threshold(quantization->features[static_cast<std::size_t>(tree.feature[i])],
+                                tree.threshold[i]);
+    };
     const auto reference = [&](int32_t node, uint32_t depth) -> int64_t {
+      int32_t code = 0;  // fixed mode: the threshold code of `node` once the loop ends on a split
       while (!tree.is_leaf(static_cast<std::size_t>(node)) && numeric == Numeric::Fixed) {
         const auto i = static_cast<std::size_t>(node);
-        const int32_t code = quantize_threshold(
-            quantization->features[static_cast<std::size_t>(tree.feature[i])], tree.threshold[i]);
+        code = code_of(i);
         if (code >= kCodeMin && code < kCodeMax) break;
         ++program.folded_splits;
         node = code >= kCodeMax ? tree.left[i] : tree.right[i];
@@ -240,9 +245,7 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
       if (numeric == Numeric::Float) {
         program.threshold_float.push_back(largest_float_not_above(tree.threshold[i]));
       } else {
-        program.threshold_code.push_back(quantize_threshold(
-            quantization->features[static_cast<std::size_t>(tree.feature[i])],
-            tree.threshold[i]));
+        program.threshold_code.push_back(code);
       }
       left_refs.push_back(0);
       right_refs.push_back(0);

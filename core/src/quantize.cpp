@@ -56,11 +56,13 @@ FeatureQuantization quantization_for_range(const InputRange& range) {
   FeatureQuantization q;
   q.lo = range.lo;
   q.hi = range.hi;
-  if (!(q.hi - q.lo > std::max(std::fabs(q.lo), std::fabs(q.hi)) * 1e-12)) {
-    // A (nearly) constant feature: give it a small span around its value.
-    const double half = std::max(std::fabs(q.lo), 1.0) * 1e-3;
-    q.lo -= half;
-    q.hi += half;
+  // A (nearly) constant feature, or one whose span is too small for 65535 steps of a normal
+  // double: give it a small span around its value, within the float32 range.
+  const double magnitude = std::max(std::fabs(q.lo), std::fabs(q.hi));
+  if (!(q.hi - q.lo > magnitude * 1e-12) || !(q.hi - q.lo > 1e-290)) {
+    const double half = std::max(magnitude, 1.0) * 1e-3;
+    q.lo = std::max(q.lo - half, -static_cast<double>(FLT_MAX));
+    q.hi = std::min(q.hi + half, static_cast<double>(FLT_MAX));
   }
   q.scale = (q.hi - q.lo) / kCodeSpan;
   q.zero_point = kCodeMin - q.lo / q.scale;
@@ -104,6 +106,8 @@ InputQuantization choose_input_quantization(const Model& model) {
           using T = std::decay_t<decltype(family)>;
           if constexpr (std::is_same_v<T, TreeEnsemble>) {
             return split_threshold_ranges(family, model.info.n_features);
+          } else {
+            static_assert(always_false<T>, "choose_input_quantization: family without a handler");
           }
         },
         model.family);

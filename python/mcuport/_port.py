@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _core
 from .exporters import export_estimator
+from .exporters.common import label
 
 _NUMERIC_MODES = ("float", "fixed")
 
@@ -162,20 +163,7 @@ def _apply_classmap(document: dict, classmap: Optional[Mapping[int, Any]]) -> No
             + (f"; missing indices {missing}" if missing else "")
             + (f"; unknown keys {extra}" if extra else "")
         )
-    document["classes"] = [_label(classmap[i]) for i in range(n_classes)]
-
-
-def _label(value: Any) -> Any:
-    """A class label as JSON: numbers stay numbers, everything else becomes its text."""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        if not np.isfinite(value):
-            raise ValueError(f"class label {value!r} is not a finite number")
-        return float(value)
-    return str(value)
+    document["classes"] = [label(classmap[i]) for i in range(n_classes)]
 
 
 def _input_ranges(n_features: int, calibration: Any, input_ranges: Any) -> Optional[list]:

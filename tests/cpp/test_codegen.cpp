@@ -57,7 +57,7 @@ std::string tiny_model() {
 // --- check_model_name -----------------------------------------------------------------------
 
 TEST(CheckModelName, AcceptsCIdentifiers) {
-  for (const char* name : {"model", "m", "M", "Model2", "my_model_v2", "x_", "iris_forest",
+  for (const char* name : {"model", "m", "M", "Model2", "my_model_v2", "x_1", "iris_forest",
                            "Int", "classes", "label"}) {
     EXPECT_NO_THROW(check_model_name(name)) << name;
   }
@@ -98,6 +98,12 @@ TEST(CheckModelName, RejectsDoubleUnderscore) {
               ThrowsOptionError(
                   "the model name \"my__model\" contains \"__\", reserved in C and C++"));
   EXPECT_THAT([] { check_model_name("model__"); }, ThrowsOptionError("contains \"__\""));
+}
+
+TEST(CheckModelName, RejectsATrailingUnderscore) {
+  // "x_" + "_predict" would be "x__predict", reserved in C++ (and M__N_FEATURES in C).
+  EXPECT_THAT([] { check_model_name("x_"); },
+              ThrowsOptionError("ends in \"_\", which would make \"x__predict\""));
 }
 
 TEST(CheckModelName, RejectsTooLong) {

@@ -174,6 +174,16 @@ TEST(LoadErrors, NumericLabelsEqualInValueAreDuplicates) {
               ThrowsLoadError("/classes/1", "duplicate class label"));
 }
 
+TEST(Load, LargeIntegerLabelsCompareExactly) {
+  // As doubles 2^62 and 2^62 + 1 are equal; as the integers numpy holds they are two classes.
+  const std::string document = with_literal(classifier(), "/classes",
+                                            "[4611686018427387904, 4611686018427387905, 3]");
+  const mcuport::Model model = mcuport::load_model(document);
+  EXPECT_EQ(model.info.classes[1].text, "4611686018427387905");
+  EXPECT_THAT(loading(with(classifier(), "/classes", {2, 2.0, 3})),
+              ThrowsLoadError("/classes/1", "duplicate class label"));
+}
+
 TEST(LoadErrors, IntegerBeyondInt64DoesNotWrap) {
   // 2^64 - 1 read as int64 would be -1, which would silently make the root a leaf.
   EXPECT_THAT(loading(with_literal(classifier(), tree_path("/children_left/0"),

@@ -10,7 +10,8 @@
 
 namespace mcuport {
 
-inline constexpr const char* kVersion = "0.1.0";
+// mcuport's version: CMakeLists.txt's project(VERSION), the only place it is written.
+extern const char* const kVersion;
 
 struct PortOptions {
   std::string name = "model";      // prefixes every symbol: model_predict, MODEL_N_FEATURES
@@ -31,6 +32,9 @@ struct PortResult {
 // Throws mcuport::Error for a bad document or option; nothing is returned half-made.
 PortResult port_model(const std::string& model_json, const PortOptions& options);
 std::string port(const std::string& model_json, const PortOptions& options);
+
+// Throws mcuport::Error if the name or the target is not usable (port_model checks them first).
+void check_options(const PortOptions& options);
 
 // Parses "float" or "fixed"; throws mcuport::Error naming the option otherwise.
 Numeric parse_numeric(const std::string& text);

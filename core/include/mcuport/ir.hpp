@@ -74,6 +74,11 @@ struct Model {
   std::size_t n_classes() const { return info.classes.size(); }
 };
 
+// For `if constexpr` chains over Family: `else static_assert(always_false<T>)` makes a family
+// without a handler a compile error.
+template <typename>
+inline constexpr bool always_false = false;
+
 // The numeric mode of the generated code.
 enum class Numeric { Float, Fixed };
 

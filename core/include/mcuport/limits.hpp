@@ -9,7 +9,7 @@ namespace mcuport::limits {
 
 inline constexpr int32_t kMaxFeatures = 65535;
 inline constexpr std::size_t kMaxClasses = 1024;         // per-class accumulators live on the stack
-inline constexpr std::size_t kMaxStringBytes = 256;      // labels, feature names (C99 literal limits)
+inline constexpr std::size_t kMaxStringBytes = 256;      // labels, feature names: data kept in flash
 inline constexpr std::size_t kMaxTrees = 10000;          // fixed mode: trees x 65535 < 2^32
 inline constexpr std::size_t kMaxNodesPerTree = 1u << 24;
 inline constexpr std::size_t kMaxTotalNodes = 1u << 26;

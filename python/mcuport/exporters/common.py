@@ -27,6 +27,19 @@ def header(estimator: Any, kind: str, task: str) -> dict:
     return document
 
 
+def label(value: Any) -> Any:
+    """A class label as JSON: numbers stay numbers, everything else becomes its text."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):
+            raise ValueError(f"class label {value!r} is not a finite number")
+        return float(value)
+    return str(value)
+
+
 def class_labels(estimator: Any) -> list:
     classes = estimator.classes_
     if isinstance(classes, list) or np.ndim(classes) != 1:
@@ -34,14 +47,4 @@ def class_labels(estimator: Any) -> list:
             f"{type(estimator).__name__} was fitted on several outputs (multi-output); "
             "mcuport ports single-output models only"
         )
-    labels = []
-    for value in classes.tolist():
-        if isinstance(value, bool):
-            labels.append(str(value))
-        elif isinstance(value, (int, float)):
-            if isinstance(value, float) and not np.isfinite(value):
-                raise ValueError(f"class label {value!r} is not a finite number")
-            labels.append(value)
-        else:
-            labels.append(str(value))
-    return labels
+    return [label(value) for value in classes.tolist()]

@@ -1,0 +1,95 @@
+"""Inputs at the edges: a host process with a comma decimal point, degenerate input ranges,
+regressors with tiny outputs, and where the command-line tool writes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+import mcuport
+from mcuport.host import HostModel
+
+from conftest import SEED, split
+
+
+@pytest.fixture(scope="module")
+def german_locale(tmp_path_factory):
+    """A compiled de_DE.UTF-8 locale (decimal comma) in a private directory, as LOCPATH."""
+    if shutil.which("localedef") is None or not os.path.exists("/usr/share/i18n/locales/de_DE"):
+        pytest.fail("localedef and Debian's locales package are needed: run scripts/setup")
+    path = tmp_path_factory.mktemp("locale")
+    subprocess.run(["localedef", "-i", "de_DE", "-f", "UTF-8", str(path / "de_DE.UTF-8")],
+                   check=True, capture_output=True)
+    return path
+
+
+def test_generated_c_ignores_the_process_locale(german_locale, tmp_path):
+    X_train, _, y_train, _ = split("wine")
+    forest = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=SEED)
+    document = mcuport.to_json(forest.fit(X_train, y_train), calibration=X_train)
+    (tmp_path / "m.json").write_text(document)
+    script = (
+        "import locale, sys, mcuport\n"
+        "locale.setlocale(locale.LC_ALL, '')\n"
+        "assert locale.localeconv()['decimal_point'] == ',', locale.localeconv()\n"
+        "text = open(sys.argv[1]).read()\n"
+        "sys.stdout.write(mcuport.port(text, numeric='float') + mcuport.port(text, numeric='fixed'))\n"
+    )
+    env = dict(os.environ, LOCPATH=str(german_locale), LC_ALL="de_DE.UTF-8")
+    german = subprocess.run([sys.executable, "-c", script, str(tmp_path / "m.json")], env=env,
+                            capture_output=True, text=True, check=True).stdout
+    assert german == mcuport.port(document, numeric="float") + mcuport.port(document, numeric="fixed")
+
+
+@pytest.mark.parametrize("low, high", [(0.0, 5e-324), (1.0, 1.0), (3.4e38, 3.4028234e38)])
+def test_degenerate_input_ranges_port(low, high, tmp_path):
+    X_train, _, y_train, _ = split("iris")
+    tree = DecisionTreeClassifier(max_depth=3, random_state=SEED).fit(X_train, y_train)
+    ranges = [(low, high)] + [(X_train[:, f].min(), X_train[:, f].max()) for f in range(1, 4)]
+    generated = mcuport.generate(tree, numeric="fixed", input_ranges=ranges)
+    lo, hi, scale = generated.input_quantization[0, :3]
+    assert np.isfinite(scale) and scale > 0 and lo <= low and high <= hi
+    assert abs(lo) <= np.finfo(np.float32).max and abs(hi) <= np.finfo(np.float32).max
+    with HostModel(generated, workdir=tmp_path) as model:
+        codes = np.array([[-32768] * 4, [32767] * 4, [0] * 4], np.int16)
+        classes, _ = model.run(codes)
+    seen = generated.dequantize(codes)
+    assert np.all(np.isfinite(seen))
+    np.testing.assert_array_equal(tree.classes_[classes], tree.predict(seen))
+
+
+def test_fixed_regressor_keeps_tiny_outputs_apart(tmp_path):
+    """Outputs around 1e-7 get as many fractional bits as an int32 holds (more than 48)."""
+    X_train, X_test, y_train, _ = split("diabetes")
+    tree = DecisionTreeRegressor(max_depth=4, random_state=SEED).fit(X_train, y_train * 1e-9)
+    generated = mcuport.generate(tree, name="m", numeric="fixed", calibration=X_train)
+    with HostModel(generated, workdir=tmp_path) as model:
+        codes, seen = model.quantize(X_test)
+        values, _ = model.run(codes)
+    frac_bits = int(generated.header.split("#define M_OUTPUT_FRAC_BITS ")[1].split()[0])
+    expected = tree.predict(seen)
+    assert frac_bits > 48
+    assert len(np.unique(values)) == len(np.unique(expected)) > 1
+    np.testing.assert_allclose(np.ldexp(values.astype(float), -frac_bits), expected,
+                               rtol=0, atol=0.5 * 2.0**-frac_bits)
+    assert 0.5 * 2.0**-frac_bits < 1e-7 * np.abs(expected).min()
+
+
+def test_cli_writes_through_a_symlink(tmp_path):
+    X_train, _, y_train, _ = split("iris")
+    tree = DecisionTreeClassifier(max_depth=2, random_state=SEED).fit(X_train, y_train)
+    (tmp_path / "m.json").write_text(mcuport.to_json(tree))
+    (tmp_path / "real.h").write_text("old")
+    (tmp_path / "link.h").symlink_to("real.h")
+    subprocess.run(["mcuport", str(tmp_path / "m.json"), "-o", str(tmp_path / "link.h")],
+                   check=True)
+    assert (tmp_path / "link.h").is_symlink()
+    assert (tmp_path / "real.h").read_text() == mcuport.port(tree)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.h", "m.json", "real.h"]
