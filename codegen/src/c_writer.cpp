@@ -97,6 +97,13 @@ std::vector<std::string> float_literals(const std::vector<float>& values) {
   return out;
 }
 
+std::vector<std::string> rounded_float_literals(const std::vector<double>& values) {
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (double v : values) out.push_back(float_literal(static_cast<float>(v)));
+  return out;
+}
+
 std::vector<std::string> double_literals(const std::vector<double>& values) {
   std::vector<std::string> out;
   out.reserve(values.size());

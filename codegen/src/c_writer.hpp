@@ -58,6 +58,8 @@ std::vector<std::string> integer_literals(const std::vector<T>& values) {
 }
 
 std::vector<std::string> float_literals(const std::vector<float>& values);
+// float64 values rounded to nearest float32, as literals.
+std::vector<std::string> rounded_float_literals(const std::vector<double>& values);
 std::vector<std::string> double_literals(const std::vector<double>& values);
 
 }  // namespace mcuport::codegen

@@ -6,7 +6,8 @@
 
 #include "c_writer.hpp"
 #include "mcuport/ir.hpp"
-#include "mcuport/lower_trees.hpp"
+#include "mcuport/lower.hpp"
+#include "mcuport/port.hpp"
 #include "mcuport/quantize.hpp"
 #include "mcuport/target.hpp"
 
@@ -28,14 +29,29 @@ struct EmitContext {
 
 // What a family contributes to the header.
 struct FamilyCode {
+  ScoresInterface scores;  // the per-model score vector, for host tools and tests
   std::string summary;    // header comment lines (" * ...\n"), numbers only
   std::string api;        // header comment lines describing the functions
+  std::string includes;   // extra "#include <...>" lines (float mode: <math.h>)
   std::string macros;     // "#define ..." lines
   TableWriter tables;
   std::string functions;
 };
 
 FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program);
+FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program);
+FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program);
+
+// Adds the tables of a fixed-point affine map to `code` and returns the C function
+// `void {{p}}_<function>(const int16_t x[], int64_t out[])` evaluating it.
+std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, const FixedLinear& map,
+                              const std::string& function, const std::string& table,
+                              const std::string& doc);
+FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram& program);
+
+// "static inline int32_t {{p}}_argmax(...)": the first index of the largest of n values, as
+// numpy's argmax; `type` is the element type. Shared by the arithmetic families.
+std::string argmax_function(const EmitContext& context, const std::string& type);
 
 // Wraps a family's code in the header: comment, guard, common macros, labels, quantization.
 std::string emit_header(const EmitContext& context, const FamilyCode& family);

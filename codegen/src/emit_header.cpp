@@ -27,7 +27,7 @@ const char* kFrame = R"(/*
 
 #include <stddef.h>
 #include <stdint.h>
-
+{{includes}}
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -84,7 +84,25 @@ static inline void {{p}}_dequantize(const int16_t xq[], float x[]) {
 
 )";
 
+const char* kArgmax = R"(/* The first index of the largest of n values, as numpy's argmax. */
+static inline int32_t {{p}}_argmax(const {{type}} values[], uint32_t n) {
+    uint32_t i;
+    uint32_t best = 0u;
+    for (i = 1u; i < n; ++i) {
+        if (values[i] > values[best]) {
+            best = i;
+        }
+    }
+    return (int32_t)best;
+}
+
+)";
+
 }  // namespace
+
+std::string argmax_function(const EmitContext& context, const std::string& type) {
+  return context.render(kArgmax, {{"type", type}});
+}
 
 std::string emit_header(const EmitContext& context, const FamilyCode& family) {
   const ModelInfo& info = context.model.info;
@@ -159,6 +177,7 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family) {
                     {"n_features", std::to_string(info.n_features)},
                     {"fixed_point", context.numeric == Numeric::Fixed ? "1" : "0"},
                     {"macros", family.macros},
+                    {"includes", family.includes},
                     {"tables", family.tables.text() + tables.text()},
                     {"functions", family.functions},
                     {"labels", labels},

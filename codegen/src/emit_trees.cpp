@@ -224,8 +224,10 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   // Functions.
   code.functions += context.render(n_splits > 0 ? kFindLeaf : kFindLeafTrivial);
   const std::string xt = context.input_type();
+  code.scores.predict_type = classifier || fixed ? "int32_t" : "float";
   if (classifier) {
     const std::string out_t = fixed ? "int32_t" : "float";
+    code.scores = {"int32_t", p + "_predict_proba", program.n_classes, out_t};
     const std::string proba_doc =
         fixed ? "Class probabilities as integers: out[c] / " + context.macro +
                     "_PROBA_ONE approximates scikit-learn's predict_proba."

@@ -6,7 +6,7 @@
 #include "emit.hpp"
 #include "mcuport/error.hpp"
 #include "mcuport/load.hpp"
-#include "mcuport/lower_trees.hpp"
+#include "mcuport/lower.hpp"
 #include "mcuport/target.hpp"
 
 namespace mcuport {
@@ -32,13 +32,14 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
   const Numeric numeric = options.numeric.value_or(target.default_numeric);
 
   const Model model = load_model(model_json);
+  const LoweredModel lowered = lower(model, numeric);
 
   PortResult result;
   result.numeric = numeric;
   result.task = model.info.task;
   result.n_features = model.info.n_features;
   result.n_classes = static_cast<uint32_t>(model.n_classes());
-  if (numeric == Numeric::Fixed) result.input_quantization = choose_input_quantization(model);
+  result.input_quantization = lowered.quantization;
 
   const codegen::EmitContext context{model,
                                      target,
@@ -48,17 +49,23 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
                                      result.input_quantization ? &*result.input_quantization
                                                                : nullptr};
   const codegen::FamilyCode family = std::visit(
-      [&](const auto& params) {
-        using T = std::decay_t<decltype(params)>;
-        if constexpr (std::is_same_v<T, TreeEnsemble>) {
-          return codegen::emit_trees(context,
-                                     lower_trees(model, params, numeric, context.quantization));
+      [&](const auto& program) {
+        using T = std::decay_t<decltype(program)>;
+        if constexpr (std::is_same_v<T, TreeProgram>) {
+          return codegen::emit_trees(context, program);
+        } else if constexpr (std::is_same_v<T, SvmProgram>) {
+          return codegen::emit_svm(context, program);
+        } else if constexpr (std::is_same_v<T, LinearProgram>) {
+          return codegen::emit_linear(context, program);
+        } else if constexpr (std::is_same_v<T, NaiveBayesProgram>) {
+          return codegen::emit_naive_bayes(context, program);
         } else {
-          static_assert(always_false<T>, "port_model: family without an emitter");
+          static_assert(always_false<T>, "port_model: program without an emitter");
         }
       },
-      model.family);
+      lowered.program);
   result.table_bytes = family.tables.bytes();
+  result.scores = family.scores;
   result.header = codegen::emit_header(context, family);
   return result;
 }

@@ -46,6 +46,55 @@ void dump_family(std::string& out, const TreeEnsemble& ensemble, std::size_t max
   }
 }
 
+void dump_matrix(std::string& out, const char* name, const std::vector<double>& values,
+                 std::size_t columns, std::size_t max_rows) {
+  const std::size_t rows = columns == 0 ? 0 : values.size() / columns;
+  out += std::string(name) + ": " + std::to_string(rows) + " x " + std::to_string(columns) + "\n";
+  for (std::size_t r = 0; r < rows && r < max_rows; ++r) {
+    out += "    [";
+    for (std::size_t c = 0; c < columns; ++c) out += (c ? ", " : "") + number(values[r * columns + c]);
+    out += "]\n";
+  }
+  if (rows > max_rows) out += "    ...\n";
+}
+
+const char* kernel_name(Kernel kernel) {
+  switch (kernel) {
+    case Kernel::Linear: return "linear";
+    case Kernel::Poly: return "poly";
+    case Kernel::Rbf: return "rbf";
+    case Kernel::Sigmoid: return "sigmoid";
+  }
+  return "";
+}
+
+void dump_family(std::string& out, const SupportVectorMachine& svm, std::size_t max_rows) {
+  out += std::string("svm: kernel ") + kernel_name(svm.kernel) + ", gamma " + number(svm.gamma) +
+         ", coef0 " + number(svm.coef0) + ", degree " + std::to_string(svm.degree) + "\n";
+  out += "  n_support:";
+  for (int32_t n : svm.n_support) out += " " + std::to_string(n);
+  out += "\n";
+  const std::size_t n_sv = svm.n_sv();
+  dump_matrix(out, "  support_vectors", svm.support_vectors,
+              n_sv == 0 ? 0 : svm.support_vectors.size() / n_sv, max_rows);
+  dump_matrix(out, "  dual_coef", svm.dual_coef, n_sv, max_rows);
+  dump_matrix(out, "  intercept", svm.intercept, svm.intercept.size(), 1);
+}
+
+void dump_family(std::string& out, const LinearModel& linear, std::size_t max_rows) {
+  out += "linear: " + std::to_string(linear.n_outputs()) + " outputs\n";
+  dump_matrix(out, "  coef", linear.coef, linear.coef.size() / linear.n_outputs(), max_rows);
+  dump_matrix(out, "  intercept", linear.intercept, linear.intercept.size(), 1);
+}
+
+void dump_family(std::string& out, const GaussianNaiveBayes& nb, std::size_t max_rows) {
+  const std::size_t n_classes = nb.class_prior.size();
+  out += "gaussian_nb: " + std::to_string(n_classes) + " classes\n";
+  dump_matrix(out, "  theta", nb.theta, nb.theta.size() / n_classes, max_rows);
+  dump_matrix(out, "  var", nb.var, nb.var.size() / n_classes, max_rows);
+  dump_matrix(out, "  class_prior", nb.class_prior, n_classes, 1);
+}
+
 }  // namespace
 
 std::string dump(const Model& model, std::size_t max_nodes) {

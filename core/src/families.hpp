@@ -8,5 +8,8 @@ namespace mcuport::detail {
 
 // `params` is the model's "params" object; `info` has been loaded and checked already.
 TreeEnsemble load_tree_ensemble(const JsonCursor& params, const ModelInfo& info);
+SupportVectorMachine load_svm(const JsonCursor& params, const ModelInfo& info);
+LinearModel load_linear(const JsonCursor& params, const ModelInfo& info);
+GaussianNaiveBayes load_gaussian_nb(const JsonCursor& params, const ModelInfo& info);
 
 }  // namespace mcuport::detail

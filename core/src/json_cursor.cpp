@@ -198,6 +198,17 @@ std::vector<double> JsonCursor::as_finite_array(std::size_t size) const {
   return out;
 }
 
+std::vector<double> JsonCursor::as_finite_matrix(std::size_t rows, std::size_t columns) const {
+  expect_array_of_size(rows);
+  std::vector<double> out;
+  out.reserve(rows * columns);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const std::vector<double> row = at(r).as_finite_array(columns);
+    out.insert(out.end(), row.begin(), row.end());
+  }
+  return out;
+}
+
 nlohmann::json parse_document(const std::string& text) {
   if (text.size() > limits::kMaxJsonBytes) {
     throw Error("", "model document of " + std::to_string(text.size()) +

@@ -43,6 +43,8 @@ class JsonCursor {
   // Whole numeric arrays, fast: no per-element path strings unless an element is bad.
   std::vector<int32_t> as_int_array(std::size_t size, int64_t lo, int64_t hi) const;
   std::vector<double> as_finite_array(std::size_t size) const;
+  // rows x columns finite numbers as an array of arrays, returned row-major.
+  std::vector<double> as_finite_matrix(std::size_t rows, std::size_t columns) const;
 
  private:
   const nlohmann::json* value_;

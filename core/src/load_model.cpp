@@ -17,7 +17,12 @@ using detail::JsonCursor;
 
 const char* to_string(Numeric numeric) { return numeric == Numeric::Float ? "float" : "fixed"; }
 const char* to_string(Task task) {
-  return task == Task::Classification ? "classification" : "regression";
+  switch (task) {
+    case Task::Classification: return "classification";
+    case Task::Regression: return "regression";
+    case Task::OutlierDetection: return "outlier_detection";
+  }
+  return "";
 }
 
 namespace {
@@ -27,6 +32,7 @@ struct KindEntry {
   const char* kind;
   std::vector<const char*> classifiers;  // estimator names allowed with task "classification"
   std::vector<const char*> regressors;
+  std::vector<const char*> outlier_detectors;
   Family (*load)(const JsonCursor& params, const ModelInfo& info);
 };
 
@@ -35,8 +41,21 @@ const std::vector<KindEntry>& kinds() {
       {"tree_ensemble",
        {"DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesClassifier"},
        {"DecisionTreeRegressor", "RandomForestRegressor", "ExtraTreesRegressor"},
+       {},
        [](const JsonCursor& params, const ModelInfo& info) -> Family {
          return detail::load_tree_ensemble(params, info);
+       }},
+      {"svm", {"SVC", "NuSVC"}, {}, {"OneClassSVM"},
+       [](const JsonCursor& params, const ModelInfo& info) -> Family {
+         return detail::load_svm(params, info);
+       }},
+      {"linear", {"LinearSVC"}, {}, {},
+       [](const JsonCursor& params, const ModelInfo& info) -> Family {
+         return detail::load_linear(params, info);
+       }},
+      {"gaussian_nb", {"GaussianNB"}, {}, {},
+       [](const JsonCursor& params, const ModelInfo& info) -> Family {
+         return detail::load_gaussian_nb(params, info);
        }},
   };
   return table;
@@ -154,18 +173,24 @@ Model load_model(const std::string& json_text) {
     info.task = Task::Classification;
   } else if (task_name == "regression") {
     info.task = Task::Regression;
+  } else if (task_name == "outlier_detection") {
+    info.task = Task::OutlierDetection;
   } else {
-    task.fail("expected \"classification\" or \"regression\", got " + task.describe());
+    task.fail("expected \"classification\", \"regression\" or \"outlier_detection\", got " +
+              task.describe());
   }
 
   const JsonCursor estimator = root.at("estimator");
   info.estimator = estimator.as_string(limits::kMaxStringBytes);
-  const auto& allowed =
-      info.task == Task::Classification ? entry->classifiers : entry->regressors;
+  const auto& allowed = info.task == Task::Classification ? entry->classifiers
+                        : info.task == Task::Regression   ? entry->regressors
+                                                          : entry->outlier_detectors;
   if (std::none_of(allowed.begin(), allowed.end(),
                    [&](const char* name) { return info.estimator == name; })) {
     estimator.fail("estimator " + estimator.describe() + " is not a " + task_name +
-                   " model of kind \"" + kind + "\" (expected one of: " + join(allowed) + ")");
+                   " model of kind \"" + kind + "\"" +
+                   (allowed.empty() ? std::string(" (that kind has no " + task_name + " models)")
+                                    : " (expected one of: " + join(allowed) + ")"));
   }
 
   info.n_features =
@@ -183,7 +208,8 @@ Model load_model(const std::string& json_text) {
     if (!classes) root.fail("missing required key \"classes\" (a classifier needs its labels)");
     info.classes = load_classes(*classes);
   } else if (classes) {
-    classes->fail("a regressor has no classes; remove this key");
+    classes->fail(std::string(info.task == Task::Regression ? "a regressor" : "an outlier detector") +
+                  " has no classes; remove this key");
   }
 
   if (auto ranges = root.find("input_ranges")) {

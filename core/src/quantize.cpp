@@ -107,7 +107,10 @@ InputQuantization choose_input_quantization(const Model& model) {
           if constexpr (std::is_same_v<T, TreeEnsemble>) {
             return split_threshold_ranges(family, model.info.n_features);
           } else {
-            static_assert(always_false<T>, "choose_input_quantization: family without a handler");
+            // Arithmetic models have no natural range: it must come from the data.
+            throw Error("/input_ranges",
+                        "fixed mode needs the input ranges of a " + model.info.estimator +
+                            ": pass calibration=X_train (or input_ranges) to port()");
           }
         },
         model.family);

@@ -12,6 +12,7 @@ analyses, lowers and emits as one C99 header.
 from ._core import FORMAT_VERSION, ModelError, __version__
 from . import host
 from ._port import Generated, generate, port, targets, to_json
+from ._simulate import SimulatedModel, load
 
 __all__ = [
     "FORMAT_VERSION",
@@ -20,6 +21,8 @@ __all__ = [
     "__version__",
     "generate",
     "host",
+    "load",
+    "SimulatedModel",
     "port",
     "targets",
     "to_json",

@@ -32,6 +32,14 @@ class Generated:
     """The numeric mode used: ``"float"`` or ``"fixed"``."""
     table_bytes: int
     """Bytes of the constant tables the predict path reads."""
+    predict_type: str
+    """The C return type of ``<name>_predict``: ``"int32_t"`` or ``"float"``."""
+    scores_function: str
+    """The generated function filling the model's score vector (class probabilities of trees,
+    libsvm's pairwise decision values of SVMs, the decision function of linear models, the
+    joint log-likelihood of naive Bayes), or ``""``."""
+    n_scores: int
+    score_type: str
     input_quantization: Optional[np.ndarray]
     """Fixed mode: one row per feature, ``(low, high, scale, zero_point)``; the int16 code q
     stands for ``scale * (q - zero_point)``. ``None`` in float mode."""
@@ -105,6 +113,10 @@ def generate(
         n_classes=int(result["n_classes"]),
         numeric=result["numeric"],
         table_bytes=int(result["table_bytes"]),
+        predict_type=result["predict_type"],
+        scores_function=result["scores_function"],
+        n_scores=int(result["n_scores"]),
+        score_type=result["score_type"],
         input_quantization=None if quantization is None else np.array(quantization, np.float64),
     )
 

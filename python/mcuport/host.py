@@ -50,25 +50,17 @@ typedef float input_t;
 static int predict_rows(void) {
     input_t x[@P@_N_FEATURES];
     while (fread(x, sizeof x, 1, stdin) == 1) {
-#ifdef @P@_N_CLASSES
-        const int32_t cls = @p@_predict(x);
-#if @P@_FIXED_POINT
-        int32_t proba[@P@_N_CLASSES];
-#else
-        float proba[@P@_N_CLASSES];
-#endif
-        @p@_predict_proba(x, proba);
-        if (fwrite(&cls, sizeof cls, 1, stdout) != 1 || fwrite(proba, sizeof proba, 1, stdout) != 1) {
-            return 1;
-        }
-#else
-#if @P@_FIXED_POINT
-        const int32_t y = @p@_predict(x);
-#else
-        const float y = @p@_predict(x);
-#endif
+        const @predict_t@ y = @p@_predict(x);
         if (fwrite(&y, sizeof y, 1, stdout) != 1) {
             return 1;
+        }
+#if @n_scores@ > 0
+        {
+            @score_t@ scores[@n_scores@ > 0 ? @n_scores@ : 1];
+            @scores_function@(x, scores);
+            if (fwrite(scores, sizeof scores, 1, stdout) != 1) {
+                return 1;
+            }
         }
 #endif
     }
@@ -122,6 +114,9 @@ int main(int argc, char **argv) {
 """
 
 
+_C_TYPES = {"float": np.float32, "int32_t": np.int32, "int64_t": np.int64}
+
+
 class CompileError(RuntimeError):
     """The host compiler rejected a generated header (with mcuport's strict flags)."""
 
@@ -143,6 +138,7 @@ class HostModel:
         *,
         cc: Optional[str] = None,
         cflags: Sequence[str] = ("-std=c99", "-O1", *STRICT_FLAGS),
+        libs: Sequence[str] = ("-lm",),
         workdir: Optional[os.PathLike] = None,
     ) -> None:
         self.generated = generated
@@ -151,12 +147,21 @@ class HostModel:
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "model.h").write_text(generated.header)
         name = generated.name
-        driver = _DRIVER.replace("@p@", name).replace("@P@", name.upper())
+        driver = _DRIVER
+        for key, value in (
+            ("@p@", name),
+            ("@P@", name.upper()),
+            ("@predict_t@", generated.predict_type),
+            ("@scores_function@", generated.scores_function or "(void)"),
+            ("@n_scores@", str(generated.n_scores)),
+            ("@score_t@", generated.score_type or "float"),
+        ):
+            driver = driver.replace(key, value)
         source = self.workdir / "driver.c"
         source.write_text(driver)
         self.binary = self.workdir / "driver"
         compiler = cc if cc is not None else find_compiler()
-        command = [*compiler.split(), *cflags, str(source), "-o", str(self.binary)]
+        command = [*compiler.split(), *cflags, str(source), "-o", str(self.binary), *libs]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise CompileError(f"{' '.join(command)} failed:\n{done.stderr}")
@@ -176,10 +181,6 @@ class HostModel:
     def fixed(self) -> bool:
         return self.generated.numeric == "fixed"
 
-    @property
-    def classifier(self) -> bool:
-        return self.generated.task == "classification"
-
     def _call(self, op: str, data: bytes) -> bytes:
         done = subprocess.run([str(self.binary), op], input=data, capture_output=True)
         if done.returncode != 0:
@@ -189,8 +190,10 @@ class HostModel:
     def run(self, inputs: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """Predict on raw inputs (float32 rows in float mode, int16 codes in fixed mode).
 
-        Classifiers: (class indices, probabilities: float32, or int32 on the PROBA_ONE scale).
-        Regressors: (values: float32, or int32 codes on the OUTPUT_FRAC_BITS scale, None).
+        Returns ``(predictions, scores)``. Predictions are class indices for classifiers, +1/-1
+        for outlier detectors, values for regressors (float32, or int32 codes on the
+        OUTPUT_FRAC_BITS scale). Scores are the model's score vector per row (see
+        ``Generated.scores_function``), or None when it has none.
         """
         dtype = np.int16 if self.fixed else np.float32
         rows = np.ascontiguousarray(inputs, dtype=dtype)
@@ -198,15 +201,12 @@ class HostModel:
         if rows.ndim != 2 or rows.shape[1] != n_features:
             raise ValueError(f"inputs must have shape (n, {n_features}), got {rows.shape}")
         out = self._call("predict", rows.tobytes())
-        n = rows.shape[0]
-        if self.classifier:
-            k = self.generated.n_classes
-            proba_type = np.int32 if self.fixed else np.float32
-            record = np.dtype([("cls", np.int32), ("proba", proba_type, (k,))])
-            result = np.frombuffer(out, dtype=record, count=n)
-            return result["cls"].copy(), result["proba"].copy()
-        value_type = np.int32 if self.fixed else np.float32
-        return np.frombuffer(out, dtype=value_type, count=n).copy(), None
+        fields = [("y", _C_TYPES[self.generated.predict_type])]
+        if self.generated.n_scores:
+            fields.append(("scores", _C_TYPES[self.generated.score_type], (self.generated.n_scores,)))
+        result = np.frombuffer(out, dtype=np.dtype(fields), count=rows.shape[0])
+        scores = result["scores"].copy() if self.generated.n_scores else None
+        return result["y"].copy(), scores
 
     def quantize(self, X: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Fixed mode: the generated quantize() on float rows; returns (int16 codes, the float32

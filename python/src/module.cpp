@@ -1,5 +1,6 @@
 // mcuport._core: the C++ pipeline bound for Python. Errors are translated in one place:
 // mcuport::Error -> mcuport.ModelError (a ValueError); anything else -> RuntimeError.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -7,6 +8,7 @@
 #include "mcuport/error.hpp"
 #include "mcuport/load.hpp"
 #include "mcuport/port.hpp"
+#include "mcuport/simulator.hpp"
 #include "mcuport/target.hpp"
 
 namespace py = pybind11;
@@ -32,6 +34,10 @@ py::dict port_model(const std::string& model_json, const std::string& name,
   out["n_classes"] = result.n_classes;
   out["numeric"] = mcuport::to_string(result.numeric);
   out["table_bytes"] = result.table_bytes;
+  out["predict_type"] = result.scores.predict_type;
+  out["scores_function"] = result.scores.function;
+  out["n_scores"] = result.scores.n_scores;
+  out["score_type"] = result.scores.score_type;
   if (result.input_quantization) {
     py::list features;
     for (const auto& q : result.input_quantization->features) {
@@ -44,6 +50,68 @@ py::dict port_model(const std::string& model_json, const std::string& name,
   return out;
 }
 
+using Codes = py::array_t<int16_t, py::array::c_style | py::array::forcecast>;
+using Floats = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+// Checks an (n, n_features) array and returns n.
+py::ssize_t rows_of(const py::buffer_info& info, int32_t n_features) {
+  if (info.ndim != 2 || info.shape[1] != n_features) {
+    throw py::value_error("inputs must have shape (n, " + std::to_string(n_features) + ")");
+  }
+  return info.shape[0];
+}
+
+void bind_simulator(py::module_& m) {
+  py::class_<mcuport::Simulator>(m, "Simulator",
+                                 "Fixed-mode generated code, simulated bit for bit in the core.")
+      .def(py::init<const std::string&>(), py::arg("model_json"))
+      .def_property_readonly("n_features",
+                             [](const mcuport::Simulator& s) { return s.info().n_features; })
+      .def_property_readonly("n_scores", &mcuport::Simulator::n_scores)
+      .def_property_readonly("score_unit", &mcuport::Simulator::score_unit)
+      .def_property_readonly("output_unit", &mcuport::Simulator::output_unit)
+      .def_property_readonly("task",
+                             [](const mcuport::Simulator& s) { return mcuport::to_string(s.info().task); })
+      .def_property_readonly("classes",
+                             [](const mcuport::Simulator& s) {
+                               py::list out;
+                               for (const auto& label : s.info().classes) {
+                                 out.append(py::make_tuple(label.text, label.numeric));
+                               }
+                               return out;
+                             })
+      .def("quantize",
+           [](const mcuport::Simulator& s, const Floats& x) {
+             const auto info = x.request();
+             const py::ssize_t n = rows_of(info, s.info().n_features);
+             Codes codes({n, static_cast<py::ssize_t>(s.info().n_features)});
+             const float* in = x.data();
+             int16_t* out = codes.mutable_data();
+             for (py::ssize_t i = 0; i < n; ++i) {
+               s.quantize(in + i * s.info().n_features, out + i * s.info().n_features);
+             }
+             return codes;
+           })
+      .def("predict",
+           [](const mcuport::Simulator& s, const Codes& codes) {
+             const py::ssize_t n = rows_of(codes.request(), s.info().n_features);
+             py::array_t<int64_t> out(n);
+             for (py::ssize_t i = 0; i < n; ++i) {
+               out.mutable_data()[i] = s.predict(codes.data() + i * s.info().n_features);
+             }
+             return out;
+           })
+      .def("scores", [](const mcuport::Simulator& s, const Codes& codes) {
+        const py::ssize_t n = rows_of(codes.request(), s.info().n_features);
+        const auto k = static_cast<py::ssize_t>(s.n_scores());
+        py::array_t<int64_t> out({n, k});
+        for (py::ssize_t i = 0; i < n && k > 0; ++i) {
+          s.scores(codes.data() + i * s.info().n_features, out.mutable_data() + i * k);
+        }
+        return out;
+      });
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -53,6 +121,8 @@ PYBIND11_MODULE(_core, m) {
   m.attr("__version__") = mcuport::kVersion;
   m.attr("FORMAT_VERSION") = mcuport::kFormatVersion;
   m.attr("FORMAT_NAME") = mcuport::kFormatName;
+
+  bind_simulator(m);
 
   m.def("port_model", &port_model, py::arg("model_json"), py::arg("name"),
         py::arg("numeric"), py::arg("target"),

@@ -316,8 +316,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& param_info) { return std::string(param_info.param.first); });
 
 TEST(LoadErrors, UnknownKind) {
-  EXPECT_THAT(loading(with(classifier(), "/kind", "linear")),
-              ThrowsLoadError("/kind", "unknown model kind \"linear\" (known: tree_ensemble)"));
+  EXPECT_THAT(loading(with(classifier(), "/kind", "neural_network")),
+              ThrowsLoadError("/kind", "unknown model kind \"neural_network\" (known: tree_ensemble, svm, linear, gaussian_nb)"));
 }
 
 TEST(LoadErrors, RegressorEstimatorWithTaskClassification) {
@@ -342,7 +342,7 @@ TEST(LoadErrors, UnknownEstimator) {
 TEST(LoadErrors, TaskNeitherClassificationNorRegression) {
   EXPECT_THAT(loading(with(classifier(), "/task", "clustering")),
               ThrowsLoadError("/task",
-                              "expected \"classification\" or \"regression\", got \"clustering\""));
+                              "expected \"classification\", \"regression\" or \"outlier_detection\", got \"clustering\""));
 }
 
 // --- n_features -----------------------------------------------------------------------------

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import re
 import subprocess
+import warnings
 
 import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.svm import SVC, LinearSVC, OneClassSVM
 from sklearn.tree import DecisionTreeClassifier
 
 import mcuport
@@ -50,15 +53,15 @@ INTEGER_HELPERS = {
     "memcpy",
 }
 
-CLASSIFIER_ENTRY = """
-#include "model.h"
-int32_t entry_predict(const int16_t x[]) { return m_predict(x); }
-void entry_predict_proba(const int16_t x[], int32_t out[]) { m_predict_proba(x, out); }
-"""
-REGRESSOR_ENTRY = """
-#include "model.h"
-int32_t entry_predict(const int16_t x[]) { return m_predict(x); }
-"""
+def fixed_entry(generated) -> str:
+    """Entry points calling the predict path: predict and, if the model has one, the function
+    that fills its score vector."""
+    entry = '#include "model.h"\n'
+    entry += f"{generated.predict_type} entry_predict(const int16_t x[]) {{ return m_predict(x); }}\n"
+    if generated.scores_function:
+        entry += (f"void entry_scores(const int16_t x[], {generated.score_type} out[]) "
+                  f"{{ {generated.scores_function}(x, out); }}\n")
+    return entry
 FLOAT_ENTRY = """
 #include "model.h"
 int32_t entry_predict(const float x[]) { return m_predict(x); }
@@ -100,6 +103,9 @@ FIXED_MODELS = {
         lambda: RandomForestRegressor(n_estimators=20, random_state=SEED),
         "diabetes",
     ),
+    "LinearSVC": (lambda: LinearSVC(dual=True, max_iter=20000, random_state=SEED), "wine"),
+    "SVC(linear)": (lambda: SVC(kernel="linear"), "iris"),
+    "OneClassSVM(linear)": (lambda: OneClassSVM(kernel="linear", nu=0.2), "iris"),
 }
 
 
@@ -107,11 +113,16 @@ FIXED_MODELS = {
 def test_fixed_predict_path_is_integer_only_on_cortex_m0(kind, tmp_path):
     factory, dataset = FIXED_MODELS[kind]
     X_train, _, y_train, _ = split(dataset)
-    estimator = factory().fit(X_train, y_train)
+    estimator = factory()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if isinstance(estimator, OneClassSVM):
+            estimator.fit(X_train)
+        else:
+            estimator.fit(X_train, y_train)
     generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train,
                                  target="cortex-m0")
-    entry = CLASSIFIER_ENTRY if generated.task == "classification" else REGRESSOR_ENTRY
-    undefined, stack = cross_compile(generated.header, entry, tmp_path)
+    undefined, stack = cross_compile(generated.header, fixed_entry(generated), tmp_path)
     assert float_helpers(undefined) == set(), f"predict path calls {sorted(undefined)}"
     # A known, small stack: the per-class accumulators plus a few words. The peak of a call is
     # at most its entry point's frame plus the frames of every helper it may call.

@@ -19,6 +19,17 @@ struct PortOptions {
   std::string target = "host";
 };
 
+// How a host program calls a generated model, beyond `<name>_predict(x)`: its return type and the
+// function that fills the model's score vector (class probabilities for trees, libsvm's pairwise
+// decision values for SVMs, the decision function for linear models, the joint log-likelihood
+// for naive Bayes), if it has one.
+struct ScoresInterface {
+  std::string predict_type;  // "int32_t" or "float"
+  std::string function;      // "<name>_predict_proba", ... or "" (regressors)
+  uint32_t n_scores = 0;
+  std::string score_type;    // "float" or "int32_t"
+};
+
 struct PortResult {
   std::string header;
   Numeric numeric = Numeric::Float;
@@ -26,6 +37,7 @@ struct PortResult {
   int32_t n_features = 0;
   uint32_t n_classes = 0;    // 0 for regressors
   uint64_t table_bytes = 0;  // bytes of the model's constant tables
+  ScoresInterface scores;
   std::optional<InputQuantization> input_quantization;  // fixed mode
 };
 

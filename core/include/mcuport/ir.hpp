@@ -10,7 +10,11 @@
 
 namespace mcuport {
 
-enum class Task { Classification, Regression };
+enum class Task {
+  Classification,    // predict returns a class index; the model has labels
+  Regression,        // predict returns a value
+  OutlierDetection,  // predict returns +1 (inlier) or -1 (outlier), as scikit-learn's
+};
 
 // A class label. Labels are data: they only ever reach generated code as escaped string
 // literals, never as identifiers or comments.
@@ -65,7 +69,46 @@ struct TreeEnsemble {
   bool normalize_leaves = true;
 };
 
-using Family = std::variant<TreeEnsemble>;
+// Support vector machines in libsvm's layout (SVC, NuSVC, OneClassSVM), as scikit-learn keeps
+// them internally: support vectors grouped by class, and for the classifier of classes i < j
+//   dec_ij(x) = sum over SVs s of class i: coef[j-1][s] K(x, sv_s)
+//             + sum over SVs s of class j: coef[i][s]   K(x, sv_s) + intercept[p(i, j)]
+// with pairs p numbered (0,1), (0,2), ..., (1,2), ...; dec_ij > 0 votes for i, else for j.
+// A one-class SVM has one "class" of SVs: dec(x) = sum coef[0][s] K(x, sv_s) + intercept[0].
+enum class Kernel { Linear, Poly, Rbf, Sigmoid };
+
+struct SupportVectorMachine {
+  Kernel kernel = Kernel::Rbf;
+  double gamma = 0;   // the fitted value (scikit-learn's _gamma: 'scale'/'auto' resolved)
+  double coef0 = 0;
+  int32_t degree = 3;
+  std::vector<double> support_vectors;  // n_sv x n_features, row-major
+  std::vector<int32_t> n_support;       // SVs per class, in class order (one-class: {n_sv})
+  std::vector<double> dual_coef;        // (n_classes - 1, or 1) x n_sv, row-major
+  std::vector<double> intercept;        // one per pair (one-class: one)
+
+  std::size_t n_sv() const { return dual_coef.size() / coef_rows(); }
+  std::size_t coef_rows() const { return n_support.size() > 1 ? n_support.size() - 1 : 1; }
+};
+
+// A linear decision function per output: scores = x . coef[k] + intercept[k] (LinearSVC). One
+// output for a binary classifier (positive: classes[1]), one per class otherwise (argmax).
+struct LinearModel {
+  std::vector<double> coef;       // n_outputs x n_features, row-major
+  std::vector<double> intercept;  // n_outputs
+  std::size_t n_outputs() const { return intercept.size(); }
+};
+
+// Gaussian naive Bayes (GaussianNB). The joint log-likelihood of class c, as scikit-learn has it:
+//   jll_c(x) = log(prior_c) - 0.5 sum_f log(2 pi var_cf) - 0.5 sum_f (x_f - theta_cf)^2 / var_cf
+// (var_ already includes the variance smoothing fitted with it); predict is its argmax.
+struct GaussianNaiveBayes {
+  std::vector<double> theta;        // n_classes x n_features, row-major
+  std::vector<double> var;          // n_classes x n_features, > 0
+  std::vector<double> class_prior;  // n_classes, > 0
+};
+
+using Family = std::variant<TreeEnsemble, SupportVectorMachine, LinearModel, GaussianNaiveBayes>;
 
 struct Model {
   ModelInfo info;

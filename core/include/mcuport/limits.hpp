@@ -13,6 +13,9 @@ inline constexpr std::size_t kMaxStringBytes = 256;      // labels, feature name
 inline constexpr std::size_t kMaxTrees = 10000;          // fixed mode: trees x 65535 < 2^32
 inline constexpr std::size_t kMaxNodesPerTree = 1u << 24;
 inline constexpr std::size_t kMaxTotalNodes = 1u << 26;
+inline constexpr std::size_t kMaxSupportVectors = 1u << 20;
+inline constexpr std::size_t kMaxParameters = 1u << 26;  // SVM: support vectors x features
+inline constexpr int32_t kMaxPolyDegree = 16;
 inline constexpr int kMaxJsonNesting = 64;               // a hostile document cannot exhaust the stack
 inline constexpr std::size_t kMaxJsonBytes = std::size_t{1} << 31;
 

@@ -11,10 +11,11 @@ from typing import Any, Callable, Dict
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from . import trees
+from . import linear, naive_bayes, svm, trees
 
 EXPORTERS: Dict[type, Callable[[Any], dict]] = {}
-EXPORTERS.update(trees.EXPORTERS)
+for family in (trees, svm, linear, naive_bayes):
+    EXPORTERS.update(family.EXPORTERS)
 
 
 def supported_estimators() -> list:

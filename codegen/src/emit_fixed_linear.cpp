@@ -1,0 +1,57 @@
+// C for a fixed-point affine map (FixedLinear): int16 weights times int16 codes, summed into an
+// accumulator of proven width. Shared by the families that are linear in their inputs.
+#include <string>
+
+#include "emit.hpp"
+#include "mcuport/text.hpp"
+
+namespace mcuport::codegen {
+
+namespace {
+
+const char* kFixedLinear = R"(/* {{doc}}
+ * out[k] = bias[k] + sum_f weight[k][f] * xq[f], in units of 2^-{{frac_bits}}; |out[k]| <= {{bound}},
+ * which {{acc_t}} holds for every int16 input. */
+static inline void {{p}}_{{function}}(const int16_t x[], int64_t out[]) {
+    uint32_t k;
+    uint32_t f;
+    for (k = 0u; k < {{n_outputs}}u; ++k) {
+        {{acc_t}} acc = ({{acc_t}}){{p}}_{{table}}_bias[k];
+        for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+            acc += (int32_t){{p}}_{{table}}_weight[k][f] * (int32_t)x[f];
+        }
+        out[k] = (int64_t)acc;
+    }
+}
+
+)";
+
+std::string int64_literal(int64_t value) {
+  return "INT64_C(" + std::to_string(value) + ")";
+}
+
+}  // namespace
+
+std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, const FixedLinear& map,
+                              const std::string& function, const std::string& table,
+                              const std::string& doc) {
+  const std::string& p = context.prefix;
+  code.tables.add_2d("int16_t", 2, p + "_" + table + "_weight", map.n_outputs, map.n_features,
+                     integer_literals(map.weight),
+                     "weights with the input quantization folded in, * 2^" +
+                         std::to_string(map.frac_bits));
+  std::vector<std::string> bias;
+  for (int64_t b : map.bias) bias.push_back(map.wide ? int64_literal(b) : std::to_string(b));
+  code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_" + table + "_bias",
+                  bias, "offsets with the input quantization folded in, * 2^" +
+                            std::to_string(map.frac_bits));
+  return context.render(kFixedLinear, {{"doc", doc},
+                                       {"function", function},
+                                       {"table", table},
+                                       {"frac_bits", std::to_string(map.frac_bits)},
+                                       {"bound", std::to_string(map.accumulator_bound)},
+                                       {"acc_t", map.wide ? "int64_t" : "int32_t"},
+                                       {"n_outputs", std::to_string(map.n_outputs)}});
+}
+
+}  // namespace mcuport::codegen

@@ -1,0 +1,247 @@
+// C for SVMs (SVC, NuSVC, OneClassSVM), float mode: one loop over the support vectors that
+// adds each kernel value into the decision values of every pair it belongs to (no kernel cache
+// on the stack), or, for a linear kernel, one dot product per pair with the collapsed weights.
+#include <string>
+
+#include "emit.hpp"
+#include "mcuport/error.hpp"
+
+namespace mcuport::codegen {
+
+namespace {
+
+const char* kKernel = R"(/* The kernel between x and one support vector: {{kernel_doc}}. */
+static inline float {{p}}_kernel(const float x[], const float sv[]) {
+    float acc = 0.0f;
+    uint32_t f;
+    for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+{{kernel_step}}    }
+{{kernel_result}}}
+
+)";
+
+const char* kDecisionValues = R"(/* The decision value of every pair of classes (i < j, in libsvm's order (0,1), (0,2), ...,
+ * (1,2), ...): positive votes for i. Each support vector adds its kernel value, times its
+ * coefficient, into the pairs of its class. */
+static inline void {{p}}_decision_values(const float x[], float dec[]) {
+    uint32_t p;
+    uint32_t s;
+    uint32_t j;
+    for (p = 0u; p < {{P}}_N_PAIRS; ++p) {
+        dec[p] = {{p}}_intercept[p];
+    }
+    for (s = 0u; s < {{P}}_N_SUPPORT_VECTORS; ++s) {
+        const uint32_t i = (uint32_t){{p}}_sv_class[s];
+        const float k = {{p}}_kernel(x, {{p}}_sv[s]);
+        for (j = 0u; j < {{P}}_N_CLASSES; ++j) {
+            if (j < i) {
+                dec[j * (2u * {{P}}_N_CLASSES - j - 1u) / 2u + (i - j - 1u)] += {{p}}_sv_coef[s][j] * k;
+            } else if (j > i) {
+                dec[i * (2u * {{P}}_N_CLASSES - i - 1u) / 2u + (j - i - 1u)] += {{p}}_sv_coef[s][j - 1u] * k;
+            }
+        }
+    }
+}
+
+)";
+
+const char* kDecisionValuesOneClass = R"(/* The decision value: sum of coefficient * kernel over the support vectors, plus the intercept. */
+static inline void {{p}}_decision_values(const float x[], float dec[]) {
+    float acc = {{p}}_intercept[0];
+    uint32_t s;
+    for (s = 0u; s < {{P}}_N_SUPPORT_VECTORS; ++s) {
+        acc += {{p}}_sv_coef[s][0] * {{p}}_kernel(x, {{p}}_sv[s]);
+    }
+    dec[0] = acc;
+}
+
+)";
+
+const char* kDecisionValuesCollapsed = R"(/* The decision value of every pair of classes (i < j, in libsvm's order): the linear kernel
+ * is collapsed into one weight vector per pair, so this is one dot product each. */
+static inline void {{p}}_decision_values(const float x[], float dec[]) {
+    uint32_t p;
+    uint32_t f;
+    for (p = 0u; p < {{P}}_N_PAIRS; ++p) {
+        float acc = {{p}}_intercept[p];
+        for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+            acc += {{p}}_pair_weight[p][f] * x[f];
+        }
+        dec[p] = acc;
+    }
+}
+
+)";
+
+const char* kPredictVotes = R"(/* One-vs-one: each pair votes (decision > 0: the first class), the most votes win, ties go to
+ * the lowest class index, as libsvm and scikit-learn's SVC.predict. */
+static inline int32_t {{p}}_predict(const {{xt}} x[]) {
+    {{dt}} dec[{{P}}_N_PAIRS];
+    uint16_t votes[{{P}}_N_CLASSES];
+    uint32_t i;
+    uint32_t j;
+    uint32_t p = 0u;
+    uint32_t best = 0u;
+    {{p}}_decision_values(x, dec);
+    for (i = 0u; i < {{P}}_N_CLASSES; ++i) {
+        votes[i] = 0u;
+    }
+    for (i = 0u; i < {{P}}_N_CLASSES; ++i) {
+        for (j = i + 1u; j < {{P}}_N_CLASSES; ++j) {
+            if (dec[p] > {{zero}}) {
+                votes[i] = (uint16_t)(votes[i] + 1u);
+            } else {
+                votes[j] = (uint16_t)(votes[j] + 1u);
+            }
+            ++p;
+        }
+    }
+    for (i = 1u; i < {{P}}_N_CLASSES; ++i) {
+        if (votes[i] > votes[best]) {
+            best = i;
+        }
+    }
+    return (int32_t)best;
+}
+
+)";
+
+const char* kDecisionBinary = R"(/* scikit-learn's decision_function{{units}}: positive for class 1 (libsvm's value,
+ * negated). */
+static inline {{dt}} {{p}}_decision_function(const {{xt}} x[]) {
+    {{dt}} dec[1];
+    {{p}}_decision_values(x, dec);
+    return -dec[0];
+}
+
+)";
+
+const char* kDecisionMulti = R"(/* scikit-learn's decision_function with decision_function_shape='ovo'{{units}}: out[p] for
+ * the pairs (0,1), (0,2), ..., (1,2), ...; positive favours the first class of the pair. */
+static inline void {{p}}_decision_function(const {{xt}} x[], {{dt}} out[]) {
+    {{p}}_decision_values(x, out);
+}
+
+)";
+
+const char* kOneClass = R"(/* scikit-learn's decision_function{{units}}: positive for inliers. */
+static inline {{dt}} {{p}}_decision_function(const {{xt}} x[]) {
+    {{dt}} dec[1];
+    {{p}}_decision_values(x, dec);
+    return dec[0];
+}
+
+/* +1 for an inlier, -1 for an outlier (decision > 0), as OneClassSVM.predict. */
+static inline int32_t {{p}}_predict(const {{xt}} x[]) {
+    return {{p}}_decision_function(x) > {{zero}} ? 1 : -1;
+}
+
+)";
+
+}  // namespace
+
+FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
+  FamilyCode code;
+  const bool fixed = program.fixed.has_value();
+  MCUPORT_ASSERT(fixed == (context.numeric == Numeric::Fixed));
+  const std::string dt = fixed ? "int64_t" : "float";
+  std::string units;
+  const std::string& p = context.prefix;
+  const std::string& P = context.macro;
+  const uint32_t n_features = program.n_features;
+  code.macros += "#define " + P + "_N_PAIRS " + std::to_string(program.n_pairs) + "u\n";
+  if (!program.one_class) {
+    code.macros += "#define " + P + "_N_CLASSES " + std::to_string(program.n_classes) + "\n";
+  }
+  if (fixed) {
+    // Only a (collapsed) linear kernel reaches fixed mode so far: one affine map of the pairs.
+    code.macros += "#define " + P + "_SCORE_FRAC_BITS " + std::to_string(program.fixed->frac_bits) +
+                   " /* decision values are real value * 2^this */\n";
+    code.functions += emit_fixed_linear(context, code, *program.fixed, "decision_values", "pair",
+                                        "The decision value of every pair of classes (i < j, in "
+                                        "libsvm's order); positive votes for i.");
+    units = " * 2^" + P + "_SCORE_FRAC_BITS";
+    code.summary = " * Linear kernel collapsed at port time; fixed point with int16 weights, " +
+                   std::string(program.fixed->wide ? "int64" : "int32") + " accumulators: " +
+                   std::to_string(program.n_pairs * n_features) + " multiply-accumulates.\n";
+  } else if (program.collapsed()) {
+    code.tables.add("float", 4, p + "_intercept", rounded_float_literals(program.intercept),
+                    "the intercept of each pair's decision function");
+    code.tables.add_2d("float", 4, p + "_pair_weight", program.n_pairs, n_features,
+                       rounded_float_literals(program.pair_weight),
+                       "linear kernel collapsed: sum of coefficient * support vector, per pair");
+    code.functions += context.render(kDecisionValuesCollapsed);
+    code.summary = " * Linear kernel, collapsed at port time into " + std::to_string(program.n_pairs) +
+                   " weight vector(s): " + std::to_string(program.n_pairs * n_features) +
+                   " multiply-accumulates per prediction.\n";
+  } else {
+    code.tables.add("float", 4, p + "_intercept", rounded_float_literals(program.intercept),
+                    "the intercept of each pair's decision function");
+    const uint32_t rows = program.one_class ? 1u : program.n_classes - 1u;
+    code.macros += "#define " + P + "_N_SUPPORT_VECTORS " + std::to_string(program.n_sv) + "u\n";
+    code.tables.add_2d("float", 4, p + "_sv", program.n_sv, n_features,
+                       rounded_float_literals(program.support_vectors), "support vectors");
+    const CType class_type = unsigned_type_for(program.n_classes - 1);
+    code.tables.add(class_type.name, class_type.bytes, p + "_sv_class",
+                    integer_literals(program.sv_class), "the class of each support vector");
+    code.tables.add_2d("float", 4, p + "_sv_coef", program.n_sv, rows,
+                       rounded_float_literals(program.sv_coef),
+                       "libsvm's dual coefficients, one row per support vector");
+    std::string doc;
+    std::string step = "        acc += x[f] * sv[f];\n";
+    std::string result;
+    const std::string gamma = float_literal(static_cast<float>(program.gamma));
+    const std::string coef0 = float_literal(static_cast<float>(program.coef0));
+    switch (program.kernel) {
+      case Kernel::Rbf:
+        doc = "exp(-gamma |x - sv|^2), gamma = " + gamma;
+        step = "        const float d = x[f] - sv[f];\n        acc += d * d;\n";
+        result = "    return expf(-" + gamma + " * acc);\n";
+        break;
+      case Kernel::Poly:
+        doc = "(gamma x.sv + coef0)^degree, gamma = " + gamma + ", coef0 = " + coef0 +
+              ", degree " + std::to_string(program.degree);
+        result = "    {\n        const float base = " + gamma + " * acc + " + coef0 +
+                 ";\n        float power = 1.0f;\n        uint32_t i;\n        for (i = 0u; i < " +
+                 std::to_string(program.degree) + "u; ++i) {\n            power *= base;\n        }\n" +
+                 "        return power;\n    }\n";
+        break;
+      case Kernel::Sigmoid:
+        doc = "tanh(gamma x.sv + coef0), gamma = " + gamma + ", coef0 = " + coef0;
+        result = "    return tanhf(" + gamma + " * acc + " + coef0 + ");\n";
+        break;
+      case Kernel::Linear:
+        internal_error(__FILE__, __LINE__, "a linear kernel is collapsed");
+    }
+    code.functions += context.render(
+        kKernel, {{"kernel_doc", doc}, {"kernel_step", step}, {"kernel_result", result}});
+    code.functions += context.render(program.one_class ? kDecisionValuesOneClass : kDecisionValues);
+    code.summary = " * " + std::to_string(program.n_sv) + " support vectors of " +
+                   std::to_string(n_features) + " features: " + std::to_string(program.n_sv) +
+                   " kernel evaluations per prediction.\n";
+    code.includes = "#include <math.h>\n";
+  }
+
+  code.scores = {"int32_t", p + "_decision_values", program.n_pairs, dt};
+  const std::string xt = context.input_type();
+  const std::string zero = fixed ? "0" : "0.0f";
+  if (program.one_class) {
+    code.functions += context.render(kOneClass, {{"dt", dt}, {"zero", zero}, {"units", units}});
+    code.api += " *   int32_t " + p + "_predict(const " + xt + " x[]);   +1 inlier, -1 outlier\n";
+    code.api += " *   " + dt + " " + p + "_decision_function(const " + xt + " x[]);\n";
+  } else {
+    code.functions += context.render(kPredictVotes, {{"dt", dt}, {"zero", zero}});
+    code.api += " *   int32_t " + p + "_predict(const " + xt + " x[]);   class index (one-vs-one votes)\n";
+    if (program.n_classes == 2) {
+      code.functions += context.render(kDecisionBinary, {{"dt", dt}, {"units", units}});
+      code.api += " *   " + dt + " " + p + "_decision_function(const " + xt + " x[]);   positive: class 1\n";
+    } else {
+      code.functions += context.render(kDecisionMulti, {{"dt", dt}, {"units", units}});
+      code.api += " *   void " + p + "_decision_function(const " + xt + " x[], " + dt + " out[" + P +
+                  "_N_PAIRS]);   one-vs-one\n";
+    }
+  }
+  return code;
+}
+
+}  // namespace mcuport::codegen

@@ -1,0 +1,37 @@
+// Fixed-point affine maps on quantized inputs: out_k = bias_k + sum_f weight_kf x_f, evaluated on
+// int16 codes (x_f = scale_f (q_f - zero_point_f)) with int16 weights and an integer accumulator
+// whose width is proven from the tables. Shared by every family that is linear in its inputs.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "mcuport/quantize.hpp"
+
+namespace mcuport {
+
+struct FixedLinear {
+  uint32_t n_outputs = 0;
+  uint32_t n_features = 0;
+  // out_k * 2^frac_bits ~= bias[k] + sum_f weight[k][f] * q_f
+  std::vector<int32_t> weight;  // n_outputs x n_features, each within int16
+  std::vector<int64_t> bias;    // n_outputs
+  int frac_bits = 0;
+  // The largest |bias_k + sum_f weight_kf q_f| over all int16 codes: the accumulator never
+  // exceeds it; `wide` says it needs int64 (else int32 suffices).
+  uint64_t accumulator_bound = 0;
+  bool wide = false;
+  // Bound on |out_k - exact out_k| in real units, for every int16 input: weight rounding
+  // (0.5 per weight, times |q| <= 32768) plus bias rounding (0.5), times 2^-frac_bits.
+  double error_bound = 0;
+};
+
+// `weight` is n_outputs x n_features (row-major) in real units of the inputs. Throws
+// mcuport::Error when the folded bias cannot be held (input ranges absurdly far from zero).
+FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector<double>& bias,
+                            const InputQuantization& quantization);
+
+// The same arithmetic the generated code runs, for the simulator.
+void evaluate_fixed_linear(const FixedLinear& map, const int16_t* codes, int64_t* out);
+
+}  // namespace mcuport

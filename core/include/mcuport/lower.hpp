@@ -1,0 +1,38 @@
+// The middle of the pipeline: a validated model, analysed (input quantization in fixed mode) and
+// lowered to the program of its family. The C emitters print a LoweredModel; the simulator runs
+// it. Both read the same numbers, which is what makes the simulator bit-exact.
+#pragma once
+
+#include <optional>
+#include <variant>
+
+#include "mcuport/fixed_linear.hpp"
+#include "mcuport/ir.hpp"
+#include "mcuport/lower_arith.hpp"
+#include "mcuport/lower_trees.hpp"
+#include "mcuport/quantize.hpp"
+
+namespace mcuport {
+
+// A linear classifier (LinearSVC): float coefficients, or their fixed-point form.
+struct LinearProgram {
+  uint32_t n_classes = 0;
+  uint32_t n_outputs = 0;  // 1 for two classes
+  uint32_t n_features = 0;
+  std::vector<double> coef;       // n_outputs x n_features
+  std::vector<double> intercept;  // n_outputs
+  std::optional<FixedLinear> fixed;
+};
+
+using Program = std::variant<TreeProgram, SvmProgram, LinearProgram, NaiveBayesProgram>;
+
+struct LoweredModel {
+  Numeric numeric = Numeric::Float;
+  std::optional<InputQuantization> quantization;  // fixed mode
+  Program program;
+};
+
+// Throws mcuport::Error where the model cannot be lowered in this numeric mode.
+LoweredModel lower(const Model& model, Numeric numeric);
+
+}  // namespace mcuport

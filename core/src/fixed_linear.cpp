@@ -1,0 +1,71 @@
+// Fixed-point affine maps (see fixed_linear.hpp).
+#include "mcuport/fixed_linear.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "mcuport/error.hpp"
+
+namespace mcuport {
+
+FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector<double>& bias,
+                            const InputQuantization& quantization) {
+  FixedLinear map;
+  map.n_outputs = static_cast<uint32_t>(bias.size());
+  map.n_features = static_cast<uint32_t>(quantization.features.size());
+  MCUPORT_ASSERT(weight.size() == static_cast<std::size_t>(map.n_outputs) * map.n_features);
+  // Fold the input quantization into the map: w.x + b = sum (w_f s_f) q_f + (b - sum w_f s_f z_f).
+  std::vector<double> folded_weight(weight.size());
+  std::vector<double> folded_bias(bias);
+  double max_weight = 0;
+  for (uint32_t k = 0; k < map.n_outputs; ++k) {
+    for (uint32_t f = 0; f < map.n_features; ++f) {
+      const FeatureQuantization& q = quantization.features[f];
+      const double a = weight[k * map.n_features + f] * q.scale;
+      folded_weight[k * map.n_features + f] = a;
+      folded_bias[k] -= a * q.zero_point;
+      max_weight = std::max(max_weight, std::fabs(a));
+    }
+  }
+  // One binary point for all outputs (they are compared with each other): the largest weight
+  // uses the int16 range.
+  map.frac_bits = max_weight > 0 ? static_cast<int>(std::floor(std::log2(32767.0 / max_weight))) : 0;
+  map.frac_bits = std::clamp(map.frac_bits, -60, 60);
+  while (max_weight > 0 && std::round(std::ldexp(max_weight, map.frac_bits)) > 32767) --map.frac_bits;
+
+  double worst = 0;
+  for (uint32_t k = 0; k < map.n_outputs; ++k) {
+    double sum = 0;
+    for (uint32_t f = 0; f < map.n_features; ++f) {
+      const double code = std::round(std::ldexp(folded_weight[k * map.n_features + f], map.frac_bits));
+      map.weight.push_back(static_cast<int32_t>(code));
+      sum += std::fabs(code) * 32768.0;
+    }
+    const double b = std::round(std::ldexp(folded_bias[k], map.frac_bits));
+    if (!(std::fabs(b) < 0x1p61)) {
+      throw Error("/input_ranges",
+                  "the input ranges lie so far from zero that the model's offset cannot be held "
+                  "in 64-bit fixed point; give ranges closer to the data");
+    }
+    map.bias.push_back(static_cast<int64_t>(b));
+    worst = std::max(worst, std::fabs(b) + sum);
+  }
+  map.accumulator_bound = static_cast<uint64_t>(worst);
+  map.wide = worst > static_cast<double>(std::numeric_limits<int32_t>::max());
+  map.error_bound = std::ldexp(0.5 * 32768.0 * map.n_features + 0.5, -map.frac_bits);
+  return map;
+}
+
+void evaluate_fixed_linear(const FixedLinear& map, const int16_t* codes, int64_t* out) {
+  for (uint32_t k = 0; k < map.n_outputs; ++k) {
+    int64_t acc = map.bias[k];
+    for (uint32_t f = 0; f < map.n_features; ++f) {
+      acc += static_cast<int64_t>(static_cast<int32_t>(map.weight[k * map.n_features + f]) *
+                                  static_cast<int32_t>(codes[f]));
+    }
+    out[k] = acc;  // the int32 accumulator of the C code computes the same (proven bound)
+  }
+}
+
+}  // namespace mcuport

@@ -1,0 +1,71 @@
+// lower(): analysis and lowering of a model, by family (see lower.hpp).
+#include "mcuport/lower.hpp"
+
+#include "mcuport/error.hpp"
+
+namespace mcuport {
+
+namespace {
+
+const char* kernel_name(Kernel kernel) {
+  switch (kernel) {
+    case Kernel::Linear: return "linear";
+    case Kernel::Poly: return "poly";
+    case Kernel::Rbf: return "rbf";
+    case Kernel::Sigmoid: return "sigmoid";
+  }
+  return "";
+}
+
+[[noreturn]] void not_yet(const Model& model, const std::string& what) {
+  throw Error("", "fixed mode for " + what + " (" + model.info.estimator +
+                      ") is not available yet; use numeric=\"float\"");
+}
+
+}  // namespace
+
+LoweredModel lower(const Model& model, Numeric numeric) {
+  LoweredModel lowered;
+  lowered.numeric = numeric;
+  const bool fixed = numeric == Numeric::Fixed;
+  if (fixed) {
+    // Families fixed mode cannot lower yet say so before asking for input ranges.
+    if (const auto* svm = std::get_if<SupportVectorMachine>(&model.family)) {
+      if (svm->kernel != Kernel::Linear) {
+        not_yet(model, std::string("SVMs with a ") + kernel_name(svm->kernel) + " kernel");
+      }
+    }
+    if (std::holds_alternative<GaussianNaiveBayes>(model.family)) not_yet(model, "naive Bayes");
+    lowered.quantization = choose_input_quantization(model);
+  }
+  const InputQuantization* quantization = lowered.quantization ? &*lowered.quantization : nullptr;
+
+  lowered.program = std::visit(
+      [&](const auto& family) -> Program {
+        using T = std::decay_t<decltype(family)>;
+        if constexpr (std::is_same_v<T, TreeEnsemble>) {
+          return lower_trees(model, family, numeric, quantization);
+        } else if constexpr (std::is_same_v<T, SupportVectorMachine>) {
+          SvmProgram program = lower_svm(model, family);
+          if (fixed) program.fixed = quantize_linear(program.pair_weight, program.intercept, *quantization);
+          return program;
+        } else if constexpr (std::is_same_v<T, LinearModel>) {
+          LinearProgram program;
+          program.n_classes = static_cast<uint32_t>(model.n_classes());
+          program.n_outputs = static_cast<uint32_t>(family.n_outputs());
+          program.n_features = static_cast<uint32_t>(model.info.n_features);
+          program.coef = family.coef;
+          program.intercept = family.intercept;
+          if (fixed) program.fixed = quantize_linear(family.coef, family.intercept, *quantization);
+          return program;
+        } else if constexpr (std::is_same_v<T, GaussianNaiveBayes>) {
+          return lower_gaussian_nb(model, family);
+        } else {
+          static_assert(always_false<T>, "lower: family without a lowering");
+        }
+      },
+      model.family);
+  return lowered;
+}
+
+}  // namespace mcuport

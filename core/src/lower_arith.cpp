@@ -1,0 +1,83 @@
+// Lowering of SVMs and Gaussian naive Bayes (see lower_arith.hpp).
+#include "mcuport/lower_arith.hpp"
+
+#include <cmath>
+
+#include "mcuport/error.hpp"
+
+namespace mcuport {
+
+SvmProgram lower_svm(const Model& model, const SupportVectorMachine& svm) {
+  SvmProgram program;
+  program.kernel = svm.kernel;
+  program.gamma = svm.gamma;
+  program.coef0 = svm.coef0;
+  program.degree = svm.degree;
+  program.one_class = model.info.task == Task::OutlierDetection;
+  program.n_classes = program.one_class ? 1u : static_cast<uint32_t>(model.n_classes());
+  program.n_pairs = program.one_class ? 1u : program.n_classes * (program.n_classes - 1) / 2;
+  program.n_features = static_cast<uint32_t>(model.info.n_features);
+  program.intercept = svm.intercept;
+  const std::size_t n_sv = svm.n_sv();
+  const std::size_t rows = svm.coef_rows();
+  const std::size_t n_features = program.n_features;
+
+  // The class of each support vector, from libsvm's grouping.
+  std::vector<uint32_t> sv_class;
+  for (uint32_t c = 0; c < svm.n_support.size(); ++c) {
+    sv_class.insert(sv_class.end(), static_cast<std::size_t>(svm.n_support[c]), c);
+  }
+  MCUPORT_ASSERT(sv_class.size() == n_sv);
+  // The coefficient SV s contributes to the pair of its class i with class j.
+  const auto coefficient = [&](std::size_t s, uint32_t j) {
+    const uint32_t i = sv_class[s];
+    const std::size_t row = program.one_class ? 0 : (j > i ? j - 1 : j);
+    return svm.dual_coef[row * n_sv + s];
+  };
+
+  if (program.collapsed()) {
+    program.pair_weight.assign(program.n_pairs * n_features, 0.0);
+    for (std::size_t s = 0; s < n_sv; ++s) {
+      const uint32_t i = sv_class[s];
+      for (uint32_t j = 0; j < program.n_classes; ++j) {
+        if (j == i && !program.one_class) continue;
+        const uint32_t p = program.one_class ? 0 : pair_index(std::min(i, j), std::max(i, j),
+                                                              program.n_classes);
+        const double c = coefficient(s, j);
+        for (std::size_t f = 0; f < n_features; ++f) {
+          program.pair_weight[p * n_features + f] += c * svm.support_vectors[s * n_features + f];
+        }
+      }
+    }
+    return program;
+  }
+
+  program.n_sv = static_cast<uint32_t>(n_sv);
+  program.support_vectors = svm.support_vectors;
+  program.sv_class = sv_class;
+  program.sv_coef.resize(n_sv * rows);
+  for (std::size_t s = 0; s < n_sv; ++s) {
+    for (std::size_t r = 0; r < rows; ++r) program.sv_coef[s * rows + r] = svm.dual_coef[r * n_sv + s];
+  }
+  return program;
+}
+
+NaiveBayesProgram lower_gaussian_nb(const Model& model, const GaussianNaiveBayes& nb) {
+  NaiveBayesProgram program;
+  program.n_classes = static_cast<uint32_t>(model.n_classes());
+  program.n_features = static_cast<uint32_t>(model.info.n_features);
+  program.theta = nb.theta;
+  const double two_pi = 2.0 * 3.14159265358979323846;
+  for (uint32_t c = 0; c < program.n_classes; ++c) {
+    double log_det = 0;
+    for (uint32_t f = 0; f < program.n_features; ++f) {
+      const double var = nb.var[c * program.n_features + f];
+      log_det += std::log(two_pi * var);
+      program.weight.push_back(0.5 / var);
+    }
+    program.bias.push_back(std::log(nb.class_prior[c]) - 0.5 * log_det);
+  }
+  return program;
+}
+
+}  // namespace mcuport

@@ -1,0 +1,175 @@
+// The fixed-mode simulator (see simulator.hpp). Each family's code here mirrors the C template
+// of its emitter (codegen/src/emit_<family>.cpp); change them together.
+#include "mcuport/simulator.hpp"
+
+#include <cmath>
+
+#include "mcuport/error.hpp"
+#include "mcuport/load.hpp"
+
+namespace mcuport {
+
+namespace {
+
+// <name>_find_leaf: walk one tree on codes.
+uint32_t find_leaf(const TreeProgram& program, uint32_t node, const int16_t* codes) {
+  const uint32_t n_splits = program.n_splits();
+  while (node < n_splits) {
+    node = codes[program.feature[node]] <= program.threshold_code[node] ? program.left[node]
+                                                                         : program.right[node];
+  }
+  return node - n_splits;
+}
+
+// <name>_accumulate of a forest classifier, or the single tree's leaf as votes/probabilities.
+void tree_class_scores(const TreeProgram& program, const int16_t* codes, int64_t* out) {
+  const uint32_t n_classes = program.n_classes;
+  for (uint32_t c = 0; c < n_classes; ++c) out[c] = 0;
+  for (uint32_t t = 0; t < program.n_trees; ++t) {
+    const uint32_t leaf = find_leaf(program, program.roots[t], codes);
+    if (program.leaf_kind == LeafKind::ClassVote) {
+      out[leaf] += program.n_trees == 1 ? static_cast<int64_t>(program.proba_one) : 1;
+    } else {
+      for (uint32_t c = 0; c < n_classes; ++c) out[c] += program.leaf_proba_code[leaf * n_classes + c];
+    }
+  }
+}
+
+// numpy's argmax (first maximum), as <name>_argmax and the vote loops.
+int64_t argmax(const int64_t* values, uint32_t n) {
+  uint32_t best = 0;
+  for (uint32_t i = 1; i < n; ++i) {
+    if (values[i] > values[best]) best = i;
+  }
+  return best;
+}
+
+// One-vs-one votes of an SVM from its pairwise decision values.
+int64_t vote(const int64_t* dec, uint32_t n_classes) {
+  std::vector<int64_t> votes(n_classes, 0);
+  uint32_t p = 0;
+  for (uint32_t i = 0; i < n_classes; ++i) {
+    for (uint32_t j = i + 1; j < n_classes; ++j) ++votes[dec[p++] > 0 ? i : j];
+  }
+  return argmax(votes.data(), n_classes);
+}
+
+}  // namespace
+
+Simulator::Simulator(const std::string& model_json)
+    : model_(load_model(model_json)), lowered_(lower(model_, Numeric::Fixed)) {}
+
+uint32_t Simulator::n_scores() const {
+  return std::visit(
+      [](const auto& program) -> uint32_t {
+        using T = std::decay_t<decltype(program)>;
+        if constexpr (std::is_same_v<T, TreeProgram>) {
+          return program.task == Task::Classification ? program.n_classes : 0;
+        } else if constexpr (std::is_same_v<T, SvmProgram>) {
+          return program.n_pairs;
+        } else if constexpr (std::is_same_v<T, LinearProgram>) {
+          return program.n_outputs;
+        } else {
+          return 0;
+        }
+      },
+      lowered_.program);
+}
+
+double Simulator::score_unit() const {
+  return std::visit(
+      [](const auto& program) -> double {
+        using T = std::decay_t<decltype(program)>;
+        if constexpr (std::is_same_v<T, TreeProgram>) {
+          return program.proba_one ? 1.0 / static_cast<double>(program.proba_one) : 0.0;
+        } else if constexpr (std::is_same_v<T, SvmProgram> || std::is_same_v<T, LinearProgram>) {
+          return std::ldexp(1.0, -program.fixed->frac_bits);
+        } else {
+          return 0.0;
+        }
+      },
+      lowered_.program);
+}
+
+double Simulator::output_unit() const {
+  if (const auto* trees = std::get_if<TreeProgram>(&lowered_.program)) {
+    if (trees->task == Task::Regression) return std::ldexp(1.0, -trees->value_frac_bits);
+  }
+  return 1.0;
+}
+
+void Simulator::quantize(const float* x, int16_t* codes) const {
+  const auto& features = lowered_.quantization->features;
+  for (std::size_t f = 0; f < features.size(); ++f) {
+    const double v = static_cast<double>(x[f]) / features[f].scale + features[f].zero_point;
+    if (!(v > -32768.5)) {
+      codes[f] = INT16_MIN;
+    } else if (v >= 32767.5) {
+      codes[f] = INT16_MAX;
+    } else {
+      codes[f] = static_cast<int16_t>(v >= 0.0 ? static_cast<int32_t>(v + 0.5)
+                                               : -static_cast<int32_t>(0.5 - v));
+    }
+  }
+}
+
+void Simulator::scores(const int16_t* codes, int64_t* out) const {
+  std::visit(
+      [&](const auto& program) {
+        using T = std::decay_t<decltype(program)>;
+        if constexpr (std::is_same_v<T, TreeProgram>) {
+          if (program.task != Task::Classification) return;
+          if (program.n_trees == 1 && program.leaf_kind == LeafKind::ClassAndProba) {
+            const uint32_t leaf = find_leaf(program, program.roots[0], codes);
+            for (uint32_t c = 0; c < program.n_classes; ++c) {
+              out[c] = program.leaf_proba_code[leaf * program.n_classes + c];
+            }
+          } else {
+            tree_class_scores(program, codes, out);
+          }
+        } else if constexpr (std::is_same_v<T, SvmProgram> || std::is_same_v<T, LinearProgram>) {
+          evaluate_fixed_linear(*program.fixed, codes, out);
+        } else {
+          internal_error(__FILE__, __LINE__, "no fixed-mode simulation for this family");
+        }
+      },
+      lowered_.program);
+}
+
+int64_t Simulator::predict(const int16_t* codes) const {
+  return std::visit(
+      [&](const auto& program) -> int64_t {
+        using T = std::decay_t<decltype(program)>;
+        std::vector<int64_t> values(n_scores() > 0 ? n_scores() : 1);
+        if constexpr (std::is_same_v<T, TreeProgram>) {
+          if (program.task == Task::Regression) {
+            int64_t acc = 0;
+            for (uint32_t t = 0; t < program.n_trees; ++t) {
+              acc += program.leaf_value_code[find_leaf(program, program.roots[t], codes)];
+            }
+            return acc;
+          }
+          if (program.leaf_kind == LeafKind::ClassAndProba) {
+            return program.leaf_class[find_leaf(program, program.roots[0], codes)];
+          }
+          if (program.leaf_kind == LeafKind::ClassVote && program.n_trees == 1) {
+            return find_leaf(program, program.roots[0], codes);
+          }
+          tree_class_scores(program, codes, values.data());
+          return argmax(values.data(), program.n_classes);
+        } else if constexpr (std::is_same_v<T, SvmProgram>) {
+          evaluate_fixed_linear(*program.fixed, codes, values.data());
+          if (program.one_class) return values[0] > 0 ? 1 : -1;
+          return vote(values.data(), program.n_classes);
+        } else if constexpr (std::is_same_v<T, LinearProgram>) {
+          evaluate_fixed_linear(*program.fixed, codes, values.data());
+          if (program.n_outputs == 1) return values[0] > 0 ? 1 : 0;
+          return argmax(values.data(), program.n_outputs);
+        } else {
+          internal_error(__FILE__, __LINE__, "no fixed-mode simulation for this family");
+        }
+      },
+      lowered_.program);
+}
+
+}  // namespace mcuport

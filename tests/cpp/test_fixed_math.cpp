@@ -1,0 +1,453 @@
+// Fixed-point kernels: exp_neg and tanh against long double on every input of the small Q formats
+// and on random and edge inputs of every other, the C runtime and its C++ mirror bit for bit, the
+// rounding helpers, and the runtime text the core embeds.
+//
+// The sweeps print the largest error they saw; docs/fixed-point.md quotes those numbers.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "mcuport/fixed_math.hpp"
+#include "runtime_text.hpp"
+
+// The C runtime itself, compiled as C++ (it must be valid C++11): its mcuport_fx_* functions
+// sit beside the C++ mirror in this translation unit, so every sweep can compare the two.
+#include "../../codegen/runtime/mcuport_fixed.h"
+
+namespace {
+
+namespace fixed = mcuport::fixed;
+
+constexpr long double kLsb = 1.0L / (1u << 30);  // one Q30 LSB
+constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+
+long double real_value(int64_t q, int frac_bits) {
+  return std::ldexp(static_cast<long double>(q), -frac_bits);  // exact: |q| < 2^64
+}
+
+// Largest error of a kernel over a sweep, in Q30 LSBs, and where it happened.
+struct ErrorRecord {
+  long double max_lsb = 0;
+  int64_t worst_input = 0;
+  int worst_frac_bits = 0;
+  uint64_t inputs = 0;
+
+  void add(long double error_lsb, int64_t input, int frac_bits) {
+    ++inputs;
+    if (error_lsb > max_lsb) {
+      max_lsb = error_lsb;
+      worst_input = input;
+      worst_frac_bits = frac_bits;
+    }
+  }
+  std::string describe(const char* kernel) const {
+    std::ostringstream out;
+    out.precision(4);
+    out << std::fixed << kernel << ": max error " << static_cast<double>(max_lsb)
+        << " LSB over " << inputs << " inputs (worst: " << worst_input << " in Q"
+        << worst_frac_bits << ")";
+    return out.str();
+  }
+};
+
+// Runs one input through both implementations: they must agree, and the error must be in bound.
+// Returns false (having reported) on the first disagreement, so a broken build does not print
+// millions of failures.
+class KernelSweep {
+ public:
+  enum class Kernel { ExpNeg, Tanh };
+
+  explicit KernelSweep(Kernel kernel) : kernel_(kernel) {}
+
+  bool check(int64_t q, int frac_bits) {
+    const int32_t mirror = kernel_ == Kernel::ExpNeg ? fixed::exp_neg(q, frac_bits)
+                                                     : fixed::tanh(q, frac_bits);
+    const int32_t runtime = kernel_ == Kernel::ExpNeg ? mcuport_fx_exp_neg(q, frac_bits)
+                                                      : mcuport_fx_tanh(q, frac_bits);
+    if (mirror != runtime) {
+      ADD_FAILURE() << "C runtime and C++ mirror differ at " << q << " in Q" << frac_bits
+                    << ": C " << runtime << ", C++ " << mirror;
+      return false;
+    }
+    if (mirror < -fixed::kOneQ30 || mirror > fixed::kOneQ30) {
+      ADD_FAILURE() << "result " << mirror << " out of [-one, one] at " << q << " in Q"
+                    << frac_bits;
+      return false;
+    }
+    const long double x = real_value(q, frac_bits);
+    long double exact = 0;
+    if (kernel_ == Kernel::ExpNeg) {
+      if (q < 0) {  // saturates at one: no error to measure
+        if (mirror != fixed::kOneQ30) {
+          ADD_FAILURE() << "exp_neg of negative " << q << " is " << mirror << ", not one";
+          return false;
+        }
+        return true;
+      }
+      exact = std::exp(-x);
+    } else {
+      exact = std::tanh(x);
+    }
+    const long double error_lsb = std::fabs(mirror * kLsb - exact) / kLsb;
+    record_.add(error_lsb, q, frac_bits);
+    const double bound =
+        kernel_ == Kernel::ExpNeg ? fixed::exp_neg_max_error() : fixed::tanh_max_error();
+    if (error_lsb * kLsb > bound) {
+      ADD_FAILURE() << "error " << static_cast<double>(error_lsb) << " LSB at " << q << " in Q"
+                    << frac_bits << " exceeds the documented bound";
+      return false;
+    }
+    return true;
+  }
+
+  const ErrorRecord& record() const { return record_; }
+
+ private:
+  Kernel kernel_;
+  ErrorRecord record_;
+};
+
+// Inputs around `center` (in Q frac_bits), clipped to [lo, hi].
+std::vector<int64_t> neighbourhood(long double center, int frac_bits, int64_t lo, int64_t hi) {
+  std::vector<int64_t> inputs;
+  const long double scaled = std::ldexp(center, frac_bits);
+  if (scaled < static_cast<long double>(lo) - 8 || scaled > static_cast<long double>(hi) + 8) {
+    return inputs;
+  }
+  const int64_t middle = static_cast<int64_t>(std::floor(scaled));
+  for (int64_t offset = -4; offset <= 4; ++offset) {
+    const int64_t q = middle + offset;
+    if (q >= lo && q <= hi) inputs.push_back(q);
+  }
+  return inputs;
+}
+
+// A random integer whose magnitude is spread over all scales below `limit` (log-uniform bit
+// length, then uniform), so that tiny arguments are as common as large ones.
+int64_t random_log_uniform(std::mt19937_64& random, int64_t limit) {
+  int max_bits = 0;
+  while (max_bits < 63 && (limit >> max_bits) != 0) ++max_bits;
+  const int bits = std::uniform_int_distribution<int>(0, max_bits)(random);
+  const uint64_t value = bits == 0 ? 0 : (random() >> (64 - bits));
+  return static_cast<int64_t>(value % static_cast<uint64_t>(limit));
+}
+
+// --- rounding helpers ------------------------------------------------------------------------
+
+// The rounding as the documentation states it: floor plus one when the discarded part is at
+// least half, computed independently of the implementation's bit trick.
+uint64_t reference_round_shift(uint64_t value, int shift) {
+  if (shift <= 0) return value;
+  if (shift > 64) return 0;
+  const uint64_t floor = shift == 64 ? 0 : value >> shift;
+  const uint64_t discarded = shift == 64 ? value : value & ((uint64_t{1} << shift) - 1);
+  const uint64_t half = uint64_t{1} << (shift - 1);
+  return floor + (discarded >= half ? 1 : 0);
+}
+
+TEST(FixedRounding, UnsignedRoundsHalfUp) {
+  EXPECT_EQ(fixed::round_shift(uint64_t{5}, 1), 3u);  // 2.5
+  EXPECT_EQ(fixed::round_shift(uint64_t{4}, 1), 2u);
+  EXPECT_EQ(fixed::round_shift(uint64_t{6}, 2), 2u);  // 1.5
+  EXPECT_EQ(fixed::round_shift(uint64_t{5}, 2), 1u);  // 1.25
+  EXPECT_EQ(fixed::round_shift(uint64_t{7}, 2), 2u);  // 1.75
+  EXPECT_EQ(fixed::round_shift(uint64_t{7}, 0), 7u);
+  EXPECT_EQ(fixed::round_shift(uint64_t{7}, -3), 7u);
+  // No overflow at the top, and shift 64 is defined.
+  EXPECT_EQ(fixed::round_shift(~uint64_t{0}, 1), uint64_t{1} << 63);
+  EXPECT_EQ(fixed::round_shift(~uint64_t{0}, 63), 2u);
+  EXPECT_EQ(fixed::round_shift(uint64_t{1} << 63, 64), 1u);
+  EXPECT_EQ(fixed::round_shift((uint64_t{1} << 63) - 1, 64), 0u);
+  EXPECT_EQ(fixed::round_shift(~uint64_t{0}, 65), 0u);
+}
+
+TEST(FixedRounding, SignedRoundsHalfAwayFromZero) {
+  EXPECT_EQ(fixed::round_shift(int64_t{5}, 1), 3);    // 2.5
+  EXPECT_EQ(fixed::round_shift(int64_t{-5}, 1), -3);  // -2.5
+  EXPECT_EQ(fixed::round_shift(int64_t{-6}, 2), -2);  // -1.5
+  EXPECT_EQ(fixed::round_shift(int64_t{-5}, 2), -1);  // -1.25
+  EXPECT_EQ(fixed::round_shift(int64_t{-7}, 2), -2);  // -1.75
+  EXPECT_EQ(fixed::round_shift(int64_t{-7}, 0), -7);
+  EXPECT_EQ(fixed::round_shift(kInt64Min, 0), kInt64Min);
+  EXPECT_EQ(fixed::round_shift(kInt64Min, 1), -(int64_t{1} << 62));
+  EXPECT_EQ(fixed::round_shift(kInt64Min, 63), -1);
+  EXPECT_EQ(fixed::round_shift(kInt64Min, 64), -1);  // -0.5
+  EXPECT_EQ(fixed::round_shift(kInt64Max, 64), 0);   // just below 0.5
+  EXPECT_EQ(fixed::round_shift(kInt64Max, 63), 1);
+}
+
+TEST(FixedRounding, SaturatesToInt32) {
+  EXPECT_EQ(fixed::saturate_i32(kInt64Max), INT32_MAX);
+  EXPECT_EQ(fixed::saturate_i32(kInt64Min), INT32_MIN);
+  EXPECT_EQ(fixed::saturate_i32(int64_t{INT32_MAX} + 1), INT32_MAX);
+  EXPECT_EQ(fixed::saturate_i32(int64_t{INT32_MIN} - 1), INT32_MIN);
+  EXPECT_EQ(fixed::saturate_i32(INT32_MAX), INT32_MAX);
+  EXPECT_EQ(fixed::saturate_i32(INT32_MIN), INT32_MIN);
+  EXPECT_EQ(fixed::saturate_i32(-12345), -12345);
+}
+
+TEST(FixedRounding, HelpersMatchTheStatedRuleAndTheRuntime) {
+  std::mt19937_64 random(20240611);
+  for (int i = 0; i < 200000; ++i) {
+    const uint64_t value = random() >> std::uniform_int_distribution<int>(0, 63)(random);
+    const int shift = std::uniform_int_distribution<int>(-1, 66)(random);
+    const uint64_t rounded = fixed::round_shift(value, shift);
+    ASSERT_EQ(rounded, reference_round_shift(value, shift)) << value << " >> " << shift;
+    ASSERT_EQ(rounded, mcuport_fx_round_shift_u64(value, shift));
+
+    const int64_t signed_value = static_cast<int64_t>(value) * (random() & 1 ? -1 : 1);
+    const int64_t signed_rounded = fixed::round_shift(signed_value, shift);
+    ASSERT_EQ(signed_rounded, mcuport_fx_round_shift_i64(signed_value, shift));
+    ASSERT_EQ(fixed::round_shift(-signed_value, shift), -signed_rounded) << "not symmetric";
+    const uint64_t magnitude = signed_value < 0 ? 0u - static_cast<uint64_t>(signed_value)
+                                                : static_cast<uint64_t>(signed_value);
+    ASSERT_EQ(signed_rounded < 0 ? 0u - static_cast<uint64_t>(signed_rounded)
+                                 : static_cast<uint64_t>(signed_rounded),
+              shift <= 0 ? magnitude : reference_round_shift(magnitude, shift));
+
+    const int64_t wide = static_cast<int64_t>(random());
+    ASSERT_EQ(fixed::saturate_i32(wide), mcuport_fx_saturate_i32(wide));
+  }
+}
+
+// --- exp_neg -----------------------------------------------------------------------------------
+
+TEST(FixedExpNeg, ExactPointsAndSaturation) {
+  for (int frac_bits = fixed::kMinFracBits; frac_bits <= fixed::kMaxFracBits; ++frac_bits) {
+    SCOPED_TRACE(frac_bits);
+    EXPECT_EQ(fixed::exp_neg(0, frac_bits), fixed::kOneQ30);
+    EXPECT_EQ(fixed::exp_neg(-1, frac_bits), fixed::kOneQ30);
+    EXPECT_EQ(fixed::exp_neg(kInt64Min, frac_bits), fixed::kOneQ30);
+    EXPECT_EQ(fixed::exp_neg(kInt64Max, frac_bits), 0);
+    EXPECT_EQ(fixed::exp_neg(int64_t{22} << frac_bits, frac_bits), 0);
+    // exp(-1) 2^30 = 395007542.18: pins the bits, not just the error.
+    EXPECT_EQ(fixed::exp_neg(int64_t{1} << frac_bits, frac_bits), 395007542);
+    EXPECT_EQ(mcuport_fx_exp_neg(int64_t{1} << frac_bits, frac_bits), 395007542);
+  }
+  EXPECT_EQ(fixed::exp_neg(1, 7), 0) << "frac_bits below the range";
+  EXPECT_EQ(fixed::exp_neg(1, 41), 0) << "frac_bits above the range";
+  EXPECT_EQ(mcuport_fx_exp_neg(1, 7), 0);
+  EXPECT_EQ(mcuport_fx_exp_neg(1, 41), 0);
+}
+
+TEST(FixedExpNeg, EveryInputOfSmallFormats) {
+  for (int frac_bits : {8, 12, 16}) {
+    KernelSweep sweep(KernelSweep::Kernel::ExpNeg);
+    const int64_t end = (int64_t{22} << frac_bits) + 64;  // past the underflow threshold
+    bool monotonic = true;
+    int32_t previous = fixed::kOneQ30;
+    for (int64_t t = 0; t <= end; ++t) {
+      ASSERT_TRUE(sweep.check(t, frac_bits));
+      const int32_t value = fixed::exp_neg(t, frac_bits);
+      monotonic = monotonic && value <= previous;
+      previous = value;
+    }
+    EXPECT_TRUE(monotonic) << "exp_neg increases somewhere in Q" << frac_bits;
+    std::cout << "    " << sweep.record().describe("exp_neg, every input") << "\n";
+  }
+}
+
+TEST(FixedExpNeg, RandomAndEdgeInputsOfEveryFormat) {
+  std::mt19937_64 random(7);
+  KernelSweep sweep(KernelSweep::Kernel::ExpNeg);
+  const long double ln2 = std::log(2.0L);
+  for (int frac_bits = fixed::kMinFracBits; frac_bits <= fixed::kMaxFracBits; ++frac_bits) {
+    const int64_t limit = int64_t{23} << frac_bits;
+    std::vector<int64_t> inputs = {0, 1, 2, 3, kInt64Max, kInt64Max - 1, limit};
+    for (int k = 0; k <= 33; ++k) {  // the range reduction's seams, where n changes
+      for (int64_t q : neighbourhood(k * ln2, frac_bits, 0, limit)) inputs.push_back(q);
+    }
+    for (int64_t q : neighbourhood(22, frac_bits, 0, limit)) inputs.push_back(q);
+    if (frac_bits == 40) {  // the worst inputs the full sweep of reduced arguments found
+      for (int64_t end : {-128, 127}) inputs.push_back(int64_t{256} * 2873589293 + end);
+    }
+    for (int i = 0; i < 30000; ++i) {
+      inputs.push_back(std::uniform_int_distribution<int64_t>(0, limit)(random));
+      inputs.push_back(random_log_uniform(random, limit));
+    }
+    for (int64_t t : inputs) ASSERT_TRUE(sweep.check(t, frac_bits)) << t;
+  }
+  std::cout << "    " << sweep.record().describe("exp_neg, random and edges, Q8..Q40") << "\n";
+}
+
+// --- tanh ----------------------------------------------------------------------------------
+
+TEST(FixedTanh, ExactPointsSymmetryAndSaturation) {
+  for (int frac_bits = fixed::kMinFracBits; frac_bits <= fixed::kMaxFracBits; ++frac_bits) {
+    SCOPED_TRACE(frac_bits);
+    EXPECT_EQ(fixed::tanh(0, frac_bits), 0);
+    EXPECT_EQ(fixed::tanh(kInt64Max, frac_bits), fixed::kOneQ30);
+    EXPECT_EQ(fixed::tanh(kInt64Min, frac_bits), -fixed::kOneQ30);
+    EXPECT_EQ(mcuport_fx_tanh(kInt64Min, frac_bits), -fixed::kOneQ30);
+    const int64_t saturation = int64_t{89} << (frac_bits - 3);  // 11.125
+    EXPECT_EQ(fixed::tanh(saturation, frac_bits), fixed::kOneQ30);
+    EXPECT_EQ(fixed::tanh(-saturation, frac_bits), -fixed::kOneQ30);
+    // tanh(1) 2^30 = 817755498.16
+    EXPECT_EQ(fixed::tanh(int64_t{1} << frac_bits, frac_bits), 817755498);
+    EXPECT_EQ(fixed::tanh(-(int64_t{1} << frac_bits), frac_bits), -817755498);
+  }
+  EXPECT_EQ(fixed::tanh(1, 7), 0) << "frac_bits below the range";
+  EXPECT_EQ(fixed::tanh(1, 41), 0) << "frac_bits above the range";
+  EXPECT_EQ(mcuport_fx_tanh(1, 7), 0);
+  EXPECT_EQ(mcuport_fx_tanh(1, 41), 0);
+}
+
+TEST(FixedTanh, EveryInputOfSmallFormats) {
+  for (int frac_bits : {8, 12, 16}) {
+    KernelSweep sweep(KernelSweep::Kernel::Tanh);
+    const int64_t end = (int64_t{12} << frac_bits);  // past the saturation threshold
+    bool monotonic = true;
+    int32_t previous = -fixed::kOneQ30;
+    for (int64_t x = -end; x <= end; ++x) {
+      ASSERT_TRUE(sweep.check(x, frac_bits));
+      const int32_t value = fixed::tanh(x, frac_bits);
+      ASSERT_EQ(fixed::tanh(-x, frac_bits), -value) << "not odd at " << x;
+      monotonic = monotonic && value >= previous;
+      previous = value;
+    }
+    EXPECT_TRUE(monotonic) << "tanh decreases somewhere in Q" << frac_bits;
+    std::cout << "    " << sweep.record().describe("tanh, every input") << "\n";
+  }
+}
+
+TEST(FixedTanh, RandomAndEdgeInputsOfEveryFormat) {
+  std::mt19937_64 random(11);
+  KernelSweep sweep(KernelSweep::Kernel::Tanh);
+  const long double ln2 = std::log(2.0L);
+  for (int frac_bits = fixed::kMinFracBits; frac_bits <= fixed::kMaxFracBits; ++frac_bits) {
+    const int64_t limit = int64_t{12} << frac_bits;
+    std::vector<int64_t> inputs = {0, 1, -1, 2, -2, kInt64Max, kInt64Min, kInt64Min + 1};
+    for (int k = 0; k <= 33; ++k) {  // 2|x| at the range reduction's seams
+      for (int64_t q : neighbourhood(k * ln2 / 2, frac_bits, -limit, limit)) {
+        inputs.push_back(q);
+        inputs.push_back(-q);
+      }
+    }
+    if (frac_bits == 40) {  // the worst inputs the full sweep of reduced arguments found
+      for (int64_t end : {-64, 63}) inputs.push_back(int64_t{128} * 2910606987 + end);
+    }
+    for (int64_t q : neighbourhood(11.125L, frac_bits, -limit, limit)) {
+      inputs.push_back(q);
+      inputs.push_back(-q);
+    }
+    for (int i = 0; i < 30000; ++i) {
+      inputs.push_back(std::uniform_int_distribution<int64_t>(-limit, limit)(random));
+      const int64_t small = random_log_uniform(random, limit);
+      inputs.push_back(random() & 1 ? small : -small);
+    }
+    for (int64_t x : inputs) ASSERT_TRUE(sweep.check(x, frac_bits)) << x;
+  }
+  std::cout << "    " << sweep.record().describe("tanh, random and edges, Q8..Q40") << "\n";
+}
+
+// --- every reduced argument ---------------------------------------------------------------
+//
+// Below t = ln2 (n = 0 in the range reduction) a result depends only on r, t rounded to Q32, and
+// every input of every format is one of the Q40 values that round to some r. So sweeping every r,
+// with the error taken at both ends of the interval of arguments that round to it, bounds the
+// error of all inputs below ln2 (2|x| below ln2 for tanh). Above ln2 the errors of the
+// polynomial stage are scaled by 2^-n and the analysis in docs/fixed-point.md bounds them from
+// the polynomial error measured here. The whole sweep (3e9 values) takes minutes in a Release
+// build, so the suite runs every 4099th r and the full sweep is a disabled test:
+//   mcuport_tests --gtest_filter='*EveryReducedArgument*' --gtest_also_run_disabled_tests
+
+constexpr uint64_t kLn2Q40 = 762123384786u;
+constexpr uint64_t kLastReducedArgument = (kLn2Q40 - 1 + 128) / 256;  // r of t = ln2 - 2^-40
+
+struct ReducedSweep {
+  long double polynomial_lsb = 0;  // |y - exp(-r)| of the core, before the final rounding
+  long double exp_neg_lsb = 0;
+  long double tanh_lsb = 0;
+  uint64_t worst_exp_neg_r = 0;
+  uint64_t worst_tanh_r = 0;
+};
+
+// (Fills `result` rather than returning it: gtest's ASSERT_* return from void functions only.)
+void sweep_reduced_arguments(uint64_t stride, ReducedSweep& result) {
+  const long double q40 = std::ldexp(1.0L, -40);
+  for (uint64_t r = 0; r <= kLastReducedArgument; r += stride) {
+    // The Q40 arguments that round to r, and the one the kernels are called with.
+    const uint64_t t_lo = r == 0 ? 0 : 256 * r - 128;
+    const uint64_t t_hi = std::min(256 * r + 127, kLn2Q40 - 1);
+    const uint64_t t_mid = std::min(256 * r, kLn2Q40 - 1);
+
+    int halvings = -1;
+    const uint64_t y_q63 = mcuport_fx_exp_neg_q40(t_mid, &halvings);
+    ASSERT_EQ(halvings, 0) << r;
+    const long double exact_at_r = std::exp(-std::ldexp(static_cast<long double>(r), -32));
+    result.polynomial_lsb = std::max(
+        result.polynomial_lsb, std::fabs(std::ldexp(static_cast<long double>(y_q63), -63) -
+                                         exact_at_r) / kLsb);
+
+    const long double exp_lo = std::exp(-(t_lo * q40));  // exp(-t) at both ends
+    const long double exp_hi = std::exp(-(t_hi * q40));
+    const int32_t exp_neg = fixed::exp_neg(static_cast<int64_t>(t_mid), 40);
+    ASSERT_EQ(exp_neg, mcuport_fx_exp_neg(static_cast<int64_t>(t_mid), 40)) << r;
+    const long double exp_error = std::max(std::fabs(exp_neg * kLsb - exp_lo),
+                                           std::fabs(exp_neg * kLsb - exp_hi)) / kLsb;
+    if (exp_error > result.exp_neg_lsb) {
+      result.exp_neg_lsb = exp_error;
+      result.worst_exp_neg_r = r;
+    }
+
+    // tanh of x = t/2: x_q = t/2 in Q40 reaches the even t; tanh(t/2) = (1 - e^-t) / (1 + e^-t).
+    const int64_t x_q = static_cast<int64_t>(t_mid / 2);
+    const int32_t tanh = fixed::tanh(x_q, 40);
+    ASSERT_EQ(tanh, mcuport_fx_tanh(x_q, 40)) << r;
+    ASSERT_EQ(tanh, mcuport_fx_tanh_q40(t_mid)) << "odd t rounds to another r: " << r;
+    const long double tanh_error =
+        std::max(std::fabs(tanh * kLsb - (1 - exp_lo) / (1 + exp_lo)),
+                 std::fabs(tanh * kLsb - (1 - exp_hi) / (1 + exp_hi))) / kLsb;
+    if (tanh_error > result.tanh_lsb) {
+      result.tanh_lsb = tanh_error;
+      result.worst_tanh_r = r;
+    }
+  }
+}
+
+void check_reduced_sweep(uint64_t stride) {
+  ReducedSweep sweep;
+  sweep_reduced_arguments(stride, sweep);
+  if (::testing::Test::HasFatalFailure()) return;
+  std::cout.precision(4);
+  std::cout << std::fixed << "    every " << stride << "th r below ln2: polynomial error "
+            << static_cast<double>(sweep.polynomial_lsb) << " LSB; exp_neg "
+            << static_cast<double>(sweep.exp_neg_lsb) << " LSB (r = " << sweep.worst_exp_neg_r
+            << "); tanh " << static_cast<double>(sweep.tanh_lsb)
+            << " LSB (r = " << sweep.worst_tanh_r << ")\n";
+  // docs/fixed-point.md builds the bounds for t >= ln2 on this number.
+  EXPECT_LE(sweep.polynomial_lsb, 0.29L);
+  EXPECT_LE(sweep.exp_neg_lsb * kLsb, fixed::exp_neg_max_error());
+  EXPECT_LE(sweep.tanh_lsb * kLsb, fixed::tanh_max_error());
+}
+
+TEST(FixedEveryReducedArgument, Every4099th) { check_reduced_sweep(4099); }
+
+TEST(FixedEveryReducedArgument, DISABLED_Every) { check_reduced_sweep(1); }
+
+// --- the embedded runtime text ----------------------------------------------------------------
+
+TEST(FixedRuntimeText, EmbeddedTextIsTheFileOnDisk) {
+  const std::string path = std::string(MCUPORT_SOURCE_DIR) + "/codegen/runtime/mcuport_fixed.h";
+  std::ifstream file(path, std::ios::binary);
+  ASSERT_TRUE(file) << "cannot read " << path;
+  const std::string on_disk{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+  const std::string embedded = mcuport::codegen::fixed_runtime_text();
+  EXPECT_GT(on_disk.size(), 1000u);
+  // Not EXPECT_EQ: on a mismatch the sizes say more than two pages of C.
+  EXPECT_TRUE(embedded == on_disk) << "embedded " << embedded.size() << " bytes, file "
+                                   << on_disk.size() << " bytes: re-run cmake";
+}
+
+}  // namespace

@@ -1,0 +1,97 @@
+"""The simulator (mcuport.load) against the compiled generated code: bit-identical predictions
+and scores for every fixed-mode family, on the test split's codes and on thousands of random and
+extreme int16 inputs; bit-identical quantization of float inputs, out-of-range, infinite and NaN
+ones included."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.ensemble import ExtraTreesRegressor, RandomForestClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.svm import SVC, LinearSVC, OneClassSVM
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+import mcuport
+from mcuport.host import HostModel
+
+from conftest import SEED, extreme_codes, split
+
+MODELS = {
+    "DecisionTreeClassifier(max_depth=5)": (
+        lambda: DecisionTreeClassifier(max_depth=5, random_state=SEED), "digits"),
+    "RandomForestClassifier": (lambda: RandomForestClassifier(n_estimators=20, random_state=SEED),
+                               "wine"),
+    "RandomForestClassifier(max_depth=4)": (
+        lambda: RandomForestClassifier(n_estimators=20, max_depth=4, random_state=SEED), "digits"),
+    "DecisionTreeRegressor": (lambda: DecisionTreeRegressor(random_state=SEED), "diabetes"),
+    "ExtraTreesRegressor": (lambda: ExtraTreesRegressor(n_estimators=10, random_state=SEED),
+                            "diabetes"),
+    "LinearSVC(binary)": (lambda: LinearSVC(random_state=SEED), "breast_cancer"),
+    "LinearSVC(multi)": (lambda: LinearSVC(random_state=SEED), "digits"),
+    "SVC(linear, binary)": (lambda: SVC(kernel="linear"), "breast_cancer"),
+    "SVC(linear, multi)": (lambda: SVC(kernel="linear"), "wine"),
+    "OneClassSVM(linear)": (lambda: OneClassSVM(kernel="linear", nu=0.2), "iris"),
+}
+
+
+def fitted(kind):
+    factory, dataset = MODELS[kind]
+    X_train, X_test, y_train, _ = split(dataset)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = factory()
+        estimator.fit(X_train) if isinstance(estimator, OneClassSVM) else estimator.fit(X_train, y_train)
+    return estimator, X_train, X_test
+
+
+@pytest.mark.parametrize("kind", MODELS)
+def test_simulator_is_bit_identical_to_the_generated_code(kind, tmp_path):
+    estimator, X_train, X_test = fitted(kind)
+    document = mcuport.to_json(estimator, calibration=X_train)
+    generated = mcuport.generate(document, name="m", numeric="fixed")
+    simulated = mcuport.load(document)
+    with HostModel(generated, workdir=tmp_path) as model:
+        test_codes, _ = model.quantize(X_test)
+        codes = np.concatenate([test_codes, extreme_codes(generated.n_features, 5000)])
+        predictions, scores = model.run(codes)
+    np.testing.assert_array_equal(simulated.predict_codes(codes), predictions)
+    if scores is not None:
+        np.testing.assert_array_equal(simulated.scores_codes(codes), scores)
+    else:
+        assert simulated.scores_codes(codes).shape == (len(codes), 0)
+
+
+def test_simulator_quantizes_like_the_generated_code(tmp_path):
+    _, X_train, X_test = fitted("LinearSVC(multi)")
+    estimator, _, _ = fitted("LinearSVC(multi)")
+    document = mcuport.to_json(estimator, calibration=X_train)
+    rng = np.random.default_rng(SEED)
+    X = np.concatenate([
+        X_test,
+        X_test * 10 - 50,                                    # far outside the ranges
+        rng.normal(0, 1e6, size=(200, X_test.shape[1])),
+        np.full((1, X_test.shape[1]), np.inf), np.full((1, X_test.shape[1]), -np.inf),
+        np.full((1, X_test.shape[1]), np.nan), np.full((1, X_test.shape[1]), 3.4e38),
+    ]).astype(np.float32)
+    with HostModel(mcuport.generate(document, name="m", numeric="fixed"), workdir=tmp_path) as model:
+        codes, _ = model.quantize(X)
+    np.testing.assert_array_equal(mcuport.load(document).quantize(X), codes)
+
+
+def test_simulated_model_answers_like_scikit_learn():
+    estimator, X_train, X_test = fitted("RandomForestClassifier")
+    simulated = mcuport.load(estimator, calibration=X_train)
+    seen = mcuport.generate(estimator, numeric="fixed", calibration=X_train).dequantize(
+        simulated.quantize(X_test))
+    np.testing.assert_array_equal(simulated.predict(X_test), estimator.predict(seen))
+    np.testing.assert_allclose(simulated.decision_function(X_test), estimator.predict_proba(seen))
+
+
+def test_simulator_refuses_what_fixed_mode_cannot_do_yet():
+    _, X_train, _ = fitted("LinearSVC(binary)")
+    svc = SVC(kernel="rbf").fit(*split("iris")[0::2])
+    with pytest.raises(ValueError, match="fixed mode for SVMs with a rbf kernel"):
+        mcuport.load(svc, calibration=split("iris")[0])
