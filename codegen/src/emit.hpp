@@ -42,8 +42,13 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program);
 FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program);
 FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program);
 
-// Adds the tables of a fixed-point affine map to `code` and returns the C function
-// `void {{p}}_<function>(const int16_t x[], int64_t out[])` evaluating it.
+// Add the tables of an affine map to `code` and return the C function evaluating it:
+// `void {{p}}_<function>(const float x[], float out[])` from float64 weights (rounded to
+// float32), or `void {{p}}_<function>(const int16_t x[], int64_t out[])` from a FixedLinear.
+std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
+                              const std::vector<double>& weight, const std::vector<double>& bias,
+                              const std::string& function, const std::string& table,
+                              const std::string& doc);
 std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, const FixedLinear& map,
                               const std::string& function, const std::string& table,
                               const std::string& doc);

@@ -9,21 +9,6 @@ namespace mcuport::codegen {
 
 namespace {
 
-const char* kFloatScores = R"(/* The decision function of each output: coef . x + intercept. */
-static inline void {{p}}_scores(const float x[], float out[]) {
-    uint32_t k;
-    uint32_t f;
-    for (k = 0u; k < {{P}}_N_OUTPUTS; ++k) {
-        float acc = {{p}}_intercept[k];
-        for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
-            acc += {{p}}_coef[k][f] * x[f];
-        }
-        out[k] = acc;
-    }
-}
-
-)";
-
 const char* kBinary = R"(/* scikit-learn's decision_function{{units}}: positive for class 1. */
 static inline {{st}} {{p}}_decision_function(const {{xt}} x[]) {
     {{st}} score[1];
@@ -76,11 +61,9 @@ FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program)
                    " accumulators; scores within " + std::to_string(program.fixed->error_bound) +
                    " of the exact decision function on the dequantized input.\n";
   } else {
-    code.tables.add_2d("float", 4, p + "_coef", n_outputs, n_features,
-                       rounded_float_literals(program.coef), "coef_, one row per output");
-    code.tables.add("float", 4, p + "_intercept", rounded_float_literals(program.intercept),
-                    "intercept_, one per output");
-    code.functions += context.render(kFloatScores);
+    code.functions += emit_float_linear(context, code, program.coef, program.intercept, "scores",
+                                        "linear", "The decision function of each output (coef_, "
+                                        "intercept_).");
   }
   code.summary += " * " + std::to_string(n_outputs) + " linear decision function(s): " +
                   std::to_string(n_outputs * n_features) + " multiply-accumulates per prediction.\n";

@@ -57,22 +57,6 @@ static inline void {{p}}_decision_values(const float x[], float dec[]) {
 
 )";
 
-const char* kDecisionValuesCollapsed = R"(/* The decision value of every pair of classes (i < j, in libsvm's order): the linear kernel
- * is collapsed into one weight vector per pair, so this is one dot product each. */
-static inline void {{p}}_decision_values(const float x[], float dec[]) {
-    uint32_t p;
-    uint32_t f;
-    for (p = 0u; p < {{P}}_N_PAIRS; ++p) {
-        float acc = {{p}}_intercept[p];
-        for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
-            acc += {{p}}_pair_weight[p][f] * x[f];
-        }
-        dec[p] = acc;
-    }
-}
-
-)";
-
 const char* kPredictVotes = R"(/* One-vs-one: each pair votes (decision > 0: the first class), the most votes win, ties go to
  * the lowest class index, as libsvm and scikit-learn's SVC.predict. */
 static inline int32_t {{p}}_predict(const {{xt}} x[]) {
@@ -165,12 +149,10 @@ FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
                    std::string(program.fixed->wide ? "int64" : "int32") + " accumulators: " +
                    std::to_string(program.n_pairs * n_features) + " multiply-accumulates.\n";
   } else if (program.collapsed()) {
-    code.tables.add("float", 4, p + "_intercept", rounded_float_literals(program.intercept),
-                    "the intercept of each pair's decision function");
-    code.tables.add_2d("float", 4, p + "_pair_weight", program.n_pairs, n_features,
-                       rounded_float_literals(program.pair_weight),
-                       "linear kernel collapsed: sum of coefficient * support vector, per pair");
-    code.functions += context.render(kDecisionValuesCollapsed);
+    code.functions += emit_float_linear(
+        context, code, program.pair_weight, program.intercept, "decision_values", "pair",
+        "The decision value of every pair of classes (i < j, in libsvm's order); positive votes "
+        "for i. The linear kernel is collapsed into one weight vector per pair.");
     code.summary = " * Linear kernel, collapsed at port time into " + std::to_string(program.n_pairs) +
                    " weight vector(s): " + std::to_string(program.n_pairs * n_features) +
                    " multiply-accumulates per prediction.\n";

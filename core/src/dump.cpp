@@ -58,18 +58,8 @@ void dump_matrix(std::string& out, const char* name, const std::vector<double>& 
   if (rows > max_rows) out += "    ...\n";
 }
 
-const char* kernel_name(Kernel kernel) {
-  switch (kernel) {
-    case Kernel::Linear: return "linear";
-    case Kernel::Poly: return "poly";
-    case Kernel::Rbf: return "rbf";
-    case Kernel::Sigmoid: return "sigmoid";
-  }
-  return "";
-}
-
 void dump_family(std::string& out, const SupportVectorMachine& svm, std::size_t max_rows) {
-  out += std::string("svm: kernel ") + kernel_name(svm.kernel) + ", gamma " + number(svm.gamma) +
+  out += std::string("svm: kernel ") + to_string(svm.kernel) + ", gamma " + number(svm.gamma) +
          ", coef0 " + number(svm.coef0) + ", degree " + std::to_string(svm.degree) + "\n";
   out += "  n_support:";
   for (int32_t n : svm.n_support) out += " " + std::to_string(n);

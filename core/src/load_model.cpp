@@ -16,6 +16,16 @@ namespace mcuport {
 using detail::JsonCursor;
 
 const char* to_string(Numeric numeric) { return numeric == Numeric::Float ? "float" : "fixed"; }
+const char* to_string(Kernel kernel) {
+  switch (kernel) {
+    case Kernel::Linear: return "linear";
+    case Kernel::Poly: return "poly";
+    case Kernel::Rbf: return "rbf";
+    case Kernel::Sigmoid: return "sigmoid";
+  }
+  return "";
+}
+
 const char* to_string(Task task) {
   switch (task) {
     case Task::Classification: return "classification";

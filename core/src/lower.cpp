@@ -7,16 +7,6 @@ namespace mcuport {
 
 namespace {
 
-const char* kernel_name(Kernel kernel) {
-  switch (kernel) {
-    case Kernel::Linear: return "linear";
-    case Kernel::Poly: return "poly";
-    case Kernel::Rbf: return "rbf";
-    case Kernel::Sigmoid: return "sigmoid";
-  }
-  return "";
-}
-
 [[noreturn]] void not_yet(const Model& model, const std::string& what) {
   throw Error("", "fixed mode for " + what + " (" + model.info.estimator +
                       ") is not available yet; use numeric=\"float\"");
@@ -32,7 +22,7 @@ LoweredModel lower(const Model& model, Numeric numeric) {
     // Families fixed mode cannot lower yet say so before asking for input ranges.
     if (const auto* svm = std::get_if<SupportVectorMachine>(&model.family)) {
       if (svm->kernel != Kernel::Linear) {
-        not_yet(model, std::string("SVMs with a ") + kernel_name(svm->kernel) + " kernel");
+        not_yet(model, std::string("SVMs with a ") + to_string(svm->kernel) + " kernel");
       }
     }
     if (std::holds_alternative<GaussianNaiveBayes>(model.family)) not_yet(model, "naive Bayes");

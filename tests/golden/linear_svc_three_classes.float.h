@@ -28,15 +28,15 @@ extern "C" {
 #define LINEAR_SVC_THREE_CLASSES_N_OUTPUTS 3u
 #define LINEAR_SVC_THREE_CLASSES_TABLE_BYTES 36
 
-/* coef_, one row per output */
-static const float linear_svc_three_classes_coef[3][2] = {
+/* weights, one row per output */
+static const float linear_svc_three_classes_linear_weight[3][2] = {
     {1.5f, -0.25f},
     {-0.5f, 0.125f},
     {0.75f, 0.5f}
 };
 
-/* intercept_, one per output */
-static const float linear_svc_three_classes_intercept[3] = {
+/* offsets, one per output */
+static const float linear_svc_three_classes_linear_bias[3] = {
     0.100000001f, -0.200000003f, -1.5f
 };
 
@@ -45,14 +45,15 @@ static const char *const linear_svc_three_classes_labels[3] = {
     "idle", "walk", "run"
 };
 
-/* The decision function of each output: coef . x + intercept. */
+/* The decision function of each output (coef_, intercept_).
+ * out[k] = bias[k] + sum_f weight[k][f] * x[f], in float32. */
 static inline void linear_svc_three_classes_scores(const float x[], float out[]) {
     uint32_t k;
     uint32_t f;
-    for (k = 0u; k < LINEAR_SVC_THREE_CLASSES_N_OUTPUTS; ++k) {
-        float acc = linear_svc_three_classes_intercept[k];
+    for (k = 0u; k < 3u; ++k) {
+        float acc = linear_svc_three_classes_linear_bias[k];
         for (f = 0u; f < LINEAR_SVC_THREE_CLASSES_N_FEATURES; ++f) {
-            acc += linear_svc_three_classes_coef[k][f] * x[f];
+            acc += linear_svc_three_classes_linear_weight[k][f] * x[f];
         }
         out[k] = acc;
     }

@@ -26,27 +26,27 @@ extern "C" {
 #define ONE_CLASS_SVM_LINEAR_N_PAIRS 1u
 #define ONE_CLASS_SVM_LINEAR_TABLE_BYTES 16
 
-/* the intercept of each pair's decision function */
-static const float one_class_svm_linear_intercept[1] = {
-    -0.25f
-};
-
-/* linear kernel collapsed: sum of coefficient * support vector, per pair */
+/* weights, one row per output */
 static const float one_class_svm_linear_pair_weight[1][3] = {
     {0.449999988f, 0.400000006f, 0.200000003f}
 };
 
-/* The decision value of every pair of classes (i < j, in libsvm's order): the linear kernel
- * is collapsed into one weight vector per pair, so this is one dot product each. */
-static inline void one_class_svm_linear_decision_values(const float x[], float dec[]) {
-    uint32_t p;
+/* offsets, one per output */
+static const float one_class_svm_linear_pair_bias[1] = {
+    -0.25f
+};
+
+/* The decision value of every pair of classes (i < j, in libsvm's order); positive votes for i. The linear kernel is collapsed into one weight vector per pair.
+ * out[k] = bias[k] + sum_f weight[k][f] * x[f], in float32. */
+static inline void one_class_svm_linear_decision_values(const float x[], float out[]) {
+    uint32_t k;
     uint32_t f;
-    for (p = 0u; p < ONE_CLASS_SVM_LINEAR_N_PAIRS; ++p) {
-        float acc = one_class_svm_linear_intercept[p];
+    for (k = 0u; k < 1u; ++k) {
+        float acc = one_class_svm_linear_pair_bias[k];
         for (f = 0u; f < ONE_CLASS_SVM_LINEAR_N_FEATURES; ++f) {
-            acc += one_class_svm_linear_pair_weight[p][f] * x[f];
+            acc += one_class_svm_linear_pair_weight[k][f] * x[f];
         }
-        dec[p] = acc;
+        out[k] = acc;
     }
 }
 

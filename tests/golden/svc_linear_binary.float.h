@@ -28,14 +28,14 @@ extern "C" {
 #define SVC_LINEAR_BINARY_N_CLASSES 2
 #define SVC_LINEAR_BINARY_TABLE_BYTES 12
 
-/* the intercept of each pair's decision function */
-static const float svc_linear_binary_intercept[1] = {
-    0.125f
-};
-
-/* linear kernel collapsed: sum of coefficient * support vector, per pair */
+/* weights, one row per output */
 static const float svc_linear_binary_pair_weight[1][2] = {
     {0.75f, 0.625f}
+};
+
+/* offsets, one per output */
+static const float svc_linear_binary_pair_bias[1] = {
+    0.125f
 };
 
 /* class labels, by class index */
@@ -43,17 +43,17 @@ static const char *const svc_linear_binary_labels[2] = {
     "0", "1"
 };
 
-/* The decision value of every pair of classes (i < j, in libsvm's order): the linear kernel
- * is collapsed into one weight vector per pair, so this is one dot product each. */
-static inline void svc_linear_binary_decision_values(const float x[], float dec[]) {
-    uint32_t p;
+/* The decision value of every pair of classes (i < j, in libsvm's order); positive votes for i. The linear kernel is collapsed into one weight vector per pair.
+ * out[k] = bias[k] + sum_f weight[k][f] * x[f], in float32. */
+static inline void svc_linear_binary_decision_values(const float x[], float out[]) {
+    uint32_t k;
     uint32_t f;
-    for (p = 0u; p < SVC_LINEAR_BINARY_N_PAIRS; ++p) {
-        float acc = svc_linear_binary_intercept[p];
+    for (k = 0u; k < 1u; ++k) {
+        float acc = svc_linear_binary_pair_bias[k];
         for (f = 0u; f < SVC_LINEAR_BINARY_N_FEATURES; ++f) {
-            acc += svc_linear_binary_pair_weight[p][f] * x[f];
+            acc += svc_linear_binary_pair_weight[k][f] * x[f];
         }
-        dec[p] = acc;
+        out[k] = acc;
     }
 }
 

@@ -127,5 +127,6 @@ enum class Numeric { Float, Fixed };
 
 const char* to_string(Numeric numeric);
 const char* to_string(Task task);
+const char* to_string(Kernel kernel);
 
 }  // namespace mcuport

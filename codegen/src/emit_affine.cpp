@@ -1,5 +1,6 @@
-// C for a fixed-point affine map (FixedLinear): int16 weights times int16 codes, summed into an
-// accumulator of proven width. Shared by the families that are linear in their inputs.
+// C for affine maps, out_k = bias_k + sum_f weight_kf x_f: float32, or fixed point (FixedLinear:
+// int16 weights times int16 codes, summed into an accumulator of proven width). Shared by the
+// families that are linear in their inputs.
 #include <string>
 
 #include "emit.hpp"
@@ -8,6 +9,22 @@
 namespace mcuport::codegen {
 
 namespace {
+
+const char* kFloatLinear = R"(/* {{doc}}
+ * out[k] = bias[k] + sum_f weight[k][f] * x[f], in float32. */
+static inline void {{p}}_{{function}}(const float x[], float out[]) {
+    uint32_t k;
+    uint32_t f;
+    for (k = 0u; k < {{n_outputs}}u; ++k) {
+        float acc = {{p}}_{{table}}_bias[k];
+        for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+            acc += {{p}}_{{table}}_weight[k][f] * x[f];
+        }
+        out[k] = acc;
+    }
+}
+
+)";
 
 const char* kFixedLinear = R"(/* {{doc}}
  * out[k] = bias[k] + sum_f weight[k][f] * xq[f], in units of 2^-{{frac_bits}}; |out[k]| <= {{bound}},
@@ -52,6 +69,23 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
                                        {"bound", std::to_string(map.accumulator_bound)},
                                        {"acc_t", map.wide ? "int64_t" : "int32_t"},
                                        {"n_outputs", std::to_string(map.n_outputs)}});
+}
+
+std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
+                              const std::vector<double>& weight, const std::vector<double>& bias,
+                              const std::string& function, const std::string& table,
+                              const std::string& doc) {
+  const std::string& p = context.prefix;
+  const auto n_outputs = bias.size();
+  const auto n_features = static_cast<std::size_t>(context.model.info.n_features);
+  code.tables.add_2d("float", 4, p + "_" + table + "_weight", n_outputs, n_features,
+                     rounded_float_literals(weight), "weights, one row per output");
+  code.tables.add("float", 4, p + "_" + table + "_bias", rounded_float_literals(bias),
+                  "offsets, one per output");
+  return context.render(kFloatLinear, {{"doc", doc},
+                                       {"function", function},
+                                       {"table", table},
+                                       {"n_outputs", std::to_string(n_outputs)}});
 }
 
 }  // namespace mcuport::codegen
