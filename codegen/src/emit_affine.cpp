@@ -71,6 +71,57 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
                                        {"n_outputs", std::to_string(map.n_outputs)}});
 }
 
+namespace {
+
+const char* kFixedDistance = R"(/* {{doc}}
+ * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-{{frac_bits}}: the code-domain difference
+ * d (with {{center_bits}} fractional bits) stays below 2^24 in magnitude, d^2 * weight below 2^63,
+ * and the sum below {{bound}} for every int16 input (it saturates at 2^62 regardless). */
+static inline uint64_t {{p}}_{{function}}(const int16_t x[], uint32_t r) {
+    uint64_t sum = 0u;
+    uint32_t f;
+    (void)r;
+    for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+        const int32_t d = (int32_t)x[f] * {{center_one}} - {{p}}_{{table}}_center[r][f];
+        const uint32_t m = (uint32_t)(d < 0 ? -d : d);
+        const uint64_t product = (uint64_t)m * m * {{p}}_{{table}}_weight[{{weight_row}}][f];
+        const int k = (int){{p}}_{{table}}_shift[{{weight_row}}][f];
+        const uint64_t term =
+            k >= 0 ? mcuport_fx_round_shift_u64(product, k) : product << (unsigned)(-k);
+        sum = term > {{saturation}} - sum ? {{saturation}} : sum + term;
+    }
+    return sum;
+}
+
+)";
+
+}  // namespace
+
+std::string emit_fixed_distance(const EmitContext& context, FamilyCode& code,
+                                const FixedSquaredDistance& map, const std::string& function,
+                                const std::string& table, const std::string& doc) {
+  const std::string& p = context.prefix;
+  const uint32_t weight_rows = map.shared_weights ? 1 : map.n_rows;
+  code.tables.add_2d("int32_t", 4, p + "_" + table + "_center", map.n_rows, map.n_features,
+                     integer_literals(map.center),
+                     "centers in the input codes, * 2^" + std::to_string(map.center_frac_bits));
+  code.tables.add_2d("uint16_t", 2, p + "_" + table + "_weight", weight_rows, map.n_features,
+                     integer_literals(map.weight), "weight mantissas (15 bits)");
+  code.tables.add_2d("int8_t", 1, p + "_" + table + "_shift", weight_rows, map.n_features,
+                     integer_literals(map.shift), "weight shifts (negative: left)");
+  code.fixed_runtime = true;
+  return context.render(kFixedDistance,
+                        {{"doc", doc},
+                         {"function", function},
+                         {"table", table},
+                         {"frac_bits", std::to_string(map.frac_bits)},
+                         {"center_bits", std::to_string(map.center_frac_bits)},
+                         {"bound", std::to_string(map.bound)},
+                         {"center_one", std::to_string(1 << map.center_frac_bits)},
+                         {"weight_row", map.shared_weights ? "0" : "r"},
+                         {"saturation", "UINT64_C(4611686018427387904)"}});
+}
+
 std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
                               const std::vector<double>& weight, const std::vector<double>& bias,
                               const std::string& function, const std::string& table,

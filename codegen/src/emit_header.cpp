@@ -1,6 +1,7 @@
 // The frame of every generated header: what it is and how to use it, the include guard, the
 // common macros and tables, label lookup and, in fixed mode, the input quantization helpers.
 #include "emit.hpp"
+#include "runtime_text.hpp"
 #include "mcuport/port.hpp"
 #include "mcuport/text.hpp"
 
@@ -98,6 +99,16 @@ static inline int32_t {{p}}_argmax(const {{type}} values[], uint32_t n) {
 
 )";
 
+// mcuport's fixed-point runtime, pasted whole (include-guarded, so several headers can carry
+// it), with a check that headers from different releases do not share a different one.
+std::string runtime_block() {
+  return std::string("\n/* ---- mcuport fixed-point runtime (codegen/runtime/mcuport_fixed.h) ---- */\n") +
+         fixed_runtime_text() +
+         "#if MCUPORT_FX_RUNTIME_VERSION != 1\n"
+         "#error \"headers from different mcuport releases share one fixed-point runtime\"\n"
+         "#endif\n/* ---- end of the runtime ---- */\n";
+}
+
 }  // namespace
 
 std::string argmax_function(const EmitContext& context, const std::string& type) {
@@ -177,7 +188,7 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family) {
                     {"n_features", std::to_string(info.n_features)},
                     {"fixed_point", context.numeric == Numeric::Fixed ? "1" : "0"},
                     {"macros", family.macros},
-                    {"includes", family.includes},
+                    {"includes", family.includes + (family.fixed_runtime ? runtime_block() : "")},
                     {"tables", family.tables.text() + tables.text()},
                     {"functions", family.functions},
                     {"labels", labels},

@@ -1,6 +1,8 @@
 // lower(): analysis and lowering of a model, by family (see lower.hpp).
 #include "mcuport/lower.hpp"
 
+#include <cmath>
+
 #include "mcuport/error.hpp"
 
 namespace mcuport {
@@ -25,7 +27,6 @@ LoweredModel lower(const Model& model, Numeric numeric) {
         not_yet(model, std::string("SVMs with a ") + to_string(svm->kernel) + " kernel");
       }
     }
-    if (std::holds_alternative<GaussianNaiveBayes>(model.family)) not_yet(model, "naive Bayes");
     lowered.quantization = choose_input_quantization(model);
   }
   const InputQuantization* quantization = lowered.quantization ? &*lowered.quantization : nullptr;
@@ -49,7 +50,22 @@ LoweredModel lower(const Model& model, Numeric numeric) {
           if (fixed) program.fixed = quantize_linear(family.coef, family.intercept, *quantization);
           return program;
         } else if constexpr (std::is_same_v<T, GaussianNaiveBayes>) {
-          return lower_gaussian_nb(model, family);
+          NaiveBayesProgram program = lower_gaussian_nb(model, family);
+          if (fixed) {
+            // jll_c = bias_c - sum_f weight_cf (x_f - theta_cf)^2: a weighted squared distance
+            // per class, and the biases on its binary point.
+            program.distance =
+                quantize_squared_distance(program.theta, program.weight, false, *quantization, 62);
+            for (double b : program.bias) {
+              const double code = std::round(std::ldexp(b, program.distance->frac_bits));
+              if (!(std::fabs(code) < 0x1p61)) {
+                throw Error("", "the naive Bayes class constants do not fit 64-bit fixed point "
+                                "at the distances' binary point");
+              }
+              program.bias_code.push_back(static_cast<int64_t>(code));
+            }
+          }
+          return program;
         } else {
           static_assert(always_false<T>, "lower: family without a lowering");
         }

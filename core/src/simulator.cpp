@@ -54,6 +54,14 @@ int64_t vote(const int64_t* dec, uint32_t n_classes) {
   return argmax(votes.data(), n_classes);
 }
 
+// <name>_predict_joint_log_proba in fixed mode.
+void naive_bayes_scores(const NaiveBayesProgram& program, const int16_t* codes, int64_t* out) {
+  for (uint32_t c = 0; c < program.n_classes; ++c) {
+    out[c] = program.bias_code[c] -
+             static_cast<int64_t>(evaluate_squared_distance(*program.distance, codes, c));
+  }
+}
+
 }  // namespace
 
 Simulator::Simulator(const std::string& model_json)
@@ -70,7 +78,7 @@ uint32_t Simulator::n_scores() const {
         } else if constexpr (std::is_same_v<T, LinearProgram>) {
           return program.n_outputs;
         } else {
-          return 0;
+          return program.n_classes;
         }
       },
       lowered_.program);
@@ -85,7 +93,7 @@ double Simulator::score_unit() const {
         } else if constexpr (std::is_same_v<T, SvmProgram> || std::is_same_v<T, LinearProgram>) {
           return std::ldexp(1.0, -program.fixed->frac_bits);
         } else {
-          return 0.0;
+          return std::ldexp(1.0, -program.distance->frac_bits);
         }
       },
       lowered_.program);
@@ -130,7 +138,7 @@ void Simulator::scores(const int16_t* codes, int64_t* out) const {
         } else if constexpr (std::is_same_v<T, SvmProgram> || std::is_same_v<T, LinearProgram>) {
           evaluate_fixed_linear(*program.fixed, codes, out);
         } else {
-          internal_error(__FILE__, __LINE__, "no fixed-mode simulation for this family");
+          naive_bayes_scores(program, codes, out);
         }
       },
       lowered_.program);
@@ -166,7 +174,8 @@ int64_t Simulator::predict(const int16_t* codes) const {
           if (program.n_outputs == 1) return values[0] > 0 ? 1 : 0;
           return argmax(values.data(), program.n_outputs);
         } else {
-          internal_error(__FILE__, __LINE__, "no fixed-mode simulation for this family");
+          naive_bayes_scores(program, codes, values.data());
+          return argmax(values.data(), program.n_classes);
         }
       },
       lowered_.program);

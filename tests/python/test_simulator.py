@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.naive_bayes import GaussianNB
 from sklearn.svm import SVC, LinearSVC, OneClassSVM
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -34,6 +35,8 @@ MODELS = {
     "SVC(linear, binary)": (lambda: SVC(kernel="linear"), "breast_cancer"),
     "SVC(linear, multi)": (lambda: SVC(kernel="linear"), "wine"),
     "OneClassSVM(linear)": (lambda: OneClassSVM(kernel="linear", nu=0.2), "iris"),
+    "GaussianNB(wine)": (lambda: GaussianNB(), "wine"),
+    "GaussianNB(digits)": (lambda: GaussianNB(), "digits"),
 }
 
 

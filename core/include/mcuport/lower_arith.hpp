@@ -7,6 +7,7 @@
 
 #include <optional>
 
+#include "mcuport/fixed_distance.hpp"
 #include "mcuport/fixed_linear.hpp"
 #include "mcuport/ir.hpp"
 
@@ -51,6 +52,9 @@ struct NaiveBayesProgram {
   std::vector<double> bias;    // n_classes
   std::vector<double> theta;   // n_classes x n_features
   std::vector<double> weight;  // n_classes x n_features
+  // Fixed mode: jll_c * 2^F = bias_code[c] - distance_c(xq), F = distance->frac_bits.
+  std::optional<FixedSquaredDistance> distance;
+  std::vector<int64_t> bias_code;
 };
 
 NaiveBayesProgram lower_gaussian_nb(const Model& model, const GaussianNaiveBayes& nb);

@@ -1,0 +1,115 @@
+// Fixed-point weighted squared distances (see fixed_distance.hpp).
+#include "mcuport/fixed_distance.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "mcuport/error.hpp"
+#include "mcuport/fixed_math.hpp"
+
+namespace mcuport {
+
+FixedSquaredDistance quantize_squared_distance(const std::vector<double>& centers,
+                                               const std::vector<double>& weights,
+                                               bool shared_weights,
+                                               const InputQuantization& quantization,
+                                               int frac_bits_limit) {
+  FixedSquaredDistance map;
+  map.n_features = static_cast<uint32_t>(quantization.features.size());
+  map.n_rows = static_cast<uint32_t>(centers.size() / map.n_features);
+  map.shared_weights = shared_weights;
+  const uint32_t n_features = map.n_features;
+  const uint32_t weight_rows = shared_weights ? 1 : map.n_rows;
+  MCUPORT_ASSERT(weights.size() == static_cast<std::size_t>(weight_rows) * n_features);
+
+  // Centers in the code domain: c = scale (p - zero_point)  =>  p = c / scale + zero_point.
+  std::vector<double> code_center(centers.size());
+  double max_center = 0;
+  for (uint32_t r = 0; r < map.n_rows; ++r) {
+    for (uint32_t f = 0; f < n_features; ++f) {
+      const FeatureQuantization& q = quantization.features[f];
+      const double p = centers[r * n_features + f] / q.scale + q.zero_point;
+      code_center[r * n_features + f] = p;
+      max_center = std::max(max_center, std::fabs(p));
+    }
+  }
+  // G: the most fractional bits with |x * 2^G - center * 2^G| < 2^24 for every int16 x.
+  map.center_frac_bits = 7;
+  while (map.center_frac_bits >= 0 &&
+         std::ldexp(max_center + 32768.0, map.center_frac_bits) >= 0x1p24) {
+    --map.center_frac_bits;
+  }
+  if (map.center_frac_bits < 0) {
+    throw Error("/input_ranges",
+                "a model center lies more than 2^24 codes outside the input ranges; give "
+                "calibration data that covers the model's parameters");
+  }
+  const int G = map.center_frac_bits;
+  for (double p : code_center) map.center.push_back(static_cast<int32_t>(std::llround(std::ldexp(p, G))));
+
+  // Per weight row and feature, the weight of a squared code-domain difference (before 2^F):
+  // u s^2 2^-2G, and the largest squared difference any int16 input can reach.
+  std::vector<double> unit_weight(weights.size());
+  double total = 0;  // the largest sum, in real units, over all int16 inputs
+  std::vector<double> row_total(map.n_rows, 0.0);
+  for (uint32_t r = 0; r < map.n_rows; ++r) {
+    const uint32_t w = shared_weights ? 0 : r;
+    for (uint32_t f = 0; f < n_features; ++f) {
+      const double s = quantization.features[f].scale;
+      const double u = weights[w * n_features + f] * s * s;
+      MCUPORT_ASSERT(u >= 0 && std::isfinite(u));
+      unit_weight[w * n_features + f] = std::ldexp(u, -2 * G);
+      const double reach = std::max(std::fabs(-32768.0 - code_center[r * n_features + f]),
+                                    std::fabs(32767.0 - code_center[r * n_features + f]));
+      row_total[r] += u * reach * reach;
+    }
+    total = std::max(total, row_total[r]);
+  }
+  // F: the sum stays below 2^61 for every input.
+  map.frac_bits = total > 0 ? static_cast<int>(std::floor(61.0 - std::log2(total))) : frac_bits_limit;
+  map.frac_bits = std::min(map.frac_bits, frac_bits_limit);
+  // Weights: a 15-bit mantissa and a shift, so every term keeps 2^-15 relative precision.
+  for (double v0 : unit_weight) {
+    const double v = std::ldexp(v0, map.frac_bits);
+    if (v <= 0) {
+      map.weight.push_back(0);
+      map.shift.push_back(0);
+      continue;
+    }
+    int k = 14 - static_cast<int>(std::floor(std::log2(v)));
+    double mantissa = std::round(std::ldexp(v, k));
+    if (mantissa > 32767) {
+      --k;
+      mantissa = std::round(std::ldexp(v, k));
+    }
+    if (k > 100) {  // below 2^-86 of a code^2: negligible against the rounding of the sum
+      map.weight.push_back(0);
+      map.shift.push_back(0);
+      continue;
+    }
+    MCUPORT_ASSERT(k >= -100 && mantissa >= 1 && mantissa <= 32767);
+    map.weight.push_back(static_cast<uint16_t>(mantissa));
+    map.shift.push_back(static_cast<int8_t>(std::clamp(k, -127, 127)));
+  }
+  map.bound = static_cast<uint64_t>(std::ldexp(total, map.frac_bits) * (1 + 0x1p-14)) + n_features;
+  map.relative_error = 0x1p-15;
+  return map;
+}
+
+uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_t* codes,
+                                   uint32_t row) {
+  const uint32_t w = map.shared_weights ? 0 : row;
+  uint64_t sum = 0;
+  for (uint32_t f = 0; f < map.n_features; ++f) {
+    const int32_t d = static_cast<int32_t>(codes[f]) * (int32_t{1} << map.center_frac_bits) -
+                      map.center[row * map.n_features + f];
+    const uint32_t m = static_cast<uint32_t>(d < 0 ? -d : d);
+    const uint64_t product = static_cast<uint64_t>(m) * m * map.weight[w * map.n_features + f];
+    const int k = map.shift[w * map.n_features + f];
+    const uint64_t term = k >= 0 ? fixed::round_shift(product, k) : product << -k;
+    sum = term > kDistanceSaturation - sum ? kDistanceSaturation : sum + term;
+  }
+  return sum;
+}
+
+}  // namespace mcuport
