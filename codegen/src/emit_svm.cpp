@@ -23,7 +23,7 @@ static inline float {{p}}_kernel(const float x[], const float sv[]) {
 const char* kDecisionValues = R"(/* The decision value of every pair of classes (i < j, in libsvm's order (0,1), (0,2), ...,
  * (1,2), ...): positive votes for i. Each support vector adds its kernel value, times its
  * coefficient, into the pairs of its class. */
-static inline void {{p}}_decision_values(const float x[], float dec[]) {
+static inline void {{p}}_decision_values(const {{xt}} x[], {{dt}} dec[]) {
     uint32_t p;
     uint32_t s;
     uint32_t j;
@@ -32,12 +32,12 @@ static inline void {{p}}_decision_values(const float x[], float dec[]) {
     }
     for (s = 0u; s < {{P}}_N_SUPPORT_VECTORS; ++s) {
         const uint32_t i = (uint32_t){{p}}_sv_class[s];
-        const float k = {{p}}_kernel(x, {{p}}_sv[s]);
+        const {{dt}} k = {{kernel_value}};
         for (j = 0u; j < {{P}}_N_CLASSES; ++j) {
             if (j < i) {
-                dec[j * (2u * {{P}}_N_CLASSES - j - 1u) / 2u + (i - j - 1u)] += {{p}}_sv_coef[s][j] * k;
+                dec[j * (2u * {{P}}_N_CLASSES - j - 1u) / 2u + (i - j - 1u)] += {{coef_cast}}{{p}}_sv_coef[s][j] * k;
             } else if (j > i) {
-                dec[i * (2u * {{P}}_N_CLASSES - i - 1u) / 2u + (j - i - 1u)] += {{p}}_sv_coef[s][j - 1u] * k;
+                dec[i * (2u * {{P}}_N_CLASSES - i - 1u) / 2u + (j - i - 1u)] += {{coef_cast}}{{p}}_sv_coef[s][j - 1u] * k;
             }
         }
     }
@@ -46,11 +46,12 @@ static inline void {{p}}_decision_values(const float x[], float dec[]) {
 )";
 
 const char* kDecisionValuesOneClass = R"(/* The decision value: sum of coefficient * kernel over the support vectors, plus the intercept. */
-static inline void {{p}}_decision_values(const float x[], float dec[]) {
-    float acc = {{p}}_intercept[0];
+static inline void {{p}}_decision_values(const {{xt}} x[], {{dt}} dec[]) {
+    {{dt}} acc = {{p}}_intercept[0];
     uint32_t s;
     for (s = 0u; s < {{P}}_N_SUPPORT_VECTORS; ++s) {
-        acc += {{p}}_sv_coef[s][0] * {{p}}_kernel(x, {{p}}_sv[s]);
+        const {{dt}} k = {{kernel_value}};
+        acc += {{coef_cast}}{{p}}_sv_coef[s][0] * k;
     }
     dec[0] = acc;
 }
@@ -126,7 +127,7 @@ static inline int32_t {{p}}_predict(const {{xt}} x[]) {
 
 FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
   FamilyCode code;
-  const bool fixed = program.fixed.has_value();
+  const bool fixed = program.fixed.has_value() || program.distance.has_value();
   MCUPORT_ASSERT(fixed == (context.numeric == Numeric::Fixed));
   const std::string dt = fixed ? "int64_t" : "float";
   std::string units;
@@ -137,8 +138,8 @@ FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
   if (!program.one_class) {
     code.macros += "#define " + P + "_N_CLASSES " + std::to_string(program.n_classes) + "\n";
   }
-  if (fixed) {
-    // Only a (collapsed) linear kernel reaches fixed mode so far: one affine map of the pairs.
+  if (program.fixed) {
+    // A linear kernel in fixed mode: one affine map of the pairs.
     code.macros += "#define " + P + "_SCORE_FRAC_BITS " + std::to_string(program.fixed->frac_bits) +
                    " /* decision values are real value * 2^this */\n";
     code.functions += emit_fixed_linear(context, code, *program.fixed, "decision_values", "pair",
@@ -148,6 +149,37 @@ FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
     code.summary = " * Linear kernel collapsed at port time; fixed point with int16 weights, " +
                    std::string(program.fixed->wide ? "int64" : "int32") + " accumulators: " +
                    std::to_string(program.n_pairs * n_features) + " multiply-accumulates.\n";
+  } else if (program.distance) {
+    // RBF in fixed mode: Q30 kernel values from the squared distances, int32 coefficients.
+    const uint32_t rows = program.one_class ? 1u : program.n_classes - 1u;
+    const FixedSquaredDistance& distance = *program.distance;
+    code.macros += "#define " + P + "_N_SUPPORT_VECTORS " + std::to_string(program.n_sv) + "u\n";
+    code.macros += "#define " + P + "_SCORE_FRAC_BITS " + std::to_string(program.dec_frac_bits) +
+                   " /* decision values are real value * 2^this */\n";
+    std::vector<std::string> intercept;
+    for (int64_t b : program.intercept_code) intercept.push_back("INT64_C(" + std::to_string(b) + ")");
+    code.tables.add("int64_t", 8, p + "_intercept", intercept,
+                    "intercepts * 2^" + std::to_string(program.dec_frac_bits));
+    const CType class_type = unsigned_type_for(program.n_classes - 1);
+    code.tables.add(class_type.name, class_type.bytes, p + "_sv_class",
+                    integer_literals(program.sv_class), "the class of each support vector");
+    code.tables.add_2d("int32_t", 4, p + "_sv_coef", program.n_sv, rows,
+                       integer_literals(program.coef_code),
+                       "libsvm's dual coefficients * 2^" +
+                           std::to_string(program.dec_frac_bits - 30) + ", one row per SV");
+    code.functions += emit_fixed_distance(context, code, distance, "sv_distance", "sv",
+                                          "gamma |x - sv_r|^2, the argument of the RBF kernel.");
+    code.functions += context.render(
+        program.one_class ? kDecisionValuesOneClass : kDecisionValues,
+        {{"dt", dt},
+         {"coef_cast", "(int64_t)"},
+         {"kernel_value", "(int64_t)mcuport_fx_exp_neg((int64_t)" + p + "_sv_distance(x, s), " +
+                              std::to_string(distance.frac_bits) + ")"}});
+    units = " * 2^" + P + "_SCORE_FRAC_BITS";
+    code.summary = " * " + std::to_string(program.n_sv) +
+                   " support vectors; fixed point: squared distances with 15-bit weight "
+                   "mantissas, exp in Q30 (mcuport_fx_exp_neg), int64 decision values "
+                   "(|dec| <= " + std::to_string(program.dec_bound) + ").\n";
   } else if (program.collapsed()) {
     code.functions += emit_float_linear(
         context, code, program.pair_weight, program.intercept, "decision_values", "pair",
@@ -197,7 +229,10 @@ FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
     }
     code.functions += context.render(
         kKernel, {{"kernel_doc", doc}, {"kernel_step", step}, {"kernel_result", result}});
-    code.functions += context.render(program.one_class ? kDecisionValuesOneClass : kDecisionValues);
+    code.functions += context.render(program.one_class ? kDecisionValuesOneClass : kDecisionValues,
+                                     {{"dt", "float"},
+                                      {"coef_cast", ""},
+                                      {"kernel_value", p + "_kernel(x, " + p + "_sv[s])"}});
     code.summary = " * " + std::to_string(program.n_sv) + " support vectors of " +
                    std::to_string(n_features) + " features: " + std::to_string(program.n_sv) +
                    " kernel evaluations per prediction.\n";

@@ -13,7 +13,7 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
                                                const std::vector<double>& weights,
                                                bool shared_weights,
                                                const InputQuantization& quantization,
-                                               int frac_bits_limit) {
+                                               int frac_bits_limit, int frac_bits_min) {
   FixedSquaredDistance map;
   map.n_features = static_cast<uint32_t>(quantization.features.size());
   map.n_rows = static_cast<uint32_t>(centers.size() / map.n_features);
@@ -67,7 +67,7 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
   }
   // F: the sum stays below 2^61 for every input.
   map.frac_bits = total > 0 ? static_cast<int>(std::floor(61.0 - std::log2(total))) : frac_bits_limit;
-  map.frac_bits = std::min(map.frac_bits, frac_bits_limit);
+  map.frac_bits = std::max(std::min(map.frac_bits, frac_bits_limit), frac_bits_min);
   // Weights: a 15-bit mantissa and a shift, so every term keeps 2^-15 relative precision.
   for (double v0 : unit_weight) {
     const double v = std::ldexp(v0, map.frac_bits);

@@ -2,9 +2,11 @@
 // of its emitter (codegen/src/emit_<family>.cpp); change them together.
 #include "mcuport/simulator.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "mcuport/error.hpp"
+#include "mcuport/fixed_math.hpp"
 #include "mcuport/load.hpp"
 
 namespace mcuport {
@@ -54,6 +56,32 @@ int64_t vote(const int64_t* dec, uint32_t n_classes) {
   return argmax(votes.data(), n_classes);
 }
 
+// <name>_decision_values in fixed mode: the collapsed linear map, or RBF kernel values.
+void svm_decision_values(const SvmProgram& program, const int16_t* codes, int64_t* dec) {
+  if (program.fixed) {
+    evaluate_fixed_linear(*program.fixed, codes, dec);
+    return;
+  }
+  const uint32_t rows = program.one_class ? 1u : program.n_classes - 1u;
+  for (uint32_t p = 0; p < program.n_pairs; ++p) dec[p] = program.intercept_code[p];
+  for (uint32_t s = 0; s < program.n_sv; ++s) {
+    const int64_t k = fixed::exp_neg(
+        static_cast<int64_t>(evaluate_squared_distance(*program.distance, codes, s)),
+        program.distance->frac_bits);
+    if (program.one_class) {
+      dec[0] += static_cast<int64_t>(program.coef_code[s]) * k;
+      continue;
+    }
+    const uint32_t i = program.sv_class[s];
+    for (uint32_t j = 0; j < program.n_classes; ++j) {
+      if (j == i) continue;
+      const uint32_t row = j < i ? j : j - 1;
+      dec[pair_index(std::min(i, j), std::max(i, j), program.n_classes)] +=
+          static_cast<int64_t>(program.coef_code[s * rows + row]) * k;
+    }
+  }
+}
+
 // <name>_predict_joint_log_proba in fixed mode.
 void naive_bayes_scores(const NaiveBayesProgram& program, const int16_t* codes, int64_t* out) {
   for (uint32_t c = 0; c < program.n_classes; ++c) {
@@ -90,7 +118,9 @@ double Simulator::score_unit() const {
         using T = std::decay_t<decltype(program)>;
         if constexpr (std::is_same_v<T, TreeProgram>) {
           return program.proba_one ? 1.0 / static_cast<double>(program.proba_one) : 0.0;
-        } else if constexpr (std::is_same_v<T, SvmProgram> || std::is_same_v<T, LinearProgram>) {
+        } else if constexpr (std::is_same_v<T, SvmProgram>) {
+          return std::ldexp(1.0, program.fixed ? -program.fixed->frac_bits : -program.dec_frac_bits);
+        } else if constexpr (std::is_same_v<T, LinearProgram>) {
           return std::ldexp(1.0, -program.fixed->frac_bits);
         } else {
           return std::ldexp(1.0, -program.distance->frac_bits);
@@ -135,7 +165,9 @@ void Simulator::scores(const int16_t* codes, int64_t* out) const {
           } else {
             tree_class_scores(program, codes, out);
           }
-        } else if constexpr (std::is_same_v<T, SvmProgram> || std::is_same_v<T, LinearProgram>) {
+        } else if constexpr (std::is_same_v<T, SvmProgram>) {
+          svm_decision_values(program, codes, out);
+        } else if constexpr (std::is_same_v<T, LinearProgram>) {
           evaluate_fixed_linear(*program.fixed, codes, out);
         } else {
           naive_bayes_scores(program, codes, out);
@@ -166,7 +198,7 @@ int64_t Simulator::predict(const int16_t* codes) const {
           tree_class_scores(program, codes, values.data());
           return argmax(values.data(), program.n_classes);
         } else if constexpr (std::is_same_v<T, SvmProgram>) {
-          evaluate_fixed_linear(*program.fixed, codes, values.data());
+          svm_decision_values(program, codes, values.data());
           if (program.one_class) return values[0] > 0 ? 1 : -1;
           return vote(values.data(), program.n_classes);
         } else if constexpr (std::is_same_v<T, LinearProgram>) {

@@ -108,6 +108,7 @@ FIXED_MODELS = {
     "SVC(linear)": (lambda: SVC(kernel="linear"), "iris"),
     "OneClassSVM(linear)": (lambda: OneClassSVM(kernel="linear", nu=0.2), "iris"),
     "GaussianNB": (lambda: GaussianNB(), "digits"),
+    "SVC(rbf)": (lambda: SVC(), "wine"),
 }
 
 
@@ -133,6 +134,8 @@ def test_fixed_predict_path_is_integer_only_on_cortex_m0(kind, tmp_path):
     # The per-class (or per-pair) values are at most 8 bytes each, held by predict and by the
     # function that fills them.
     budget = 96 + 2 * 8 * max(generated.n_classes, generated.n_scores, 1)
+    if any(name.startswith("mcuport_fx_") for name in stack):
+        budget += 96  # the fixed-point runtime's exp (docs/fixed-point.md: 72 bytes on M0)
     REPORT_LINES.append(
         f"Cortex-M0 -Os stack of {kind} predict: peak <= {peak} bytes "
         f"(per function: {', '.join(f'{k} {v}' for k, v in sorted(stack.items()))})"

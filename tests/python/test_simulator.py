@@ -35,6 +35,9 @@ MODELS = {
     "SVC(linear, binary)": (lambda: SVC(kernel="linear"), "breast_cancer"),
     "SVC(linear, multi)": (lambda: SVC(kernel="linear"), "wine"),
     "OneClassSVM(linear)": (lambda: OneClassSVM(kernel="linear", nu=0.2), "iris"),
+    "SVC(rbf)": (lambda: SVC(), "digits"),
+    "SVC(rbf, binary)": (lambda: SVC(gamma=0.01), "breast_cancer"),
+    "OneClassSVM(rbf)": (lambda: OneClassSVM(nu=0.2), "wine"),
     "GaussianNB(wine)": (lambda: GaussianNB(), "wine"),
     "GaussianNB(digits)": (lambda: GaussianNB(), "digits"),
 }
@@ -95,6 +98,6 @@ def test_simulated_model_answers_like_scikit_learn():
 
 def test_simulator_refuses_what_fixed_mode_cannot_do_yet():
     _, X_train, _ = fitted("LinearSVC(binary)")
-    svc = SVC(kernel="rbf").fit(*split("iris")[0::2])
-    with pytest.raises(ValueError, match="fixed mode for SVMs with a rbf kernel"):
+    svc = SVC(kernel="poly").fit(*split("iris")[0::2])
+    with pytest.raises(ValueError, match="fixed mode for SVMs with a poly kernel"):
         mcuport.load(svc, calibration=split("iris")[0])

@@ -216,7 +216,8 @@ def test_binary_decision_function_has_scikit_learns_sign(tmp_path):
     np.testing.assert_allclose(decision, expected, rtol=1e-3, atol=1e-4)
 
 
-FIXED_KINDS = ["SVC(linear)", "NuSVC(linear)", "LinearSVC", "GaussianNB"]
+FIXED_KINDS = ["SVC(linear)", "NuSVC(linear)", "LinearSVC", "GaussianNB", "SVC(rbf)",
+               "SVC(rbf, gamma=0.01)", "NuSVC(rbf)"]
 
 
 @pytest.mark.parametrize("dataset", CLASSIFICATION_DATASETS)
@@ -227,7 +228,8 @@ def test_fixed_classifier_agrees_on_the_dequantized_inputs(kind, dataset, tmp_pa
     documented bound of the fixed-point map, (0.5 * 32768 * n_features + 0.5) * 2^-frac_bits,
     and a prediction may differ only where scikit-learn's own decision value for the pair is
     inside that bound (one such near-tie occurs: NuSVC(linear) on breast_cancer, row 60, where
-    scikit-learn's value is -0.0011 against a bound of 0.015). Naive Bayes must agree fully."""
+    scikit-learn's value is -0.0011 against a bound of 0.015). Naive Bayes and RBF SVMs, whose
+    error bounds are not yet derived in closed form, must agree fully."""
     estimator = fitted(kind, dataset)
     X_train, X_test, _, _ = split(dataset)
     generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train)
@@ -238,7 +240,7 @@ def test_fixed_classifier_agrees_on_the_dequantized_inputs(kind, dataset, tmp_pa
     expected = estimator.predict(seen)
     differ = np.flatnonzero(estimator.classes_[classes] != expected)
     assert np.mean(estimator.classes_[classes] == expected) >= 0.99
-    if isinstance(estimator, GaussianNB):
+    if isinstance(estimator, GaussianNB) or getattr(estimator, "kernel", "linear") != "linear":
         assert differ.size == 0
         return
     frac_bits = int(generated.header.split("#define M_SCORE_FRAC_BITS ")[1].split()[0])

@@ -33,12 +33,14 @@ struct FixedSquaredDistance {
 inline constexpr uint64_t kDistanceSaturation = uint64_t{1} << 62;
 
 // centers: n_rows x n_features in input units; weights: n_rows x n_features, or n_features
-// when shared_weights. frac_bits_limit caps F (the exp runtime takes at most 40).
+// when shared_weights. F is chosen within [frac_bits_min, frac_bits_limit] (the exp runtime
+// takes 8..40); when the proven bound needs F below frac_bits_min, sums may saturate at 2^62,
+// which is harmless where only small sums matter (exp(-t) is 0 beyond t = 22).
 FixedSquaredDistance quantize_squared_distance(const std::vector<double>& centers,
                                                const std::vector<double>& weights,
                                                bool shared_weights,
                                                const InputQuantization& quantization,
-                                               int frac_bits_limit);
+                                               int frac_bits_limit, int frac_bits_min = -1000);
 
 // T_r on codes, exactly as the generated code computes it.
 uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_t* codes,

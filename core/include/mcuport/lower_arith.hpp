@@ -36,8 +36,15 @@ struct SvmProgram {
   std::vector<double> pair_weight;  // n_pairs x n_features
   std::vector<double> intercept;    // n_pairs
 
-  // Fixed mode (linear kernel only, so far): the collapsed pairs as a fixed-point affine map.
+  // Fixed mode, linear kernel: the collapsed pairs as a fixed-point affine map.
   std::optional<FixedLinear> fixed;
+  // Fixed mode, RBF kernel: K_s = exp_neg(distance_s(xq), F) in Q30, then
+  //   dec_p = intercept_code[p] + sum of coef_code * K_s, in units of 2^-dec_frac_bits.
+  std::optional<FixedSquaredDistance> distance;
+  std::vector<int32_t> coef_code;       // like sv_coef
+  std::vector<int64_t> intercept_code;  // n_pairs
+  int dec_frac_bits = 0;
+  uint64_t dec_bound = 0;               // proven max |dec_p| over all inputs
 
   bool collapsed() const { return kernel == Kernel::Linear; }
 };
