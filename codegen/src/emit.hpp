@@ -56,9 +56,11 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
                               const std::vector<double>& weight, const std::vector<double>& bias,
                               const std::string& function, const std::string& table,
                               const std::string& doc);
+// With one_row, the function is `int64_t {{p}}_<function>(const int16_t x[], uint32_t k)`,
+// evaluating output k only.
 std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, const FixedLinear& map,
                               const std::string& function, const std::string& table,
-                              const std::string& doc);
+                              const std::string& doc, bool one_row = false);
 FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram& program);
 
 // "static inline int32_t {{p}}_argmax(...)": the first index of the largest of n values, as

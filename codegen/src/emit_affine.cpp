@@ -26,6 +26,20 @@ static inline void {{p}}_{{function}}(const float x[], float out[]) {
 
 )";
 
+const char* kFixedLinearRow = R"(/* {{doc}}
+ * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-{{frac_bits}}; its
+ * magnitude is at most {{bound}}, which {{acc_t}} holds for every int16 input. */
+static inline int64_t {{p}}_{{function}}(const int16_t x[], uint32_t k) {
+    {{acc_t}} acc = ({{acc_t}}){{p}}_{{table}}_bias[k];
+    uint32_t f;
+    for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+        acc += {{product}};
+    }
+    return (int64_t)acc;
+}
+
+)";
+
 const char* kFixedLinear = R"(/* {{doc}}
  * out[k] = bias[k] + sum_f weight[k][f] * xq[f], in units of 2^-{{frac_bits}}; |out[k]| <= {{bound}},
  * which {{acc_t}} holds for every int16 input. */
@@ -35,7 +49,7 @@ static inline void {{p}}_{{function}}(const int16_t x[], int64_t out[]) {
     for (k = 0u; k < {{n_outputs}}u; ++k) {
         {{acc_t}} acc = ({{acc_t}}){{p}}_{{table}}_bias[k];
         for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
-            acc += (int32_t){{p}}_{{table}}_weight[k][f] * (int32_t)x[f];
+            acc += {{product}};
         }
         out[k] = (int64_t)acc;
     }
@@ -51,9 +65,11 @@ std::string int64_literal(int64_t value) {
 
 std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, const FixedLinear& map,
                               const std::string& function, const std::string& table,
-                              const std::string& doc) {
+                              const std::string& doc, bool one_row) {
   const std::string& p = context.prefix;
-  code.tables.add_2d("int16_t", 2, p + "_" + table + "_weight", map.n_outputs, map.n_features,
+  const bool wide_weights = map.weight_bits > 15;
+  code.tables.add_2d(wide_weights ? "int32_t" : "int16_t", wide_weights ? 4 : 2,
+                     p + "_" + table + "_weight", map.n_outputs, map.n_features,
                      integer_literals(map.weight),
                      "weights with the input quantization folded in, * 2^" +
                          std::to_string(map.frac_bits));
@@ -62,13 +78,19 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
   code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_" + table + "_bias",
                   bias, "offsets with the input quantization folded in, * 2^" +
                             std::to_string(map.frac_bits));
-  return context.render(kFixedLinear, {{"doc", doc},
-                                       {"function", function},
-                                       {"table", table},
-                                       {"frac_bits", std::to_string(map.frac_bits)},
-                                       {"bound", std::to_string(map.accumulator_bound)},
-                                       {"acc_t", map.wide ? "int64_t" : "int32_t"},
-                                       {"n_outputs", std::to_string(map.n_outputs)}});
+  TemplateValues values = {{"doc", doc},
+                           {"function", function},
+                           {"table", table},
+                           {"frac_bits", std::to_string(map.frac_bits)},
+                           {"bound", std::to_string(map.accumulator_bound)},
+                           {"acc_t", map.wide ? "int64_t" : "int32_t"},
+                           {"product", wide_weights
+                                           ? "(int64_t)" + p + "_" + table + "_weight[k][f] * x[f]"
+                                           : "(int32_t)" + p + "_" + table +
+                                                 "_weight[k][f] * (int32_t)x[f]"}};
+  if (one_row) return context.render(kFixedLinearRow, values);
+  values.emplace("n_outputs", std::to_string(map.n_outputs));
+  return context.render(kFixedLinear, values);
 }
 
 namespace {

@@ -127,8 +127,7 @@ static inline int32_t {{p}}_predict(const {{xt}} x[]) {
 
 FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
   FamilyCode code;
-  const bool fixed = program.fixed.has_value() || program.distance.has_value();
-  MCUPORT_ASSERT(fixed == (context.numeric == Numeric::Fixed));
+  const bool fixed = context.numeric == Numeric::Fixed;
   const std::string dt = fixed ? "int64_t" : "float";
   std::string units;
   const std::string& p = context.prefix;
@@ -149,10 +148,9 @@ FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
     code.summary = " * Linear kernel collapsed at port time; fixed point with int16 weights, " +
                    std::string(program.fixed->wide ? "int64" : "int32") + " accumulators: " +
                    std::to_string(program.n_pairs * n_features) + " multiply-accumulates.\n";
-  } else if (program.distance) {
-    // RBF in fixed mode: Q30 kernel values from the squared distances, int32 coefficients.
+  } else if (fixed) {
+    // Kernel SVMs in fixed mode: Q30 kernel values with |K| <= 1, int32 coefficients.
     const uint32_t rows = program.one_class ? 1u : program.n_classes - 1u;
-    const FixedSquaredDistance& distance = *program.distance;
     code.macros += "#define " + P + "_N_SUPPORT_VECTORS " + std::to_string(program.n_sv) + "u\n";
     code.macros += "#define " + P + "_SCORE_FRAC_BITS " + std::to_string(program.dec_frac_bits) +
                    " /* decision values are real value * 2^this */\n";
@@ -165,21 +163,61 @@ FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
                     integer_literals(program.sv_class), "the class of each support vector");
     code.tables.add_2d("int32_t", 4, p + "_sv_coef", program.n_sv, rows,
                        integer_literals(program.coef_code),
-                       "libsvm's dual coefficients * 2^" +
+                       "libsvm's dual coefficients, scaled to 2^" +
                            std::to_string(program.dec_frac_bits - 30) + ", one row per SV");
-    code.functions += emit_fixed_distance(context, code, distance, "sv_distance", "sv",
-                                          "gamma |x - sv_r|^2, the argument of the RBF kernel.");
+    std::string kernel_value;
+    std::string kernel_doc;
+    if (program.kernel == Kernel::Rbf) {
+      code.functions += emit_fixed_distance(context, code, *program.distance, "sv_distance", "sv",
+                                            "gamma |x - sv_r|^2, the argument of the RBF kernel.");
+      kernel_value = "(int64_t)mcuport_fx_exp_neg((int64_t)" + p + "_sv_distance(x, s), " +
+                     std::to_string(program.distance->frac_bits) + ")";
+      kernel_doc = "exp(-gamma |x - sv|^2) in Q30 (mcuport_fx_exp_neg)";
+    } else {
+      const FixedLinear& argument = *program.argument;
+      code.functions += emit_fixed_linear(context, code, argument, "sv_argument", "sv",
+                                          "gamma sv_k . x + coef0, the kernel's argument.", true);
+      code.fixed_runtime = true;
+      const int e = argument.frac_bits;
+      if (program.kernel == Kernel::Sigmoid) {
+        kernel_value = e <= 40 ? "(int64_t)mcuport_fx_tanh(" + p + "_sv_argument(x, s), " +
+                                     std::to_string(e) + ")"
+                               : "(int64_t)mcuport_fx_tanh(mcuport_fx_round_shift_i64(" + p +
+                                     "_sv_argument(x, s), " + std::to_string(e - 40) + "), 40)";
+        kernel_doc = "tanh(gamma x.sv + coef0) in Q30 (mcuport_fx_tanh)";
+      } else {
+        const int shift = e + program.argument_shift_bits - 30;
+        const std::string normalise =
+            shift >= 0 ? "mcuport_fx_round_shift_i64(a, " + std::to_string(shift) + ")"
+                       : "a * (INT64_C(1) << " + std::to_string(-shift) + ")";
+        code.functions += context.render(R"(/* (gamma x.sv_s + coef0)^{{degree}} / 2^{{scaled}} in Q30: the argument is normalised into
+ * [-1, 1] by 2^{{m}} (at least its largest value), so every product stays below 2^61. */
+static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
+    const int64_t a = {{p}}_sv_argument(x, s);
+    const int64_t b = {{normalise}};
+    int64_t power = (int64_t)MCUPORT_FX_ONE_Q30;
+    uint32_t i;
+    for (i = 0u; i < {{degree}}u; ++i) {
+        power = mcuport_fx_round_shift_i64(power * b, 30);
+    }
+    return power;
+}
+
+)", {{"degree", std::to_string(program.degree)},
+     {"scaled", std::to_string(program.argument_shift_bits * program.degree)},
+     {"m", std::to_string(program.argument_shift_bits)},
+     {"normalise", normalise}});
+        kernel_value = p + "_poly_kernel(x, s)";
+        kernel_doc = "(gamma x.sv + coef0)^degree, normalised, in Q30";
+      }
+    }
     code.functions += context.render(
         program.one_class ? kDecisionValuesOneClass : kDecisionValues,
-        {{"dt", dt},
-         {"coef_cast", "(int64_t)"},
-         {"kernel_value", "(int64_t)mcuport_fx_exp_neg((int64_t)" + p + "_sv_distance(x, s), " +
-                              std::to_string(distance.frac_bits) + ")"}});
+        {{"dt", dt}, {"coef_cast", "(int64_t)"}, {"kernel_value", kernel_value}});
     units = " * 2^" + P + "_SCORE_FRAC_BITS";
-    code.summary = " * " + std::to_string(program.n_sv) +
-                   " support vectors; fixed point: squared distances with 15-bit weight "
-                   "mantissas, exp in Q30 (mcuport_fx_exp_neg), int64 decision values "
-                   "(|dec| <= " + std::to_string(program.dec_bound) + ").\n";
+    code.summary = " * " + std::to_string(program.n_sv) + " support vectors; fixed point: kernel " +
+                   kernel_doc + ", int64 decision values (|dec| <= " +
+                   std::to_string(program.dec_bound) + ").\n";
   } else if (program.collapsed()) {
     code.functions += emit_float_linear(
         context, code, program.pair_weight, program.intercept, "decision_values", "pair",

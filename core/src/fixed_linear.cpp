@@ -10,8 +10,11 @@
 namespace mcuport {
 
 FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector<double>& bias,
-                            const InputQuantization& quantization) {
+                            const InputQuantization& quantization, int weight_bits) {
+  MCUPORT_ASSERT(weight_bits == 15 || weight_bits == 31);
   FixedLinear map;
+  map.weight_bits = weight_bits;
+  const double weight_max = std::ldexp(1.0, weight_bits) - 1;
   map.n_outputs = static_cast<uint32_t>(bias.size());
   map.n_features = static_cast<uint32_t>(quantization.features.size());
   MCUPORT_ASSERT(weight.size() == static_cast<std::size_t>(map.n_outputs) * map.n_features);
@@ -29,10 +32,10 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
     }
   }
   // One binary point for all outputs (they are compared with each other): the largest weight
-  // uses the int16 range.
-  map.frac_bits = max_weight > 0 ? static_cast<int>(std::floor(std::log2(32767.0 / max_weight))) : 0;
-  map.frac_bits = std::clamp(map.frac_bits, -60, 60);
-  while (max_weight > 0 && std::round(std::ldexp(max_weight, map.frac_bits)) > 32767) --map.frac_bits;
+  // uses the whole weight range.
+  map.frac_bits = max_weight > 0 ? static_cast<int>(std::floor(std::log2(weight_max / max_weight))) : 0;
+  map.frac_bits = std::clamp(map.frac_bits, -60, 90);
+  while (max_weight > 0 && std::round(std::ldexp(max_weight, map.frac_bits)) > weight_max) --map.frac_bits;
 
   double worst = 0;
   for (uint32_t k = 0; k < map.n_outputs; ++k) {
@@ -52,20 +55,28 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
     worst = std::max(worst, std::fabs(b) + sum);
   }
   map.accumulator_bound = static_cast<uint64_t>(worst);
-  map.wide = worst > static_cast<double>(std::numeric_limits<int32_t>::max());
+  map.wide = weight_bits > 15 || worst > static_cast<double>(std::numeric_limits<int32_t>::max());
+  if (!(worst < 0x1p62)) {
+    throw Error("/input_ranges", "the model's affine map cannot be held in 64-bit fixed point");
+  }
   map.error_bound = std::ldexp(0.5 * 32768.0 * map.n_features + 0.5, -map.frac_bits);
   return map;
 }
 
-void evaluate_fixed_linear(const FixedLinear& map, const int16_t* codes, int64_t* out) {
-  for (uint32_t k = 0; k < map.n_outputs; ++k) {
-    int64_t acc = map.bias[k];
-    for (uint32_t f = 0; f < map.n_features; ++f) {
-      acc += static_cast<int64_t>(static_cast<int32_t>(map.weight[k * map.n_features + f]) *
-                                  static_cast<int32_t>(codes[f]));
-    }
-    out[k] = acc;  // the int32 accumulator of the C code computes the same (proven bound)
+int64_t evaluate_fixed_linear_row(const FixedLinear& map, const int16_t* codes, uint32_t k) {
+  int64_t acc = map.bias[k];
+  for (uint32_t f = 0; f < map.n_features; ++f) {
+    // int16 x int16 fits int32, as in the C; int32 x int16 is formed in int64 there too.
+    acc += map.weight_bits > 15
+               ? static_cast<int64_t>(map.weight[k * map.n_features + f]) * codes[f]
+               : static_cast<int64_t>(static_cast<int32_t>(map.weight[k * map.n_features + f]) *
+                                      static_cast<int32_t>(codes[f]));
   }
+  return acc;  // the int32 accumulator of the C code computes the same (proven bound)
+}
+
+void evaluate_fixed_linear(const FixedLinear& map, const int16_t* codes, int64_t* out) {
+  for (uint32_t k = 0; k < map.n_outputs; ++k) out[k] = evaluate_fixed_linear_row(map, codes, k);
 }
 
 }  // namespace mcuport

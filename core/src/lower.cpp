@@ -11,36 +11,33 @@ namespace mcuport {
 
 namespace {
 
-[[noreturn]] void not_yet(const Model& model, const std::string& what) {
-  throw Error("", "fixed mode for " + what + " (" + model.info.estimator +
-                      ") is not available yet; use numeric=\"float\"");
-}
-
-// RBF in fixed mode: kernel values exp(-gamma |x - sv|^2) in Q30 from a shared-weight squared
-// distance, coefficients as int32 on one binary point chosen so that no decision value can
-// leave int64 (the sum of |coef| * 2^30 over the SVs, plus the intercept, stays below 2^62).
-void lower_fixed_rbf(SvmProgram& program, const InputQuantization& quantization) {
-  const std::vector<double> gamma(program.n_features, program.gamma);
-  program.distance = quantize_squared_distance(program.support_vectors, gamma, true,
-                                               quantization, fixed::kMaxFracBits,
-                                               fixed::kMinFracBits);
+// The coefficients of a kernel SVM whose kernel values are Q30 with |K| <= 1, as int32 on one
+// binary point chosen so that no decision value can leave int64: the sum over the SVs of
+// |coefficient| * 2^30, plus the intercept, stays below 2^62. `scale` multiplies every
+// coefficient (poly: the argument's normalisation).
+void quantize_kernel_coefficients(SvmProgram& program, double scale) {
   const std::size_t rows = program.sv_coef.size() / program.n_sv;
   double coef_sum = 0;  // sum over SVs of the largest |coefficient| the SV contributes
   double coef_max = 0;
   for (uint32_t s = 0; s < program.n_sv; ++s) {
     double m = 0;
-    for (std::size_t r = 0; r < rows; ++r) m = std::max(m, std::fabs(program.sv_coef[s * rows + r]));
+    for (std::size_t r = 0; r < rows; ++r) {
+      m = std::max(m, std::fabs(program.sv_coef[s * rows + r] * scale));
+    }
     coef_sum += m;
     coef_max = std::max(coef_max, m);
   }
   double intercept_max = 0;
   for (double b : program.intercept) intercept_max = std::max(intercept_max, std::fabs(b));
-  const double total = coef_sum + intercept_max;  // |dec| <= total in real units (K <= 1)
+  const double total = coef_sum + intercept_max;  // |dec| <= total in real units (|K| <= 1)
+  if (!(total > 0 && std::isfinite(total))) {
+    throw Error("", "the SVM's coefficients cannot be represented in fixed point");
+  }
   int e = static_cast<int>(std::floor(31.0 - std::log2(total)));  // total * 2^(e+30) < 2^61
   if (coef_max > 0) e = std::min(e, static_cast<int>(std::floor(std::log2(2147483647.0 / coef_max))));
-  e = std::clamp(e, -60, 60);
+  if (e < -90 || e > 90) throw Error("", "the SVM's coefficients cannot be represented in fixed point");
   for (double c : program.sv_coef) {
-    program.coef_code.push_back(static_cast<int32_t>(std::llround(std::ldexp(c, e))));
+    program.coef_code.push_back(static_cast<int32_t>(std::llround(std::ldexp(c * scale, e))));
   }
   for (double b : program.intercept) {
     program.intercept_code.push_back(std::llround(std::ldexp(b, e + fixed::kResultFracBits)));
@@ -52,6 +49,42 @@ void lower_fixed_rbf(SvmProgram& program, const InputQuantization& quantization)
   MCUPORT_ASSERT(program.dec_bound < (uint64_t{1} << 62));
 }
 
+// Kernel SVMs in fixed mode. RBF: Q30 exp of a shared-weight squared distance. Sigmoid and poly:
+// the argument gamma sv.x + coef0 as a fixed-point affine map (one row per SV), then tanh, or a
+// power of the argument normalised into [-1, 1].
+void lower_fixed_kernel(const Model& model, SvmProgram& program,
+                        const InputQuantization& quantization) {
+  if (program.kernel == Kernel::Rbf) {
+    const std::vector<double> gamma(program.n_features, program.gamma);
+    program.distance = quantize_squared_distance(program.support_vectors, gamma, true,
+                                                 quantization, fixed::kMaxFracBits,
+                                                 fixed::kMinFracBits);
+    quantize_kernel_coefficients(program, 1.0);
+    return;
+  }
+  std::vector<double> weight(program.support_vectors.size());
+  for (std::size_t i = 0; i < weight.size(); ++i) weight[i] = program.gamma * program.support_vectors[i];
+  const std::vector<double> bias(program.n_sv, program.coef0);
+  // 31-bit weights: the argument is raised to a power (poly) or fed to tanh, and on unscaled
+  // data 15 bits leave too little of it.
+  program.argument = quantize_linear(weight, bias, quantization, 31);
+  const int e = program.argument->frac_bits;
+  if (program.kernel == Kernel::Sigmoid) {
+    if (e < fixed::kMinFracBits) {
+      throw Error("", "fixed mode for this sigmoid SVM: gamma times the support vectors is too "
+                      "large for the tanh runtime's argument format (" + model.info.estimator + ")");
+    }
+    quantize_kernel_coefficients(program, 1.0);
+    return;
+  }
+  // Poly: |argument| <= accumulator_bound * 2^-e for every input; normalise by the next power of
+  // two so that b = argument / 2^m lies in [-1, 1] and b^degree stays in Q30.
+  const double largest = std::ldexp(static_cast<double>(program.argument->accumulator_bound), -e);
+  program.argument_shift_bits = largest > 0 ? static_cast<int>(std::ceil(std::log2(largest))) : 0;
+  quantize_kernel_coefficients(
+      program, std::ldexp(1.0, program.argument_shift_bits * program.degree));
+}
+
 }  // namespace
 
 LoweredModel lower(const Model& model, Numeric numeric) {
@@ -59,12 +92,6 @@ LoweredModel lower(const Model& model, Numeric numeric) {
   lowered.numeric = numeric;
   const bool fixed = numeric == Numeric::Fixed;
   if (fixed) {
-    // Families fixed mode cannot lower yet say so before asking for input ranges.
-    if (const auto* svm = std::get_if<SupportVectorMachine>(&model.family)) {
-      if (svm->kernel != Kernel::Linear && svm->kernel != Kernel::Rbf) {
-        not_yet(model, std::string("SVMs with a ") + to_string(svm->kernel) + " kernel");
-      }
-    }
     lowered.quantization = choose_input_quantization(model);
   }
   const InputQuantization* quantization = lowered.quantization ? &*lowered.quantization : nullptr;
@@ -79,7 +106,7 @@ LoweredModel lower(const Model& model, Numeric numeric) {
           if (fixed && program.collapsed()) {
             program.fixed = quantize_linear(program.pair_weight, program.intercept, *quantization);
           } else if (fixed) {
-            lower_fixed_rbf(program, *quantization);
+            lower_fixed_kernel(model, program, *quantization);
           }
           return program;
         } else if constexpr (std::is_same_v<T, LinearModel>) {

@@ -56,7 +56,26 @@ int64_t vote(const int64_t* dec, uint32_t n_classes) {
   return argmax(votes.data(), n_classes);
 }
 
-// <name>_decision_values in fixed mode: the collapsed linear map, or RBF kernel values.
+// The Q30 kernel value of SV s, as the generated code's kernel expression.
+int64_t kernel_value(const SvmProgram& program, const int16_t* codes, uint32_t s) {
+  if (program.kernel == Kernel::Rbf) {
+    return fixed::exp_neg(
+        static_cast<int64_t>(evaluate_squared_distance(*program.distance, codes, s)),
+        program.distance->frac_bits);
+  }
+  const int64_t a = evaluate_fixed_linear_row(*program.argument, codes, s);
+  const int e = program.argument->frac_bits;
+  if (program.kernel == Kernel::Sigmoid) {
+    return e <= 40 ? fixed::tanh(a, e) : fixed::tanh(fixed::round_shift(a, e - 40), 40);
+  }
+  const int shift = e + program.argument_shift_bits - 30;
+  const int64_t b = shift >= 0 ? fixed::round_shift(a, shift) : a * (int64_t{1} << -shift);
+  int64_t power = fixed::kOneQ30;
+  for (int32_t i = 0; i < program.degree; ++i) power = fixed::round_shift(power * b, 30);
+  return power;
+}
+
+// <name>_decision_values in fixed mode: the collapsed linear map, or kernel values.
 void svm_decision_values(const SvmProgram& program, const int16_t* codes, int64_t* dec) {
   if (program.fixed) {
     evaluate_fixed_linear(*program.fixed, codes, dec);
@@ -65,9 +84,7 @@ void svm_decision_values(const SvmProgram& program, const int16_t* codes, int64_
   const uint32_t rows = program.one_class ? 1u : program.n_classes - 1u;
   for (uint32_t p = 0; p < program.n_pairs; ++p) dec[p] = program.intercept_code[p];
   for (uint32_t s = 0; s < program.n_sv; ++s) {
-    const int64_t k = fixed::exp_neg(
-        static_cast<int64_t>(evaluate_squared_distance(*program.distance, codes, s)),
-        program.distance->frac_bits);
+    const int64_t k = kernel_value(program, codes, s);
     if (program.one_class) {
       dec[0] += static_cast<int64_t>(program.coef_code[s]) * k;
       continue;

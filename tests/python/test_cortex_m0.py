@@ -109,6 +109,8 @@ FIXED_MODELS = {
     "OneClassSVM(linear)": (lambda: OneClassSVM(kernel="linear", nu=0.2), "iris"),
     "GaussianNB": (lambda: GaussianNB(), "digits"),
     "SVC(rbf)": (lambda: SVC(), "wine"),
+    "SVC(poly)": (lambda: SVC(kernel="poly"), "wine"),
+    "SVC(sigmoid)": (lambda: SVC(kernel="sigmoid", gamma="auto"), "iris"),
 }
 
 
@@ -134,8 +136,10 @@ def test_fixed_predict_path_is_integer_only_on_cortex_m0(kind, tmp_path):
     # The per-class (or per-pair) values are at most 8 bytes each, held by predict and by the
     # function that fills them.
     budget = 96 + 2 * 8 * max(generated.n_classes, generated.n_scores, 1)
-    if any(name.startswith("mcuport_fx_") for name in stack):
-        budget += 96  # the fixed-point runtime's exp (docs/fixed-point.md: 72 bytes on M0)
+    if "mcuport_fx_" in generated.header:
+        # The fixed-point runtime's exp or tanh, usually inlined (docs/fixed-point.md: 72 and
+        # 104 bytes of their own on Cortex-M0), and the wider kernel loop around them.
+        budget += 192
     REPORT_LINES.append(
         f"Cortex-M0 -Os stack of {kind} predict: peak <= {peak} bytes "
         f"(per function: {', '.join(f'{k} {v}' for k, v in sorted(stack.items()))})"

@@ -12,7 +12,7 @@ import pytest
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.naive_bayes import GaussianNB
-from sklearn.svm import SVC, LinearSVC, OneClassSVM
+from sklearn.svm import SVC, LinearSVC, NuSVC, OneClassSVM
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 import mcuport
@@ -38,6 +38,10 @@ MODELS = {
     "SVC(rbf)": (lambda: SVC(), "digits"),
     "SVC(rbf, binary)": (lambda: SVC(gamma=0.01), "breast_cancer"),
     "OneClassSVM(rbf)": (lambda: OneClassSVM(nu=0.2), "wine"),
+    "SVC(poly)": (lambda: SVC(kernel="poly"), "wine"),
+    "NuSVC(poly)": (lambda: NuSVC(nu=0.1, kernel="poly"), "breast_cancer"),
+    "SVC(sigmoid)": (lambda: SVC(kernel="sigmoid", gamma="auto"), "iris"),
+    "OneClassSVM(poly)": (lambda: OneClassSVM(kernel="poly", nu=0.2), "iris"),
     "GaussianNB(wine)": (lambda: GaussianNB(), "wine"),
     "GaussianNB(digits)": (lambda: GaussianNB(), "digits"),
 }
@@ -96,8 +100,10 @@ def test_simulated_model_answers_like_scikit_learn():
     np.testing.assert_allclose(simulated.decision_function(X_test), estimator.predict_proba(seen))
 
 
-def test_simulator_refuses_what_fixed_mode_cannot_do_yet():
-    _, X_train, _ = fitted("LinearSVC(binary)")
-    svc = SVC(kernel="poly").fit(*split("iris")[0::2])
-    with pytest.raises(ValueError, match="fixed mode for SVMs with a poly kernel"):
-        mcuport.load(svc, calibration=split("iris")[0])
+def test_simulator_refuses_models_it_cannot_run():
+    """Float mode has no integer program to simulate: a document without input ranges for an
+    arithmetic model is refused with the reason and the fix."""
+    X_train, _, y_train, _ = split("iris")
+    svc = SVC(kernel="poly").fit(X_train, y_train)
+    with pytest.raises(ValueError, match="fixed mode needs the input ranges of a SVC"):
+        mcuport.load(svc)

@@ -14,7 +14,8 @@ struct FixedLinear {
   uint32_t n_outputs = 0;
   uint32_t n_features = 0;
   // out_k * 2^frac_bits ~= bias[k] + sum_f weight[k][f] * q_f
-  std::vector<int32_t> weight;  // n_outputs x n_features, each within int16
+  std::vector<int32_t> weight;  // n_outputs x n_features, within int16 (or int32: weight_bits 31)
+  int weight_bits = 15;         // 15: int16 x int16 products; 31: int32 x int16 in int64
   std::vector<int64_t> bias;    // n_outputs
   int frac_bits = 0;
   // The largest |bias_k + sum_f weight_kf q_f| over all int16 codes: the accumulator never
@@ -28,10 +29,13 @@ struct FixedLinear {
 
 // `weight` is n_outputs x n_features (row-major) in real units of the inputs. Throws
 // mcuport::Error when the folded bias cannot be held (input ranges absurdly far from zero).
+// weight_bits 15 (int16 weights, cheap products) or 31 (int32 weights, for ill-conditioned uses
+// such as a kernel argument that is raised to a power).
 FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector<double>& bias,
-                            const InputQuantization& quantization);
+                            const InputQuantization& quantization, int weight_bits = 15);
 
-// The same arithmetic the generated code runs, for the simulator.
+// The same arithmetic the generated code runs, for the simulator: all outputs, or output k.
 void evaluate_fixed_linear(const FixedLinear& map, const int16_t* codes, int64_t* out);
+int64_t evaluate_fixed_linear_row(const FixedLinear& map, const int16_t* codes, uint32_t k);
 
 }  // namespace mcuport
