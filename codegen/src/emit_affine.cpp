@@ -98,18 +98,18 @@ namespace {
 const char* kFixedDistance = R"(/* {{doc}}
  * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-{{frac_bits}}: the code-domain difference
  * d (with {{center_bits}} fractional bits) stays below 2^24 in magnitude, d^2 * weight below 2^63,
- * and the sum below {{bound}} for every int16 input (it saturates at 2^62 regardless). */
+ * and the sum at most {{bound}} for every int16 input (terms and sum saturate at 2^62). */
 static inline uint64_t {{p}}_{{function}}(const int16_t x[], uint32_t r) {
     uint64_t sum = 0u;
     uint32_t f;
-    (void)r;
     for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
         const int32_t d = (int32_t)x[f] * {{center_one}} - {{p}}_{{table}}_center[r][f];
         const uint32_t m = (uint32_t)(d < 0 ? -d : d);
         const uint64_t product = (uint64_t)m * m * {{p}}_{{table}}_weight[{{weight_row}}][f];
         const int k = (int){{p}}_{{table}}_shift[{{weight_row}}][f];
-        const uint64_t term =
-            k >= 0 ? mcuport_fx_round_shift_u64(product, k) : product << (unsigned)(-k);
+        const uint64_t term = k >= 0 ? mcuport_fx_round_shift_u64(product, k)
+                              : product > ({{saturation}} >> (unsigned)(-k)) ? {{saturation}}
+                                                                            : product << (unsigned)(-k);
         sum = term > {{saturation}} - sum ? {{saturation}} : sum + term;
     }
     return sum;

@@ -87,12 +87,18 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
       map.shift.push_back(0);
       continue;
     }
-    MCUPORT_ASSERT(k >= -100 && mantissa >= 1 && mantissa <= 32767);
+    if (k < -63) {
+      // A weight so large (only when F was raised to the exp runtime's minimum) that any
+      // nonzero difference saturates the sum: exactly what the code does with shift -63.
+      k = -63;
+      mantissa = 32767;
+    }
+    MCUPORT_ASSERT(mantissa >= 1 && mantissa <= 32767);
     map.weight.push_back(static_cast<uint16_t>(mantissa));
-    map.shift.push_back(static_cast<int8_t>(std::clamp(k, -127, 127)));
+    map.shift.push_back(static_cast<int8_t>(k));
   }
-  map.bound = static_cast<uint64_t>(std::ldexp(total, map.frac_bits) * (1 + 0x1p-14)) + n_features;
-  map.relative_error = 0x1p-15;
+  const double bound = std::ldexp(total, map.frac_bits) * (1 + 0x1p-14) + n_features;
+  map.bound = bound < 0x1p62 ? static_cast<uint64_t>(bound) : kDistanceSaturation;
   return map;
 }
 
@@ -106,7 +112,10 @@ uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_
     const uint32_t m = static_cast<uint32_t>(d < 0 ? -d : d);
     const uint64_t product = static_cast<uint64_t>(m) * m * map.weight[w * map.n_features + f];
     const int k = map.shift[w * map.n_features + f];
-    const uint64_t term = k >= 0 ? fixed::round_shift(product, k) : product << -k;
+    // A left shift that would pass the saturation point saturates instead (k >= -63 always).
+    const uint64_t term = k >= 0 ? fixed::round_shift(product, k)
+                          : product > (kDistanceSaturation >> -k) ? kDistanceSaturation
+                                                                  : product << -k;
     sum = term > kDistanceSaturation - sum ? kDistanceSaturation : sum + term;
   }
   return sum;

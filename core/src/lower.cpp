@@ -123,8 +123,12 @@ LoweredModel lower(const Model& model, Numeric numeric) {
           if (fixed) {
             // jll_c = bias_c - sum_f weight_cf (x_f - theta_cf)^2: a weighted squared distance
             // per class, and the biases on its binary point.
+            // The class constants need room at the same binary point as the distances.
+            double bias_max = 1;
+            for (double b : program.bias) bias_max = std::max(bias_max, std::fabs(b));
+            const int limit = std::min(62, static_cast<int>(std::floor(60.0 - std::log2(bias_max))));
             program.distance =
-                quantize_squared_distance(program.theta, program.weight, false, *quantization, 62);
+                quantize_squared_distance(program.theta, program.weight, false, *quantization, limit);
             for (double b : program.bias) {
               const double code = std::round(std::ldexp(b, program.distance->frac_bits));
               if (!(std::fabs(code) < 0x1p61)) {

@@ -9,6 +9,16 @@ import numpy as np
 from . import _core
 
 
+def _int16(codes: Any) -> np.ndarray:
+    array = np.asarray(codes)
+    if array.dtype != np.int16:
+        if array.size and (not np.issubdtype(array.dtype, np.integer)
+                           or array.min() < -32768 or array.max() > 32767):
+            raise ValueError("codes must be integers in the int16 range [-32768, 32767]")
+        array = array.astype(np.int16)
+    return array
+
+
 def _label_value(text: str, numeric: bool) -> Any:
     if not numeric:
         return text
@@ -39,12 +49,12 @@ class SimulatedModel:
 
     def predict_codes(self, codes: Any) -> np.ndarray:
         """``predict()`` on int16 codes: class indices, +1/-1, or the regressor's integers."""
-        return self._sim.predict(np.asarray(codes, dtype=np.int16))
+        return self._sim.predict(_int16(codes))
 
     def scores_codes(self, codes: Any) -> np.ndarray:
         """The score vector's integers on int16 codes (class probabilities times PROBA_ONE,
         decision values times 2^SCORE_FRAC_BITS)."""
-        return self._sim.scores(np.asarray(codes, dtype=np.int16))
+        return self._sim.scores(_int16(codes))
 
     def predict(self, X: Any) -> np.ndarray:
         """Quantize float rows, then predict: class labels, +1/-1, or regression values."""

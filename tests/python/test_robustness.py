@@ -93,3 +93,59 @@ def test_cli_writes_through_a_symlink(tmp_path):
     assert (tmp_path / "link.h").is_symlink()
     assert (tmp_path / "real.h").read_text() == mcuport.port(tree)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.h", "m.json", "real.h"]
+
+
+def _rbf_document(gamma: float) -> str:
+    import json
+
+    return json.dumps({
+        "format": "mcuport-model", "format_version": 1, "kind": "svm", "estimator": "SVC",
+        "task": "classification", "n_features": 1, "classes": [0, 1],
+        "input_ranges": [[0.0, 1.0]],
+        "params": {"kernel": "rbf", "gamma": gamma, "coef0": 0.0, "degree": 3,
+                   "support_vectors": [[0.0], [1.0]], "n_support": [1, 1],
+                   "dual_coef": [[1.0, -1.0]], "intercept": [0.0]},
+    })
+
+
+@pytest.mark.parametrize("gamma", [1e22, 1e30, 1e60])
+def test_fixed_rbf_with_huge_gamma_saturates_instead_of_overflowing(gamma, tmp_path):
+    """With a gamma this large every kernel value but at the support vectors themselves is 0;
+    the distances must saturate (never wrap or shift out of range) and every one of the 65536
+    codes must decide as the exact kernel does. Compiled with the sanitizers."""
+    document = _rbf_document(gamma)
+    generated = mcuport.generate(document, name="m", numeric="fixed")
+    flags = ("-std=c99", "-O1", "-fsanitize=undefined,address", "-fno-sanitize-recover=all",
+             *mcuport.host.STRICT_FLAGS)
+    codes = np.arange(-32768, 32768, dtype=np.int64).astype(np.int16).reshape(-1, 1)
+    with HostModel(generated, cflags=flags, workdir=tmp_path) as model:
+        predictions, scores = model.run(codes)
+    x = generated.dequantize(codes).astype(np.float64)[:, 0]
+    decision = np.exp(-gamma * x**2) - np.exp(-gamma * (x - 1.0) ** 2)  # libsvm's sign
+    expected = np.where(decision > 0, 0, 1)
+    np.testing.assert_array_equal(predictions, expected)
+    np.testing.assert_array_equal(mcuport.load(document).scores_codes(codes), scores)
+
+
+def test_fixed_naive_bayes_in_large_units_ports_and_agrees():
+    """Class constants far from zero (variances of 1e6) must not be refused: the binary point
+    leaves room for them."""
+    from sklearn.naive_bayes import GaussianNB
+
+    rng = np.random.default_rng(SEED)
+    for _ in range(10):
+        X = np.concatenate([rng.normal(0, 1000, (50, 1)), rng.normal(1000, 1000, (50, 1))])
+        y = np.repeat([0, 1], 50)
+        nb = GaussianNB().fit(X, y)
+        simulated = mcuport.load(nb, calibration=X)
+        seen = mcuport.generate(nb, numeric="fixed", calibration=X).dequantize(
+            simulated.quantize(X))
+        assert np.mean(simulated.predict(X) == nb.predict(seen)) >= 0.99
+
+
+def test_simulator_rejects_codes_outside_int16():
+    X_train, _, y_train, _ = split("iris")
+    tree = DecisionTreeClassifier(max_depth=2, random_state=SEED).fit(X_train, y_train)
+    simulated = mcuport.load(tree, calibration=X_train)
+    with pytest.raises(ValueError, match="int16 range"):
+        simulated.predict_codes(np.array([[40000, 0, 0, 0]]))

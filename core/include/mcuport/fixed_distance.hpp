@@ -1,8 +1,10 @@
 // Fixed-point weighted squared distances on quantized inputs:
 //   T_r(x) = sum_f u_rf (x_f - c_rf)^2     (one row r per class of naive Bayes, per SV of an RBF)
-// evaluated on int16 codes. Every bound is proven from the tables: the code-domain difference
-// stays below 2^24, its square below 2^48, each weighted square (15-bit weight mantissa) below
-// 2^63, and the sum over all int16 inputs below 2^61 at the chosen binary point.
+// evaluated on int16 codes. The code-domain difference stays below 2^24, its square below 2^48
+// and each weighted square (15-bit weight mantissa) below 2^63. At the chosen binary point the
+// sum over all int16 inputs stays below 2^61, unless the caller demanded a higher binary point
+// than that allows (RBF, for the exp runtime's argument format); then a term or the sum
+// saturates at 2^62, which only happens where exp(-t) is 0 anyway.
 #pragma once
 
 #include <cstdint>
@@ -23,11 +25,8 @@ struct FixedSquaredDistance {
   std::vector<uint16_t> weight;  // (shared ? 1 : n_rows) x n_features
   std::vector<int8_t> shift;
   int frac_bits = 0;  // F: T_r is returned in units of 2^-F
-  // The largest sum over all int16 inputs (< 2^61); sums saturate at kSaturation regardless.
+  // The largest sum over all int16 inputs, or kDistanceSaturation where sums may saturate.
   uint64_t bound = 0;
-  // Bound on |T_r - exact T_r| relative to T_r (weight rounding) plus absolute (per-term shift
-  // rounding and center rounding), for reports and tests.
-  double relative_error = 0;
 };
 
 inline constexpr uint64_t kDistanceSaturation = uint64_t{1} << 62;
