@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include <Eigen/Dense>
+
 #include "mcuport/error.hpp"
 
 namespace mcuport {
@@ -28,25 +30,31 @@ SvmProgram lower_svm(const Model& model, const SupportVectorMachine& svm) {
     sv_class.insert(sv_class.end(), static_cast<std::size_t>(svm.n_support[c]), c);
   }
   MCUPORT_ASSERT(sv_class.size() == n_sv);
-  // The coefficient SV s contributes to the pair of its class i with class j.
-  const auto coefficient = [&](std::size_t s, uint32_t j) {
-    const uint32_t i = sv_class[s];
-    const std::size_t row = program.one_class ? 0 : (j > i ? j - 1 : j);
-    return svm.dual_coef[row * n_sv + s];
-  };
 
   if (program.collapsed()) {
+    // w_ij = coef[j-1][SVs of i] . SV_i + coef[i][SVs of j] . SV_j: two matrix products per
+    // pair over contiguous blocks of libsvm's layout (one-class: coef[0] . SV).
+    using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const Eigen::Map<const RowMatrix> sv(svm.support_vectors.data(), static_cast<Eigen::Index>(n_sv),
+                                         static_cast<Eigen::Index>(n_features));
+    const Eigen::Map<const RowMatrix> coef(svm.dual_coef.data(), static_cast<Eigen::Index>(rows),
+                                           static_cast<Eigen::Index>(n_sv));
     program.pair_weight.assign(program.n_pairs * n_features, 0.0);
-    for (std::size_t s = 0; s < n_sv; ++s) {
-      const uint32_t i = sv_class[s];
-      for (uint32_t j = 0; j < program.n_classes; ++j) {
-        if (j == i && !program.one_class) continue;
-        const uint32_t p = program.one_class ? 0 : pair_index(std::min(i, j), std::max(i, j),
-                                                              program.n_classes);
-        const double c = coefficient(s, j);
-        for (std::size_t f = 0; f < n_features; ++f) {
-          program.pair_weight[p * n_features + f] += c * svm.support_vectors[s * n_features + f];
-        }
+    Eigen::Map<RowMatrix> weight(program.pair_weight.data(),
+                                 static_cast<Eigen::Index>(program.n_pairs),
+                                 static_cast<Eigen::Index>(n_features));
+    std::vector<Eigen::Index> start(svm.n_support.size() + 1, 0);
+    for (std::size_t c = 0; c < svm.n_support.size(); ++c) start[c + 1] = start[c] + svm.n_support[c];
+    const auto block = [&](uint32_t cls) { return start[cls + 1] - start[cls]; };
+    if (program.one_class) {
+      weight.row(0) = coef.row(0) * sv;
+      return program;
+    }
+    for (uint32_t i = 0; i < program.n_classes; ++i) {
+      for (uint32_t j = i + 1; j < program.n_classes; ++j) {
+        const auto p = static_cast<Eigen::Index>(pair_index(i, j, program.n_classes));
+        weight.row(p) = coef.block(j - 1, start[i], 1, block(i)) * sv.middleRows(start[i], block(i)) +
+                        coef.block(i, start[j], 1, block(j)) * sv.middleRows(start[j], block(j));
       }
     }
     return program;
