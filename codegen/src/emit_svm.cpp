@@ -123,6 +123,39 @@ static inline int32_t {{p}}_predict(const {{xt}} x[]) {
 
 )";
 
+// What every kernel SVM needs, float or fixed: the SV count, each SV's class, its libsvm
+// coefficients (float32, or int32 codes) and the pairs' intercepts (float32, or int64 codes).
+void add_support_vector_tables(const EmitContext& context, FamilyCode& code,
+                               const SvmProgram& program) {
+  const std::string& p = context.prefix;
+  const bool fixed = context.numeric == Numeric::Fixed;
+  const uint32_t rows = program.one_class ? 1u : program.n_classes - 1u;
+  code.macros += "#define " + context.macro + "_N_SUPPORT_VECTORS " + std::to_string(program.n_sv) + "u\n";
+  if (fixed) {
+    std::vector<std::string> intercept;
+    for (int64_t b : program.intercept_code) intercept.push_back("INT64_C(" + std::to_string(b) + ")");
+    code.tables.add("int64_t", 8, p + "_intercept", intercept,
+                    "the intercept of each pair's decision function * 2^" +
+                        std::to_string(program.dec_frac_bits));
+  } else {
+    code.tables.add("float", 4, p + "_intercept", rounded_float_literals(program.intercept),
+                    "the intercept of each pair's decision function");
+  }
+  const CType class_type = unsigned_type_for(program.n_classes - 1);
+  code.tables.add(class_type.name, class_type.bytes, p + "_sv_class",
+                  integer_literals(program.sv_class), "the class of each support vector");
+  if (fixed) {
+    code.tables.add_2d("int32_t", 4, p + "_sv_coef", program.n_sv, rows,
+                       integer_literals(program.coef_code),
+                       "libsvm's dual coefficients * 2^" +
+                           std::to_string(program.dec_frac_bits - 30) + ", one row per SV");
+  } else {
+    code.tables.add_2d("float", 4, p + "_sv_coef", program.n_sv, rows,
+                       rounded_float_literals(program.sv_coef),
+                       "libsvm's dual coefficients, one row per support vector");
+  }
+}
+
 }  // namespace
 
 FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
@@ -150,21 +183,9 @@ FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
                    std::to_string(program.n_pairs * n_features) + " multiply-accumulates.\n";
   } else if (fixed) {
     // Kernel SVMs in fixed mode: Q30 kernel values with |K| <= 1, int32 coefficients.
-    const uint32_t rows = program.one_class ? 1u : program.n_classes - 1u;
-    code.macros += "#define " + P + "_N_SUPPORT_VECTORS " + std::to_string(program.n_sv) + "u\n";
     code.macros += "#define " + P + "_SCORE_FRAC_BITS " + std::to_string(program.dec_frac_bits) +
                    " /* decision values are real value * 2^this */\n";
-    std::vector<std::string> intercept;
-    for (int64_t b : program.intercept_code) intercept.push_back("INT64_C(" + std::to_string(b) + ")");
-    code.tables.add("int64_t", 8, p + "_intercept", intercept,
-                    "intercepts * 2^" + std::to_string(program.dec_frac_bits));
-    const CType class_type = unsigned_type_for(program.n_classes - 1);
-    code.tables.add(class_type.name, class_type.bytes, p + "_sv_class",
-                    integer_literals(program.sv_class), "the class of each support vector");
-    code.tables.add_2d("int32_t", 4, p + "_sv_coef", program.n_sv, rows,
-                       integer_literals(program.coef_code),
-                       "libsvm's dual coefficients, scaled to 2^" +
-                           std::to_string(program.dec_frac_bits - 30) + ", one row per SV");
+    add_support_vector_tables(context, code, program);
     std::string kernel_value;
     std::string kernel_doc;
     if (program.kernel == Kernel::Rbf) {
@@ -227,18 +248,9 @@ static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
                    " weight vector(s): " + std::to_string(program.n_pairs * n_features) +
                    " multiply-accumulates per prediction.\n";
   } else {
-    code.tables.add("float", 4, p + "_intercept", rounded_float_literals(program.intercept),
-                    "the intercept of each pair's decision function");
-    const uint32_t rows = program.one_class ? 1u : program.n_classes - 1u;
-    code.macros += "#define " + P + "_N_SUPPORT_VECTORS " + std::to_string(program.n_sv) + "u\n";
     code.tables.add_2d("float", 4, p + "_sv", program.n_sv, n_features,
                        rounded_float_literals(program.support_vectors), "support vectors");
-    const CType class_type = unsigned_type_for(program.n_classes - 1);
-    code.tables.add(class_type.name, class_type.bytes, p + "_sv_class",
-                    integer_literals(program.sv_class), "the class of each support vector");
-    code.tables.add_2d("float", 4, p + "_sv_coef", program.n_sv, rows,
-                       rounded_float_literals(program.sv_coef),
-                       "libsvm's dual coefficients, one row per support vector");
+    add_support_vector_tables(context, code, program);
     std::string doc;
     std::string step = "        acc += x[f] * sv[f];\n";
     std::string result;
