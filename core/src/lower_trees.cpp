@@ -286,7 +286,6 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
       for (uint32_t code : program.leaf_proba_code) max_code = std::max<uint64_t>(max_code, code);
       program.proba_one = n_trees * kProbaCodeOne;
       program.accumulator_bound = n_trees * max_code;
-      program.proba_error_bound = 0.5 / kProbaCodeOne;  // per leaf, so also for their average
       break;
     }
     case LeafKind::Value: {

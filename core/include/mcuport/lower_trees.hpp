@@ -59,7 +59,6 @@ struct TreeProgram {
   uint64_t accumulator_bound = 0;
   int value_frac_bits = 0;
   double value_error_bound = 0;
-  double proba_error_bound = 0;  // per-class average-probability error bound (fixed, Proba*)
 
   uint32_t n_splits() const { return static_cast<uint32_t>(feature.size()); }
 };
