@@ -62,6 +62,8 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
                               const std::string& function, const std::string& table,
                               const std::string& doc, bool one_row = false);
 FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram& program);
+FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program);
+FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram& program);
 
 // "static inline int32_t {{p}}_argmax(...)": the first index of the largest of n values, as
 // numpy's argmax; `type` is the element type. Shared by the arithmetic families.

@@ -59,6 +59,10 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
           return codegen::emit_linear(context, program);
         } else if constexpr (std::is_same_v<T, NaiveBayesProgram>) {
           return codegen::emit_naive_bayes(context, program);
+        } else if constexpr (std::is_same_v<T, PcaProgram>) {
+          return codegen::emit_pca(context, program);
+        } else if constexpr (std::is_same_v<T, MahalanobisProgram>) {
+          return codegen::emit_mahalanobis(context, program);
         } else {
           static_assert(always_false<T>, "port_model: program without an emitter");
         }

@@ -85,6 +85,20 @@ void dump_family(std::string& out, const GaussianNaiveBayes& nb, std::size_t max
   dump_matrix(out, "  class_prior", nb.class_prior, n_classes, 1);
 }
 
+void dump_family(std::string& out, const Pca& pca, std::size_t max_rows) {
+  out += "components: " + std::to_string(pca.n_components()) + (pca.whiten ? " (whitened)\n" : "\n");
+  dump_matrix(out, "mean", pca.mean, pca.n_inputs(), max_rows);
+  dump_matrix(out, "components", pca.components, pca.n_inputs(), max_rows);
+  dump_matrix(out, "explained_variance", pca.explained_variance, pca.n_components(), max_rows);
+}
+
+void dump_family(std::string& out, const Mahalanobis& model, std::size_t max_rows) {
+  const std::size_t n = model.location.size();
+  if (model.has_threshold) out += "threshold: " + number(model.threshold) + "\n";
+  dump_matrix(out, "location", model.location, n, max_rows);
+  dump_matrix(out, "precision", model.precision, n, max_rows);
+}
+
 }  // namespace
 
 std::string dump(const Model& model, std::size_t max_nodes) {
@@ -106,6 +120,18 @@ std::string dump(const Model& model, std::size_t max_nodes) {
   for (std::size_t f = 0; f < info.input_ranges.size(); ++f) {
     out += "input_range " + std::to_string(f) + ": [" + number(info.input_ranges[f].lo) + ", " +
            number(info.input_ranges[f].hi) + "]\n";
+  }
+  for (std::size_t i = 0; i < model.preprocessing.size(); ++i) {
+    out += "stage " + std::to_string(i) + ": ";
+    if (const auto* scaler = std::get_if<FeatureScaler>(&model.preprocessing[i])) {
+      const char* kinds[] = {"standard_scaler", "minmax_scaler", "maxabs_scaler"};
+      out += std::string(kinds[static_cast<int>(scaler->kind)]) + (scaler->clip ? " (clipped)" : "") + "\n";
+      if (!scaler->offset.empty()) dump_matrix(out, "  offset", scaler->offset, scaler->offset.size(), max_nodes);
+      if (!scaler->scale.empty()) dump_matrix(out, "  scale", scaler->scale, scaler->scale.size(), max_nodes);
+    } else {
+      out += "pca\n";
+      dump_family(out, std::get<Pca>(model.preprocessing[i]), max_nodes);
+    }
   }
   std::visit([&](const auto& family) { dump_family(out, family, max_nodes); }, model.family);
   return out;

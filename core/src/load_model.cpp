@@ -31,6 +31,8 @@ const char* to_string(Task task) {
     case Task::Classification: return "classification";
     case Task::Regression: return "regression";
     case Task::OutlierDetection: return "outlier_detection";
+    case Task::Transform: return "transform";
+    case Task::Distance: return "distance";
   }
   return "";
 }
@@ -43,6 +45,8 @@ struct KindEntry {
   std::vector<const char*> classifiers;  // estimator names allowed with task "classification"
   std::vector<const char*> regressors;
   std::vector<const char*> outlier_detectors;
+  std::vector<const char*> transforms;
+  std::vector<const char*> distances;
   Family (*load)(const JsonCursor& params, const ModelInfo& info);
 };
 
@@ -51,21 +55,30 @@ const std::vector<KindEntry>& kinds() {
       {"tree_ensemble",
        {"DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesClassifier"},
        {"DecisionTreeRegressor", "RandomForestRegressor", "ExtraTreesRegressor"},
-       {},
+       {}, {}, {},
        [](const JsonCursor& params, const ModelInfo& info) -> Family {
          return detail::load_tree_ensemble(params, info);
        }},
-      {"svm", {"SVC", "NuSVC"}, {}, {"OneClassSVM"},
+      {"svm", {"SVC", "NuSVC"}, {}, {"OneClassSVM"}, {}, {},
        [](const JsonCursor& params, const ModelInfo& info) -> Family {
          return detail::load_svm(params, info);
        }},
-      {"linear", {"LinearSVC"}, {}, {},
+      {"linear", {"LinearSVC"}, {}, {}, {}, {},
        [](const JsonCursor& params, const ModelInfo& info) -> Family {
          return detail::load_linear(params, info);
        }},
-      {"gaussian_nb", {"GaussianNB"}, {}, {},
+      {"gaussian_nb", {"GaussianNB"}, {}, {}, {}, {},
        [](const JsonCursor& params, const ModelInfo& info) -> Family {
          return detail::load_gaussian_nb(params, info);
+       }},
+      {"pca", {}, {}, {}, {"PCA"}, {},
+       [](const JsonCursor& params, const ModelInfo& info) -> Family {
+         return detail::load_pca(params, static_cast<std::size_t>(info.n_features), false);
+       }},
+      {"mahalanobis", {}, {}, {"EllipticEnvelope", "Mahalanobis"}, {},
+       {"EmpiricalCovariance", "MinCovDet", "ShrunkCovariance", "LedoitWolf", "OAS", "Mahalanobis"},
+       [](const JsonCursor& params, const ModelInfo& info) -> Family {
+         return detail::load_mahalanobis(params, info);
        }},
   };
   return table;
@@ -151,7 +164,8 @@ Model load_model(const std::string& json_text) {
   const nlohmann::json document = detail::parse_document(json_text);
   const JsonCursor root(document, "");
   root.expect_keys({"format", "format_version", "producer", "kind", "estimator", "task",
-                    "n_features", "feature_names", "classes", "input_ranges", "params"});
+                    "n_features", "feature_names", "classes", "input_ranges", "preprocessing",
+                    "params"});
 
   const JsonCursor format = root.at("format");
   if (format.as_string(limits::kMaxStringBytes) != kFormatName) {
@@ -185,16 +199,22 @@ Model load_model(const std::string& json_text) {
     info.task = Task::Regression;
   } else if (task_name == "outlier_detection") {
     info.task = Task::OutlierDetection;
+  } else if (task_name == "transform") {
+    info.task = Task::Transform;
+  } else if (task_name == "distance") {
+    info.task = Task::Distance;
   } else {
-    task.fail("expected \"classification\", \"regression\" or \"outlier_detection\", got " +
-              task.describe());
+    task.fail("expected \"classification\", \"regression\", \"outlier_detection\", "
+              "\"transform\" or \"distance\", got " + task.describe());
   }
 
   const JsonCursor estimator = root.at("estimator");
   info.estimator = estimator.as_string(limits::kMaxStringBytes);
-  const auto& allowed = info.task == Task::Classification ? entry->classifiers
-                        : info.task == Task::Regression   ? entry->regressors
-                                                          : entry->outlier_detectors;
+  const auto& allowed = info.task == Task::Classification     ? entry->classifiers
+                        : info.task == Task::Regression       ? entry->regressors
+                        : info.task == Task::OutlierDetection ? entry->outlier_detectors
+                        : info.task == Task::Transform        ? entry->transforms
+                                                              : entry->distances;
   if (std::none_of(allowed.begin(), allowed.end(),
                    [&](const char* name) { return info.estimator == name; })) {
     estimator.fail("estimator " + estimator.describe() + " is not a " + task_name +
@@ -218,15 +238,28 @@ Model load_model(const std::string& json_text) {
     if (!classes) root.fail("missing required key \"classes\" (a classifier needs its labels)");
     info.classes = load_classes(*classes);
   } else if (classes) {
-    classes->fail(std::string(info.task == Task::Regression ? "a regressor" : "an outlier detector") +
-                  " has no classes; remove this key");
+    const char* what = info.task == Task::Regression         ? "a regressor"
+                       : info.task == Task::OutlierDetection ? "an outlier detector"
+                       : info.task == Task::Transform        ? "a transform"
+                                                             : "a distance model";
+    classes->fail(std::string(what) + " has no classes; remove this key");
   }
 
   if (auto ranges = root.find("input_ranges")) {
     info.input_ranges = load_input_ranges(*ranges, info.n_features);
   }
 
-  model.family = entry->load(root.at("params"), info);
+  // The estimator's parameters live in the space of the last stage's output.
+  ModelInfo estimator_info = info;
+  if (auto stages = root.find("preprocessing")) {
+    std::size_t width = 0;
+    model.preprocessing =
+        detail::load_preprocessing(*stages, static_cast<std::size_t>(info.n_features), width);
+    estimator_info.n_features = static_cast<int32_t>(width);
+    estimator_info.feature_names.clear();
+    estimator_info.input_ranges.clear();
+  }
+  model.family = entry->load(root.at("params"), estimator_info);
   return model;
 }
 

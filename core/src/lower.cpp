@@ -6,6 +6,7 @@
 
 #include "mcuport/error.hpp"
 #include "mcuport/fixed_math.hpp"
+#include "mcuport/lower_pipeline.hpp"
 
 namespace mcuport {
 
@@ -85,16 +86,61 @@ void lower_fixed_kernel(const Model& model, SvmProgram& program,
       program, std::ldexp(1.0, program.argument_shift_bits * program.degree));
 }
 
+// Where a pipeline's stages go: composed into the weights of a family that is affine in its
+// input, folded exactly into tree thresholds, or (fixed mode, per-feature scalers) into the
+// input quantization of the kernel and naive Bayes arithmetic.
+void check_foldable(const Model& model, const AffinePrefix& prefix, Numeric numeric) {
+  if (model.preprocessing.empty()) return;
+  const bool affine_family = std::holds_alternative<LinearModel>(model.family) ||
+                             std::holds_alternative<Pca>(model.family) ||
+                             std::holds_alternative<Mahalanobis>(model.family) ||
+                             (std::holds_alternative<SupportVectorMachine>(model.family) &&
+                              std::get<SupportVectorMachine>(model.family).kernel == Kernel::Linear);
+  if (std::holds_alternative<TreeEnsemble>(model.family)) {
+    if (!prefix.diagonal) {
+      throw Error("/preprocessing", "PCA in front of a tree model is not supported: trees take "
+                                    "the scaled features directly");
+    }
+    return;
+  }
+  if (prefix.clips) {
+    throw Error("/preprocessing", "a MinMaxScaler with clip=True is supported in front of tree "
+                                  "models only (clipping is not affine)");
+  }
+  if (affine_family) return;
+  if (!prefix.diagonal || numeric == Numeric::Float) {
+    throw Error("/preprocessing", std::string("a ") + (prefix.diagonal ? "scaler" : "PCA stage") +
+                                      " in front of a " + model.info.estimator + " is not supported in " +
+                                      to_string(numeric) + " mode");
+  }
+}
+
 }  // namespace
 
 LoweredModel lower(const Model& model, Numeric numeric) {
+  if (!model.preprocessing.empty() && std::holds_alternative<TreeEnsemble>(model.family)) {
+    const AffinePrefix prefix = compose_preprocessing(model);
+    check_foldable(model, prefix, numeric);
+    return lower(fold_scalers_into_trees(model), numeric);
+  }
   LoweredModel lowered;
   lowered.numeric = numeric;
   const bool fixed = numeric == Numeric::Fixed;
   if (fixed) {
     lowered.quantization = choose_input_quantization(model);
   }
-  const InputQuantization* quantization = lowered.quantization ? &*lowered.quantization : nullptr;
+  const AffinePrefix prefix = compose_preprocessing(model);
+  check_foldable(model, prefix, numeric);
+  // The quantization the family's arithmetic sees: after per-feature scalers, when they are
+  // folded into it rather than into the family's weights.
+  std::optional<InputQuantization> scaled;
+  if (fixed && !model.preprocessing.empty() &&
+      (std::holds_alternative<GaussianNaiveBayes>(model.family) ||
+       std::holds_alternative<SupportVectorMachine>(model.family))) {
+    scaled = compose_quantization(*lowered.quantization, prefix);
+  }
+  const InputQuantization* quantization =
+      scaled ? &*scaled : lowered.quantization ? &*lowered.quantization : nullptr;
 
   lowered.program = std::visit(
       [&](const auto& family) -> Program {
@@ -103,6 +149,17 @@ LoweredModel lower(const Model& model, Numeric numeric) {
           return lower_trees(model, family, numeric, quantization);
         } else if constexpr (std::is_same_v<T, SupportVectorMachine>) {
           SvmProgram program = lower_svm(model, family);
+          if (program.collapsed() && !model.preprocessing.empty()) {
+            // dec_p = w_p . y + b_p with y = A (x - c): weights w_p A, offsets b_p - w_p A c.
+            program.pair_weight = prefix.compose(program.pair_weight, program.n_pairs);
+            program.n_features = prefix.n_inputs;
+            for (uint32_t p = 0; p < program.n_pairs; ++p) {
+              for (uint32_t f = 0; f < program.n_features; ++f) {
+                program.intercept[p] -= program.pair_weight[p * program.n_features + f] * prefix.center[f];
+              }
+            }
+            quantization = lowered.quantization ? &*lowered.quantization : nullptr;
+          }
           if (fixed && program.collapsed()) {
             program.fixed = quantize_linear(program.pair_weight, program.intercept, *quantization);
           } else if (fixed) {
@@ -113,11 +170,20 @@ LoweredModel lower(const Model& model, Numeric numeric) {
           LinearProgram program;
           program.n_classes = static_cast<uint32_t>(model.n_classes());
           program.n_outputs = static_cast<uint32_t>(family.n_outputs());
-          program.n_features = static_cast<uint32_t>(model.info.n_features);
-          program.coef = family.coef;
+          program.n_features = prefix.n_inputs;
+          program.coef = prefix.compose(family.coef, family.n_outputs());
           program.intercept = family.intercept;
-          if (fixed) program.fixed = quantize_linear(family.coef, family.intercept, *quantization);
+          for (uint32_t k = 0; k < program.n_outputs; ++k) {
+            for (uint32_t f = 0; f < program.n_features; ++f) {
+              program.intercept[k] -= program.coef[k * program.n_features + f] * prefix.center[f];
+            }
+          }
+          if (fixed) program.fixed = quantize_linear(program.coef, program.intercept, *quantization);
           return program;
+        } else if constexpr (std::is_same_v<T, Pca>) {
+          return lower_pca(family, prefix, quantization);
+        } else if constexpr (std::is_same_v<T, Mahalanobis>) {
+          return lower_mahalanobis(family, prefix, quantization);
         } else if constexpr (std::is_same_v<T, GaussianNaiveBayes>) {
           NaiveBayesProgram program = lower_gaussian_nb(model, family);
           if (fixed) {

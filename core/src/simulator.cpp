@@ -122,6 +122,10 @@ uint32_t Simulator::n_scores() const {
           return program.n_pairs;
         } else if constexpr (std::is_same_v<T, LinearProgram>) {
           return program.n_outputs;
+        } else if constexpr (std::is_same_v<T, PcaProgram>) {
+          return program.n_outputs;
+        } else if constexpr (std::is_same_v<T, MahalanobisProgram>) {
+          return 1;
         } else {
           return program.n_classes;
         }
@@ -139,6 +143,10 @@ double Simulator::score_unit() const {
           return std::ldexp(1.0, program.fixed ? -program.fixed->frac_bits : -program.dec_frac_bits);
         } else if constexpr (std::is_same_v<T, LinearProgram>) {
           return std::ldexp(1.0, -program.fixed->frac_bits);
+        } else if constexpr (std::is_same_v<T, PcaProgram>) {
+          return std::ldexp(1.0, -program.output_frac_bits);
+        } else if constexpr (std::is_same_v<T, MahalanobisProgram>) {
+          return std::ldexp(1.0, -program.score_frac_bits);
         } else {
           return std::ldexp(1.0, -program.distance->frac_bits);
         }
@@ -186,6 +194,10 @@ void Simulator::scores(const int16_t* codes, int64_t* out) const {
           svm_decision_values(program, codes, out);
         } else if constexpr (std::is_same_v<T, LinearProgram>) {
           evaluate_fixed_linear(*program.fixed, codes, out);
+        } else if constexpr (std::is_same_v<T, PcaProgram>) {
+          evaluate_pca(program, codes, out);  // <name>_transform
+        } else if constexpr (std::is_same_v<T, MahalanobisProgram>) {
+          out[0] = evaluate_mahalanobis(program, codes);  // <name>_score
         } else {
           naive_bayes_scores(program, codes, out);
         }
@@ -222,6 +234,14 @@ int64_t Simulator::predict(const int16_t* codes) const {
           evaluate_fixed_linear(*program.fixed, codes, values.data());
           if (program.n_outputs == 1) return values[0] > 0 ? 1 : 0;
           return argmax(values.data(), program.n_outputs);
+        } else if constexpr (std::is_same_v<T, PcaProgram>) {
+          throw Error("", "a transform (PCA) has no predict; its outputs are the scores");
+        } else if constexpr (std::is_same_v<T, MahalanobisProgram>) {
+          if (!program.has_threshold) {
+            throw Error("", "a distance model has no predict (it has no threshold); its score is "
+                            "the squared distance");
+          }
+          return evaluate_mahalanobis(program, codes) <= program.threshold_code ? 1 : -1;
         } else {
           naive_bayes_scores(program, codes, values.data());
           return argmax(values.data(), program.n_classes);

@@ -24,7 +24,8 @@ class Generated:
     name: str
     """The model name: the prefix of every symbol in the header."""
     task: str
-    """``"classification"`` or ``"regression"``."""
+    """``"classification"``, ``"regression"``, ``"outlier_detection"``, ``"transform"`` (PCA) or
+    ``"distance"`` (a Mahalanobis distance without a threshold)."""
     n_features: int
     n_classes: int
     """0 for regressors."""
@@ -33,7 +34,8 @@ class Generated:
     table_bytes: int
     """Bytes of the constant tables the predict path reads."""
     predict_type: str
-    """The C return type of ``<name>_predict``: ``"int32_t"`` or ``"float"``."""
+    """The C return type of ``<name>_predict``: ``"int32_t"`` or ``"float"``; ``""`` when the
+    model has no predict (transforms and distances)."""
     scores_function: str
     """The generated function filling the model's score vector (class probabilities of trees,
     libsvm's pairwise decision values of SVMs, the decision function of linear models, the
@@ -43,6 +45,9 @@ class Generated:
     input_quantization: Optional[np.ndarray]
     """Fixed mode: one row per feature, ``(low, high, scale, zero_point)``; the int16 code q
     stands for ``scale * (q - zero_point)``. ``None`` in float mode."""
+    scores_scalar: bool = False
+    """The scores function returns its single score (``<name>_score(x)`` of a Mahalanobis
+    distance) instead of filling an array."""
 
     def dequantize(self, codes: np.ndarray) -> np.ndarray:
         """The float32 values that int16 codes stand for, exactly as the model sees them."""
@@ -118,6 +123,7 @@ def generate(
         n_scores=int(result["n_scores"]),
         score_type=result["score_type"],
         input_quantization=None if quantization is None else np.array(quantization, np.float64),
+        scores_scalar=bool(result["scores_scalar"]),
     )
 
 

@@ -65,6 +65,18 @@ class SimulatedModel:
             return result * self._sim.output_unit
         return result
 
+    def transform(self, X: Any) -> np.ndarray:
+        """PCA (and pipelines ending in it): the outputs of ``transform()`` in real units."""
+        if self.task != "transform":
+            raise ValueError(f"transform() is for PCA models; this model's task is {self.task!r}")
+        return self.scores_codes(self.quantize(X)) * self._sim.score_unit
+
+    def mahalanobis(self, X: Any) -> np.ndarray:
+        """Mahalanobis models: the squared distance ``score()`` computes, in real units."""
+        if self.task not in ("distance", "outlier_detection") or self._sim.n_scores != 1:
+            raise ValueError("mahalanobis() is for Mahalanobis distance models")
+        return self.scores_codes(self.quantize(X))[:, 0] * self._sim.score_unit
+
     def decision_function(self, X: Any) -> np.ndarray:
         """The score vector in real units: class probabilities for trees, decision values for
         SVMs (libsvm's one-vs-one sign) and linear models."""

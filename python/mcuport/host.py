@@ -50,14 +50,20 @@ typedef float input_t;
 static int predict_rows(void) {
     input_t x[@P@_N_FEATURES];
     while (fread(x, sizeof x, 1, stdin) == 1) {
+#if @has_predict@
         const @predict_t@ y = @p@_predict(x);
         if (fwrite(&y, sizeof y, 1, stdout) != 1) {
             return 1;
         }
+#endif
 #if @n_scores@ > 0
         {
             @score_t@ scores[@n_scores@ > 0 ? @n_scores@ : 1];
+#if @scores_scalar@
+            scores[0] = @scores_function@(x);
+#else
             @scores_function@(x, scores);
+#endif
             if (fwrite(scores, sizeof scores, 1, stdout) != 1) {
                 return 1;
             }
@@ -151,7 +157,9 @@ class HostModel:
         for key, value in (
             ("@p@", name),
             ("@P@", name.upper()),
-            ("@predict_t@", generated.predict_type),
+            ("@has_predict@", "1" if generated.predict_type else "0"),
+            ("@predict_t@", generated.predict_type or "int32_t"),
+            ("@scores_scalar@", "1" if generated.scores_scalar else "0"),
             ("@scores_function@", generated.scores_function or "(void)"),
             ("@n_scores@", str(generated.n_scores)),
             ("@score_t@", generated.score_type or "float"),
@@ -192,8 +200,10 @@ class HostModel:
 
         Returns ``(predictions, scores)``. Predictions are class indices for classifiers, +1/-1
         for outlier detectors, values for regressors (float32, or int32 codes on the
-        OUTPUT_FRAC_BITS scale). Scores are the model's score vector per row (see
-        ``Generated.scores_function``), or None when it has none.
+        OUTPUT_FRAC_BITS scale), or None for models without predict (PCA's transform, a
+        distance). Scores are the model's score vector per row (see
+        ``Generated.scores_function``: PCA's outputs, a Mahalanobis model's squared distance in
+        column 0), or None when it has none.
         """
         dtype = np.int16 if self.fixed else np.float32
         rows = np.ascontiguousarray(inputs, dtype=dtype)
@@ -201,12 +211,15 @@ class HostModel:
         if rows.ndim != 2 or rows.shape[1] != n_features:
             raise ValueError(f"inputs must have shape (n, {n_features}), got {rows.shape}")
         out = self._call("predict", rows.tobytes())
-        fields = [("y", _C_TYPES[self.generated.predict_type])]
+        fields = []
+        if self.generated.predict_type:
+            fields.append(("y", _C_TYPES[self.generated.predict_type]))
         if self.generated.n_scores:
             fields.append(("scores", _C_TYPES[self.generated.score_type], (self.generated.n_scores,)))
         result = np.frombuffer(out, dtype=np.dtype(fields), count=rows.shape[0])
         scores = result["scores"].copy() if self.generated.n_scores else None
-        return result["y"].copy(), scores
+        y = result["y"].copy() if self.generated.predict_type else None
+        return y, scores
 
     def quantize(self, X: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Fixed mode: the generated quantize() on float rows; returns (int16 codes, the float32

@@ -38,6 +38,7 @@ py::dict port_model(const std::string& model_json, const std::string& name,
   out["scores_function"] = result.scores.function;
   out["n_scores"] = result.scores.n_scores;
   out["score_type"] = result.scores.score_type;
+  out["scores_scalar"] = result.scores.scalar;
   if (result.input_quantization) {
     py::list features;
     for (const auto& q : result.input_quantization->features) {

@@ -317,7 +317,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(LoadErrors, UnknownKind) {
   EXPECT_THAT(loading(with(classifier(), "/kind", "neural_network")),
-              ThrowsLoadError("/kind", "unknown model kind \"neural_network\" (known: tree_ensemble, svm, linear, gaussian_nb)"));
+              ThrowsLoadError("/kind", "unknown model kind \"neural_network\" (known: tree_ensemble, svm, linear, gaussian_nb, pca, mahalanobis)"));
 }
 
 TEST(LoadErrors, RegressorEstimatorWithTaskClassification) {
@@ -339,10 +339,11 @@ TEST(LoadErrors, UnknownEstimator) {
               ThrowsLoadError("/estimator", "estimator \"GradientBoostingClassifier\" is not"));
 }
 
-TEST(LoadErrors, TaskNeitherClassificationNorRegression) {
+TEST(LoadErrors, UnknownTask) {
   EXPECT_THAT(loading(with(classifier(), "/task", "clustering")),
               ThrowsLoadError("/task",
-                              "expected \"classification\", \"regression\" or \"outlier_detection\", got \"clustering\""));
+                              "expected \"classification\", \"regression\", \"outlier_detection\", \"transform\" "
+                              "or \"distance\", got \"clustering\""));
 }
 
 // --- n_features -----------------------------------------------------------------------------

@@ -24,10 +24,12 @@ struct PortOptions {
 // decision values for SVMs, the decision function for linear models, the joint log-likelihood
 // for naive Bayes), if it has one.
 struct ScoresInterface {
-  std::string predict_type;  // "int32_t" or "float"
-  std::string function;      // "<name>_predict_proba", ... or "" (regressors)
+  std::string predict_type;  // "int32_t" or "float"; "" when there is no predict (transforms,
+                             // distances)
+  std::string function;      // "<name>_predict_proba", "<name>_transform", ... or "" (regressors)
   uint32_t n_scores = 0;
-  std::string score_type;    // "float" or "int32_t"
+  std::string score_type;    // "float", "int32_t" or "int64_t"
+  bool scalar = false;       // the function returns its one score: `s = f(x)`, not `f(x, out)`
 };
 
 struct PortResult {

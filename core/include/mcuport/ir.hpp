@@ -14,6 +14,8 @@ enum class Task {
   Classification,    // predict returns a class index; the model has labels
   Regression,        // predict returns a value
   OutlierDetection,  // predict returns +1 (inlier) or -1 (outlier), as scikit-learn's
+  Transform,         // no predict: transform maps the input to outputs (PCA)
+  Distance,          // no predict: score returns a distance (EmpiricalCovariance.mahalanobis)
 };
 
 // A class label. Labels are data: they only ever reach generated code as escaped string
@@ -108,13 +110,62 @@ struct GaussianNaiveBayes {
   std::vector<double> class_prior;  // n_classes, > 0
 };
 
-using Family = std::variant<TreeEnsemble, SupportVectorMachine, LinearModel, GaussianNaiveBayes>;
+// Principal component analysis (PCA.transform):
+//   y = (x - mean) components^T, then, with whitening, y_k / max(sqrt(explained_variance_k), eps).
+struct Pca {
+  std::vector<double> mean;                // n_inputs
+  std::vector<double> components;          // n_components x n_inputs, row-major
+  std::vector<double> explained_variance;  // n_components, > 0
+  bool whiten = false;
+
+  std::size_t n_inputs() const { return mean.size(); }
+  std::size_t n_components() const { return explained_variance.size(); }
+  // The divisor of output k: 1, or scikit-learn's whitening scale.
+  double output_divisor(std::size_t k) const;
+};
+
+// A squared Mahalanobis distance, d2(x) = (x - location)^T precision (x - location), as
+// scikit-learn's mahalanobis(X); with a threshold, an outlier detector: +1 when d2 <= threshold.
+// `precision` is symmetric positive definite (the loader checks it with a Cholesky factorisation).
+struct Mahalanobis {
+  std::vector<double> location;   // n
+  std::vector<double> precision;  // n x n, row-major
+  bool has_threshold = false;
+  double threshold = 0;
+};
+
+using Family = std::variant<TreeEnsemble, SupportVectorMachine, LinearModel, GaussianNaiveBayes,
+                            Pca, Mahalanobis>;
+
+// A per-feature scaler in front of the estimator (StandardScaler, MinMaxScaler, MaxAbsScaler),
+// with scikit-learn's operations in scikit-learn's order, in double:
+//   standard: (x - offset) / scale   (either step absent when its vector is empty)
+//   minmax:   x * scale + offset, then clipped to [clip_lo, clip_hi] when `clip`
+//   maxabs:   x / scale
+struct FeatureScaler {
+  enum class Kind { Standard, MinMax, MaxAbs };
+  Kind kind = Kind::Standard;
+  std::vector<double> offset;
+  std::vector<double> scale;  // > 0
+  bool clip = false;
+  double clip_lo = 0;
+  double clip_hi = 1;
+
+  // Feature f of the scaled input, bit for bit as scikit-learn computes it.
+  double apply(std::size_t f, double x) const;
+};
+
+// A pipeline stage in front of the estimator.
+using Stage = std::variant<FeatureScaler, Pca>;
 
 struct Model {
-  ModelInfo info;
-  Family family;
+  ModelInfo info;             // the input is the pipeline's: what reaches the first stage
+  std::vector<Stage> preprocessing;
+  Family family;              // its parameters are in the space of the last stage's output
 
   std::size_t n_classes() const { return info.classes.size(); }
+  // The width of the estimator's input: n_features, or the last stage's output width.
+  std::size_t estimator_inputs() const;
 };
 
 // For `if constexpr` chains over Family: `else static_assert(always_false<T>)` makes a family

@@ -16,6 +16,7 @@ inline constexpr std::size_t kMaxTotalNodes = 1u << 26;
 inline constexpr std::size_t kMaxSupportVectors = 1u << 20;
 inline constexpr std::size_t kMaxParameters = 1u << 26;  // SVM: support vectors x features
 inline constexpr int32_t kMaxPolyDegree = 16;
+inline constexpr std::size_t kMaxStages = 8;              // pipeline stages in front of the estimator
 inline constexpr int kMaxJsonNesting = 64;               // a hostile document cannot exhaust the stack
 inline constexpr std::size_t kMaxJsonBytes = std::size_t{1} << 31;
 

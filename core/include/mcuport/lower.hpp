@@ -9,6 +9,7 @@
 #include "mcuport/fixed_linear.hpp"
 #include "mcuport/ir.hpp"
 #include "mcuport/lower_arith.hpp"
+#include "mcuport/lower_projection.hpp"
 #include "mcuport/lower_trees.hpp"
 #include "mcuport/quantize.hpp"
 
@@ -24,7 +25,8 @@ struct LinearProgram {
   std::optional<FixedLinear> fixed;
 };
 
-using Program = std::variant<TreeProgram, SvmProgram, LinearProgram, NaiveBayesProgram>;
+using Program = std::variant<TreeProgram, SvmProgram, LinearProgram, NaiveBayesProgram, PcaProgram,
+                             MahalanobisProgram>;
 
 struct LoweredModel {
   Numeric numeric = Numeric::Float;

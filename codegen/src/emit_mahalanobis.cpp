@@ -1,0 +1,163 @@
+// C for Mahalanobis distances (EllipticEnvelope, EmpiricalCovariance and relatives, mcuport's
+// plain constructor) and the pipelines that end in them: z = W (x - center), d2 = sum z_r^2. W is
+// the transposed Cholesky factor of the precision matrix, upper triangular and packed row by row
+// (n (n + 1) / 2 multiply-accumulates), or dense after a PCA stage. Fixed mode: int16 codes,
+// proven int32/int64 accumulators, components rounded before squaring, the threshold an integer.
+#include <cfloat>
+#include <cmath>
+#include <string>
+
+#include "c_names.hpp"
+#include "emit.hpp"
+#include "mcuport/quantize.hpp"
+#include "mcuport/text.hpp"
+
+namespace mcuport::codegen {
+
+namespace {
+
+const char* kFloatScore = R"(/* The squared Mahalanobis distance (scikit-learn's mahalanobis), in float32:
+ * sum over rows r of (sum_f weight[r][f] * (x[f] - center[f]))^2, the weights packed row by row{{packing}}. */
+static inline float {{p}}_score(const float x[]) {
+    float sum = 0.0f;
+    uint32_t i = 0u;
+    uint32_t r;
+    uint32_t f;
+    for (r = 0u; r < {{P}}_N_ROWS; ++r) {
+        float z = 0.0f;
+        for (f = {{first}}; f < {{P}}_N_FEATURES; ++f) {
+            z += {{p}}_weight[i++] * (x[f] - {{p}}_center[f]);
+        }
+        sum += z * z;
+    }
+    return sum;
+}
+
+)";
+
+const char* kFixedScore = R"(/* The squared Mahalanobis distance * 2^{{P}}_SCORE_FRAC_BITS, on codes. Row r: the component
+ * z_r = bias[r] + sum_f weight[f] * xq[f] (weights packed row by row{{packing}}) in units of
+ * 2^-{{z_bits}}, |z_r| <= {{z_bound}} in {{acc_t}}{{shift_doc}}; the sum of squares is at most {{score_bound}}. */
+static inline int64_t {{p}}_score(const int16_t x[]) {
+    int64_t sum = 0;
+    uint32_t i = 0u;
+    uint32_t r;
+    uint32_t f;
+    for (r = 0u; r < {{P}}_N_ROWS; ++r) {
+        {{acc_t}} acc = ({{acc_t}}){{p}}_bias[r];
+        int64_t z;
+        for (f = {{first}}; f < {{P}}_N_FEATURES; ++f) {
+            acc += {{product}};
+            ++i;
+        }
+        z = {{z}};
+        sum += z * z;
+    }
+    return sum;
+}
+
+)";
+
+const char* kPredict = R"(/* +1 (inlier) when the squared distance is at most the threshold, else -1 (outlier), as
+ * scikit-learn's predict. */
+static inline int32_t {{p}}_predict(const {{xt}} x[]) {
+    return {{p}}_score(x) <= {{P}}_THRESHOLD ? 1 : -1;
+}
+
+)";
+
+}  // namespace
+
+FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram& program) {
+  FamilyCode code;
+  const std::string& p = context.prefix;
+  const std::string& P = context.macro;
+  const bool fixed = program.fixed.has_value();
+  const uint32_t n = program.n_features;
+  // The weights the code reads: row r from column r on (triangular), or every column.
+  std::vector<double> packed;
+  std::vector<int32_t> packed_code;
+  for (uint32_t r = 0; r < program.n_rows; ++r) {
+    for (uint32_t f = program.triangular ? r : 0; f < n; ++f) {
+      packed.push_back(program.weight[r * n + f]);
+      if (fixed) packed_code.push_back(program.fixed->weight[r * n + f]);
+    }
+  }
+  const std::string first = program.triangular ? "r" : "0u";
+  const std::string packing = program.triangular ? ", upper triangular: row r starts at column r" : "";
+  code.macros += "#define " + P + "_N_ROWS " + std::to_string(program.n_rows) +
+                 "u /* components of the distance (sum of their squares) */\n";
+  const std::string st = fixed ? "int64_t" : "float";
+  if (fixed) {
+    const FixedLinear& map = *program.fixed;
+    const bool wide_weights = map.weight_bits > 15;
+    code.tables.add(wide_weights ? "int32_t" : "int16_t", wide_weights ? 4 : 2, p + "_weight",
+                    integer_literals(packed_code),
+                    "the factor of the precision matrix, input quantization folded in, * 2^" +
+                        std::to_string(map.frac_bits));
+    std::vector<std::string> bias;
+    for (int64_t b : map.bias) bias.push_back(map.wide ? "INT64_C(" + std::to_string(b) + ")" : std::to_string(b));
+    code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_bias", bias,
+                    "per row: the offset of the component, * 2^" + std::to_string(map.frac_bits));
+    code.macros += "#define " + P + "_SCORE_FRAC_BITS " + std::to_string(program.score_frac_bits) +
+                   " /* score = squared distance * 2^this */\n";
+    if (program.has_threshold) {
+      code.macros += "#define " + P + "_THRESHOLD INT64_C(" + std::to_string(program.threshold_code) +
+                     ") /* the largest inlier score: floor(threshold * 2^SCORE_FRAC_BITS) */\n";
+    }
+    std::string z = "(int64_t)acc";
+    std::string shift_doc;
+    if (program.square_shift > 0) {
+      code.fixed_runtime = true;
+      z = "mcuport_fx_round_shift_i64((int64_t)acc, " + std::to_string(program.square_shift) + ")";
+      shift_doc = ", rounded right by " + std::to_string(program.square_shift) + " bits before squaring";
+    }
+    code.functions += context.render(
+        kFixedScore,
+        {{"packing", packing},
+         {"first", first},
+         {"z_bits", std::to_string(map.frac_bits)},
+         {"z_bound", std::to_string(map.accumulator_bound)},
+         {"acc_t", map.wide ? "int64_t" : "int32_t"},
+         {"shift_doc", shift_doc},
+         {"score_bound", std::to_string(program.score_bound)},
+         {"product", wide_weights ? "(int64_t)" + p + "_weight[i] * x[f]"
+                                  : "(int32_t)" + p + "_weight[i] * (int32_t)x[f]"},
+         {"z", z}});
+    code.summary = " * Fixed point: " + std::to_string(map.weight_bits + 1) +
+                   "-bit weights with the input quantization folded in, " +
+                   (map.wide ? "int64" : "int32") + " accumulators, int64 score. Each component is within " +
+                   format_general(program.z_error, 3) +
+                   " of the exact one on the dequantized input, so a score near d2 is within\n *   2 e sqrt(" +
+                   std::to_string(program.n_rows) + " d2) + " + std::to_string(program.n_rows) +
+                   " e^2 of it (e = " + format_general(program.z_error, 3) + ").\n";
+  } else {
+    code.tables.add("float", 4, p + "_weight", rounded_float_literals(packed),
+                    "the transposed Cholesky factor of the precision matrix, pipeline stages folded in");
+    code.tables.add("float", 4, p + "_center", rounded_float_literals(program.center),
+                    "the location, in the raw input");
+    if (program.has_threshold) {
+      // score <= this (float32) <=> score <= threshold, for every float32 score.
+      code.macros += "#define " + P + "_THRESHOLD " +
+                     float_literal(largest_float_not_above(std::min(program.threshold, double{FLT_MAX}))) +
+                     " /* the largest inlier score */\n";
+    }
+    code.functions += context.render(kFloatScore, {{"packing", packing}, {"first", first}});
+  }
+  code.summary += " * " + std::to_string(program.n_rows) + " components x " + std::to_string(n) +
+                  " inputs: " + std::to_string(packed.size()) +
+                  " multiply-accumulates and " + std::to_string(program.n_rows) +
+                  " squares per distance.\n";
+  const std::string xt = context.input_type();
+  if (program.has_threshold) {
+    code.functions += context.render(kPredict);
+    code.api += " *   int32_t " + p + "_predict(const " + xt + " x[]);   +1 inlier, -1 outlier\n";
+  }
+  code.api += " *   " + st + " " + p + "_score(const " + xt + " x[]);   squared Mahalanobis distance" +
+              (fixed ? " * 2^" + P + "_SCORE_FRAC_BITS" : std::string()) + "\n";
+  code.scores = {program.has_threshold ? "int32_t" : "", p + "_score", 1, st};
+  code.scores.scalar = true;
+  return code;
+}
+
+}  // namespace mcuport::codegen

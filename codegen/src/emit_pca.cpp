@@ -1,0 +1,96 @@
+// C for PCA (and the pipelines that end in it): one affine map, y = W (x - center), with the
+// whitening and any scalers in front composed into W at port time. Float32 in float mode; in
+// fixed mode int16 codes in and int32 outputs on one binary point out.
+#include <cmath>
+#include <string>
+
+#include "c_names.hpp"
+#include "emit.hpp"
+#include "mcuport/text.hpp"
+
+namespace mcuport::codegen {
+
+namespace {
+
+const char* kFloatTransform = R"(/* PCA.transform: y[k] = sum_f weight[k][f] * (x[f] - center[f]), in float32. */
+static inline void {{p}}_transform(const float x[], float y[]) {
+    uint32_t k;
+    uint32_t f;
+    for (k = 0u; k < {{P}}_N_OUTPUTS; ++k) {
+        float acc = 0.0f;
+        for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+            acc += {{p}}_weight[k][f] * (x[f] - {{p}}_center[f]);
+        }
+        y[k] = acc;
+    }
+}
+
+)";
+
+const char* kFixedTransform = R"(/* PCA.transform on codes: y[k] = output k * 2^{{P}}_OUTPUT_FRAC_BITS, rounded; |y[k]| <= {{bound}}. */
+static inline void {{p}}_transform(const int16_t x[], int32_t y[]) {
+    uint32_t k;
+    for (k = 0u; k < {{P}}_N_OUTPUTS; ++k) {
+        y[k] = (int32_t){{rounded}};
+    }
+}
+
+/* The real value of an output: y * 2^-{{P}}_OUTPUT_FRAC_BITS. */
+static inline float {{p}}_dequantize_output(int32_t y) {
+    return (float)y * {{P}}_OUTPUT_SCALE;
+}
+
+)";
+
+}  // namespace
+
+FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
+  FamilyCode code;
+  const std::string& p = context.prefix;
+  const std::string& P = context.macro;
+  const bool fixed = program.fixed.has_value();
+  code.macros += "#define " + P + "_N_OUTPUTS " + std::to_string(program.n_outputs) + "u\n";
+  const std::string macs = std::to_string(program.n_outputs * program.n_features);
+  if (fixed) {
+    code.macros += "#define " + P + "_OUTPUT_FRAC_BITS " + std::to_string(program.output_frac_bits) +
+                   " /* outputs are real value * 2^this */\n";
+    code.macros += "#define " + P + "_OUTPUT_SCALE " +
+                   float_literal(static_cast<float>(std::ldexp(1.0, -program.output_frac_bits))) +
+                   " /* real value = output * this */\n";
+    code.functions += emit_fixed_linear(context, code, *program.fixed, "component", "component",
+                                        "Output k before the final rounding shift.", true);
+    const std::string row = p + "_component(x, k)";
+    std::string rounded = row;
+    if (program.output_shift > 0) {
+      code.fixed_runtime = true;
+      rounded = "mcuport_fx_round_shift_i64(" + row + ", " + std::to_string(program.output_shift) + ")";
+    }
+    code.functions += context.render(kFixedTransform, {{"bound", std::to_string(program.output_bound)},
+                                                       {"rounded", rounded}});
+    code.summary = " * Fixed point: " + std::to_string(program.fixed->weight_bits + 1) +
+                   "-bit weights with the input quantization folded in, " +
+                   (program.fixed->wide ? "int64" : "int32") + " accumulators; every output is within " +
+                   format_general(program.error_bound, 3) +
+                   " of the exact transform of the dequantized input.\n";
+    code.scores = {"", p + "_transform", program.n_outputs, "int32_t"};
+  } else {
+    code.tables.add_2d("float", 4, p + "_weight", program.n_outputs, program.n_features,
+                       rounded_float_literals(program.weight),
+                       "components (whitening and pipeline scalers folded in)");
+    code.tables.add("float", 4, p + "_center", rounded_float_literals(program.center),
+                    "the input that maps to zero");
+    code.functions += context.render(kFloatTransform);
+    code.scores = {"", p + "_transform", program.n_outputs, "float"};
+  }
+  code.summary += " * " + std::to_string(program.n_outputs) + " outputs x " +
+                  std::to_string(program.n_features) + " inputs: " + macs +
+                  " multiply-accumulates per transform.\n";
+  const std::string xt = context.input_type();
+  const std::string yt = fixed ? "int32_t" : "float";
+  code.api += " *   void " + p + "_transform(const " + xt + " x[], " + yt + " y[" + P +
+              "_N_OUTPUTS]);   PCA.transform\n";
+  if (fixed) code.api += " *   float " + p + "_dequantize_output(int32_t y);   convenience, floating point\n";
+  return code;
+}
+
+}  // namespace mcuport::codegen

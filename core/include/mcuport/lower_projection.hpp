@@ -1,0 +1,92 @@
+// Lowering of the projection families (PCA, Mahalanobis distances) and of pipeline stages:
+// everything here is an affine map of the input, y = W (x - center), possibly followed by a sum
+// of squares. Scalers and PCA stages in front of these families are composed into W and center
+// at port time, so a pipeline costs what its last stage costs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "mcuport/fixed_linear.hpp"
+#include "mcuport/ir.hpp"
+#include "mcuport/quantize.hpp"
+
+namespace mcuport {
+
+// The pipeline stages in front of the estimator as one affine map y = A (x - center) of the raw
+// input, with scikit-learn's arithmetic composed in real numbers (float64). `diagonal` when every
+// stage is a per-feature scaler (A is then diagonal).
+struct AffinePrefix {
+  uint32_t n_inputs = 0;
+  uint32_t n_outputs = 0;
+  std::vector<double> matrix;  // n_outputs x n_inputs, row-major
+  std::vector<double> center;  // n_inputs
+  bool diagonal = true;
+  bool clips = false;  // a MinMaxScaler with clip=True: not affine (trees only)
+
+  // A point x0 of the raw input space with A (x0 - center) = point (A has full row rank).
+  std::vector<double> pull_back(const std::vector<double>& point) const;
+  // weight (rows x n_outputs) composed with the prefix: weight A (rows x n_inputs).
+  std::vector<double> compose(const std::vector<double>& weight, std::size_t rows) const;
+};
+
+// The identity on n inputs when the model has no preprocessing.
+AffinePrefix compose_preprocessing(const Model& model);
+
+// The input quantization as seen after a per-feature (diagonal) prefix: the code q of feature f
+// stands for A_ff (real(q) - center_f) = (A_ff scale_f) (q - (zero_point_f + center_f / scale_f)).
+InputQuantization compose_quantization(const InputQuantization& quantization,
+                                       const AffinePrefix& prefix);
+
+// PCA: y = weight (x - center). Fixed mode: the affine map on codes, its int32 output after a
+// rounding right shift, in units of 2^-output_frac_bits.
+struct PcaProgram {
+  uint32_t n_outputs = 0;
+  uint32_t n_features = 0;
+  std::vector<double> weight;  // n_outputs x n_features (whitening folded in)
+  std::vector<double> center;  // n_features
+  std::optional<FixedLinear> fixed;
+  int output_shift = 0;
+  int output_frac_bits = 0;
+  uint64_t output_bound = 0;  // the largest |y| code, < 2^31
+  double error_bound = 0;     // |y 2^-output_frac_bits - exact output| <= this, every int16 input
+};
+
+// A Mahalanobis distance: z = weight (x - center), d2 = sum z_r^2; an outlier detector predicts
+// +1 when d2 <= threshold. Without pipeline stages (or behind per-feature scalers) the weight is
+// the transposed Cholesky factor of the precision matrix: upper triangular, n (n + 1) / 2 terms.
+struct MahalanobisProgram {
+  uint32_t n_rows = 0;
+  uint32_t n_features = 0;
+  bool triangular = false;     // weight[r][f] == 0 for f < r
+  std::vector<double> weight;  // n_rows x n_features
+  std::vector<double> center;  // n_features
+  bool has_threshold = false;
+  double threshold = 0;
+  // Fixed mode: z_r on codes in units of 2^-fixed->frac_bits, rounded right by square_shift,
+  // squared and summed into an int64 score in units of 2^-score_frac_bits; inlier when
+  // score <= threshold_code.
+  std::optional<FixedLinear> fixed;
+  int square_shift = 0;
+  int score_frac_bits = 0;
+  int64_t threshold_code = 0;
+  uint64_t score_bound = 0;  // the largest score, < 2^62
+  double z_error = 0;        // |z_r computed - z_r exact| <= z_error (real units), every input
+};
+
+PcaProgram lower_pca(const Pca& pca, const AffinePrefix& prefix,
+                     const InputQuantization* quantization);
+MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefix& prefix,
+                                     const InputQuantization* quantization);
+
+// The squared distance's error bound for a computed score near d2 (real units): each z_r is off
+// by at most z_error, so |score - d2| <= 2 z_error sqrt(n_rows d2) + n_rows z_error^2, plus the
+// rounding of the shifted components.
+double mahalanobis_score_error(const MahalanobisProgram& program, double d2);
+
+// The simulator's arithmetic for fixed mode (the C templates mirror it).
+void evaluate_pca(const PcaProgram& program, const int16_t* codes, int64_t* out);
+int64_t evaluate_mahalanobis(const MahalanobisProgram& program, const int16_t* codes);
+
+}  // namespace mcuport

@@ -1,0 +1,181 @@
+// Pipelines: the stages in front of an estimator composed into one affine map, and scalers
+// folded exactly into tree thresholds (see lower_projection.hpp and lower_pipeline.hpp).
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+#include "mcuport/error.hpp"
+#include "mcuport/lower_pipeline.hpp"
+#include "mcuport/lower_projection.hpp"
+#include "mcuport/quantize.hpp"
+
+namespace mcuport {
+
+namespace {
+
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+RowMatrix as_matrix(const std::vector<double>& values, std::size_t rows, std::size_t columns) {
+  MCUPORT_ASSERT(values.size() == rows * columns);
+  return Eigen::Map<const RowMatrix>(values.data(), static_cast<Eigen::Index>(rows),
+                                     static_cast<Eigen::Index>(columns));
+}
+
+std::vector<double> as_vector(const RowMatrix& matrix) {
+  return std::vector<double>(matrix.data(), matrix.data() + matrix.size());
+}
+
+// Applies z = D (y - c) (a per-feature scaler) or z = W (y - c) (PCA) after the prefix so far.
+void append(AffinePrefix& prefix, const RowMatrix& stage, const std::vector<double>& stage_center,
+            bool diagonal) {
+  const std::vector<double> center = prefix.pull_back(stage_center);
+  const RowMatrix composed = stage * as_matrix(prefix.matrix, prefix.n_outputs, prefix.n_inputs);
+  prefix.matrix = as_vector(composed);
+  prefix.center = center;
+  prefix.n_outputs = static_cast<uint32_t>(composed.rows());
+  prefix.diagonal = prefix.diagonal && diagonal;
+}
+
+// float32 values in order as integers: key(a) < key(b) <=> a < b (no NaN).
+int64_t order_key(float value) {
+  int32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits < 0 ? -static_cast<int64_t>(bits & 0x7fffffff) : static_cast<int64_t>(bits);
+}
+
+float from_order_key(int64_t key) {
+  const int32_t bits = key < 0 ? static_cast<int32_t>((-key) | 0x80000000LL) : static_cast<int32_t>(key);
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+}  // namespace
+
+std::vector<double> AffinePrefix::pull_back(const std::vector<double>& point) const {
+  MCUPORT_ASSERT(point.size() == n_outputs);
+  std::vector<double> out = center;
+  if (diagonal) {
+    for (uint32_t f = 0; f < n_inputs; ++f) out[f] += point[f] / matrix[f * n_inputs + f];
+    return out;
+  }
+  // x0 - center = A^T (A A^T)^-1 point: the least-norm solution of A (x0 - center) = point.
+  const RowMatrix a = as_matrix(matrix, n_outputs, n_inputs);
+  const Eigen::VectorXd p = Eigen::Map<const Eigen::VectorXd>(point.data(), n_outputs);
+  const Eigen::MatrixXd gram = a * a.transpose();
+  const Eigen::VectorXd u = gram.ldlt().solve(p);
+  const Eigen::VectorXd shift = a.transpose() * u;
+  for (uint32_t f = 0; f < n_inputs; ++f) out[f] += shift(f);
+  return out;
+}
+
+std::vector<double> AffinePrefix::compose(const std::vector<double>& weight,
+                                          std::size_t rows) const {
+  return as_vector(as_matrix(weight, rows, n_outputs) * as_matrix(matrix, n_outputs, n_inputs));
+}
+
+AffinePrefix compose_preprocessing(const Model& model) {
+  AffinePrefix prefix;
+  const auto n = static_cast<uint32_t>(model.info.n_features);
+  prefix.n_inputs = n;
+  prefix.n_outputs = n;
+  prefix.matrix = as_vector(RowMatrix::Identity(n, n));
+  prefix.center.assign(n, 0.0);
+  for (const Stage& stage : model.preprocessing) {
+    if (const auto* scaler = std::get_if<FeatureScaler>(&stage)) {
+      // Every scaler is y_f = a_f (x_f - c_f) in real numbers.
+      const uint32_t width = prefix.n_outputs;
+      RowMatrix d = RowMatrix::Zero(width, width);
+      std::vector<double> c(width, 0.0);
+      for (uint32_t f = 0; f < width; ++f) {
+        switch (scaler->kind) {
+          case FeatureScaler::Kind::Standard:
+            d(f, f) = scaler->scale.empty() ? 1.0 : 1.0 / scaler->scale[f];
+            c[f] = scaler->offset.empty() ? 0.0 : scaler->offset[f];
+            break;
+          case FeatureScaler::Kind::MinMax:
+            d(f, f) = scaler->scale[f];
+            c[f] = -scaler->offset[f] / scaler->scale[f];
+            break;
+          case FeatureScaler::Kind::MaxAbs:
+            d(f, f) = 1.0 / scaler->scale[f];
+            break;
+        }
+      }
+      append(prefix, d, c, true);
+      prefix.clips = prefix.clips || scaler->clip;
+    } else {
+      const Pca& pca = std::get<Pca>(stage);
+      RowMatrix w = as_matrix(pca.components, pca.n_components(), pca.n_inputs());
+      for (std::size_t k = 0; k < pca.n_components(); ++k) {
+        w.row(static_cast<Eigen::Index>(k)) /= pca.output_divisor(k);
+      }
+      append(prefix, w, pca.mean, false);
+    }
+  }
+  for (double v : prefix.matrix) {
+    if (!std::isfinite(v)) throw Error("/preprocessing", "the pipeline's stages compose to a non-finite map");
+  }
+  return prefix;
+}
+
+InputQuantization compose_quantization(const InputQuantization& quantization,
+                                       const AffinePrefix& prefix) {
+  MCUPORT_ASSERT(prefix.diagonal && quantization.features.size() == prefix.n_inputs);
+  InputQuantization out = quantization;
+  for (uint32_t f = 0; f < prefix.n_inputs; ++f) {
+    const double a = prefix.matrix[f * prefix.n_inputs + f];
+    const double c = prefix.center[f];
+    FeatureQuantization& q = out.features[f];
+    q.lo = a * (q.lo - c);
+    q.hi = a * (q.hi - c);
+    q.zero_point += c / q.scale;
+    q.scale *= a;
+  }
+  return out;
+}
+
+float fold_threshold(const std::vector<const FeatureScaler*>& scalers, std::size_t feature,
+                     double threshold) {
+  // scikit-learn: the float64 input goes through each scaler in float64, then the tree compares
+  // (float)value <= threshold. Every step is monotone non-decreasing (positive scales, clipping),
+  // so the inputs that go left are exactly the float32 values up to some x0: find it by
+  // bisection over the ordered float32 values.
+  const auto goes_left = [&](float x) {
+    double value = x;
+    for (const FeatureScaler* scaler : scalers) value = scaler->apply(feature, value);
+    return static_cast<double>(static_cast<float>(value)) <= threshold;
+  };
+  int64_t lo = order_key(-FLT_MAX);
+  int64_t hi = order_key(FLT_MAX);
+  if (!goes_left(-FLT_MAX)) return -FLT_MAX;  // nothing finite goes left; see the header
+  if (goes_left(FLT_MAX)) return FLT_MAX;
+  while (hi - lo > 1) {  // goes_left(lo) && !goes_left(hi)
+    const int64_t mid = lo + (hi - lo) / 2;
+    (goes_left(from_order_key(mid)) ? lo : hi) = mid;
+  }
+  return from_order_key(lo);
+}
+
+Model fold_scalers_into_trees(const Model& model) {
+  std::vector<const FeatureScaler*> scalers;
+  for (const Stage& stage : model.preprocessing) {
+    const auto* scaler = std::get_if<FeatureScaler>(&stage);
+    MCUPORT_ASSERT(scaler != nullptr);
+    scalers.push_back(scaler);
+  }
+  Model folded = model;
+  folded.preprocessing.clear();
+  for (Tree& tree : std::get<TreeEnsemble>(folded.family).trees) {
+    for (std::size_t node = 0; node < tree.n_nodes(); ++node) {
+      if (tree.is_leaf(node)) continue;
+      tree.threshold[node] = fold_threshold(scalers, static_cast<std::size_t>(tree.feature[node]),
+                                            tree.threshold[node]);
+    }
+  }
+  return folded;
+}
+
+}  // namespace mcuport

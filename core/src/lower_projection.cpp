@@ -1,0 +1,173 @@
+// Pipeline composition and the projection families (see lower_projection.hpp).
+#include "mcuport/lower_projection.hpp"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "mcuport/error.hpp"
+#include "mcuport/fixed_math.hpp"
+
+namespace mcuport {
+
+namespace {
+
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+RowMatrix as_matrix(const std::vector<double>& values, std::size_t rows, std::size_t columns) {
+  MCUPORT_ASSERT(values.size() == rows * columns);
+  return Eigen::Map<const RowMatrix>(values.data(), static_cast<Eigen::Index>(rows),
+                                     static_cast<Eigen::Index>(columns));
+}
+
+std::vector<double> as_vector(const RowMatrix& matrix) {
+  return std::vector<double>(matrix.data(), matrix.data() + matrix.size());
+}
+
+// The 15-bit map unless its rounding error is too large for `accurate_enough`; then 31 bits.
+template <typename Check>
+FixedLinear quantize_accurately(const std::vector<double>& weight, const std::vector<double>& bias,
+                                const InputQuantization& quantization, Check accurate_enough) {
+  FixedLinear narrow = quantize_linear(weight, bias, quantization, 15);
+  if (accurate_enough(narrow)) return narrow;
+  return quantize_linear(weight, bias, quantization, 31);
+}
+
+// The smallest right shift after which every |value| <= bound, rounded, is at most `limit`.
+int shift_to_fit(uint64_t bound, uint64_t limit, uint64_t& shifted_bound) {
+  int shift = 0;
+  shifted_bound = bound;
+  while (shifted_bound > limit) {
+    ++shift;
+    shifted_bound = (bound + (uint64_t{1} << (shift - 1))) >> shift;
+  }
+  return shift;
+}
+
+}  // namespace
+
+PcaProgram lower_pca(const Pca& pca, const AffinePrefix& prefix,
+                     const InputQuantization* quantization) {
+  PcaProgram program;
+  program.n_outputs = static_cast<uint32_t>(pca.n_components());
+  program.n_features = prefix.n_inputs;
+  std::vector<double> w = pca.components;
+  for (std::size_t k = 0; k < pca.n_components(); ++k) {
+    for (std::size_t f = 0; f < pca.n_inputs(); ++f) w[k * pca.n_inputs() + f] /= pca.output_divisor(k);
+  }
+  program.weight = prefix.compose(w, pca.n_components());
+  program.center = prefix.pull_back(pca.mean);
+  if (!quantization) return program;
+
+  // Each output's spread on the training data is sqrt(explained variance) / divisor; the
+  // rounding of 15-bit weights must stay below 2^-10 of the smallest of them.
+  double smallest_spread = std::numeric_limits<double>::infinity();
+  for (std::size_t k = 0; k < pca.n_components(); ++k) {
+    smallest_spread = std::min(smallest_spread,
+                               std::sqrt(pca.explained_variance[k]) / pca.output_divisor(k));
+  }
+  std::vector<double> bias(program.n_outputs, 0.0);
+  for (uint32_t k = 0; k < program.n_outputs; ++k) {
+    for (uint32_t f = 0; f < program.n_features; ++f) {
+      bias[k] -= program.weight[k * program.n_features + f] * program.center[f];
+    }
+  }
+  program.fixed = quantize_accurately(program.weight, bias, *quantization, [&](const FixedLinear& m) {
+    return m.error_bound <= std::ldexp(smallest_spread, -10);
+  });
+  program.output_shift =
+      shift_to_fit(program.fixed->accumulator_bound, 0x7fffffffu, program.output_bound);
+  program.output_frac_bits = program.fixed->frac_bits - program.output_shift;
+  program.error_bound = program.fixed->error_bound +
+                        (program.output_shift > 0 ? std::ldexp(0.5, -program.output_frac_bits) : 0.0);
+  return program;
+}
+
+MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefix& prefix,
+                                     const InputQuantization* quantization) {
+  MahalanobisProgram program;
+  const std::size_t n = model.location.size();
+  program.n_rows = static_cast<uint32_t>(n);
+  program.n_features = prefix.n_inputs;
+  program.has_threshold = model.has_threshold;
+  program.threshold = model.threshold;
+  // precision = L L^T, so d2 = |L^T (y - location)|^2 with L^T upper triangular.
+  const RowMatrix precision = as_matrix(model.precision, n, n);
+  const Eigen::LLT<Eigen::MatrixXd> llt((precision + precision.transpose()) / 2);
+  MCUPORT_ASSERT(llt.info() == Eigen::Success);  // the loader checked it
+  const RowMatrix upper = Eigen::MatrixXd(llt.matrixL()).transpose();
+  program.weight = prefix.compose(as_vector(upper), n);
+  program.center = prefix.pull_back(model.location);
+  program.triangular = prefix.diagonal;
+  if (program.triangular) {
+    for (uint32_t r = 0; r < program.n_rows; ++r) {
+      for (uint32_t f = 0; f < r; ++f) program.weight[r * program.n_features + f] = 0.0;
+    }
+  }
+  if (!quantization) return program;
+
+  std::vector<double> bias(n, 0.0);
+  for (std::size_t r = 0; r < n; ++r) {
+    for (uint32_t f = 0; f < program.n_features; ++f) {
+      bias[r] -= program.weight[r * program.n_features + f] * program.center[f];
+    }
+  }
+  // 15-bit weights when the distance they give is within 1e-3 (relative) of the exact one at
+  // the threshold (or, without one, at d2 = n, an inlier's typical squared distance).
+  const double at = model.has_threshold && model.threshold > 0 ? model.threshold : static_cast<double>(n);
+  program.fixed = quantize_accurately(program.weight, bias, *quantization, [&](const FixedLinear& m) {
+    const double e = m.error_bound;
+    return 2 * e * std::sqrt(static_cast<double>(n) * at) + static_cast<double>(n) * e * e <= 1e-3 * at;
+  });
+  // Shift each component right until n squares of the largest fit below 2^62.
+  const uint64_t bound = program.fixed->accumulator_bound;
+  uint64_t shifted = bound;
+  int shift = 0;
+  const auto fits = [&](uint64_t b) {
+    return static_cast<long double>(b) * static_cast<long double>(b) * static_cast<long double>(n) <
+           0x1p62L;
+  };
+  while (!fits(shifted)) {
+    ++shift;
+    shifted = (bound + (uint64_t{1} << (shift - 1))) >> shift;
+  }
+  program.square_shift = shift;
+  program.score_bound = shifted * shifted * n;
+  const int z_frac_bits = program.fixed->frac_bits - shift;
+  program.score_frac_bits = 2 * z_frac_bits;
+  program.z_error = program.fixed->error_bound + (shift > 0 ? std::ldexp(0.5, -z_frac_bits) : 0.0);
+  if (model.has_threshold) {
+    const long double code = std::floor(std::ldexp(static_cast<long double>(model.threshold),
+                                                   program.score_frac_bits));
+    program.threshold_code = code >= 0x1p63L ? std::numeric_limits<int64_t>::max()
+                                              : static_cast<int64_t>(code);
+  }
+  return program;
+}
+
+double mahalanobis_score_error(const MahalanobisProgram& program, double d2) {
+  const double n = program.n_rows;
+  const double e = program.z_error;
+  return 2 * e * std::sqrt(n * std::max(d2, 0.0)) + n * e * e;
+}
+
+void evaluate_pca(const PcaProgram& program, const int16_t* codes, int64_t* out) {
+  for (uint32_t k = 0; k < program.n_outputs; ++k) {
+    out[k] = fixed::round_shift(evaluate_fixed_linear_row(*program.fixed, codes, k),
+                                program.output_shift);
+  }
+}
+
+int64_t evaluate_mahalanobis(const MahalanobisProgram& program, const int16_t* codes) {
+  int64_t score = 0;
+  for (uint32_t r = 0; r < program.n_rows; ++r) {
+    const int64_t z = fixed::round_shift(evaluate_fixed_linear_row(*program.fixed, codes, r),
+                                         program.square_shift);
+    score += z * z;
+  }
+  return score;
+}
+
+}  // namespace mcuport
