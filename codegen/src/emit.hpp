@@ -20,10 +20,15 @@ struct EmitContext {
   std::string prefix;  // the checked model name: prefix of functions and tables
   std::string macro;   // its upper-case form: prefix of macros
   const InputQuantization* quantization;  // fixed mode only
+  const StageProgram* stage = nullptr;    // pipeline stages run before the family's code
+
 
   const char* input_type() const { return numeric == Numeric::Float ? "float" : "int16_t"; }
   // Renders a template with `values` plus the placeholders every template may use:
-  // {{p}} (prefix), {{P}} (macro prefix), {{xt}} (input element type).
+  // {{p}} (prefix), {{P}} (macro prefix), {{xt}} (input element type), {{nf}} (the macro of the
+  // family's input width: N_FEATURES, or N_STAGE_OUTPUTS behind a stage), and for the functions
+  // that receive the caller's input, {{xin}} (its parameter name) and {{stage}} (the lines that
+  // turn it into the family's x).
   std::string render(const std::string& text, const TemplateValues& values = {}) const;
 };
 
@@ -68,6 +73,9 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
 // "static inline int32_t {{p}}_argmax(...)": the first index of the largest of n values, as
 // numpy's argmax; `type` is the element type. Shared by the arithmetic families.
 std::string argmax_function(const EmitContext& context, const std::string& type);
+
+// The stage's tables and `void {{p}}_stage(const {{xt}} x[], {{xt}} y[])`, when there is one.
+std::string emit_stage(const EmitContext& context, FamilyCode& code);
 
 // Wraps a family's code in the header: comment, guard, common macros, labels, quantization.
 std::string emit_header(const EmitContext& context, const FamilyCode& family);

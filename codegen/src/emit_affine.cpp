@@ -17,7 +17,7 @@ static inline void {{p}}_{{function}}(const float x[], float out[]) {
     uint32_t f;
     for (k = 0u; k < {{n_outputs}}u; ++k) {
         float acc = {{p}}_{{table}}_bias[k];
-        for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+        for (f = 0u; f < {{nf}}; ++f) {
             acc += {{p}}_{{table}}_weight[k][f] * x[f];
         }
         out[k] = acc;
@@ -32,7 +32,7 @@ const char* kFixedLinearRow = R"(/* {{doc}}
 static inline int64_t {{p}}_{{function}}(const int16_t x[], uint32_t k) {
     {{acc_t}} acc = ({{acc_t}}){{p}}_{{table}}_bias[k];
     uint32_t f;
-    for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+    for (f = 0u; f < {{nf}}; ++f) {
         acc += {{product}};
     }
     return (int64_t)acc;
@@ -48,7 +48,7 @@ static inline void {{p}}_{{function}}(const int16_t x[], int64_t out[]) {
     uint32_t f;
     for (k = 0u; k < {{n_outputs}}u; ++k) {
         {{acc_t}} acc = ({{acc_t}}){{p}}_{{table}}_bias[k];
-        for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+        for (f = 0u; f < {{nf}}; ++f) {
             acc += {{product}};
         }
         out[k] = (int64_t)acc;
@@ -102,7 +102,7 @@ const char* kFixedDistance = R"(/* {{doc}}
 static inline uint64_t {{p}}_{{function}}(const int16_t x[], uint32_t r) {
     uint64_t sum = 0u;
     uint32_t f;
-    for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+    for (f = 0u; f < {{nf}}; ++f) {
         const int32_t d = (int32_t)x[f] * {{center_one}} - {{p}}_{{table}}_center[r][f];
         const uint32_t m = (uint32_t)(d < 0 ? -d : d);
         const uint64_t product = (uint64_t)m * m * {{p}}_{{table}}_weight[{{weight_row}}][f];
@@ -159,6 +159,93 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
                                        {"function", function},
                                        {"table", table},
                                        {"n_outputs", std::to_string(n_outputs)}});
+}
+
+}  // namespace mcuport::codegen
+
+namespace mcuport::codegen {
+
+namespace {
+
+const char* kFloatStage = R"(/* The pipeline's stages in front of the estimator{{doc}}, in float32:
+ * y[k] = sum_f weight[k][f] * (x[f] - center[f]). */
+static inline void {{p}}_stage(const float x[], float y[]) {
+    uint32_t k;
+    uint32_t f;
+    for (k = 0u; k < {{P}}_N_STAGE_OUTPUTS; ++k) {
+        float acc = 0.0f;
+        for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+            acc += {{p}}_stage_weight[k][f] * (x[f] - {{p}}_stage_center[f]);
+        }
+        y[k] = acc;
+    }
+}
+
+)";
+
+const char* kFloatDiagonalStage = R"(/* The pipeline's scalers in front of the estimator, in float32:
+ * y[f] = weight[f] * (x[f] - center[f]). */
+static inline void {{p}}_stage(const float x[], float y[]) {
+    uint32_t f;
+    for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+        y[f] = {{p}}_stage_weight[f] * (x[f] - {{p}}_stage_center[f]);
+    }
+}
+
+)";
+
+const char* kFixedStage = R"(/* The pipeline's stages in front of the estimator, on codes: each output is requantized to
+ * the int16 code the estimator reads, y[k] standing for 2^{{unit_bits}} * (y[k] - offset[k]);
+ * outputs beyond the range the input ranges map to saturate. */
+static inline void {{p}}_stage(const int16_t x[], int16_t y[]) {
+    uint32_t k;
+    for (k = 0u; k < {{P}}_N_STAGE_OUTPUTS; ++k) {
+        const int64_t v = {{rounded}} + {{p}}_stage_offset[k];
+        y[k] = (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
+    }
+}
+
+)";
+
+}  // namespace
+
+std::string emit_stage(const EmitContext& context, FamilyCode& code) {
+  if (!context.stage) return "";
+  const StageProgram& stage = *context.stage;
+  const std::string& p = context.prefix;
+  code.macros += "#define " + context.macro + "_N_STAGE_OUTPUTS " + std::to_string(stage.n_outputs) +
+                 "u /* the estimator's input width, after the pipeline's stages */\n";
+  code.summary += " * Pipeline stages run first: " + std::to_string(stage.n_outputs) + " outputs from " +
+                  std::to_string(stage.n_inputs) + " inputs (" +
+                  std::to_string(stage.diagonal ? stage.n_inputs : stage.n_outputs * stage.n_inputs) +
+                  " multiply-accumulates).\n";
+  if (!stage.fixed) {
+    code.tables.add("float", 4, p + "_stage_center", rounded_float_literals(stage.center),
+                    "the stages' input that maps to zero");
+    if (stage.diagonal) {
+      code.tables.add("float", 4, p + "_stage_weight", rounded_float_literals(stage.weight),
+                      "the scalers' factors");
+      return context.render(kFloatDiagonalStage);
+    }
+    code.tables.add_2d("float", 4, p + "_stage_weight", stage.n_outputs, stage.n_inputs,
+                       rounded_float_literals(stage.weight), "the stages composed (PCA and scalers)");
+    return context.render(kFloatStage, {{"doc", " (PCA and scalers, composed)"}});
+  }
+  // The fixed stage reads the caller's codes: its own loops run over N_FEATURES.
+  EmitContext raw = context;
+  raw.stage = nullptr;
+  std::string text = emit_fixed_linear(raw, code, *stage.fixed, "stage_row", "stage",
+                                       "Stage output k before requantization.", true);
+  code.tables.add("int32_t", 4, p + "_stage_offset", integer_literals(stage.offset),
+                  "per output: the code standing for 0");
+  std::string rounded = p + "_stage_row(x, k)";
+  if (stage.shift > 0) {
+    code.fixed_runtime = true;
+    rounded = "mcuport_fx_round_shift_i64(" + rounded + ", " + std::to_string(stage.shift) + ")";
+  }
+  const int unit_bits = stage.shift - stage.fixed->frac_bits;
+  return text + context.render(kFixedStage, {{"unit_bits", std::to_string(unit_bits)},
+                                             {"rounded", rounded}});
 }
 
 }  // namespace mcuport::codegen

@@ -8,7 +8,17 @@
 namespace mcuport::codegen {
 
 std::string EmitContext::render(const std::string& text, const TemplateValues& values) const {
-  return codegen::render(text, values, {{"p", prefix}, {"P", macro}, {"xt", input_type()}});
+  const std::string stage_lines =
+      stage ? "    " + std::string(input_type()) + " x[" + macro + "_N_STAGE_OUTPUTS];\n    " + prefix +
+                  "_stage(x_in, x);\n"
+            : "";
+  return codegen::render(text, values,
+                         {{"p", prefix},
+                          {"P", macro},
+                          {"xt", input_type()},
+                          {"nf", macro + (stage ? "_N_STAGE_OUTPUTS" : "_N_FEATURES")},
+                          {"xin", stage ? "x_in" : "x"},
+                          {"stage", stage_lines}});
 }
 
 namespace {

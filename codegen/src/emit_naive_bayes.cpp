@@ -13,12 +13,12 @@ namespace {
 const char* kFloatJointLogProba = R"(/* scikit-learn's predict_joint_log_proba: per class c,
  *   log(prior_c) - 0.5 sum log(2 pi var_c) - 0.5 sum (x - theta_c)^2 / var_c.
  * Softmax of these is predict_proba. */
-static inline void {{p}}_predict_joint_log_proba(const float x[], float out[]) {
-    uint32_t c;
+static inline void {{p}}_predict_joint_log_proba(const float {{xin}}[], float out[]) {
+{{stage}}    uint32_t c;
     uint32_t f;
     for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
         float acc = {{p}}_bias[c];
-        for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+        for (f = 0u; f < {{nf}}; ++f) {
             const float d = x[f] - {{p}}_theta[c][f];
             acc -= {{p}}_weight[c][f] * d * d;
         }
@@ -30,8 +30,8 @@ static inline void {{p}}_predict_joint_log_proba(const float x[], float out[]) {
 
 const char* kFixedJointLogProba = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
  * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance. */
-static inline void {{p}}_predict_joint_log_proba(const int16_t x[], int64_t out[]) {
-    uint32_t c;
+static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_t out[]) {
+{{stage}}    uint32_t c;
     for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
         out[c] = {{p}}_class_bias[c] - (int64_t){{p}}_class_distance(x, c);
     }

@@ -14,7 +14,7 @@ const char* kKernel = R"(/* The kernel between x and one support vector: {{kerne
 static inline float {{p}}_kernel(const float x[], const float sv[]) {
     float acc = 0.0f;
     uint32_t f;
-    for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
+    for (f = 0u; f < {{nf}}; ++f) {
 {{kernel_step}}    }
 {{kernel_result}}}
 
@@ -23,8 +23,8 @@ static inline float {{p}}_kernel(const float x[], const float sv[]) {
 const char* kDecisionValues = R"(/* The decision value of every pair of classes (i < j, in libsvm's order (0,1), (0,2), ...,
  * (1,2), ...): positive votes for i. Each support vector adds its kernel value, times its
  * coefficient, into the pairs of its class. */
-static inline void {{p}}_decision_values(const {{xt}} x[], {{dt}} dec[]) {
-    uint32_t p;
+static inline void {{p}}_decision_values(const {{xt}} {{xin}}[], {{dt}} dec[]) {
+{{stage}}    uint32_t p;
     uint32_t s;
     uint32_t j;
     for (p = 0u; p < {{P}}_N_PAIRS; ++p) {
@@ -46,8 +46,8 @@ static inline void {{p}}_decision_values(const {{xt}} x[], {{dt}} dec[]) {
 )";
 
 const char* kDecisionValuesOneClass = R"(/* The decision value: sum of coefficient * kernel over the support vectors, plus the intercept. */
-static inline void {{p}}_decision_values(const {{xt}} x[], {{dt}} dec[]) {
-    {{dt}} acc = {{p}}_intercept[0];
+static inline void {{p}}_decision_values(const {{xt}} {{xin}}[], {{dt}} dec[]) {
+{{stage}}    {{dt}} acc = {{p}}_intercept[0];
     uint32_t s;
     for (s = 0u; s < {{P}}_N_SUPPORT_VECTORS; ++s) {
         const {{dt}} k = {{kernel_value}};

@@ -45,8 +45,8 @@ static inline void {{p}}_accumulate(const {{xt}} x[], {{acc_t}} acc[]) {
 {{finish}}}
 
 /* The class index with the largest sum; ties go to the lowest index, as numpy's argmax. */
-static inline int32_t {{p}}_predict(const {{xt}} x[]) {
-    {{acc_t}} acc[{{P}}_N_CLASSES];
+static inline int32_t {{p}}_predict(const {{xt}} {{xin}}[]) {
+{{stage}}    {{acc_t}} acc[{{P}}_N_CLASSES];
     uint32_t c;
     uint32_t best = 0u;
     {{p}}_accumulate(x, acc);
@@ -59,8 +59,8 @@ static inline int32_t {{p}}_predict(const {{xt}} x[]) {
 }
 
 /* {{proba_doc}} */
-static inline void {{p}}_predict_proba(const {{xt}} x[], {{out_t}} out[]) {
-    {{acc_t}} acc[{{P}}_N_CLASSES];
+static inline void {{p}}_predict_proba(const {{xt}} {{xin}}[], {{out_t}} out[]) {
+{{stage}}    {{acc_t}} acc[{{P}}_N_CLASSES];
     uint32_t c;
     {{p}}_accumulate(x, acc);
     for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
@@ -71,13 +71,13 @@ static inline void {{p}}_predict_proba(const {{xt}} x[], {{out_t}} out[]) {
 )";
 
 const char* kSingleTreeClassifier = R"(/* The class index of the leaf that x reaches. */
-static inline int32_t {{p}}_predict(const {{xt}} x[]) {
-    return (int32_t){{class_expr}};
+static inline int32_t {{p}}_predict(const {{xt}} {{xin}}[]) {
+{{stage}}    return (int32_t){{class_expr}};
 }
 
 /* {{proba_doc}} */
-static inline void {{p}}_predict_proba(const {{xt}} x[], {{out_t}} out[]) {
-    const uint32_t leaf = {{p}}_find_leaf((uint32_t){{p}}_tree_root[0], x);
+static inline void {{p}}_predict_proba(const {{xt}} {{xin}}[], {{out_t}} out[]) {
+{{stage}}    const uint32_t leaf = {{p}}_find_leaf((uint32_t){{p}}_tree_root[0], x);
     uint32_t c;
     for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
         out[c] = {{proba_expr}};
@@ -87,8 +87,8 @@ static inline void {{p}}_predict_proba(const {{xt}} x[], {{out_t}} out[]) {
 )";
 
 const char* kRegressor = R"(/* {{doc}} */
-static inline {{out_t}} {{p}}_predict(const {{xt}} x[]) {
-    {{acc_t}} acc = {{zero}};
+static inline {{out_t}} {{p}}_predict(const {{xt}} {{xin}}[]) {
+{{stage}}    {{acc_t}} acc = {{zero}};
     uint32_t t;
     for (t = 0u; t < {{P}}_N_TREES; ++t) {
         acc += {{p}}_leaf_value[{{p}}_find_leaf((uint32_t){{p}}_tree_root[t], x)];

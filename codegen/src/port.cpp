@@ -47,8 +47,9 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
                                      options.name,
                                      codegen::to_upper_ascii(options.name),
                                      result.input_quantization ? &*result.input_quantization
-                                                               : nullptr};
-  const codegen::FamilyCode family = std::visit(
+                                                               : nullptr,
+                                     lowered.stage ? &*lowered.stage : nullptr};
+  codegen::FamilyCode family = std::visit(
       [&](const auto& program) {
         using T = std::decay_t<decltype(program)>;
         if constexpr (std::is_same_v<T, TreeProgram>) {
@@ -68,6 +69,7 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
         }
       },
       lowered.program);
+  family.functions = codegen::emit_stage(context, family) + family.functions;
   result.table_bytes = family.tables.bytes();
   result.scores = family.scores;
   result.header = codegen::emit_header(context, family);

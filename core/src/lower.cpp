@@ -87,62 +87,76 @@ void lower_fixed_kernel(const Model& model, SvmProgram& program,
 }
 
 // Where a pipeline's stages go: composed into the weights of a family that is affine in its
-// input, folded exactly into tree thresholds, or (fixed mode, per-feature scalers) into the
-// input quantization of the kernel and naive Bayes arithmetic.
-void check_foldable(const Model& model, const AffinePrefix& prefix, Numeric numeric) {
-  if (model.preprocessing.empty()) return;
-  const bool affine_family = std::holds_alternative<LinearModel>(model.family) ||
-                             std::holds_alternative<Pca>(model.family) ||
-                             std::holds_alternative<Mahalanobis>(model.family) ||
-                             (std::holds_alternative<SupportVectorMachine>(model.family) &&
-                              std::get<SupportVectorMachine>(model.family).kernel == Kernel::Linear);
-  if (std::holds_alternative<TreeEnsemble>(model.family)) {
-    if (!prefix.diagonal) {
-      throw Error("/preprocessing", "PCA in front of a tree model is not supported: trees take "
-                                    "the scaled features directly");
-    }
-    return;
-  }
-  if (prefix.clips) {
-    throw Error("/preprocessing", "a MinMaxScaler with clip=True is supported in front of tree "
-                                  "models only (clipping is not affine)");
-  }
-  if (affine_family) return;
-  if (!prefix.diagonal || numeric == Numeric::Float) {
-    throw Error("/preprocessing", std::string("a ") + (prefix.diagonal ? "scaler" : "PCA stage") +
-                                      " in front of a " + model.info.estimator + " is not supported in " +
-                                      to_string(numeric) + " mode");
-  }
+// input, folded exactly into tree thresholds, (fixed mode, per-feature scalers) folded into the
+// input quantization of the kernel and naive Bayes arithmetic, or else run first as a stage.
+bool needs_stage(const Model& model, const AffinePrefix& prefix, Numeric numeric) {
+  if (model.preprocessing.empty()) return false;
+  if (std::holds_alternative<TreeEnsemble>(model.family)) return !prefix.diagonal;
+  const bool kernel_or_nb = std::holds_alternative<GaussianNaiveBayes>(model.family) ||
+                            (std::holds_alternative<SupportVectorMachine>(model.family) &&
+                             std::get<SupportVectorMachine>(model.family).kernel != Kernel::Linear);
+  return kernel_or_nb && (numeric == Numeric::Float || !prefix.diagonal);
 }
+
+Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& prefix,
+                     const InputQuantization* raw_quantization);
 
 }  // namespace
 
 LoweredModel lower(const Model& model, Numeric numeric) {
-  if (!model.preprocessing.empty() && std::holds_alternative<TreeEnsemble>(model.family)) {
-    const AffinePrefix prefix = compose_preprocessing(model);
-    check_foldable(model, prefix, numeric);
+  const AffinePrefix prefix = compose_preprocessing(model);
+  const bool tree_family = std::holds_alternative<TreeEnsemble>(model.family);
+  if (prefix.clips && !(tree_family && prefix.diagonal)) {
+    throw Error("/preprocessing", "a MinMaxScaler with clip=True is supported in front of tree "
+                                  "models only (clipping is not affine)");
+  }
+  if (tree_family && !model.preprocessing.empty() && prefix.diagonal) {
     return lower(fold_scalers_into_trees(model), numeric);
   }
   LoweredModel lowered;
   lowered.numeric = numeric;
   const bool fixed = numeric == Numeric::Fixed;
   if (fixed) {
+    if (!model.preprocessing.empty() && model.info.input_ranges.empty()) {
+      throw Error("/input_ranges", "fixed mode needs the input ranges of a pipeline (its stages "
+                                   "move the data): pass calibration=X_train (or input_ranges) to port()");
+    }
     lowered.quantization = choose_input_quantization(model);
   }
-  const AffinePrefix prefix = compose_preprocessing(model);
-  check_foldable(model, prefix, numeric);
+  const InputQuantization* quantization = lowered.quantization ? &*lowered.quantization : nullptr;
+  if (!needs_stage(model, prefix, numeric)) {
+    lowered.program = lower_family(model, numeric, prefix, quantization);
+    return lowered;
+  }
+  // The stage runs first; the estimator is lowered as a model of the stage's outputs.
+  lowered.stage = lower_stage(prefix, quantization);
+  Model inner = model;
+  inner.preprocessing.clear();
+  inner.info.n_features = static_cast<int32_t>(prefix.n_outputs);
+  inner.info.feature_names.clear();
+  inner.info.input_ranges.clear();
+  const AffinePrefix identity = compose_preprocessing(inner);
+  lowered.program = lower_family(inner, numeric, identity,
+                                 fixed ? &lowered.stage->output_quantization : nullptr);
+  return lowered;
+}
+
+namespace {
+
+Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& prefix,
+                     const InputQuantization* raw_quantization) {
+  const bool fixed = numeric == Numeric::Fixed;
   // The quantization the family's arithmetic sees: after per-feature scalers, when they are
   // folded into it rather than into the family's weights.
   std::optional<InputQuantization> scaled;
   if (fixed && !model.preprocessing.empty() &&
       (std::holds_alternative<GaussianNaiveBayes>(model.family) ||
        std::holds_alternative<SupportVectorMachine>(model.family))) {
-    scaled = compose_quantization(*lowered.quantization, prefix);
+    scaled = compose_quantization(*raw_quantization, prefix);
   }
-  const InputQuantization* quantization =
-      scaled ? &*scaled : lowered.quantization ? &*lowered.quantization : nullptr;
+  const InputQuantization* quantization = scaled ? &*scaled : raw_quantization;
 
-  lowered.program = std::visit(
+  return std::visit(
       [&](const auto& family) -> Program {
         using T = std::decay_t<decltype(family)>;
         if constexpr (std::is_same_v<T, TreeEnsemble>) {
@@ -158,7 +172,7 @@ LoweredModel lower(const Model& model, Numeric numeric) {
                 program.intercept[p] -= program.pair_weight[p * program.n_features + f] * prefix.center[f];
               }
             }
-            quantization = lowered.quantization ? &*lowered.quantization : nullptr;
+            quantization = raw_quantization;
           }
           if (fixed && program.collapsed()) {
             program.fixed = quantize_linear(program.pair_weight, program.intercept, *quantization);
@@ -210,7 +224,8 @@ LoweredModel lower(const Model& model, Numeric numeric) {
         }
       },
       model.family);
-  return lowered;
 }
+
+}  // namespace
 
 }  // namespace mcuport

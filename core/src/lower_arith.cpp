@@ -18,7 +18,7 @@ SvmProgram lower_svm(const Model& model, const SupportVectorMachine& svm) {
   program.one_class = model.info.task == Task::OutlierDetection;
   program.n_classes = program.one_class ? 1u : static_cast<uint32_t>(model.n_classes());
   program.n_pairs = program.one_class ? 1u : program.n_classes * (program.n_classes - 1) / 2;
-  program.n_features = static_cast<uint32_t>(model.info.n_features);
+  program.n_features = static_cast<uint32_t>(model.estimator_inputs());
   program.intercept = svm.intercept;
   const std::size_t n_sv = svm.n_sv();
   const std::size_t rows = svm.coef_rows();
@@ -73,7 +73,7 @@ SvmProgram lower_svm(const Model& model, const SupportVectorMachine& svm) {
 NaiveBayesProgram lower_gaussian_nb(const Model& model, const GaussianNaiveBayes& nb) {
   NaiveBayesProgram program;
   program.n_classes = static_cast<uint32_t>(model.n_classes());
-  program.n_features = static_cast<uint32_t>(model.info.n_features);
+  program.n_features = static_cast<uint32_t>(model.estimator_inputs());
   program.theta = nb.theta;
   const double two_pi = 2.0 * 3.14159265358979323846;
   for (uint32_t c = 0; c < program.n_classes; ++c) {

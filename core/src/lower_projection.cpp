@@ -48,6 +48,72 @@ int shift_to_fit(uint64_t bound, uint64_t limit, uint64_t& shifted_bound) {
 
 }  // namespace
 
+StageProgram lower_stage(const AffinePrefix& prefix, const InputQuantization* quantization) {
+  StageProgram stage;
+  stage.n_inputs = prefix.n_inputs;
+  stage.n_outputs = prefix.n_outputs;
+  stage.diagonal = prefix.diagonal;
+  stage.center = prefix.center;
+  if (prefix.diagonal) {
+    for (uint32_t f = 0; f < prefix.n_inputs; ++f) stage.weight.push_back(prefix.matrix[f * prefix.n_inputs + f]);
+  } else {
+    stage.weight = prefix.matrix;
+  }
+  if (!quantization) return stage;
+
+  std::vector<double> bias(stage.n_outputs, 0.0);
+  for (uint32_t k = 0; k < stage.n_outputs; ++k) {
+    for (uint32_t f = 0; f < stage.n_inputs; ++f) {
+      bias[k] -= prefix.matrix[k * stage.n_inputs + f] * prefix.center[f];
+    }
+  }
+  stage.fixed = quantize_linear(prefix.matrix, bias, *quantization, 31);
+  const int frac_bits = stage.fixed->frac_bits;
+  // Output k spans what the raw input ranges map to; its codes get a power-of-two scale, the
+  // finest for which 65536 codes cover the span.
+  double widest = 0;
+  std::vector<std::pair<double, double>> spans;
+  for (uint32_t k = 0; k < stage.n_outputs; ++k) {
+    double lo = 0;
+    double hi = 0;
+    for (uint32_t f = 0; f < stage.n_inputs; ++f) {
+      const double w = prefix.matrix[k * stage.n_inputs + f];
+      const FeatureQuantization& q = quantization->features[f];
+      const double a = w * (q.lo - prefix.center[f]);
+      const double b = w * (q.hi - prefix.center[f]);
+      lo += std::min(a, b);
+      hi += std::max(a, b);
+    }
+    spans.emplace_back(lo, hi);
+    widest = std::max(widest, hi - lo);
+  }
+  const double codes_per_unit = 65535.0 / std::max(widest, 1e-300);
+  // 2^(frac_bits - shift) codes per real unit, at most codes_per_unit.
+  stage.shift = std::max(0, static_cast<int>(std::ceil(frac_bits - std::log2(codes_per_unit))));
+  const double unit = std::ldexp(1.0, stage.shift - frac_bits);  // real units per code
+  stage.output_quantization.source = quantization->source;
+  for (uint32_t k = 0; k < stage.n_outputs; ++k) {
+    const double mid = (spans[k].first + spans[k].second) / 2;
+    const auto offset = static_cast<int32_t>(std::llround(-mid / unit));
+    stage.offset.push_back(offset);
+    FeatureQuantization q;
+    q.lo = spans[k].first;
+    q.hi = spans[k].second;
+    q.scale = unit;
+    q.zero_point = offset;
+    stage.output_quantization.features.push_back(q);
+  }
+  return stage;
+}
+
+void evaluate_stage(const StageProgram& stage, const int16_t* codes, int16_t* out) {
+  for (uint32_t k = 0; k < stage.n_outputs; ++k) {
+    const int64_t v = fixed::round_shift(evaluate_fixed_linear_row(*stage.fixed, codes, k), stage.shift) +
+                      stage.offset[k];
+    out[k] = static_cast<int16_t>(std::clamp<int64_t>(v, INT16_MIN, INT16_MAX));
+  }
+}
+
 PcaProgram lower_pca(const Pca& pca, const AffinePrefix& prefix,
                      const InputQuantization* quantization) {
   PcaProgram program;

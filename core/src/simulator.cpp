@@ -176,7 +176,16 @@ void Simulator::quantize(const float* x, int16_t* codes) const {
   }
 }
 
-void Simulator::scores(const int16_t* codes, int64_t* out) const {
+const int16_t* Simulator::staged(const int16_t* codes, std::vector<int16_t>& buffer) const {
+  if (!lowered_.stage) return codes;
+  buffer.resize(lowered_.stage->n_outputs);
+  evaluate_stage(*lowered_.stage, codes, buffer.data());  // <name>_stage
+  return buffer.data();
+}
+
+void Simulator::scores(const int16_t* raw_codes, int64_t* out) const {
+  std::vector<int16_t> buffer;
+  const int16_t* codes = staged(raw_codes, buffer);
   std::visit(
       [&](const auto& program) {
         using T = std::decay_t<decltype(program)>;
@@ -205,7 +214,9 @@ void Simulator::scores(const int16_t* codes, int64_t* out) const {
       lowered_.program);
 }
 
-int64_t Simulator::predict(const int16_t* codes) const {
+int64_t Simulator::predict(const int16_t* raw_codes) const {
+  std::vector<int16_t> buffer;
+  const int16_t* codes = staged(raw_codes, buffer);
   return std::visit(
       [&](const auto& program) -> int64_t {
         using T = std::decay_t<decltype(program)>;

@@ -30,8 +30,9 @@ using Program = std::variant<TreeProgram, SvmProgram, LinearProgram, NaiveBayesP
 
 struct LoweredModel {
   Numeric numeric = Numeric::Float;
-  std::optional<InputQuantization> quantization;  // fixed mode
-  Program program;
+  std::optional<InputQuantization> quantization;  // fixed mode: the raw input's
+  std::optional<StageProgram> stage;  // pipeline stages that run before the program
+  Program program;  // on the stage's outputs when there is a stage
 };
 
 // Throws mcuport::Error where the model cannot be lowered in this numeric mode.

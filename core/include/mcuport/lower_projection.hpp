@@ -75,6 +75,27 @@ struct MahalanobisProgram {
   double z_error = 0;        // |z_r computed - z_r exact| <= z_error (real units), every input
 };
 
+// Pipeline stages that cannot be folded into the estimator (a PCA stage in front of trees, naive
+// Bayes or a kernel SVM; scalers in front of those two in float mode) run first, as one affine
+// map: y = weight (x - center) in float32, or on codes in fixed mode, where each output is
+// requantized to an int16 code for the estimator: code = sat16(round_shift(acc, shift) + offset),
+// standing for 2^(shift - F) (code - offset) (`output_quantization`).
+struct StageProgram {
+  uint32_t n_inputs = 0;
+  uint32_t n_outputs = 0;
+  bool diagonal = false;       // weight holds the diagonal only (n_inputs == n_outputs)
+  std::vector<double> weight;  // diagonal (n) or n_outputs x n_inputs
+  std::vector<double> center;  // n_inputs
+  std::optional<FixedLinear> fixed;
+  int shift = 0;
+  std::vector<int32_t> offset;  // n_outputs
+  InputQuantization output_quantization;
+};
+
+// `quantization` (fixed mode) is the raw input's; it needs ranges from data.
+StageProgram lower_stage(const AffinePrefix& prefix, const InputQuantization* quantization);
+void evaluate_stage(const StageProgram& stage, const int16_t* codes, int16_t* out);
+
 PcaProgram lower_pca(const Pca& pca, const AffinePrefix& prefix,
                      const InputQuantization* quantization);
 MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefix& prefix,

@@ -34,6 +34,9 @@ class Simulator {
   void scores(const int16_t* codes, int64_t* out) const;
 
  private:
+  // The codes the family's program reads: the caller's, or the pipeline stage's outputs.
+  const int16_t* staged(const int16_t* codes, std::vector<int16_t>& buffer) const;
+
   Model model_;
   LoweredModel lowered_;
 };
