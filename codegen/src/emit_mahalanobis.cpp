@@ -101,6 +101,9 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                     "per row: the offset of the component, * 2^" + std::to_string(map.frac_bits));
     code.macros += "#define " + P + "_SCORE_FRAC_BITS " + std::to_string(program.score_frac_bits) +
                    " /* score = squared distance * 2^this */\n";
+    code.macros += "#define " + P + "_COMPONENT_ERROR_BOUND " + format_general(program.z_error, 17) +
+                   " /* e: each component within e of the exact one; a score near d2 within\n"
+                   "   2 e sqrt(N_ROWS d2) + N_ROWS e^2 of d2 */\n";
     if (program.has_threshold) {
       code.macros += "#define " + P + "_THRESHOLD INT64_C(" + std::to_string(program.threshold_code) +
                      ") /* the largest inlier score: floor(threshold * 2^SCORE_FRAC_BITS) */\n";

@@ -57,6 +57,8 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
     code.macros += "#define " + P + "_OUTPUT_SCALE " +
                    float_literal(static_cast<float>(std::ldexp(1.0, -program.output_frac_bits))) +
                    " /* real value = output * this */\n";
+    code.macros += "#define " + P + "_OUTPUT_ERROR_BOUND " + format_general(program.error_bound, 17) +
+                   " /* |dequantized output - exact transform of the dequantized input| <= this */\n";
     code.functions += emit_fixed_linear(context, code, *program.fixed, "component", "component",
                                         "Output k before the final rounding shift.", true);
     const std::string row = p + "_component(x, k)";

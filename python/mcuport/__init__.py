@@ -11,6 +11,7 @@ analyses, lowers and emits as one C99 header.
 
 from ._core import FORMAT_VERSION, ModelError, __version__
 from . import host
+from .mahalanobis import Mahalanobis
 from ._port import Generated, generate, port, targets, to_json
 from ._simulate import SimulatedModel, load
 
@@ -22,6 +23,7 @@ __all__ = [
     "generate",
     "host",
     "load",
+    "Mahalanobis",
     "SimulatedModel",
     "port",
     "targets",

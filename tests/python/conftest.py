@@ -30,6 +30,8 @@ def header_macros(header: str, name: str = "m") -> dict:
     macros = {}
     for key, value in re.findall(r"^#define (\w+) (\S+)", header, flags=re.M):
         if key.startswith(prefix):
+            if value.startswith("INT64_C(") and value.endswith(")"):
+                value = value[len("INT64_C("):-1]
             value = value.rstrip("u")
             try:
                 macros[key[len(prefix):]] = int(value)

@@ -11,11 +11,17 @@ from typing import Any, Callable, Dict
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from . import linear, naive_bayes, svm, trees
+from ..mahalanobis import Mahalanobis
+from . import covariance, decomposition, linear, naive_bayes, pipeline, svm, trees
 
 EXPORTERS: Dict[type, Callable[[Any], dict]] = {}
-for family in (trees, svm, linear, naive_bayes):
+for family in (trees, svm, linear, naive_bayes, decomposition, covariance, pipeline):
     EXPORTERS.update(family.EXPORTERS)
+
+# Estimators whose exporter checks fitting itself: mcuport's own Mahalanobis is made complete by
+# its constructor (it has no fit, which check_is_fitted requires), and a Pipeline's steps are
+# checked one by one (scikit-learn's check looks at the last step only).
+_CHECKS_ITS_OWN_FIT = (Mahalanobis, pipeline.Pipeline)
 
 
 def supported_estimators() -> list:
@@ -29,6 +35,8 @@ def export_estimator(estimator: Any) -> dict:
             f"mcuport cannot port a {type(estimator).__name__}; supported estimators: "
             + ", ".join(supported_estimators())
         )
+    if type(estimator) in _CHECKS_ITS_OWN_FIT:
+        return exporter(estimator)
     try:
         check_is_fitted(estimator)
     except NotFittedError:

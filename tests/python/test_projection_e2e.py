@@ -1,0 +1,225 @@
+"""End to end for PCA and Mahalanobis distances (EllipticEnvelope, EmpiricalCovariance, MinCovDet,
+mcuport.Mahalanobis) in both numeric modes, on whole test splits of iris, wine, breast_cancer and
+digits. Each header is compiled with the strict flags (gcc, and clang, g++ and clang++), run on
+the split, and compared with scikit-learn on the same values (float32 inputs; in fixed mode the
+values the int16 codes stand for). Fixed mode is also checked against the core's simulator.
+
+Agreement is measured, not assumed:
+- float PCA: every output within 1e-5 of scikit-learn's, relative to the row's largest output;
+- float Mahalanobis: every squared distance within 1e-5 relative, and every inlier/outlier
+  decision equal unless scikit-learn's own distance is within that tolerance of the threshold;
+- fixed PCA: every output within M_OUTPUT_ERROR_BOUND (the header's proven bound) of the exact
+  transform of what the codes stand for (scale * (q - zero_point), in float64);
+- fixed Mahalanobis: every score within 2 e sqrt(n d2) + n e^2 of the exact distance
+  (e = M_COMPONENT_ERROR_BOUND), decisions equal on at least 99% of rows, and a decision may only
+  differ where the exact distance is within that bound of the threshold.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.covariance import EllipticEnvelope, EmpiricalCovariance, MinCovDet
+from sklearn.decomposition import PCA
+
+import mcuport
+from mcuport.host import STRICT_FLAGS, HostModel
+
+from conftest import CLASSIFICATION_DATASETS, REPORT_LINES, SEED, header_macros, split
+
+REL = 1e-5
+
+
+def real_values(generated, codes):
+    """What int16 codes stand for, in float64: scale * (q - zero_point). (The float32 ``seen``
+    values of dequantize() are these rounded; the integer arithmetic works on the exact ones.)"""
+    q = generated.input_quantization
+    return q[:, 2] * (codes.astype(np.float64) - q[:, 3])
+
+
+def compile_everywhere(generated, tmp_path):
+    for i, (cc, *std) in enumerate(
+        [("clang", "-std=c99"), ("g++", "-std=c++11", "-x", "c++"),
+         ("clang++", "-std=c++11", "-x", "c++")]
+    ):
+        HostModel(generated, cc=cc, cflags=(*std, *STRICT_FLAGS), workdir=tmp_path / f"cc{i}")
+
+
+def pca_for(dataset, n_components, whiten):
+    X_train, X_test, _, _ = split(dataset)
+    pca = PCA(n_components=min(n_components, X_train.shape[1]), whiten=whiten,
+              random_state=SEED).fit(X_train)
+    return pca, X_train, X_test
+
+
+PCA_CASES = [(d, k, w) for d in CLASSIFICATION_DATASETS for k in (2, 10) for w in (False, True)]
+
+
+@pytest.mark.parametrize("dataset,n_components,whiten", PCA_CASES)
+def test_pca_float(dataset, n_components, whiten, tmp_path):
+    pca, _, X_test = pca_for(dataset, n_components, whiten)
+    X = X_test.astype(np.float32)
+    generated = mcuport.generate(pca, name="m", numeric="float")
+    assert generated.task == "transform" and generated.predict_type == ""
+    assert header_macros(generated.header)["N_OUTPUTS"] == pca.n_components_
+    with HostModel(generated, workdir=tmp_path / "gcc") as model:
+        none, y = model.run(X)
+    assert none is None
+    reference = pca.transform(X.astype(np.float64))
+    scale = np.abs(reference).max(axis=1, keepdims=True)
+    assert np.all(np.abs(y - reference) <= REL * scale), np.max(np.abs(y - reference) / scale)
+    if dataset == "wine":
+        compile_everywhere(generated, tmp_path)
+
+
+@pytest.mark.parametrize("dataset,n_components,whiten", PCA_CASES)
+def test_pca_fixed(dataset, n_components, whiten, tmp_path):
+    pca, X_train, X_test = pca_for(dataset, n_components, whiten)
+    generated = mcuport.generate(pca, name="m", numeric="fixed", calibration=X_train)
+    macros = header_macros(generated.header)
+    with HostModel(generated, workdir=tmp_path / "gcc") as model:
+        codes, seen = model.quantize(X_test)
+        _, y = model.run(codes)
+    simulated = mcuport.load(pca, calibration=X_train)
+    np.testing.assert_array_equal(simulated.scores_codes(codes), y)
+    np.testing.assert_array_equal(simulated.transform(X_test), y * 2.0 ** -macros["OUTPUT_FRAC_BITS"])
+    reference = pca.transform(real_values(generated, codes))
+    error = np.abs(y * 2.0 ** -macros["OUTPUT_FRAC_BITS"] - reference)
+    assert np.all(error <= macros["OUTPUT_ERROR_BOUND"]), (error.max(), macros["OUTPUT_ERROR_BOUND"])
+    REPORT_LINES.append(
+        f"fixed PCA {dataset} k={pca.n_components_} whiten={whiten}: max error {error.max():.2e}, "
+        f"bound {macros['OUTPUT_ERROR_BOUND']:.2e}, outputs scale {np.abs(reference).max():.3g}"
+    )
+    if dataset == "wine":
+        compile_everywhere(generated, tmp_path)
+
+
+def detectors(dataset):
+    X_train, X_test, _, _ = split(dataset)
+    if dataset == "digits":
+        # Constant pixels make every covariance of the raw digits singular (tested below);
+        # the detectors work on its principal components.
+        X_train = PCA(10, random_state=SEED).fit(X_train).transform(X_train)
+        X_test = PCA(10, random_state=SEED).fit(split(dataset)[0]).transform(X_test)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MinCovDet's determinant warnings on small sets
+        models = {
+            "EllipticEnvelope": EllipticEnvelope(random_state=SEED, support_fraction=0.9).fit(X_train),
+            "EmpiricalCovariance": EmpiricalCovariance().fit(X_train),
+            "MinCovDet": MinCovDet(random_state=SEED, support_fraction=0.9).fit(X_train),
+        }
+    cov = np.cov(X_train, rowvar=False)
+    mean = X_train.mean(axis=0)
+    d2 = np.einsum("ij,jk,ik->i", X_train - mean, np.linalg.inv(cov), X_train - mean)
+    models["Mahalanobis"] = mcuport.Mahalanobis(
+        location=mean, covariance=cov, threshold=float(d2.mean() + 3 * d2.std())
+    )
+    # Outliers as well as inliers: the test split, and the test split pushed away from the mean.
+    X = np.concatenate([X_test, X_train.mean(axis=0) + 1.6 * (X_test - X_train.mean(axis=0))])
+    return models, X_train, X
+
+
+def sklearn_distance_and_decision(model, X):
+    d2 = model.mahalanobis(X)
+    decision = model.predict(X) if hasattr(model, "predict") and (
+        not isinstance(model, mcuport.Mahalanobis) or model.threshold_ is not None) else None
+    if isinstance(model, EmpiricalCovariance) and not isinstance(model, EllipticEnvelope):
+        decision = None  # EmpiricalCovariance and MinCovDet have no predict
+    return d2, decision
+
+
+def threshold_of(model):
+    return -model.offset_ if isinstance(model, EllipticEnvelope) else getattr(model, "threshold_", None)
+
+
+@pytest.mark.parametrize("dataset", CLASSIFICATION_DATASETS)
+def test_mahalanobis_float(dataset, tmp_path):
+    models, _, X = detectors(dataset)
+    X = X.astype(np.float32)
+    for name, model in models.items():
+        generated = mcuport.generate(model, name="m", numeric="float")
+        with HostModel(generated, workdir=tmp_path / name) as compiled:
+            labels, score = compiled.run(X)
+        d2, expected = sklearn_distance_and_decision(model, X.astype(np.float64))
+        assert np.all(np.abs(score[:, 0] - d2) <= REL * d2), (name, np.max(np.abs(score[:, 0] - d2) / d2))
+        if expected is None:
+            assert labels is None and generated.task == "distance", name
+            continue
+        t = threshold_of(model)
+        differ = np.flatnonzero(labels != expected)
+        assert np.all(np.abs(d2[differ] - t) <= REL * t), (name, differ)
+        assert set(np.unique(labels)) == {-1, 1}, name  # both inliers and outliers are exercised
+
+
+@pytest.mark.parametrize("dataset", CLASSIFICATION_DATASETS)
+def test_mahalanobis_fixed(dataset, tmp_path):
+    models, X_train, X = detectors(dataset)
+    for name, model in models.items():
+        generated = mcuport.generate(model, name="m", numeric="fixed", calibration=X_train)
+        macros = header_macros(generated.header)
+        with HostModel(generated, workdir=tmp_path / name) as compiled:
+            codes, seen = compiled.quantize(X)
+            labels, score = compiled.run(codes)
+        simulated = mcuport.load(model, calibration=X_train)
+        np.testing.assert_array_equal(simulated.scores_codes(codes)[:, 0], score[:, 0])
+        d2, expected = sklearn_distance_and_decision(model, real_values(generated, codes))
+        e = macros["COMPONENT_ERROR_BOUND"]
+        n = macros["N_ROWS"]
+        bound = 2 * e * np.sqrt(n * d2) + n * e * e
+        value = score[:, 0] * 2.0 ** -macros["SCORE_FRAC_BITS"]
+        assert np.all(np.abs(value - d2) <= bound), (name, np.max(np.abs(value - d2) / bound))
+        if expected is None:
+            assert labels is None, name
+            continue
+        np.testing.assert_array_equal(simulated.predict_codes(codes), labels)
+        t = threshold_of(model)
+        agreement = np.mean(labels == expected)
+        differ = np.flatnonzero(labels != expected)
+        assert agreement >= 0.99, (name, agreement)
+        assert np.all(np.abs(d2[differ] - t) <= bound[differ]), (name, differ)
+        REPORT_LINES.append(
+            f"fixed {name} {dataset}: {agreement:.2%} equal decisions on {len(X)} rows, "
+            f"max score error {np.max(np.abs(value - d2) / np.maximum(d2, 1e-300)):.1e} relative"
+        )
+        if dataset == "wine" and name == "EllipticEnvelope":
+            compile_everywhere(generated, tmp_path)
+
+
+def test_triangular_factor_costs_n_n_plus_1_over_2(tmp_path):
+    models, X_train, _ = detectors("breast_cancer")
+    for numeric in ("float", "fixed"):
+        header = mcuport.port(models["EllipticEnvelope"], name="m", numeric=numeric,
+                              calibration=X_train if numeric == "fixed" else None)
+        n = X_train.shape[1]
+        assert f"{n * (n + 1) // 2} multiply-accumulates and {n} squares per distance" in header
+
+
+def test_singular_covariance_is_refused_with_advice():
+    X_train, _, _, _ = split("digits")  # constant pixels: singular covariance
+    estimator = EmpiricalCovariance().fit(X_train)
+    with pytest.raises(ValueError, match=r"singular.*not positive definite.*LedoitWolf"):
+        mcuport.port(estimator)
+
+
+def test_ledoit_wolf_regularises_what_empirical_cannot(tmp_path):
+    from sklearn.covariance import LedoitWolf
+
+    X_train, X_test, _, _ = split("digits")
+    model = LedoitWolf().fit(X_train)
+    generated = mcuport.generate(model, name="m", numeric="float")
+    with HostModel(generated, workdir=tmp_path) as compiled:
+        _, score = compiled.run(X_test.astype(np.float32))
+    d2 = model.mahalanobis(X_test.astype(np.float32).astype(np.float64))
+    assert np.all(np.abs(score[:, 0] - d2) <= REL * d2)
+
+
+def test_pca_without_predict_and_distance_without_predict_say_so():
+    X_train, _, _, _ = split("iris")
+    simulated = mcuport.load(EmpiricalCovariance().fit(X_train), calibration=X_train)
+    with pytest.raises(ValueError, match="no predict"):
+        simulated.predict(X_train)
+    pca = mcuport.load(PCA(2).fit(X_train), calibration=X_train)
+    with pytest.raises(ValueError, match="no predict"):
+        pca.predict(X_train)
