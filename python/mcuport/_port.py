@@ -71,12 +71,16 @@ def to_json(
 
     ``classmap`` replaces the class labels ({index: label}, as in micromlgen).
     ``calibration`` (an array of typical inputs) or ``input_ranges`` (one ``(low, high)`` per
-    feature) set the input ranges that fixed-point code represents.
+    feature) set the input ranges that fixed-point code represents. For a Mahalanobis detector,
+    calibration ranges are widened to contain its inlier ellipsoid's bounding box, so that an
+    outlier beyond the calibration data still saturates to an outlier.
     The document is validated by the C++ core before it is returned.
     """
     document = export_estimator(estimator)
     _apply_classmap(document, classmap)
     ranges = _input_ranges(document["n_features"], calibration, input_ranges)
+    if ranges is not None and calibration is not None:
+        ranges = _cover_inlier_box(document, ranges)
     if ranges is not None:
         document["input_ranges"] = ranges
     separators = (",", ":") if indent is None else None
@@ -182,6 +186,31 @@ def _apply_classmap(document: dict, classmap: Optional[Mapping[int, Any]]) -> No
             + (f"; unknown keys {extra}" if extra else "")
         )
     document["classes"] = [label(classmap[i]) for i in range(n_classes)]
+
+
+def _cover_inlier_box(document: dict, ranges: list) -> list:
+    """Calibration ranges of a Mahalanobis detector, widened to contain the bounding box of its
+    inlier ellipsoid {d2 <= threshold} with a 1% margin.
+
+    Calibration data of normal operation does not reach where outliers are: an outlier beyond
+    the calibrated range would saturate to the range's edge and could look normal. With the box
+    inside the ranges, an input that saturates lands at least 1% (per coordinate) outside the
+    box, so it is an outlier, as the input itself is. Explicit ``input_ranges`` are taken as
+    given (they state where inputs can be, such as a sensor's full scale). Pipelines are left
+    as they are: give their ranges explicitly.
+    """
+    params = document.get("params", {})
+    if document.get("kind") != "mahalanobis" or "threshold" not in params or document.get(
+        "preprocessing"
+    ):
+        return ranges
+    covariance = np.linalg.inv(np.asarray(params["precision"], dtype=np.float64))
+    half = 1.01 * np.sqrt(params["threshold"] * np.diag(covariance))
+    center = np.asarray(params["location"], dtype=np.float64)
+    return [
+        [min(lo, float(c - h)), max(hi, float(c + h))]
+        for (lo, hi), c, h in zip(ranges, center, half)
+    ]
 
 
 def _input_ranges(n_features: int, calibration: Any, input_ranges: Any) -> Optional[list]:

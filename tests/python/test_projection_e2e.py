@@ -223,3 +223,30 @@ def test_pca_without_predict_and_distance_without_predict_say_so():
     pca = mcuport.load(PCA(2).fit(X_train), calibration=X_train)
     with pytest.raises(ValueError, match="no predict"):
         pca.predict(X_train)
+
+
+@pytest.mark.parametrize("dataset", ["iris", "wine", "breast_cancer"])
+def test_outliers_beyond_the_calibration_range_stay_outliers(dataset, tmp_path):
+    """Calibration data of normal operation does not reach where outliers are. The fixed-mode
+    ranges of a detector are widened to contain its inlier ellipsoid's bounding box (1% margin),
+    so an input that saturates lands outside the ellipsoid, as the input itself is."""
+    X_train, X_test, _, _ = split(dataset)
+    mean, cov = X_train.mean(axis=0), np.cov(X_train, rowvar=False)
+    d2 = np.einsum("ij,jk,ik->i", X_train - mean, np.linalg.inv(cov), X_train - mean)
+    model = mcuport.Mahalanobis(location=mean, covariance=cov, threshold=float(np.quantile(d2, 0.99)))
+    rng = np.random.default_rng(SEED)
+    # Rows far outside the calibration range, one feature at a time and all at once.
+    far = np.repeat(X_test[:20], X_train.shape[1], axis=0)
+    spread = X_train.max(axis=0) - X_train.min(axis=0)
+    for i in range(len(far)):
+        f = i % X_train.shape[1]
+        far[i, f] = X_train[:, f].min() - rng.uniform(0.5, 3.0) * spread[f]
+    X = np.concatenate([X_test, far, mean + 5 * (X_test - mean)])
+    generated = mcuport.generate(model, name="m", numeric="fixed", calibration=X_train)
+    with HostModel(generated, workdir=tmp_path) as compiled:
+        codes, _ = compiled.quantize(X)
+        labels, _ = compiled.run(codes)
+    expected = model.predict(X)  # numpy on the raw rows, saturation included in the comparison
+    assert np.mean(expected[len(X_test):] == -1) > 0.9  # the probe rows are outliers
+    np.testing.assert_array_equal(labels[len(X_test):][expected[len(X_test):] == -1], -1)
+    assert np.mean(labels == expected) >= 0.99
