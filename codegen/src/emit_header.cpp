@@ -156,7 +156,8 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family) {
     std::vector<double> zero_points;
     summary += " *\n * Input contract: feature f arrives as int16 xq[f], standing for\n"
                " *     x[f] = scale[f] * (xq[f] - zero_point[f])\n"
-               " * and the model decides exactly as scikit-learn does on (float)x[f]. The codes\n"
+               " * and the model computes on that value: trees decide exactly as scikit-learn does on\n"
+               " * (float)x[f]; the other families stay within the bounds stated above. The codes\n"
                " * -32768 and 32767 stand for the ends of the range; values beyond it saturate.\n"
                " * Ranges come from " +
                std::string(context.quantization->source == RangeSource::InputRanges

@@ -8,7 +8,8 @@
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
- * and the model decides exactly as scikit-learn does on (float)x[f]. The codes
+ * and the model computes on that value: trees decide exactly as scikit-learn does on
+ * (float)x[f]; the other families stay within the bounds stated above. The codes
  * -32768 and 32767 stand for the ends of the range; values beyond it saturate.
  * Ranges come from the span of the split thresholds (no calibration was given).
  *   feature: [low, high] scale zero_point
