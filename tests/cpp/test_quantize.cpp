@@ -15,6 +15,7 @@
 
 #include "mcuport/error.hpp"
 #include "mcuport/load.hpp"
+#include "mcuport/lower_pipeline.hpp"
 #include "mcuport/quantize.hpp"
 
 namespace {
@@ -308,3 +309,52 @@ TEST(ChooseInputQuantization, FromSplitThresholds) {
 }
 
 }  // namespace
+
+// Scalers folded into a tree threshold: for every float32 x, x <= folded exactly when
+// scikit-learn's float64 scaler arithmetic, then (float), sends x left. Checked on random
+// scalers and thresholds, at the folded value's float32 neighbours and on random inputs.
+TEST(FoldThreshold, DecidesAsScikitLearnForEveryProbe) {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> unit(-1.0, 1.0);
+  for (int trial = 0; trial < 300; ++trial) {
+    mcuport::FeatureScaler standard;
+    standard.kind = mcuport::FeatureScaler::Kind::Standard;
+    standard.offset = {std::ldexp(unit(rng), static_cast<int>(unit(rng) * 20))};
+    standard.scale = {std::ldexp(1.0 + std::fabs(unit(rng)), static_cast<int>(unit(rng) * 20))};
+    mcuport::FeatureScaler minmax;
+    minmax.kind = mcuport::FeatureScaler::Kind::MinMax;
+    minmax.scale = {std::ldexp(1.0 + std::fabs(unit(rng)), static_cast<int>(unit(rng) * 10))};
+    minmax.offset = {unit(rng)};
+    minmax.clip = trial % 3 == 0;
+    minmax.clip_lo = -0.5;
+    minmax.clip_hi = 0.75;
+    std::vector<const mcuport::FeatureScaler*> scalers = {&standard};
+    if (trial % 2 == 0) scalers.push_back(&minmax);
+    const auto sklearn_left = [&](float x, double threshold) {
+      double v = x;
+      for (const auto* scaler : scalers) v = scaler->apply(0, v);
+      return static_cast<double>(static_cast<float>(v)) <= threshold;
+    };
+    // A threshold between two scaled training values, as a fitted tree has.
+    const float a = static_cast<float>(standard.offset[0] + unit(rng) * standard.scale[0] * 3);
+    const double threshold = [&] {
+      double v = a;
+      for (const auto* scaler : scalers) v = scaler->apply(0, v);
+      return v + 1e-7 * unit(rng);
+    }();
+    const float folded = mcuport::fold_threshold(scalers, 0, threshold);
+    float probe = folded;
+    for (int i = 0; i < 4; ++i) probe = std::nextafter(probe, -FLT_MAX);
+    // The documented exception: when no finite input goes left (a threshold below everything
+    // the scalers can produce, which fitting never makes), -FLT_MAX itself is sent left.
+    const bool nothing_left = folded == -FLT_MAX && !sklearn_left(-FLT_MAX, threshold);
+    for (int i = 0; i < 9; ++i, probe = std::nextafter(probe, FLT_MAX)) {
+      if (nothing_left && probe == -FLT_MAX) continue;
+      ASSERT_EQ(probe <= folded, sklearn_left(probe, threshold)) << trial << " " << probe;
+    }
+    for (int i = 0; i < 200; ++i) {
+      const float x = static_cast<float>(a + unit(rng) * std::fabs(a) * 2);
+      ASSERT_EQ(x <= folded, sklearn_left(x, threshold)) << trial << " " << x;
+    }
+  }
+}

@@ -10,8 +10,9 @@ namespace mcuport {
 
 // The largest float32 x such that scikit-learn sends x left at a split on `feature` with
 // `threshold` after the scalers (every finite float32 up to it goes left, every one above it
-// right). -FLT_MAX when no finite input goes left (only -inf does then, which this threshold
-// sends right: the one input on which the fold differs; such a split cannot come out of fitting).
+// right). -FLT_MAX when no finite input goes left: then -FLT_MAX itself goes left, the one
+// finite input on which the fold differs. Such a split cannot come out of fitting: thresholds
+// lie between training values.
 float fold_threshold(const std::vector<const FeatureScaler*>& scalers, std::size_t feature,
                      double threshold);
 
