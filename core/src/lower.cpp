@@ -89,13 +89,18 @@ void lower_fixed_kernel(const Model& model, SvmProgram& program,
 // Where a pipeline's stages go: composed into the weights of a family that is affine in its
 // input, folded exactly into tree thresholds, (fixed mode, per-feature scalers) folded into the
 // input quantization of the kernel and naive Bayes arithmetic, or else run first as a stage.
+// Naive Bayes and kernel SVMs are not affine in their input: in fixed mode, per-feature scalers
+// in front of them fold into the input quantization instead of their weights.
+bool scales_through_quantization(const Model& model) {
+  const auto* svm = std::get_if<SupportVectorMachine>(&model.family);
+  return std::holds_alternative<GaussianNaiveBayes>(model.family) ||
+         (svm != nullptr && svm->kernel != Kernel::Linear);
+}
+
 bool needs_stage(const Model& model, const AffinePrefix& prefix, Numeric numeric) {
   if (model.preprocessing.empty()) return false;
   if (std::holds_alternative<TreeEnsemble>(model.family)) return !prefix.diagonal;
-  const bool kernel_or_nb = std::holds_alternative<GaussianNaiveBayes>(model.family) ||
-                            (std::holds_alternative<SupportVectorMachine>(model.family) &&
-                             std::get<SupportVectorMachine>(model.family).kernel != Kernel::Linear);
-  return kernel_or_nb && (numeric == Numeric::Float || !prefix.diagonal);
+  return scales_through_quantization(model) && (numeric == Numeric::Float || !prefix.diagonal);
 }
 
 Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& prefix,
@@ -149,9 +154,7 @@ Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& pr
   // The quantization the family's arithmetic sees: after per-feature scalers, when they are
   // folded into it rather than into the family's weights.
   std::optional<InputQuantization> scaled;
-  if (fixed && !model.preprocessing.empty() &&
-      (std::holds_alternative<GaussianNaiveBayes>(model.family) ||
-       std::holds_alternative<SupportVectorMachine>(model.family))) {
+  if (fixed && !model.preprocessing.empty() && scales_through_quantization(model)) {
     scaled = compose_quantization(*raw_quantization, prefix);
   }
   const InputQuantization* quantization = scaled ? &*scaled : raw_quantization;
@@ -167,12 +170,8 @@ Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& pr
             // dec_p = w_p . y + b_p with y = A (x - c): weights w_p A, offsets b_p - w_p A c.
             program.pair_weight = prefix.compose(program.pair_weight, program.n_pairs);
             program.n_features = prefix.n_inputs;
-            for (uint32_t p = 0; p < program.n_pairs; ++p) {
-              for (uint32_t f = 0; f < program.n_features; ++f) {
-                program.intercept[p] -= program.pair_weight[p * program.n_features + f] * prefix.center[f];
-              }
-            }
-            quantization = raw_quantization;
+            program.intercept = centered_offsets(program.pair_weight, program.n_pairs, prefix.center,
+                                                 program.intercept);
           }
           if (fixed && program.collapsed()) {
             program.fixed = quantize_linear(program.pair_weight, program.intercept, *quantization);
@@ -186,12 +185,8 @@ Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& pr
           program.n_outputs = static_cast<uint32_t>(family.n_outputs());
           program.n_features = prefix.n_inputs;
           program.coef = prefix.compose(family.coef, family.n_outputs());
-          program.intercept = family.intercept;
-          for (uint32_t k = 0; k < program.n_outputs; ++k) {
-            for (uint32_t f = 0; f < program.n_features; ++f) {
-              program.intercept[k] -= program.coef[k * program.n_features + f] * prefix.center[f];
-            }
-          }
+          program.intercept = centered_offsets(program.coef, program.n_outputs, prefix.center,
+                                               family.intercept);
           if (fixed) program.fixed = quantize_linear(program.coef, program.intercept, *quantization);
           return program;
         } else if constexpr (std::is_same_v<T, Pca>) {

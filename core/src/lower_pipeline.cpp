@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "mcuport/error.hpp"
+#include "row_matrix.hpp"
 #include "mcuport/lower_pipeline.hpp"
 #include "mcuport/lower_projection.hpp"
 #include "mcuport/quantize.hpp"
@@ -15,17 +16,9 @@ namespace mcuport {
 
 namespace {
 
-using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-RowMatrix as_matrix(const std::vector<double>& values, std::size_t rows, std::size_t columns) {
-  MCUPORT_ASSERT(values.size() == rows * columns);
-  return Eigen::Map<const RowMatrix>(values.data(), static_cast<Eigen::Index>(rows),
-                                     static_cast<Eigen::Index>(columns));
-}
-
-std::vector<double> as_vector(const RowMatrix& matrix) {
-  return std::vector<double>(matrix.data(), matrix.data() + matrix.size());
-}
+using detail::as_matrix;
+using detail::as_vector;
+using detail::RowMatrix;
 
 // Applies z = D (y - c) (a per-feature scaler) or z = W (y - c) (PCA) after the prefix so far.
 void append(AffinePrefix& prefix, const RowMatrix& stage, const std::vector<double>& stage_center,
@@ -74,6 +67,16 @@ std::vector<double> AffinePrefix::pull_back(const std::vector<double>& point) co
 std::vector<double> AffinePrefix::compose(const std::vector<double>& weight,
                                           std::size_t rows) const {
   return as_vector(as_matrix(weight, rows, n_outputs) * as_matrix(matrix, n_outputs, n_inputs));
+}
+
+std::vector<double> centered_offsets(const std::vector<double>& weight, std::size_t rows,
+                                     const std::vector<double>& center, std::vector<double> base) {
+  if (base.empty()) base.assign(rows, 0.0);
+  MCUPORT_ASSERT(base.size() == rows && weight.size() == rows * center.size());
+  for (std::size_t k = 0; k < rows; ++k) {
+    for (std::size_t f = 0; f < center.size(); ++f) base[k] -= weight[k * center.size() + f] * center[f];
+  }
+  return base;
 }
 
 AffinePrefix compose_preprocessing(const Model& model) {

@@ -8,23 +8,16 @@
 #include <limits>
 
 #include "mcuport/error.hpp"
+#include "row_matrix.hpp"
 #include "mcuport/fixed_math.hpp"
 
 namespace mcuport {
 
 namespace {
 
-using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-RowMatrix as_matrix(const std::vector<double>& values, std::size_t rows, std::size_t columns) {
-  MCUPORT_ASSERT(values.size() == rows * columns);
-  return Eigen::Map<const RowMatrix>(values.data(), static_cast<Eigen::Index>(rows),
-                                     static_cast<Eigen::Index>(columns));
-}
-
-std::vector<double> as_vector(const RowMatrix& matrix) {
-  return std::vector<double>(matrix.data(), matrix.data() + matrix.size());
-}
+using detail::as_matrix;
+using detail::as_vector;
+using detail::RowMatrix;
 
 // The 15-bit map unless its rounding error is too large for `accurate_enough`; then 31 bits.
 template <typename Check>
@@ -61,12 +54,7 @@ StageProgram lower_stage(const AffinePrefix& prefix, const InputQuantization* qu
   }
   if (!quantization) return stage;
 
-  std::vector<double> bias(stage.n_outputs, 0.0);
-  for (uint32_t k = 0; k < stage.n_outputs; ++k) {
-    for (uint32_t f = 0; f < stage.n_inputs; ++f) {
-      bias[k] -= prefix.matrix[k * stage.n_inputs + f] * prefix.center[f];
-    }
-  }
+  const std::vector<double> bias = centered_offsets(prefix.matrix, stage.n_outputs, prefix.center);
   stage.fixed = quantize_linear(prefix.matrix, bias, *quantization, 31);
   const int frac_bits = stage.fixed->frac_bits;
   // Output k spans what the raw input ranges map to; its codes get a power-of-two scale, the
@@ -134,12 +122,7 @@ PcaProgram lower_pca(const Pca& pca, const AffinePrefix& prefix,
     smallest_spread = std::min(smallest_spread,
                                std::sqrt(pca.explained_variance[k]) / pca.output_divisor(k));
   }
-  std::vector<double> bias(program.n_outputs, 0.0);
-  for (uint32_t k = 0; k < program.n_outputs; ++k) {
-    for (uint32_t f = 0; f < program.n_features; ++f) {
-      bias[k] -= program.weight[k * program.n_features + f] * program.center[f];
-    }
-  }
+  const std::vector<double> bias = centered_offsets(program.weight, program.n_outputs, program.center);
   program.fixed = quantize_accurately(program.weight, bias, *quantization, [&](const FixedLinear& m) {
     return m.error_bound <= std::ldexp(smallest_spread, -10);
   });
@@ -174,12 +157,7 @@ MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefi
   }
   if (!quantization) return program;
 
-  std::vector<double> bias(n, 0.0);
-  for (std::size_t r = 0; r < n; ++r) {
-    for (uint32_t f = 0; f < program.n_features; ++f) {
-      bias[r] -= program.weight[r * program.n_features + f] * program.center[f];
-    }
-  }
+  const std::vector<double> bias = centered_offsets(program.weight, n, program.center);
   // 15-bit weights when the distance they give is within 1e-3 (relative) of the exact one at
   // the threshold (or, without one, at d2 = n, an inlier's typical squared distance).
   const double at = model.has_threshold && model.threshold > 0 ? model.threshold : static_cast<double>(n);

@@ -31,6 +31,11 @@ struct AffinePrefix {
   std::vector<double> compose(const std::vector<double>& weight, std::size_t rows) const;
 };
 
+// The offsets of a map in centred form: W (x - center) + base = W x + (base - W center), one per
+// row of W (rows x center.size()); `base` empty means zeros.
+std::vector<double> centered_offsets(const std::vector<double>& weight, std::size_t rows,
+                                     const std::vector<double>& center, std::vector<double> base = {});
+
 // The identity on n inputs when the model has no preprocessing.
 AffinePrefix compose_preprocessing(const Model& model);
 
