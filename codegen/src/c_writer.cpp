@@ -63,10 +63,10 @@ void append_values(std::string& out, const std::vector<std::string>& values, std
 void TableWriter::add(const std::string& type, unsigned element_bytes, const std::string& name,
                       const std::vector<std::string>& values, const std::string& comment) {
   MCUPORT_ASSERT(!values.empty());
-  text_ += "/* " + comment + " */\n";
-  text_ += "static const " + type + " " + name + "[" + std::to_string(values.size()) + "] = {\n";
-  append_values(text_, values, 0, values.size(), "    ");
-  text_ += "};\n\n";
+  Table table{type, name, 1, false, comment, "[" + std::to_string(values.size()) + "]", "", {},
+              static_cast<uint64_t>(element_bytes) * values.size()};
+  append_values(table.body, values, 0, values.size(), "    ");
+  tables_.push_back(std::move(table));
   bytes_ += static_cast<uint64_t>(element_bytes) * values.size();
 }
 
@@ -74,9 +74,9 @@ void TableWriter::add_2d(const std::string& type, unsigned element_bytes, const 
                          std::size_t rows, std::size_t columns,
                          const std::vector<std::string>& values, const std::string& comment) {
   MCUPORT_ASSERT(rows > 0 && columns > 0 && values.size() == rows * columns);
-  text_ += "/* " + comment + " */\n";
-  text_ += "static const " + type + " " + name + "[" + std::to_string(rows) + "][" +
-           std::to_string(columns) + "] = {\n";
+  Table table{type, name, 2, false, comment,
+              "[" + std::to_string(rows) + "][" + std::to_string(columns) + "]", "", {},
+              static_cast<uint64_t>(element_bytes) * values.size()};
   for (std::size_t r = 0; r < rows; ++r) {
     std::string row;
     append_values(row, values, r * columns, (r + 1) * columns, "");
@@ -84,10 +84,45 @@ void TableWriter::add_2d(const std::string& type, unsigned element_bytes, const 
     std::string joined;
     for (char c : row) joined += c == '\n' ? ' ' : c;
     while (!joined.empty() && joined.back() == ' ') joined.pop_back();
-    text_ += "    {" + joined + "}" + (r + 1 < rows ? "," : "") + "\n";
+    table.body += "    {" + joined + "}" + (r + 1 < rows ? "," : "") + "\n";
   }
-  text_ += "};\n\n";
+  tables_.push_back(std::move(table));
   bytes_ += static_cast<uint64_t>(element_bytes) * values.size();
+}
+
+void TableWriter::add_strings(const std::string& name, const std::vector<std::string>& literals,
+                              const std::string& comment) {
+  MCUPORT_ASSERT(!literals.empty());
+  Table table{"char", name, 1, true, comment, "[" + std::to_string(literals.size()) + "]", "",
+              literals, 0};
+  append_values(table.body, literals, 0, literals.size(), "    ");
+  tables_.push_back(std::move(table));
+}
+
+std::string TableWriter::text(ConstStorage storage) const {
+  const bool progmem = storage == ConstStorage::Progmem;
+  const std::string place = progmem ? " PROGMEM" : "";
+  std::string out;
+  for (const Table& table : tables_) {
+    out += "/* " + table.comment + (progmem ? " (in flash)" : "") + " */\n";
+    std::string body = table.body;
+    if (table.strings && progmem) {
+      // Each string in flash, then the table of their flash addresses, also in flash.
+      std::vector<std::string> names;
+      for (std::size_t i = 0; i < table.string_values.size(); ++i) {
+        names.push_back(table.name + "_" + std::to_string(i));
+        out += "static const char " + names.back() + "[]" + place + " = " +
+               table.string_values[i] + ";\n";
+      }
+      body.clear();
+      append_values(body, names, 0, names.size(), "    ");
+    }
+    const std::string type = table.strings ? "char *const" : table.type;
+    out += "static const " + type + " " + table.name + table.declarator + place + " = {\n";
+    out += body;
+    out += "};\n\n";
+  }
+  return out;
 }
 
 std::vector<std::string> float_literals(const std::vector<float>& values) {

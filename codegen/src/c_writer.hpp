@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "c_names.hpp"
+#include "mcuport/target.hpp"
 
 namespace mcuport::codegen {
 
@@ -19,7 +20,21 @@ using TemplateValues = std::map<std::string, std::string>;
 std::string render(const std::string& text, const TemplateValues& values,
                    const TemplateValues& shared = {});
 
-// Collects constant tables and counts their bytes.
+// One constant table of a header: `static const type name[dims...]`.
+struct Table {
+  std::string type;         // element type: "int16_t", "float", ... ("char" for strings)
+  std::string name;
+  std::size_t dimensions;   // 1 or 2
+  bool strings = false;     // an array of string literals (labels, feature names)
+  std::string comment;
+  std::string declarator;   // "[3]" or "[3][4]"
+  std::string body;         // the initializer lines between the braces
+  std::vector<std::string> string_values;  // the literals of a string table
+  uint64_t bytes = 0;       // as counted by TableWriter::bytes()
+};
+
+// Collects constant tables and counts their bytes; renders them for where the target keeps
+// constants (see const_storage.hpp).
 class TableWriter {
  public:
   // A `static const type name[n]` table; values as C literals; element_bytes for the count.
@@ -28,11 +43,16 @@ class TableWriter {
   void add_2d(const std::string& type, unsigned element_bytes, const std::string& name,
               std::size_t rows, std::size_t columns, const std::vector<std::string>& values,
               const std::string& comment);
-  const std::string& text() const { return text_; }
+  // A table of strings, `static const char *const name[n]`, from C string literals. Not counted
+  // in bytes() (the predict path never reads one).
+  void add_strings(const std::string& name, const std::vector<std::string>& literals,
+                   const std::string& comment);
+  std::string text(ConstStorage storage) const;
+  const std::vector<Table>& tables() const { return tables_; }
   uint64_t bytes() const { return bytes_; }
 
  private:
-  std::string text_;
+  std::vector<Table> tables_;
   uint64_t bytes_ = 0;
 };
 

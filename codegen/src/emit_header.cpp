@@ -1,5 +1,6 @@
 // The frame of every generated header: what it is and how to use it, the include guard, the
 // common macros and tables, label lookup and, in fixed mode, the input quantization helpers.
+#include "const_storage.hpp"
 #include "emit.hpp"
 #include "runtime_text.hpp"
 #include "mcuport/port.hpp"
@@ -134,16 +135,15 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family) {
   if (info.task == Task::Classification) {
     std::vector<std::string> literals;
     for (const Label& label : info.classes) literals.push_back(string_literal(label.text));
-    tables.add("char *const", 0, context.prefix + "_labels", literals,
-               "class labels, by class index");
+    tables.add_strings(context.prefix + "_labels", literals, "class labels, by class index");
     labels += context.render(kLabels);
     label_api = context.render(" *   const char *{{p}}_label(int32_t index);   class index -> label\n");
   }
   if (!info.feature_names.empty()) {
     std::vector<std::string> literals;
     for (const std::string& name : info.feature_names) literals.push_back(string_literal(name));
-    tables.add("char *const", 0, context.prefix + "_feature_names", literals,
-               "feature names, by feature index");
+    tables.add_strings(context.prefix + "_feature_names", literals,
+                       "feature names, by feature index");
     labels += context.render(kFeatureNames);
     label_api += context.render(" *   const char *{{p}}_feature_name(int32_t index);\n");
   }
@@ -182,6 +182,24 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family) {
         " *   void {{p}}_dequantize(const int16_t xq[], float x[]);   codes -> float\n");
   }
 
+  // Where the target keeps the tables decides how the functions read them.
+  const ConstStorage storage = context.target.const_storage;
+  std::vector<Table> all_tables = family.tables.tables();
+  all_tables.insert(all_tables.end(), tables.tables().begin(), tables.tables().end());
+  const auto place = [&](const std::string& code) {
+    return place_table_reads(code, all_tables, storage, context.prefix);
+  };
+  const std::string functions = place(family.functions);
+  labels = place(labels);
+  quantize = place(quantize);
+  const std::string support =
+      const_storage_support(functions + labels + quantize, storage, context.prefix);
+  if (storage == ConstStorage::Progmem && !label_api.empty()) {
+    label_api += context.render(
+        " *   On this target tables and strings live in flash: a label or name is a flash address,\n"
+        " *   read it with strcpy_P, printf_P(\"%S\") or Arduino's (const __FlashStringHelper *).\n");
+  }
+
   return context.render(kFrame,
                 {
                     {"estimator", info.estimator},  // from the loader's closed list
@@ -199,9 +217,10 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family) {
                     {"n_features", std::to_string(info.n_features)},
                     {"fixed_point", context.numeric == Numeric::Fixed ? "1" : "0"},
                     {"macros", family.macros},
-                    {"includes", family.includes + (family.fixed_runtime ? runtime_block() : "")},
-                    {"tables", family.tables.text() + tables.text()},
-                    {"functions", family.functions},
+                    {"includes", family.includes + support +
+                                     (family.fixed_runtime ? runtime_block() : "")},
+                    {"tables", family.tables.text(storage) + tables.text(storage)},
+                    {"functions", functions},
                     {"labels", labels},
                     {"quantize", quantize},
                 });

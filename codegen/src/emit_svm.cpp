@@ -10,8 +10,8 @@ namespace mcuport::codegen {
 
 namespace {
 
-const char* kKernel = R"(/* The kernel between x and one support vector: {{kernel_doc}}. */
-static inline float {{p}}_kernel(const float x[], const float sv[]) {
+const char* kKernel = R"(/* The kernel between x and support vector s: {{kernel_doc}}. */
+static inline float {{p}}_kernel(const float x[], uint32_t s) {
     float acc = 0.0f;
     uint32_t f;
     for (f = 0u; f < {{nf}}; ++f) {
@@ -252,14 +252,14 @@ static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
                        rounded_float_literals(program.support_vectors), "support vectors");
     add_support_vector_tables(context, code, program);
     std::string doc;
-    std::string step = "        acc += x[f] * sv[f];\n";
+    std::string step = "        acc += x[f] * " + p + "_sv[s][f];\n";
     std::string result;
     const std::string gamma = float_literal(static_cast<float>(program.gamma));
     const std::string coef0 = float_literal(static_cast<float>(program.coef0));
     switch (program.kernel) {
       case Kernel::Rbf:
         doc = "exp(-gamma |x - sv|^2), gamma = " + gamma;
-        step = "        const float d = x[f] - sv[f];\n        acc += d * d;\n";
+        step = "        const float d = x[f] - " + p + "_sv[s][f];\n        acc += d * d;\n";
         result = "    return expf(-" + gamma + " * acc);\n";
         break;
       case Kernel::Poly:
@@ -282,7 +282,7 @@ static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
     code.functions += context.render(program.one_class ? kDecisionValuesOneClass : kDecisionValues,
                                      {{"dt", "float"},
                                       {"coef_cast", ""},
-                                      {"kernel_value", p + "_kernel(x, " + p + "_sv[s])"}});
+                                      {"kernel_value", p + "_kernel(x, s)"}});
     code.summary = " * " + std::to_string(program.n_sv) + " support vectors of " +
                    std::to_string(n_features) + " features: " + std::to_string(program.n_sv) +
                    " kernel evaluations per prediction.\n";

@@ -26,6 +26,30 @@ void check_options(const PortOptions& options) {
   find_target(options.target);
 }
 
+namespace {
+
+// A model whose tables cannot fit the target is refused here, with the sizes, rather than by the
+// target's linker: "section .text will not fit in region" says nothing about the model.
+void check_fits(const Target& target, const codegen::TableWriter& tables) {
+  const std::string advice =
+      "; choose a smaller model (fewer trees, a lower max_depth, fewer support vectors or "
+      "features) or a target with more flash";
+  if (target.flash_bytes != 0 && tables.bytes() > target.flash_bytes) {
+    throw Error("", "the model's constant tables take " + std::to_string(tables.bytes()) +
+                        " bytes, more than the " + std::to_string(target.flash_bytes) +
+                        " bytes of flash of " + target.name + advice);
+  }
+  for (const codegen::Table& table : tables.tables()) {
+    if (target.max_object_bytes != 0 && table.bytes > target.max_object_bytes) {
+      throw Error("", "the model's table " + table.name + " takes " + std::to_string(table.bytes) +
+                          " bytes, more than one array can hold on " + target.name + " (" +
+                          std::to_string(target.max_object_bytes) + " bytes)" + advice);
+    }
+  }
+}
+
+}  // namespace
+
 PortResult port_model(const std::string& model_json, const PortOptions& options) {
   check_options(options);
   const Target& target = find_target(options.target);
@@ -70,6 +94,7 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
       },
       lowered.program);
   family.functions = codegen::emit_stage(context, family) + family.functions;
+  check_fits(target, family.tables);
   result.table_bytes = family.tables.bytes();
   result.scores = family.scores;
   result.header = codegen::emit_header(context, family);

@@ -48,6 +48,8 @@ class Generated:
     scores_scalar: bool = False
     """The scores function returns its single score (``<name>_score(x)`` of a Mahalanobis
     distance) instead of filling an array."""
+    target: str = "host"
+    """The target the header was generated for (its canonical name, see :func:`targets`)."""
 
     def dequantize(self, codes: np.ndarray) -> np.ndarray:
         """The float32 values that int16 codes stand for, exactly as the model sees them."""
@@ -128,6 +130,7 @@ def generate(
         score_type=result["score_type"],
         input_quantization=None if quantization is None else np.array(quantization, np.float64),
         scores_scalar=bool(result["scores_scalar"]),
+        target=result["target"],
     )
 
 

@@ -29,6 +29,7 @@ py::dict port_model(const std::string& model_json, const std::string& name,
   py::dict out;
   out["header"] = result.header;
   out["name"] = name;
+  out["target"] = mcuport::find_target(target).name;
   out["task"] = mcuport::to_string(result.task);
   out["n_features"] = result.n_features;
   out["n_classes"] = result.n_classes;
@@ -143,14 +144,23 @@ PYBIND11_MODULE(_core, m) {
     for (const auto& t : mcuport::known_targets()) {
       py::dict d;
       d["name"] = t.name;
+      d["aliases"] = t.aliases;
       d["description"] = t.description;
+      d["arch"] = t.arch;
       d["has_fpu"] = t.has_fpu;
+      d["int_bits"] = t.int_bits;
+      d["double_bits"] = t.double_bits;
+      d["const_storage"] = mcuport::to_string(t.const_storage);
       d["default_numeric"] = mcuport::to_string(t.default_numeric);
       d["compiler"] = t.compiler;
       d["cflags"] = t.cflags;
+      d["toolchain_package"] = t.toolchain_package;
+      d["emulator"] = t.emulator;
+      d["emulator_package"] = t.emulator_package;
       d["clock_hz"] = t.clock_hz;
       d["flash_bytes"] = t.flash_bytes;
       d["ram_bytes"] = t.ram_bytes;
+      d["max_object_bytes"] = t.max_object_bytes;
       out.append(d);
     }
     return out;

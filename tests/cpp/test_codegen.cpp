@@ -19,6 +19,7 @@
 
 #include "c_names.hpp"
 #include "c_writer.hpp"
+#include "const_storage.hpp"
 #include "mcuport/error.hpp"
 #include "mcuport/port.hpp"
 
@@ -433,7 +434,31 @@ TEST(Port, RejectsAnUnknownTargetListingTheKnownOnes) {
   options.target = "esp8266";
   EXPECT_THAT([&] { mcuport::port(tiny_model(), options); },
               ThrowsOptionError("unknown target \"esp8266\" (known targets: host, cortex-m0, "
-                                "cortex-m0plus, cortex-m4f, cortex-m7, rv32imc)"));
+                                "cortex-m0plus (also cortex-m0+), cortex-m4f (also cortex-m4), "
+                                "cortex-m7, avr-atmega328p (also atmega328p, arduino-uno), "
+                                "rv32imc (also riscv32), esp32)"));
+}
+
+TEST(Port, TargetAliasesFindTheSameDescription) {
+  EXPECT_EQ(&mcuport::find_target("cortex-m4"), &mcuport::find_target("cortex-m4f"));
+  EXPECT_EQ(&mcuport::find_target("arduino-uno"), &mcuport::find_target("avr-atmega328p"));
+  EXPECT_EQ(mcuport::find_target("atmega328p").const_storage, mcuport::ConstStorage::Progmem);
+  EXPECT_EQ(mcuport::find_target("atmega328p").int_bits, 16);
+  for (const mcuport::Target& target : mcuport::known_targets()) {
+    EXPECT_FALSE(target.arch.empty()) << target.name;
+    EXPECT_FALSE(target.cflags.empty()) << target.name;
+    // Every target but the host names its capacities and clock (the report needs them), and
+    // every one with an emulator names the Debian packages to install.
+    if (target.arch != "host") {
+      EXPECT_GT(target.clock_hz, 0u) << target.name;
+      EXPECT_GT(target.flash_bytes, 0u) << target.name;
+      EXPECT_GT(target.ram_bytes, 0u) << target.name;
+    }
+    if (!target.emulator.empty()) {
+      EXPECT_FALSE(target.toolchain_package.empty()) << target.name;
+      EXPECT_FALSE(target.emulator_package.empty()) << target.name;
+    }
+  }
 }
 
 TEST(Port, OptionsAreCheckedBeforeTheModel) {
@@ -449,3 +474,66 @@ TEST(Port, ModelErrorsPassThrough) {
 }
 
 }  // namespace
+
+// ---- where constant tables live (codegen/src/const_storage.cpp) ----
+
+namespace {
+
+mcuport::codegen::TableWriter storage_tables() {
+  mcuport::codegen::TableWriter tables;
+  tables.add("uint8_t", 1, "m_feature", {"0", "1"}, "features");
+  tables.add("int16_t", 2, "m_threshold", {"-3", "4"}, "thresholds");
+  tables.add_2d("int64_t", 8, "m_weight", 2, 2, {"1", "2", "3", "4"}, "weights");
+  tables.add_strings("m_labels", {"\"a\"", "\"b\""}, "labels");
+  return tables;
+}
+
+}  // namespace
+
+TEST(ConstStorage, RamTargetsKeepTheCodeAsWritten) {
+  const auto tables = storage_tables();
+  const std::string code = "y = m_threshold[m_feature[i]];\n";
+  EXPECT_EQ(mcuport::codegen::place_table_reads(code, tables.tables(),
+                                                mcuport::ConstStorage::Ram, "m"),
+            code);
+  EXPECT_EQ(tables.text(mcuport::ConstStorage::Ram).find("PROGMEM"), std::string::npos);
+}
+
+TEST(ConstStorage, ProgmemReadsEveryElementFromFlashNestedIndicesIncluded) {
+  const auto tables = storage_tables();
+  const std::string code =
+      "/* m_threshold[i] in a comment stays */\n"
+      "y = x[m_feature[i]] <= m_threshold[i] ? m_weight[k][m_feature[j]] : 0;\n"
+      "s = m_labels[c]; t = m_feature_count; u = \"m_feature[\";\n";
+  EXPECT_EQ(mcuport::codegen::place_table_reads(code, tables.tables(),
+                                                mcuport::ConstStorage::Progmem, "m"),
+            "/* m_threshold[i] in a comment stays */\n"
+            "y = x[pgm_read_byte(&m_feature[i])] <= (int16_t)pgm_read_word(&m_threshold[i]) ? "
+            "m_rom_int64(&m_weight[k][pgm_read_byte(&m_feature[j])]) : 0;\n"
+            "s = (const char *)pgm_read_ptr(&m_labels[c]); t = m_feature_count; u = \"m_feature[\";\n");
+  const std::string text = tables.text(mcuport::ConstStorage::Progmem);
+  EXPECT_NE(text.find("static const int16_t m_threshold[2] PROGMEM = {"), std::string::npos);
+  EXPECT_NE(text.find("static const char m_labels_1[] PROGMEM = \"b\";"), std::string::npos);
+  EXPECT_NE(text.find("static const char *const m_labels[2] PROGMEM = {\n    m_labels_0, m_labels_1"),
+            std::string::npos);
+}
+
+TEST(ConstStorage, ProgmemDefinesOnlyTheWideReadHelpersTheCodeUses) {
+  const std::string support = mcuport::codegen::const_storage_support(
+      "a = m_rom_int64(&m_weight[0][0]);", mcuport::ConstStorage::Progmem, "m");
+  EXPECT_NE(support.find("#include <avr/pgmspace.h>"), std::string::npos);
+  EXPECT_NE(support.find("static inline int64_t m_rom_int64(const int64_t *address)"),
+            std::string::npos);
+  EXPECT_EQ(support.find("m_rom_double"), std::string::npos);
+  EXPECT_EQ(mcuport::codegen::const_storage_support("", mcuport::ConstStorage::Ram, "m"), "");
+}
+
+TEST(ConstStorage, APointerIntoATableIsAnInternalErrorNotAWrongRead) {
+  const auto tables = storage_tables();
+  for (const char* code : {"f(m_weight[k]);", "p = &m_feature[0];", "q = m_threshold;"}) {
+    EXPECT_THROW(mcuport::codegen::place_table_reads(code, tables.tables(),
+                                                     mcuport::ConstStorage::Progmem, "m"),
+                 mcuport::InternalError)
+        << code;
+  }
+}

@@ -60,6 +60,13 @@
 /* Bumped whenever a result of this file changes; a generated header can check it. */
 #define MCUPORT_FX_RUNTIME_VERSION 1
 
+/* Where the runtime's one table lives: in flash, read with pgm_read_dword, on AVR (a header
+ * generated for such a target defines both macros before this file); plain const data elsewhere. */
+#ifndef MCUPORT_FX_ROM
+#define MCUPORT_FX_ROM
+#define MCUPORT_FX_ROM_U32(address) (*(address))
+#endif
+
 #define MCUPORT_FX_ONE_Q30 INT32_C(1073741824) /* 1.0 in Q30 */
 #define MCUPORT_FX_MIN_FRAC_BITS 8
 #define MCUPORT_FX_MAX_FRAC_BITS 40
@@ -171,7 +178,7 @@ static inline int32_t mcuport_fx_exp_neg(int64_t t_q, int frac_bits) {
  * a relative eps^3 < 1.4e-11. */
 static inline int32_t mcuport_fx_tanh_q40(uint64_t two_x_q40) {
     /* ceil(2^31 / (1 + i / 32)): rounded up, so every chord lies on or above 1 / (1 + e). */
-    static const uint32_t reciprocal_q31[33] = {
+    static const uint32_t reciprocal_q31[33] MCUPORT_FX_ROM = {
         UINT32_C(2147483648), UINT32_C(2082408386), UINT32_C(2021161081), UINT32_C(1963413622),
         UINT32_C(1908874354), UINT32_C(1857283156), UINT32_C(1808407283), UINT32_C(1762037866),
         UINT32_C(1717986919), UINT32_C(1676084799), UINT32_C(1636178018), UINT32_C(1598127366),
@@ -196,9 +203,9 @@ static inline int32_t mcuport_fx_tanh_q40(uint64_t two_x_q40) {
         return 0; /* e = 1: x is below about 2^-33, where tanh x rounds to 0 */
     }
     segment = (uint32_t)(e_q32 >> 27);
-    q0_q31 = reciprocal_q31[segment] -
-             (uint32_t)(((uint64_t)(reciprocal_q31[segment] - reciprocal_q31[segment + 1u]) *
-                         ((uint32_t)e_q32 & UINT32_C(0x7FFFFFF))) >> 27);
+    q0_q31 = MCUPORT_FX_ROM_U32(&reciprocal_q31[segment]);
+    q0_q31 -= (uint32_t)(((uint64_t)(q0_q31 - MCUPORT_FX_ROM_U32(&reciprocal_q31[segment + 1u])) *
+                          ((uint32_t)e_q32 & UINT32_C(0x7FFFFFF))) >> 27);
     e_q0_q63 = (y_q32 * q0_q31) >> halvings;
     /* (1 + e) q0 - 1 in Q63, >= 0 because q0 >= 1 / (1 + e); < 2^51, so Q44 fits 32 bits. */
     eps_q44 = (uint32_t)((((uint64_t)q0_q31 << 32) + e_q0_q63 - (UINT64_C(1) << 63)) >> 19);

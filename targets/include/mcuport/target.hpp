@@ -1,5 +1,6 @@
 // What a target decides, as data: the default numeric mode, integer widths, where constant
-// tables live, capacities and clock (for reports), and the compile flags the tests use.
+// tables live, capacities and clock (for reports), the compile flags the tests use, and the
+// emulator that runs its firmware. Code keys on these fields, never on a target's name.
 #pragma once
 
 #include <cstdint>
@@ -10,22 +11,39 @@
 
 namespace mcuport {
 
+// Where `static const` tables live and how the predict path reads them.
+enum class ConstStorage {
+  Ram,      // ordinary const data: in flash on Cortex-M and RISC-V (one address space)
+  Progmem,  // AVR: PROGMEM tables read with pgm_read_*; plain const data would be copied to RAM
+};
+
 struct Target {
   std::string name;
+  std::vector<std::string> aliases;  // other names accepted for it ("cortex-m4" for cortex-m4f)
   std::string description;
-  bool has_fpu = false;             // single-precision float in hardware
+  std::string arch;                  // instruction set: host, armv6m, armv7em, avr5, rv32, xtensa
+  bool has_fpu = false;              // single-precision float in hardware
   Numeric default_numeric = Numeric::Fixed;
-  int int_bits = 32;                // width of C `int` on the target
-  std::string compiler;             // the cross compiler the tests and reports use
-  std::vector<std::string> cflags;  // flags for that compiler
+  int int_bits = 32;                 // width of C `int` on the target
+  int double_bits = 64;              // width of C `double` (32 on avr-gcc)
+  ConstStorage const_storage = ConstStorage::Ram;
+  std::string compiler;              // the cross compiler the tests and reports use
+  std::vector<std::string> cflags;   // flags for that compiler
+  std::string toolchain_package;     // Debian packages of the compiler and its C library ("" if none)
+  std::string emulator;              // the command that runs its firmware ("" if none runs here)
+  std::string emulator_package;      // the Debian package of the emulator
   uint32_t clock_hz = 0;
-  uint32_t flash_bytes = 0;         // 0 = not a constraint (host)
+  uint32_t flash_bytes = 0;          // 0 = not a constraint (host)
   uint32_t ram_bytes = 0;
+  uint32_t max_object_bytes = 0;     // the largest one array can be (avr-gcc: 32767); 0 = no limit
 };
+
+const char* to_string(ConstStorage storage);
 
 const std::vector<Target>& known_targets();
 
-// Throws mcuport::Error naming the known targets when `name` is not one of them.
+// Finds a target by name or alias. Throws mcuport::Error naming the known targets when `name`
+// is neither.
 const Target& find_target(const std::string& name);
 
 }  // namespace mcuport
