@@ -27,23 +27,26 @@ const std::vector<Target>& known_targets() {
 
     Target m0;
     m0.name = "cortex-m0";
-    m0.description = "Arm Cortex-M0 (no FPU), e.g. nRF51, STM32F0 at 48 MHz";
+    m0.description =
+        "Arm Cortex-M0 (no FPU), e.g. nRF51822 (BBC micro:bit): 256 KB flash, 16 KB RAM, 16 MHz";
     m0.arch = "armv6m";
     m0.compiler = "arm-none-eabi-gcc";
     m0.cflags = {"-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft", "-Os"};
     m0.toolchain_package = "gcc-arm-none-eabi libnewlib-arm-none-eabi";
     m0.emulator = "qemu-system-arm -M microbit";
     m0.emulator_package = "qemu-system-arm";
-    m0.clock_hz = 48000000;
-    m0.flash_bytes = 65536;
-    m0.ram_bytes = 8192;
+    m0.clock_hz = 16000000;
+    m0.flash_bytes = 262144;
+    m0.ram_bytes = 16384;
     t.push_back(m0);
 
     Target m0plus = m0;
     m0plus.name = "cortex-m0plus";
     m0plus.aliases = {"cortex-m0+"};
-    m0plus.description = "Arm Cortex-M0+ (no FPU), e.g. RP2040, SAMD21 at 48 MHz";
+    m0plus.description =
+        "Arm Cortex-M0+ (no FPU), e.g. SAMD21 (Arduino Zero): 256 KB flash, 32 KB RAM, 48 MHz";
     m0plus.cflags = {"-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft", "-Os"};
+    m0plus.clock_hz = 48000000;
     m0plus.flash_bytes = 262144;
     m0plus.ram_bytes = 32768;
     t.push_back(m0plus);
@@ -51,7 +54,8 @@ const std::vector<Target>& known_targets() {
     Target m4;
     m4.name = "cortex-m4f";
     m4.aliases = {"cortex-m4"};
-    m4.description = "Arm Cortex-M4 with single-precision FPU, e.g. STM32F407 at 168 MHz";
+    m4.description =
+        "Arm Cortex-M4 with single-precision FPU, e.g. STM32F407: 1 MB flash, 192 KB RAM, 168 MHz";
     m4.arch = "armv7em";
     m4.has_fpu = true;
     m4.compiler = "arm-none-eabi-gcc";
@@ -67,7 +71,7 @@ const std::vector<Target>& known_targets() {
     Target m7 = m4;
     m7.name = "cortex-m7";
     m7.aliases = {};
-    m7.description = "Arm Cortex-M7 with FPU, e.g. STM32F746 at 216 MHz";
+    m7.description = "Arm Cortex-M7 with FPU, e.g. STM32F746: 1 MB flash, 320 KB RAM, 216 MHz";
     m7.cflags = {"-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16", "-Os"};
     m7.emulator = "qemu-system-arm -M mps2-an500";
     m7.clock_hz = 216000000;
@@ -96,7 +100,7 @@ const std::vector<Target>& known_targets() {
     Target rv;
     rv.name = "rv32imc";
     rv.aliases = {"riscv32"};
-    rv.description = "RISC-V RV32IMC (no FPU), e.g. ESP32-C3 at 160 MHz, GD32VF103";
+    rv.description = "RISC-V RV32IMC (no FPU), e.g. ESP32-C3: 4 MB flash, 400 KB RAM, 160 MHz";
     rv.arch = "rv32";
     rv.compiler = "riscv64-unknown-elf-gcc";
     rv.cflags = {"-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs", "-Os"};
@@ -111,7 +115,8 @@ const std::vector<Target>& known_targets() {
     Target esp32;
     esp32.name = "esp32";
     esp32.description =
-        "Espressif ESP32 (Xtensa LX6, single-precision FPU) at 240 MHz; described only: its "
+        "Espressif ESP32 (Xtensa LX6, single-precision FPU): 4 MB flash, 320 KB RAM, 240 MHz; "
+        "described only: its "
         "toolchain (xtensa-esp32-elf-gcc, from ESP-IDF) is not a Debian package";
     esp32.arch = "xtensa";
     esp32.has_fpu = true;
