@@ -99,9 +99,9 @@ void TableWriter::add_strings(const std::string& name, const std::vector<std::st
   tables_.push_back(std::move(table));
 }
 
-std::string TableWriter::text(ConstStorage storage) const {
+std::string TableWriter::text(ConstStorage storage, const std::string& macro) const {
   const bool progmem = storage == ConstStorage::Progmem;
-  const std::string place = progmem ? " PROGMEM" : "";
+  const std::string place = progmem ? " " + macro + "_ROM" : "";
   std::string out;
   for (const Table& table : tables_) {
     out += "/* " + table.comment + (progmem ? " (in flash)" : "") + " */\n";

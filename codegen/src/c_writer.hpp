@@ -47,7 +47,8 @@ class TableWriter {
   // in bytes() (the predict path never reads one).
   void add_strings(const std::string& name, const std::vector<std::string>& literals,
                    const std::string& comment);
-  std::string text(ConstStorage storage) const;
+  // `macro`: the header's macro prefix, whose <macro>_ROM places a table in flash (Progmem).
+  std::string text(ConstStorage storage, const std::string& macro) const;
   const std::vector<Table>& tables() const { return tables_; }
   uint64_t bytes() const { return bytes_; }
 

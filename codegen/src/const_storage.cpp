@@ -14,26 +14,23 @@ bool is_identifier_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-// The flash read of an element of type `type` at address `address`, as an expression of that
-// type. 64-bit values and doubles go through the helpers of const_storage_support.
-std::string flash_read(const Table& table, const std::string& address, const std::string& prefix) {
-  if (table.strings) return "(const char *)pgm_read_ptr(" + address + ")";
+// The flash read of an element of `table` at `address`, as an expression of its type: the
+// header's own macro (<P>_ROM_I16 ...) or, for 64-bit values and doubles, its helper function.
+std::string flash_read(const Table& table, const std::string& address, const std::string& prefix,
+                       const std::string& macro) {
+  if (table.strings) return macro + "_ROM_PTR(" + address + ")";
   static const std::map<std::string, std::string> reads = {
-      {"uint8_t", "pgm_read_byte({})"},          {"int8_t", "(int8_t)pgm_read_byte({})"},
-      {"uint16_t", "pgm_read_word({})"},         {"int16_t", "(int16_t)pgm_read_word({})"},
-      {"uint32_t", "pgm_read_dword({})"},        {"int32_t", "(int32_t)pgm_read_dword({})"},
-      {"float", "pgm_read_float({})"},           {"int64_t", "@_rom_int64({})"},
-      {"uint64_t", "@_rom_uint64({})"},          {"double", "@_rom_double({})"},
+      {"uint8_t", "_ROM_U8"},   {"int8_t", "_ROM_I8"},   {"uint16_t", "_ROM_U16"},
+      {"int16_t", "_ROM_I16"},  {"uint32_t", "_ROM_U32"}, {"int32_t", "_ROM_I32"},
+      {"float", "_ROM_FLOAT"},  {"int64_t", "_rom_int64"}, {"uint64_t", "_rom_uint64"},
+      {"double", "_rom_double"},
   };
   const auto it = reads.find(table.type);
   if (it == reads.end()) {
     internal_error(__FILE__, __LINE__, "no flash read for tables of " + table.type);
   }
-  std::string out = it->second;
-  out.replace(out.find("{}"), 2, address);
-  const std::size_t at = out.find('@');
-  if (at != std::string::npos) out.replace(at, 1, prefix);
-  return out;
+  const bool helper = it->second[1] == 'r';
+  return (helper ? prefix : macro) + it->second + "(" + address + ")";
 }
 
 // The index expression starting at code[open] == '[': returns the position after its ']'.
@@ -48,7 +45,8 @@ std::size_t matching_bracket(const std::string& code, std::size_t open) {
 
 class Rewriter {
  public:
-  Rewriter(const std::vector<Table>& tables, const std::string& prefix) : prefix_(prefix) {
+  Rewriter(const std::vector<Table>& tables, const std::string& prefix, const std::string& macro)
+      : prefix_(prefix), macro_(macro) {
     for (const Table& table : tables) by_name_[table.name] = &table;
   }
 
@@ -112,37 +110,61 @@ class Rewriter {
       internal_error(__FILE__, __LINE__, "table " + table.name + " is used other than by reading "
                                          "one element");
     }
-    out += flash_read(table, "&" + element, prefix_);
+    out += flash_read(table, "&" + element, prefix_, macro_);
     return pos;
   }
 
   std::string prefix_;
+  std::string macro_;
   std::map<std::string, const Table*> by_name_;
 };
 
 }  // namespace
 
 std::string place_table_reads(const std::string& code, const std::vector<Table>& tables,
-                              ConstStorage storage, const std::string& prefix) {
+                              ConstStorage storage, const std::string& prefix,
+                              const std::string& macro) {
   if (storage == ConstStorage::Ram) return code;
-  return Rewriter(tables, prefix).rewrite(code);
+  return Rewriter(tables, prefix, macro).rewrite(code);
 }
 
 std::string const_storage_support(const std::string& code, ConstStorage storage,
-                                  const std::string& prefix) {
+                                  const std::string& prefix, const std::string& macro) {
   if (storage == ConstStorage::Ram) return "";
+  const std::string& P = macro;
   std::string out =
-      "\n/* Constant tables live in flash (PROGMEM) and are read with pgm_read_* (avr-libc). */\n"
+      "\n/* Constant tables live in flash (PROGMEM) and are read with pgm_read_* (avr-libc). Built\n"
+      " * for another processor (a host test, say), the same header reads them as plain data. */\n"
+      "#ifdef __AVR__\n"
       "#include <avr/pgmspace.h>\n"
+      "#define " + P + "_ROM PROGMEM\n"
+      "#define " + P + "_ROM_U8(address) pgm_read_byte(address)\n"
+      "#define " + P + "_ROM_I8(address) ((int8_t)pgm_read_byte(address))\n"
+      "#define " + P + "_ROM_U16(address) pgm_read_word(address)\n"
+      "#define " + P + "_ROM_I16(address) ((int16_t)pgm_read_word(address))\n"
+      "#define " + P + "_ROM_U32(address) pgm_read_dword(address)\n"
+      "#define " + P + "_ROM_I32(address) ((int32_t)pgm_read_dword(address))\n"
+      "#define " + P + "_ROM_FLOAT(address) pgm_read_float(address)\n"
+      "#define " + P + "_ROM_PTR(address) ((const char *)pgm_read_ptr(address))\n"
+      "#define " + P + "_ROM_COPY(to, from, n) memcpy_P(to, from, n)\n"
+      "#ifndef MCUPORT_FX_ROM\n"
       "#define MCUPORT_FX_ROM PROGMEM\n"
-      "#define MCUPORT_FX_ROM_U32(address) pgm_read_dword(address)\n";
+      "#define MCUPORT_FX_ROM_U32(address) pgm_read_dword(address)\n"
+      "#endif\n"
+      "#else\n"
+      "#include <string.h>\n"
+      "#define " + P + "_ROM\n";
+  for (const char* suffix : {"U8", "I8", "U16", "I16", "U32", "I32", "FLOAT", "PTR"}) {
+    out += "#define " + P + "_ROM_" + suffix + "(address) (*(address))\n";
+  }
+  out += "#define " + P + "_ROM_COPY(to, from, n) memcpy(to, from, n)\n#endif\n";
   for (const char* type : {"int64", "uint64", "double"}) {
     const std::string helper = prefix + "_rom_" + type;
     if (code.find(helper + "(") == std::string::npos) continue;
     const std::string c_type = std::string(type) == "double" ? "double" : std::string(type) + "_t";
     out += "static inline " + c_type + " " + helper + "(const " + c_type + " *address) {\n"
            "    " + c_type + " value;\n"
-           "    memcpy_P(&value, address, sizeof value);\n"
+           "    " + P + "_ROM_COPY(&value, address, sizeof value);\n"
            "    return value;\n"
            "}\n";
   }

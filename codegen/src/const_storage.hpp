@@ -1,7 +1,7 @@
 // Where a target keeps constant tables, applied to emitted C after the family emitters have
 // written it. The emitters write plain C (`table[i]`); for a target whose constants live in a
 // separate address space (AVR: PROGMEM), every table read becomes the matching flash read
-// (`pgm_read_word(&table[i])`), so the family emitters stay target-independent.
+// (`M_ROM_I16(&table[i])`, pgm_read_word on AVR), so the family emitters stay target-independent.
 #pragma once
 
 #include <string>
@@ -17,11 +17,14 @@ namespace mcuport::codegen {
 // (as a pointer, with `&`, or with fewer indices than dimensions): such a use would read flash
 // addresses as RAM on AVR.
 std::string place_table_reads(const std::string& code, const std::vector<Table>& tables,
-                              ConstStorage storage, const std::string& prefix);
+                              ConstStorage storage, const std::string& prefix,
+                              const std::string& macro);
 
-// The lines a header needs before its tables for `storage`: the include and the helpers that
-// read 64-bit values from flash (only those that `code` uses). Empty for ConstStorage::Ram.
+// The lines a header needs before its tables for `storage`: the <P>_ROM placement and read
+// macros (pgm_read_* when compiled for AVR, plain reads elsewhere, so the same header also runs
+// in host tests) and the helpers that read 64-bit values (only those that `code` uses). Empty
+// for ConstStorage::Ram.
 std::string const_storage_support(const std::string& code, ConstStorage storage,
-                                  const std::string& prefix);
+                                  const std::string& prefix, const std::string& macro);
 
 }  // namespace mcuport::codegen

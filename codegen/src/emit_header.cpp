@@ -187,13 +187,13 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family) {
   std::vector<Table> all_tables = family.tables.tables();
   all_tables.insert(all_tables.end(), tables.tables().begin(), tables.tables().end());
   const auto place = [&](const std::string& code) {
-    return place_table_reads(code, all_tables, storage, context.prefix);
+    return place_table_reads(code, all_tables, storage, context.prefix, context.macro);
   };
   const std::string functions = place(family.functions);
   labels = place(labels);
   quantize = place(quantize);
   const std::string support =
-      const_storage_support(functions + labels + quantize, storage, context.prefix);
+      const_storage_support(functions + labels + quantize, storage, context.prefix, context.macro);
   if (storage == ConstStorage::Progmem && !label_api.empty()) {
     label_api += context.render(
         " *   On this target tables and strings live in flash: a label or name is a flash address,\n"
@@ -219,7 +219,8 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family) {
                     {"macros", family.macros},
                     {"includes", family.includes + support +
                                      (family.fixed_runtime ? runtime_block() : "")},
-                    {"tables", family.tables.text(storage) + tables.text(storage)},
+                    {"tables", family.tables.text(storage, context.macro) +
+                                   tables.text(storage, context.macro)},
                     {"functions", functions},
                     {"labels", labels},
                     {"quantize", quantize},

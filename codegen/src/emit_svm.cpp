@@ -45,7 +45,10 @@ static inline void {{p}}_decision_values(const {{xt}} {{xin}}[], {{dt}} dec[]) {
 
 )";
 
-const char* kDecisionValuesOneClass = R"(/* The decision value: sum of coefficient * kernel over the support vectors, plus the intercept. */
+// One pair (OneClassSVM, or two classes, where every support vector's one coefficient goes to
+// the single pair): one accumulator. The general loop would also index pairs that do not exist
+// on paths the compiler cannot rule out, which gcc -O2 reports as -Warray-bounds.
+const char* kDecisionValuesOnePair = R"(/* The decision value: sum of coefficient * kernel over the support vectors, plus the intercept. */
 static inline void {{p}}_decision_values(const {{xt}} {{xin}}[], {{dt}} dec[]) {
 {{stage}}    {{dt}} acc = {{p}}_intercept[0];
     uint32_t s;
@@ -233,7 +236,7 @@ static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
       }
     }
     code.functions += context.render(
-        program.one_class ? kDecisionValuesOneClass : kDecisionValues,
+        program.n_pairs == 1 ? kDecisionValuesOnePair : kDecisionValues,
         {{"dt", dt}, {"coef_cast", "(int64_t)"}, {"kernel_value", kernel_value}});
     units = " * 2^" + P + "_SCORE_FRAC_BITS";
     code.summary = " * " + std::to_string(program.n_sv) + " support vectors; fixed point: kernel " +
@@ -279,7 +282,7 @@ static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
     }
     code.functions += context.render(
         kKernel, {{"kernel_doc", doc}, {"kernel_step", step}, {"kernel_result", result}});
-    code.functions += context.render(program.one_class ? kDecisionValuesOneClass : kDecisionValues,
+    code.functions += context.render(program.n_pairs == 1 ? kDecisionValuesOnePair : kDecisionValues,
                                      {{"dt", "float"},
                                       {"coef_cast", ""},
                                       {"kernel_value", p + "_kernel(x, s)"}});

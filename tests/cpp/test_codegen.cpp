@@ -494,9 +494,9 @@ TEST(ConstStorage, RamTargetsKeepTheCodeAsWritten) {
   const auto tables = storage_tables();
   const std::string code = "y = m_threshold[m_feature[i]];\n";
   EXPECT_EQ(mcuport::codegen::place_table_reads(code, tables.tables(),
-                                                mcuport::ConstStorage::Ram, "m"),
+                                                mcuport::ConstStorage::Ram, "m", "M"),
             code);
-  EXPECT_EQ(tables.text(mcuport::ConstStorage::Ram).find("PROGMEM"), std::string::npos);
+  EXPECT_EQ(tables.text(mcuport::ConstStorage::Ram, "M").find("_ROM"), std::string::npos);
 }
 
 TEST(ConstStorage, ProgmemReadsEveryElementFromFlashNestedIndicesIncluded) {
@@ -506,33 +506,35 @@ TEST(ConstStorage, ProgmemReadsEveryElementFromFlashNestedIndicesIncluded) {
       "y = x[m_feature[i]] <= m_threshold[i] ? m_weight[k][m_feature[j]] : 0;\n"
       "s = m_labels[c]; t = m_feature_count; u = \"m_feature[\";\n";
   EXPECT_EQ(mcuport::codegen::place_table_reads(code, tables.tables(),
-                                                mcuport::ConstStorage::Progmem, "m"),
+                                                mcuport::ConstStorage::Progmem, "m", "M"),
             "/* m_threshold[i] in a comment stays */\n"
-            "y = x[pgm_read_byte(&m_feature[i])] <= (int16_t)pgm_read_word(&m_threshold[i]) ? "
-            "m_rom_int64(&m_weight[k][pgm_read_byte(&m_feature[j])]) : 0;\n"
-            "s = (const char *)pgm_read_ptr(&m_labels[c]); t = m_feature_count; u = \"m_feature[\";\n");
-  const std::string text = tables.text(mcuport::ConstStorage::Progmem);
-  EXPECT_NE(text.find("static const int16_t m_threshold[2] PROGMEM = {"), std::string::npos);
-  EXPECT_NE(text.find("static const char m_labels_1[] PROGMEM = \"b\";"), std::string::npos);
-  EXPECT_NE(text.find("static const char *const m_labels[2] PROGMEM = {\n    m_labels_0, m_labels_1"),
+            "y = x[M_ROM_U8(&m_feature[i])] <= M_ROM_I16(&m_threshold[i]) ? "
+            "m_rom_int64(&m_weight[k][M_ROM_U8(&m_feature[j])]) : 0;\n"
+            "s = M_ROM_PTR(&m_labels[c]); t = m_feature_count; u = \"m_feature[\";\n");
+  const std::string text = tables.text(mcuport::ConstStorage::Progmem, "M");
+  EXPECT_NE(text.find("static const int16_t m_threshold[2] M_ROM = {"), std::string::npos);
+  EXPECT_NE(text.find("static const char m_labels_1[] M_ROM = \"b\";"), std::string::npos);
+  EXPECT_NE(text.find("static const char *const m_labels[2] M_ROM = {\n    m_labels_0, m_labels_1"),
             std::string::npos);
 }
 
 TEST(ConstStorage, ProgmemDefinesOnlyTheWideReadHelpersTheCodeUses) {
   const std::string support = mcuport::codegen::const_storage_support(
-      "a = m_rom_int64(&m_weight[0][0]);", mcuport::ConstStorage::Progmem, "m");
-  EXPECT_NE(support.find("#include <avr/pgmspace.h>"), std::string::npos);
+      "a = m_rom_int64(&m_weight[0][0]);", mcuport::ConstStorage::Progmem, "m", "M");
+  EXPECT_NE(support.find("#ifdef __AVR__\n#include <avr/pgmspace.h>\n#define M_ROM PROGMEM"),
+            std::string::npos);
+  EXPECT_NE(support.find("#define M_ROM_I16(address) (*(address))"), std::string::npos);
   EXPECT_NE(support.find("static inline int64_t m_rom_int64(const int64_t *address)"),
             std::string::npos);
   EXPECT_EQ(support.find("m_rom_double"), std::string::npos);
-  EXPECT_EQ(mcuport::codegen::const_storage_support("", mcuport::ConstStorage::Ram, "m"), "");
+  EXPECT_EQ(mcuport::codegen::const_storage_support("", mcuport::ConstStorage::Ram, "m", "M"), "");
 }
 
 TEST(ConstStorage, APointerIntoATableIsAnInternalErrorNotAWrongRead) {
   const auto tables = storage_tables();
   for (const char* code : {"f(m_weight[k]);", "p = &m_feature[0];", "q = m_threshold;"}) {
     EXPECT_THROW(mcuport::codegen::place_table_reads(code, tables.tables(),
-                                                     mcuport::ConstStorage::Progmem, "m"),
+                                                     mcuport::ConstStorage::Progmem, "m", "M"),
                  mcuport::InternalError)
         << code;
   }
