@@ -1,0 +1,277 @@
+"""Generated headers built into firmware and run on emulated microcontrollers (mcuport.firmware):
+the chip's answers must be identical to the host's and, in fixed mode, to the core's simulator,
+on whole test splits; the counters must measure a loop of known cost exactly.
+
+By default a representative subset runs (one target per emulated instruction set: armv6m,
+armv7em, avr5, rv32; a tree, a forest, naive Bayes, an rbf SVC and PCA in fixed mode, a tree in
+float mode). MCUPORT_FULL_TARGETS=1 (scripts/test-targets) runs every family on every emulated
+target in both numeric modes.
+
+Float mode is held to identical predictions; its scores are identical where the arithmetic is
+the same on every machine (IEEE float32 operations), and within float32 rounding where it
+involves a C library's expf/tanhf/logf or the width of `double` (32 bits on AVR).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.covariance import EllipticEnvelope, EmpiricalCovariance
+from sklearn.decomposition import PCA
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC, LinearSVC, OneClassSVM
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+import mcuport
+from mcuport.firmware import TargetModel, ToolchainMissing, _UnicornCounter, measure_known_loop
+from mcuport.host import HostModel
+
+from conftest import REPORT_LINES, SEED, require, split
+
+FULL = os.environ.get("MCUPORT_FULL_TARGETS") == "1"
+EMULATED_ARCHES = ("armv6m", "armv7em", "avr5", "rv32")
+
+
+def emulated_targets(one_per_arch: bool) -> list:
+    """Targets an emulator runs here, in the table's order; the first of each arch if asked."""
+    chosen, seen = [], set()
+    for target in mcuport.targets():
+        if target["arch"] in EMULATED_ARCHES and (not one_per_arch or target["arch"] not in seen):
+            chosen.append(target["name"])
+            seen.add(target["arch"])
+    return chosen
+
+
+SUBSET_TARGETS = emulated_targets(one_per_arch=True)
+ALL_TARGETS = emulated_targets(one_per_arch=False)
+TARGET_INFO = {t["name"]: t for t in mcuport.targets()}
+
+
+def require_target(name: str) -> None:
+    """Fail (not skip) when the target's cross compiler, emulator or counter is missing."""
+    info = TARGET_INFO[name]
+    require(info["compiler"], info["toolchain_package"])
+    require(info["emulator"].split()[0], info["emulator_package"])
+    if info["arch"] in ("armv6m", "armv7em"):
+        for module in ("unicorn", "elftools"):
+            if importlib.util.find_spec(module) is None:
+                pytest.fail(f"Python module {module} is missing: pip install unicorn pyelftools")
+
+
+# name: (factory, data set, labels: "y", "binary" (class 1 against the rest) or None)
+MODELS = {
+    "DecisionTreeClassifier": (lambda: DecisionTreeClassifier(max_depth=6, random_state=SEED),
+                               "iris", "y"),
+    "DecisionTreeRegressor": (lambda: DecisionTreeRegressor(max_depth=6, random_state=SEED),
+                              "diabetes", "y"),
+    "RandomForestClassifier": (
+        lambda: RandomForestClassifier(n_estimators=10, max_depth=5, random_state=SEED), "wine",
+        "y"),
+    "RandomForestRegressor": (
+        lambda: RandomForestRegressor(n_estimators=10, max_depth=5, random_state=SEED),
+        "diabetes", "y"),
+    "LinearSVC": (lambda: LinearSVC(random_state=SEED), "wine", "y"),
+    "SVC(linear)": (lambda: SVC(kernel="linear"), "iris", "y"),
+    "SVC(rbf)": (lambda: SVC(), "iris", "y"),
+    "SVC(poly)": (lambda: SVC(kernel="poly"), "wine", "y"),
+    "SVC(rbf, binary)": (lambda: SVC(), "iris", "binary"),
+    "SVC(sigmoid)": (lambda: SVC(kernel="sigmoid", gamma="auto"), "iris", "y"),
+    "OneClassSVM(rbf)": (lambda: OneClassSVM(nu=0.2), "iris", None),
+    "GaussianNB": (lambda: GaussianNB(), "wine", "y"),
+    "PCA": (lambda: PCA(3), "wine", None),
+    "EllipticEnvelope": (lambda: EllipticEnvelope(random_state=SEED, support_fraction=0.9),
+                         "iris", None),
+    "EmpiricalCovariance": (lambda: EmpiricalCovariance(), "iris", None),
+    "StandardScaler+SVC(rbf)": (lambda: make_pipeline(StandardScaler(), SVC()), "wine", "y"),
+}
+SUBSET_FIXED = ("DecisionTreeClassifier", "RandomForestClassifier", "GaussianNB", "SVC(rbf)",
+                "PCA")
+SUBSET_FLOAT = ("DecisionTreeClassifier",)
+
+
+def fitted(kind):
+    factory, dataset, labels = MODELS[kind]
+    X_train, X_test, y_train, _ = split(dataset)
+    estimator = factory()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if labels is None:
+            estimator.fit(X_train)
+        else:
+            estimator.fit(X_train, y_train == 1 if labels == "binary" else y_train)
+    return estimator, X_train, X_test
+
+
+def matrix(kinds_fixed, kinds_float, targets):
+    cases = [(t, k, "fixed") for t in targets for k in kinds_fixed]
+    cases += [(t, k, "float") for t in targets for k in kinds_float]
+    return [pytest.param(t, k, n, id=f"{t}-{k}-{n}") for t, k, n in cases]
+
+
+if FULL:
+    CASES = matrix(MODELS, MODELS, ALL_TARGETS)
+else:
+    CASES = matrix(SUBSET_FIXED, SUBSET_FLOAT, SUBSET_TARGETS)
+
+
+def predict_path(generated) -> str:
+    """The header up to the conveniences (quantize, dequantize) that the predict path skips."""
+    return generated.header.split("Conveniences outside the predict path")[0]
+
+
+def uses_libm(generated) -> bool:
+    return any(f"{name}f(" in predict_path(generated) for name in ("exp", "tanh", "log"))
+
+
+def exact_float_scores(generated, target: str) -> bool:
+    """Whether float-mode scores must be bit-identical to the host's: no C library
+    transcendental in the predict path, and a 64-bit double where the header uses double."""
+    uses_double = "double" in predict_path(generated)
+    return not uses_libm(generated) and not (
+        uses_double and TARGET_INFO[target]["double_bits"] != 64)
+
+
+@pytest.mark.parametrize("target,kind,numeric", CASES)
+def test_target_answers_like_host(target, kind, numeric, tmp_path):
+    """The whole test split on the chip: what the host build answers, bit for bit, and in fixed
+    mode what the simulator answers; a count per row, the stack and the sizes."""
+    require_target(target)
+    estimator, X_train, X_test = fitted(kind)
+    document = mcuport.to_json(estimator, calibration=X_train)
+    on_host = mcuport.generate(document, name="m", numeric=numeric)
+    on_target = mcuport.generate(document, name="m", numeric=numeric, target=target)
+    with HostModel(on_host, workdir=tmp_path / "host") as host:
+        X = host.quantize(X_test)[0] if numeric == "fixed" else X_test.astype(np.float32)
+        expected_y, expected_scores = host.run(X)
+    with TargetModel(on_target, workdir=tmp_path / "target") as chip:
+        measured = chip.measure(X)
+    if expected_y is None:
+        assert measured.predictions is None
+    else:
+        np.testing.assert_array_equal(measured.predictions, expected_y)
+    if expected_scores is None:
+        assert measured.scores is None
+    elif numeric == "fixed" or exact_float_scores(on_target, target):
+        np.testing.assert_array_equal(measured.scores, expected_scores)
+    else:  # float32 rounding of the library's transcendentals, relative to the largest score
+        scale = max(float(np.abs(expected_scores).max()), 1e-30)
+        np.testing.assert_allclose(measured.scores, expected_scores, rtol=0, atol=1e-5 * scale)
+    if numeric == "fixed":
+        simulated = mcuport.load(document)
+        if expected_y is not None:
+            np.testing.assert_array_equal(measured.predictions, simulated.predict_codes(X))
+        if expected_scores is not None:
+            np.testing.assert_array_equal(measured.scores, simulated.scores_codes(X))
+    assert measured.counts.shape == (len(X),) and np.all(measured.counts > 0)
+    assert 0 <= measured.peak_stack_bytes < 1024  # a leaf function may need none (RISC-V)
+    assert measured.model_flash_bytes > 0
+    # No writable globals, and tables where the target keeps constants (flash or PROGMEM). Only
+    # the C library's expf/tanhf/logf bring RAM of their own: errno and its reentrancy state.
+    if uses_libm(on_target):
+        assert measured.model_ram_bytes <= 128
+    else:
+        assert measured.model_ram_bytes == 0
+    REPORT_LINES.append(
+        f"{target} {kind} {numeric}: {int(np.median(measured.counts))} {measured.count_unit} "
+        f"(median; {measured.counts.min()}..{measured.counts.max()}), stack "
+        f"{measured.peak_stack_bytes} B, flash {measured.model_flash_bytes} B, RAM "
+        f"{measured.model_ram_bytes} B")
+
+
+@pytest.mark.parametrize("target", ALL_TARGETS if FULL else SUBSET_TARGETS)
+def test_counter_measures_a_known_loop_exactly(target):
+    """A hand-written loop of known cost through the same path as bench_one. On AVR (6 cycles
+    an iteration) 10922 and 10923 iterations end just before and just after Timer1's first
+    overflow, and the longer loops span many."""
+    require_target(target)
+    iterations = [1, 2, 1000, 10922, 10923, 100000, 250000]
+    measured, expected = measure_known_loop(target, iterations)
+    np.testing.assert_array_equal(measured, expected)
+    REPORT_LINES.append(f"{target} counter self-check: {dict(zip(iterations, measured.tolist()))}")
+
+
+@pytest.mark.parametrize("target", SUBSET_TARGETS)
+def test_counts_are_deterministic(target, tmp_path):
+    require_target(target)
+    estimator, X_train, X_test = fitted("RandomForestClassifier")
+    generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train,
+                                 target=target)
+    codes = mcuport.load(estimator, calibration=X_train).quantize(X_test)
+    with TargetModel(generated, workdir=tmp_path) as chip:
+        first, second = chip.measure(codes), chip.measure(codes)
+    np.testing.assert_array_equal(first.counts, second.counts)
+    assert first.peak_stack_bytes == second.peak_stack_bytes
+    assert len(np.unique(first.counts)) > 1  # the count follows the path through the trees
+
+
+def test_unicorn_block_counts_equal_instruction_counts_on_armv6m(tmp_path):
+    """Counting per translated block (fast) equals a hook on every instruction where no IT block
+    can skip one (ARMv6-M has none)."""
+    target = next(t for t in SUBSET_TARGETS if TARGET_INFO[t]["arch"] == "armv6m")
+    require_target(target)
+    estimator, X_train, X_test = fitted("SVC(rbf)")
+    generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train,
+                                 target=target)
+    codes = mcuport.load(estimator, calibration=X_train).quantize(X_test)[:8]
+    with TargetModel(generated, workdir=tmp_path) as chip:
+        counts = chip.measure(codes).counts
+        firmware = chip._firmware
+        build = firmware.build(codes.view(np.uint16), model=True)
+        counter = _UnicornCounter(firmware, build, per_instruction=True)
+        empty = counter.call("bench_empty", 0)
+        per_instruction = []
+        for row in range(len(codes)):
+            counter.call("load_row", row)
+            per_instruction.append(counter.call("bench_one", row) - empty)
+    np.testing.assert_array_equal(counts, per_instruction)
+
+
+def test_rows_beyond_flash_run_in_several_images(tmp_path):
+    """digits' 450 test rows (57 KB of int16 codes) do not fit an ATmega328P's 32 KB of flash."""
+    target = next((t for t in SUBSET_TARGETS if TARGET_INFO[t]["arch"] == "avr5"), None)
+    if target is None:
+        pytest.skip("no AVR target")
+    require_target(target)
+    X_train, X_test, y_train, _ = split("digits")
+    estimator = DecisionTreeClassifier(max_depth=6, random_state=SEED).fit(X_train, y_train)
+    document = mcuport.to_json(estimator, calibration=X_train)
+    codes = mcuport.load(document).quantize(X_test)
+    assert codes.nbytes > TARGET_INFO[target]["flash_bytes"]
+    generated = mcuport.generate(document, name="m", numeric="fixed", target=target)
+    with TargetModel(generated, workdir=tmp_path) as chip:
+        predictions, scores = chip.run(codes)
+        assert chip.rows_per_image < len(codes)
+    np.testing.assert_array_equal(predictions, mcuport.load(document).predict_codes(codes))
+    np.testing.assert_array_equal(scores, mcuport.load(document).scores_codes(codes))
+
+
+def test_targets_without_an_emulator_are_refused():
+    X_train, _, y_train, _ = split("iris")
+    tree = DecisionTreeClassifier(max_depth=2, random_state=SEED).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="HostModel"):
+        TargetModel(mcuport.generate(tree, name="m"))
+    for target in mcuport.targets():
+        if not target["emulator"] and target["arch"] != "host":
+            with pytest.raises(ToolchainMissing, match="no emulator"):
+                TargetModel(mcuport.generate(tree, name="m", target=target["name"]))
+
+
+def test_a_missing_cross_compiler_names_its_package(monkeypatch):
+    X_train, _, y_train, _ = split("iris")
+    tree = DecisionTreeClassifier(max_depth=2, random_state=SEED).fit(X_train, y_train)
+    target = SUBSET_TARGETS[0]
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda tool: None if tool == TARGET_INFO[target][
+        "compiler"] else real_which(tool))
+    with pytest.raises(ToolchainMissing, match=re.escape(TARGET_INFO[target]["toolchain_package"])):
+        TargetModel(mcuport.generate(tree, name="m", target=target))
