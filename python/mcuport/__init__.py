@@ -13,6 +13,7 @@ from ._core import FORMAT_VERSION, ModelError, __version__
 from . import host
 from .mahalanobis import Mahalanobis
 from ._port import Generated, generate, port, targets, to_json
+from ._report import Report, report
 from ._simulate import SimulatedModel, load
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "Mahalanobis",
     "SimulatedModel",
     "port",
+    "report",
+    "Report",
     "targets",
     "to_json",
 ]
