@@ -20,13 +20,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from . import _core
 from ._port import Generated, generate, to_json
 from .host import HostModel
 
@@ -186,24 +186,6 @@ class Report:
         return figure
 
 
-def _require_tools(description: Dict[str, Any]) -> None:
-    """Fails before any work when the target's compiler or emulator is missing, naming the
-    Debian packages; the report never falls back to estimates."""
-    import shutil
-
-    from .firmware import ToolchainMissing
-
-    if not description["emulator"]:
-        raise ToolchainMissing(
-            f"no emulator runs {description['name']} here ({description['description']}); "
-            "report() needs one: pick an emulated target (see mcuport.targets())")
-    for tool, package in ((description["compiler"], description["toolchain_package"]),
-                          (description["emulator"].split()[0], description["emulator_package"])):
-        if shutil.which(tool) is None:
-            raise ToolchainMissing(f"{tool} is not installed: apt-get install {package} "
-                                   "(scripts/setup installs it)")
-
-
 def _fmt(value: Optional[float], pattern: str) -> str:
     return "n/a" if value is None else pattern.format(value)
 
@@ -231,21 +213,15 @@ def _labels_of(generated: Generated, estimator: Any, document: Dict[str, Any],
 
 
 def _regression_values(generated: Generated, predictions: np.ndarray) -> np.ndarray:
+    """A regressor's predictions as values: float mode as is, fixed mode codes times
+    2^-OUTPUT_FRAC_BITS (the header's macro)."""
     if generated.numeric == "float":
         return predictions.astype(np.float64)
-    scale = _core_output_scale(generated)
-    return predictions.astype(np.float64) * scale
-
-
-def _core_output_scale(generated: Generated) -> float:
-    """A fixed-point regressor's output scale, from its header's OUTPUT_FRAC_BITS macro."""
-    import re
-
     macro = generated.name.upper() + "_OUTPUT_FRAC_BITS"
     found = re.search(r"^#define " + macro + r" (\d+)", generated.header, flags=re.M)
     if not found:
         raise ValueError(f"fixed-point regressor header without {macro}")
-    return 2.0 ** -int(found.group(1))
+    return predictions.astype(np.float64) * 2.0 ** -int(found.group(1))
 
 
 def report(
@@ -273,17 +249,9 @@ def report(
 
     Returns a :class:`Report` and prints its table unless ``print_table=False``.
     """
-    from .firmware import TargetModel
+    from .firmware import TargetModel, find_target, require_tools
 
-    descriptions = {t["name"]: t for t in _core.targets()}
-    for t in list(descriptions.values()):
-        for alias in t["aliases"]:
-            descriptions[alias] = t
-    if target not in descriptions:
-        generate_error = f"unknown target {target!r} (known targets: " + ", ".join(
-            t["name"] for t in _core.targets()) + ")"
-        raise ValueError(generate_error)
-    description = descriptions[target]
+    description = find_target(target)
     modes = ["fixed", "float"] if numeric is None else (
         [numeric] if isinstance(numeric, str) else list(numeric))
     for mode in modes:
@@ -297,7 +265,7 @@ def report(
     if y is not None and len(y) != len(X):
         raise ValueError(f"y_test has {len(y)} rows, X_test {len(X)}")
 
-    _require_tools(description)
+    require_tools(description)  # before any work: a missing package is said first
     is_document = isinstance(estimator_or_model, (str, bytes))
     estimator = None if is_document else estimator_or_model
     notes: List[str] = []

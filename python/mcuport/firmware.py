@@ -634,6 +634,35 @@ def _require(tool: str, package: str, what: str) -> str:
     return tool
 
 
+def find_target(name: str) -> dict:
+    """The target description (:func:`mcuport.targets`) of a name or alias; ValueError listing
+    the known targets otherwise."""
+    return _find_target(name)
+
+
+def require_tools(info: dict) -> Tuple["_Arch", str, str]:
+    """Checks that the target of description `info` can be built and emulated here: returns
+    (its harness architecture, compiler, size tool). Raises ValueError for the host and
+    ToolchainMissing, naming the package, for anything missing; nothing falls back."""
+    arch = info["arch"]
+    if arch not in _ARCHES:
+        if arch == "host":
+            raise ValueError(
+                f"target {info['name']!r} is this machine: use mcuport.host.HostModel")
+        raise ToolchainMissing(
+            f"no emulator for target {info['name']!r} (arch {arch}) runs here: "
+            f"{info['description']}")
+    compiler = _require(info["compiler"], info["toolchain_package"] or "?",
+                        "the target's cross compiler")
+    emulator = info["emulator"].split()
+    if not emulator:
+        raise ToolchainMissing(f"target {info['name']!r} names no emulator")
+    _require(emulator[0], info["emulator_package"], "the target's emulator")
+    size_tool = _require(re.sub(r"gcc$", "size", compiler), info["toolchain_package"],
+                         "binutils of the cross compiler")
+    return _ARCHES[arch], compiler, size_tool
+
+
 def _machine(emulator: str) -> str:
     words = emulator.split()
     for flag, value in zip(words, words[1:]):
@@ -695,23 +724,7 @@ class _Firmware:
         self.generated = generated
         self.workdir = workdir
         self.timeout = timeout
-        arch = info["arch"]
-        if arch not in _ARCHES:
-            if arch == "host":
-                raise ValueError(
-                    f"target {info['name']!r} is this machine: use mcuport.host.HostModel")
-            raise ToolchainMissing(
-                f"no emulator for target {info['name']!r} (arch {arch}) runs here: "
-                f"{info['description']}")
-        self.arch = _ARCHES[arch]
-        self.compiler = _require(info["compiler"], info["toolchain_package"] or "?",
-                                 "the target's cross compiler")
-        emulator = info["emulator"].split()
-        if not emulator:
-            raise ToolchainMissing(f"target {info['name']!r} names no emulator")
-        _require(emulator[0], info["emulator_package"], "the target's emulator")
-        self.size_tool = _require(re.sub(r"gcc$", "size", self.compiler),
-                                  info["toolchain_package"], "binutils of the cross compiler")
+        self.arch, self.compiler, self.size_tool = require_tools(info)
         self.cflags = list(info["cflags"])
         self.machine = _machine(info["emulator"]) if self.arch.runtime is not None else ""
         if self.arch.runtime is not None:
