@@ -82,6 +82,84 @@ std::string hex_mask(uint32_t bits) {
   return text;
 }
 
+// How leaves are referred to in the emitted C. For a forest with probability leaves, a pure leaf
+// (probability exactly 1 for one class) is referred to by its class, 0..n_classes-1, and adds
+// one to that class's sum with no table; the other (mixed) leaves follow, from n_classes on,
+// as rows of n_classes values or, when smaller, as runs of their nonzero entries (adding only
+// those gives the same sums: x + 0 is x). Other leaf kinds are referred to by their program id.
+struct LeafCoding {
+  std::vector<uint32_t> id;      // program leaf id -> emitted reference
+  uint64_t n_refs = 0;           // emitted references are below this
+  bool pure_first = false;
+  std::vector<uint32_t> mixed;   // program ids of the mixed leaves, in emitted order
+  bool sparse = false;
+  std::vector<uint64_t> start;   // sparse: runs of entries per mixed leaf, and the end
+  std::vector<uint32_t> klass;
+  std::vector<uint32_t> code;    // fixed
+  std::vector<double> value;     // float
+};
+
+LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout) {
+  LeafCoding coding;
+  const std::size_t n_leaves = program.n_leaves;
+  if (program.leaf_kind != LeafKind::Proba) {
+    for (uint32_t i = 0; i < n_leaves; ++i) coding.id.push_back(i);
+    coding.n_refs = n_leaves;
+    return coding;
+  }
+  const bool fixed = program.numeric == Numeric::Fixed;
+  const std::size_t n_classes = program.n_classes;
+  const auto proba_nonzero = [&](std::size_t leaf, std::size_t c) {
+    const std::size_t i = leaf * n_classes + c;
+    return fixed ? program.leaf_proba_code[i] != 0 : program.leaf_proba_float[i] != 0;
+  };
+  const auto proba_one = [&](std::size_t leaf, std::size_t c) {
+    const std::size_t i = leaf * n_classes + c;
+    return fixed ? program.leaf_proba_code[i] == kProbaCodeOne : program.leaf_proba_float[i] == 1.0;
+  };
+  coding.pure_first = true;
+  coding.id.resize(n_leaves);
+  for (uint32_t leaf = 0; leaf < n_leaves; ++leaf) {
+    std::size_t nonzero = 0;
+    std::size_t last = 0;
+    for (std::size_t c = 0; c < n_classes; ++c) {
+      if (proba_nonzero(leaf, c)) {
+        ++nonzero;
+        last = c;
+      }
+    }
+    if (nonzero == 1 && proba_one(leaf, last)) {
+      coding.id[leaf] = static_cast<uint32_t>(last);  // leaves are distinct: one per class
+    } else {
+      coding.id[leaf] = static_cast<uint32_t>(n_classes + coding.mixed.size());
+      coding.mixed.push_back(leaf);
+    }
+  }
+  coding.n_refs = n_classes + coding.mixed.size();
+  for (uint32_t leaf : coding.mixed) {
+    coding.start.push_back(coding.klass.size());
+    for (std::size_t c = 0; c < n_classes; ++c) {
+      if (!proba_nonzero(leaf, c)) continue;
+      coding.klass.push_back(static_cast<uint32_t>(c));
+      if (fixed) {
+        coding.code.push_back(program.leaf_proba_code[leaf * n_classes + c]);
+      } else {
+        coding.value.push_back(program.leaf_proba_float[leaf * n_classes + c]);
+      }
+    }
+  }
+  coding.start.push_back(coding.klass.size());
+  const uint64_t value_bytes = fixed ? 2 : 8;
+  const uint64_t dense = coding.mixed.size() * n_classes * value_bytes;
+  const uint64_t entries = coding.klass.size();
+  const uint64_t sparse_bytes = coding.start.size() * unsigned_type_for(entries).bytes +
+                                entries * (unsigned_type_for(n_classes - 1).bytes + value_bytes);
+  // Compact code takes the smaller; fast code keeps dense rows for a few classes, where adding
+  // every class costs no more than finding the nonzero ones.
+  coding.sparse = sparse_bytes < dense && (layout == TreeLayout::Compact || n_classes > 4);
+  return coding;
+}
+
 // The condition sending x to the right child of a split, as C.
 std::string threshold_condition_right(const EmitContext& context, const TreeProgram& program,
                                       uint32_t split) {
@@ -96,7 +174,7 @@ std::string threshold_condition_right(const EmitContext& context, const TreeProg
 
 // Fast layout: `static <ref_t> {{p}}_tree_<t>(const {{xt}} x[])` per tree.
 std::string fast_tree_functions(const EmitContext& context, const TreeProgram& program,
-                                const std::string& ref_type) {
+                                const std::vector<uint32_t>& leaf_id, const std::string& ref_type) {
   const uint32_t n_splits = program.n_splits();
   std::string out;
   for (std::size_t t = 0; t < program.roots.size(); ++t) {
@@ -113,14 +191,14 @@ std::string fast_tree_functions(const EmitContext& context, const TreeProgram& p
       stack.pop_back();
       if (item.label) out += "n" + std::to_string(item.ref) + ":\n";
       if (item.ref >= n_splits) {
-        out += "    return " + std::to_string(item.ref - n_splits) + "u;\n";
+        out += "    return " + std::to_string(leaf_id[item.ref - n_splits]) + "u;\n";
         continue;
       }
       const uint32_t s = item.ref;
       const uint32_t right = program.right[s];
       out += "    if (" + threshold_condition_right(context, program, s) + ") ";
       if (right >= n_splits) {
-        out += "return " + std::to_string(right - n_splits) + "u;\n";
+        out += "return " + std::to_string(leaf_id[right - n_splits]) + "u;\n";
       } else {
         out += "goto n" + std::to_string(right) + ";\n";
         stack.push_back({right, true});
@@ -166,14 +244,15 @@ static inline uint32_t {{p}}_find_leaf(uint32_t t, const {{xt}} x[]) {
 
 // Compact layout: the packed tables and `{{p}}_find_leaf(t, x)`.
 std::string compact_find_leaf(const EmitContext& context, const TreeProgram& program,
-                              FamilyCode& code) {
+                              const LeafCoding& coding, FamilyCode& code) {
   const std::string& p = context.prefix;
   const bool fixed = program.numeric == Numeric::Fixed;
-  const PreOrder order = pre_order(program);
+  PreOrder order = pre_order(program);
+  for (uint32_t& leaf : order.leaf) leaf = coding.id[leaf];
   const uint32_t n_entries = static_cast<uint32_t>(order.split.size());
 
   // Leaf references: packed two per byte when they fit 4 bits.
-  const uint64_t max_ref = program.n_leaves == 0 ? 0 : program.n_leaves - 1;
+  const uint64_t max_ref = coding.n_refs == 0 ? 0 : coding.n_refs - 1;
   std::string leaf_ref;
   if (max_ref < 16) {
     std::vector<uint32_t> packed((order.leaf.size() + 1) / 2, 0);
@@ -354,15 +433,15 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   const TreeLayout layout = choose_layout(context, program);
   code.layout = layout;
   const bool fast = layout == TreeLayout::Fast;
-  const std::string ref_type =
-      unsigned_type_for(std::max<uint64_t>(program.n_leaves, 1) - 1).name;
+  const LeafCoding coding = leaf_coding(program, layout);
+  const std::string ref_type = unsigned_type_for(std::max<uint64_t>(coding.n_refs, 1) - 1).name;
 
   // Leaf references -> what the leaf emits: the walk, then these tables.
   std::string walk_functions;
   if (fast) {
-    walk_functions = fast_tree_functions(context, program, ref_type);
+    walk_functions = fast_tree_functions(context, program, coding.id, ref_type);
   } else {
-    walk_functions = compact_find_leaf(context, program, code);
+    walk_functions = compact_find_leaf(context, program, coding, code);
   }
   // The C expression of tree t's leaf reference (t: a number, or "t" in a loop).
   const auto leaf_of = [&](const std::string& t) {
@@ -399,19 +478,50 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     }
       [[fallthrough]];
     case LeafKind::Proba:
-      if (fixed) {
-        code.tables.add_2d("uint16_t", 2, p + "_leaf_proba", n_leaves, n_classes,
-                           integer_literals(program.leaf_proba_code),
-                           "leaves: class probabilities, 65535 = 1.0 (rounded to nearest)");
-      } else if (program.leaf_kind == LeafKind::Proba) {
-        code.tables.add_2d("double", 8, p + "_leaf_proba", n_leaves, n_classes,
-                           double_literals(program.leaf_proba_float),
-                           "leaves: class probabilities, float64 exactly as scikit-learn's");
+      if (program.leaf_kind == LeafKind::ClassAndProba) {
+        if (fixed) {
+          code.tables.add_2d("uint16_t", 2, p + "_leaf_proba", n_leaves, n_classes,
+                             integer_literals(program.leaf_proba_code),
+                             "leaves: class probabilities, 65535 = 1.0 (rounded to nearest)");
+        } else {
+          const std::vector<float> proba(program.leaf_proba_float.begin(),
+                                         program.leaf_proba_float.end());
+          code.tables.add_2d("float", 4, p + "_leaf_proba", n_leaves, n_classes,
+                             float_literals(proba), "leaves: class probabilities");
+        }
+      } else if (coding.mixed.empty()) {
+        // Every leaf is pure: its reference is its class.
+      } else if (coding.sparse) {
+        const CType start_type = unsigned_type_for(coding.klass.size());
+        code.tables.add(start_type.name, start_type.bytes, p + "_mixed_start",
+                        integer_literals(coding.start),
+                        "mixed leaves: leaf n_classes + i has entries [start[i], start[i + 1])");
+        const CType class_type = unsigned_type_for(n_classes - 1);
+        code.tables.add(class_type.name, class_type.bytes, p + "_entry_class",
+                        integer_literals(coding.klass),
+                        "entries: the class of each nonzero probability of a mixed leaf");
+        if (fixed) {
+          code.tables.add("uint16_t", 2, p + "_entry_proba", integer_literals(coding.code),
+                          "entries: the probability, 65535 = 1.0 (rounded to nearest)");
+        } else {
+          code.tables.add("double", 8, p + "_entry_proba", double_literals(coding.value),
+                          "entries: the probability, float64 exactly as scikit-learn's");
+        }
       } else {
-        const std::vector<float> proba(program.leaf_proba_float.begin(),
-                                       program.leaf_proba_float.end());
-        code.tables.add_2d("float", 4, p + "_leaf_proba", n_leaves, n_classes,
-                           float_literals(proba), "leaves: class probabilities");
+        std::vector<std::string> rows;
+        for (uint32_t leaf : coding.mixed) {
+          for (std::size_t c = 0; c < n_classes; ++c) {
+            const std::size_t i = leaf * n_classes + c;
+            rows.push_back(fixed ? std::to_string(program.leaf_proba_code[i])
+                                 : double_literals({program.leaf_proba_float[i]})[0]);
+          }
+        }
+        code.tables.add_2d(fixed ? "uint16_t" : "double", fixed ? 2 : 8, p + "_mixed_proba",
+                           coding.mixed.size(), n_classes, rows,
+                           fixed ? "mixed leaves: class probabilities of leaf n_classes + i, "
+                                   "65535 = 1.0 (rounded to nearest)"
+                                 : "mixed leaves: class probabilities of leaf n_classes + i, "
+                                   "float64 exactly as scikit-learn's");
       }
       break;
     case LeafKind::Value:
@@ -505,17 +615,40 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
       std::string add;
       std::string finish;
       std::string proba_expr;
-      const std::string per_class = "    uint32_t c;\n    for (c = 0u; c < " + context.macro +
-                                    "_N_CLASSES; ++c) {\n";
+      // A pure leaf adds one (1.0) to its class; a mixed leaf adds its row or its entries.
+      // `add_to` is the statement adding value @ to class #.
+      const auto proba_add = [&](const std::string& one, const std::string& add_to) {
+        const auto statement = [&](const std::string& index, const std::string& value) {
+          std::string out;
+          for (char ch : add_to) out += ch == '#' ? index : ch == '@' ? value : std::string(1, ch);
+          return out;
+        };
+        std::string text = "    if (leaf < " + context.macro + "_N_CLASSES) {\n        " +
+                           statement("leaf", one) + "\n";
+        if (coding.mixed.empty()) return text + "    }\n";
+        text += "        return;\n    }\n";
+        const std::string row = "leaf - " + context.macro + "_N_CLASSES";
+        if (coding.sparse) {
+          const std::string start = "(uint32_t)" + p + "_mixed_start[";
+          text += "    {\n        uint32_t e;\n        const uint32_t end = " + start + row +
+                  " + 1u];\n        for (e = " + start + row + "]; e < end; ++e) {\n            " +
+                  statement(p + "_entry_class[e]", p + "_entry_proba[e]") + "\n        }\n    }\n";
+        } else {
+          text += "    {\n        uint32_t c;\n        for (c = 0u; c < " + context.macro +
+                  "_N_CLASSES; ++c) {\n            " +
+                  statement("c", p + "_mixed_proba[" + row + "][c]") + "\n        }\n    }\n";
+        }
+        return text;
+      };
       if (votes || fixed) {
         const CType type = unsigned_type_for(program.accumulator_bound);
         acc_t = std::string(type.bytes < 2 ? "uint16_t" : type.name);
         acc_doc = std::string("Sums the trees' ") + (votes ? "votes" : "class probabilities") +
                   " per class into acc[] (at most " + std::to_string(program.accumulator_bound) +
                   ", which " + acc_t + " holds).";
+        // "#": the class index, "@": the value added.
         add = votes ? "    acc[leaf] = (" + acc_t + ")(acc[leaf] + 1u);\n"
-                    : per_class + "        acc[c] = (" + acc_t + ")(acc[c] + " + p +
-                          "_leaf_proba[leaf][c]);\n    }\n";
+                    : proba_add("65535u", "acc[#] = (" + acc_t + ")(acc[#] + @);");
         proba_expr = fixed ? "(int32_t)acc[c]"
                            : "(float)acc[c] / (float)" + context.macro + "_N_TREES";
       } else {
@@ -526,7 +659,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
         acc_doc =
             "The trees' class probabilities averaged in float64, in tree order, exactly as\n"
             " * scikit-learn's predict_proba computes them (so that ties break the same way).";
-        add = per_class + "        acc[c] += " + p + "_leaf_proba[leaf][c];\n    }\n";
+        add = proba_add("1.0", "acc[#] += @;");
         finish = "    for (c = 0u; c < " + context.macro + "_N_CLASSES; ++c) {\n        acc[c] /= (double)" +
                  context.macro + "_N_TREES;\n    }\n";
         proba_expr = "(float)acc[c]";

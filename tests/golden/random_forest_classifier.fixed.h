@@ -17,7 +17,7 @@
  *   0: [5.44454981, 5.45544981] 1.66323333e-07 -32767500.5
  *   1: [2.42500005, 4.97500005] 3.89105058e-05 -95090.5012
  *   2: [0.790500012, 1.7595] 1.4785992e-05 -86230.7646
- * Tables read by the predict path: 48 bytes.
+ * Tables read by the predict path: 30 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_classifier_ or RANDOM_FOREST_CLASSIFIER_):
@@ -44,16 +44,13 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_N_CLASSES 3
 #define RANDOM_FOREST_CLASSIFIER_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
-#define RANDOM_FOREST_CLASSIFIER_TABLE_BYTES 48
+#define RANDOM_FOREST_CLASSIFIER_TABLE_BYTES 30
 
-/* leaves: class probabilities, 65535 = 1.0 (rounded to nearest) */
-static const uint16_t random_forest_classifier_leaf_proba[8][3] = {
-    {65535, 0, 0},
+/* mixed leaves: class probabilities of leaf n_classes + i, 65535 = 1.0 (rounded to nearest) */
+static const uint16_t random_forest_classifier_mixed_proba[5][3] = {
     {0, 59467, 6068},
     {0, 1425, 64110},
     {0, 16384, 49151},
-    {0, 65535, 0},
-    {0, 0, 65535},
     {57825, 7710, 0},
     {6972, 29282, 29282}
 };
@@ -82,17 +79,17 @@ static inline uint8_t random_forest_classifier_tree_0(const int16_t x[]) {
     if (x[1] > -32126) goto n1;
     return 0u;
 n1:
-    if (x[2] > 32124) return 2u;
-    return 1u;
+    if (x[2] > 32124) return 4u;
+    return 3u;
 }
 
 static inline uint8_t random_forest_classifier_tree_1(const int16_t x[]) {
     if (x[2] > -32126) goto n3;
     return 0u;
 n3:
-    if (x[1] > 32124) return 3u;
-    if (x[2] > 25361) return 5u;
-    return 4u;
+    if (x[1] > 32124) return 5u;
+    if (x[2] > 25361) return 2u;
+    return 1u;
 }
 
 static inline uint8_t random_forest_classifier_tree_2(const int16_t x[]) {
@@ -102,9 +99,15 @@ static inline uint8_t random_forest_classifier_tree_2(const int16_t x[]) {
 
 /* Adds one tree's leaf to the per-class sums. */
 static inline void random_forest_classifier_add_leaf(uint32_t acc[], uint32_t leaf) {
-    uint32_t c;
-    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
-        acc[c] = (uint32_t)(acc[c] + random_forest_classifier_leaf_proba[leaf][c]);
+    if (leaf < RANDOM_FOREST_CLASSIFIER_N_CLASSES) {
+        acc[leaf] = (uint32_t)(acc[leaf] + 65535u);
+        return;
+    }
+    {
+        uint32_t c;
+        for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
+            acc[c] = (uint32_t)(acc[c] + random_forest_classifier_mixed_proba[leaf - RANDOM_FOREST_CLASSIFIER_N_CLASSES][c]);
+        }
     }
 }
 

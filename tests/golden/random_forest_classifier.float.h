@@ -8,7 +8,7 @@
  * Layout: fast (each tree as straight-line compares and jumps).
  * The probabilities are averaged in float64, in tree order, as scikit-learn does:
  * exact ties between classes are common and only that arithmetic breaks them alike.
- * Tables read by the predict path: 192 bytes.
+ * Tables read by the predict path: 120 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_classifier_ or RANDOM_FOREST_CLASSIFIER_):
@@ -32,16 +32,13 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_N_TREES 3
 #define RANDOM_FOREST_CLASSIFIER_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_N_CLASSES 3
-#define RANDOM_FOREST_CLASSIFIER_TABLE_BYTES 192
+#define RANDOM_FOREST_CLASSIFIER_TABLE_BYTES 120
 
-/* leaves: class probabilities, float64 exactly as scikit-learn's */
-static const double random_forest_classifier_leaf_proba[8][3] = {
-    {1.0, 0.0, 0.0},
+/* mixed leaves: class probabilities of leaf n_classes + i, float64 exactly as scikit-learn's */
+static const double random_forest_classifier_mixed_proba[5][3] = {
     {0.0, 0.90740740740740744, 0.092592592592592587},
     {0.0, 0.021739130434782608, 0.97826086956521741},
     {0.0, 0.25, 0.75},
-    {0.0, 1.0, 0.0},
-    {0.0, 0.0, 1.0},
     {0.88235294117647056, 0.11764705882352941, 0.0},
     {0.10638297872340426, 0.44680851063829785, 0.44680851063829785}
 };
@@ -60,17 +57,17 @@ static inline uint8_t random_forest_classifier_tree_0(const float x[]) {
     if (!(x[1] <= 2.45000005f)) goto n1;
     return 0u;
 n1:
-    if (!(x[2] <= 1.75f)) return 2u;
-    return 1u;
+    if (!(x[2] <= 1.75f)) return 4u;
+    return 3u;
 }
 
 static inline uint8_t random_forest_classifier_tree_1(const float x[]) {
     if (!(x[2] <= 0.800000012f)) goto n3;
     return 0u;
 n3:
-    if (!(x[1] <= 4.94999981f)) return 3u;
-    if (!(x[2] <= 1.64999998f)) return 5u;
-    return 4u;
+    if (!(x[1] <= 4.94999981f)) return 5u;
+    if (!(x[2] <= 1.64999998f)) return 2u;
+    return 1u;
 }
 
 static inline uint8_t random_forest_classifier_tree_2(const float x[]) {
@@ -80,9 +77,15 @@ static inline uint8_t random_forest_classifier_tree_2(const float x[]) {
 
 /* Adds one tree's leaf to the per-class sums. */
 static inline void random_forest_classifier_add_leaf(double acc[], uint32_t leaf) {
-    uint32_t c;
-    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
-        acc[c] += random_forest_classifier_leaf_proba[leaf][c];
+    if (leaf < RANDOM_FOREST_CLASSIFIER_N_CLASSES) {
+        acc[leaf] += 1.0;
+        return;
+    }
+    {
+        uint32_t c;
+        for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
+            acc[c] += random_forest_classifier_mixed_proba[leaf - RANDOM_FOREST_CLASSIFIER_N_CLASSES][c];
+        }
     }
 }
 

@@ -17,7 +17,7 @@
  *   0: [5.44454981, 5.45544981] 1.66323333e-07 -32767500.5
  *   1: [2.42500005, 4.97500005] 3.89105058e-05 -95090.5012
  *   2: [0.790500012, 1.7595] 1.4785992e-05 -86230.7646
- * Tables read by the predict path: 81 bytes.
+ * Tables read by the predict path: 63 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_classifier_compact_ or RANDOM_FOREST_CLASSIFIER_COMPACT_):
@@ -44,11 +44,11 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES 3
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 81
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 63
 
 /* the reference of every leaf, in pre-order: two per byte, low nibble first */
 static const uint8_t random_forest_classifier_compact_leaf_ref[5] = {
-    16, 2, 84, 99, 7
+    48, 4, 33, 101, 7
 };
 
 /* the first split node of each tree, and the end of the last */
@@ -66,14 +66,11 @@ static const int16_t random_forest_classifier_compact_split_threshold[6] = {
     -32126, 32124, -32126, 32124, 25361, 0
 };
 
-/* leaves: class probabilities, 65535 = 1.0 (rounded to nearest) */
-static const uint16_t random_forest_classifier_compact_leaf_proba[8][3] = {
-    {65535, 0, 0},
+/* mixed leaves: class probabilities of leaf n_classes + i, 65535 = 1.0 (rounded to nearest) */
+static const uint16_t random_forest_classifier_compact_mixed_proba[5][3] = {
     {0, 59467, 6068},
     {0, 1425, 64110},
     {0, 16384, 49151},
-    {0, 65535, 0},
-    {0, 0, 65535},
     {57825, 7710, 0},
     {6972, 29282, 29282}
 };
@@ -131,9 +128,15 @@ static inline uint32_t random_forest_classifier_compact_find_leaf(uint32_t t, co
 
 /* Adds one tree's leaf to the per-class sums. */
 static inline void random_forest_classifier_compact_add_leaf(uint32_t acc[], uint32_t leaf) {
-    uint32_t c;
-    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES; ++c) {
-        acc[c] = (uint32_t)(acc[c] + random_forest_classifier_compact_leaf_proba[leaf][c]);
+    if (leaf < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES) {
+        acc[leaf] = (uint32_t)(acc[leaf] + 65535u);
+        return;
+    }
+    {
+        uint32_t c;
+        for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES; ++c) {
+            acc[c] = (uint32_t)(acc[c] + random_forest_classifier_compact_mixed_proba[leaf - RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES][c]);
+        }
     }
 }
 

@@ -8,7 +8,7 @@
  * Layout: compact (packed split nodes walked by one loop).
  * The probabilities are averaged in float64, in tree order, as scikit-learn does:
  * exact ties between classes are common and only that arithmetic breaks them alike.
- * Tables read by the predict path: 237 bytes.
+ * Tables read by the predict path: 150 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_classifier_compact_ or RANDOM_FOREST_CLASSIFIER_COMPACT_):
@@ -32,11 +32,11 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_TREES 3
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES 3
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 237
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 150
 
 /* the reference of every leaf, in pre-order: two per byte, low nibble first */
 static const uint8_t random_forest_classifier_compact_leaf_ref[5] = {
-    16, 2, 84, 99, 7
+    48, 4, 33, 101, 7
 };
 
 /* the first split node of each tree, and the end of the last */
@@ -54,16 +54,21 @@ static const float random_forest_classifier_compact_split_threshold[6] = {
     2.45000005f, 1.75f, 0.800000012f, 4.94999981f, 1.64999998f, 5.44999981f
 };
 
-/* leaves: class probabilities, float64 exactly as scikit-learn's */
-static const double random_forest_classifier_compact_leaf_proba[8][3] = {
-    {1.0, 0.0, 0.0},
-    {0.0, 0.90740740740740744, 0.092592592592592587},
-    {0.0, 0.021739130434782608, 0.97826086956521741},
-    {0.0, 0.25, 0.75},
-    {0.0, 1.0, 0.0},
-    {0.0, 0.0, 1.0},
-    {0.88235294117647056, 0.11764705882352941, 0.0},
-    {0.10638297872340426, 0.44680851063829785, 0.44680851063829785}
+/* mixed leaves: leaf n_classes + i has entries [start[i], start[i + 1]) */
+static const uint8_t random_forest_classifier_compact_mixed_start[6] = {
+    0, 2, 4, 6, 8, 11
+};
+
+/* entries: the class of each nonzero probability of a mixed leaf */
+static const uint8_t random_forest_classifier_compact_entry_class[11] = {
+    1, 2, 1, 2, 1, 2, 0, 1, 0, 1, 2
+};
+
+/* entries: the probability, float64 exactly as scikit-learn's */
+static const double random_forest_classifier_compact_entry_proba[11] = {
+    0.90740740740740744, 0.092592592592592587, 0.021739130434782608, 0.97826086956521741, 0.25,
+    0.75, 0.88235294117647056, 0.11764705882352941, 0.10638297872340426, 0.44680851063829785,
+    0.44680851063829785
 };
 
 /* class labels, by class index */
@@ -109,9 +114,16 @@ static inline uint32_t random_forest_classifier_compact_find_leaf(uint32_t t, co
 
 /* Adds one tree's leaf to the per-class sums. */
 static inline void random_forest_classifier_compact_add_leaf(double acc[], uint32_t leaf) {
-    uint32_t c;
-    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES; ++c) {
-        acc[c] += random_forest_classifier_compact_leaf_proba[leaf][c];
+    if (leaf < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES) {
+        acc[leaf] += 1.0;
+        return;
+    }
+    {
+        uint32_t e;
+        const uint32_t end = (uint32_t)random_forest_classifier_compact_mixed_start[leaf - RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES + 1u];
+        for (e = (uint32_t)random_forest_classifier_compact_mixed_start[leaf - RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES]; e < end; ++e) {
+            acc[random_forest_classifier_compact_entry_class[e]] += random_forest_classifier_compact_entry_proba[e];
+        }
     }
 }
 
