@@ -23,12 +23,16 @@ namespace {
 
 // The trees of a program in pre-order (left subtree first), the order of both layouts.
 struct PreOrder {
-  std::vector<uint32_t> split;        // program split ids, tree by tree
+  std::vector<uint32_t> split;        // program split ids, tree by tree (kNoSplit: see below)
   std::vector<uint32_t> tree_first;   // n_trees + 1 offsets into `split`
   std::vector<uint32_t> n_left;       // per entry of `split`: leaves of the left subtree
   std::vector<bool> right_leaf;       // per entry of `split`: the right child is a leaf
   std::vector<uint32_t> leaf;         // leaf references (program leaf ids), tree by tree
 };
+
+// A tree that is a single leaf is laid out as a split whose two children are that leaf, so that
+// every tree has a split to start from and the walk needs no test for it.
+constexpr uint32_t kNoSplit = 0xffffffffu;
 
 PreOrder pre_order(const TreeProgram& program) {
   const uint32_t n_splits = program.n_splits();
@@ -37,6 +41,14 @@ PreOrder pre_order(const TreeProgram& program) {
   for (uint32_t root : program.roots) {
     const auto first = static_cast<uint32_t>(order.split.size());
     order.tree_first.push_back(first);
+    if (root >= n_splits) {
+      order.split.push_back(kNoSplit);
+      order.n_left.push_back(1);
+      order.right_leaf.push_back(true);
+      order.leaf.push_back(root - n_splits);
+      order.leaf.push_back(root - n_splits);
+      continue;
+    }
     std::vector<uint32_t> stack{root};
     while (!stack.empty()) {
       const uint32_t ref = stack.back();
@@ -65,7 +77,6 @@ PreOrder pre_order(const TreeProgram& program) {
       leaves[i - first] = order.n_left[i] + count(program.right[s]);
     }
   }
-  order.tree_first.push_back(static_cast<uint32_t>(order.split.size()));
   return order;
 }
 
@@ -215,26 +226,25 @@ const char* kCompactFindLeaf = R"(/* Walks tree t to its leaf and returns the le
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
  * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
+ * A tree that is one leaf is a split with that leaf on both sides.
  * x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t {{p}}_find_leaf(uint32_t t, const {{xt}} x[]) {
     {{idx_t}} node = ({{idx_t}}){{p}}_tree_first[t];
     {{idx_t}} leaf = ({{idx_t}})(node + t);
-    if (node != ({{idx_t}}){{p}}_tree_first[t + 1u]) {
-        for (;;) {
-            const {{meta_t}} meta = {{p}}_split_meta[node];
-            const {{idx_t}} n_left = ({{idx_t}})(meta >> {{nl_shift}});
-            if (x[meta & {{feature_mask}}] <= {{p}}_split_threshold[node]) {
-                if (n_left == 1u) {
-                    break;
-                }
-                node = ({{idx_t}})(node + 1u);
-            } else {
-                leaf = ({{idx_t}})(leaf + n_left);
-                if ((meta & {{right_leaf}}) != 0u) {
-                    break;
-                }
-                node = ({{idx_t}})(node + n_left);
+    for (;;) {
+        const {{meta_t}} meta = {{p}}_split_meta[node];
+        const {{idx_t}} n_left = ({{idx_t}})(meta >> {{nl_shift}});
+        if (x[meta & {{feature_mask}}] <= {{p}}_split_threshold[node]) {
+            if (n_left == 1u) {
+                break;
             }
+            node = ({{idx_t}})(node + 1u);
+        } else {
+            leaf = ({{idx_t}})(leaf + n_left);
+            if ((meta & {{right_leaf}}) != 0u) {
+                break;
+            }
+            node = ({{idx_t}})(node + n_left);
         }
     }
     return {{leaf_ref}};
@@ -268,17 +278,10 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
                     "the reference of every leaf, in pre-order");
     leaf_ref = "(uint32_t)" + p + "_leaf_ref[leaf]";
   }
-  if (n_entries == 0) {
-    return context.render(
-        "/* Every tree is a single leaf: tree t is leaf t. */\n"
-        "static inline uint32_t {{p}}_find_leaf(uint32_t leaf, const {{xt}} x[]) {\n"
-        "    (void)x;\n    return {{leaf_ref}};\n}\n\n",
-        {{"leaf_ref", leaf_ref}});
-  }
   const CType first_type = unsigned_type_for(n_entries);
   code.tables.add(first_type.name, first_type.bytes, p + "_tree_first",
                   integer_literals(order.tree_first),
-                  "the first split node of each tree, and the end of the last");
+                  "the first split node of each tree");
 
   uint32_t max_n_left = 1;
   for (uint32_t n : order.n_left) max_n_left = std::max(max_n_left, n);
@@ -290,7 +293,7 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
   const unsigned meta_bytes = std::max(2u, meta_type.bytes);
   std::vector<uint64_t> meta;
   for (uint32_t i = 0; i < n_entries; ++i) {
-    uint64_t m = program.feature[order.split[i]];
+    uint64_t m = order.split[i] == kNoSplit ? 0 : program.feature[order.split[i]];
     if (order.right_leaf[i]) m |= 1ull << feature_bits;
     m |= static_cast<uint64_t>(order.n_left[i]) << nl_shift;
     meta.push_back(m);
@@ -305,12 +308,12 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
                       "_find_leaf)");
   if (fixed) {
     std::vector<int32_t> thresholds;
-    for (uint32_t s : order.split) thresholds.push_back(program.threshold_code[s]);
+    for (uint32_t s : order.split) thresholds.push_back(s == kNoSplit ? 0 : program.threshold_code[s]);
     code.tables.add("int16_t", 2, p + "_split_threshold", integer_literals(thresholds),
                     "split nodes: go left when xq[feature] <= this code (decision-exact)");
   } else {
     std::vector<float> thresholds;
-    for (uint32_t s : order.split) thresholds.push_back(program.threshold_float[s]);
+    for (uint32_t s : order.split) thresholds.push_back(s == kNoSplit ? 0.0f : program.threshold_float[s]);
     code.tables.add("float", 4, p + "_split_threshold", float_literals(thresholds),
                     "split nodes: go left when x[feature] <= this float32 (decision-exact)");
   }

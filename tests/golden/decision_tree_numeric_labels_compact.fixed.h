@@ -18,7 +18,7 @@
  *   1: [1233.33323, 1235.80237] 3.76765942e-05 -32767500.5
  *   2: [0.0999, 0.1001] 3.05180438e-09 -32767500.5
  *   3: [-1, 1] 3.05180438e-05 -0.5
- * Tables read by the predict path: 16 bytes.
+ * Tables read by the predict path: 15 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with decision_tree_numeric_labels_compact_ or DECISION_TREE_NUMERIC_LABELS_COMPACT_):
@@ -44,16 +44,16 @@ extern "C" {
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_N_SPLITS 3u
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_N_CLASSES 3
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_PROBA_ONE 1 /* predict_proba's integer for 1.0 */
-#define DECISION_TREE_NUMERIC_LABELS_COMPACT_TABLE_BYTES 16
+#define DECISION_TREE_NUMERIC_LABELS_COMPACT_TABLE_BYTES 15
 
 /* the reference of every leaf, in pre-order: two per byte, low nibble first */
 static const uint8_t decision_tree_numeric_labels_compact_leaf_ref[2] = {
     16, 18
 };
 
-/* the first split node of each tree, and the end of the last */
-static const uint8_t decision_tree_numeric_labels_compact_tree_first[2] = {
-    0, 3
+/* the first split node of each tree */
+static const uint8_t decision_tree_numeric_labels_compact_tree_first[1] = {
+    0
 };
 
 /* split nodes: feature, right-child-is-leaf, n_left (see decision_tree_numeric_labels_compact_find_leaf) */
@@ -87,26 +87,25 @@ static const double decision_tree_numeric_labels_compact_input_zero_point[4] = {
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
  * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
+ * A tree that is one leaf is a split with that leaf on both sides.
  * x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t decision_tree_numeric_labels_compact_find_leaf(uint32_t t, const int16_t x[]) {
     uint_fast16_t node = (uint_fast16_t)decision_tree_numeric_labels_compact_tree_first[t];
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
-    if (node != (uint_fast16_t)decision_tree_numeric_labels_compact_tree_first[t + 1u]) {
-        for (;;) {
-            const uint16_t meta = decision_tree_numeric_labels_compact_split_meta[node];
-            const uint_fast16_t n_left = (uint_fast16_t)(meta >> 3);
-            if (x[meta & 0x3u] <= decision_tree_numeric_labels_compact_split_threshold[node]) {
-                if (n_left == 1u) {
-                    break;
-                }
-                node = (uint_fast16_t)(node + 1u);
-            } else {
-                leaf = (uint_fast16_t)(leaf + n_left);
-                if ((meta & 4u) != 0u) {
-                    break;
-                }
-                node = (uint_fast16_t)(node + n_left);
+    for (;;) {
+        const uint16_t meta = decision_tree_numeric_labels_compact_split_meta[node];
+        const uint_fast16_t n_left = (uint_fast16_t)(meta >> 3);
+        if (x[meta & 0x3u] <= decision_tree_numeric_labels_compact_split_threshold[node]) {
+            if (n_left == 1u) {
+                break;
             }
+            node = (uint_fast16_t)(node + 1u);
+        } else {
+            leaf = (uint_fast16_t)(leaf + n_left);
+            if ((meta & 4u) != 0u) {
+                break;
+            }
+            node = (uint_fast16_t)(node + n_left);
         }
     }
     return (leaf & 1u) != 0u ? (uint32_t)decision_tree_numeric_labels_compact_leaf_ref[leaf >> 1] >> 4 : (uint32_t)decision_tree_numeric_labels_compact_leaf_ref[leaf >> 1] & 15u;

@@ -6,7 +6,7 @@
  * 1 tree, 3 split nodes, 3 distinct leaves, at most 2 splits per tree and prediction;
  * every leaf is pure, so a leaf is a class vote.
  * Layout: compact (packed split nodes walked by one loop).
- * Tables read by the predict path: 22 bytes.
+ * Tables read by the predict path: 21 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with decision_tree_numeric_labels_compact_ or DECISION_TREE_NUMERIC_LABELS_COMPACT_):
@@ -29,16 +29,16 @@ extern "C" {
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_N_TREES 1
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_N_SPLITS 3u
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_N_CLASSES 3
-#define DECISION_TREE_NUMERIC_LABELS_COMPACT_TABLE_BYTES 22
+#define DECISION_TREE_NUMERIC_LABELS_COMPACT_TABLE_BYTES 21
 
 /* the reference of every leaf, in pre-order: two per byte, low nibble first */
 static const uint8_t decision_tree_numeric_labels_compact_leaf_ref[2] = {
     16, 18
 };
 
-/* the first split node of each tree, and the end of the last */
-static const uint8_t decision_tree_numeric_labels_compact_tree_first[2] = {
-    0, 3
+/* the first split node of each tree */
+static const uint8_t decision_tree_numeric_labels_compact_tree_first[1] = {
+    0
 };
 
 /* split nodes: feature, right-child-is-leaf, n_left (see decision_tree_numeric_labels_compact_find_leaf) */
@@ -62,26 +62,25 @@ static const char *const decision_tree_numeric_labels_compact_labels[3] = {
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
  * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
+ * A tree that is one leaf is a split with that leaf on both sides.
  * x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t decision_tree_numeric_labels_compact_find_leaf(uint32_t t, const float x[]) {
     uint_fast16_t node = (uint_fast16_t)decision_tree_numeric_labels_compact_tree_first[t];
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
-    if (node != (uint_fast16_t)decision_tree_numeric_labels_compact_tree_first[t + 1u]) {
-        for (;;) {
-            const uint16_t meta = decision_tree_numeric_labels_compact_split_meta[node];
-            const uint_fast16_t n_left = (uint_fast16_t)(meta >> 3);
-            if (x[meta & 0x3u] <= decision_tree_numeric_labels_compact_split_threshold[node]) {
-                if (n_left == 1u) {
-                    break;
-                }
-                node = (uint_fast16_t)(node + 1u);
-            } else {
-                leaf = (uint_fast16_t)(leaf + n_left);
-                if ((meta & 4u) != 0u) {
-                    break;
-                }
-                node = (uint_fast16_t)(node + n_left);
+    for (;;) {
+        const uint16_t meta = decision_tree_numeric_labels_compact_split_meta[node];
+        const uint_fast16_t n_left = (uint_fast16_t)(meta >> 3);
+        if (x[meta & 0x3u] <= decision_tree_numeric_labels_compact_split_threshold[node]) {
+            if (n_left == 1u) {
+                break;
             }
+            node = (uint_fast16_t)(node + 1u);
+        } else {
+            leaf = (uint_fast16_t)(leaf + n_left);
+            if ((meta & 4u) != 0u) {
+                break;
+            }
+            node = (uint_fast16_t)(node + n_left);
         }
     }
     return (leaf & 1u) != 0u ? (uint32_t)decision_tree_numeric_labels_compact_leaf_ref[leaf >> 1] >> 4 : (uint32_t)decision_tree_numeric_labels_compact_leaf_ref[leaf >> 1] & 15u;

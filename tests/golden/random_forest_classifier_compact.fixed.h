@@ -17,7 +17,7 @@
  *   0: [5.44454981, 5.45544981] 1.66323333e-07 -32767500.5
  *   1: [2.42500005, 4.97500005] 3.89105058e-05 -95090.5012
  *   2: [0.790500012, 1.7595] 1.4785992e-05 -86230.7646
- * Tables read by the predict path: 63 bytes.
+ * Tables read by the predict path: 62 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_classifier_compact_ or RANDOM_FOREST_CLASSIFIER_COMPACT_):
@@ -44,16 +44,16 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES 3
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 63
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 62
 
 /* the reference of every leaf, in pre-order: two per byte, low nibble first */
 static const uint8_t random_forest_classifier_compact_leaf_ref[5] = {
     48, 4, 33, 101, 7
 };
 
-/* the first split node of each tree, and the end of the last */
-static const uint8_t random_forest_classifier_compact_tree_first[4] = {
-    0, 2, 5, 6
+/* the first split node of each tree */
+static const uint8_t random_forest_classifier_compact_tree_first[3] = {
+    0, 2, 5
 };
 
 /* split nodes: feature, right-child-is-leaf, n_left (see random_forest_classifier_compact_find_leaf) */
@@ -101,26 +101,25 @@ static const double random_forest_classifier_compact_input_zero_point[3] = {
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
  * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
+ * A tree that is one leaf is a split with that leaf on both sides.
  * x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t random_forest_classifier_compact_find_leaf(uint32_t t, const int16_t x[]) {
     uint_fast16_t node = (uint_fast16_t)random_forest_classifier_compact_tree_first[t];
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
-    if (node != (uint_fast16_t)random_forest_classifier_compact_tree_first[t + 1u]) {
-        for (;;) {
-            const uint16_t meta = random_forest_classifier_compact_split_meta[node];
-            const uint_fast16_t n_left = (uint_fast16_t)(meta >> 3);
-            if (x[meta & 0x3u] <= random_forest_classifier_compact_split_threshold[node]) {
-                if (n_left == 1u) {
-                    break;
-                }
-                node = (uint_fast16_t)(node + 1u);
-            } else {
-                leaf = (uint_fast16_t)(leaf + n_left);
-                if ((meta & 4u) != 0u) {
-                    break;
-                }
-                node = (uint_fast16_t)(node + n_left);
+    for (;;) {
+        const uint16_t meta = random_forest_classifier_compact_split_meta[node];
+        const uint_fast16_t n_left = (uint_fast16_t)(meta >> 3);
+        if (x[meta & 0x3u] <= random_forest_classifier_compact_split_threshold[node]) {
+            if (n_left == 1u) {
+                break;
             }
+            node = (uint_fast16_t)(node + 1u);
+        } else {
+            leaf = (uint_fast16_t)(leaf + n_left);
+            if ((meta & 4u) != 0u) {
+                break;
+            }
+            node = (uint_fast16_t)(node + n_left);
         }
     }
     return (leaf & 1u) != 0u ? (uint32_t)random_forest_classifier_compact_leaf_ref[leaf >> 1] >> 4 : (uint32_t)random_forest_classifier_compact_leaf_ref[leaf >> 1] & 15u;

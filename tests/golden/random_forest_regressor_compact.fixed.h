@@ -18,7 +18,7 @@
  *   feature: [low, high] scale zero_point
  *   0: [0, 10] 0.000152590219 -32768
  *   1: [-0.5, 0.5] 1.52590219e-05 -0.5
- * Tables read by the predict path: 38 bytes.
+ * Tables read by the predict path: 37 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_regressor_compact_ or RANDOM_FOREST_REGRESSOR_COMPACT_):
@@ -44,16 +44,16 @@ extern "C" {
 #define RANDOM_FOREST_REGRESSOR_COMPACT_N_SPLITS 3u
 #define RANDOM_FOREST_REGRESSOR_COMPACT_OUTPUT_FRAC_BITS 25
 #define RANDOM_FOREST_REGRESSOR_COMPACT_OUTPUT_SCALE 2.98023224e-08f /* real value = output * this */
-#define RANDOM_FOREST_REGRESSOR_COMPACT_TABLE_BYTES 38
+#define RANDOM_FOREST_REGRESSOR_COMPACT_TABLE_BYTES 37
 
 /* the reference of every leaf, in pre-order: two per byte, low nibble first */
 static const uint8_t random_forest_regressor_compact_leaf_ref[3] = {
     33, 48, 4
 };
 
-/* the first split node of each tree, and the end of the last */
-static const uint8_t random_forest_regressor_compact_tree_first[3] = {
-    0, 2, 3
+/* the first split node of each tree */
+static const uint8_t random_forest_regressor_compact_tree_first[2] = {
+    0, 2
 };
 
 /* split nodes: feature, right-child-is-leaf, n_left (see random_forest_regressor_compact_find_leaf) */
@@ -92,26 +92,25 @@ static const double random_forest_regressor_compact_input_zero_point[2] = {
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
  * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
+ * A tree that is one leaf is a split with that leaf on both sides.
  * x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t random_forest_regressor_compact_find_leaf(uint32_t t, const int16_t x[]) {
     uint_fast16_t node = (uint_fast16_t)random_forest_regressor_compact_tree_first[t];
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
-    if (node != (uint_fast16_t)random_forest_regressor_compact_tree_first[t + 1u]) {
-        for (;;) {
-            const uint16_t meta = random_forest_regressor_compact_split_meta[node];
-            const uint_fast16_t n_left = (uint_fast16_t)(meta >> 2);
-            if (x[meta & 0x1u] <= random_forest_regressor_compact_split_threshold[node]) {
-                if (n_left == 1u) {
-                    break;
-                }
-                node = (uint_fast16_t)(node + 1u);
-            } else {
-                leaf = (uint_fast16_t)(leaf + n_left);
-                if ((meta & 2u) != 0u) {
-                    break;
-                }
-                node = (uint_fast16_t)(node + n_left);
+    for (;;) {
+        const uint16_t meta = random_forest_regressor_compact_split_meta[node];
+        const uint_fast16_t n_left = (uint_fast16_t)(meta >> 2);
+        if (x[meta & 0x1u] <= random_forest_regressor_compact_split_threshold[node]) {
+            if (n_left == 1u) {
+                break;
             }
+            node = (uint_fast16_t)(node + 1u);
+        } else {
+            leaf = (uint_fast16_t)(leaf + n_left);
+            if ((meta & 2u) != 0u) {
+                break;
+            }
+            node = (uint_fast16_t)(node + n_left);
         }
     }
     return (leaf & 1u) != 0u ? (uint32_t)random_forest_regressor_compact_leaf_ref[leaf >> 1] >> 4 : (uint32_t)random_forest_regressor_compact_leaf_ref[leaf >> 1] & 15u;

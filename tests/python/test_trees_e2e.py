@@ -189,3 +189,37 @@ def test_fixed_regressor_within_documented_bound(kind, layout, tmp_path):
     error = np.abs(np.ldexp(values.astype(np.float64), -frac_bits) - expected)
     assert np.all(error <= bound + 1e-12 * np.abs(expected)), error.max()
     assert bound < 1e-4  # the documented bound is tight enough to matter to nobody
+
+
+@pytest.mark.parametrize("numeric", ["float", "fixed"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_trees_that_are_a_single_leaf(numeric, layout, tmp_path):
+    """Forests where some trees never split (and one where none does): the compact layout gives
+    such a tree a split with its leaf on both sides; both layouts must answer as scikit-learn."""
+    X_train, X_test, y_train, _ = split("iris")
+    mixed = RandomForestClassifier(n_estimators=20, min_impurity_decrease=0.3,
+                                   random_state=SEED).fit(X_train, y_train)
+    sizes = [tree.tree_.node_count for tree in mixed.estimators_]
+    assert 1 in sizes and max(sizes) > 1  # the case this test is about
+    stumps = RandomForestRegressor(n_estimators=3, min_impurity_decrease=1e9,
+                                   random_state=SEED).fit(X_train, y_train)
+    for estimator in (mixed, stumps):
+        generated = mcuport.generate(estimator, name="m", numeric=numeric, layout=layout,
+                                     calibration=X_train if numeric == "fixed" else None)
+        with HostModel(generated, workdir=tmp_path / f"{type(estimator).__name__}") as model:
+            if numeric == "fixed":
+                codes, _ = model.quantize(X_test)
+                X_seen = generated.dequantize(codes)
+                got, _ = model.run(codes)
+            else:
+                X_seen = X_test.astype(np.float32)
+                got, _ = model.run(X_seen)
+        expected = estimator.predict(X_seen)
+        if isinstance(estimator, RandomForestClassifier):
+            np.testing.assert_array_equal(estimator.classes_[got], expected)
+        elif numeric == "fixed":
+            frac_bits = header_macros(generated.header)["OUTPUT_FRAC_BITS"]
+            np.testing.assert_allclose(np.ldexp(got.astype(np.float64), -frac_bits), expected,
+                                       atol=3 * 0.5 * 2.0**-frac_bits, rtol=0)
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-6)
