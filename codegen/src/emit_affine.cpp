@@ -26,32 +26,71 @@ static inline void {{p}}_{{function}}(const float x[], float out[]) {
 
 )";
 
-const char* kFixedLinearRow = R"(/* {{doc}}
+// Row k of a map with int16 weights: pairs of products, each pair below 2^31 in magnitude
+// (|w| <= 32767, |x| <= 32768), so the portable path adds one int32 per pair, and Arm's DSP path
+// forms the same pair with one SMLAD/SMLALD. Both sums are exact: the same bits.
+const char* kFixedLinearRow16 = R"(/* {{doc}}
  * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-{{frac_bits}}; its
  * magnitude is at most {{bound}}, which {{acc_t}} holds for every int16 input. */
 static inline int64_t {{p}}_{{function}}(const int16_t x[], uint32_t k) {
     {{acc_t}} acc = ({{acc_t}}){{p}}_{{table}}_bias[k];
     uint32_t f;
-    for (f = 0u; f < {{nf}}; ++f) {
-        acc += {{product}};
+#if MCUPORT_SIMD32
+    for (f = 0u; f + 4u <= {{nf}}; f += 4u) {
+        int32_t w0;
+        int32_t w1;
+        int32_t x0;
+        int32_t x1;
+        memcpy(&w0, &{{p}}_{{table}}_weight[k][f], 4u);
+        memcpy(&w1, &{{p}}_{{table}}_weight[k][f + 2u], 4u);
+        memcpy(&x0, &x[f], 4u);
+        memcpy(&x1, &x[f + 2u], 4u);
+        acc = {{smla}}(w0, x0, acc);
+        acc = {{smla}}(w1, x1, acc);
+    }
+    if (f + 2u <= {{nf}}) {
+        int32_t w2;
+        int32_t x2;
+        memcpy(&w2, &{{p}}_{{table}}_weight[k][f], 4u);
+        memcpy(&x2, &x[f], 4u);
+        acc = {{smla}}(w2, x2, acc);
+        f += 2u;
+    }
+#else
+    for (f = 0u; f + 2u <= {{nf}}; f += 2u) {
+        acc += ({{acc_t}})((int32_t){{p}}_{{table}}_weight[k][f] * (int32_t)x[f] +
+                      (int32_t){{p}}_{{table}}_weight[k][f + 1u] * (int32_t)x[f + 1u]);
+    }
+#endif
+    if (f < {{nf}}) {
+        acc += (int32_t){{p}}_{{table}}_weight[k][f] * (int32_t)x[f];
     }
     return (int64_t)acc;
 }
 
 )";
 
+// Row k of a map with 31-bit weights: int32 x int16 products in int64.
+const char* kFixedLinearRow32 = R"(/* {{doc}}
+ * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-{{frac_bits}}; its
+ * magnitude is at most {{bound}}, which int64_t holds for every int16 input. */
+static inline int64_t {{p}}_{{function}}(const int16_t x[], uint32_t k) {
+    int64_t acc = {{p}}_{{table}}_bias[k];
+    uint32_t f;
+    for (f = 0u; f < {{nf}}; ++f) {
+        acc += (int64_t){{p}}_{{table}}_weight[k][f] * x[f];
+    }
+    return acc;
+}
+
+)";
+
 const char* kFixedLinear = R"(/* {{doc}}
- * out[k] = bias[k] + sum_f weight[k][f] * xq[f], in units of 2^-{{frac_bits}}; |out[k]| <= {{bound}},
- * which {{acc_t}} holds for every int16 input. */
+ * out[k] = bias[k] + sum_f weight[k][f] * xq[f], in units of 2^-{{frac_bits}}. */
 static inline void {{p}}_{{function}}(const int16_t x[], int64_t out[]) {
     uint32_t k;
-    uint32_t f;
     for (k = 0u; k < {{n_outputs}}u; ++k) {
-        {{acc_t}} acc = ({{acc_t}}){{p}}_{{table}}_bias[k];
-        for (f = 0u; f < {{nf}}; ++f) {
-            acc += {{product}};
-        }
-        out[k] = (int64_t)acc;
+        out[k] = {{p}}_{{function}}_row(x, k);
     }
 }
 
@@ -78,19 +117,27 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
   code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_" + table + "_bias",
                   bias, "offsets with the input quantization folded in, * 2^" +
                             std::to_string(map.frac_bits));
-  TemplateValues values = {{"doc", doc},
-                           {"function", function},
+  TemplateValues values = {{"frac_bits", std::to_string(map.frac_bits)},
                            {"table", table},
-                           {"frac_bits", std::to_string(map.frac_bits)},
-                           {"bound", std::to_string(map.accumulator_bound)},
-                           {"acc_t", map.wide ? "int64_t" : "int32_t"},
-                           {"product", wide_weights
-                                           ? "(int64_t)" + p + "_" + table + "_weight[k][f] * x[f]"
-                                           : "(int32_t)" + p + "_" + table +
-                                                 "_weight[k][f] * (int32_t)x[f]"}};
-  if (one_row) return context.render(kFixedLinearRow, values);
-  values.emplace("n_outputs", std::to_string(map.n_outputs));
-  return context.render(kFixedLinear, values);
+                           {"bound", std::to_string(map.accumulator_bound)}};
+  if (!wide_weights) {
+    code.simd = true;
+    values.emplace("acc_t", map.wide ? "int64_t" : "int32_t");
+    values.emplace("smla", map.wide ? "__smlald" : "__smlad");
+  }
+  const char* row = wide_weights ? kFixedLinearRow32 : kFixedLinearRow16;
+  if (one_row) {
+    values.emplace("doc", doc);
+    values.emplace("function", function);
+    return context.render(row, values);
+  }
+  values.emplace("doc", "Output k of " + function + ".");
+  values.emplace("function", function + "_row");
+  std::string text = context.render(row, values);
+  return text + context.render(kFixedLinear, {{"doc", doc},
+                                              {"function", function},
+                                              {"frac_bits", std::to_string(map.frac_bits)},
+                                              {"n_outputs", std::to_string(map.n_outputs)}});
 }
 
 namespace {

@@ -3,8 +3,8 @@
  * Do not edit: regenerate it from the model; the same model and options give the same bytes.
  *
  * Numeric mode: fixed (integer-only predict path). Target: host.
- * Fixed point: 32-bit weights with the input quantization folded in, int64 accumulators, int64 score. Each component is within 1.19e-07 of the exact one on the dequantized input, so a score near d2 is within
- *   2 e sqrt(4 d2) + 4 e^2 of it (e = 1.19e-07).
+ * Fixed point: 32-bit weights with the input quantization folded in, int64 accumulators, int64 score. Each component is within 9.83e-08 of the exact one on the dequantized input, so a score near d2 is within
+ *   2 e sqrt(4 d2) + 4 e^2 of it (e = 9.83e-08).
  * 4 components x 4 inputs: 10 multiply-accumulates and 4 squares per distance.
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
@@ -247,7 +247,7 @@ extern "C" {
 #define ELLIPTIC_ENVELOPE_FIXED_POINT 1 /* 1: integer inputs and outputs; 0: float */
 #define ELLIPTIC_ENVELOPE_N_ROWS 4u /* components of the distance (sum of their squares) */
 #define ELLIPTIC_ENVELOPE_SCORE_FRAC_BITS 46 /* score = squared distance * 2^this */
-#define ELLIPTIC_ENVELOPE_COMPONENT_ERROR_BOUND 1.1920974429813214e-07 /* e: each component within e of the exact one; a score near d2 within
+#define ELLIPTIC_ENVELOPE_COMPONENT_ERROR_BOUND 9.8332271214509308e-08 /* e: each component within e of the exact one; a score near d2 within
    2 e sqrt(N_ROWS d2) + N_ROWS e^2 of d2 */
 #define ELLIPTIC_ENVELOPE_THRESHOLD INT64_C(1235354248024661) /* the largest inlier score: floor(threshold * 2^SCORE_FRAC_BITS) */
 #define ELLIPTIC_ENVELOPE_TABLE_BYTES 72

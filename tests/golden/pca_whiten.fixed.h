@@ -3,7 +3,7 @@
  * Do not edit: regenerate it from the model; the same model and options give the same bytes.
  *
  * Numeric mode: fixed (integer-only predict path). Target: host.
- * Fixed point: 16-bit weights with the input quantization folded in, int64 accumulators; every output is within 0.000122 of the exact transform of the dequantized input.
+ * Fixed point: 16-bit weights with the input quantization folded in, int64 accumulators; every output is within 6.22e-05 of the exact transform of the dequantized input.
  * 2 outputs x 4 inputs: 8 multiply-accumulates per transform.
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
@@ -238,6 +238,16 @@ static inline int32_t mcuport_fx_tanh(int64_t x_q, int frac_bits) {
 #endif
 /* ---- end of the runtime ---- */
 
+#ifndef MCUPORT_SIMD32
+#if defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32 && !defined(MCUPORT_NO_SIMD)
+#include <arm_acle.h>
+#include <string.h>
+#define MCUPORT_SIMD32 1 /* two int16 products per instruction: same results, fewer cycles */
+#else
+#define MCUPORT_SIMD32 0
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -247,7 +257,7 @@ extern "C" {
 #define PCA_WHITEN_N_OUTPUTS 2u
 #define PCA_WHITEN_OUTPUT_FRAC_BITS 28 /* outputs are real value * 2^this */
 #define PCA_WHITEN_OUTPUT_SCALE 3.7252903e-09f /* real value = output * this */
-#define PCA_WHITEN_OUTPUT_ERROR_BOUND 0.00012207310646772385 /* |dequantized output - exact transform of the dequantized input| <= this */
+#define PCA_WHITEN_OUTPUT_ERROR_BOUND 6.2207869260333076e-05 /* |dequantized output - exact transform of the dequantized input| <= this */
 #define PCA_WHITEN_TABLE_BYTES 32
 
 /* weights with the input quantization folded in, * 2^29 */
@@ -277,7 +287,34 @@ static const double pca_whiten_input_zero_point[4] = {
 static inline int64_t pca_whiten_component(const int16_t x[], uint32_t k) {
     int64_t acc = (int64_t)pca_whiten_component_bias[k];
     uint32_t f;
-    for (f = 0u; f < PCA_WHITEN_N_FEATURES; ++f) {
+#if MCUPORT_SIMD32
+    for (f = 0u; f + 4u <= PCA_WHITEN_N_FEATURES; f += 4u) {
+        int32_t w0;
+        int32_t w1;
+        int32_t x0;
+        int32_t x1;
+        memcpy(&w0, &pca_whiten_component_weight[k][f], 4u);
+        memcpy(&w1, &pca_whiten_component_weight[k][f + 2u], 4u);
+        memcpy(&x0, &x[f], 4u);
+        memcpy(&x1, &x[f + 2u], 4u);
+        acc = __smlald(w0, x0, acc);
+        acc = __smlald(w1, x1, acc);
+    }
+    if (f + 2u <= PCA_WHITEN_N_FEATURES) {
+        int32_t w2;
+        int32_t x2;
+        memcpy(&w2, &pca_whiten_component_weight[k][f], 4u);
+        memcpy(&x2, &x[f], 4u);
+        acc = __smlald(w2, x2, acc);
+        f += 2u;
+    }
+#else
+    for (f = 0u; f + 2u <= PCA_WHITEN_N_FEATURES; f += 2u) {
+        acc += (int64_t)((int32_t)pca_whiten_component_weight[k][f] * (int32_t)x[f] +
+                      (int32_t)pca_whiten_component_weight[k][f + 1u] * (int32_t)x[f + 1u]);
+    }
+#endif
+    if (f < PCA_WHITEN_N_FEATURES) {
         acc += (int32_t)pca_whiten_component_weight[k][f] * (int32_t)x[f];
     }
     return (int64_t)acc;

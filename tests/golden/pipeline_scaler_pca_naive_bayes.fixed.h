@@ -311,12 +311,12 @@ static const double pipeline_scaler_pca_naive_bayes_input_zero_point[4] = {
  * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-44; its
  * magnitude is at most 64639619720082, which int64_t holds for every int16 input. */
 static inline int64_t pipeline_scaler_pca_naive_bayes_stage_row(const int16_t x[], uint32_t k) {
-    int64_t acc = (int64_t)pipeline_scaler_pca_naive_bayes_stage_bias[k];
+    int64_t acc = pipeline_scaler_pca_naive_bayes_stage_bias[k];
     uint32_t f;
     for (f = 0u; f < PIPELINE_SCALER_PCA_NAIVE_BAYES_N_FEATURES; ++f) {
         acc += (int64_t)pipeline_scaler_pca_naive_bayes_stage_weight[k][f] * x[f];
     }
-    return (int64_t)acc;
+    return acc;
 }
 
 /* The pipeline's stages in front of the estimator, on codes: each output is requantized to
