@@ -71,11 +71,13 @@ static inline int32_t mcuport_fx_saturate_i32(int64_t value) {
     return (int32_t)value;
 }
 
-/* One unsigned Horner step b - g r: the product is Q(s_g + 32), rounded by `shift` to b's Q
- * format. The polynomials below keep it non-negative and below 2^32. */
-static inline uint32_t mcuport_fx_horner_step(uint32_t b, uint32_t g, uint32_t r, int shift) {
-    return b - (uint32_t)mcuport_fx_round_shift_u64((uint64_t)g * r, shift);
-}
+/* One unsigned Horner step b - g r: the product is Q(s_g + 32), rounded half up by `shift` to b's
+ * Q format, as mcuport_fx_round_shift_u64 does. The polynomials below keep it non-negative and
+ * below 2^32, and g r < 0.7 * 2^64 (r <= ln2 in Q32), so adding half first cannot wrap. A macro,
+ * so that every shift is a constant the compiler folds: as a function, gcc -Os called it with a
+ * variable 64-bit shift (on Cortex-M0 a library call). */
+#define MCUPORT_FX_HORNER_STEP(b, g, r, shift) \
+    ((uint32_t)(b) - (uint32_t)(((uint64_t)(g) * (r) + (UINT64_C(1) << ((shift) - 1))) >> (shift)))
 
 /* Shared core of the kernels: exp(-t) = y * 2^-halvings with y in (1/2, 1], for t in Q40 and
  * 0 <= t < 23. Returns y in Q63 and halvings (0 .. 33).
@@ -105,12 +107,12 @@ static inline mcuport_fx_exp_core mcuport_fx_exp_neg_q40(uint64_t t_q40) {
     r = (uint32_t)mcuport_fx_round_shift_u64(r_q40, 8); /* Q32, <= ln2 */
     /* g_k = b_k - r g_(k+1), each in the Q format s_k beside its coefficient. */
     g = UINT32_C(2484784244);                                 /* b7 Q44 = 1.4124363e-4 */
-    g = mcuport_fx_horner_step(UINT32_C(2922687261), g, r, 35); /* b6 Q41 = 1.3290843e-3 */
-    g = mcuport_fx_horner_step(UINT32_C(2281460761), g, r, 35); /* b5 Q38 = 8.2999059e-3 */
-    g = mcuport_fx_horner_step(UINT32_C(2862597229), g, r, 34); /* b4 Q36 = 4.1656272e-2 */
-    g = mcuport_fx_horner_step(UINT32_C(2863281659), g, r, 34); /* b3 Q34 = 0.16666493 */
-    g = mcuport_fx_horner_step(UINT32_C(2147483054), g, r, 34); /* b2 Q32 = 0.49999986 */
-    g = mcuport_fx_horner_step(UINT32_C(2147483640), g, r, 33); /* b1 Q31 = 0.99999999627 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2922687261), g, r, 35); /* b6 Q41 = 1.3290843e-3 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2281460761), g, r, 35); /* b5 Q38 = 8.2999059e-3 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2862597229), g, r, 34); /* b4 Q36 = 4.1656272e-2 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2863281659), g, r, 34); /* b3 Q34 = 0.16666493 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2147483054), g, r, 34); /* b2 Q32 = 0.49999986 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2147483640), g, r, 33); /* b1 Q31 = 0.99999999627 */
     result.halvings = (int)n;
     /* 1 - r g1 in Q63: the product is exact, and below 2^63 since g1 < 1 and r <= ln2. */
     result.y_q63 = (UINT64_C(1) << 63) - (uint64_t)g * r;
