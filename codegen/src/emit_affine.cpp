@@ -1,6 +1,7 @@
 // C for affine maps, out_k = bias_k + sum_f weight_kf x_f: float32, or fixed point (FixedLinear:
 // int16 weights times int16 codes, summed into an accumulator of proven width). Shared by the
 // families that are linear in their inputs.
+#include <algorithm>
 #include <string>
 
 #include "emit.hpp"
@@ -142,6 +143,27 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
 
 namespace {
 
+// Where the proven sum stays below the saturation point and no weight needs a left shift
+// (naive Bayes): one multiply chain, one rounding right shift and one add per term.
+const char* kFixedDistanceExact = R"(/* {{doc}}
+ * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-{{frac_bits}}: the code-domain difference
+ * d (with {{center_bits}} fractional bits) stays below 2^24 in magnitude, d^2 * weight below 2^63,
+ * each term is rounded half up by its shift, and the sum is at most {{bound}} for every int16 input. */
+static inline uint64_t {{p}}_{{function}}(const int16_t x[], uint32_t r) {
+    uint64_t sum = 0u;
+    uint32_t f;
+    for (f = 0u; f < {{nf}}; ++f) {
+        const int32_t d = (int32_t)x[f] * {{center_one}} - {{p}}_{{table}}_center[r][f];
+        const uint32_t m = (uint32_t)(d < 0 ? -d : d);
+        const uint64_t product = (uint64_t)m * m * {{p}}_{{table}}_weight[{{weight_row}}][f];
+        const uint32_t k = (uint32_t){{p}}_{{table}}_shift[{{weight_row}}][f];
+        sum += (product + ((UINT64_C(1) << k) >> 1)) >> k;
+    }
+    return sum;
+}
+
+)";
+
 const char* kFixedDistance = R"(/* {{doc}}
  * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-{{frac_bits}}: the code-domain difference
  * d (with {{center_bits}} fractional bits) stays below 2^24 in magnitude, d^2 * weight below 2^63,
@@ -176,19 +198,24 @@ std::string emit_fixed_distance(const EmitContext& context, FamilyCode& code,
                      "centers in the input codes, * 2^" + std::to_string(map.center_frac_bits));
   code.tables.add_2d("uint16_t", 2, p + "_" + table + "_weight", weight_rows, map.n_features,
                      integer_literals(map.weight), "weight mantissas (15 bits)");
-  code.tables.add_2d("int8_t", 1, p + "_" + table + "_shift", weight_rows, map.n_features,
-                     integer_literals(map.shift), "weight shifts (negative: left)");
-  code.fixed_runtime = true;
+  const bool exact = map.bound < kDistanceSaturation &&
+                     std::all_of(map.shift.begin(), map.shift.end(), [](int8_t k) { return k >= 0; });
+  code.tables.add_2d(exact ? "uint8_t" : "int8_t", 1, p + "_" + table + "_shift", weight_rows,
+                     map.n_features, integer_literals(map.shift),
+                     exact ? "weight shifts (right, rounding half up)" : "weight shifts (negative: left)");
+  if (!exact) code.fixed_runtime = true;
+  TemplateValues values = {{"doc", doc},
+                           {"function", function},
+                           {"table", table},
+                           {"frac_bits", std::to_string(map.frac_bits)},
+                           {"center_bits", std::to_string(map.center_frac_bits)},
+                           {"bound", std::to_string(map.bound)},
+                           {"center_one", std::to_string(1 << map.center_frac_bits)},
+                           {"weight_row", map.shared_weights ? "0" : "r"}};
+  if (exact) return context.render(kFixedDistanceExact, values);
+  values.emplace("saturation", "UINT64_C(4611686018427387904)");
   return context.render(kFixedDistance,
-                        {{"doc", doc},
-                         {"function", function},
-                         {"table", table},
-                         {"frac_bits", std::to_string(map.frac_bits)},
-                         {"center_bits", std::to_string(map.center_frac_bits)},
-                         {"bound", std::to_string(map.bound)},
-                         {"center_one", std::to_string(1 << map.center_frac_bits)},
-                         {"weight_row", map.shared_weights ? "0" : "r"},
-                         {"saturation", "UINT64_C(4611686018427387904)"}});
+                        values);
 }
 
 std::string emit_float_linear(const EmitContext& context, FamilyCode& code,

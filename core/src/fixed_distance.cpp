@@ -67,6 +67,13 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
   }
   // F: the sum stays below 2^61 for every input.
   map.frac_bits = total > 0 ? static_cast<int>(std::floor(61.0 - std::log2(total))) : frac_bits_limit;
+  // No weight needs a left shift: every unit weight * 2^F rounds to a mantissa below 2^15 with
+  // k >= 0, so the code rounds every term right (or keeps it) and never saturates.
+  const double max_unit = *std::max_element(unit_weight.begin(), unit_weight.end());
+  if (max_unit > 0) {
+    map.frac_bits = std::min(map.frac_bits,
+                             static_cast<int>(std::floor(std::log2(32767.0 / max_unit))));
+  }
   map.frac_bits = std::max(std::min(map.frac_bits, frac_bits_limit), frac_bits_min);
   // Weights: a 15-bit mantissa and a shift, so every term keeps 2^-15 relative precision.
   for (double v0 : unit_weight) {
@@ -82,7 +89,7 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
       --k;
       mantissa = std::round(std::ldexp(v, k));
     }
-    if (k > 100) {  // below 2^-86 of a code^2: negligible against the rounding of the sum
+    if (k >= 64) {  // every term (below 2^63) rounds to 0: exactly what the code computes
       map.weight.push_back(0);
       map.shift.push_back(0);
       continue;

@@ -255,13 +255,13 @@ extern "C" {
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_FEATURES 4
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_FIXED_POINT 1 /* 1: integer inputs and outputs; 0: float */
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_CLASSES 3
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_SCORE_FRAC_BITS 51 /* scores are real value * 2^this */
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_SCORE_FRAC_BITS 50 /* scores are real value * 2^this */
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS 2u /* the estimator's input width, after the pipeline's stages */
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_TABLE_BYTES 122
 
-/* per class: (log(prior) - 0.5 sum log(2 pi var)) * 2^51 */
+/* per class: (log(prior) - 0.5 sum log(2 pi var)) * 2^50 */
 static const int64_t pipeline_scaler_pca_naive_bayes_class_bias[3] = {
-    INT64_C(-2031338339552103), INT64_C(-4396082846391406), INT64_C(-4515415436581077)
+    INT64_C(-1015669169776051), INT64_C(-2198041423195703), INT64_C(-2257707718290539)
 };
 
 /* centers in the input codes, * 2^7 */
@@ -278,11 +278,11 @@ static const uint16_t pipeline_scaler_pca_naive_bayes_class_weight[3][2] = {
     {32062, 29252}
 };
 
-/* weight shifts (negative: left) */
-static const int8_t pipeline_scaler_pca_naive_bayes_class_shift[3][2] = {
-    {-1, 4},
-    {2, 4},
-    {3, 4}
+/* weight shifts (right, rounding half up) */
+static const uint8_t pipeline_scaler_pca_naive_bayes_class_shift[3][2] = {
+    {0, 5},
+    {3, 5},
+    {4, 5}
 };
 
 /* weights with the input quantization folded in, * 2^44 */
@@ -340,9 +340,9 @@ static inline void pipeline_scaler_pca_naive_bayes_stage(const int16_t x[], int1
 }
 
 /* Half the squared Mahalanobis distance of x to the mean of class r (variances per feature).
- * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-51: the code-domain difference
+ * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-50: the code-domain difference
  * d (with 7 fractional bits) stays below 2^24 in magnitude, d^2 * weight below 2^63,
- * and the sum at most 2138609388616088320 for every int16 input (terms and sum saturate at 2^62). */
+ * each term is rounded half up by its shift, and the sum is at most 1069304694308044160 for every int16 input. */
 static inline uint64_t pipeline_scaler_pca_naive_bayes_class_distance(const int16_t x[], uint32_t r) {
     uint64_t sum = 0u;
     uint32_t f;
@@ -350,11 +350,8 @@ static inline uint64_t pipeline_scaler_pca_naive_bayes_class_distance(const int1
         const int32_t d = (int32_t)x[f] * 128 - pipeline_scaler_pca_naive_bayes_class_center[r][f];
         const uint32_t m = (uint32_t)(d < 0 ? -d : d);
         const uint64_t product = (uint64_t)m * m * pipeline_scaler_pca_naive_bayes_class_weight[r][f];
-        const int k = (int)pipeline_scaler_pca_naive_bayes_class_shift[r][f];
-        const uint64_t term = k >= 0 ? mcuport_fx_round_shift_u64(product, k)
-                              : product > (UINT64_C(4611686018427387904) >> (unsigned)(-k)) ? UINT64_C(4611686018427387904)
-                                                                            : product << (unsigned)(-k);
-        sum = term > UINT64_C(4611686018427387904) - sum ? UINT64_C(4611686018427387904) : sum + term;
+        const uint32_t k = (uint32_t)pipeline_scaler_pca_naive_bayes_class_shift[r][f];
+        sum += (product + ((UINT64_C(1) << k) >> 1)) >> k;
     }
     return sum;
 }
