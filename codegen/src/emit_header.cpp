@@ -126,6 +126,9 @@ std::string runtime_block() {
 // uses; every sum is exact, so both return the same bits (the tests run both). It reads 32-bit
 // words from int16 arrays with memcpy (unaligned loads are allowed on these cores) and only
 // there takes a table's address (const_storage.cpp). MCUPORT_NO_SIMD forces the portable path.
+// MCUPORT_MUL32_ONLY marks Arm cores whose only multiply is 32 x 32 -> 32 (Cortex-M0, M0+, M23),
+// where a 64-bit product is a library call: there the code builds exact squares from 16-bit
+// halves instead, again the same integers.
 const char* kSimdBlock = R"(
 #ifndef MCUPORT_SIMD32
 #if defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32 && !defined(MCUPORT_NO_SIMD)
@@ -134,6 +137,13 @@ const char* kSimdBlock = R"(
 #define MCUPORT_SIMD32 1 /* two int16 products per instruction: same results, fewer cycles */
 #else
 #define MCUPORT_SIMD32 0
+#endif
+#endif
+#ifndef MCUPORT_MUL32_ONLY
+#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+#define MCUPORT_MUL32_ONLY 1 /* no 32 x 32 -> 64 multiply instruction (Cortex-M0, M0+, M23) */
+#else
+#define MCUPORT_MUL32_ONLY 0
 #endif
 #endif
 )";

@@ -82,7 +82,16 @@ static inline uint64_t {{p}}_sv_distance(const int32_t y[], uint32_t s) {
     uint32_t f;
     for (f = 0u; f < {{nf}}; ++f) {
         const int32_t d = y[f] - {{p}}_sv[s][f];
+#if MCUPORT_MUL32_ONLY
+        /* No 32 x 32 -> 64 multiply instruction: m^2 = mh^2 2^32 + 2 mh ml 2^16 + ml^2 from the
+         * 16-bit halves of m = |d| < 2^25, the same integer with three 32-bit multiplies. */
+        const uint32_t m = (uint32_t)(d < 0 ? -d : d);
+        const uint32_t mh = m >> 16;
+        const uint32_t ml = m & UINT32_C(0xFFFF);
+        sum += ((uint64_t)(mh * mh) << 32) + ((uint64_t)(2u * mh * ml) << 16) + (uint64_t)(ml * ml);
+#else
         sum += (uint64_t)((int64_t)d * d);
+#endif
     }
     return sum;
 }
@@ -231,6 +240,7 @@ FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
       code.tables.add("uint8_t", 1, p + "_sv_shift", integer_literals(map.shift),
                       "per feature: code to domain, the right shift");
       code.fixed_runtime = true;
+      code.simd = true;  // MCUPORT_MUL32_ONLY
       code.functions += context.render(kRbfDistance, {{"frac_bits", std::to_string(map.frac_bits)}});
       setup = "    int32_t y[" + context.render("{{nf}}") + "];\n    " + p + "_rescale(x, y);\n";
       std::string argument = p + "_sv_distance(y, s)";

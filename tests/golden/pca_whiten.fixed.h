@@ -256,6 +256,13 @@ static inline int32_t mcuport_fx_tanh(int64_t x_q, int frac_bits) {
 #define MCUPORT_SIMD32 0
 #endif
 #endif
+#ifndef MCUPORT_MUL32_ONLY
+#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+#define MCUPORT_MUL32_ONLY 1 /* no 32 x 32 -> 64 multiply instruction (Cortex-M0, M0+, M23) */
+#else
+#define MCUPORT_MUL32_ONLY 0
+#endif
+#endif
 
 #ifdef __cplusplus
 extern "C" {
