@@ -218,21 +218,76 @@ std::string fast_tree_code(const EmitContext& context, const TreeProgram& progra
   return out;
 }
 
-// Every tree, one after another in one function body: tree t's leaves do `leaf(ref)` and jump
-// to t<t>_end. Between two trees, {{P}}_NEXT_TREE() (a compiler barrier) keeps compilers from
-// copying a tree into every leaf of the tree before it (they would, to reuse what the earlier
-// compares proved: up to three times the flash).
-std::string fast_tree_blocks(const EmitContext& context, const TreeProgram& program,
-                             const std::vector<uint32_t>& leaf_id,
-                             const std::function<std::string(uint32_t)>& leaf) {
-  std::string out;
-  if (program.n_splits() == 0) out += "    (void)x;\n";  // every tree is a single leaf
+// Every tree, one after another in one function body: tree t's leaves do `leaf(ref, grouped)`
+// and jump to t<t>_end. Between two trees, {{P}}_NEXT_TREE() (a compiler barrier) keeps
+// compilers from copying a tree into every leaf of the tree before it (they would, to reuse what
+// the earlier compares proved: up to three times the flash). A large forest is cut into groups
+// of trees of at most kFastSplitsPerFunction splits, each a function of its own: compile time
+// grows faster than linearly with a function's size (32,000 splits in one function: 47 s).
+constexpr uint32_t kFastSplitsPerFunction = 2048;
+
+struct FastWalk {
+  std::string functions;  // the group functions, when there is more than one group
+  std::string walk;       // the statements of the calling body
+};
+
+// `group_param`: the accumulator parameter of a group function ("uint32_t acc[]");
+// `group_arg`: what the body passes for it ("acc" or "&acc"); `leaf(ref, grouped)`: a leaf's
+// statement in the body (grouped false) or in a group function (true).
+FastWalk fast_tree_blocks(const EmitContext& context, const TreeProgram& program,
+                          const std::vector<uint32_t>& leaf_id, const std::string& group_param,
+                          const std::string& group_arg,
+                          const std::function<std::string(uint32_t, bool)>& leaf) {
+  // Splits per tree, then the groups.
+  std::vector<uint32_t> tree_splits(program.roots.size(), 0);
   for (std::size_t t = 0; t < program.roots.size(); ++t) {
-    const std::string end = "t" + std::to_string(t) + "_end";
-    out += "    /* tree " + std::to_string(t) + " */\n";
-    out += fast_tree_code(context, program, t, leaf_id, "t" + std::to_string(t) + "_n",
-                          [&](uint32_t ref) { return "{ " + leaf(ref) + " goto " + end + "; }"; });
-    out += end + ":\n    " + context.macro + "_NEXT_TREE();\n";
+    std::vector<uint32_t> stack{program.roots[t]};
+    while (!stack.empty()) {
+      const uint32_t ref = stack.back();
+      stack.pop_back();
+      if (ref >= program.n_splits()) continue;
+      ++tree_splits[t];
+      stack.push_back(program.left[ref]);
+      stack.push_back(program.right[ref]);
+    }
+  }
+  std::vector<std::size_t> group_first{0};
+  uint32_t in_group = 0;
+  for (std::size_t t = 0; t < tree_splits.size(); ++t) {
+    if (in_group > 0 && in_group + tree_splits[t] > kFastSplitsPerFunction) {
+      group_first.push_back(t);
+      in_group = 0;
+    }
+    in_group += tree_splits[t];
+  }
+  group_first.push_back(tree_splits.size());
+  const bool grouped = group_first.size() > 2;
+
+  FastWalk out;
+  for (std::size_t g = 0; g + 1 < group_first.size(); ++g) {
+    std::string body;
+    uint32_t splits = 0;
+    for (std::size_t t = group_first[g]; t < group_first[g + 1]; ++t) splits += tree_splits[t];
+    if (splits == 0) body += "    (void)x;\n";  // every tree here is a single leaf
+    for (std::size_t t = group_first[g]; t < group_first[g + 1]; ++t) {
+      const std::string end = "t" + std::to_string(t) + "_end";
+      body += "    /* tree " + std::to_string(t) + " */\n";
+      body += fast_tree_code(context, program, t, leaf_id, "t" + std::to_string(t) + "_n",
+                             [&](uint32_t ref) {
+                               return "{ " + leaf(ref, grouped) + " goto " + end + "; }";
+                             });
+      body += end + ":\n    " + context.macro + "_NEXT_TREE();\n";
+    }
+    if (!grouped) {
+      out.walk = body;
+      break;
+    }
+    const std::string name = context.prefix + "_trees_" + std::to_string(g);
+    out.functions += "/* Trees " + std::to_string(group_first[g]) + " to " +
+                     std::to_string(group_first[g + 1] - 1) + ". */\nstatic " + context.macro +
+                     "_NOINLINE void " + name + "(const " + context.input_type() + " x[], " +
+                     group_param + ") {\n" + body + "}\n\n";
+    out.walk += "    " + name + "(x, " + group_arg + ");\n";
   }
   return out;
 }
@@ -509,18 +564,25 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   if (fast && accumulating) {
     // A pure leaf's add is written out (compilers merge a tree's leaves of one class); a mixed
     // leaf calls {{p}}_add_mixed.
-    fast_walk = fast_tree_blocks(context, program, coding.id, [&](uint32_t ref) {
-      if (votes || ref < program.n_classes) return add_to(std::to_string(ref) + "u", leaf_one);
-      return p + "_add_mixed(acc, " + std::to_string(ref - program.n_classes) + "u);";
-    });
+    const FastWalk w = fast_tree_blocks(
+        context, program, coding.id, acc_t + " acc[]", "acc", [&](uint32_t ref, bool) {
+          if (votes || ref < program.n_classes) return add_to(std::to_string(ref) + "u", leaf_one);
+          return p + "_add_mixed(acc, " + std::to_string(ref - program.n_classes) + "u);";
+        });
+    walk_functions = w.functions;
+    fast_walk = w.walk;
   } else if (fast && !classifier) {
     // A leaf adds its value (pre-divided by the tree count) as a constant: no leaf table.
-    fast_walk = fast_tree_blocks(context, program, coding.id, [&](uint32_t ref) {
-      return "acc += " +
-             (fixed ? integer_literals(std::vector<int32_t>{program.leaf_value_code[ref]})[0]
-                    : float_literal(program.leaf_value_float[ref])) +
-             ";";
-    });
+    const std::string value_t = fixed ? "int32_t" : "float";
+    const FastWalk w = fast_tree_blocks(
+        context, program, coding.id, value_t + " *acc", "&acc", [&](uint32_t ref, bool grouped) {
+          return std::string(grouped ? "*acc += " : "acc += ") +
+                 (fixed ? integer_literals(std::vector<int32_t>{program.leaf_value_code[ref]})[0]
+                        : float_literal(program.leaf_value_float[ref])) +
+                 ";";
+        });
+    walk_functions = w.functions;
+    fast_walk = w.walk;
   } else if (fast) {
     walk_functions = "static " + context.macro + "_NOINLINE " + ref_type + " " + p +
                      "_tree_0(const " + context.input_type() + " x[]) {\n";
