@@ -27,6 +27,8 @@ options:
   --name NAME         prefix of every generated symbol (default: model)
   --numeric MODE      float or fixed (default: the target's)
   --target NAME       target description (default: host); --list-targets shows them
+  --layout LAYOUT     tree models: fast (straight-line code, fewest cycles) or compact
+                      (packed node tables, least flash); default: from the target's flash
   --dump              print the loaded model instead of C
   --list-targets      list the known targets
   --version           print the version
@@ -111,18 +113,17 @@ int main(int argc, char** argv) {
       }
       return 0;
     } else if (arg == "-o" || arg == "--output" || arg == "--name" || arg == "--numeric" ||
-               arg == "--target") {
+               arg == "--target" || arg == "--layout") {
       const char* v = value();
       if (v == nullptr) return usage_error(arg + " needs a value");
       if (arg == "-o" || arg == "--output") output = v;
       if (arg == "--name") options.name = v;
       if (arg == "--target") options.target = v;
-      if (arg == "--numeric") {
-        try {
-          options.numeric = mcuport::parse_numeric(v);
-        } catch (const mcuport::Error& e) {
-          return usage_error(e.what());
-        }
+      try {
+        if (arg == "--numeric") options.numeric = mcuport::parse_numeric(v);
+        if (arg == "--layout") options.layout = mcuport::parse_layout(v);
+      } catch (const mcuport::Error& e) {
+        return usage_error(e.what());
       }
     } else if (arg == "--dump") {
       dump_only = true;

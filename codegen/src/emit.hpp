@@ -2,6 +2,7 @@
 // and the per-family emitters (emit_<family>.cpp).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "c_writer.hpp"
@@ -21,6 +22,7 @@ struct EmitContext {
   std::string macro;   // its upper-case form: prefix of macros
   const InputQuantization* quantization;  // fixed mode only
   const StageProgram* stage = nullptr;    // pipeline stages run before the family's code
+  std::optional<TreeLayout> layout;       // tree models: asked for, or chosen by the emitter
 
 
   const char* input_type() const { return numeric == Numeric::Float ? "float" : "int16_t"; }
@@ -42,6 +44,7 @@ struct FamilyCode {
   std::string macros;     // "#define ..." lines
   TableWriter tables;
   std::string functions;
+  std::optional<TreeLayout> layout;  // tree models: the layout emitted
 };
 
 FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program);

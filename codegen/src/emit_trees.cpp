@@ -1,7 +1,17 @@
-// C for the tree family: node tables walked by one loop per tree (no recursion, no unrolled
-// trees), then votes, summed probabilities or summed values, as the TreeProgram says.
+// C for the tree family, in one of two layouts that give the same answers (TreeLayout):
+//   fast     each tree is a function of straight-line compares and jumps, in pre-order, that
+//            returns its leaf: no tables to decode, the fewest cycles;
+//   compact  the split nodes are packed words, in pre-order per tree, walked by one loop: the
+//            left child is the next word, the right child is found from the number of leaves
+//            of the left subtree, and leaves are numbered in pre-order, so no child index is
+//            stored at all.
+// Then votes, summed probabilities or summed values, as the TreeProgram says. No recursion in
+// the generated C, nor here: trees are walked with explicit stacks.
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
+#include <vector>
 
 #include "emit.hpp"
 #include "mcuport/error.hpp"
@@ -11,38 +21,325 @@ namespace mcuport::codegen {
 
 namespace {
 
-const char* kFindLeaf = R"(/* Walks one tree from `node` down to its leaf and returns the leaf's index. Splits send
- * x[feature] <= threshold to the left. The walk ends: children always come later in the tables. */
-static inline uint32_t {{p}}_find_leaf(uint32_t node, const {{xt}} x[]) {
-    while (node < {{P}}_N_SPLITS) {
-        node = (x[{{p}}_split_feature[node]] <= {{p}}_split_threshold[node])
-                   ? (uint32_t){{p}}_split_left[node]
-                   : (uint32_t){{p}}_split_right[node];
+// The trees of a program in pre-order (left subtree first), the order of both layouts.
+struct PreOrder {
+  std::vector<uint32_t> split;        // program split ids, tree by tree (kNoSplit: see below)
+  std::vector<uint32_t> tree_first;   // n_trees + 1 offsets into `split`
+  std::vector<uint32_t> n_left;       // per entry of `split`: leaves of the left subtree
+  std::vector<bool> right_leaf;       // per entry of `split`: the right child is a leaf
+  std::vector<uint32_t> leaf;         // leaf references (program leaf ids), tree by tree
+};
+
+// A tree that is a single leaf is laid out as a split whose two children are that leaf, so that
+// every tree has a split to start from and the walk needs no test for it.
+constexpr uint32_t kNoSplit = 0xffffffffu;
+
+PreOrder pre_order(const TreeProgram& program) {
+  const uint32_t n_splits = program.n_splits();
+  PreOrder order;
+  std::vector<uint32_t> position(n_splits, 0);
+  for (uint32_t root : program.roots) {
+    const auto first = static_cast<uint32_t>(order.split.size());
+    order.tree_first.push_back(first);
+    if (root >= n_splits) {
+      order.split.push_back(kNoSplit);
+      order.n_left.push_back(1);
+      order.right_leaf.push_back(true);
+      order.leaf.push_back(root - n_splits);
+      order.leaf.push_back(root - n_splits);
+      continue;
     }
-    return node - {{P}}_N_SPLITS;
+    std::vector<uint32_t> stack{root};
+    while (!stack.empty()) {
+      const uint32_t ref = stack.back();
+      stack.pop_back();
+      if (ref >= n_splits) {
+        order.leaf.push_back(ref - n_splits);
+        continue;
+      }
+      position[ref] = static_cast<uint32_t>(order.split.size());
+      order.split.push_back(ref);
+      stack.push_back(program.right[ref]);
+      stack.push_back(program.left[ref]);
+    }
+    // Leaves per subtree, children before parents (reverse pre-order).
+    const auto end = static_cast<uint32_t>(order.split.size());
+    std::vector<uint32_t> leaves(end - first, 0);
+    const auto count = [&](uint32_t ref) -> uint32_t {
+      return ref >= n_splits ? 1u : leaves[position[ref] - first];
+    };
+    order.n_left.resize(end, 0);
+    order.right_leaf.resize(end, false);
+    for (uint32_t i = end; i-- > first;) {
+      const uint32_t s = order.split[i];
+      order.n_left[i] = count(program.left[s]);
+      order.right_leaf[i] = program.right[s] >= n_splits;
+      leaves[i - first] = order.n_left[i] + count(program.right[s]);
+    }
+  }
+  return order;
+}
+
+uint32_t bits_for(uint64_t max_value) {
+  uint32_t bits = 0;
+  while (bits < 64 && (max_value >> bits) != 0) ++bits;
+  return bits;
+}
+
+std::string hex_mask(uint32_t bits) {
+  char text[32];
+  std::snprintf(text, sizeof text, "0x%llXu",
+                static_cast<unsigned long long>(bits >= 64 ? ~0ull : (1ull << bits) - 1));
+  return text;
+}
+
+// How leaves are referred to in the emitted C. For a forest with probability leaves, a pure leaf
+// (probability exactly 1 for one class) is referred to by its class, 0..n_classes-1, and adds
+// one to that class's sum with no table; the other (mixed) leaves follow, from n_classes on,
+// as rows of n_classes values or, when smaller, as runs of their nonzero entries (adding only
+// those gives the same sums: x + 0 is x). Other leaf kinds are referred to by their program id.
+struct LeafCoding {
+  std::vector<uint32_t> id;      // program leaf id -> emitted reference
+  uint64_t n_refs = 0;           // emitted references are below this
+  bool pure_first = false;
+  std::vector<uint32_t> mixed;   // program ids of the mixed leaves, in emitted order
+  bool sparse = false;
+  std::vector<uint64_t> start;   // sparse: runs of entries per mixed leaf, and the end
+  std::vector<uint32_t> klass;
+  std::vector<uint32_t> code;    // fixed
+  std::vector<double> value;     // float
+};
+
+LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout) {
+  LeafCoding coding;
+  const std::size_t n_leaves = program.n_leaves;
+  if (program.leaf_kind != LeafKind::Proba) {
+    for (uint32_t i = 0; i < n_leaves; ++i) coding.id.push_back(i);
+    coding.n_refs = n_leaves;
+    return coding;
+  }
+  const bool fixed = program.numeric == Numeric::Fixed;
+  const std::size_t n_classes = program.n_classes;
+  const auto proba_nonzero = [&](std::size_t leaf, std::size_t c) {
+    const std::size_t i = leaf * n_classes + c;
+    return fixed ? program.leaf_proba_code[i] != 0 : program.leaf_proba_float[i] != 0;
+  };
+  const auto proba_one = [&](std::size_t leaf, std::size_t c) {
+    const std::size_t i = leaf * n_classes + c;
+    return fixed ? program.leaf_proba_code[i] == kProbaCodeOne : program.leaf_proba_float[i] == 1.0;
+  };
+  coding.pure_first = true;
+  coding.id.resize(n_leaves);
+  for (uint32_t leaf = 0; leaf < n_leaves; ++leaf) {
+    std::size_t nonzero = 0;
+    std::size_t last = 0;
+    for (std::size_t c = 0; c < n_classes; ++c) {
+      if (proba_nonzero(leaf, c)) {
+        ++nonzero;
+        last = c;
+      }
+    }
+    if (nonzero == 1 && proba_one(leaf, last)) {
+      coding.id[leaf] = static_cast<uint32_t>(last);  // leaves are distinct: one per class
+    } else {
+      coding.id[leaf] = static_cast<uint32_t>(n_classes + coding.mixed.size());
+      coding.mixed.push_back(leaf);
+    }
+  }
+  coding.n_refs = n_classes + coding.mixed.size();
+  for (uint32_t leaf : coding.mixed) {
+    coding.start.push_back(coding.klass.size());
+    for (std::size_t c = 0; c < n_classes; ++c) {
+      if (!proba_nonzero(leaf, c)) continue;
+      coding.klass.push_back(static_cast<uint32_t>(c));
+      if (fixed) {
+        coding.code.push_back(program.leaf_proba_code[leaf * n_classes + c]);
+      } else {
+        coding.value.push_back(program.leaf_proba_float[leaf * n_classes + c]);
+      }
+    }
+  }
+  coding.start.push_back(coding.klass.size());
+  const uint64_t value_bytes = fixed ? 2 : 8;
+  const uint64_t dense = coding.mixed.size() * n_classes * value_bytes;
+  const uint64_t entries = coding.klass.size();
+  const uint64_t sparse_bytes = coding.start.size() * unsigned_type_for(entries).bytes +
+                                entries * (unsigned_type_for(n_classes - 1).bytes + value_bytes);
+  // Compact code takes the smaller; fast code keeps dense rows for a few classes, where adding
+  // every class costs no more than finding the nonzero ones.
+  coding.sparse = sparse_bytes < dense && (layout == TreeLayout::Compact || n_classes > 4);
+  return coding;
+}
+
+// The condition sending x to the right child of a split, as C.
+std::string threshold_condition_right(const EmitContext& context, const TreeProgram& program,
+                                      uint32_t split) {
+  const std::string x = "x[" + std::to_string(program.feature[split]) + "]";
+  if (program.numeric == Numeric::Fixed) {
+    return x + " > " + integer_literals(std::vector<int32_t>{program.threshold_code[split]})[0];
+  }
+  (void)context;
+  // !(x <= t), not x > t: a NaN input goes right, as in the compact walk.
+  return "!(" + x + " <= " + float_literal(program.threshold_float[split]) + ")";
+}
+
+// Fast layout: `static <ref_t> {{p}}_tree_<t>(const {{xt}} x[])` per tree.
+std::string fast_tree_functions(const EmitContext& context, const TreeProgram& program,
+                                const std::vector<uint32_t>& leaf_id, const std::string& ref_type) {
+  const uint32_t n_splits = program.n_splits();
+  std::string out;
+  for (std::size_t t = 0; t < program.roots.size(); ++t) {
+    out += "static inline " + ref_type + " " + context.prefix + "_tree_" + std::to_string(t) + "(const " +
+           context.input_type() + " x[]) {\n";
+    if (program.roots[t] >= n_splits) out += "    (void)x;\n";
+    struct Item {
+      uint32_t ref;
+      bool label;
+    };
+    std::vector<Item> stack{{program.roots[t], false}};
+    while (!stack.empty()) {
+      const Item item = stack.back();
+      stack.pop_back();
+      if (item.label) out += "n" + std::to_string(item.ref) + ":\n";
+      if (item.ref >= n_splits) {
+        out += "    return " + std::to_string(leaf_id[item.ref - n_splits]) + "u;\n";
+        continue;
+      }
+      const uint32_t s = item.ref;
+      const uint32_t right = program.right[s];
+      out += "    if (" + threshold_condition_right(context, program, s) + ") ";
+      if (right >= n_splits) {
+        out += "return " + std::to_string(leaf_id[right - n_splits]) + "u;\n";
+      } else {
+        out += "goto n" + std::to_string(right) + ";\n";
+        stack.push_back({right, true});
+      }
+      stack.push_back({program.left[s], false});
+    }
+    out += "}\n\n";
+  }
+  return out;
+}
+
+const char* kCompactFindLeaf = R"(/* Walks tree t to its leaf and returns the leaf's reference. Split node i is its threshold,
+ * {{p}}_split_threshold[i], and a packed word {{p}}_split_meta[i]: {{fields}}.
+ * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
+ * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
+ * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
+ * A tree that is one leaf is a split with that leaf on both sides.
+ * x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
+static inline uint32_t {{p}}_find_leaf(uint32_t t, const {{xt}} x[]) {
+    {{idx_t}} node = ({{idx_t}}){{p}}_tree_first[t];
+    {{idx_t}} leaf = ({{idx_t}})(node + t);
+    for (;;) {
+        const {{meta_t}} meta = {{p}}_split_meta[node];
+        const {{idx_t}} n_left = ({{idx_t}})(meta >> {{nl_shift}});
+        if (x[meta & {{feature_mask}}] <= {{p}}_split_threshold[node]) {
+            if (n_left == 1u) {
+                break;
+            }
+            node = ({{idx_t}})(node + 1u);
+        } else {
+            leaf = ({{idx_t}})(leaf + n_left);
+            if ((meta & {{right_leaf}}) != 0u) {
+                break;
+            }
+            node = ({{idx_t}})(node + n_left);
+        }
+    }
+    return {{leaf_ref}};
 }
 
 )";
 
-// Every tree of the model is a single leaf: nothing to walk.
-const char* kFindLeafTrivial = R"(static inline uint32_t {{p}}_find_leaf(uint32_t node, const {{xt}} x[]) {
-    (void)x;
-    return node;
+// Compact layout: the packed tables and `{{p}}_find_leaf(t, x)`.
+std::string compact_find_leaf(const EmitContext& context, const TreeProgram& program,
+                              const LeafCoding& coding, FamilyCode& code) {
+  const std::string& p = context.prefix;
+  const bool fixed = program.numeric == Numeric::Fixed;
+  PreOrder order = pre_order(program);
+  for (uint32_t& leaf : order.leaf) leaf = coding.id[leaf];
+  const uint32_t n_entries = static_cast<uint32_t>(order.split.size());
+
+  // Leaf references: packed two per byte when they fit 4 bits.
+  const uint64_t max_ref = coding.n_refs == 0 ? 0 : coding.n_refs - 1;
+  std::string leaf_ref;
+  if (max_ref < 16) {
+    std::vector<uint32_t> packed((order.leaf.size() + 1) / 2, 0);
+    for (std::size_t i = 0; i < order.leaf.size(); ++i) packed[i / 2] |= order.leaf[i] << (4 * (i % 2));
+    code.tables.add("uint8_t", 1, p + "_leaf_ref", integer_literals(packed),
+                    "the reference of every leaf, in pre-order: two per byte, low nibble first");
+    // A select, not a shift by (leaf & 1) * 4: AVR has no barrel shifter.
+    leaf_ref = "(leaf & 1u) != 0u ? (uint32_t)" + p + "_leaf_ref[leaf >> 1] >> 4 : (uint32_t)" +
+               p + "_leaf_ref[leaf >> 1] & 15u";
+  } else {
+    const CType type = unsigned_type_for(max_ref);
+    code.tables.add(type.name, type.bytes, p + "_leaf_ref", integer_literals(order.leaf),
+                    "the reference of every leaf, in pre-order");
+    leaf_ref = "(uint32_t)" + p + "_leaf_ref[leaf]";
+  }
+  const CType first_type = unsigned_type_for(n_entries);
+  code.tables.add(first_type.name, first_type.bytes, p + "_tree_first",
+                  integer_literals(order.tree_first),
+                  "the first split node of each tree");
+
+  uint32_t max_n_left = 1;
+  for (uint32_t n : order.n_left) max_n_left = std::max(max_n_left, n);
+  const uint32_t feature_bits = bits_for(static_cast<uint64_t>(program.n_features) - 1);
+  const uint32_t nl_shift = feature_bits + 1;
+  const uint32_t nl_bits = bits_for(max_n_left);
+  const CType meta_type = unsigned_type_for((1ull << (nl_shift + nl_bits)) - 1);
+  const std::string meta_t = meta_type.bytes < 2 ? "uint16_t" : meta_type.name;
+  const unsigned meta_bytes = std::max(2u, meta_type.bytes);
+  std::vector<uint64_t> meta;
+  for (uint32_t i = 0; i < n_entries; ++i) {
+    uint64_t m = order.split[i] == kNoSplit ? 0 : program.feature[order.split[i]];
+    if (order.right_leaf[i]) m |= 1ull << feature_bits;
+    m |= static_cast<uint64_t>(order.n_left[i]) << nl_shift;
+    meta.push_back(m);
+  }
+  std::string fields = feature_bits == 0 ? "" : "bits 0-" + std::to_string(feature_bits - 1) +
+                                                    " the feature, ";
+  fields += "bit " + std::to_string(feature_bits) +
+            " set when the right child is a leaf,\n * the bits above n_left (the leaves of the left "
+            "subtree)";
+  code.tables.add(meta_t, meta_bytes, p + "_split_meta", integer_literals(meta),
+                  "split nodes: feature, right-child-is-leaf, n_left (see " + p +
+                      "_find_leaf)");
+  if (fixed) {
+    std::vector<int32_t> thresholds;
+    for (uint32_t s : order.split) thresholds.push_back(s == kNoSplit ? 0 : program.threshold_code[s]);
+    code.tables.add("int16_t", 2, p + "_split_threshold", integer_literals(thresholds),
+                    "split nodes: go left when xq[feature] <= this code (decision-exact)");
+  } else {
+    std::vector<float> thresholds;
+    for (uint32_t s : order.split) thresholds.push_back(s == kNoSplit ? 0.0f : program.threshold_float[s]);
+    code.tables.add("float", 4, p + "_split_threshold", float_literals(thresholds),
+                    "split nodes: go left when x[feature] <= this float32 (decision-exact)");
+  }
+  // Node and leaf numbers in the narrowest fast type that holds them (16 bits on AVR).
+  const uint64_t max_index = static_cast<uint64_t>(n_entries) + program.n_trees;
+  const std::string idx_t = max_index <= 0xffffu ? "uint_fast16_t" : "uint32_t";
+  return context.render(kCompactFindLeaf, {{"fields", fields},
+                                           {"meta_t", meta_t},
+                                           {"idx_t", idx_t},
+                                           {"nl_shift", std::to_string(nl_shift)},
+                                           {"feature_mask", hex_mask(feature_bits)},
+                                           {"right_leaf", std::to_string(1ull << feature_bits) + "u"},
+                                           {"leaf_ref", leaf_ref}});
 }
 
-)";
+const char* kAddLeaf = R"(/* Adds one tree's leaf to the per-class sums. */
+static inline void {{p}}_add_leaf({{acc_t}} acc[], uint32_t leaf) {
+{{add}}}
 
-const char* kAccumulate = R"(/* {{acc_doc}} */
+/* {{acc_doc}} */
 static inline void {{p}}_accumulate(const {{xt}} x[], {{acc_t}} acc[]) {
-    uint32_t t;
-    uint32_t c;
+{{locals}}    uint32_t c;
     for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
         acc[c] = {{zero}};
     }
-    for (t = 0u; t < {{P}}_N_TREES; ++t) {
-        const uint32_t leaf = {{p}}_find_leaf((uint32_t){{p}}_tree_root[t], x);
-{{add}}    }
-{{finish}}}
+{{walk}}{{finish}}}
 
 /* The class index with the largest sum; ties go to the lowest index, as numpy's argmax. */
 static inline int32_t {{p}}_predict(const {{xt}} {{xin}}[]) {
@@ -77,7 +374,7 @@ static inline int32_t {{p}}_predict(const {{xt}} {{xin}}[]) {
 
 /* {{proba_doc}} */
 static inline void {{p}}_predict_proba(const {{xt}} {{xin}}[], {{out_t}} out[]) {
-{{stage}}    const uint32_t leaf = {{p}}_find_leaf((uint32_t){{p}}_tree_root[0], x);
+{{stage}}    const uint32_t leaf = {{leaf0}};
     uint32_t c;
     for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
         out[c] = {{proba_expr}};
@@ -89,11 +386,7 @@ static inline void {{p}}_predict_proba(const {{xt}} {{xin}}[], {{out_t}} out[]) 
 const char* kRegressor = R"(/* {{doc}} */
 static inline {{out_t}} {{p}}_predict(const {{xt}} {{xin}}[]) {
 {{stage}}    {{acc_t}} acc = {{zero}};
-    uint32_t t;
-    for (t = 0u; t < {{P}}_N_TREES; ++t) {
-        acc += {{p}}_leaf_value[{{p}}_find_leaf((uint32_t){{p}}_tree_root[t], x)];
-    }
-    return acc;
+{{locals}}{{walk}}    return acc;
 }
 
 )";
@@ -115,6 +408,23 @@ std::string leaf_kind_text(LeafKind kind) {
   return "";
 }
 
+// Fast code is about this many bytes per split and per leaf on the supported cores (a load, a
+// compare with its constant, a branch; a return of a constant): for the default layout only.
+constexpr uint64_t kFastBytesPerSplit = 12;
+constexpr uint64_t kFastBytesPerLeaf = 4;
+// Beyond this many splits, fast code is slow to compile (about a second per 4,000 splits at -Os).
+constexpr uint32_t kFastMaxSplits = 16384;
+
+TreeLayout choose_layout(const EmitContext& context, const TreeProgram& program) {
+  if (context.layout) return *context.layout;
+  const uint64_t fast_bytes = kFastBytesPerSplit * program.n_splits() +
+                              kFastBytesPerLeaf * (program.n_splits() + program.n_trees);
+  const uint64_t flash = context.target.flash_bytes;
+  if (program.n_splits() > kFastMaxSplits) return TreeLayout::Compact;
+  if (flash != 0 && fast_bytes > flash / 4) return TreeLayout::Compact;
+  return TreeLayout::Fast;
+}
+
 }  // namespace
 
 FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
@@ -123,31 +433,41 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   const bool fixed = program.numeric == Numeric::Fixed;
   const bool classifier = program.task == Task::Classification;
   const uint32_t n_splits = program.n_splits();
+  const TreeLayout layout = choose_layout(context, program);
+  code.layout = layout;
+  const bool fast = layout == TreeLayout::Fast;
+  const LeafCoding coding = leaf_coding(program, layout);
+  const std::string ref_type = unsigned_type_for(std::max<uint64_t>(coding.n_refs, 1) - 1).name;
 
-  // Tables: splits, roots, leaves.
-  if (n_splits > 0) {
-    const CType feature_type = unsigned_type_for(static_cast<uint64_t>(program.n_features) - 1);
-    code.tables.add(feature_type.name, feature_type.bytes, p + "_split_feature",
-                    integer_literals(program.feature), "split nodes: the feature each one tests");
-    if (fixed) {
-      code.tables.add("int16_t", 2, p + "_split_threshold", integer_literals(program.threshold_code),
-                      "split nodes: go left when xq[feature] <= this code (decision-exact)");
+  // Leaf references -> what the leaf emits: the walk, then these tables.
+  std::string walk_functions;
+  if (fast) {
+    walk_functions = fast_tree_functions(context, program, coding.id, ref_type);
+  } else {
+    walk_functions = compact_find_leaf(context, program, coding, code);
+  }
+  // The C expression of tree t's leaf reference (t: a number, or "t" in a loop).
+  const auto leaf_of = [&](const std::string& t) {
+    return fast ? p + "_tree_" + t + "(x)" : p + "_find_leaf(" + t + ", x)";
+  };
+  // One statement per tree, `stmt` with LEAF replaced: unrolled calls (fast) or a loop.
+  const auto for_each_tree = [&](const std::string& stmt) {
+    std::string out;
+    if (fast) {
+      for (uint32_t t = 0; t < program.n_trees; ++t) {
+        std::string line = stmt;
+        line.replace(line.find("LEAF"), 4, leaf_of(std::to_string(t)));
+        out += "    " + line + "\n";
+      }
     } else {
-      code.tables.add("float", 4, p + "_split_threshold", float_literals(program.threshold_float),
-                      "split nodes: go left when x[feature] <= this float32 (decision-exact)");
+      std::string line = stmt;
+      line.replace(line.find("LEAF"), 4, leaf_of("t"));
+      out += "    for (t = 0u; t < " + context.macro + "_N_TREES; ++t) {\n        " + line +
+             "\n    }\n";
     }
-  }
-  const uint64_t max_reference = static_cast<uint64_t>(n_splits) + program.n_leaves;
-  const CType reference_type = unsigned_type_for(max_reference);
-  if (n_splits > 0) {
-    code.tables.add(reference_type.name, reference_type.bytes, p + "_split_left",
-                    integer_literals(program.left), "split nodes: the left child (below " +
-                        std::to_string(n_splits) + " a split node, otherwise a leaf)");
-    code.tables.add(reference_type.name, reference_type.bytes, p + "_split_right",
-                    integer_literals(program.right), "split nodes: the right child");
-  }
-  code.tables.add(reference_type.name, reference_type.bytes, p + "_tree_root",
-                  integer_literals(program.roots), "the root of each tree");
+    return out;
+  };
+  const std::string loop_locals = fast ? "" : "    uint32_t t;\n";
 
   const std::size_t n_leaves = program.n_leaves;
   const std::size_t n_classes = program.n_classes;
@@ -161,19 +481,50 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     }
       [[fallthrough]];
     case LeafKind::Proba:
-      if (fixed) {
-        code.tables.add_2d("uint16_t", 2, p + "_leaf_proba", n_leaves, n_classes,
-                           integer_literals(program.leaf_proba_code),
-                           "leaves: class probabilities, 65535 = 1.0 (rounded to nearest)");
-      } else if (program.leaf_kind == LeafKind::Proba) {
-        code.tables.add_2d("double", 8, p + "_leaf_proba", n_leaves, n_classes,
-                           double_literals(program.leaf_proba_float),
-                           "leaves: class probabilities, float64 exactly as scikit-learn's");
+      if (program.leaf_kind == LeafKind::ClassAndProba) {
+        if (fixed) {
+          code.tables.add_2d("uint16_t", 2, p + "_leaf_proba", n_leaves, n_classes,
+                             integer_literals(program.leaf_proba_code),
+                             "leaves: class probabilities, 65535 = 1.0 (rounded to nearest)");
+        } else {
+          const std::vector<float> proba(program.leaf_proba_float.begin(),
+                                         program.leaf_proba_float.end());
+          code.tables.add_2d("float", 4, p + "_leaf_proba", n_leaves, n_classes,
+                             float_literals(proba), "leaves: class probabilities");
+        }
+      } else if (coding.mixed.empty()) {
+        // Every leaf is pure: its reference is its class.
+      } else if (coding.sparse) {
+        const CType start_type = unsigned_type_for(coding.klass.size());
+        code.tables.add(start_type.name, start_type.bytes, p + "_mixed_start",
+                        integer_literals(coding.start),
+                        "mixed leaves: leaf n_classes + i has entries [start[i], start[i + 1])");
+        const CType class_type = unsigned_type_for(n_classes - 1);
+        code.tables.add(class_type.name, class_type.bytes, p + "_entry_class",
+                        integer_literals(coding.klass),
+                        "entries: the class of each nonzero probability of a mixed leaf");
+        if (fixed) {
+          code.tables.add("uint16_t", 2, p + "_entry_proba", integer_literals(coding.code),
+                          "entries: the probability, 65535 = 1.0 (rounded to nearest)");
+        } else {
+          code.tables.add("double", 8, p + "_entry_proba", double_literals(coding.value),
+                          "entries: the probability, float64 exactly as scikit-learn's");
+        }
       } else {
-        const std::vector<float> proba(program.leaf_proba_float.begin(),
-                                       program.leaf_proba_float.end());
-        code.tables.add_2d("float", 4, p + "_leaf_proba", n_leaves, n_classes,
-                           float_literals(proba), "leaves: class probabilities");
+        std::vector<std::string> rows;
+        for (uint32_t leaf : coding.mixed) {
+          for (std::size_t c = 0; c < n_classes; ++c) {
+            const std::size_t i = leaf * n_classes + c;
+            rows.push_back(fixed ? std::to_string(program.leaf_proba_code[i])
+                                 : double_literals({program.leaf_proba_float[i]})[0]);
+          }
+        }
+        code.tables.add_2d(fixed ? "uint16_t" : "double", fixed ? 2 : 8, p + "_mixed_proba",
+                           coding.mixed.size(), n_classes, rows,
+                           fixed ? "mixed leaves: class probabilities of leaf n_classes + i, "
+                                   "65535 = 1.0 (rounded to nearest)"
+                                 : "mixed leaves: class probabilities of leaf n_classes + i, "
+                                   "float64 exactly as scikit-learn's");
       }
       break;
     case LeafKind::Value:
@@ -212,6 +563,8 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                  " distinct leaves, at most " + std::to_string(program.max_depth) +
                  " splits per tree and prediction;\n * " + leaf_kind_text(program.leaf_kind) +
                  ".\n";
+  code.summary += fast ? " * Layout: fast (each tree as straight-line compares and jumps).\n"
+                       : " * Layout: compact (packed split nodes walked by one loop).\n";
   if (!fixed && program.leaf_kind == LeafKind::Proba) {
     code.summary += " * The probabilities are averaged in float64, in tree order, as scikit-learn does:\n"
                     " * exact ties between classes are common and only that arithmetic breaks them alike.\n";
@@ -222,7 +575,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   }
 
   // Functions.
-  code.functions += context.render(n_splits > 0 ? kFindLeaf : kFindLeafTrivial);
+  code.functions += walk_functions;
   const std::string xt = context.input_type();
   code.scores.predict_type = classifier || fixed ? "int32_t" : "float";
   if (classifier) {
@@ -239,23 +592,25 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     // one tree with probability leaves still averages (argmax of probabilities, not weights).
     const bool single = program.leaf_kind == LeafKind::ClassAndProba ||
                         (program.leaf_kind == LeafKind::ClassVote && program.n_trees == 1);
+    const std::string leaf0 = fast ? leaf_of("0") : leaf_of("0u");
     if (single) {
       std::string class_expr;
       std::string proba_expr;
       const std::string one = fixed ? context.macro + "_PROBA_ONE" : "1.0f";
       const std::string zero = fixed ? "0" : "0.0f";
       if (program.leaf_kind == LeafKind::ClassVote) {
-        class_expr = p + "_find_leaf((uint32_t)" + p + "_tree_root[0], x)";
+        class_expr = leaf0;
         proba_expr = "(c == leaf) ? " + one + " : " + zero;
       } else {
-        class_expr = p + "_leaf_class[" + p + "_find_leaf((uint32_t)" + p + "_tree_root[0], x)]";
+        class_expr = p + "_leaf_class[" + leaf0 + "]";
         proba_expr = fixed ? "(int32_t)" + p + "_leaf_proba[leaf][c]" : p + "_leaf_proba[leaf][c]";
       }
       code.functions += context.render(kSingleTreeClassifier,
-                               (TemplateValues{{"class_expr", class_expr},
-                                               {"proba_expr", proba_expr},
-                                               {"proba_doc", proba_doc},
-                                               {"out_t", out_t}}));
+                                       (TemplateValues{{"class_expr", class_expr},
+                                                       {"proba_expr", proba_expr},
+                                                       {"proba_doc", proba_doc},
+                                                       {"leaf0", leaf0},
+                                                       {"out_t", out_t}}));
     } else {
       const bool votes = program.leaf_kind == LeafKind::ClassVote;
       std::string acc_t;
@@ -263,16 +618,40 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
       std::string add;
       std::string finish;
       std::string proba_expr;
-      const std::string per_class = "        for (c = 0u; c < " + context.macro + "_N_CLASSES; ++c) {\n";
+      // A pure leaf adds one (1.0) to its class; a mixed leaf adds its row or its entries.
+      // `add_to` is the statement adding value @ to class #.
+      const auto proba_add = [&](const std::string& one, const std::string& add_to) {
+        const auto statement = [&](const std::string& index, const std::string& value) {
+          std::string out;
+          for (char ch : add_to) out += ch == '#' ? index : ch == '@' ? value : std::string(1, ch);
+          return out;
+        };
+        std::string text = "    if (leaf < " + context.macro + "_N_CLASSES) {\n        " +
+                           statement("leaf", one) + "\n";
+        if (coding.mixed.empty()) return text + "    }\n";
+        text += "        return;\n    }\n";
+        const std::string row = "leaf - " + context.macro + "_N_CLASSES";
+        if (coding.sparse) {
+          const std::string start = "(uint32_t)" + p + "_mixed_start[";
+          text += "    {\n        uint32_t e;\n        const uint32_t end = " + start + row +
+                  " + 1u];\n        for (e = " + start + row + "]; e < end; ++e) {\n            " +
+                  statement(p + "_entry_class[e]", p + "_entry_proba[e]") + "\n        }\n    }\n";
+        } else {
+          text += "    {\n        uint32_t c;\n        for (c = 0u; c < " + context.macro +
+                  "_N_CLASSES; ++c) {\n            " +
+                  statement("c", p + "_mixed_proba[" + row + "][c]") + "\n        }\n    }\n";
+        }
+        return text;
+      };
       if (votes || fixed) {
         const CType type = unsigned_type_for(program.accumulator_bound);
         acc_t = std::string(type.bytes < 2 ? "uint16_t" : type.name);
         acc_doc = std::string("Sums the trees' ") + (votes ? "votes" : "class probabilities") +
                   " per class into acc[] (at most " + std::to_string(program.accumulator_bound) +
                   ", which " + acc_t + " holds).";
-        add = votes ? "        acc[leaf] = (" + acc_t + ")(acc[leaf] + 1u);\n"
-                    : per_class + "            acc[c] = (" + acc_t + ")(acc[c] + " + p +
-                          "_leaf_proba[leaf][c]);\n        }\n";
+        // "#": the class index, "@": the value added.
+        add = votes ? "    acc[leaf] = (" + acc_t + ")(acc[leaf] + 1u);\n"
+                    : proba_add("65535u", "acc[#] = (" + acc_t + ")(acc[#] + @);");
         proba_expr = fixed ? "(int32_t)acc[c]"
                            : "(float)acc[c] / (float)" + context.macro + "_N_TREES";
       } else {
@@ -283,23 +662,26 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
         acc_doc =
             "The trees' class probabilities averaged in float64, in tree order, exactly as\n"
             " * scikit-learn's predict_proba computes them (so that ties break the same way).";
-        add = per_class + "            acc[c] += " + p + "_leaf_proba[leaf][c];\n        }\n";
+        add = proba_add("1.0", "acc[#] += @;");
         finish = "    for (c = 0u; c < " + context.macro + "_N_CLASSES; ++c) {\n        acc[c] /= (double)" +
                  context.macro + "_N_TREES;\n    }\n";
         proba_expr = "(float)acc[c]";
       }
       code.functions += context.render(
-          kAccumulate,
+          kAddLeaf,
           (TemplateValues{{"acc_doc", acc_doc},
                           {"acc_t", acc_t},
                           {"zero", acc_t == "double" ? "0.0" : "0u"},
                           {"add", add},
+                          {"locals", loop_locals},
+                          {"walk", for_each_tree(p + "_add_leaf(acc, LEAF);")},
                           {"finish", finish},
                           {"proba_doc", proba_doc},
                           {"proba_expr", proba_expr},
                           {"out_t", out_t}}));
     }
   } else {
+    const std::string walk = for_each_tree("acc += " + p + "_leaf_value[LEAF];");
     if (fixed) {
       code.api += " *   int32_t " + p + "_predict(const int16_t x[]);   value * 2^" +
                   context.macro + "_OUTPUT_FRAC_BITS\n";
@@ -315,7 +697,9 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                                       "_OUTPUT_FRAC_BITS (leaves are pre-divided by the tree count)."},
                           {"out_t", "int32_t"},
                           {"acc_t", "int32_t"},
-                          {"zero", "0"}}));
+                          {"zero", "0"},
+                          {"locals", loop_locals},
+                          {"walk", walk}}));
       code.functions += context.render(kDequantizeOutput);
     } else {
       code.api += " *   float " + p + "_predict(const float x[]);   the predicted value\n";
@@ -325,7 +709,9 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                                           "are pre-divided by the tree count)."},
                           {"out_t", "float"},
                           {"acc_t", "float"},
-                          {"zero", "0.0f"}}));
+                          {"zero", "0.0f"},
+                          {"locals", loop_locals},
+                          {"walk", walk}}));
     }
   }
   return code;

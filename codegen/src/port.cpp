@@ -21,6 +21,18 @@ Numeric parse_numeric(const std::string& text) {
   throw Error("", "unknown numeric mode \"" + shown + "\" (expected \"float\" or \"fixed\")");
 }
 
+TreeLayout parse_layout(const std::string& text) {
+  if (text == "fast") return TreeLayout::Fast;
+  if (text == "compact") return TreeLayout::Compact;
+  std::string shown;
+  for (char c : text) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+  throw Error("", "unknown tree layout \"" + shown + "\" (expected \"fast\" or \"compact\")");
+}
+
+const char* to_string(TreeLayout layout) {
+  return layout == TreeLayout::Fast ? "fast" : "compact";
+}
+
 void check_options(const PortOptions& options) {
   codegen::check_model_name(options.name);
   find_target(options.target);
@@ -57,6 +69,11 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
 
   const Model model = load_model(model_json);
   const LoweredModel lowered = lower(model, numeric);
+  if (options.layout && !std::holds_alternative<TreeProgram>(lowered.program)) {
+    throw Error("", std::string("layout \"") + to_string(*options.layout) +
+                        "\" applies to tree models (decision trees, random forests, extra "
+                        "trees), not to " + model.info.estimator);
+  }
 
   PortResult result;
   result.numeric = numeric;
@@ -72,7 +89,8 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
                                      codegen::to_upper_ascii(options.name),
                                      result.input_quantization ? &*result.input_quantization
                                                                : nullptr,
-                                     lowered.stage ? &*lowered.stage : nullptr};
+                                     lowered.stage ? &*lowered.stage : nullptr,
+                                     options.layout};
   codegen::FamilyCode family = std::visit(
       [&](const auto& program) {
         using T = std::decay_t<decltype(program)>;
@@ -96,6 +114,7 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
   family.functions = codegen::emit_stage(context, family) + family.functions;
   check_fits(target, family.tables);
   result.table_bytes = family.tables.bytes();
+  result.layout = family.layout;
   result.scores = family.scores;
   result.header = codegen::emit_header(context, family);
   return result;

@@ -13,6 +13,7 @@ from .exporters import export_estimator
 from .exporters.common import label
 
 _NUMERIC_MODES = ("float", "fixed")
+_LAYOUTS = ("fast", "compact")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Generated:
     distance) instead of filling an array."""
     target: str = "host"
     """The target the header was generated for (its canonical name, see :func:`targets`)."""
+    layout: Optional[str] = None
+    """Tree models: the code layout emitted, ``"fast"`` or ``"compact"``; ``None`` otherwise."""
 
     def dequantize(self, codes: np.ndarray) -> np.ndarray:
         """The float32 values that int16 codes stand for, exactly as the model sees them."""
@@ -99,10 +102,13 @@ def generate(
     calibration: Any = None,
     target: Optional[str] = None,
     input_ranges: Optional[Sequence[Sequence[float]]] = None,
+    layout: Optional[str] = None,
 ) -> Generated:
     """Like :func:`port`, but returns a :class:`Generated` with the decisions made."""
     if numeric is not None and numeric not in _NUMERIC_MODES:
         raise ValueError(f"numeric must be 'float' or 'fixed', got {numeric!r}")
+    if layout is not None and layout not in _LAYOUTS:
+        raise ValueError(f"layout must be 'fast' or 'compact' (or None), got {layout!r}")
     if isinstance(estimator, (str, bytes)):
         if classmap is not None or calibration is not None or input_ranges is not None:
             raise ValueError(
@@ -114,7 +120,9 @@ def generate(
         text = to_json(
             estimator, classmap=classmap, calibration=calibration, input_ranges=input_ranges
         )
-    result = _core.port_model(text, name, numeric, target if target is not None else "host")
+    result = _core.port_model(
+        text, name, numeric, target if target is not None else "host", layout
+    )
     quantization = result["input_quantization"]
     return Generated(
         header=result["header"],
@@ -131,6 +139,7 @@ def generate(
         input_quantization=None if quantization is None else np.array(quantization, np.float64),
         scores_scalar=bool(result["scores_scalar"]),
         target=result["target"],
+        layout=result["layout"],
     )
 
 
@@ -142,6 +151,7 @@ def port(
     calibration: Any = None,
     target: Optional[str] = None,
     input_ranges: Optional[Sequence[Sequence[float]]] = None,
+    layout: Optional[str] = None,
 ) -> str:
     """Port a fitted scikit-learn estimator (or a model document) to one C99 header.
 
@@ -153,6 +163,10 @@ def port(
         become the ranges that fixed-point inputs represent (values outside saturate).
     input_ranges: the same ranges given directly, one ``(low, high)`` per feature.
     target: a target name (see :func:`targets`), default ``"host"``.
+    layout: tree models only: ``"fast"`` (each tree as straight-line compares and jumps: the
+        fewest cycles) or ``"compact"`` (packed node words walked by one loop: the least flash).
+        Both give the same answers. Default: fast when the fast code takes at most a quarter
+        of the target's flash (and the model has at most 16,384 split nodes), else compact.
     """
     return generate(
         estimator,
@@ -162,6 +176,7 @@ def port(
         calibration=calibration,
         target=target,
         input_ranges=input_ranges,
+        layout=layout,
     ).header
 
 

@@ -16,11 +16,13 @@ namespace py = pybind11;
 namespace {
 
 py::dict port_model(const std::string& model_json, const std::string& name,
-                    const std::optional<std::string>& numeric, const std::string& target) {
+                    const std::optional<std::string>& numeric, const std::string& target,
+                    const std::optional<std::string>& layout) {
   mcuport::PortOptions options;
   options.name = name;
   options.target = target;
   if (numeric) options.numeric = mcuport::parse_numeric(*numeric);
+  if (layout) options.layout = mcuport::parse_layout(*layout);
   mcuport::PortResult result;
   {
     py::gil_scoped_release release;
@@ -40,6 +42,11 @@ py::dict port_model(const std::string& model_json, const std::string& name,
   out["n_scores"] = result.scores.n_scores;
   out["score_type"] = result.scores.score_type;
   out["scores_scalar"] = result.scores.scalar;
+  if (result.layout) {
+    out["layout"] = mcuport::to_string(*result.layout);
+  } else {
+    out["layout"] = py::none();
+  }
   if (result.input_quantization) {
     py::list features;
     for (const auto& q : result.input_quantization->features) {
@@ -127,7 +134,7 @@ PYBIND11_MODULE(_core, m) {
   bind_simulator(m);
 
   m.def("port_model", &port_model, py::arg("model_json"), py::arg("name"),
-        py::arg("numeric"), py::arg("target"),
+        py::arg("numeric"), py::arg("target"), py::arg("layout") = py::none(),
         "Port a model document; returns a dict with the header and what was decided.");
   m.def(
       "validate",

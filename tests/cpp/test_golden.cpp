@@ -1,4 +1,5 @@
-// Golden tests: every tests/golden/<model>.json, ported with numeric float and fixed, must give
+// Golden tests: every tests/golden/<model>.json, ported with numeric float and fixed (a model
+// named *_compact with the compact tree layout), must give
 // tests/golden/<model>.float.h and <model>.fixed.h byte for byte. The headers are written only
 // by scripts/update-golden (with the same options as here) and reviewed as diffs.
 #include <algorithm>
@@ -71,6 +72,14 @@ std::string describe_mismatch(const fs::path& header, const std::string& expecte
   return out.str();
 }
 
+// A model whose file name ends in "_compact" is ported with the compact tree layout (the others
+// with the target's default), as scripts/update-golden does.
+bool is_compact_stem(const std::string& stem) {
+  const std::string suffix = "_compact";
+  return stem.size() > suffix.size() &&
+         stem.compare(stem.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 struct GoldenCase {
   std::string stem;
   std::string numeric;
@@ -108,6 +117,7 @@ TEST_P(Golden, HeaderIsByteIdentical) {
   options.name = name_from_stem(golden.stem);
   options.numeric = mcuport::parse_numeric(golden.numeric);
   options.target = "host";
+  if (is_compact_stem(golden.stem)) options.layout = mcuport::TreeLayout::Compact;
   const std::string generated = mcuport::port(read_file(model_path), options);
   const std::string expected = read_file(header_path);
   if (generated != expected) FAIL() << describe_mismatch(header_path, expected, generated);

@@ -5,6 +5,7 @@
  * Numeric mode: fixed (integer-only predict path). Target: host.
  * 1 tree, 3 split nodes, 3 distinct leaves, at most 2 splits per tree and prediction;
  * every leaf is pure, so a leaf is a class vote.
+ * Layout: fast (each tree as straight-line compares and jumps).
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
@@ -17,7 +18,7 @@
  *   1: [1233.33323, 1235.80237] 3.76765942e-05 -32767500.5
  *   2: [0.0999, 0.1001] 3.05180438e-09 -32767500.5
  *   3: [-1, 1] 3.05180438e-05 -0.5
- * Tables read by the predict path: 16 bytes.
+ * Tables read by the predict path: 0 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with decision_tree_numeric_labels_ or DECISION_TREE_NUMERIC_LABELS_):
@@ -43,32 +44,7 @@ extern "C" {
 #define DECISION_TREE_NUMERIC_LABELS_N_SPLITS 3u
 #define DECISION_TREE_NUMERIC_LABELS_N_CLASSES 3
 #define DECISION_TREE_NUMERIC_LABELS_PROBA_ONE 1 /* predict_proba's integer for 1.0 */
-#define DECISION_TREE_NUMERIC_LABELS_TABLE_BYTES 16
-
-/* split nodes: the feature each one tests */
-static const uint8_t decision_tree_numeric_labels_split_feature[3] = {
-    2, 0, 1
-};
-
-/* split nodes: go left when xq[feature] <= this code (decision-exact) */
-static const int16_t decision_tree_numeric_labels_split_threshold[3] = {
-    -2, 0, -1
-};
-
-/* split nodes: the left child (below 3 a split node, otherwise a leaf) */
-static const uint8_t decision_tree_numeric_labels_split_left[3] = {
-    1, 3, 5
-};
-
-/* split nodes: the right child */
-static const uint8_t decision_tree_numeric_labels_split_right[3] = {
-    2, 4, 4
-};
-
-/* the root of each tree */
-static const uint8_t decision_tree_numeric_labels_tree_root[1] = {
-    0
-};
+#define DECISION_TREE_NUMERIC_LABELS_TABLE_BYTES 0
 
 /* class labels, by class index */
 static const char *const decision_tree_numeric_labels_labels[3] = {
@@ -85,25 +61,23 @@ static const double decision_tree_numeric_labels_input_zero_point[4] = {
     32767499.499998756, -32767500.500002056, -32767500.499999065, -0.5
 };
 
-/* Walks one tree from `node` down to its leaf and returns the leaf's index. Splits send
- * x[feature] <= threshold to the left. The walk ends: children always come later in the tables. */
-static inline uint32_t decision_tree_numeric_labels_find_leaf(uint32_t node, const int16_t x[]) {
-    while (node < DECISION_TREE_NUMERIC_LABELS_N_SPLITS) {
-        node = (x[decision_tree_numeric_labels_split_feature[node]] <= decision_tree_numeric_labels_split_threshold[node])
-                   ? (uint32_t)decision_tree_numeric_labels_split_left[node]
-                   : (uint32_t)decision_tree_numeric_labels_split_right[node];
-    }
-    return node - DECISION_TREE_NUMERIC_LABELS_N_SPLITS;
+static inline uint8_t decision_tree_numeric_labels_tree_0(const int16_t x[]) {
+    if (x[2] > -2) goto n2;
+    if (x[0] > 0) return 1u;
+    return 0u;
+n2:
+    if (x[1] > -1) return 1u;
+    return 2u;
 }
 
 /* The class index of the leaf that x reaches. */
 static inline int32_t decision_tree_numeric_labels_predict(const int16_t x[]) {
-    return (int32_t)decision_tree_numeric_labels_find_leaf((uint32_t)decision_tree_numeric_labels_tree_root[0], x);
+    return (int32_t)decision_tree_numeric_labels_tree_0(x);
 }
 
 /* Class probabilities as integers: out[c] / DECISION_TREE_NUMERIC_LABELS_PROBA_ONE approximates scikit-learn's predict_proba. */
 static inline void decision_tree_numeric_labels_predict_proba(const int16_t x[], int32_t out[]) {
-    const uint32_t leaf = decision_tree_numeric_labels_find_leaf((uint32_t)decision_tree_numeric_labels_tree_root[0], x);
+    const uint32_t leaf = decision_tree_numeric_labels_tree_0(x);
     uint32_t c;
     for (c = 0u; c < DECISION_TREE_NUMERIC_LABELS_N_CLASSES; ++c) {
         out[c] = (c == leaf) ? DECISION_TREE_NUMERIC_LABELS_PROBA_ONE : 0;

@@ -5,7 +5,8 @@
  * Numeric mode: float (float inputs and arithmetic). Target: host.
  * 1 tree, 3 split nodes, 3 distinct leaves, at most 2 splits per tree and prediction;
  * every leaf is pure, so a leaf is a class vote.
- * Tables read by the predict path: 22 bytes.
+ * Layout: fast (each tree as straight-line compares and jumps).
+ * Tables read by the predict path: 0 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with decision_tree_numeric_labels_ or DECISION_TREE_NUMERIC_LABELS_):
@@ -28,57 +29,30 @@ extern "C" {
 #define DECISION_TREE_NUMERIC_LABELS_N_TREES 1
 #define DECISION_TREE_NUMERIC_LABELS_N_SPLITS 3u
 #define DECISION_TREE_NUMERIC_LABELS_N_CLASSES 3
-#define DECISION_TREE_NUMERIC_LABELS_TABLE_BYTES 22
-
-/* split nodes: the feature each one tests */
-static const uint8_t decision_tree_numeric_labels_split_feature[3] = {
-    2, 0, 1
-};
-
-/* split nodes: go left when x[feature] <= this float32 (decision-exact) */
-static const float decision_tree_numeric_labels_split_threshold[3] = {
-    0.099999994f, -3.75f, 1234.56775f
-};
-
-/* split nodes: the left child (below 3 a split node, otherwise a leaf) */
-static const uint8_t decision_tree_numeric_labels_split_left[3] = {
-    1, 3, 5
-};
-
-/* split nodes: the right child */
-static const uint8_t decision_tree_numeric_labels_split_right[3] = {
-    2, 4, 4
-};
-
-/* the root of each tree */
-static const uint8_t decision_tree_numeric_labels_tree_root[1] = {
-    0
-};
+#define DECISION_TREE_NUMERIC_LABELS_TABLE_BYTES 0
 
 /* class labels, by class index */
 static const char *const decision_tree_numeric_labels_labels[3] = {
     "-1", "3", "10"
 };
 
-/* Walks one tree from `node` down to its leaf and returns the leaf's index. Splits send
- * x[feature] <= threshold to the left. The walk ends: children always come later in the tables. */
-static inline uint32_t decision_tree_numeric_labels_find_leaf(uint32_t node, const float x[]) {
-    while (node < DECISION_TREE_NUMERIC_LABELS_N_SPLITS) {
-        node = (x[decision_tree_numeric_labels_split_feature[node]] <= decision_tree_numeric_labels_split_threshold[node])
-                   ? (uint32_t)decision_tree_numeric_labels_split_left[node]
-                   : (uint32_t)decision_tree_numeric_labels_split_right[node];
-    }
-    return node - DECISION_TREE_NUMERIC_LABELS_N_SPLITS;
+static inline uint8_t decision_tree_numeric_labels_tree_0(const float x[]) {
+    if (!(x[2] <= 0.099999994f)) goto n2;
+    if (!(x[0] <= -3.75f)) return 1u;
+    return 0u;
+n2:
+    if (!(x[1] <= 1234.56775f)) return 1u;
+    return 2u;
 }
 
 /* The class index of the leaf that x reaches. */
 static inline int32_t decision_tree_numeric_labels_predict(const float x[]) {
-    return (int32_t)decision_tree_numeric_labels_find_leaf((uint32_t)decision_tree_numeric_labels_tree_root[0], x);
+    return (int32_t)decision_tree_numeric_labels_tree_0(x);
 }
 
 /* Class probabilities, as scikit-learn's predict_proba. */
 static inline void decision_tree_numeric_labels_predict_proba(const float x[], float out[]) {
-    const uint32_t leaf = decision_tree_numeric_labels_find_leaf((uint32_t)decision_tree_numeric_labels_tree_root[0], x);
+    const uint32_t leaf = decision_tree_numeric_labels_tree_0(x);
     uint32_t c;
     for (c = 0u; c < DECISION_TREE_NUMERIC_LABELS_N_CLASSES; ++c) {
         out[c] = (c == leaf) ? 1.0f : 0.0f;

@@ -5,6 +5,7 @@
  * Numeric mode: fixed (integer-only predict path). Target: host.
  * 3 trees, 6 split nodes, 8 distinct leaves, at most 3 splits per tree and prediction;
  * leaves hold class probabilities, averaged over the trees.
+ * Layout: fast (each tree as straight-line compares and jumps).
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
@@ -16,7 +17,7 @@
  *   0: [5.44454981, 5.45544981] 1.66323333e-07 -32767500.5
  *   1: [2.42500005, 4.97500005] 3.89105058e-05 -95090.5012
  *   2: [0.790500012, 1.7595] 1.4785992e-05 -86230.7646
- * Tables read by the predict path: 81 bytes.
+ * Tables read by the predict path: 30 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_classifier_ or RANDOM_FOREST_CLASSIFIER_):
@@ -43,41 +44,13 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_N_CLASSES 3
 #define RANDOM_FOREST_CLASSIFIER_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
-#define RANDOM_FOREST_CLASSIFIER_TABLE_BYTES 81
+#define RANDOM_FOREST_CLASSIFIER_TABLE_BYTES 30
 
-/* split nodes: the feature each one tests */
-static const uint8_t random_forest_classifier_split_feature[6] = {
-    1, 2, 2, 1, 2, 0
-};
-
-/* split nodes: go left when xq[feature] <= this code (decision-exact) */
-static const int16_t random_forest_classifier_split_threshold[6] = {
-    -32126, 32124, -32126, 32124, 25361, 0
-};
-
-/* split nodes: the left child (below 6 a split node, otherwise a leaf) */
-static const uint8_t random_forest_classifier_split_left[6] = {
-    6, 7, 6, 4, 10, 12
-};
-
-/* split nodes: the right child */
-static const uint8_t random_forest_classifier_split_right[6] = {
-    1, 8, 3, 9, 11, 13
-};
-
-/* the root of each tree */
-static const uint8_t random_forest_classifier_tree_root[3] = {
-    0, 2, 5
-};
-
-/* leaves: class probabilities, 65535 = 1.0 (rounded to nearest) */
-static const uint16_t random_forest_classifier_leaf_proba[8][3] = {
-    {65535, 0, 0},
+/* mixed leaves: class probabilities of leaf n_classes + i, 65535 = 1.0 (rounded to nearest) */
+static const uint16_t random_forest_classifier_mixed_proba[5][3] = {
     {0, 59467, 6068},
     {0, 1425, 64110},
     {0, 16384, 49151},
-    {0, 65535, 0},
-    {0, 0, 65535},
     {57825, 7710, 0},
     {6972, 29282, 29282}
 };
@@ -102,30 +75,51 @@ static const double random_forest_classifier_input_zero_point[3] = {
     -32767500.499999657, -95090.501225471497, -86230.76464305757
 };
 
-/* Walks one tree from `node` down to its leaf and returns the leaf's index. Splits send
- * x[feature] <= threshold to the left. The walk ends: children always come later in the tables. */
-static inline uint32_t random_forest_classifier_find_leaf(uint32_t node, const int16_t x[]) {
-    while (node < RANDOM_FOREST_CLASSIFIER_N_SPLITS) {
-        node = (x[random_forest_classifier_split_feature[node]] <= random_forest_classifier_split_threshold[node])
-                   ? (uint32_t)random_forest_classifier_split_left[node]
-                   : (uint32_t)random_forest_classifier_split_right[node];
+static inline uint8_t random_forest_classifier_tree_0(const int16_t x[]) {
+    if (x[1] > -32126) goto n1;
+    return 0u;
+n1:
+    if (x[2] > 32124) return 4u;
+    return 3u;
+}
+
+static inline uint8_t random_forest_classifier_tree_1(const int16_t x[]) {
+    if (x[2] > -32126) goto n3;
+    return 0u;
+n3:
+    if (x[1] > 32124) return 5u;
+    if (x[2] > 25361) return 2u;
+    return 1u;
+}
+
+static inline uint8_t random_forest_classifier_tree_2(const int16_t x[]) {
+    if (x[0] > 0) return 7u;
+    return 6u;
+}
+
+/* Adds one tree's leaf to the per-class sums. */
+static inline void random_forest_classifier_add_leaf(uint32_t acc[], uint32_t leaf) {
+    if (leaf < RANDOM_FOREST_CLASSIFIER_N_CLASSES) {
+        acc[leaf] = (uint32_t)(acc[leaf] + 65535u);
+        return;
     }
-    return node - RANDOM_FOREST_CLASSIFIER_N_SPLITS;
+    {
+        uint32_t c;
+        for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
+            acc[c] = (uint32_t)(acc[c] + random_forest_classifier_mixed_proba[leaf - RANDOM_FOREST_CLASSIFIER_N_CLASSES][c]);
+        }
+    }
 }
 
 /* Sums the trees' class probabilities per class into acc[] (at most 196605, which uint32_t holds). */
 static inline void random_forest_classifier_accumulate(const int16_t x[], uint32_t acc[]) {
-    uint32_t t;
     uint32_t c;
     for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
         acc[c] = 0u;
     }
-    for (t = 0u; t < RANDOM_FOREST_CLASSIFIER_N_TREES; ++t) {
-        const uint32_t leaf = random_forest_classifier_find_leaf((uint32_t)random_forest_classifier_tree_root[t], x);
-        for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
-            acc[c] = (uint32_t)(acc[c] + random_forest_classifier_leaf_proba[leaf][c]);
-        }
-    }
+    random_forest_classifier_add_leaf(acc, random_forest_classifier_tree_0(x));
+    random_forest_classifier_add_leaf(acc, random_forest_classifier_tree_1(x));
+    random_forest_classifier_add_leaf(acc, random_forest_classifier_tree_2(x));
 }
 
 /* The class index with the largest sum; ties go to the lowest index, as numpy's argmax. */

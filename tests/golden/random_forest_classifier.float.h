@@ -5,9 +5,10 @@
  * Numeric mode: float (float inputs and arithmetic). Target: host.
  * 3 trees, 6 split nodes, 8 distinct leaves, at most 3 splits per tree and prediction;
  * leaves hold class probabilities, averaged over the trees.
+ * Layout: fast (each tree as straight-line compares and jumps).
  * The probabilities are averaged in float64, in tree order, as scikit-learn does:
  * exact ties between classes are common and only that arithmetic breaks them alike.
- * Tables read by the predict path: 237 bytes.
+ * Tables read by the predict path: 120 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_classifier_ or RANDOM_FOREST_CLASSIFIER_):
@@ -31,41 +32,13 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_N_TREES 3
 #define RANDOM_FOREST_CLASSIFIER_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_N_CLASSES 3
-#define RANDOM_FOREST_CLASSIFIER_TABLE_BYTES 237
+#define RANDOM_FOREST_CLASSIFIER_TABLE_BYTES 120
 
-/* split nodes: the feature each one tests */
-static const uint8_t random_forest_classifier_split_feature[6] = {
-    1, 2, 2, 1, 2, 0
-};
-
-/* split nodes: go left when x[feature] <= this float32 (decision-exact) */
-static const float random_forest_classifier_split_threshold[6] = {
-    2.45000005f, 1.75f, 0.800000012f, 4.94999981f, 1.64999998f, 5.44999981f
-};
-
-/* split nodes: the left child (below 6 a split node, otherwise a leaf) */
-static const uint8_t random_forest_classifier_split_left[6] = {
-    6, 7, 6, 4, 10, 12
-};
-
-/* split nodes: the right child */
-static const uint8_t random_forest_classifier_split_right[6] = {
-    1, 8, 3, 9, 11, 13
-};
-
-/* the root of each tree */
-static const uint8_t random_forest_classifier_tree_root[3] = {
-    0, 2, 5
-};
-
-/* leaves: class probabilities, float64 exactly as scikit-learn's */
-static const double random_forest_classifier_leaf_proba[8][3] = {
-    {1.0, 0.0, 0.0},
+/* mixed leaves: class probabilities of leaf n_classes + i, float64 exactly as scikit-learn's */
+static const double random_forest_classifier_mixed_proba[5][3] = {
     {0.0, 0.90740740740740744, 0.092592592592592587},
     {0.0, 0.021739130434782608, 0.97826086956521741},
     {0.0, 0.25, 0.75},
-    {0.0, 1.0, 0.0},
-    {0.0, 0.0, 1.0},
     {0.88235294117647056, 0.11764705882352941, 0.0},
     {0.10638297872340426, 0.44680851063829785, 0.44680851063829785}
 };
@@ -80,31 +53,52 @@ static const char *const random_forest_classifier_feature_names[3] = {
     "sepal_length", "petal_length", "petal_width"
 };
 
-/* Walks one tree from `node` down to its leaf and returns the leaf's index. Splits send
- * x[feature] <= threshold to the left. The walk ends: children always come later in the tables. */
-static inline uint32_t random_forest_classifier_find_leaf(uint32_t node, const float x[]) {
-    while (node < RANDOM_FOREST_CLASSIFIER_N_SPLITS) {
-        node = (x[random_forest_classifier_split_feature[node]] <= random_forest_classifier_split_threshold[node])
-                   ? (uint32_t)random_forest_classifier_split_left[node]
-                   : (uint32_t)random_forest_classifier_split_right[node];
+static inline uint8_t random_forest_classifier_tree_0(const float x[]) {
+    if (!(x[1] <= 2.45000005f)) goto n1;
+    return 0u;
+n1:
+    if (!(x[2] <= 1.75f)) return 4u;
+    return 3u;
+}
+
+static inline uint8_t random_forest_classifier_tree_1(const float x[]) {
+    if (!(x[2] <= 0.800000012f)) goto n3;
+    return 0u;
+n3:
+    if (!(x[1] <= 4.94999981f)) return 5u;
+    if (!(x[2] <= 1.64999998f)) return 2u;
+    return 1u;
+}
+
+static inline uint8_t random_forest_classifier_tree_2(const float x[]) {
+    if (!(x[0] <= 5.44999981f)) return 7u;
+    return 6u;
+}
+
+/* Adds one tree's leaf to the per-class sums. */
+static inline void random_forest_classifier_add_leaf(double acc[], uint32_t leaf) {
+    if (leaf < RANDOM_FOREST_CLASSIFIER_N_CLASSES) {
+        acc[leaf] += 1.0;
+        return;
     }
-    return node - RANDOM_FOREST_CLASSIFIER_N_SPLITS;
+    {
+        uint32_t c;
+        for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
+            acc[c] += random_forest_classifier_mixed_proba[leaf - RANDOM_FOREST_CLASSIFIER_N_CLASSES][c];
+        }
+    }
 }
 
 /* The trees' class probabilities averaged in float64, in tree order, exactly as
  * scikit-learn's predict_proba computes them (so that ties break the same way). */
 static inline void random_forest_classifier_accumulate(const float x[], double acc[]) {
-    uint32_t t;
     uint32_t c;
     for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
         acc[c] = 0.0;
     }
-    for (t = 0u; t < RANDOM_FOREST_CLASSIFIER_N_TREES; ++t) {
-        const uint32_t leaf = random_forest_classifier_find_leaf((uint32_t)random_forest_classifier_tree_root[t], x);
-        for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
-            acc[c] += random_forest_classifier_leaf_proba[leaf][c];
-        }
-    }
+    random_forest_classifier_add_leaf(acc, random_forest_classifier_tree_0(x));
+    random_forest_classifier_add_leaf(acc, random_forest_classifier_tree_1(x));
+    random_forest_classifier_add_leaf(acc, random_forest_classifier_tree_2(x));
     for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
         acc[c] /= (double)RANDOM_FOREST_CLASSIFIER_N_TREES;
     }

@@ -5,7 +5,8 @@
  * Numeric mode: float (float inputs and arithmetic). Target: host.
  * 2 trees, 4 split nodes, 6 distinct leaves, at most 2 splits per tree and prediction;
  * leaves hold values, averaged over the trees.
- * Tables read by the predict path: 54 bytes.
+ * Layout: fast (each tree as straight-line compares and jumps).
+ * Tables read by the predict path: 24 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_regressor_ or RANDOM_FOREST_REGRESSOR_):
@@ -26,32 +27,7 @@ extern "C" {
 #define RANDOM_FOREST_REGRESSOR_FIXED_POINT 0 /* 1: integer inputs and outputs; 0: float */
 #define RANDOM_FOREST_REGRESSOR_N_TREES 2
 #define RANDOM_FOREST_REGRESSOR_N_SPLITS 4u
-#define RANDOM_FOREST_REGRESSOR_TABLE_BYTES 54
-
-/* split nodes: the feature each one tests */
-static const uint8_t random_forest_regressor_split_feature[4] = {
-    0, 1, 0, 0
-};
-
-/* split nodes: go left when x[feature] <= this float32 (decision-exact) */
-static const float random_forest_regressor_split_threshold[4] = {
-    4.5f, -0.25f, 12.5f, 3.0999999f
-};
-
-/* split nodes: the left child (below 4 a split node, otherwise a leaf) */
-static const uint8_t random_forest_regressor_split_left[4] = {
-    1, 5, 3, 8
-};
-
-/* split nodes: the right child */
-static const uint8_t random_forest_regressor_split_right[4] = {
-    4, 6, 7, 9
-};
-
-/* the root of each tree */
-static const uint8_t random_forest_regressor_tree_root[2] = {
-    0, 2
-};
+#define RANDOM_FOREST_REGRESSOR_TABLE_BYTES 24
 
 /* leaves: value / n_trees */
 static const float random_forest_regressor_leaf_value[6] = {
@@ -63,24 +39,23 @@ static const char *const random_forest_regressor_feature_names[2] = {
     "load_kg", "slope"
 };
 
-/* Walks one tree from `node` down to its leaf and returns the leaf's index. Splits send
- * x[feature] <= threshold to the left. The walk ends: children always come later in the tables. */
-static inline uint32_t random_forest_regressor_find_leaf(uint32_t node, const float x[]) {
-    while (node < RANDOM_FOREST_REGRESSOR_N_SPLITS) {
-        node = (x[random_forest_regressor_split_feature[node]] <= random_forest_regressor_split_threshold[node])
-                   ? (uint32_t)random_forest_regressor_split_left[node]
-                   : (uint32_t)random_forest_regressor_split_right[node];
-    }
-    return node - RANDOM_FOREST_REGRESSOR_N_SPLITS;
+static inline uint8_t random_forest_regressor_tree_0(const float x[]) {
+    if (!(x[0] <= 4.5f)) return 0u;
+    if (!(x[1] <= -0.25f)) return 2u;
+    return 1u;
+}
+
+static inline uint8_t random_forest_regressor_tree_1(const float x[]) {
+    if (!(x[0] <= 12.5f)) return 3u;
+    if (!(x[0] <= 3.0999999f)) return 5u;
+    return 4u;
 }
 
 /* The mean of the trees' values, as scikit-learn's predict (leaves are pre-divided by the tree count). */
 static inline float random_forest_regressor_predict(const float x[]) {
     float acc = 0.0f;
-    uint32_t t;
-    for (t = 0u; t < RANDOM_FOREST_REGRESSOR_N_TREES; ++t) {
-        acc += random_forest_regressor_leaf_value[random_forest_regressor_find_leaf((uint32_t)random_forest_regressor_tree_root[t], x)];
-    }
+    acc += random_forest_regressor_leaf_value[random_forest_regressor_tree_0(x)];
+    acc += random_forest_regressor_leaf_value[random_forest_regressor_tree_1(x)];
     return acc;
 }
 

@@ -5,6 +5,7 @@
  * Numeric mode: fixed (integer-only predict path). Target: host.
  * 1 tree, 2 split nodes, 3 distinct leaves, at most 2 splits per tree and prediction;
  * leaves hold a class and class probabilities.
+ * Layout: fast (each tree as straight-line compares and jumps).
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
@@ -15,7 +16,7 @@
  *   feature: [low, high] scale zero_point
  *   0: [10.4895, 10.5105] 3.2043946e-07 -32767500.5
  *   1: [0.24975, 0.25025] 7.62951095e-09 -32767500.5
- * Tables read by the predict path: 32 bytes.
+ * Tables read by the predict path: 21 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with tiny_tree_classifier_ or TINY_TREE_CLASSIFIER_):
@@ -42,32 +43,7 @@ extern "C" {
 #define TINY_TREE_CLASSIFIER_N_SPLITS 2u
 #define TINY_TREE_CLASSIFIER_N_CLASSES 3
 #define TINY_TREE_CLASSIFIER_PROBA_ONE 65535 /* predict_proba's integer for 1.0 */
-#define TINY_TREE_CLASSIFIER_TABLE_BYTES 32
-
-/* split nodes: the feature each one tests */
-static const uint8_t tiny_tree_classifier_split_feature[2] = {
-    0, 1
-};
-
-/* split nodes: go left when xq[feature] <= this code (decision-exact) */
-static const int16_t tiny_tree_classifier_split_threshold[2] = {
-    0, 1
-};
-
-/* split nodes: the left child (below 2 a split node, otherwise a leaf) */
-static const uint8_t tiny_tree_classifier_split_left[2] = {
-    2, 3
-};
-
-/* split nodes: the right child */
-static const uint8_t tiny_tree_classifier_split_right[2] = {
-    1, 4
-};
-
-/* the root of each tree */
-static const uint8_t tiny_tree_classifier_tree_root[1] = {
-    0
-};
+#define TINY_TREE_CLASSIFIER_TABLE_BYTES 21
 
 /* leaves: the class each predicts */
 static const uint8_t tiny_tree_classifier_leaf_class[3] = {
@@ -101,25 +77,22 @@ static const double tiny_tree_classifier_input_zero_point[2] = {
     -32767500.499998756, -32767500.500001788
 };
 
-/* Walks one tree from `node` down to its leaf and returns the leaf's index. Splits send
- * x[feature] <= threshold to the left. The walk ends: children always come later in the tables. */
-static inline uint32_t tiny_tree_classifier_find_leaf(uint32_t node, const int16_t x[]) {
-    while (node < TINY_TREE_CLASSIFIER_N_SPLITS) {
-        node = (x[tiny_tree_classifier_split_feature[node]] <= tiny_tree_classifier_split_threshold[node])
-                   ? (uint32_t)tiny_tree_classifier_split_left[node]
-                   : (uint32_t)tiny_tree_classifier_split_right[node];
-    }
-    return node - TINY_TREE_CLASSIFIER_N_SPLITS;
+static inline uint8_t tiny_tree_classifier_tree_0(const int16_t x[]) {
+    if (x[0] > 0) goto n1;
+    return 0u;
+n1:
+    if (x[1] > 1) return 2u;
+    return 1u;
 }
 
 /* The class index of the leaf that x reaches. */
 static inline int32_t tiny_tree_classifier_predict(const int16_t x[]) {
-    return (int32_t)tiny_tree_classifier_leaf_class[tiny_tree_classifier_find_leaf((uint32_t)tiny_tree_classifier_tree_root[0], x)];
+    return (int32_t)tiny_tree_classifier_leaf_class[tiny_tree_classifier_tree_0(x)];
 }
 
 /* Class probabilities as integers: out[c] / TINY_TREE_CLASSIFIER_PROBA_ONE approximates scikit-learn's predict_proba. */
 static inline void tiny_tree_classifier_predict_proba(const int16_t x[], int32_t out[]) {
-    const uint32_t leaf = tiny_tree_classifier_find_leaf((uint32_t)tiny_tree_classifier_tree_root[0], x);
+    const uint32_t leaf = tiny_tree_classifier_tree_0(x);
     uint32_t c;
     for (c = 0u; c < TINY_TREE_CLASSIFIER_N_CLASSES; ++c) {
         out[c] = (int32_t)tiny_tree_classifier_leaf_proba[leaf][c];

@@ -5,7 +5,8 @@
  * Numeric mode: float (float inputs and arithmetic). Target: host.
  * 1 tree, 2 split nodes, 3 distinct leaves, at most 2 splits per tree and prediction;
  * leaves hold a class and class probabilities.
- * Tables read by the predict path: 54 bytes.
+ * Layout: fast (each tree as straight-line compares and jumps).
+ * Tables read by the predict path: 39 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with tiny_tree_classifier_ or TINY_TREE_CLASSIFIER_):
@@ -29,32 +30,7 @@ extern "C" {
 #define TINY_TREE_CLASSIFIER_N_TREES 1
 #define TINY_TREE_CLASSIFIER_N_SPLITS 2u
 #define TINY_TREE_CLASSIFIER_N_CLASSES 3
-#define TINY_TREE_CLASSIFIER_TABLE_BYTES 54
-
-/* split nodes: the feature each one tests */
-static const uint8_t tiny_tree_classifier_split_feature[2] = {
-    0, 1
-};
-
-/* split nodes: go left when x[feature] <= this float32 (decision-exact) */
-static const float tiny_tree_classifier_split_threshold[2] = {
-    10.5f, 0.25f
-};
-
-/* split nodes: the left child (below 2 a split node, otherwise a leaf) */
-static const uint8_t tiny_tree_classifier_split_left[2] = {
-    2, 3
-};
-
-/* split nodes: the right child */
-static const uint8_t tiny_tree_classifier_split_right[2] = {
-    1, 4
-};
-
-/* the root of each tree */
-static const uint8_t tiny_tree_classifier_tree_root[1] = {
-    0
-};
+#define TINY_TREE_CLASSIFIER_TABLE_BYTES 39
 
 /* leaves: the class each predicts */
 static const uint8_t tiny_tree_classifier_leaf_class[3] = {
@@ -78,25 +54,22 @@ static const char *const tiny_tree_classifier_feature_names[2] = {
     "temperature", "humidity \042rel\042 */"
 };
 
-/* Walks one tree from `node` down to its leaf and returns the leaf's index. Splits send
- * x[feature] <= threshold to the left. The walk ends: children always come later in the tables. */
-static inline uint32_t tiny_tree_classifier_find_leaf(uint32_t node, const float x[]) {
-    while (node < TINY_TREE_CLASSIFIER_N_SPLITS) {
-        node = (x[tiny_tree_classifier_split_feature[node]] <= tiny_tree_classifier_split_threshold[node])
-                   ? (uint32_t)tiny_tree_classifier_split_left[node]
-                   : (uint32_t)tiny_tree_classifier_split_right[node];
-    }
-    return node - TINY_TREE_CLASSIFIER_N_SPLITS;
+static inline uint8_t tiny_tree_classifier_tree_0(const float x[]) {
+    if (!(x[0] <= 10.5f)) goto n1;
+    return 0u;
+n1:
+    if (!(x[1] <= 0.25f)) return 2u;
+    return 1u;
 }
 
 /* The class index of the leaf that x reaches. */
 static inline int32_t tiny_tree_classifier_predict(const float x[]) {
-    return (int32_t)tiny_tree_classifier_leaf_class[tiny_tree_classifier_find_leaf((uint32_t)tiny_tree_classifier_tree_root[0], x)];
+    return (int32_t)tiny_tree_classifier_leaf_class[tiny_tree_classifier_tree_0(x)];
 }
 
 /* Class probabilities, as scikit-learn's predict_proba. */
 static inline void tiny_tree_classifier_predict_proba(const float x[], float out[]) {
-    const uint32_t leaf = tiny_tree_classifier_find_leaf((uint32_t)tiny_tree_classifier_tree_root[0], x);
+    const uint32_t leaf = tiny_tree_classifier_tree_0(x);
     uint32_t c;
     for (c = 0u; c < TINY_TREE_CLASSIFIER_N_CLASSES; ++c) {
         out[c] = tiny_tree_classifier_leaf_proba[leaf][c];

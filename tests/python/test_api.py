@@ -41,6 +41,56 @@ def test_default_numeric_follows_the_target(iris_forest):
     assert mcuport.generate(iris_forest, target="cortex-m0", numeric="float").numeric == "float"
 
 
+def test_layout_is_chosen_from_the_flash_budget_and_can_be_asked_for(iris_forest):
+    # A small forest is fast code on the host and on a 32 KB ATmega328P.
+    assert mcuport.generate(iris_forest).layout == "fast"
+    assert mcuport.generate(iris_forest, target="atmega328p").layout == "fast"
+    fast = mcuport.generate(iris_forest, layout="fast")
+    compact = mcuport.generate(iris_forest, layout="compact")
+    assert (fast.layout, compact.layout) == ("fast", "compact")
+    assert "model_tree_0(const float x[])" in fast.header and "model_split_meta" not in fast.header
+    assert "model_split_meta" in compact.header and "model_tree_0(" not in compact.header
+    assert compact.table_bytes > fast.table_bytes  # the fast layout's splits are code
+    # The same answers, whichever the layout.
+    X = split("iris")[1].astype(np.float32)
+    with HostModel(fast) as a, HostModel(compact) as b:
+        np.testing.assert_array_equal(a.run(X)[0], b.run(X)[0])
+        np.testing.assert_array_equal(a.run(X)[1], b.run(X)[1])
+
+
+def test_a_forest_too_large_for_fast_code_on_the_target_gets_the_compact_layout():
+    X_train, _, y_train, _ = split("digits")
+    forest = RandomForestClassifier(n_estimators=30, random_state=SEED).fit(X_train, y_train)
+    # About 4,500 splits: fast code (about 12 bytes a split) fits a quarter of a Cortex-M4F's
+    # 1 MB of flash, not a quarter of a Cortex-M0's 256 KB.
+    assert mcuport.generate(forest, target="cortex-m4f", numeric="fixed",
+                            calibration=X_train).layout == "fast"
+    assert mcuport.generate(forest, target="cortex-m0", numeric="fixed",
+                            calibration=X_train).layout == "compact"
+
+
+@pytest.mark.parametrize(
+    "layout, error, message",
+    [
+        ("tiny", ValueError, "layout must be 'fast' or 'compact'"),
+        ("Fast", ValueError, "layout must be 'fast' or 'compact'"),
+    ],
+)
+def test_layout_errors(iris_forest, layout, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        mcuport.generate(iris_forest, layout=layout)
+
+
+def test_layout_is_refused_for_models_that_are_not_trees():
+    X_train, _, y_train, _ = split("iris")
+    from sklearn.naive_bayes import GaussianNB
+
+    model = GaussianNB().fit(X_train, y_train)
+    assert mcuport.generate(model).layout is None
+    with pytest.raises(mcuport.ModelError, match="applies to tree models .* not to GaussianNB"):
+        mcuport.generate(model, layout="compact")
+
+
 def test_output_is_deterministic_across_processes(iris_forest, tmp_path):
     document = mcuport.to_json(iris_forest)
     (tmp_path / "model.json").write_text(document)

@@ -38,6 +38,15 @@ def test_cli_writes_the_same_header_as_python(document, tmp_path):
     assert run("-", "--name", "wine", stdin=document).stdout == mcuport.port(document, name="wine")
 
 
+@pytest.mark.parametrize("layout", ["fast", "compact"])
+def test_cli_layout_is_the_python_layout(document, tmp_path, layout):
+    (tmp_path / "m.json").write_text(document)
+    done = run(str(tmp_path / "m.json"), "--layout", layout, "--numeric", "fixed")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == mcuport.port(document, numeric="fixed", layout=layout)
+    assert f"Layout: {layout}" in done.stdout
+
+
 def test_cli_errors_name_the_path_and_write_nothing(document, tmp_path):
     bad = json.loads(document)
     bad["params"]["trees"][1]["feature"][0] = 99
@@ -54,6 +63,7 @@ def test_cli_errors_name_the_path_and_write_nothing(document, tmp_path):
     [
         (["--target", "pdp11"], "unknown target \"pdp11\" (known targets: host,"),
         (["--numeric", "half"], "unknown numeric mode \"half\""),
+        (["--layout", "dense"], "unknown tree layout \"dense\" (expected \"fast\" or \"compact\")"),
         (["--name", "1x"], "does not start with a letter"),
         (["--frobnicate"], "unknown option --frobnicate"),
     ],

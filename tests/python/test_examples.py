@@ -16,8 +16,9 @@ def test_quickstart_ports_compiles_and_agrees(tmp_path):
         capture_output=True, text=True, check=True,
     )
     rows = re.findall(r"^(float|fixed)\s+(\d+)/(\d+) .*?([\d,]+) bytes", done.stdout, flags=re.M)
-    assert [row[0] for row in rows] == ["float", "fixed"], done.stdout
+    assert [row[0] for row in rows] == ["float", "fixed", "fixed"], done.stdout
     for _, agree, total, table_bytes in rows:
         assert agree == total  # the quickstart model has no near-ties: it must agree fully
         assert int(table_bytes.replace(",", "")) > 0
-    assert (tmp_path / "digits_float.h").exists() and (tmp_path / "digits_fixed.h").exists()
+    for name in ("float_fast", "fixed_fast", "fixed_compact"):
+        assert (tmp_path / f"digits_{name}.h").exists()

@@ -80,7 +80,11 @@ def fitted(kind: str, dataset: str):
 
 def check_other_compilers(generated: mcuport.Generated, tmp_path) -> None:
     """The header (through the host driver, which calls every function) also compiles without a
-    warning as C99 under clang and as C++11 under g++ and clang++."""
+    warning as C99 under clang and as C++11 under g++ and clang++. Fast-layout code of a large
+    forest (over 5,000 splits, tens of seconds per compiler) is checked by gcc only: its code
+    shapes are those of the smaller models, which all four compilers check."""
+    if generated.layout == "fast" and header_macros(generated.header)["N_SPLITS"] > 5000:
+        return
     for i, (cc, *std) in enumerate(OTHER_COMPILERS):
         HostModel(
             generated,
@@ -94,13 +98,18 @@ def n_trees(estimator) -> int:
     return 1 if hasattr(estimator, "tree_") else len(estimator.estimators_)
 
 
+# Both code layouts must give the same answers: every test runs on each.
+LAYOUTS = ("fast", "compact")
+
 @pytest.mark.parametrize("dataset", CLASSIFICATION_DATASETS)
 @pytest.mark.parametrize("kind", CLASSIFIERS)
-def test_float_classifier_agrees_exactly(kind, dataset, tmp_path):
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_float_classifier_agrees_exactly(kind, dataset, layout, tmp_path):
     estimator = fitted(kind, dataset)
     _, X_test, _, _ = split(dataset)
-    generated = mcuport.generate(estimator, name="m", numeric="float")
+    generated = mcuport.generate(estimator, name="m", numeric="float", layout=layout)
     X = np.concatenate([X_test.astype(np.float32), threshold_edge_rows(estimator, X_test, 3000)])
+    assert generated.layout == layout
     with HostModel(generated, workdir=tmp_path / "gcc") as model:
         classes, proba = model.run(X)
     check_other_compilers(generated, tmp_path)
@@ -113,10 +122,13 @@ def test_float_classifier_agrees_exactly(kind, dataset, tmp_path):
 
 @pytest.mark.parametrize("dataset", CLASSIFICATION_DATASETS)
 @pytest.mark.parametrize("kind", CLASSIFIERS)
-def test_fixed_classifier_is_decision_exact(kind, dataset, tmp_path):
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_fixed_classifier_is_decision_exact(kind, dataset, layout, tmp_path):
     estimator = fitted(kind, dataset)
     X_train, X_test, _, _ = split(dataset)
-    generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train)
+    generated = mcuport.generate(
+        estimator, name="m", numeric="fixed", calibration=X_train, layout=layout
+    )
     macros = header_macros(generated.header)
     with HostModel(generated, workdir=tmp_path / "gcc") as model:
         codes, seen = model.quantize(X_test)
@@ -145,10 +157,11 @@ def test_fixed_classifier_is_decision_exact(kind, dataset, tmp_path):
 
 
 @pytest.mark.parametrize("kind", REGRESSORS)
-def test_float_regressor_within_1e5_relative(kind, tmp_path):
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_float_regressor_within_1e5_relative(kind, layout, tmp_path):
     estimator = fitted(kind, "diabetes")
     _, X_test, _, _ = split("diabetes")
-    generated = mcuport.generate(estimator, name="m", numeric="float")
+    generated = mcuport.generate(estimator, name="m", numeric="float", layout=layout)
     X = np.concatenate([X_test.astype(np.float32), threshold_edge_rows(estimator, X_test, 3000)])
     with HostModel(generated, workdir=tmp_path / "gcc") as model:
         values, _ = model.run(X)
@@ -157,10 +170,13 @@ def test_float_regressor_within_1e5_relative(kind, tmp_path):
 
 
 @pytest.mark.parametrize("kind", REGRESSORS)
-def test_fixed_regressor_within_documented_bound(kind, tmp_path):
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_fixed_regressor_within_documented_bound(kind, layout, tmp_path):
     estimator = fitted(kind, "diabetes")
     X_train, X_test, _, _ = split("diabetes")
-    generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train)
+    generated = mcuport.generate(
+        estimator, name="m", numeric="fixed", calibration=X_train, layout=layout
+    )
     frac_bits = header_macros(generated.header)["OUTPUT_FRAC_BITS"]
     with HostModel(generated, workdir=tmp_path / "gcc") as model:
         codes, _ = model.quantize(X_test)
@@ -173,3 +189,37 @@ def test_fixed_regressor_within_documented_bound(kind, tmp_path):
     error = np.abs(np.ldexp(values.astype(np.float64), -frac_bits) - expected)
     assert np.all(error <= bound + 1e-12 * np.abs(expected)), error.max()
     assert bound < 1e-4  # the documented bound is tight enough to matter to nobody
+
+
+@pytest.mark.parametrize("numeric", ["float", "fixed"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_trees_that_are_a_single_leaf(numeric, layout, tmp_path):
+    """Forests where some trees never split (and one where none does): the compact layout gives
+    such a tree a split with its leaf on both sides; both layouts must answer as scikit-learn."""
+    X_train, X_test, y_train, _ = split("iris")
+    mixed = RandomForestClassifier(n_estimators=20, min_impurity_decrease=0.3,
+                                   random_state=SEED).fit(X_train, y_train)
+    sizes = [tree.tree_.node_count for tree in mixed.estimators_]
+    assert 1 in sizes and max(sizes) > 1  # the case this test is about
+    stumps = RandomForestRegressor(n_estimators=3, min_impurity_decrease=1e9,
+                                   random_state=SEED).fit(X_train, y_train)
+    for estimator in (mixed, stumps):
+        generated = mcuport.generate(estimator, name="m", numeric=numeric, layout=layout,
+                                     calibration=X_train if numeric == "fixed" else None)
+        with HostModel(generated, workdir=tmp_path / f"{type(estimator).__name__}") as model:
+            if numeric == "fixed":
+                codes, _ = model.quantize(X_test)
+                X_seen = generated.dequantize(codes)
+                got, _ = model.run(codes)
+            else:
+                X_seen = X_test.astype(np.float32)
+                got, _ = model.run(X_seen)
+        expected = estimator.predict(X_seen)
+        if isinstance(estimator, RandomForestClassifier):
+            np.testing.assert_array_equal(estimator.classes_[got], expected)
+        elif numeric == "fixed":
+            frac_bits = header_macros(generated.header)["OUTPUT_FRAC_BITS"]
+            np.testing.assert_allclose(np.ldexp(got.astype(np.float64), -frac_bits), expected,
+                                       atol=3 * 0.5 * 2.0**-frac_bits, rtol=0)
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-6)

@@ -13,10 +13,17 @@ namespace mcuport {
 // mcuport's version: CMakeLists.txt's project(VERSION), the only place it is written.
 extern const char* const kVersion;
 
+// How the C of a tree model is laid out (the answers are the same; see docs/user-guide.md).
+enum class TreeLayout {
+  Fast,     // each tree as straight-line compares and jumps: fewest cycles, more flash
+  Compact,  // packed node words walked by one loop: least flash
+};
+
 struct PortOptions {
   std::string name = "model";      // prefixes every symbol: model_predict, MODEL_N_FEATURES
   std::optional<Numeric> numeric;  // default: the target's
   std::string target = "host";
+  std::optional<TreeLayout> layout;  // tree models only; default: from the target's flash budget
 };
 
 // How a host program calls a generated model, beyond `<name>_predict(x)`: its return type and the
@@ -41,6 +48,7 @@ struct PortResult {
   uint64_t table_bytes = 0;  // bytes of the model's constant tables
   ScoresInterface scores;
   std::optional<InputQuantization> input_quantization;  // fixed mode
+  std::optional<TreeLayout> layout;  // the layout chosen (tree models only)
 };
 
 // Throws mcuport::Error for a bad document or option; nothing is returned half-made.
@@ -52,5 +60,9 @@ void check_options(const PortOptions& options);
 
 // Parses "float" or "fixed"; throws mcuport::Error naming the option otherwise.
 Numeric parse_numeric(const std::string& text);
+
+// Parses "fast" or "compact"; throws mcuport::Error naming the option otherwise.
+TreeLayout parse_layout(const std::string& text);
+const char* to_string(TreeLayout layout);
 
 }  // namespace mcuport
