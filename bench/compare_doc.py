@@ -547,8 +547,8 @@ def chart(results: dict, target: str, path: Path) -> bool:
 def section(results: dict, chart_names: Dict[str, str]) -> str:
     env = results["environment"]
     tools = env["tools"]
-    capped = sorted({f"{m['dataset']} ({m['n_rows']} of {m['n_test']})"
-                     for m in results["models"] if m["n_rows"] < m["n_test"]})
+    capped = [f"{m['label']} on {dataset_title(m)}: {m['n_rows']} of {m['n_test']}"
+              for m in results["models"] if m["n_rows"] < m["n_test"]]
     lines = [
         BEGIN,
         "## mcuport beside other code generators (issue 6)",
@@ -591,8 +591,9 @@ def section(results: dict, chart_names: Dict[str, str]) -> str:
                     for t, c in results["self_check"].items()) + ".",
         "- flash and RAM: the firmware's text+data and data+bss less those of the same "
         "firmware without the model. stack: the deepest stack of one call, painted. Cost: mean "
-        f"over the measured rows: the first {results['max_rows']} rows of each test split "
-        f"(capped: {', '.join(capped) if capped else 'none'}).",
+        f"over the measured rows: the whole test split, or its first {results['max_rows']} "
+        f"rows (100 for the rbf SVCs, whose predictions take up to millions of instructions). "
+        f"Rows measured where the split is longer: {'; '.join(capped) if capped else 'none'}.",
         "- Agreement: the firmware's answer against scikit-learn's `predict` on the same rows "
         "(mcuport fixed: on int16 codes from the header's own quantize; PCA: every output "
         "within 1e-3 of the row's largest |output|, worst relative error shown).",
