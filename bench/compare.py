@@ -399,7 +399,14 @@ def run_peer(peer: str, spec: Spec, estimator, data: DataSet, rows: np.ndarray,
     entry: Dict[str, object] = {"tool": peer, "variant": "float", "targets": {}}
     try:
         call = peers.port_call(peer, estimator, spec.kind)
-        code, entry["port_s"] = best_of(call)
+        # emlearn's convert builds a host extension in ./tmp: keep it out of the repository.
+        with tempfile.TemporaryDirectory(prefix="mcuport-bench-") as tmp:
+            here = os.getcwd()
+            os.chdir(tmp)
+            try:
+                code, entry["port_s"] = best_of(call)
+            finally:
+                os.chdir(here)
     except Exception as error:
         entry["port_error"] = peers.short_error(error)
         return entry
