@@ -71,20 +71,28 @@ static inline int32_t mcuport_fx_saturate_i32(int64_t value) {
     return (int32_t)value;
 }
 
-/* One unsigned Horner step b - g r: the product is Q(s_g + 32), rounded by `shift` to b's Q
- * format. The polynomials below keep it non-negative and below 2^32. */
-static inline uint32_t mcuport_fx_horner_step(uint32_t b, uint32_t g, uint32_t r, int shift) {
-    return b - (uint32_t)mcuport_fx_round_shift_u64((uint64_t)g * r, shift);
-}
+/* One unsigned Horner step b - g r: the product is Q(s_g + 32), rounded half up by `shift` to b's
+ * Q format, as mcuport_fx_round_shift_u64 does. The polynomials below keep it non-negative and
+ * below 2^32, and g r < 0.7 * 2^64 (r <= ln2 in Q32), so adding half first cannot wrap. A macro,
+ * so that every shift is a constant the compiler folds: as a function, gcc -Os called it with a
+ * variable 64-bit shift (on Cortex-M0 a library call). */
+#define MCUPORT_FX_HORNER_STEP(b, g, r, shift) \
+    ((uint32_t)(b) - (uint32_t)(((uint64_t)(g) * (r) + (UINT64_C(1) << ((shift) - 1))) >> (shift)))
 
 /* Shared core of the kernels: exp(-t) = y * 2^-halvings with y in (1/2, 1], for t in Q40 and
- * 0 <= t < 23. Returns y in Q63 and stores halvings (0 .. 33).
+ * 0 <= t < 23. Returns y in Q63 and halvings (0 .. 33).
  *
  * Range reduction t = n ln2 + r with 0 <= r < ln2 makes exp(-t) = exp(-r) 2^-n. Then
  * exp(-r) = 1 - r (b1 - r (b2 - r (... - r b7))): a degree-7 minimax polynomial whose inner
  * values stay positive on [0, ln2], so Horner's rule runs in unsigned 32-bit words, each in the
  * Q format that gives it the most bits (Q31 .. Q44). */
-static inline uint64_t mcuport_fx_exp_neg_q40(uint64_t t_q40, int *halvings) {
+typedef struct {
+    uint64_t y_q63;
+    int halvings;
+} mcuport_fx_exp_core;
+
+static inline mcuport_fx_exp_core mcuport_fx_exp_neg_q40(uint64_t t_q40) {
+    mcuport_fx_exp_core result;
     const uint64_t ln2_q40 = UINT64_C(762123384786); /* 0.6931471805599453 */
     /* n from 21 bits of t times 1477 / 2^10 (just below 1 / ln2): n or n - 1; one correction. */
     const uint32_t t_q16 = (uint32_t)(t_q40 >> 24);       /* < 23 * 2^16 */
@@ -99,15 +107,17 @@ static inline uint64_t mcuport_fx_exp_neg_q40(uint64_t t_q40, int *halvings) {
     r = (uint32_t)mcuport_fx_round_shift_u64(r_q40, 8); /* Q32, <= ln2 */
     /* g_k = b_k - r g_(k+1), each in the Q format s_k beside its coefficient. */
     g = UINT32_C(2484784244);                                 /* b7 Q44 = 1.4124363e-4 */
-    g = mcuport_fx_horner_step(UINT32_C(2922687261), g, r, 35); /* b6 Q41 = 1.3290843e-3 */
-    g = mcuport_fx_horner_step(UINT32_C(2281460761), g, r, 35); /* b5 Q38 = 8.2999059e-3 */
-    g = mcuport_fx_horner_step(UINT32_C(2862597229), g, r, 34); /* b4 Q36 = 4.1656272e-2 */
-    g = mcuport_fx_horner_step(UINT32_C(2863281659), g, r, 34); /* b3 Q34 = 0.16666493 */
-    g = mcuport_fx_horner_step(UINT32_C(2147483054), g, r, 34); /* b2 Q32 = 0.49999986 */
-    g = mcuport_fx_horner_step(UINT32_C(2147483640), g, r, 33); /* b1 Q31 = 0.99999999627 */
-    *halvings = (int)n;
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2922687261), g, r, 35); /* b6 Q41 = 1.3290843e-3 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2281460761), g, r, 35); /* b5 Q38 = 8.2999059e-3 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2862597229), g, r, 34); /* b4 Q36 = 4.1656272e-2 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2863281659), g, r, 34); /* b3 Q34 = 0.16666493 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2147483054), g, r, 34); /* b2 Q32 = 0.49999986 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2147483640), g, r, 33); /* b1 Q31 = 0.99999999627 */
+    result.halvings = (int)n;
     /* 1 - r g1 in Q63: the product is exact, and below 2^63 since g1 < 1 and r <= ln2. */
-    return (UINT64_C(1) << 63) - (uint64_t)g * r;
+    result.y_q63 = (UINT64_C(1) << 63) - (uint64_t)g * r;
+    return result; /* returned by value, not through a pointer: gcc's AddressSanitizer reported
+                    * stack-use-after-scope on such an out-parameter when inlined in a loop */
 }
 
 /* exp(-t) in Q30, for t = t_q / 2^frac_bits.
@@ -116,8 +126,7 @@ static inline uint64_t mcuport_fx_exp_neg_q40(uint64_t t_q40, int *halvings) {
  * Cost: 8 multiplies with a 64-bit product (each an __aeabi_lmul call on Cortex-M0) and one
  * 32-bit multiply; no division, no table. */
 static inline int32_t mcuport_fx_exp_neg(int64_t t_q, int frac_bits) {
-    uint64_t y_q63;
-    int halvings;
+    mcuport_fx_exp_core core;
     if (frac_bits < MCUPORT_FX_MIN_FRAC_BITS || frac_bits > MCUPORT_FX_MAX_FRAC_BITS) {
         return 0;
     }
@@ -127,11 +136,11 @@ static inline int32_t mcuport_fx_exp_neg(int64_t t_q, int frac_bits) {
     if (t_q >= ((int64_t)22 << frac_bits)) {
         return 0;
     }
-    y_q63 = mcuport_fx_exp_neg_q40((uint64_t)t_q << (40 - frac_bits), &halvings);
-    if (halvings >= 31) {
+    core = mcuport_fx_exp_neg_q40((uint64_t)t_q << (40 - frac_bits));
+    if (core.halvings >= 31) {
         return 0; /* exp(-t) <= 2^-31: half an LSB at most */
     }
-    return (int32_t)mcuport_fx_round_shift_u64(y_q63, 33 + halvings);
+    return (int32_t)mcuport_fx_round_shift_u64(core.y_q63, 33 + core.halvings);
 }
 
 /* tanh(x) for x >= 0 given as two_x_q40 = 2x in Q40, 0 <= 2x < 22.25; result in Q30.
@@ -152,10 +161,10 @@ static inline int32_t mcuport_fx_tanh_q40(uint64_t two_x_q40) {
         UINT32_C(1227133514), UINT32_C(1205604856), UINT32_C(1184818565), UINT32_C(1164736894),
         UINT32_C(1145324613), UINT32_C(1126548799), UINT32_C(1108378658), UINT32_C(1090785346),
         UINT32_C(1073741824)};
-    int halvings;
+    const mcuport_fx_exp_core core = mcuport_fx_exp_neg_q40(two_x_q40);
+    const int halvings = core.halvings;
     /* e = y_q32 2^-halvings / 2^32 keeps 32 significant bits of e whatever its size. */
-    const uint64_t y_q32 = mcuport_fx_round_shift_u64(mcuport_fx_exp_neg_q40(two_x_q40, &halvings),
-                                                      31); /* <= 2^32 */
+    const uint64_t y_q32 = mcuport_fx_round_shift_u64(core.y_q63, 31); /* <= 2^32 */
     const uint64_t e_q32 = y_q32 >> halvings; /* rounded down: then q0 >= 1 / (1 + e) */
     uint32_t segment;
     uint32_t q0_q31;

@@ -43,6 +43,9 @@ std::size_t matching_bracket(const std::string& code, std::size_t open) {
   internal_error(__FILE__, __LINE__, "unbalanced [ in emitted code");
 }
 
+// The opening line of a block only Arm cores with the DSP extension compile (emit_header.cpp).
+const std::string kSimdBlock = "#if MCUPORT_SIMD32\n";
+
 class Rewriter {
  public:
   Rewriter(const std::vector<Table>& tables, const std::string& prefix, const std::string& macro)
@@ -54,7 +57,14 @@ class Rewriter {
     std::string out;
     std::size_t i = 0;
     while (i < code.size()) {
-      if (code.compare(i, 2, "/*") == 0) {
+      if (code.compare(i, kSimdBlock.size(), kSimdBlock) == 0 && (i == 0 || code[i - 1] == '\n')) {
+        // Arm DSP code: compiled only on cores that keep constants in the data address space,
+        // never on a PROGMEM target, so it may read tables through their addresses.
+        const std::size_t end = code.find("\n#else\n", i);
+        MCUPORT_ASSERT(end != std::string::npos);
+        out.append(code, i, end - i);
+        i = end;
+      } else if (code.compare(i, 2, "/*") == 0) {
         const std::size_t end = code.find("*/", i + 2);
         MCUPORT_ASSERT(end != std::string::npos);
         out.append(code, i, end + 2 - i);

@@ -41,6 +41,7 @@ struct FamilyCode {
   std::string api;        // header comment lines describing the functions
   std::string includes;   // extra "#include <...>" lines (float mode: <math.h>)
   bool fixed_runtime = false;  // paste codegen/runtime/mcuport_fixed.h into the header
+  bool simd = false;           // define MCUPORT_SIMD32 (Arm DSP paths; emit_header.cpp)
   std::string macros;     // "#define ..." lines
   TableWriter tables;
   std::string functions;

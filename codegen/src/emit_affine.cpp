@@ -1,6 +1,7 @@
 // C for affine maps, out_k = bias_k + sum_f weight_kf x_f: float32, or fixed point (FixedLinear:
 // int16 weights times int16 codes, summed into an accumulator of proven width). Shared by the
 // families that are linear in their inputs.
+#include <algorithm>
 #include <string>
 
 #include "emit.hpp"
@@ -26,32 +27,71 @@ static inline void {{p}}_{{function}}(const float x[], float out[]) {
 
 )";
 
-const char* kFixedLinearRow = R"(/* {{doc}}
+// Row k of a map with int16 weights: pairs of products, each pair below 2^31 in magnitude
+// (|w| <= 32767, |x| <= 32768), so the portable path adds one int32 per pair, and Arm's DSP path
+// forms the same pair with one SMLAD/SMLALD. Both sums are exact: the same bits.
+const char* kFixedLinearRow16 = R"(/* {{doc}}
  * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-{{frac_bits}}; its
  * magnitude is at most {{bound}}, which {{acc_t}} holds for every int16 input. */
 static inline int64_t {{p}}_{{function}}(const int16_t x[], uint32_t k) {
     {{acc_t}} acc = ({{acc_t}}){{p}}_{{table}}_bias[k];
     uint32_t f;
-    for (f = 0u; f < {{nf}}; ++f) {
-        acc += {{product}};
+#if MCUPORT_SIMD32
+    for (f = 0u; f + 4u <= {{nf}}; f += 4u) {
+        int32_t w0;
+        int32_t w1;
+        int32_t x0;
+        int32_t x1;
+        memcpy(&w0, &{{p}}_{{table}}_weight[k][f], 4u);
+        memcpy(&w1, &{{p}}_{{table}}_weight[k][f + 2u], 4u);
+        memcpy(&x0, &x[f], 4u);
+        memcpy(&x1, &x[f + 2u], 4u);
+        acc = {{smla}}(w0, x0, acc);
+        acc = {{smla}}(w1, x1, acc);
+    }
+    if (f + 2u <= {{nf}}) {
+        int32_t w2;
+        int32_t x2;
+        memcpy(&w2, &{{p}}_{{table}}_weight[k][f], 4u);
+        memcpy(&x2, &x[f], 4u);
+        acc = {{smla}}(w2, x2, acc);
+        f += 2u;
+    }
+#else
+    for (f = 0u; f + 2u <= {{nf}}; f += 2u) {
+        acc += ({{acc_t}})((int32_t){{p}}_{{table}}_weight[k][f] * (int32_t)x[f] +
+                      (int32_t){{p}}_{{table}}_weight[k][f + 1u] * (int32_t)x[f + 1u]);
+    }
+#endif
+    if (f < {{nf}}) {
+        acc += (int32_t){{p}}_{{table}}_weight[k][f] * (int32_t)x[f];
     }
     return (int64_t)acc;
 }
 
 )";
 
+// Row k of a map with 31-bit weights: int32 x int16 products in int64.
+const char* kFixedLinearRow32 = R"(/* {{doc}}
+ * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-{{frac_bits}}; its
+ * magnitude is at most {{bound}}, which int64_t holds for every int16 input. */
+static inline int64_t {{p}}_{{function}}(const int16_t x[], uint32_t k) {
+    int64_t acc = {{p}}_{{table}}_bias[k];
+    uint32_t f;
+    for (f = 0u; f < {{nf}}; ++f) {
+        acc += (int64_t){{p}}_{{table}}_weight[k][f] * x[f];
+    }
+    return acc;
+}
+
+)";
+
 const char* kFixedLinear = R"(/* {{doc}}
- * out[k] = bias[k] + sum_f weight[k][f] * xq[f], in units of 2^-{{frac_bits}}; |out[k]| <= {{bound}},
- * which {{acc_t}} holds for every int16 input. */
+ * out[k] = bias[k] + sum_f weight[k][f] * xq[f], in units of 2^-{{frac_bits}}. */
 static inline void {{p}}_{{function}}(const int16_t x[], int64_t out[]) {
     uint32_t k;
-    uint32_t f;
     for (k = 0u; k < {{n_outputs}}u; ++k) {
-        {{acc_t}} acc = ({{acc_t}}){{p}}_{{table}}_bias[k];
-        for (f = 0u; f < {{nf}}; ++f) {
-            acc += {{product}};
-        }
-        out[k] = (int64_t)acc;
+        out[k] = {{p}}_{{function}}_row(x, k);
     }
 }
 
@@ -78,22 +118,51 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
   code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_" + table + "_bias",
                   bias, "offsets with the input quantization folded in, * 2^" +
                             std::to_string(map.frac_bits));
-  TemplateValues values = {{"doc", doc},
-                           {"function", function},
+  TemplateValues values = {{"frac_bits", std::to_string(map.frac_bits)},
                            {"table", table},
-                           {"frac_bits", std::to_string(map.frac_bits)},
-                           {"bound", std::to_string(map.accumulator_bound)},
-                           {"acc_t", map.wide ? "int64_t" : "int32_t"},
-                           {"product", wide_weights
-                                           ? "(int64_t)" + p + "_" + table + "_weight[k][f] * x[f]"
-                                           : "(int32_t)" + p + "_" + table +
-                                                 "_weight[k][f] * (int32_t)x[f]"}};
-  if (one_row) return context.render(kFixedLinearRow, values);
-  values.emplace("n_outputs", std::to_string(map.n_outputs));
-  return context.render(kFixedLinear, values);
+                           {"bound", std::to_string(map.accumulator_bound)}};
+  if (!wide_weights) {
+    code.simd = true;
+    values.emplace("acc_t", map.wide ? "int64_t" : "int32_t");
+    values.emplace("smla", map.wide ? "__smlald" : "__smlad");
+  }
+  const char* row = wide_weights ? kFixedLinearRow32 : kFixedLinearRow16;
+  if (one_row) {
+    values.emplace("doc", doc);
+    values.emplace("function", function);
+    return context.render(row, values);
+  }
+  values.emplace("doc", "Output k of " + function + ".");
+  values.emplace("function", function + "_row");
+  std::string text = context.render(row, values);
+  return text + context.render(kFixedLinear, {{"doc", doc},
+                                              {"function", function},
+                                              {"frac_bits", std::to_string(map.frac_bits)},
+                                              {"n_outputs", std::to_string(map.n_outputs)}});
 }
 
 namespace {
+
+// Where the proven sum stays below the saturation point and no weight needs a left shift
+// (naive Bayes): one multiply chain, one rounding right shift and one add per term.
+const char* kFixedDistanceExact = R"(/* {{doc}}
+ * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-{{frac_bits}}: the code-domain difference
+ * d (with {{center_bits}} fractional bits) stays below 2^24 in magnitude, d^2 * weight below 2^63,
+ * each term is rounded half up by its shift, and the sum is at most {{bound}} for every int16 input. */
+static inline uint64_t {{p}}_{{function}}(const int16_t x[], uint32_t r) {
+    uint64_t sum = 0u;
+    uint32_t f;
+    for (f = 0u; f < {{nf}}; ++f) {
+        const int32_t d = (int32_t)x[f] * {{center_one}} - {{p}}_{{table}}_center[r][f];
+        const uint32_t m = (uint32_t)(d < 0 ? -d : d);
+        const uint64_t product = (uint64_t)m * m * {{p}}_{{table}}_weight[{{weight_row}}][f];
+        const uint32_t k = (uint32_t){{p}}_{{table}}_shift[{{weight_row}}][f];
+        sum += (product + ((UINT64_C(1) << k) >> 1)) >> k;
+    }
+    return sum;
+}
+
+)";
 
 const char* kFixedDistance = R"(/* {{doc}}
  * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-{{frac_bits}}: the code-domain difference
@@ -129,19 +198,24 @@ std::string emit_fixed_distance(const EmitContext& context, FamilyCode& code,
                      "centers in the input codes, * 2^" + std::to_string(map.center_frac_bits));
   code.tables.add_2d("uint16_t", 2, p + "_" + table + "_weight", weight_rows, map.n_features,
                      integer_literals(map.weight), "weight mantissas (15 bits)");
-  code.tables.add_2d("int8_t", 1, p + "_" + table + "_shift", weight_rows, map.n_features,
-                     integer_literals(map.shift), "weight shifts (negative: left)");
-  code.fixed_runtime = true;
+  const bool exact = map.bound < kDistanceSaturation &&
+                     std::all_of(map.shift.begin(), map.shift.end(), [](int8_t k) { return k >= 0; });
+  code.tables.add_2d(exact ? "uint8_t" : "int8_t", 1, p + "_" + table + "_shift", weight_rows,
+                     map.n_features, integer_literals(map.shift),
+                     exact ? "weight shifts (right, rounding half up)" : "weight shifts (negative: left)");
+  if (!exact) code.fixed_runtime = true;
+  TemplateValues values = {{"doc", doc},
+                           {"function", function},
+                           {"table", table},
+                           {"frac_bits", std::to_string(map.frac_bits)},
+                           {"center_bits", std::to_string(map.center_frac_bits)},
+                           {"bound", std::to_string(map.bound)},
+                           {"center_one", std::to_string(1 << map.center_frac_bits)},
+                           {"weight_row", map.shared_weights ? "0" : "r"}};
+  if (exact) return context.render(kFixedDistanceExact, values);
+  values.emplace("saturation", "UINT64_C(4611686018427387904)");
   return context.render(kFixedDistance,
-                        {{"doc", doc},
-                         {"function", function},
-                         {"table", table},
-                         {"frac_bits", std::to_string(map.frac_bits)},
-                         {"center_bits", std::to_string(map.center_frac_bits)},
-                         {"bound", std::to_string(map.bound)},
-                         {"center_one", std::to_string(1 << map.center_frac_bits)},
-                         {"weight_row", map.shared_weights ? "0" : "r"},
-                         {"saturation", "UINT64_C(4611686018427387904)"}});
+                        values);
 }
 
 std::string emit_float_linear(const EmitContext& context, FamilyCode& code,

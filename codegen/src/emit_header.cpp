@@ -120,6 +120,34 @@ std::string runtime_block() {
          "#endif\n/* ---- end of the runtime ---- */\n";
 }
 
+// Where Arm's SIMD32 (DSP extension) intrinsics exist: Cortex-M4, M7, M33 and other Armv7E-M /
+// Armv8-M Mainline cores with DSP. Code inside `#if MCUPORT_SIMD32` forms two int16 x int16
+// products per instruction (SMLAD, SMLALD, SSUB16) on exactly the integers the portable path
+// uses; every sum is exact, so both return the same bits (the tests run both). It reads 32-bit
+// words from int16 arrays with memcpy (unaligned loads are allowed on these cores) and only
+// there takes a table's address (const_storage.cpp). MCUPORT_NO_SIMD forces the portable path.
+// MCUPORT_MUL32_ONLY marks Arm cores whose only multiply is 32 x 32 -> 32 (Cortex-M0, M0+, M23),
+// where a 64-bit product is a library call: there the code builds exact squares from 16-bit
+// halves instead, again the same integers.
+const char* kSimdBlock = R"(
+#ifndef MCUPORT_SIMD32
+#if defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32 && !defined(MCUPORT_NO_SIMD)
+#include <arm_acle.h>
+#include <string.h>
+#define MCUPORT_SIMD32 1 /* two int16 products per instruction: same results, fewer cycles */
+#else
+#define MCUPORT_SIMD32 0
+#endif
+#endif
+#ifndef MCUPORT_MUL32_ONLY
+#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+#define MCUPORT_MUL32_ONLY 1 /* no 32 x 32 -> 64 multiply instruction (Cortex-M0, M0+, M23) */
+#else
+#define MCUPORT_MUL32_ONLY 0
+#endif
+#endif
+)";
+
 }  // namespace
 
 std::string argmax_function(const EmitContext& context, const std::string& type) {
@@ -218,7 +246,8 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family) {
                     {"fixed_point", context.numeric == Numeric::Fixed ? "1" : "0"},
                     {"macros", family.macros},
                     {"includes", family.includes + support +
-                                     (family.fixed_runtime ? runtime_block() : "")},
+                                     (family.fixed_runtime ? runtime_block() : "") +
+                                     (family.simd ? kSimdBlock : "")},
                     {"tables", family.tables.text(storage, context.macro) +
                                    tables.text(storage, context.macro)},
                     {"functions", functions},

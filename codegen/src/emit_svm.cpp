@@ -1,6 +1,7 @@
 // C for SVMs (SVC, NuSVC, OneClassSVM), float mode: one loop over the support vectors that
 // adds each kernel value into the decision values of every pair it belongs to (no kernel cache
 // on the stack), or, for a linear kernel, one dot product per pair with the collapsed weights.
+#include <algorithm>
 #include <string>
 
 #include "emit.hpp"
@@ -27,7 +28,7 @@ static inline void {{p}}_decision_values(const {{xt}} {{xin}}[], {{dt}} dec[]) {
 {{stage}}    uint32_t p;
     uint32_t s;
     uint32_t j;
-    for (p = 0u; p < {{P}}_N_PAIRS; ++p) {
+{{setup}}    for (p = 0u; p < {{P}}_N_PAIRS; ++p) {
         dec[p] = {{p}}_intercept[p];
     }
     for (s = 0u; s < {{P}}_N_SUPPORT_VECTORS; ++s) {
@@ -52,11 +53,47 @@ const char* kDecisionValuesOnePair = R"(/* The decision value: sum of coefficien
 static inline void {{p}}_decision_values(const {{xt}} {{xin}}[], {{dt}} dec[]) {
 {{stage}}    {{dt}} acc = {{p}}_intercept[0];
     uint32_t s;
-    for (s = 0u; s < {{P}}_N_SUPPORT_VECTORS; ++s) {
+{{setup}}    for (s = 0u; s < {{P}}_N_SUPPORT_VECTORS; ++s) {
         const {{dt}} k = {{kernel_value}};
         acc += {{coef_cast}}{{p}}_sv_coef[s][0] * k;
     }
     dec[0] = acc;
+}
+
+)";
+
+// The RBF kernel in fixed mode (FixedRbfDistance): the input rescaled once into the common
+// domain, then per support vector an exact sum of squared int16 differences.
+const char* kRbfDistance = R"(/* The input in the RBF kernel's common domain: y[f] = round(xq[f] * sv_scale[f] / 2^sv_shift[f]),
+ * one unit of y standing for the same sqrt(gamma)-scaled distance in every feature;
+ * |y[f]| < 2^24. */
+static inline void {{p}}_rescale(const int16_t x[], int32_t y[]) {
+    uint32_t f;
+    for (f = 0u; f < {{nf}}; ++f) {
+        y[f] = (int32_t)mcuport_fx_round_shift_i64((int64_t)x[f] * {{p}}_sv_scale[f],
+                                                   (int){{p}}_sv_shift[f]);
+    }
+}
+
+/* gamma |x - sv_s|^2 * 2^{{frac_bits}} = sum_f (y[f] - sv[s][f])^2, exact: every difference is below
+ * 2^25 in magnitude, its square below 2^50, the sum below {{nf}} * 2^50. */
+static inline uint64_t {{p}}_sv_distance(const int32_t y[], uint32_t s) {
+    uint64_t sum = 0u;
+    uint32_t f;
+    for (f = 0u; f < {{nf}}; ++f) {
+        const int32_t d = y[f] - {{p}}_sv[s][f];
+#if MCUPORT_MUL32_ONLY
+        /* No 32 x 32 -> 64 multiply instruction: m^2 = mh^2 2^32 + 2 mh ml 2^16 + ml^2 from the
+         * 16-bit halves of m = |d| < 2^25, the same integer with three 32-bit multiplies. */
+        const uint32_t m = (uint32_t)(d < 0 ? -d : d);
+        const uint32_t mh = m >> 16;
+        const uint32_t ml = m & UINT32_C(0xFFFF);
+        sum += ((uint64_t)(mh * mh) << 32) + ((uint64_t)(2u * mh * ml) << 16) + (uint64_t)(ml * ml);
+#else
+        sum += (uint64_t)((int64_t)d * d);
+#endif
+    }
+    return sum;
 }
 
 )";
@@ -191,11 +228,42 @@ FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
     add_support_vector_tables(context, code, program);
     std::string kernel_value;
     std::string kernel_doc;
+    std::string setup;
     if (program.kernel == Kernel::Rbf) {
-      code.functions += emit_fixed_distance(context, code, *program.distance, "sv_distance", "sv",
-                                            "gamma |x - sv_r|^2, the argument of the RBF kernel.");
-      kernel_value = "(int64_t)mcuport_fx_exp_neg((int64_t)" + p + "_sv_distance(x, s), " +
-                     std::to_string(program.distance->frac_bits) + ")";
+      const FixedRbfDistance& map = *program.distance;
+      code.tables.add_2d("int32_t", 4, p + "_sv", program.n_sv, n_features,
+                         integer_literals(map.center),
+                         "support vectors in the kernel's common domain (gamma |x - sv|^2 = 2^-" +
+                             std::to_string(map.frac_bits) + " sum of squared differences)");
+      code.tables.add("int32_t", 4, p + "_sv_scale", integer_literals(map.scale),
+                      "per feature: code to domain, the mantissa");
+      code.tables.add("uint8_t", 1, p + "_sv_shift", integer_literals(map.shift),
+                      "per feature: code to domain, the right shift");
+      code.fixed_runtime = true;
+      code.simd = true;  // MCUPORT_MUL32_ONLY
+      code.functions += context.render(kRbfDistance, {{"frac_bits", std::to_string(map.frac_bits)}});
+      setup = "    int32_t y[" + context.render("{{nf}}") + "];\n    " + p + "_rescale(x, y);\n";
+      std::string argument = p + "_sv_distance(y, s)";
+      if (map.exp_shift > 0) {
+        argument = "mcuport_fx_round_shift_u64(" + argument + ", " + std::to_string(map.exp_shift) + ")";
+      } else if (map.exp_shift < 0) {
+        const int left = std::min(-map.exp_shift, 62);  // beyond, every nonzero D saturates too
+        code.functions += context.render(R"(/* The exp runtime's argument from a distance: shifted left by {{left}}, saturating at 2^62
+ * (where exp(-t) is 0 long before). */
+static inline uint64_t {{p}}_exp_argument(uint64_t d) {
+    return d > (UINT64_C(4611686018427387904) >> {{left}}) ? UINT64_C(4611686018427387904) : d << {{left}};
+}
+
+)", {{"left", std::to_string(left)}});
+        argument = p + "_exp_argument(" + argument + ")";
+      }
+      code.functions += context.render(R"(/* exp(-gamma |x - sv_s|^2) in Q30, from the rescaled input y. */
+static inline int64_t {{p}}_rbf_kernel(const int32_t y[], uint32_t s) {
+    return (int64_t)mcuport_fx_exp_neg((int64_t){{argument}}, {{frac_bits}});
+}
+
+)", {{"argument", argument}, {"frac_bits", std::to_string(map.exp_frac_bits)}});
+      kernel_value = p + "_rbf_kernel(y, s)";
       kernel_doc = "exp(-gamma |x - sv|^2) in Q30 (mcuport_fx_exp_neg)";
     } else {
       const FixedLinear& argument = *program.argument;
@@ -237,7 +305,7 @@ static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
     }
     code.functions += context.render(
         program.n_pairs == 1 ? kDecisionValuesOnePair : kDecisionValues,
-        {{"dt", dt}, {"coef_cast", "(int64_t)"}, {"kernel_value", kernel_value}});
+        {{"dt", dt}, {"coef_cast", "(int64_t)"}, {"kernel_value", kernel_value}, {"setup", setup}});
     units = " * 2^" + P + "_SCORE_FRAC_BITS";
     code.summary = " * " + std::to_string(program.n_sv) + " support vectors; fixed point: kernel " +
                    kernel_doc + ", int64 decision values (|dec| <= " +
@@ -285,7 +353,8 @@ static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
     code.functions += context.render(program.n_pairs == 1 ? kDecisionValuesOnePair : kDecisionValues,
                                      {{"dt", "float"},
                                       {"coef_cast", ""},
-                                      {"kernel_value", p + "_kernel(x, s)"}});
+                                      {"kernel_value", p + "_kernel(x, s)"},
+                                      {"setup", ""}});
     code.summary = " * " + std::to_string(program.n_sv) + " support vectors of " +
                    std::to_string(n_features) + " features: " + std::to_string(program.n_sv) +
                    " kernel evaluations per prediction.\n";

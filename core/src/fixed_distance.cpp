@@ -67,6 +67,13 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
   }
   // F: the sum stays below 2^61 for every input.
   map.frac_bits = total > 0 ? static_cast<int>(std::floor(61.0 - std::log2(total))) : frac_bits_limit;
+  // No weight needs a left shift: every unit weight * 2^F rounds to a mantissa below 2^15 with
+  // k >= 0, so the code rounds every term right (or keeps it) and never saturates.
+  const double max_unit = *std::max_element(unit_weight.begin(), unit_weight.end());
+  if (max_unit > 0) {
+    map.frac_bits = std::min(map.frac_bits,
+                             static_cast<int>(std::floor(std::log2(32767.0 / max_unit))));
+  }
   map.frac_bits = std::max(std::min(map.frac_bits, frac_bits_limit), frac_bits_min);
   // Weights: a 15-bit mantissa and a shift, so every term keeps 2^-15 relative precision.
   for (double v0 : unit_weight) {
@@ -82,7 +89,7 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
       --k;
       mantissa = std::round(std::ldexp(v, k));
     }
-    if (k > 100) {  // below 2^-86 of a code^2: negligible against the rounding of the sum
+    if (k >= 64) {  // every term (below 2^63) rounds to 0: exactly what the code computes
       map.weight.push_back(0);
       map.shift.push_back(0);
       continue;
@@ -119,6 +126,91 @@ uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_
     sum = term > kDistanceSaturation - sum ? kDistanceSaturation : sum + term;
   }
   return sum;
+}
+
+FixedRbfDistance quantize_rbf_distance(const std::vector<double>& centers, double gamma,
+                                       const InputQuantization& quantization) {
+  MCUPORT_ASSERT(gamma > 0 && std::isfinite(gamma));
+  FixedRbfDistance map;
+  map.n_features = static_cast<uint32_t>(quantization.features.size());
+  map.n_rows = static_cast<uint32_t>(centers.size() / map.n_features);
+  const uint32_t n = map.n_features;
+  MCUPORT_ASSERT(n < (1u << 12));  // D < n 2^50 < 2^62
+  // Feature f in sqrt(gamma) units per code: a_f = sqrt(gamma) s_f. The support vectors in codes:
+  // p = sv / s + zero_point. The unit c must keep |y| and |c_sf| below 2^24 for every int16 code
+  // and support vector: a_f max(32768, |p_f|) / c < 2^24 (with a margin for the roundings).
+  std::vector<double> code_center(centers.size());
+  double widest = 0;  // the largest a_f max(32768, |p_f|)
+  for (uint32_t f = 0; f < n; ++f) {
+    const FeatureQuantization& q = quantization.features[f];
+    double reach = 32768.0;
+    for (uint32_t r = 0; r < map.n_rows; ++r) {
+      const double p = centers[r * n + f] / q.scale + q.zero_point;
+      code_center[r * n + f] = p;
+      reach = std::max(reach, std::fabs(p));
+    }
+    widest = std::max(widest, std::sqrt(gamma) * q.scale * reach);
+  }
+  if (!(widest > 0 && std::isfinite(widest))) {
+    throw Error("", "the RBF kernel's gamma and input ranges give no usable fixed-point scale");
+  }
+  // c^2 = 2^-F: the largest F with c >= widest / (2^24 - 2^10).
+  const double c_min = widest / (0x1p24 - 0x1p10);
+  map.frac_bits = static_cast<int>(std::floor(-2.0 * std::log2(c_min)));
+  while (std::ldexp(1.0, -map.frac_bits) < c_min * c_min) --map.frac_bits;
+  const double c = std::sqrt(std::ldexp(1.0, -map.frac_bits));
+  for (uint32_t f = 0; f < n; ++f) {
+    const double rho = std::sqrt(gamma) * quantization.features[f].scale / c;  // < 2^9
+    int k = 29 - static_cast<int>(std::floor(std::log2(rho)));  // R in [2^29, 2^30)
+    double mantissa = std::round(std::ldexp(rho, k));
+    if (mantissa >= 0x1p30) {
+      --k;
+      mantissa = std::round(std::ldexp(rho, k));
+    }
+    if (k > 62) {  // a feature far narrower than the domain's unit: fewer mantissa bits
+      k = 62;
+      mantissa = std::round(std::ldexp(rho, k));
+    }
+    MCUPORT_ASSERT(k >= 1 && mantissa >= 0 && mantissa < 0x1p30);
+    map.scale.push_back(static_cast<int32_t>(mantissa));
+    map.shift.push_back(static_cast<uint8_t>(k));
+    map.max_scale_error =
+        std::max(map.max_scale_error, std::fabs(std::ldexp(mantissa, -k) / rho - 1));
+  }
+  for (uint32_t r = 0; r < map.n_rows; ++r) {
+    for (uint32_t f = 0; f < n; ++f) {
+      const double v = std::round(std::ldexp(map.scale[f], -map.shift[f]) * code_center[r * n + f]);
+      MCUPORT_ASSERT(std::fabs(v) < 0x1p24);
+      map.center.push_back(static_cast<int32_t>(v));
+    }
+  }
+  map.exp_frac_bits = std::clamp(map.frac_bits, fixed::kMinFracBits, fixed::kMaxFracBits);
+  map.exp_shift = map.frac_bits - map.exp_frac_bits;
+  return map;
+}
+
+void rescale_to_domain(const FixedRbfDistance& map, const int16_t* codes, int32_t* y) {
+  for (uint32_t f = 0; f < map.n_features; ++f) {
+    const int64_t v = fixed::round_shift(static_cast<int64_t>(codes[f]) * map.scale[f], map.shift[f]);
+    MCUPORT_ASSERT(v > -(int64_t{1} << 24) && v < (int64_t{1} << 24));
+    y[f] = static_cast<int32_t>(v);
+  }
+}
+
+uint64_t rbf_squared_distance(const FixedRbfDistance& map, const int32_t* y, uint32_t row) {
+  uint64_t sum = 0;
+  for (uint32_t f = 0; f < map.n_features; ++f) {
+    const int64_t d = static_cast<int64_t>(y[f]) - map.center[row * map.n_features + f];
+    sum += static_cast<uint64_t>(d * d);  // < 2^50
+  }
+  return sum;
+}
+
+int64_t rbf_exp_argument(const FixedRbfDistance& map, uint64_t distance) {
+  if (map.exp_shift >= 0) return static_cast<int64_t>(fixed::round_shift(distance, map.exp_shift));
+  const int left = std::min(-map.exp_shift, 62);  // beyond, every nonzero D saturates too
+  return distance > (kDistanceSaturation >> left) ? static_cast<int64_t>(kDistanceSaturation)
+                                                   : static_cast<int64_t>(distance << left);
 }
 
 }  // namespace mcuport

@@ -50,16 +50,13 @@ void quantize_kernel_coefficients(SvmProgram& program, double scale) {
   MCUPORT_ASSERT(program.dec_bound < (uint64_t{1} << 62));
 }
 
-// Kernel SVMs in fixed mode. RBF: Q30 exp of a shared-weight squared distance. Sigmoid and poly:
+// Kernel SVMs in fixed mode. RBF: Q30 exp of a squared distance in a common int16 domain. Sigmoid and poly:
 // the argument gamma sv.x + coef0 as a fixed-point affine map (one row per SV), then tanh, or a
 // power of the argument normalised into [-1, 1].
 void lower_fixed_kernel(const Model& model, SvmProgram& program,
                         const InputQuantization& quantization) {
   if (program.kernel == Kernel::Rbf) {
-    const std::vector<double> gamma(program.n_features, program.gamma);
-    program.distance = quantize_squared_distance(program.support_vectors, gamma, true,
-                                                 quantization, fixed::kMaxFracBits,
-                                                 fixed::kMinFracBits);
+    program.distance = quantize_rbf_distance(program.support_vectors, program.gamma, quantization);
     quantize_kernel_coefficients(program, 1.0);
     return;
   }

@@ -57,11 +57,13 @@ int64_t vote(const int64_t* dec, uint32_t n_classes) {
 }
 
 // The Q30 kernel value of SV s, as the generated code's kernel expression.
-int64_t kernel_value(const SvmProgram& program, const int16_t* codes, uint32_t s) {
+// RBF: `rescaled` holds the inputs in the kernel's domain (<name>_rescale).
+int64_t kernel_value(const SvmProgram& program, const int16_t* codes, const int32_t* rescaled,
+                     uint32_t s) {
   if (program.kernel == Kernel::Rbf) {
-    return fixed::exp_neg(
-        static_cast<int64_t>(evaluate_squared_distance(*program.distance, codes, s)),
-        program.distance->frac_bits);
+    const FixedRbfDistance& map = *program.distance;
+    return fixed::exp_neg(rbf_exp_argument(map, rbf_squared_distance(map, rescaled, s)),
+                          map.exp_frac_bits);
   }
   const int64_t a = evaluate_fixed_linear_row(*program.argument, codes, s);
   const int e = program.argument->frac_bits;
@@ -81,10 +83,15 @@ void svm_decision_values(const SvmProgram& program, const int16_t* codes, int64_
     evaluate_fixed_linear(*program.fixed, codes, dec);
     return;
   }
+  std::vector<int32_t> rescaled;
+  if (program.kernel == Kernel::Rbf) {
+    rescaled.resize(program.n_features);
+    rescale_to_domain(*program.distance, codes, rescaled.data());
+  }
   const uint32_t rows = program.one_class ? 1u : program.n_classes - 1u;
   for (uint32_t p = 0; p < program.n_pairs; ++p) dec[p] = program.intercept_code[p];
   for (uint32_t s = 0; s < program.n_sv; ++s) {
-    const int64_t k = kernel_value(program, codes, s);
+    const int64_t k = kernel_value(program, codes, rescaled.data(), s);
     if (program.one_class) {
       dec[0] += static_cast<int64_t>(program.coef_code[s]) * k;
       continue;

@@ -81,6 +81,13 @@ def to_json(
     outlier beyond the calibration data still saturates to an outlier.
     The document is validated by the C++ core before it is returned.
     """
+    text = _document_text(estimator, classmap, calibration, input_ranges, indent)
+    _core.validate(text)
+    return text
+
+
+def _document_text(estimator, classmap, calibration, input_ranges, indent=None) -> str:
+    """The model document of an estimator as JSON text, not yet validated by the core."""
     document = export_estimator(estimator)
     _apply_classmap(document, classmap)
     ranges = _input_ranges(document["n_features"], calibration, input_ranges)
@@ -90,7 +97,6 @@ def to_json(
         document["input_ranges"] = ranges
     separators = (",", ":") if indent is None else None
     text = json.dumps(document, allow_nan=False, indent=indent, separators=separators)
-    _core.validate(text)
     return text
 
 
@@ -117,9 +123,8 @@ def generate(
             )
         text = estimator.decode() if isinstance(estimator, bytes) else estimator
     else:
-        text = to_json(
-            estimator, classmap=classmap, calibration=calibration, input_ranges=input_ranges
-        )
+        # port_model loads and validates the document as to_json would: once is enough.
+        text = _document_text(estimator, classmap, calibration, input_ranges)
     result = _core.port_model(
         text, name, numeric, target if target is not None else "host", layout
     )

@@ -382,9 +382,9 @@ void sweep_reduced_arguments(uint64_t stride, ReducedSweep& result) {
     const uint64_t t_hi = std::min(256 * r + 127, kLn2Q40 - 1);
     const uint64_t t_mid = std::min(256 * r, kLn2Q40 - 1);
 
-    int halvings = -1;
-    const uint64_t y_q63 = mcuport_fx_exp_neg_q40(t_mid, &halvings);
-    ASSERT_EQ(halvings, 0) << r;
+    const mcuport_fx_exp_core core = mcuport_fx_exp_neg_q40(t_mid);
+    const uint64_t y_q63 = core.y_q63;
+    ASSERT_EQ(core.halvings, 0) << r;
     const long double exact_at_r = std::exp(-std::ldexp(static_cast<long double>(r), -32));
     result.polynomial_lsb = std::max(
         result.polynomial_lsb, std::fabs(std::ldexp(static_cast<long double>(y_q63), -63) -

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "mcuport/error.hpp"
+#include "mcuport/fixed_distance.hpp"
 #include "mcuport/load.hpp"
 #include "mcuport/lower_pipeline.hpp"
 #include "mcuport/quantize.hpp"
@@ -355,6 +356,56 @@ TEST(FoldThreshold, DecidesAsScikitLearnForEveryProbe) {
     for (int i = 0; i < 200; ++i) {
       const float x = static_cast<float>(a + unit(rng) * std::fabs(a) * 2);
       ASSERT_EQ(x <= folded, sklearn_left(x, threshold)) << trial << " " << x;
+    }
+  }
+}
+
+// --- the RBF kernel's common domain (fixed_distance.hpp) ---------------------------------------
+
+// Features of very different widths (1e-3 to 1e4, as raw wine's), support vectors inside and
+// outside the ranges: the rescaled distance is exact integer arithmetic, every intermediate fits
+// its word, and gamma |x - sv|^2 is within the documented bound 2 c sqrt(n t) + n c^2 (plus the
+// scale rounding, relative 2^-29) of the exact value on the dequantized input.
+TEST(RbfDistance, CommonDomainWithinTheDocumentedBound) {
+  std::mt19937_64 random(7);
+  const std::vector<std::pair<double, double>> ranges = {
+      {0, 1e-3}, {-5, 5}, {100, 2000}, {-1e4, 1e4}, {0.5, 0.6}};
+  for (double gamma : {1e-9, 1.6e-6, 0.1, 30.0}) {
+    mcuport::InputQuantization quantization;
+    for (const auto& range : ranges) quantization.features.push_back(mcuport::quantization_for_range({range.first, range.second}));
+    const std::size_t n = ranges.size();
+    std::vector<double> centers;
+    for (int s = 0; s < 20; ++s) {
+      for (const auto& [lo, hi] : ranges) {
+        std::uniform_real_distribution<double> inside(lo - 0.2 * (hi - lo), hi + 0.2 * (hi - lo));
+        centers.push_back(inside(random));
+      }
+    }
+    const mcuport::FixedRbfDistance map = mcuport::quantize_rbf_distance(centers, gamma, quantization);
+    const double c2 = std::ldexp(1.0, -map.frac_bits);
+    EXPECT_LE(map.max_scale_error, 0x1p-29);
+    std::uniform_int_distribution<int> code(INT16_MIN, INT16_MAX);
+    std::vector<int16_t> codes(n);
+    std::vector<int32_t> y(n);
+    for (int trial = 0; trial < 2000; ++trial) {
+      for (auto& q : codes) q = static_cast<int16_t>(trial == 0 ? INT16_MIN : trial == 1 ? INT16_MAX : code(random));
+      mcuport::rescale_to_domain(map, codes.data(), y.data());
+      for (uint32_t s = 0; s < map.n_rows; ++s) {
+        long double exact = 0;
+        for (std::size_t f = 0; f < n; ++f) {
+          const auto& q = quantization.features[f];
+          const long double x = q.scale * (codes[f] - q.zero_point);
+          const long double d = x - centers[s * n + f];
+          exact += gamma * d * d;
+        }
+        const uint64_t distance = mcuport::rbf_squared_distance(map, y.data(), s);
+        ASSERT_LT(distance, uint64_t{1} << 62);
+        const double t = static_cast<double>(distance) * c2;
+        const double bound = (2 * std::sqrt(c2 * n * static_cast<double>(exact)) + n * c2) * (1 + 1e-6) +
+                             static_cast<double>(exact) * 0x1p-28;
+        ASSERT_LE(std::fabs(t - static_cast<double>(exact)), bound)
+            << "gamma " << gamma << " row " << s << " trial " << trial;
+      }
     }
   }
 }

@@ -30,6 +30,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef MCUPORT_SIMD32
+#if defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32 && !defined(MCUPORT_NO_SIMD)
+#include <arm_acle.h>
+#include <string.h>
+#define MCUPORT_SIMD32 1 /* two int16 products per instruction: same results, fewer cycles */
+#else
+#define MCUPORT_SIMD32 0
+#endif
+#endif
+#ifndef MCUPORT_MUL32_ONLY
+#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+#define MCUPORT_MUL32_ONLY 1 /* no 32 x 32 -> 64 multiply instruction (Cortex-M0, M0+, M23) */
+#else
+#define MCUPORT_MUL32_ONLY 0
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -60,18 +77,51 @@ static const double one_class_svm_linear_input_zero_point[3] = {
     -32768.0, -32768.0, -0.5
 };
 
+/* Output k of decision_values.
+ * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-30; its
+ * magnitude is at most 1503297946, which int32_t holds for every int16 input. */
+static inline int64_t one_class_svm_linear_decision_values_row(const int16_t x[], uint32_t k) {
+    int32_t acc = (int32_t)one_class_svm_linear_pair_bias[k];
+    uint32_t f;
+#if MCUPORT_SIMD32
+    for (f = 0u; f + 4u <= ONE_CLASS_SVM_LINEAR_N_FEATURES; f += 4u) {
+        int32_t w0;
+        int32_t w1;
+        int32_t x0;
+        int32_t x1;
+        memcpy(&w0, &one_class_svm_linear_pair_weight[k][f], 4u);
+        memcpy(&w1, &one_class_svm_linear_pair_weight[k][f + 2u], 4u);
+        memcpy(&x0, &x[f], 4u);
+        memcpy(&x1, &x[f + 2u], 4u);
+        acc = __smlad(w0, x0, acc);
+        acc = __smlad(w1, x1, acc);
+    }
+    if (f + 2u <= ONE_CLASS_SVM_LINEAR_N_FEATURES) {
+        int32_t w2;
+        int32_t x2;
+        memcpy(&w2, &one_class_svm_linear_pair_weight[k][f], 4u);
+        memcpy(&x2, &x[f], 4u);
+        acc = __smlad(w2, x2, acc);
+        f += 2u;
+    }
+#else
+    for (f = 0u; f + 2u <= ONE_CLASS_SVM_LINEAR_N_FEATURES; f += 2u) {
+        acc += (int32_t)((int32_t)one_class_svm_linear_pair_weight[k][f] * (int32_t)x[f] +
+                      (int32_t)one_class_svm_linear_pair_weight[k][f + 1u] * (int32_t)x[f + 1u]);
+    }
+#endif
+    if (f < ONE_CLASS_SVM_LINEAR_N_FEATURES) {
+        acc += (int32_t)one_class_svm_linear_pair_weight[k][f] * (int32_t)x[f];
+    }
+    return (int64_t)acc;
+}
+
 /* The decision value of every pair of classes (i < j, in libsvm's order); positive votes for i.
- * out[k] = bias[k] + sum_f weight[k][f] * xq[f], in units of 2^-30; |out[k]| <= 1503297946,
- * which int32_t holds for every int16 input. */
+ * out[k] = bias[k] + sum_f weight[k][f] * xq[f], in units of 2^-30. */
 static inline void one_class_svm_linear_decision_values(const int16_t x[], int64_t out[]) {
     uint32_t k;
-    uint32_t f;
     for (k = 0u; k < 1u; ++k) {
-        int32_t acc = (int32_t)one_class_svm_linear_pair_bias[k];
-        for (f = 0u; f < ONE_CLASS_SVM_LINEAR_N_FEATURES; ++f) {
-            acc += (int32_t)one_class_svm_linear_pair_weight[k][f] * (int32_t)x[f];
-        }
-        out[k] = (int64_t)acc;
+        out[k] = one_class_svm_linear_decision_values_row(x, k);
     }
 }
 

@@ -107,20 +107,28 @@ static inline int32_t mcuport_fx_saturate_i32(int64_t value) {
     return (int32_t)value;
 }
 
-/* One unsigned Horner step b - g r: the product is Q(s_g + 32), rounded by `shift` to b's Q
- * format. The polynomials below keep it non-negative and below 2^32. */
-static inline uint32_t mcuport_fx_horner_step(uint32_t b, uint32_t g, uint32_t r, int shift) {
-    return b - (uint32_t)mcuport_fx_round_shift_u64((uint64_t)g * r, shift);
-}
+/* One unsigned Horner step b - g r: the product is Q(s_g + 32), rounded half up by `shift` to b's
+ * Q format, as mcuport_fx_round_shift_u64 does. The polynomials below keep it non-negative and
+ * below 2^32, and g r < 0.7 * 2^64 (r <= ln2 in Q32), so adding half first cannot wrap. A macro,
+ * so that every shift is a constant the compiler folds: as a function, gcc -Os called it with a
+ * variable 64-bit shift (on Cortex-M0 a library call). */
+#define MCUPORT_FX_HORNER_STEP(b, g, r, shift) \
+    ((uint32_t)(b) - (uint32_t)(((uint64_t)(g) * (r) + (UINT64_C(1) << ((shift) - 1))) >> (shift)))
 
 /* Shared core of the kernels: exp(-t) = y * 2^-halvings with y in (1/2, 1], for t in Q40 and
- * 0 <= t < 23. Returns y in Q63 and stores halvings (0 .. 33).
+ * 0 <= t < 23. Returns y in Q63 and halvings (0 .. 33).
  *
  * Range reduction t = n ln2 + r with 0 <= r < ln2 makes exp(-t) = exp(-r) 2^-n. Then
  * exp(-r) = 1 - r (b1 - r (b2 - r (... - r b7))): a degree-7 minimax polynomial whose inner
  * values stay positive on [0, ln2], so Horner's rule runs in unsigned 32-bit words, each in the
  * Q format that gives it the most bits (Q31 .. Q44). */
-static inline uint64_t mcuport_fx_exp_neg_q40(uint64_t t_q40, int *halvings) {
+typedef struct {
+    uint64_t y_q63;
+    int halvings;
+} mcuport_fx_exp_core;
+
+static inline mcuport_fx_exp_core mcuport_fx_exp_neg_q40(uint64_t t_q40) {
+    mcuport_fx_exp_core result;
     const uint64_t ln2_q40 = UINT64_C(762123384786); /* 0.6931471805599453 */
     /* n from 21 bits of t times 1477 / 2^10 (just below 1 / ln2): n or n - 1; one correction. */
     const uint32_t t_q16 = (uint32_t)(t_q40 >> 24);       /* < 23 * 2^16 */
@@ -135,15 +143,17 @@ static inline uint64_t mcuport_fx_exp_neg_q40(uint64_t t_q40, int *halvings) {
     r = (uint32_t)mcuport_fx_round_shift_u64(r_q40, 8); /* Q32, <= ln2 */
     /* g_k = b_k - r g_(k+1), each in the Q format s_k beside its coefficient. */
     g = UINT32_C(2484784244);                                 /* b7 Q44 = 1.4124363e-4 */
-    g = mcuport_fx_horner_step(UINT32_C(2922687261), g, r, 35); /* b6 Q41 = 1.3290843e-3 */
-    g = mcuport_fx_horner_step(UINT32_C(2281460761), g, r, 35); /* b5 Q38 = 8.2999059e-3 */
-    g = mcuport_fx_horner_step(UINT32_C(2862597229), g, r, 34); /* b4 Q36 = 4.1656272e-2 */
-    g = mcuport_fx_horner_step(UINT32_C(2863281659), g, r, 34); /* b3 Q34 = 0.16666493 */
-    g = mcuport_fx_horner_step(UINT32_C(2147483054), g, r, 34); /* b2 Q32 = 0.49999986 */
-    g = mcuport_fx_horner_step(UINT32_C(2147483640), g, r, 33); /* b1 Q31 = 0.99999999627 */
-    *halvings = (int)n;
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2922687261), g, r, 35); /* b6 Q41 = 1.3290843e-3 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2281460761), g, r, 35); /* b5 Q38 = 8.2999059e-3 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2862597229), g, r, 34); /* b4 Q36 = 4.1656272e-2 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2863281659), g, r, 34); /* b3 Q34 = 0.16666493 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2147483054), g, r, 34); /* b2 Q32 = 0.49999986 */
+    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2147483640), g, r, 33); /* b1 Q31 = 0.99999999627 */
+    result.halvings = (int)n;
     /* 1 - r g1 in Q63: the product is exact, and below 2^63 since g1 < 1 and r <= ln2. */
-    return (UINT64_C(1) << 63) - (uint64_t)g * r;
+    result.y_q63 = (UINT64_C(1) << 63) - (uint64_t)g * r;
+    return result; /* returned by value, not through a pointer: gcc's AddressSanitizer reported
+                    * stack-use-after-scope on such an out-parameter when inlined in a loop */
 }
 
 /* exp(-t) in Q30, for t = t_q / 2^frac_bits.
@@ -152,8 +162,7 @@ static inline uint64_t mcuport_fx_exp_neg_q40(uint64_t t_q40, int *halvings) {
  * Cost: 8 multiplies with a 64-bit product (each an __aeabi_lmul call on Cortex-M0) and one
  * 32-bit multiply; no division, no table. */
 static inline int32_t mcuport_fx_exp_neg(int64_t t_q, int frac_bits) {
-    uint64_t y_q63;
-    int halvings;
+    mcuport_fx_exp_core core;
     if (frac_bits < MCUPORT_FX_MIN_FRAC_BITS || frac_bits > MCUPORT_FX_MAX_FRAC_BITS) {
         return 0;
     }
@@ -163,11 +172,11 @@ static inline int32_t mcuport_fx_exp_neg(int64_t t_q, int frac_bits) {
     if (t_q >= ((int64_t)22 << frac_bits)) {
         return 0;
     }
-    y_q63 = mcuport_fx_exp_neg_q40((uint64_t)t_q << (40 - frac_bits), &halvings);
-    if (halvings >= 31) {
+    core = mcuport_fx_exp_neg_q40((uint64_t)t_q << (40 - frac_bits));
+    if (core.halvings >= 31) {
         return 0; /* exp(-t) <= 2^-31: half an LSB at most */
     }
-    return (int32_t)mcuport_fx_round_shift_u64(y_q63, 33 + halvings);
+    return (int32_t)mcuport_fx_round_shift_u64(core.y_q63, 33 + core.halvings);
 }
 
 /* tanh(x) for x >= 0 given as two_x_q40 = 2x in Q40, 0 <= 2x < 22.25; result in Q30.
@@ -188,10 +197,10 @@ static inline int32_t mcuport_fx_tanh_q40(uint64_t two_x_q40) {
         UINT32_C(1227133514), UINT32_C(1205604856), UINT32_C(1184818565), UINT32_C(1164736894),
         UINT32_C(1145324613), UINT32_C(1126548799), UINT32_C(1108378658), UINT32_C(1090785346),
         UINT32_C(1073741824)};
-    int halvings;
+    const mcuport_fx_exp_core core = mcuport_fx_exp_neg_q40(two_x_q40);
+    const int halvings = core.halvings;
     /* e = y_q32 2^-halvings / 2^32 keeps 32 significant bits of e whatever its size. */
-    const uint64_t y_q32 = mcuport_fx_round_shift_u64(mcuport_fx_exp_neg_q40(two_x_q40, &halvings),
-                                                      31); /* <= 2^32 */
+    const uint64_t y_q32 = mcuport_fx_round_shift_u64(core.y_q63, 31); /* <= 2^32 */
     const uint64_t e_q32 = y_q32 >> halvings; /* rounded down: then q0 >= 1 / (1 + e) */
     uint32_t segment;
     uint32_t q0_q31;
@@ -246,13 +255,13 @@ extern "C" {
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_FEATURES 4
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_FIXED_POINT 1 /* 1: integer inputs and outputs; 0: float */
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_CLASSES 3
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_SCORE_FRAC_BITS 51 /* scores are real value * 2^this */
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_SCORE_FRAC_BITS 50 /* scores are real value * 2^this */
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS 2u /* the estimator's input width, after the pipeline's stages */
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_TABLE_BYTES 122
 
-/* per class: (log(prior) - 0.5 sum log(2 pi var)) * 2^51 */
+/* per class: (log(prior) - 0.5 sum log(2 pi var)) * 2^50 */
 static const int64_t pipeline_scaler_pca_naive_bayes_class_bias[3] = {
-    INT64_C(-2031338339552103), INT64_C(-4396082846391406), INT64_C(-4515415436581077)
+    INT64_C(-1015669169776051), INT64_C(-2198041423195703), INT64_C(-2257707718290539)
 };
 
 /* centers in the input codes, * 2^7 */
@@ -269,11 +278,11 @@ static const uint16_t pipeline_scaler_pca_naive_bayes_class_weight[3][2] = {
     {32062, 29252}
 };
 
-/* weight shifts (negative: left) */
-static const int8_t pipeline_scaler_pca_naive_bayes_class_shift[3][2] = {
-    {-1, 4},
-    {2, 4},
-    {3, 4}
+/* weight shifts (right, rounding half up) */
+static const uint8_t pipeline_scaler_pca_naive_bayes_class_shift[3][2] = {
+    {0, 5},
+    {3, 5},
+    {4, 5}
 };
 
 /* weights with the input quantization folded in, * 2^44 */
@@ -311,12 +320,12 @@ static const double pipeline_scaler_pca_naive_bayes_input_zero_point[4] = {
  * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-44; its
  * magnitude is at most 64639619720082, which int64_t holds for every int16 input. */
 static inline int64_t pipeline_scaler_pca_naive_bayes_stage_row(const int16_t x[], uint32_t k) {
-    int64_t acc = (int64_t)pipeline_scaler_pca_naive_bayes_stage_bias[k];
+    int64_t acc = pipeline_scaler_pca_naive_bayes_stage_bias[k];
     uint32_t f;
     for (f = 0u; f < PIPELINE_SCALER_PCA_NAIVE_BAYES_N_FEATURES; ++f) {
         acc += (int64_t)pipeline_scaler_pca_naive_bayes_stage_weight[k][f] * x[f];
     }
-    return (int64_t)acc;
+    return acc;
 }
 
 /* The pipeline's stages in front of the estimator, on codes: each output is requantized to
@@ -331,9 +340,9 @@ static inline void pipeline_scaler_pca_naive_bayes_stage(const int16_t x[], int1
 }
 
 /* Half the squared Mahalanobis distance of x to the mean of class r (variances per feature).
- * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-51: the code-domain difference
+ * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-50: the code-domain difference
  * d (with 7 fractional bits) stays below 2^24 in magnitude, d^2 * weight below 2^63,
- * and the sum at most 2138609388616088320 for every int16 input (terms and sum saturate at 2^62). */
+ * each term is rounded half up by its shift, and the sum is at most 1069304694308044160 for every int16 input. */
 static inline uint64_t pipeline_scaler_pca_naive_bayes_class_distance(const int16_t x[], uint32_t r) {
     uint64_t sum = 0u;
     uint32_t f;
@@ -341,11 +350,8 @@ static inline uint64_t pipeline_scaler_pca_naive_bayes_class_distance(const int1
         const int32_t d = (int32_t)x[f] * 128 - pipeline_scaler_pca_naive_bayes_class_center[r][f];
         const uint32_t m = (uint32_t)(d < 0 ? -d : d);
         const uint64_t product = (uint64_t)m * m * pipeline_scaler_pca_naive_bayes_class_weight[r][f];
-        const int k = (int)pipeline_scaler_pca_naive_bayes_class_shift[r][f];
-        const uint64_t term = k >= 0 ? mcuport_fx_round_shift_u64(product, k)
-                              : product > (UINT64_C(4611686018427387904) >> (unsigned)(-k)) ? UINT64_C(4611686018427387904)
-                                                                            : product << (unsigned)(-k);
-        sum = term > UINT64_C(4611686018427387904) - sum ? UINT64_C(4611686018427387904) : sum + term;
+        const uint32_t k = (uint32_t)pipeline_scaler_pca_naive_bayes_class_shift[r][f];
+        sum += (product + ((UINT64_C(1) << k) >> 1)) >> k;
     }
     return sum;
 }

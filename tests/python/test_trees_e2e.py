@@ -223,3 +223,34 @@ def test_trees_that_are_a_single_leaf(numeric, layout, tmp_path):
                                        atol=3 * 0.5 * 2.0**-frac_bits, rtol=0)
         else:
             np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("numeric", ["float", "fixed"])
+def test_compact_layout_with_wide_words_and_32_bit_indices(numeric, tmp_path):
+    """A forest beyond the 16-bit cases: 300 features and thousands of leaves under a node make
+    the packed word 32 bits wide, and more than 65,535 splits make the walk's indices 32-bit."""
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(n_samples=5000, n_features=300, n_informative=40, random_state=SEED)
+    X_train, X_test, y_train = X[:4000], X[4000:], y[:4000]
+    forest = ExtraTreesRegressor(n_estimators=18, random_state=SEED).fit(X_train, y_train)
+    generated = mcuport.generate(forest, name="m", numeric=numeric, layout="compact",
+                                 calibration=X_train if numeric == "fixed" else None)
+    assert header_macros(generated.header)["N_SPLITS"] > 65535
+    assert "static const uint32_t m_split_meta[" in generated.header
+    assert "uint32_t node = (uint32_t)m_tree_first[t];" in generated.header
+    with HostModel(generated, workdir=tmp_path / "gcc") as model:
+        if numeric == "fixed":
+            codes, _ = model.quantize(X_test)
+            X_seen = generated.dequantize(codes)
+            got, _ = model.run(codes)
+            frac_bits = header_macros(generated.header)["OUTPUT_FRAC_BITS"]
+            got = np.ldexp(got.astype(np.float64), -frac_bits)
+            bound = n_trees(forest) * 0.5 * 2.0**-frac_bits
+        else:
+            X_seen = X_test.astype(np.float32)
+            got, _ = model.run(X_seen)
+            # float32 sums of 18 leaves of up to |y| each: a few ulps of the largest.
+            bound = n_trees(forest) * np.finfo(np.float32).eps * np.abs(y_train).max()
+    expected = forest.predict(X_seen)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=bound + 1e-12)

@@ -1,10 +1,10 @@
 // Fixed-point weighted squared distances on quantized inputs:
-//   T_r(x) = sum_f u_rf (x_f - c_rf)^2     (one row r per class of naive Bayes, per SV of an RBF)
+//   T_r(x) = sum_f u_rf (x_f - c_rf)^2     (one row r per class of naive Bayes)
 // evaluated on int16 codes. The code-domain difference stays below 2^24, its square below 2^48
 // and each weighted square (15-bit weight mantissa) below 2^63. At the chosen binary point the
 // sum over all int16 inputs stays below 2^61, unless the caller demanded a higher binary point
-// than that allows (RBF, for the exp runtime's argument format); then a term or the sum
-// saturates at 2^62, which only happens where exp(-t) is 0 anyway.
+// than that allows; then a term or the sum saturates at 2^62. The RBF kernel, whose weights are
+// shared by every row, uses FixedRbfDistance below instead.
 #pragma once
 
 #include <cstdint>
@@ -44,5 +44,40 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
 // T_r on codes, exactly as the generated code computes it.
 uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_t* codes,
                                    uint32_t row);
+
+// The RBF kernel's argument t_s = gamma |x - sv_s|^2 with one rescaling of the input per
+// prediction. Feature f's code q_f maps into a common domain, y_f = round(q_f R_f 2^-k_f), where
+// one unit of y stands for the same distance in every feature: c = 2^(-F/2) in sqrt(gamma)-scaled
+// units, so t = 2^-F sum_f (y_f - c_sf)^2 with the support vectors c_sf stored in that domain.
+// The domain is the finest power of two for which every int16 input and every support vector
+// stays below 2^24 in magnitude (c^2 a power of two: the sum is the exp runtime's argument as it
+// stands). Each difference is below 2^25, its square below 2^50, the sum D_s below
+// n_features 2^50 < 2^62, exact on every path.
+struct FixedRbfDistance {
+  uint32_t n_rows = 0;
+  uint32_t n_features = 0;
+  std::vector<int32_t> scale;   // R_f in [0, 2^30): 31-bit mantissas
+  std::vector<uint8_t> shift;   // k_f in [1, 62]
+  std::vector<int32_t> center;  // n_rows x n_features, in the domain (|c| < 2^24)
+  int frac_bits = 0;            // F: t_s = D_s 2^-F (any integer; may be outside [8, 40])
+  // The exp runtime's argument: D_s rounded right by exp_shift (> 0), or shifted left by
+  // -exp_shift with saturation at 2^62 (exp(-t) is 0 long before), in Q exp_frac_bits.
+  int exp_shift = 0;
+  int exp_frac_bits = 0;
+  double max_scale_error = 0;  // max_f |R_f 2^-k_f / rho_f - 1|, rho_f the exact scale
+};
+
+// centers: n_rows x n_features in input units; gamma > 0.
+FixedRbfDistance quantize_rbf_distance(const std::vector<double>& centers, double gamma,
+                                       const InputQuantization& quantization);
+
+// y_f for every feature, as <name>_rescale.
+void rescale_to_domain(const FixedRbfDistance& map, const int16_t* codes, int32_t* y);
+
+// D_row = sum_f (y_f - center_row,f)^2, exact.
+uint64_t rbf_squared_distance(const FixedRbfDistance& map, const int32_t* y, uint32_t row);
+
+// The exp runtime's argument (Q exp_frac_bits) from D.
+int64_t rbf_exp_argument(const FixedRbfDistance& map, uint64_t distance);
 
 }  // namespace mcuport

@@ -22,8 +22,9 @@ struct FixedLinear {
   // exceeds it; `wide` says it needs int64 (else int32 suffices).
   uint64_t accumulator_bound = 0;
   bool wide = false;
-  // Bound on |out_k - exact out_k| in real units, for every int16 input: weight rounding
-  // (0.5 per weight, times |q| <= 32768) plus bias rounding (0.5), times 2^-frac_bits.
+  // Bound on |out_k - exact out_k| in real units, for every int16 input: the largest over k of
+  // sum_f |weight rounding residual| * 32768 plus the bias's residual, times 2^-frac_bits (the
+  // residuals are known at port time: at most 0.5 each).
   double error_bound = 0;
 };
 

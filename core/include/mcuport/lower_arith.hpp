@@ -40,10 +40,11 @@ struct SvmProgram {
   std::optional<FixedLinear> fixed;
   // Fixed mode, kernels other than linear: K_s in Q30 with |K_s| <= 1, then
   //   dec_p = intercept_code[p] + sum of coef_code * K_s, in units of 2^-dec_frac_bits.
-  // RBF: K_s = exp_neg(distance_s(xq), F). Sigmoid: K_s = tanh(argument_s(xq) at frac_bits).
+  // RBF: y = rescale(xq) once, K_s = exp_neg(argument(distance_s(y))). Sigmoid:
+  // K_s = tanh(argument_s(xq) at frac_bits).
   // Poly: b = argument_s / 2^argument_shift_bits in Q30, K_s = b^degree; the coefficients carry
   // the 2^(argument_shift_bits * degree).
-  std::optional<FixedSquaredDistance> distance;
+  std::optional<FixedRbfDistance> distance;
   std::optional<FixedLinear> argument;  // gamma sv_s . x + coef0, one row per SV
   int argument_shift_bits = 0;
   std::vector<int32_t> coef_code;       // like sv_coef
