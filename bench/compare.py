@@ -225,12 +225,13 @@ def best_of(call: Callable[[], object], repeat: int = 3) -> Tuple[object, float]
     return result, best
 
 
-def compile_seconds(unit_name: str, source: str, flags: Sequence[str], compiler: str,
-                    timeout: float) -> Tuple[Optional[float], str]:
-    """Wall time of `compiler <flags> -c` on one file; (None, error) on failure or timeout."""
+def compile_seconds(unit_name: str, header: str, call: str, flags: Sequence[str],
+                    compiler: str, timeout: float) -> Tuple[Optional[float], str]:
+    """Wall time of `compiler <flags> -c` on a file including the generated code as model.h and
+    calling it once, as a user's file would; (None, error) on failure or timeout."""
     with tempfile.TemporaryDirectory(prefix="mcuport-bench-") as tmp:
-        path = Path(tmp) / unit_name
-        path.write_text(source)
+        (Path(tmp) / "model.h").write_text(header)
+        (Path(tmp) / unit_name).write_text('#include "model.h"\n' + call)
         command = [compiler, *flags, "-c", unit_name, "-o", "unit.o"]
         start = time.perf_counter()
         try:
@@ -257,7 +258,7 @@ def classify_failure(error: BaseException) -> str:
     if isinstance(error, CompileError):
         if "did not finish" in text:
             return "compile timeout"
-        if re.search(r"will not fit|overflowed|region .* overflow", text):
+        if re.search(r"will not fit|overflowed|region .* overflow|is not within region", text):
             return "does not fit"
         return "compile error"
     if isinstance(error, FirmwareError):
@@ -275,6 +276,9 @@ def fit_error_text(error: BaseException) -> str:
     match = re.search(r"region `?(\w+)'? overflowed by (\d+) bytes", text)
     if match:
         return f"region {match.group(1)} overflowed by {match.group(2)} bytes"
+    match = re.search(r"section `([.\w]+)' is not within region `(\w+)'", text)
+    if match:
+        return f"section {match.group(1)} is not within region {match.group(2)} (linker)"
     return peers.short_error(error)
 
 
@@ -364,7 +368,7 @@ def run_mcuport(spec: Spec, estimator, data: DataSet, rows: np.ndarray, referenc
                 f"{{ model_transform(x, y); }}\n")
     info = find_target(COMPILE_TARGET)
     entry["compile_s"], error = compile_seconds(
-        "unit.c", generated.header + call, [*info["cflags"], "-std=c99", *STRICT_FLAGS],
+        "unit.c", generated.header, call, [*info["cflags"], "-std=c99", *STRICT_FLAGS],
         info["compiler"], COMPILE_TIMEOUT)
     if error:
         entry["compile_error"] = error
@@ -415,14 +419,15 @@ def run_peer(peer: str, spec: Spec, estimator, data: DataSet, rows: np.ndarray,
     entry["language"] = foreign.language
     entry["code_bytes"] = len(code.encode())
     info = find_target(COMPILE_TARGET)
-    unit, source = peers.compile_unit(foreign)
+    unit, call = peers.compile_unit(foreign)
     if foreign.language == "c++":
         compiler = re.sub(r"gcc$", "g++", info["compiler"])
         flags = [*info["cflags"], "-std=c++11", "-fno-exceptions", "-fno-rtti"]
     else:
         compiler, flags = info["compiler"], [*info["cflags"], "-std=c99"]
     flags += [f"-I{d}" for d in foreign.include_dirs]
-    entry["compile_s"], error = compile_seconds(unit, source, flags, compiler, COMPILE_TIMEOUT)
+    entry["compile_s"], error = compile_seconds(unit, foreign.header, call, flags, compiler,
+                                                COMPILE_TIMEOUT)
     if error:
         entry["compile_error"] = error
     for target in targets:

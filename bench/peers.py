@@ -168,11 +168,11 @@ def _foreign(code: str, signature: Tuple[str, str], body: str, n: int, n_outputs
 
 
 def compile_unit(foreign: ForeignCode) -> Tuple[str, str]:
-    """(file name, source) of the code alone for the compile-time measurement: the header and
-    one external function calling the adapter, so that the compiler must generate its code."""
+    """(file name, calling code) for the compile-time measurement: one external function calling
+    the adapter, so that the compiler must generate the code it includes."""
     if foreign.predict_type:
         call = "int32_t bench_call(float x[]) { return peer_predict(x); }\n"
     else:
         call = "void bench_call(float x[], float y[]) { peer_transform(x, y); }\n"
     suffix = "cpp" if foreign.language == "c++" else "c"
-    return f"unit.{suffix}", foreign.header + call
+    return f"unit.{suffix}", call
