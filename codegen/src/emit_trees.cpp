@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -183,40 +184,55 @@ std::string threshold_condition_right(const EmitContext& context, const TreeProg
   return "!(" + x + " <= " + float_literal(program.threshold_float[split]) + ")";
 }
 
-// Fast layout: `static <ref_t> {{p}}_tree_<t>(const {{xt}} x[])` per tree.
-std::string fast_tree_functions(const EmitContext& context, const TreeProgram& program,
-                                const std::vector<uint32_t>& leaf_id, const std::string& ref_type) {
+// Fast layout: tree t as straight-line compares and jumps in pre-order, labels prefixed with
+// `label`; `leaf(ref)` is the C statement of a leaf (it must leave the tree: a return or a goto).
+std::string fast_tree_code(const EmitContext& context, const TreeProgram& program, std::size_t t,
+                           const std::vector<uint32_t>& leaf_id, const std::string& label,
+                           const std::function<std::string(uint32_t)>& leaf) {
   const uint32_t n_splits = program.n_splits();
   std::string out;
-  for (std::size_t t = 0; t < program.roots.size(); ++t) {
-    out += "static inline " + ref_type + " " + context.prefix + "_tree_" + std::to_string(t) + "(const " +
-           context.input_type() + " x[]) {\n";
-    if (program.roots[t] >= n_splits) out += "    (void)x;\n";
-    struct Item {
-      uint32_t ref;
-      bool label;
-    };
-    std::vector<Item> stack{{program.roots[t], false}};
-    while (!stack.empty()) {
-      const Item item = stack.back();
-      stack.pop_back();
-      if (item.label) out += "n" + std::to_string(item.ref) + ":\n";
-      if (item.ref >= n_splits) {
-        out += "    return " + std::to_string(leaf_id[item.ref - n_splits]) + "u;\n";
-        continue;
-      }
-      const uint32_t s = item.ref;
-      const uint32_t right = program.right[s];
-      out += "    if (" + threshold_condition_right(context, program, s) + ") ";
-      if (right >= n_splits) {
-        out += "return " + std::to_string(leaf_id[right - n_splits]) + "u;\n";
-      } else {
-        out += "goto n" + std::to_string(right) + ";\n";
-        stack.push_back({right, true});
-      }
-      stack.push_back({program.left[s], false});
+  struct Item {
+    uint32_t ref;
+    bool label;
+  };
+  std::vector<Item> stack{{program.roots[t], false}};
+  while (!stack.empty()) {
+    const Item item = stack.back();
+    stack.pop_back();
+    if (item.label) out += label + std::to_string(item.ref) + ":\n";
+    if (item.ref >= n_splits) {
+      out += "    " + leaf(leaf_id[item.ref - n_splits]) + "\n";
+      continue;
     }
-    out += "}\n\n";
+    const uint32_t s = item.ref;
+    const uint32_t right = program.right[s];
+    out += "    if (" + threshold_condition_right(context, program, s) + ") ";
+    if (right >= n_splits) {
+      out += leaf(leaf_id[right - n_splits]) + "\n";
+    } else {
+      out += "goto " + label + std::to_string(right) + ";\n";
+      stack.push_back({right, true});
+    }
+    stack.push_back({program.left[s], false});
+  }
+  return out;
+}
+
+// Every tree, one after another in one function body: tree t's leaves do `leaf(ref)` and jump
+// to t<t>_end. Between two trees, {{P}}_NEXT_TREE() (a compiler barrier) keeps compilers from
+// copying a tree into every leaf of the tree before it (they would, to reuse what the earlier
+// compares proved: up to three times the flash).
+std::string fast_tree_blocks(const EmitContext& context, const TreeProgram& program,
+                             const std::vector<uint32_t>& leaf_id,
+                             const std::function<std::string(uint32_t)>& leaf) {
+  std::string out;
+  if (program.n_splits() == 0) out += "    (void)x;\n";  // every tree is a single leaf
+  for (std::size_t t = 0; t < program.roots.size(); ++t) {
+    const std::string end = "t" + std::to_string(t) + "_end";
+    out += "    /* tree " + std::to_string(t) + " */\n";
+    out += fast_tree_code(context, program, t, leaf_id, "t" + std::to_string(t) + "_n",
+                          [&](uint32_t ref) { return "{ " + leaf(ref) + " goto " + end + "; }"; });
+    out += end + ":\n    " + context.macro + "_NEXT_TREE();\n";
   }
   return out;
 }
@@ -333,8 +349,10 @@ const char* kAddLeaf = R"(/* Adds one tree's leaf to the per-class sums. */
 static inline void {{p}}_add_leaf({{acc_t}} acc[], uint32_t leaf) {
 {{add}}}
 
-/* {{acc_doc}} */
-static inline void {{p}}_accumulate(const {{xt}} x[], {{acc_t}} acc[]) {
+)";
+
+const char* kAccumulate = R"(/* {{acc_doc}} */
+static {{accumulate_inline}} void {{p}}_accumulate(const {{xt}} x[], {{acc_t}} acc[]) {
 {{locals}}    uint32_t c;
     for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
         acc[c] = {{zero}};
@@ -439,33 +457,91 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   const LeafCoding coding = leaf_coding(program, layout);
   const std::string ref_type = unsigned_type_for(std::max<uint64_t>(coding.n_refs, 1) - 1).name;
 
-  // Leaf references -> what the leaf emits: the walk, then these tables.
+  // One tree's leaf decides alone: a decision tree, or a vote forest of one tree. A forest of
+  // one tree with probability leaves still averages (argmax of probabilities, not weights).
+  const bool single = classifier && (program.leaf_kind == LeafKind::ClassAndProba ||
+                                     (program.leaf_kind == LeafKind::ClassVote && program.n_trees == 1));
+  const bool accumulating = classifier && !single;
+  const bool votes = program.leaf_kind == LeafKind::ClassVote;
+
+  // Classifiers that sum their trees: the sums' type and how one leaf is added. A pure leaf adds
+  // one (1.0) to its class; a mixed leaf adds its row or its entries ({{p}}_add_mixed).
+  const bool integer = votes || fixed;
+  const CType acc_type = unsigned_type_for(program.accumulator_bound);
+  const std::string acc_t = !accumulating ? ""
+                            : integer     ? std::string(acc_type.bytes < 2 ? "uint16_t" : acc_type.name)
+                                          : "double";
+  // The statement adding `value` to class `index`.
+  const auto add_to = [&](const std::string& index, const std::string& value) {
+    return integer ? "acc[" + index + "] = (" + acc_t + ")(acc[" + index + "] + " + value + ");"
+                   : "acc[" + index + "] += " + value + ";";
+  };
+  const std::string leaf_one = votes ? "1u" : fixed ? "65535u" : "1.0";  // what a pure leaf adds
+  std::string add;
+  std::string add_mixed;
+  if (accumulating) {
+    if (votes || coding.mixed.empty()) {
+      add = "    " + add_to("leaf", leaf_one) + "\n";
+    } else {
+      add = "    if (leaf < " + context.macro + "_N_CLASSES) {\n        " +
+            add_to("leaf", leaf_one) + "\n    } else {\n        " + p +
+            "_add_mixed(acc, leaf - " + context.macro + "_N_CLASSES);\n    }\n";
+      add_mixed = "/* Adds mixed leaf n_classes + row to the sums (a function of its own: fast code\n"
+                  " * calls it from many leaves). */\nstatic " + context.macro +
+                  "_NOINLINE void " + p + "_add_mixed(" + acc_t + " acc[], uint32_t row) {\n";
+      if (coding.sparse) {
+        const std::string start = "(uint32_t)" + p + "_mixed_start[";
+        add_mixed += "    uint32_t e;\n    const uint32_t end = " + start + "row + 1u];\n    for (e = " +
+                     start + "row]; e < end; ++e) {\n        " +
+                     add_to(p + "_entry_class[e]", p + "_entry_proba[e]") + "\n    }\n}\n\n";
+      } else {
+        add_mixed += "    uint32_t c;\n    for (c = 0u; c < " + context.macro +
+                     "_N_CLASSES; ++c) {\n        " +
+                     add_to("c", p + "_mixed_proba[row][c]") + "\n    }\n}\n\n";
+      }
+    }
+  }
+
+  // The walk. Fast code adds each leaf where it is reached, in one body for all trees (summing
+  // classifiers, regressors), or returns it (a single tree); compact code walks tables.
   std::string walk_functions;
-  if (fast) {
-    walk_functions = fast_tree_functions(context, program, coding.id, ref_type);
+  std::string fast_walk;
+  if (fast && accumulating) {
+    // A pure leaf's add is written out (compilers merge a tree's leaves of one class); a mixed
+    // leaf calls {{p}}_add_mixed.
+    fast_walk = fast_tree_blocks(context, program, coding.id, [&](uint32_t ref) {
+      if (votes || ref < program.n_classes) return add_to(std::to_string(ref) + "u", leaf_one);
+      return p + "_add_mixed(acc, " + std::to_string(ref - program.n_classes) + "u);";
+    });
+  } else if (fast && !classifier) {
+    // A leaf adds its value (pre-divided by the tree count) as a constant: no leaf table.
+    fast_walk = fast_tree_blocks(context, program, coding.id, [&](uint32_t ref) {
+      return "acc += " +
+             (fixed ? integer_literals(std::vector<int32_t>{program.leaf_value_code[ref]})[0]
+                    : float_literal(program.leaf_value_float[ref])) +
+             ";";
+    });
+  } else if (fast) {
+    walk_functions = "static " + context.macro + "_NOINLINE " + ref_type + " " + p +
+                     "_tree_0(const " + context.input_type() + " x[]) {\n";
+    if (program.roots[0] >= n_splits) walk_functions += "    (void)x;\n";
+    walk_functions += fast_tree_code(context, program, 0, coding.id, "n", [](uint32_t ref) {
+      return "return " + std::to_string(ref) + "u;";
+    });
+    walk_functions += "}\n\n";
   } else {
     walk_functions = compact_find_leaf(context, program, coding, code);
   }
-  // The C expression of tree t's leaf reference (t: a number, or "t" in a loop).
+  // The C expression of tree t's leaf reference (t: "0", or "t" in a loop).
   const auto leaf_of = [&](const std::string& t) {
     return fast ? p + "_tree_" + t + "(x)" : p + "_find_leaf(" + t + ", x)";
   };
-  // One statement per tree, `stmt` with LEAF replaced: unrolled calls (fast) or a loop.
+  // Compact code: `stmt`, with LEAF replaced by the tree's leaf, in a loop over the trees.
   const auto for_each_tree = [&](const std::string& stmt) {
-    std::string out;
-    if (fast) {
-      for (uint32_t t = 0; t < program.n_trees; ++t) {
-        std::string line = stmt;
-        line.replace(line.find("LEAF"), 4, leaf_of(std::to_string(t)));
-        out += "    " + line + "\n";
-      }
-    } else {
-      std::string line = stmt;
-      line.replace(line.find("LEAF"), 4, leaf_of("t"));
-      out += "    for (t = 0u; t < " + context.macro + "_N_TREES; ++t) {\n        " + line +
-             "\n    }\n";
-    }
-    return out;
+    std::string line = stmt;
+    line.replace(line.find("LEAF"), 4, leaf_of("t"));
+    return "    for (t = 0u; t < " + context.macro + "_N_TREES; ++t) {\n        " + line +
+           "\n    }\n";
   };
   const std::string loop_locals = fast ? "" : "    uint32_t t;\n";
 
@@ -528,7 +604,9 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
       }
       break;
     case LeafKind::Value:
-      if (fixed) {
+      if (fast) {
+        // the leaves are constants in the code
+      } else if (fixed) {
         code.tables.add("int32_t", 4, p + "_leaf_value", integer_literals(program.leaf_value_code),
                         "leaves: value / n_trees * 2^" + std::to_string(program.value_frac_bits) +
                             ", rounded to nearest");
@@ -541,6 +619,19 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
 
   // Macros.
   code.macros += "#define " + context.macro + "_N_TREES " + std::to_string(program.n_trees) + "\n";
+  if (fast || !add_mixed.empty()) {
+    // NOINLINE: a function called from several places that should stay one copy (the fast
+    // trees' body is called by predict and predict_proba). NEXT_TREE: see fast_tree_blocks.
+    const std::string P = context.macro;
+    code.macros += "#if defined(__GNUC__) || defined(__clang__)\n#define " + P +
+                   "_NOINLINE __attribute__((noinline))\n";
+    if (!fast_walk.empty()) {
+      code.macros += "#define " + P + "_NEXT_TREE() __asm__ __volatile__(\"\" ::: \"memory\")\n";
+    }
+    code.macros += "#else\n#define " + P + "_NOINLINE\n";
+    if (!fast_walk.empty()) code.macros += "#define " + P + "_NEXT_TREE() ((void)0)\n";
+    code.macros += "#endif\n";
+  }
   code.macros += "#define " + context.macro + "_N_SPLITS " + std::to_string(n_splits) + "u\n";
   if (classifier) {
     code.macros += "#define " + context.macro + "_N_CLASSES " + std::to_string(n_classes) + "\n";
@@ -575,6 +666,10 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   }
 
   // Functions.
+  code.functions += add_mixed;
+  if (accumulating && !fast) {
+    code.functions += context.render(kAddLeaf, {{"acc_t", acc_t}, {"add", add}});
+  }
   code.functions += walk_functions;
   const std::string xt = context.input_type();
   code.scores.predict_type = classifier || fixed ? "int32_t" : "float";
@@ -588,10 +683,6 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     code.api += " *   int32_t " + p + "_predict(const " + xt + " x[]);   class index\n";
     code.api += " *   void " + p + "_predict_proba(const " + xt + " x[], " + out_t + " out[" +
                 context.macro + "_N_CLASSES]);\n";
-    // One tree's leaf decides alone: a decision tree, or a vote forest of one tree. A forest of
-    // one tree with probability leaves still averages (argmax of probabilities, not weights).
-    const bool single = program.leaf_kind == LeafKind::ClassAndProba ||
-                        (program.leaf_kind == LeafKind::ClassVote && program.n_trees == 1);
     const std::string leaf0 = fast ? leaf_of("0") : leaf_of("0u");
     if (single) {
       std::string class_expr;
@@ -612,76 +703,43 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                                                        {"leaf0", leaf0},
                                                        {"out_t", out_t}}));
     } else {
-      const bool votes = program.leaf_kind == LeafKind::ClassVote;
-      std::string acc_t;
       std::string acc_doc;
-      std::string add;
       std::string finish;
       std::string proba_expr;
-      // A pure leaf adds one (1.0) to its class; a mixed leaf adds its row or its entries.
-      // `add_to` is the statement adding value @ to class #.
-      const auto proba_add = [&](const std::string& one, const std::string& add_to) {
-        const auto statement = [&](const std::string& index, const std::string& value) {
-          std::string out;
-          for (char ch : add_to) out += ch == '#' ? index : ch == '@' ? value : std::string(1, ch);
-          return out;
-        };
-        std::string text = "    if (leaf < " + context.macro + "_N_CLASSES) {\n        " +
-                           statement("leaf", one) + "\n";
-        if (coding.mixed.empty()) return text + "    }\n";
-        text += "        return;\n    }\n";
-        const std::string row = "leaf - " + context.macro + "_N_CLASSES";
-        if (coding.sparse) {
-          const std::string start = "(uint32_t)" + p + "_mixed_start[";
-          text += "    {\n        uint32_t e;\n        const uint32_t end = " + start + row +
-                  " + 1u];\n        for (e = " + start + row + "]; e < end; ++e) {\n            " +
-                  statement(p + "_entry_class[e]", p + "_entry_proba[e]") + "\n        }\n    }\n";
-        } else {
-          text += "    {\n        uint32_t c;\n        for (c = 0u; c < " + context.macro +
-                  "_N_CLASSES; ++c) {\n            " +
-                  statement("c", p + "_mixed_proba[" + row + "][c]") + "\n        }\n    }\n";
-        }
-        return text;
-      };
-      if (votes || fixed) {
-        const CType type = unsigned_type_for(program.accumulator_bound);
-        acc_t = std::string(type.bytes < 2 ? "uint16_t" : type.name);
+      if (acc_t != "double") {
         acc_doc = std::string("Sums the trees' ") + (votes ? "votes" : "class probabilities") +
                   " per class into acc[] (at most " + std::to_string(program.accumulator_bound) +
                   ", which " + acc_t + " holds).";
-        // "#": the class index, "@": the value added.
-        add = votes ? "    acc[leaf] = (" + acc_t + ")(acc[leaf] + 1u);\n"
-                    : proba_add("65535u", "acc[#] = (" + acc_t + ")(acc[#] + @);");
         proba_expr = fixed ? "(int32_t)acc[c]"
                            : "(float)acc[c] / (float)" + context.macro + "_N_TREES";
       } else {
         // scikit-learn adds the trees' float64 probabilities in tree order and divides by the
         // tree count before its argmax; exact ties are common, and only the same arithmetic
         // breaks them the same way.
-        acc_t = "double";
         acc_doc =
             "The trees' class probabilities averaged in float64, in tree order, exactly as\n"
             " * scikit-learn's predict_proba computes them (so that ties break the same way).";
-        add = proba_add("1.0", "acc[#] += @;");
         finish = "    for (c = 0u; c < " + context.macro + "_N_CLASSES; ++c) {\n        acc[c] /= (double)" +
                  context.macro + "_N_TREES;\n    }\n";
         proba_expr = "(float)acc[c]";
       }
+      const std::string walk = fast ? fast_walk : for_each_tree(p + "_add_leaf(acc, LEAF);");
       code.functions += context.render(
-          kAddLeaf,
+          kAccumulate,
           (TemplateValues{{"acc_doc", acc_doc},
+                          {"accumulate_inline", fast ? context.macro + "_NOINLINE" : "inline"},
                           {"acc_t", acc_t},
                           {"zero", acc_t == "double" ? "0.0" : "0u"},
-                          {"add", add},
                           {"locals", loop_locals},
-                          {"walk", for_each_tree(p + "_add_leaf(acc, LEAF);")},
+                          {"walk", walk},
                           {"finish", finish},
                           {"proba_doc", proba_doc},
                           {"proba_expr", proba_expr},
                           {"out_t", out_t}}));
     }
   } else {
-    const std::string walk = for_each_tree("acc += " + p + "_leaf_value[LEAF];");
+    const std::string walk =
+        fast ? fast_walk : for_each_tree("acc += " + p + "_leaf_value[LEAF];");
     if (fixed) {
       code.api += " *   int32_t " + p + "_predict(const int16_t x[]);   value * 2^" +
                   context.macro + "_OUTPUT_FRAC_BITS\n";

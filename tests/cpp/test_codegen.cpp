@@ -394,11 +394,18 @@ std::string extreme_regressor() {
 TEST(Port, FloatRegressorWithLeavesAtTheFloat32Limit) {
   mcuport::PortOptions options;
   options.numeric = mcuport::Numeric::Float;
-  const std::string header = mcuport::port(extreme_regressor(), options);
   // Leaves are stored divided by the tree count (2), so their sum is the mean and cannot
-  // overflow float32 where the mean itself does not.
-  EXPECT_THAT(header, HasSubstr("1.70141173e+38f, -5.00000008e+29f"));
-  EXPECT_THAT(header, testing::Not(HasSubstr("inf")));
+  // overflow float32 where the mean itself does not: as a table (compact layout) and as
+  // constants in the code (fast layout).
+  options.layout = mcuport::TreeLayout::Compact;
+  const std::string compact = mcuport::port(extreme_regressor(), options);
+  EXPECT_THAT(compact, HasSubstr("1.70141173e+38f, -5.00000008e+29f"));
+  EXPECT_THAT(compact, testing::Not(HasSubstr("inf")));
+  options.layout = mcuport::TreeLayout::Fast;
+  const std::string fast = mcuport::port(extreme_regressor(), options);
+  EXPECT_THAT(fast, HasSubstr("acc += -5.00000008e+29f;"));
+  EXPECT_THAT(fast, HasSubstr("acc += 1.70141173e+38f;"));
+  EXPECT_THAT(fast, testing::Not(HasSubstr("inf")));
 }
 
 TEST(Port, FixedRegressorWithLeavesAtTheFloat32Limit) {

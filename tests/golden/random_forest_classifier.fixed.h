@@ -41,6 +41,13 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_N_FEATURES 3
 #define RANDOM_FOREST_CLASSIFIER_FIXED_POINT 1 /* 1: integer inputs and outputs; 0: float */
 #define RANDOM_FOREST_CLASSIFIER_N_TREES 3
+#if defined(__GNUC__) || defined(__clang__)
+#define RANDOM_FOREST_CLASSIFIER_NOINLINE __attribute__((noinline))
+#define RANDOM_FOREST_CLASSIFIER_NEXT_TREE() __asm__ __volatile__("" ::: "memory")
+#else
+#define RANDOM_FOREST_CLASSIFIER_NOINLINE
+#define RANDOM_FOREST_CLASSIFIER_NEXT_TREE() ((void)0)
+#endif
 #define RANDOM_FOREST_CLASSIFIER_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_N_CLASSES 3
 #define RANDOM_FOREST_CLASSIFIER_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
@@ -75,51 +82,43 @@ static const double random_forest_classifier_input_zero_point[3] = {
     -32767500.499999657, -95090.501225471497, -86230.76464305757
 };
 
-static inline uint8_t random_forest_classifier_tree_0(const int16_t x[]) {
-    if (x[1] > -32126) goto n1;
-    return 0u;
-n1:
-    if (x[2] > 32124) return 4u;
-    return 3u;
-}
-
-static inline uint8_t random_forest_classifier_tree_1(const int16_t x[]) {
-    if (x[2] > -32126) goto n3;
-    return 0u;
-n3:
-    if (x[1] > 32124) return 5u;
-    if (x[2] > 25361) return 2u;
-    return 1u;
-}
-
-static inline uint8_t random_forest_classifier_tree_2(const int16_t x[]) {
-    if (x[0] > 0) return 7u;
-    return 6u;
-}
-
-/* Adds one tree's leaf to the per-class sums. */
-static inline void random_forest_classifier_add_leaf(uint32_t acc[], uint32_t leaf) {
-    if (leaf < RANDOM_FOREST_CLASSIFIER_N_CLASSES) {
-        acc[leaf] = (uint32_t)(acc[leaf] + 65535u);
-        return;
-    }
-    {
-        uint32_t c;
-        for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
-            acc[c] = (uint32_t)(acc[c] + random_forest_classifier_mixed_proba[leaf - RANDOM_FOREST_CLASSIFIER_N_CLASSES][c]);
-        }
+/* Adds mixed leaf n_classes + row to the sums (a function of its own: fast code
+ * calls it from many leaves). */
+static RANDOM_FOREST_CLASSIFIER_NOINLINE void random_forest_classifier_add_mixed(uint32_t acc[], uint32_t row) {
+    uint32_t c;
+    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
+        acc[c] = (uint32_t)(acc[c] + random_forest_classifier_mixed_proba[row][c]);
     }
 }
 
 /* Sums the trees' class probabilities per class into acc[] (at most 196605, which uint32_t holds). */
-static inline void random_forest_classifier_accumulate(const int16_t x[], uint32_t acc[]) {
+static RANDOM_FOREST_CLASSIFIER_NOINLINE void random_forest_classifier_accumulate(const int16_t x[], uint32_t acc[]) {
     uint32_t c;
     for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
         acc[c] = 0u;
     }
-    random_forest_classifier_add_leaf(acc, random_forest_classifier_tree_0(x));
-    random_forest_classifier_add_leaf(acc, random_forest_classifier_tree_1(x));
-    random_forest_classifier_add_leaf(acc, random_forest_classifier_tree_2(x));
+    /* tree 0 */
+    if (x[1] > -32126) goto t0_n1;
+    { acc[0u] = (uint32_t)(acc[0u] + 65535u); goto t0_end; }
+t0_n1:
+    if (x[2] > 32124) { random_forest_classifier_add_mixed(acc, 1u); goto t0_end; }
+    { random_forest_classifier_add_mixed(acc, 0u); goto t0_end; }
+t0_end:
+    RANDOM_FOREST_CLASSIFIER_NEXT_TREE();
+    /* tree 1 */
+    if (x[2] > -32126) goto t1_n3;
+    { acc[0u] = (uint32_t)(acc[0u] + 65535u); goto t1_end; }
+t1_n3:
+    if (x[1] > 32124) { random_forest_classifier_add_mixed(acc, 2u); goto t1_end; }
+    if (x[2] > 25361) { acc[2u] = (uint32_t)(acc[2u] + 65535u); goto t1_end; }
+    { acc[1u] = (uint32_t)(acc[1u] + 65535u); goto t1_end; }
+t1_end:
+    RANDOM_FOREST_CLASSIFIER_NEXT_TREE();
+    /* tree 2 */
+    if (x[0] > 0) { random_forest_classifier_add_mixed(acc, 4u); goto t2_end; }
+    { random_forest_classifier_add_mixed(acc, 3u); goto t2_end; }
+t2_end:
+    RANDOM_FOREST_CLASSIFIER_NEXT_TREE();
 }
 
 /* The class index with the largest sum; ties go to the lowest index, as numpy's argmax. */

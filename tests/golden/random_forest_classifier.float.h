@@ -30,6 +30,13 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_N_FEATURES 3
 #define RANDOM_FOREST_CLASSIFIER_FIXED_POINT 0 /* 1: integer inputs and outputs; 0: float */
 #define RANDOM_FOREST_CLASSIFIER_N_TREES 3
+#if defined(__GNUC__) || defined(__clang__)
+#define RANDOM_FOREST_CLASSIFIER_NOINLINE __attribute__((noinline))
+#define RANDOM_FOREST_CLASSIFIER_NEXT_TREE() __asm__ __volatile__("" ::: "memory")
+#else
+#define RANDOM_FOREST_CLASSIFIER_NOINLINE
+#define RANDOM_FOREST_CLASSIFIER_NEXT_TREE() ((void)0)
+#endif
 #define RANDOM_FOREST_CLASSIFIER_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_N_CLASSES 3
 #define RANDOM_FOREST_CLASSIFIER_TABLE_BYTES 120
@@ -53,52 +60,44 @@ static const char *const random_forest_classifier_feature_names[3] = {
     "sepal_length", "petal_length", "petal_width"
 };
 
-static inline uint8_t random_forest_classifier_tree_0(const float x[]) {
-    if (!(x[1] <= 2.45000005f)) goto n1;
-    return 0u;
-n1:
-    if (!(x[2] <= 1.75f)) return 4u;
-    return 3u;
-}
-
-static inline uint8_t random_forest_classifier_tree_1(const float x[]) {
-    if (!(x[2] <= 0.800000012f)) goto n3;
-    return 0u;
-n3:
-    if (!(x[1] <= 4.94999981f)) return 5u;
-    if (!(x[2] <= 1.64999998f)) return 2u;
-    return 1u;
-}
-
-static inline uint8_t random_forest_classifier_tree_2(const float x[]) {
-    if (!(x[0] <= 5.44999981f)) return 7u;
-    return 6u;
-}
-
-/* Adds one tree's leaf to the per-class sums. */
-static inline void random_forest_classifier_add_leaf(double acc[], uint32_t leaf) {
-    if (leaf < RANDOM_FOREST_CLASSIFIER_N_CLASSES) {
-        acc[leaf] += 1.0;
-        return;
-    }
-    {
-        uint32_t c;
-        for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
-            acc[c] += random_forest_classifier_mixed_proba[leaf - RANDOM_FOREST_CLASSIFIER_N_CLASSES][c];
-        }
+/* Adds mixed leaf n_classes + row to the sums (a function of its own: fast code
+ * calls it from many leaves). */
+static RANDOM_FOREST_CLASSIFIER_NOINLINE void random_forest_classifier_add_mixed(double acc[], uint32_t row) {
+    uint32_t c;
+    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
+        acc[c] += random_forest_classifier_mixed_proba[row][c];
     }
 }
 
 /* The trees' class probabilities averaged in float64, in tree order, exactly as
  * scikit-learn's predict_proba computes them (so that ties break the same way). */
-static inline void random_forest_classifier_accumulate(const float x[], double acc[]) {
+static RANDOM_FOREST_CLASSIFIER_NOINLINE void random_forest_classifier_accumulate(const float x[], double acc[]) {
     uint32_t c;
     for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
         acc[c] = 0.0;
     }
-    random_forest_classifier_add_leaf(acc, random_forest_classifier_tree_0(x));
-    random_forest_classifier_add_leaf(acc, random_forest_classifier_tree_1(x));
-    random_forest_classifier_add_leaf(acc, random_forest_classifier_tree_2(x));
+    /* tree 0 */
+    if (!(x[1] <= 2.45000005f)) goto t0_n1;
+    { acc[0u] += 1.0; goto t0_end; }
+t0_n1:
+    if (!(x[2] <= 1.75f)) { random_forest_classifier_add_mixed(acc, 1u); goto t0_end; }
+    { random_forest_classifier_add_mixed(acc, 0u); goto t0_end; }
+t0_end:
+    RANDOM_FOREST_CLASSIFIER_NEXT_TREE();
+    /* tree 1 */
+    if (!(x[2] <= 0.800000012f)) goto t1_n3;
+    { acc[0u] += 1.0; goto t1_end; }
+t1_n3:
+    if (!(x[1] <= 4.94999981f)) { random_forest_classifier_add_mixed(acc, 2u); goto t1_end; }
+    if (!(x[2] <= 1.64999998f)) { acc[2u] += 1.0; goto t1_end; }
+    { acc[1u] += 1.0; goto t1_end; }
+t1_end:
+    RANDOM_FOREST_CLASSIFIER_NEXT_TREE();
+    /* tree 2 */
+    if (!(x[0] <= 5.44999981f)) { random_forest_classifier_add_mixed(acc, 4u); goto t2_end; }
+    { random_forest_classifier_add_mixed(acc, 3u); goto t2_end; }
+t2_end:
+    RANDOM_FOREST_CLASSIFIER_NEXT_TREE();
     for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
         acc[c] /= (double)RANDOM_FOREST_CLASSIFIER_N_TREES;
     }

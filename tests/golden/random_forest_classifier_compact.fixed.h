@@ -41,6 +41,11 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_FEATURES 3
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_FIXED_POINT 1 /* 1: integer inputs and outputs; 0: float */
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_TREES 3
+#if defined(__GNUC__) || defined(__clang__)
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_NOINLINE __attribute__((noinline))
+#else
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_NOINLINE
+#endif
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES 3
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
@@ -95,6 +100,24 @@ static const double random_forest_classifier_compact_input_zero_point[3] = {
     -32767500.499999657, -95090.501225471497, -86230.76464305757
 };
 
+/* Adds mixed leaf n_classes + row to the sums (a function of its own: fast code
+ * calls it from many leaves). */
+static RANDOM_FOREST_CLASSIFIER_COMPACT_NOINLINE void random_forest_classifier_compact_add_mixed(uint32_t acc[], uint32_t row) {
+    uint32_t c;
+    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES; ++c) {
+        acc[c] = (uint32_t)(acc[c] + random_forest_classifier_compact_mixed_proba[row][c]);
+    }
+}
+
+/* Adds one tree's leaf to the per-class sums. */
+static inline void random_forest_classifier_compact_add_leaf(uint32_t acc[], uint32_t leaf) {
+    if (leaf < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES) {
+        acc[leaf] = (uint32_t)(acc[leaf] + 65535u);
+    } else {
+        random_forest_classifier_compact_add_mixed(acc, leaf - RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES);
+    }
+}
+
 /* Walks tree t to its leaf and returns the leaf's reference. Split node i is its threshold,
  * random_forest_classifier_compact_split_threshold[i], and a packed word random_forest_classifier_compact_split_meta[i]: bits 0-1 the feature, bit 2 set when the right child is a leaf,
  * the bits above n_left (the leaves of the left subtree).
@@ -123,20 +146,6 @@ static inline uint32_t random_forest_classifier_compact_find_leaf(uint32_t t, co
         }
     }
     return (leaf & 1u) != 0u ? (uint32_t)random_forest_classifier_compact_leaf_ref[leaf >> 1] >> 4 : (uint32_t)random_forest_classifier_compact_leaf_ref[leaf >> 1] & 15u;
-}
-
-/* Adds one tree's leaf to the per-class sums. */
-static inline void random_forest_classifier_compact_add_leaf(uint32_t acc[], uint32_t leaf) {
-    if (leaf < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES) {
-        acc[leaf] = (uint32_t)(acc[leaf] + 65535u);
-        return;
-    }
-    {
-        uint32_t c;
-        for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES; ++c) {
-            acc[c] = (uint32_t)(acc[c] + random_forest_classifier_compact_mixed_proba[leaf - RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES][c]);
-        }
-    }
 }
 
 /* Sums the trees' class probabilities per class into acc[] (at most 196605, which uint32_t holds). */

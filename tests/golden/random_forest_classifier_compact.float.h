@@ -30,6 +30,11 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_FEATURES 3
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_FIXED_POINT 0 /* 1: integer inputs and outputs; 0: float */
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_TREES 3
+#if defined(__GNUC__) || defined(__clang__)
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_NOINLINE __attribute__((noinline))
+#else
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_NOINLINE
+#endif
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES 3
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 149
@@ -81,6 +86,25 @@ static const char *const random_forest_classifier_compact_feature_names[3] = {
     "sepal_length", "petal_length", "petal_width"
 };
 
+/* Adds mixed leaf n_classes + row to the sums (a function of its own: fast code
+ * calls it from many leaves). */
+static RANDOM_FOREST_CLASSIFIER_COMPACT_NOINLINE void random_forest_classifier_compact_add_mixed(double acc[], uint32_t row) {
+    uint32_t e;
+    const uint32_t end = (uint32_t)random_forest_classifier_compact_mixed_start[row + 1u];
+    for (e = (uint32_t)random_forest_classifier_compact_mixed_start[row]; e < end; ++e) {
+        acc[random_forest_classifier_compact_entry_class[e]] += random_forest_classifier_compact_entry_proba[e];
+    }
+}
+
+/* Adds one tree's leaf to the per-class sums. */
+static inline void random_forest_classifier_compact_add_leaf(double acc[], uint32_t leaf) {
+    if (leaf < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES) {
+        acc[leaf] += 1.0;
+    } else {
+        random_forest_classifier_compact_add_mixed(acc, leaf - RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES);
+    }
+}
+
 /* Walks tree t to its leaf and returns the leaf's reference. Split node i is its threshold,
  * random_forest_classifier_compact_split_threshold[i], and a packed word random_forest_classifier_compact_split_meta[i]: bits 0-1 the feature, bit 2 set when the right child is a leaf,
  * the bits above n_left (the leaves of the left subtree).
@@ -109,21 +133,6 @@ static inline uint32_t random_forest_classifier_compact_find_leaf(uint32_t t, co
         }
     }
     return (leaf & 1u) != 0u ? (uint32_t)random_forest_classifier_compact_leaf_ref[leaf >> 1] >> 4 : (uint32_t)random_forest_classifier_compact_leaf_ref[leaf >> 1] & 15u;
-}
-
-/* Adds one tree's leaf to the per-class sums. */
-static inline void random_forest_classifier_compact_add_leaf(double acc[], uint32_t leaf) {
-    if (leaf < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES) {
-        acc[leaf] += 1.0;
-        return;
-    }
-    {
-        uint32_t e;
-        const uint32_t end = (uint32_t)random_forest_classifier_compact_mixed_start[leaf - RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES + 1u];
-        for (e = (uint32_t)random_forest_classifier_compact_mixed_start[leaf - RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES]; e < end; ++e) {
-            acc[random_forest_classifier_compact_entry_class[e]] += random_forest_classifier_compact_entry_proba[e];
-        }
-    }
 }
 
 /* The trees' class probabilities averaged in float64, in tree order, exactly as

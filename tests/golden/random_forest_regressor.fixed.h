@@ -18,7 +18,7 @@
  *   feature: [low, high] scale zero_point
  *   0: [0, 10] 0.000152590219 -32768
  *   1: [-0.5, 0.5] 1.52590219e-05 -0.5
- * Tables read by the predict path: 20 bytes.
+ * Tables read by the predict path: 0 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_regressor_ or RANDOM_FOREST_REGRESSOR_):
@@ -41,15 +41,17 @@ extern "C" {
 #define RANDOM_FOREST_REGRESSOR_N_FEATURES 2
 #define RANDOM_FOREST_REGRESSOR_FIXED_POINT 1 /* 1: integer inputs and outputs; 0: float */
 #define RANDOM_FOREST_REGRESSOR_N_TREES 2
+#if defined(__GNUC__) || defined(__clang__)
+#define RANDOM_FOREST_REGRESSOR_NOINLINE __attribute__((noinline))
+#define RANDOM_FOREST_REGRESSOR_NEXT_TREE() __asm__ __volatile__("" ::: "memory")
+#else
+#define RANDOM_FOREST_REGRESSOR_NOINLINE
+#define RANDOM_FOREST_REGRESSOR_NEXT_TREE() ((void)0)
+#endif
 #define RANDOM_FOREST_REGRESSOR_N_SPLITS 3u
 #define RANDOM_FOREST_REGRESSOR_OUTPUT_FRAC_BITS 25
 #define RANDOM_FOREST_REGRESSOR_OUTPUT_SCALE 2.98023224e-08f /* real value = output * this */
-#define RANDOM_FOREST_REGRESSOR_TABLE_BYTES 20
-
-/* leaves: value / n_trees * 2^25, rounded to nearest */
-static const int32_t random_forest_regressor_leaf_value[5] = {
-    130023424, 20971520, 41943040, 1677722, 100663296
-};
+#define RANDOM_FOREST_REGRESSOR_TABLE_BYTES 0
 
 /* feature names, by feature index */
 static const char *const random_forest_regressor_feature_names[2] = {
@@ -66,22 +68,20 @@ static const double random_forest_regressor_input_zero_point[2] = {
     -32768.0, -0.5
 };
 
-static inline uint8_t random_forest_regressor_tree_0(const int16_t x[]) {
-    if (x[0] > -3278) return 0u;
-    if (x[1] > -16385) return 2u;
-    return 1u;
-}
-
-static inline uint8_t random_forest_regressor_tree_1(const int16_t x[]) {
-    if (x[0] > -12453) return 4u;
-    return 3u;
-}
-
 /* The prediction * 2^RANDOM_FOREST_REGRESSOR_OUTPUT_FRAC_BITS (leaves are pre-divided by the tree count). */
 static inline int32_t random_forest_regressor_predict(const int16_t x[]) {
     int32_t acc = 0;
-    acc += random_forest_regressor_leaf_value[random_forest_regressor_tree_0(x)];
-    acc += random_forest_regressor_leaf_value[random_forest_regressor_tree_1(x)];
+    /* tree 0 */
+    if (x[0] > -3278) { acc += 130023424; goto t0_end; }
+    if (x[1] > -16385) { acc += 41943040; goto t0_end; }
+    { acc += 20971520; goto t0_end; }
+t0_end:
+    RANDOM_FOREST_REGRESSOR_NEXT_TREE();
+    /* tree 1 */
+    if (x[0] > -12453) { acc += 100663296; goto t1_end; }
+    { acc += 1677722; goto t1_end; }
+t1_end:
+    RANDOM_FOREST_REGRESSOR_NEXT_TREE();
     return acc;
 }
 

@@ -6,7 +6,7 @@
  * 2 trees, 4 split nodes, 6 distinct leaves, at most 2 splits per tree and prediction;
  * leaves hold values, averaged over the trees.
  * Layout: fast (each tree as straight-line compares and jumps).
- * Tables read by the predict path: 24 bytes.
+ * Tables read by the predict path: 0 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_regressor_ or RANDOM_FOREST_REGRESSOR_):
@@ -26,36 +26,36 @@ extern "C" {
 #define RANDOM_FOREST_REGRESSOR_N_FEATURES 2
 #define RANDOM_FOREST_REGRESSOR_FIXED_POINT 0 /* 1: integer inputs and outputs; 0: float */
 #define RANDOM_FOREST_REGRESSOR_N_TREES 2
+#if defined(__GNUC__) || defined(__clang__)
+#define RANDOM_FOREST_REGRESSOR_NOINLINE __attribute__((noinline))
+#define RANDOM_FOREST_REGRESSOR_NEXT_TREE() __asm__ __volatile__("" ::: "memory")
+#else
+#define RANDOM_FOREST_REGRESSOR_NOINLINE
+#define RANDOM_FOREST_REGRESSOR_NEXT_TREE() ((void)0)
+#endif
 #define RANDOM_FOREST_REGRESSOR_N_SPLITS 4u
-#define RANDOM_FOREST_REGRESSOR_TABLE_BYTES 24
-
-/* leaves: value / n_trees */
-static const float random_forest_regressor_leaf_value[6] = {
-    3.875f, 0.625f, 1.25f, 50.0f, 0.0500000007f, 3.0f
-};
+#define RANDOM_FOREST_REGRESSOR_TABLE_BYTES 0
 
 /* feature names, by feature index */
 static const char *const random_forest_regressor_feature_names[2] = {
     "load_kg", "slope"
 };
 
-static inline uint8_t random_forest_regressor_tree_0(const float x[]) {
-    if (!(x[0] <= 4.5f)) return 0u;
-    if (!(x[1] <= -0.25f)) return 2u;
-    return 1u;
-}
-
-static inline uint8_t random_forest_regressor_tree_1(const float x[]) {
-    if (!(x[0] <= 12.5f)) return 3u;
-    if (!(x[0] <= 3.0999999f)) return 5u;
-    return 4u;
-}
-
 /* The mean of the trees' values, as scikit-learn's predict (leaves are pre-divided by the tree count). */
 static inline float random_forest_regressor_predict(const float x[]) {
     float acc = 0.0f;
-    acc += random_forest_regressor_leaf_value[random_forest_regressor_tree_0(x)];
-    acc += random_forest_regressor_leaf_value[random_forest_regressor_tree_1(x)];
+    /* tree 0 */
+    if (!(x[0] <= 4.5f)) { acc += 3.875f; goto t0_end; }
+    if (!(x[1] <= -0.25f)) { acc += 1.25f; goto t0_end; }
+    { acc += 0.625f; goto t0_end; }
+t0_end:
+    RANDOM_FOREST_REGRESSOR_NEXT_TREE();
+    /* tree 1 */
+    if (!(x[0] <= 12.5f)) { acc += 50.0f; goto t1_end; }
+    if (!(x[0] <= 3.0999999f)) { acc += 3.0f; goto t1_end; }
+    { acc += 0.0500000007f; goto t1_end; }
+t1_end:
+    RANDOM_FOREST_REGRESSOR_NEXT_TREE();
     return acc;
 }
 

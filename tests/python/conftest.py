@@ -25,11 +25,13 @@ def split(name: str):
 
 
 def header_macros(header: str, name: str = "m") -> dict:
-    """The numeric #defines of a generated header, without the prefix: {"N_TREES": 100, ...}."""
+    """The numeric #defines of a generated header, without the prefix: {"N_TREES": 100, ...}.
+    Macros that are not numbers (function-like or attribute macros) are left out."""
     prefix = name.upper() + "_"
     macros = {}
+    number = re.compile(r"(INT64_C\()?-?[0-9.][0-9.eE+-]*\)?[uf]?")
     for key, value in re.findall(r"^#define (\w+) (\S+)", header, flags=re.M):
-        if key.startswith(prefix):
+        if key.startswith(prefix) and number.fullmatch(value):
             if value.startswith("INT64_C(") and value.endswith(")"):
                 value = value[len("INT64_C("):-1]
             value = value.rstrip("u")

@@ -48,8 +48,8 @@ def test_layout_is_chosen_from_the_flash_budget_and_can_be_asked_for(iris_forest
     fast = mcuport.generate(iris_forest, layout="fast")
     compact = mcuport.generate(iris_forest, layout="compact")
     assert (fast.layout, compact.layout) == ("fast", "compact")
-    assert "model_tree_0(const float x[])" in fast.header and "model_split_meta" not in fast.header
-    assert "model_split_meta" in compact.header and "model_tree_0(" not in compact.header
+    assert "/* tree 9 */" in fast.header and "model_split_meta" not in fast.header
+    assert "model_split_meta" in compact.header and "/* tree 0 */" not in compact.header
     assert compact.table_bytes > fast.table_bytes  # the fast layout's splits are code
     # The same answers, whichever the layout.
     X = split("iris")[1].astype(np.float32)
