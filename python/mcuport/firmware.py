@@ -22,6 +22,10 @@ a call is counted. Cortex-M and RISC-V firmware has its own start-up code and li
 toolchain's C library (newlib-nano, picolibc) for memcpy and the float functions; AVR uses
 avr-libc's.
 
+Another tool's code can run in the same harness for comparison: :class:`ForeignCode` (C or C++,
+float inputs, an adapter defining ``<name>_predict``), compiled with the same target flags but
+without mcuport's strict warnings.
+
 How a call is counted, exactly and deterministically:
 
 * rv32 (``qemu-system-riscv32 -M virt -icount shift=0``): the ``minstret`` CSR, read around
@@ -52,7 +56,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -61,6 +65,7 @@ from .host import STRICT_FLAGS, CompileError
 
 __all__ = [
     "FirmwareError",
+    "ForeignCode",
     "Measurement",
     "TargetModel",
     "ToolchainMissing",
@@ -107,6 +112,50 @@ class Measurement:
     """The command that compiled the harness holding the model."""
 
 
+@dataclass(frozen=True)
+class ForeignCode:
+    """Prediction code written by another tool, built into the same firmware as a generated
+    header so that both are measured alike (``bench/compare.py`` uses it for other code
+    generators). It takes float32 inputs, as float-mode headers do.
+
+    ``header`` becomes the harness's ``model.h``: the tool's code and a small adapter defining
+    ``<name>_predict(float x[])`` (returning ``predict_type``) or the scores function, with the
+    includes the code expects. It is compiled in the harness's translation unit with exactly the
+    target's flags (its optimisation included); only the language and the warnings differ:
+
+    * ``language="c"``: ``-std=c99``; ``"c++"``: the target's g++ with ``-std=c++11
+      -fno-exceptions -fno-rtti``, and the firmware is linked by g++.
+    * ``strict_warnings=False`` (the default) leaves out mcuport's warnings-as-errors flags,
+      which other tools' code does not promise to pass.
+    * ``include_dirs``: ``-I`` directories, such as a library's headers.
+    """
+
+    header: str
+    name: str
+    n_features: int
+    predict_type: str = "int32_t"
+    scores_function: str = ""
+    n_scores: int = 0
+    score_type: str = ""
+    scores_scalar: bool = False
+    language: str = "c"
+    include_dirs: Tuple[str, ...] = ()
+    strict_warnings: bool = False
+    numeric: str = "float"
+
+    def __post_init__(self) -> None:
+        if self.language not in ("c", "c++"):
+            raise ValueError(f"language must be 'c' or 'c++', got {self.language!r}")
+        if self.numeric != "float":
+            raise ValueError("foreign code takes float32 inputs (numeric='float')")
+        if not self.predict_type and not self.scores_function:
+            raise ValueError("foreign code needs a predict_type or a scores_function")
+
+
+# Flags of a C++ translation unit (foreign code only): what embedded C++ builds use.
+_CXX_FLAGS = ("-std=c++11", "-fno-exceptions", "-fno-rtti")
+
+
 # -- what is known about boards and cores ------------------------------------------------------
 
 # Memory of the boards the emulators provide, keyed by the emulator's machine (-M): where
@@ -140,13 +189,17 @@ _PAINT_WINDOW = 64 * 1024  # the most stack painted below the caller (free RAM i
 # -- C sources ---------------------------------------------------------------------------------
 
 _HARNESS = r"""/* mcuport firmware harness: @n_rows@ rows through the model, results in hex. */
+@defines@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-@port@
 #if HARNESS_MODEL
 #include "model.h"
 #endif
+#ifdef __cplusplus
+extern "C" { /* foreign C++ code: the harness keeps the C names Unicorn and runtime.c use */
+#endif
+@port@
 
 #define N_ROWS @n_rows@u
 #define N_FEATURES @n_features@u
@@ -245,6 +298,10 @@ static void emit_words(char tag, const void *data, size_t size) {
         memcpy(&word, bytes + i, sizeof word);
         emit(tag, word);
     }
+}
+#endif
+
+#ifdef __cplusplus
 }
 #endif
 
@@ -718,8 +775,8 @@ class _Firmware:
     """Builds and runs harness firmware for one target (no model knowledge beyond the header's
     symbols): the machinery shared by TargetModel and measure_known_loop."""
 
-    def __init__(self, info: dict, generated: Optional[Generated], workdir: Path,
-                 timeout: float) -> None:
+    def __init__(self, info: dict, generated: Union[Generated, ForeignCode, None],
+                 workdir: Path, timeout: float) -> None:
         self.info = info
         self.generated = generated
         self.workdir = workdir
@@ -764,10 +821,11 @@ class _Firmware:
         defines = (
             f"#define HARNESS_MODEL {1 if model else 0}\n"
             f"#define HARNESS_KNOWN_LOOP {1 if known_loop else 0}\n"
-            f"#define BENCH_ARG(row) {bench_arg}\n"
+            f"#define BENCH_ARG(row) {bench_arg}"
         )
         source = _fill(_HARNESS, {
-            "port": defines + port,
+            "defines": defines,
+            "port": port,
             "n_rows": str(len(words)),
             "n_features": str(words.shape[1]),
             "word_t": "uint16_t" if fixed else "uint32_t",
@@ -783,14 +841,26 @@ class _Firmware:
             "scores_function": (g.scores_function if g and g.scores_function else "(void)"),
             "p": g.name if g else "m",
         })
-        (directory / "harness.c").write_text(source)
+        # The harness and the model are one translation unit, as in a user's firmware; foreign
+        # code sets its language and warnings (runtime.c is always C with the strict flags).
+        foreign = g if isinstance(g, ForeignCode) else None
+        cplusplus = foreign is not None and foreign.language == "c++"
+        harness = "harness.cpp" if cplusplus else "harness.c"
+        (directory / harness).write_text(source)
         if g is not None:
             (directory / "model.h").write_text(g.header)
         strict = ["-std=c99", *STRICT_FLAGS]
+        language = strict
+        compiler = self.compiler
+        if foreign is not None:
+            language = ([*_CXX_FLAGS] if cplusplus else ["-std=c99"]) + (
+                list(STRICT_FLAGS) if foreign.strict_warnings else [])
+            language += [f"-I{d}" for d in foreign.include_dirs]
+            compiler = self.cxx_compiler() if cplusplus else self.compiler
         sections = ["-ffunction-sections", "-fdata-sections"]
         elf = directory / "fw.elf"
         if self.arch.runtime is None:
-            compile_command = [self.compiler, *self.cflags, *strict, *sections, "harness.c",
+            compile_command = [compiler, *self.cflags, *language, *sections, harness,
                                "-Wl,--gc-sections", "-o", "fw.elf", *self.arch.libs]
             self._run_compiler(compile_command, directory)
         else:
@@ -802,20 +872,30 @@ class _Firmware:
                 "ram_origin": hex(self.ram_region[0]),
                 "ram_length": str(self.ram_region[1]),
             }))
-            compile_command = [self.compiler, *self.cflags, *strict, *sections, "-c",
-                               "harness.c", "-o", "harness.o"]
+            compile_command = [compiler, *self.cflags, *language, *sections, "-c",
+                               harness, "-o", "harness.o"]
             self._run_compiler(compile_command, directory)
             self._run_compiler([self.compiler, *self.cflags, *strict, *sections,
                                 "-ffreestanding", "-c", "runtime.c", "-o", "runtime.o"],
                                directory)
-            self._run_compiler([self.compiler, *self.cflags, *self.arch.link_flags, "-T",
+            self._run_compiler([compiler, *self.cflags, *self.arch.link_flags, "-T",
                                 "link.ld", "-Wl,--gc-sections", "harness.o", "runtime.o",
                                 "-Wl,--start-group", *self.arch.libs, "-Wl,--end-group",
                                 "-o", "fw.elf"], directory)
         return _Build(elf, self._sizes(elf), " ".join(compile_command))
 
+    def cxx_compiler(self) -> str:
+        """The C++ driver beside the target's C compiler (arm-none-eabi-g++, avr-g++)."""
+        return _require(re.sub(r"gcc$", "g++", self.compiler),
+                        self.info["toolchain_package"] or "?", "the target's C++ compiler")
+
     def _run_compiler(self, command: List[str], directory: Path) -> None:
-        done = subprocess.run(command, cwd=directory, capture_output=True, text=True)
+        try:
+            done = subprocess.run(command, cwd=directory, capture_output=True, text=True,
+                                  timeout=self.timeout)
+        except subprocess.TimeoutExpired as error:
+            raise CompileError(f"{' '.join(command)} did not finish in {self.timeout} s") \
+                from error
         if done.returncode != 0:
             raise CompileError(f"{' '.join(command)} failed (in {directory}):\n{done.stderr}")
 
@@ -951,16 +1031,20 @@ def _split(n: int, capacity: int) -> List[Tuple[int, int]]:
 
 class TargetModel:
     """A generated header built into firmware for an emulated microcontroller, callable on
-    whole arrays like :class:`mcuport.host.HostModel`.
+    whole arrays like :class:`mcuport.host.HostModel`. A :class:`ForeignCode` (another tool's
+    code, float inputs) runs the same way on the ``target`` given.
 
     The constructor compiles the firmware once (a warning in the generated header is a
     :class:`mcuport.host.CompileError`) and once more with an empty model, for the sizes. Rows
     that do not fit the target's flash in one image run in several images, transparently.
+    ``timeout``: the seconds any one compiler or emulator run may take.
     """
 
-    def __init__(self, generated: Generated, target: Optional[str] = None, *,
-                 workdir=None, timeout: float = 600.0) -> None:
+    def __init__(self, generated: Union[Generated, ForeignCode], target: Optional[str] = None,
+                 *, workdir=None, timeout: float = 600.0) -> None:
         self.generated = generated
+        if target is None and isinstance(generated, ForeignCode):
+            raise ValueError("foreign code runs on the target given: pass target=")
         name = target if target is not None else generated.target
         self.info = _find_target(name)
         self.target = self.info["name"]

@@ -33,7 +33,8 @@ from sklearn.svm import SVC, LinearSVC, OneClassSVM
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 import mcuport
-from mcuport.firmware import TargetModel, ToolchainMissing, _UnicornCounter, measure_known_loop
+from mcuport.firmware import (ForeignCode, TargetModel, ToolchainMissing, _UnicornCounter,
+                              measure_known_loop)
 from mcuport.host import HostModel
 
 from conftest import REPORT_LINES, SEED, require, split
@@ -255,6 +256,50 @@ def test_rows_beyond_flash_run_in_several_images(tmp_path):
         assert chip.rows_per_image < len(codes)
     np.testing.assert_array_equal(predictions, mcuport.load(document).predict_codes(codes))
     np.testing.assert_array_equal(scores, mcuport.load(document).scores_codes(codes))
+
+
+# A depth-2 tree written by hand, as another tool might emit it: in C, and in C++ (a class in a
+# namespace, as micromlgen writes), each with the adapter the harness calls.
+_STUMP = "(x[{f0}] <= {t0}f ? {a} : (x[{f1}] <= {t1}f ? {b} : {c}))"
+_FOREIGN = {
+    "c": "static inline int32_t stump_predict(float x[]) {{ return {expression}; }}\n",
+    "c++": ("namespace Other {{ class Stump {{ public: int predict(float *x) {{ return {expression};"
+            " }} }}; }}\nstatic inline int32_t stump_predict(float x[]) {{ Other::Stump s; "
+            "return s.predict(x); }}\n"),
+}
+
+
+@pytest.mark.parametrize("language", ["c", "c++"])
+@pytest.mark.parametrize("arch", ["armv6m", "avr5"])
+def test_foreign_code_runs_in_the_same_harness(arch, language, tmp_path):
+    """ForeignCode (another tool's C or C++ on float inputs) builds with the target's flags and
+    answers like the scikit-learn tree it encodes, counted like a generated header."""
+    target = next((t for t in SUBSET_TARGETS if TARGET_INFO[t]["arch"] == arch), None)
+    if target is None:
+        pytest.skip(f"no {arch} target")
+    require_target(target)
+    X_train, X_test, y_train, _ = split("iris")
+    tree = DecisionTreeClassifier(max_depth=2, random_state=SEED).fit(X_train, y_train)
+    t = tree.tree_
+    right = t.children_right[0]
+
+    def leaf(node):
+        return int(np.argmax(t.value[node]))
+
+    expression = _STUMP.format(
+        f0=t.feature[0], t0=np.float32(t.threshold[0]), a=leaf(t.children_left[0]),
+        f1=t.feature[right], t1=np.float32(t.threshold[right]), b=leaf(t.children_left[right]),
+        c=leaf(t.children_right[right]))
+    assert t.children_left[t.children_left[0]] == -1  # the shape the expression assumes
+    code = ForeignCode(header="#include <stdint.h>\n" + _FOREIGN[language].format(
+        expression=expression), name="stump", n_features=4, language=language)
+    with pytest.raises(ValueError, match="target"):
+        TargetModel(code)
+    rows = X_test.astype(np.float32)
+    with TargetModel(code, target, workdir=tmp_path) as chip:
+        measured = chip.measure(rows)
+    np.testing.assert_array_equal(measured.predictions, tree.predict(rows))
+    assert measured.counts.min() > 0 and measured.model_flash_bytes > 0
 
 
 def test_targets_without_an_emulator_are_refused():
