@@ -489,10 +489,21 @@ constexpr uint64_t kFastBytesPerLeaf = 4;
 constexpr uint32_t kFastMaxSplits = 16384;
 
 TreeLayout choose_layout(const EmitContext& context, const TreeProgram& program) {
-  if (context.layout) return *context.layout;
   const uint64_t fast_bytes = kFastBytesPerSplit * program.n_splits() +
                               kFastBytesPerLeaf * (program.n_splits() + program.n_trees);
   const uint64_t flash = context.target.flash_bytes;
+  if (context.layout == TreeLayout::Fast && flash != 0 && fast_bytes > flash) {
+    // Refused here, with the sizes, rather than by the target's linker. The estimate is low
+    // (a split takes 12 to 30 bytes of code, by core and numeric mode), so only a model that
+    // cannot fit is refused.
+    throw Error("", "the fast layout's code for " + std::to_string(program.n_splits()) +
+                        " split nodes takes at least " + std::to_string(fast_bytes) +
+                        " bytes, more than the " + std::to_string(flash) + " bytes of flash of " +
+                        context.target.name +
+                        "; use layout=\"compact\" (packed tables, about 4 bytes a split) or a "
+                        "smaller model");
+  }
+  if (context.layout) return *context.layout;
   if (program.n_splits() > kFastMaxSplits) return TreeLayout::Compact;
   if (flash != 0 && fast_bytes > flash / 4) return TreeLayout::Compact;
   return TreeLayout::Fast;
