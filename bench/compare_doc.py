@@ -413,12 +413,17 @@ def goal_lines(results: dict) -> List[str]:
             missed.append(g["id"])
     if missed:
         lines.append("")
-        lines.append("Why each missed goal is missed, for the engineers working on it:")
+        lines.append("Why each missed goal is missed, and what would close it (hand-written in "
+                     "`bench/why_missed.md`, checked against the numbers above):")
+        why = why_missed()
         for goal_id in missed:
             title = next(g["goal"] for g in rows if g["id"] == goal_id)
             lines.append("")
-            lines.append(f"<!-- PLACEHOLDER {goal_id}: explanation to be written -->")
-            lines.append(f"- *{title}*: **explanation to be written** (placeholder).")
+            if goal_id in why:
+                lines.append(f"- *{title}*: {why[goal_id]}")
+            else:
+                lines.append(f"<!-- PLACEHOLDER {goal_id}: explanation to be written -->")
+                lines.append(f"- *{title}*: **explanation to be written** (placeholder).")
     lines.append("")
     lines.append("<details><summary>Per-row comparisons behind the tree goals</summary>")
     lines.append("")
@@ -689,3 +694,17 @@ def publish(results: dict, doc: Path, charts_dir: Path) -> None:
     for g in goals(results):
         print(f"  goal: {g['goal']} [{g['scope']}]: {'met' if g['met'] else 'MISSED'}; "
               f"{g['measured']} {g['by']}")
+
+
+def why_missed(path: Path = Path(__file__).resolve().parent / "why_missed.md") -> dict:
+    """The explanations of missed goals, `## <goal id>` sections of bench/why_missed.md."""
+    if not path.exists():
+        return {}
+    sections, key = {}, None
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            key = line[3:].strip()
+            sections[key] = []
+        elif key is not None and not line.startswith("<!--"):
+            sections[key].append(line)
+    return {k: " ".join(" ".join(v).split()) for k, v in sections.items() if " ".join(v).strip()}
