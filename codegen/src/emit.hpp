@@ -46,6 +46,10 @@ struct FamilyCode {
   TableWriter tables;
   std::string functions;
   std::optional<TreeLayout> layout;  // tree models: the layout emitted
+  // A lower bound on the code's own flash where it grows with the model (fast-layout trees),
+  // checked with the tables against the target's flash, and what to do when it does not fit.
+  uint64_t code_bytes_at_least = 0;
+  std::string code_size_advice;
 };
 
 FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program);

@@ -1,6 +1,7 @@
 // C for the tree family, in one of two layouts that give the same answers (TreeLayout):
-//   fast     each tree is a function of straight-line compares and jumps, in pre-order, that
-//            returns its leaf: no tables to decode, the fewest cycles;
+//   fast     every tree as straight-line compares and jumps in pre-order, one after another in
+//            one function (groups of trees for a large forest), each leaf adding to the sums
+//            where it is reached: no tables to decode, the fewest cycles;
 //   compact  the split nodes are packed words, in pre-order per tree, walked by one loop: the
 //            left child is the next word, the right child is found from the number of leaves
 //            of the left subtree, and leaves are numbered in pre-order, so no child index is
@@ -25,7 +26,7 @@ namespace {
 // The trees of a program in pre-order (left subtree first), the order of both layouts.
 struct PreOrder {
   std::vector<uint32_t> split;        // program split ids, tree by tree (kNoSplit: see below)
-  std::vector<uint32_t> tree_first;   // n_trees + 1 offsets into `split`
+  std::vector<uint32_t> tree_first;   // per tree, its first entry of `split`
   std::vector<uint32_t> n_left;       // per entry of `split`: leaves of the left subtree
   std::vector<bool> right_leaf;       // per entry of `split`: the right child is a leaf
   std::vector<uint32_t> leaf;         // leaf references (program leaf ids), tree by tree
@@ -102,7 +103,6 @@ std::string hex_mask(uint32_t bits) {
 struct LeafCoding {
   std::vector<uint32_t> id;      // program leaf id -> emitted reference
   uint64_t n_refs = 0;           // emitted references are below this
-  bool pure_first = false;
   std::vector<uint32_t> mixed;   // program ids of the mixed leaves, in emitted order
   bool sparse = false;
   std::vector<uint64_t> start;   // sparse: runs of entries per mixed leaf, and the end
@@ -129,7 +129,6 @@ LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout) {
     const std::size_t i = leaf * n_classes + c;
     return fixed ? program.leaf_proba_code[i] == kProbaCodeOne : program.leaf_proba_float[i] == 1.0;
   };
-  coding.pure_first = true;
   coding.id.resize(n_leaves);
   for (uint32_t leaf = 0; leaf < n_leaves; ++leaf) {
     std::size_t nonzero = 0;
@@ -485,27 +484,20 @@ std::string leaf_kind_text(LeafKind kind) {
 // compare with its constant, a branch; a return of a constant): for the default layout only.
 constexpr uint64_t kFastBytesPerSplit = 12;
 constexpr uint64_t kFastBytesPerLeaf = 4;
-// Beyond this many splits, fast code is slow to compile (about a second per 4,000 splits at -Os).
+// Beyond this many splits, fast code is slow to compile (the 200-tree digits forest, 32,000
+// splits: 12.6 s for Cortex-M4 at -Os), so the default is compact.
 constexpr uint32_t kFastMaxSplits = 16384;
 
+uint64_t fast_code_bytes(const TreeProgram& program) {
+  return kFastBytesPerSplit * program.n_splits() +
+         kFastBytesPerLeaf * (program.n_splits() + program.n_trees);
+}
+
 TreeLayout choose_layout(const EmitContext& context, const TreeProgram& program) {
-  const uint64_t fast_bytes = kFastBytesPerSplit * program.n_splits() +
-                              kFastBytesPerLeaf * (program.n_splits() + program.n_trees);
-  const uint64_t flash = context.target.flash_bytes;
-  if (context.layout == TreeLayout::Fast && flash != 0 && fast_bytes > flash) {
-    // Refused here, with the sizes, rather than by the target's linker. The estimate is low
-    // (a split takes 12 to 30 bytes of code, by core and numeric mode), so only a model that
-    // cannot fit is refused.
-    throw Error("", "the fast layout's code for " + std::to_string(program.n_splits()) +
-                        " split nodes takes at least " + std::to_string(fast_bytes) +
-                        " bytes, more than the " + std::to_string(flash) + " bytes of flash of " +
-                        context.target.name +
-                        "; use layout=\"compact\" (packed tables, about 4 bytes a split) or a "
-                        "smaller model");
-  }
   if (context.layout) return *context.layout;
+  const uint64_t flash = context.target.flash_bytes;
   if (program.n_splits() > kFastMaxSplits) return TreeLayout::Compact;
-  if (flash != 0 && fast_bytes > flash / 4) return TreeLayout::Compact;
+  if (flash != 0 && fast_code_bytes(program) > flash / 4) return TreeLayout::Compact;
   return TreeLayout::Fast;
 }
 
@@ -520,6 +512,16 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   const TreeLayout layout = choose_layout(context, program);
   code.layout = layout;
   const bool fast = layout == TreeLayout::Fast;
+  if (fast) {
+    // The estimate is low (a split takes 12 to 30 bytes of code, by core and numeric mode), so
+    // port() refuses only a model that cannot fit, rather than the target's linker.
+    code.code_bytes_at_least = fast_code_bytes(program);
+    code.code_size_advice = "the fast layout's code for " + std::to_string(program.n_splits()) +
+                            " split nodes takes at least " +
+                            std::to_string(code.code_bytes_at_least) +
+                            " bytes; use layout=\"compact\" (packed tables, about 4 bytes a "
+                            "split) or a smaller model";
+  }
   const LeafCoding coding = leaf_coding(program, layout);
   const std::string ref_type = unsigned_type_for(std::max<uint64_t>(coding.n_refs, 1) - 1).name;
 

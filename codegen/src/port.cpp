@@ -42,10 +42,18 @@ namespace {
 
 // A model whose tables cannot fit the target is refused here, with the sizes, rather than by the
 // target's linker: "section .text will not fit in region" says nothing about the model.
-void check_fits(const Target& target, const codegen::TableWriter& tables) {
+void check_fits(const Target& target, const codegen::FamilyCode& family) {
+  const codegen::TableWriter& tables = family.tables;
   const std::string advice =
       "; choose a smaller model (fewer trees, a lower max_depth, fewer support vectors or "
       "features) or a target with more flash";
+  if (target.flash_bytes != 0 && family.code_bytes_at_least > 0 &&
+      tables.bytes() + family.code_bytes_at_least > target.flash_bytes) {
+    throw Error("", "the model's code and tables take at least " +
+                        std::to_string(tables.bytes() + family.code_bytes_at_least) +
+                        " bytes, more than the " + std::to_string(target.flash_bytes) +
+                        " bytes of flash of " + target.name + "; " + family.code_size_advice);
+  }
   if (target.flash_bytes != 0 && tables.bytes() > target.flash_bytes) {
     throw Error("", "the model's constant tables take " + std::to_string(tables.bytes()) +
                         " bytes, more than the " + std::to_string(target.flash_bytes) +
@@ -112,7 +120,7 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
       },
       lowered.program);
   family.functions = codegen::emit_stage(context, family) + family.functions;
-  check_fits(target, family.tables);
+  check_fits(target, family);
   result.table_bytes = family.tables.bytes();
   result.layout = family.layout;
   result.scores = family.scores;

@@ -205,9 +205,10 @@ def test_a_model_too_large_for_the_target_is_refused_with_its_sizes():
                                          r"the 32768 bytes of flash of avr-atmega328p; choose a "
                                          r"smaller model"):
         mcuport.generate(forest, numeric="fixed", target="arduino-uno")
-    with pytest.raises(ValueError, match=r"the fast layout's code for \d+ split nodes takes at "
-                                         r"least \d+ bytes, more than the 32768 bytes of flash of "
-                                         r"avr-atmega328p; use layout=\"compact\""):
+    with pytest.raises(ValueError, match=r"the model's code and tables take at least \d+ bytes, "
+                                         r"more than the 32768 bytes of flash of avr-atmega328p; "
+                                         r"the fast layout's code for \d+ split nodes takes at "
+                                         r"least \d+ bytes; use layout=\"compact\""):
         mcuport.generate(forest, numeric="fixed", target="arduino-uno", layout="fast")
     # The same model is fine where the flash is.
     assert mcuport.generate(forest, numeric="fixed", target="cortex-m4").target == "cortex-m4f"
