@@ -5,7 +5,7 @@
 
 The same fitted scikit-learn models (fixed seeds, the 25% stratified test split of
 tests/python/conftest.py) go through mcuport (fixed mode with calibration=X_train, and float
-mode; for trees once per layout when mcuport.generate has a `layout` parameter) and through the
+mode; for trees once per layout) and through the
 peers from PyPI at pinned versions (bench/requirements.txt) wherever they support the model.
 Every result is built by mcuport.firmware into real firmware for Cortex-M4F and Cortex-M0 (QEMU
 runs it, Unicorn counts the instructions on the same ELF) and ATmega328P (simavr counts
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.util
-import inspect
 import json
 import os
 import platform
@@ -323,13 +322,9 @@ def measure_on_target(code, target: str, inputs: np.ndarray, kind: str, referenc
 # -- the tools ----------------------------------------------------------------------------------
 
 def mcuport_variants(kind: str) -> List[Tuple[str, Optional[str]]]:
-    """(numeric mode, layout) runs of mcuport for a model kind: one per layout for trees when
-    mcuport.generate takes `layout`, one with the defaults otherwise."""
-    import mcuport
-
-    layouts: List[Optional[str]] = [None]
-    if kind in ("tree", "forest") and "layout" in inspect.signature(mcuport.generate).parameters:
-        layouts = ["fast", "compact"]
+    """(numeric mode, layout) runs of mcuport for a model kind: one per layout for trees, one
+    with no layout (the option is for trees only) otherwise."""
+    layouts: List[Optional[str]] = ["fast", "compact"] if kind in ("tree", "forest") else [None]
     return [(numeric, layout) for numeric in ("fixed", "float") for layout in layouts]
 
 
@@ -519,8 +514,6 @@ def environment() -> Dict[str, object]:
         "python": platform.python_version(),
         "tools": {
             "mcuport": f"{commit}{' (modified)' if dirty else ''}",
-            "mcuport_layout_parameter": "layout" in inspect.signature(
-                mcuport.generate).parameters,
             "scikit-learn": sklearn.__version__,
             "numpy": np.__version__,
             **{peer: peers.version(peer) for peer in peers.PEERS},

@@ -79,13 +79,9 @@ def tool_title(entry: dict) -> str:
     return entry["tool"]
 
 
-def has_layouts(results: dict) -> bool:
-    return bool(results["environment"]["tools"].get("mcuport_layout_parameter"))
-
-
 def pick_mcuport(model: dict, numeric: str, layout: str) -> Optional[dict]:
-    """The mcuport entry of a numeric mode and layout; the default layout when the build had no
-    layout parameter."""
+    """The mcuport entry of a numeric mode and tree layout (the layout-less entry of a model
+    that is not a tree)."""
     for entry in mcuport_entries(model):
         if entry["numeric"] == numeric and entry.get("layout") in (layout, None):
             return entry
@@ -247,7 +243,6 @@ def arithmetic_goal_rows(results: dict) -> List[dict]:
 def goals(results: dict) -> List[dict]:
     """One line per goal (and target, mode or family): the measured value against the limit."""
     out = []
-    layout_note = "" if has_layouts(results) else " (default layout: this mcuport has no layout option)"
     for layout, limit_text in (("fast", f"≤{FAST_RATIO}× instructions of the fastest peer, "
                                         "flash ≤ that peer's"),
                                ("compact", f"≤{COMPACT_RATIO}× flash of the smallest peer, "
@@ -291,7 +286,7 @@ def goals(results: dict) -> List[dict]:
                 by = "; ".join(parts)
                 out.append({
                     "id": f"trees-{layout}",
-                    "goal": f"Trees, {layout} layout{layout_note}: {limit_text}",
+                    "goal": f"Trees, {layout} layout: {limit_text}",
                     "scope": f"{TARGET_TITLES.get(target, target)}, {numeric}",
                     "measured": measured,
                     "met": bool(compared) and len(met) == len(compared) and not without_mine,
@@ -428,7 +423,7 @@ def goal_lines(results: dict) -> List[str]:
     lines.append("<details><summary>Per-row comparisons behind the tree goals</summary>")
     lines.append("")
     for layout in ("fast", "compact"):
-        lines.append(f"Trees, mcuport {layout if has_layouts(results) else 'default'} layout "
+        lines.append(f"Trees, mcuport {layout} layout "
                      f"against the {'fastest' if layout == 'fast' else 'smallest'} peer:")
         lines.append("")
         lines.append("| model | data | target | mode | mcuport cost | mcuport flash | peer | "
