@@ -103,7 +103,8 @@ std::string hex_mask(uint32_t bits) {
 struct LeafCoding {
   std::vector<uint32_t> id;      // program leaf id -> emitted reference
   uint64_t n_refs = 0;           // emitted references are below this
-  std::vector<uint32_t> mixed;   // program ids of the mixed leaves, in emitted order
+  std::vector<uint32_t> mixed;   // program ids of the mixed leaves with table rows, in order
+  std::vector<uint32_t> inlined;  // program ids of the mixed leaves fast code adds inline
   bool sparse = false;
   std::vector<uint64_t> start;   // sparse: runs of entries per mixed leaf, and the end
   std::vector<uint32_t> klass;
@@ -111,7 +112,10 @@ struct LeafCoding {
   std::vector<double> value;     // float
 };
 
-LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout) {
+// `inline_entries`: fast code with integer sums adds a mixed leaf with at most this many nonzero
+// entries where it is reached; such leaves get the references after the tabled ones (coding.
+// inlined) and no table rows.
+LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout, uint32_t inline_entries) {
   LeafCoding coding;
   const std::size_t n_leaves = program.n_leaves;
   if (program.leaf_kind != LeafKind::Proba) {
@@ -141,12 +145,17 @@ LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout) {
     }
     if (nonzero == 1 && proba_one(leaf, last)) {
       coding.id[leaf] = static_cast<uint32_t>(last);  // leaves are distinct: one per class
+    } else if (nonzero <= inline_entries) {
+      coding.inlined.push_back(leaf);
     } else {
       coding.id[leaf] = static_cast<uint32_t>(n_classes + coding.mixed.size());
       coding.mixed.push_back(leaf);
     }
   }
-  coding.n_refs = n_classes + coding.mixed.size();
+  for (std::size_t i = 0; i < coding.inlined.size(); ++i) {
+    coding.id[coding.inlined[i]] = static_cast<uint32_t>(n_classes + coding.mixed.size() + i);
+  }
+  coding.n_refs = n_classes + coding.mixed.size() + coding.inlined.size();
   for (uint32_t leaf : coding.mixed) {
     coding.start.push_back(coding.klass.size());
     for (std::size_t c = 0; c < n_classes; ++c) {
@@ -172,9 +181,11 @@ LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout) {
 }
 
 // The condition sending x to the right child of a split, as C.
+// `registers`: the inputs are locals x<feature> (see fast_tree_blocks), not x[feature].
 std::string threshold_condition_right(const EmitContext& context, const TreeProgram& program,
-                                      uint32_t split) {
-  const std::string x = "x[" + std::to_string(program.feature[split]) + "]";
+                                      uint32_t split, bool registers = false) {
+  const std::string f = std::to_string(program.feature[split]);
+  const std::string x = registers ? "x" + f : "x[" + f + "]";
   if (program.numeric == Numeric::Fixed) {
     return x + " > " + integer_literals(std::vector<int32_t>{program.threshold_code[split]})[0];
   }
@@ -187,7 +198,8 @@ std::string threshold_condition_right(const EmitContext& context, const TreeProg
 // `label`; `leaf(ref)` is the C statement of a leaf (it must leave the tree: a return or a goto).
 std::string fast_tree_code(const EmitContext& context, const TreeProgram& program, std::size_t t,
                            const std::vector<uint32_t>& leaf_id, const std::string& label,
-                           const std::function<std::string(uint32_t)>& leaf) {
+                           const std::function<std::string(uint32_t)>& leaf,
+                           bool registers = false) {
   const uint32_t n_splits = program.n_splits();
   std::string out;
   struct Item {
@@ -205,7 +217,7 @@ std::string fast_tree_code(const EmitContext& context, const TreeProgram& progra
     }
     const uint32_t s = item.ref;
     const uint32_t right = program.right[s];
-    out += "    if (" + threshold_condition_right(context, program, s) + ") ";
+    out += "    if (" + threshold_condition_right(context, program, s, registers) + ") ";
     if (right >= n_splits) {
       out += leaf(leaf_id[right - n_splits]) + "\n";
     } else {
@@ -218,16 +230,26 @@ std::string fast_tree_code(const EmitContext& context, const TreeProgram& progra
 }
 
 // Every tree, one after another in one function body: tree t's leaves do `leaf(ref, grouped)`
-// and jump to t<t>_end. Between two trees, {{P}}_NEXT_TREE() (a compiler barrier) keeps
-// compilers from copying a tree into every leaf of the tree before it (they would, to reuse what
-// the earlier compares proved: up to three times the flash). A large forest is cut into groups
-// of trees of at most kFastSplitsPerFunction splits, each a function of its own: compile time
-// grows faster than linearly with a function's size (32,000 splits in one function: 47 s).
+// and jump to t<t>_end. Between two trees a compiler barrier keeps compilers from copying a tree
+// into every leaf of the tree before it (they would, to reuse what the earlier compares proved:
+// up to three times the flash). A large forest is cut into groups of trees of at most
+// kFastSplitsPerFunction splits, each a function of its own: compile time grows faster than
+// linearly with a function's size (32,000 splits in one function: 47 s).
 constexpr uint32_t kFastSplitsPerFunction = 2048;
+// In fixed mode, a function whose trees read at most this many features loads them once into
+// locals (int_fast16_t: a register on every core) and the barrier is {{P}}_KEEP(x<f>) on each,
+// which makes compilers forget what the compares proved but keeps the values in registers:
+// 10 to 20% fewer instructions on the ceiling-fan forest than reloading them after a
+// {{P}}_NEXT_TREE() memory barrier. Six inputs, a sum and a constant fit Cortex-M0's low
+// registers.
+constexpr std::size_t kRegisterInputs = 6;
 
 struct FastWalk {
-  std::string functions;  // the group functions, when there is more than one group
-  std::string walk;       // the statements of the calling body
+  std::string functions;   // the group functions, when there is more than one group
+  std::string walk;        // the statements of the calling body
+  bool next_tree = false;  // uses {{P}}_NEXT_TREE()
+  bool keep = false;       // uses {{P}}_KEEP(v)
+  std::string locals;      // declarations the walk needs first in the calling body
 };
 
 // `group_param`: the accumulator parameter of a group function ("uint32_t acc[]");
@@ -266,18 +288,50 @@ FastWalk fast_tree_blocks(const EmitContext& context, const TreeProgram& program
   for (std::size_t g = 0; g + 1 < group_first.size(); ++g) {
     std::string body;
     uint32_t splits = 0;
-    for (std::size_t t = group_first[g]; t < group_first[g + 1]; ++t) splits += tree_splits[t];
+    std::vector<bool> used(static_cast<std::size_t>(program.n_features), false);
+    for (std::size_t t = group_first[g]; t < group_first[g + 1]; ++t) {
+      splits += tree_splits[t];
+      std::vector<uint32_t> stack{program.roots[t]};
+      while (!stack.empty()) {
+        const uint32_t ref = stack.back();
+        stack.pop_back();
+        if (ref >= program.n_splits()) continue;
+        used[program.feature[ref]] = true;
+        stack.push_back(program.left[ref]);
+        stack.push_back(program.right[ref]);
+      }
+    }
+    std::vector<std::size_t> features;
+    for (std::size_t f = 0; f < used.size(); ++f) {
+      if (used[f]) features.push_back(f);
+    }
+    const bool registers = program.numeric == Numeric::Fixed && !features.empty() &&
+                           features.size() <= kRegisterInputs;
+    std::string barrier = context.macro + "_NEXT_TREE();";
+    std::string locals;
+    if (registers) {
+      barrier.clear();
+      for (std::size_t f : features) {
+        const std::string name = "x" + std::to_string(f);
+        locals += "    int_fast16_t " + name + " = x[" + std::to_string(f) + "];\n";
+        barrier += (barrier.empty() ? "" : " ") + context.macro + "_KEEP(" + name + ");";
+      }
+      out.keep = true;
+    } else {
+      out.next_tree = true;
+    }
     if (splits == 0) body += "    (void)x;\n";  // every tree here is a single leaf
     for (std::size_t t = group_first[g]; t < group_first[g + 1]; ++t) {
       const std::string end = "t" + std::to_string(t) + "_end";
       body += "    /* tree " + std::to_string(t) + " */\n";
-      body += fast_tree_code(context, program, t, leaf_id, "t" + std::to_string(t) + "_n",
-                             [&](uint32_t ref) {
-                               return "{ " + leaf(ref, grouped) + " goto " + end + "; }";
-                             });
-      body += end + ":\n    " + context.macro + "_NEXT_TREE();\n";
+      body += fast_tree_code(
+          context, program, t, leaf_id, "t" + std::to_string(t) + "_n",
+          [&](uint32_t ref) { return "{ " + leaf(ref, grouped) + " goto " + end + "; }"; },
+          registers);
+      body += end + ":\n    " + barrier + "\n";
     }
     if (!grouped) {
+      out.locals = locals;
       out.walk = body;
       break;
     }
@@ -285,7 +339,7 @@ FastWalk fast_tree_blocks(const EmitContext& context, const TreeProgram& program
     out.functions += "/* Trees " + std::to_string(group_first[g]) + " to " +
                      std::to_string(group_first[g + 1] - 1) + ". */\nstatic " + context.macro +
                      "_NOINLINE void " + name + "(const " + context.input_type() + " x[], " +
-                     group_param + ") {\n" + body + "}\n\n";
+                     group_param + ") {\n" + locals + body + "}\n\n";
     out.walk += "    " + name + "(x, " + group_arg + ");\n";
   }
   return out;
@@ -407,25 +461,12 @@ static inline void {{p}}_add_leaf({{acc_t}} acc[], uint32_t leaf) {
 
 const char* kAccumulate = R"(/* {{acc_doc}} */
 static {{accumulate_inline}} void {{p}}_accumulate(const {{xt}} x[], {{acc_t}} acc[]) {
-{{locals}}    uint32_t c;
-    for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
-        acc[c] = {{zero}};
-    }
-{{walk}}{{finish}}}
+{{locals}}{{zero_acc}}{{walk}}{{finish}}}
 
 /* The class index with the largest sum; ties go to the lowest index, as numpy's argmax. */
 static inline int32_t {{p}}_predict(const {{xt}} {{xin}}[]) {
 {{stage}}    {{acc_t}} acc[{{P}}_N_CLASSES];
-    uint32_t c;
-    uint32_t best = 0u;
-    {{p}}_accumulate(x, acc);
-    for (c = 1u; c < {{P}}_N_CLASSES; ++c) {
-        if (acc[c] > acc[best]) {
-            best = c;
-        }
-    }
-    return (int32_t)best;
-}
+{{argmax}}}
 
 /* {{proba_doc}} */
 static inline void {{p}}_predict_proba(const {{xt}} {{xin}}[], {{out_t}} out[]) {
@@ -435,6 +476,27 @@ static inline void {{p}}_predict_proba(const {{xt}} {{xin}}[], {{out_t}} out[]) 
     for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
         out[c] = {{proba_expr}};
     }
+}
+
+)";
+
+const char* kOneSum = R"(/* {{acc_doc}} */
+static {{P}}_NOINLINE {{acc_t}} {{p}}_accumulate(const {{xt}} x[]) {
+    {{acc_t}} s = 0u;
+{{locals}}{{walk}}    return s;
+}
+
+/* Class 1 if its sum is the larger; a tie goes to class 0, as numpy's argmax. */
+static inline int32_t {{p}}_predict(const {{xt}} {{xin}}[]) {
+{{stage}}    const uint32_t s = {{p}}_accumulate(x);
+    return (int32_t)(s > {{total}} - s);
+}
+
+/* {{proba_doc}} */
+static inline void {{p}}_predict_proba(const {{xt}} {{xin}}[], {{out_t}} out[]) {
+{{stage}}    const uint32_t s = {{p}}_accumulate(x);
+    out[0] = {{proba0}};
+    out[1] = {{proba1}};
 }
 
 )";
@@ -522,7 +584,16 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                             " bytes; use layout=\"compact\" (packed tables, about 4 bytes a "
                             "split) or a smaller model";
   }
-  const LeafCoding coding = leaf_coding(program, layout);
+  // Fast code with integer sums adds small mixed leaves inline (how small: the target's
+  // inline_leaf_entries; all of them with two classes, where a leaf is one add to one sum).
+  const bool integer_sums = program.leaf_kind == LeafKind::ClassVote || fixed;
+  const bool summing = classifier && program.leaf_kind != LeafKind::ClassAndProba &&
+                       !(program.leaf_kind == LeafKind::ClassVote && program.n_trees == 1);
+  const uint32_t inline_entries =
+      !(fast && summing && integer_sums) ? 0
+      : program.n_classes == 2           ? program.n_classes
+                                         : context.target.inline_leaf_entries;
+  const LeafCoding coding = leaf_coding(program, layout, inline_entries);
   const std::string ref_type = unsigned_type_for(std::max<uint64_t>(coding.n_refs, 1) - 1).name;
 
   // One tree's leaf decides alone: a decision tree, or a vote forest of one tree. A forest of
@@ -545,6 +616,24 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                    : "acc[" + index + "] += " + value + ";";
   };
   const std::string leaf_one = votes ? "1u" : fixed ? "65535u" : "1.0";  // what a pure leaf adds
+  // Fast code with integer sums writes every leaf's adds out where the leaf is reached: no leaf
+  // table, no call. With two classes it keeps one sum, class 1's (see kOneSum).
+  const bool one_sum = fast && accumulating && integer && program.n_classes == 2;
+  const bool inline_leaves = fast && accumulating && integer;
+  // The nonzero (class, code) entries of leaf reference `ref` (fixed mode, Proba).
+  const auto leaf_entries = [&](uint32_t ref) {
+    std::vector<std::pair<uint32_t, uint32_t>> entries;
+    if (votes || ref < program.n_classes) {
+      entries.emplace_back(ref, votes ? 1u : kProbaCodeOne);
+      return entries;
+    }
+    const uint32_t leaf = coding.inlined.at(ref - program.n_classes - coding.mixed.size());
+    for (uint32_t c = 0; c < program.n_classes; ++c) {
+      const uint32_t value = program.leaf_proba_code[std::size_t{leaf} * program.n_classes + c];
+      if (value != 0) entries.emplace_back(c, value);
+    }
+    return entries;
+  };
   std::string add;
   std::string add_mixed;
   if (accumulating) {
@@ -574,7 +663,42 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   // classifiers, regressors), or returns it (a single tree); compact code walks tables.
   std::string walk_functions;
   std::string fast_walk;
-  if (fast && accumulating) {
+  FastWalk barriers;  // which barrier macros the fast walk uses
+  if (one_sum) {
+    // A leaf adds its class-1 code to the one sum (a class-0 leaf adds nothing).
+    const FastWalk w = fast_tree_blocks(
+        context, program, coding.id, acc_t + " *acc", "&s", [&](uint32_t ref, bool grouped) {
+          std::string statement;
+          for (const auto& [c, value] : leaf_entries(ref)) {
+            if (c != 1) continue;
+            const std::string v = std::to_string(value) + "u";
+            statement = grouped ? "*acc = (" + acc_t + ")(*acc + " + v + ");"
+                                : "s = (" + acc_t + ")(s + " + v + ");";
+          }
+          return statement;
+        });
+    walk_functions = w.functions;
+    fast_walk = w.walk;
+    barriers = w;
+  } else if (inline_leaves) {
+    // Every leaf's nonzero entries are added where the leaf is reached (compilers merge a
+    // tree's leaves that add the same).
+    const FastWalk w = fast_tree_blocks(
+        context, program, coding.id, acc_t + " acc[]", "acc", [&](uint32_t ref, bool) {
+          if (ref >= program.n_classes && ref < program.n_classes + coding.mixed.size()) {
+            return p + "_add_mixed(acc, " + std::to_string(ref - program.n_classes) + "u);";
+          }
+          std::string statement;
+          for (const auto& [c, value] : leaf_entries(ref)) {
+            if (!statement.empty()) statement += " ";
+            statement += add_to(std::to_string(c) + "u", std::to_string(value) + "u");
+          }
+          return statement;
+        });
+    walk_functions = w.functions;
+    fast_walk = w.walk;
+    barriers = w;
+  } else if (fast && accumulating) {
     // A pure leaf's add is written out (compilers merge a tree's leaves of one class); a mixed
     // leaf calls {{p}}_add_mixed.
     const FastWalk w = fast_tree_blocks(
@@ -584,6 +708,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
         });
     walk_functions = w.functions;
     fast_walk = w.walk;
+    barriers = w;
   } else if (fast && !classifier) {
     // A leaf adds its value (pre-divided by the tree count) as a constant: no leaf table.
     const std::string value_t = fixed ? "int32_t" : "float";
@@ -596,6 +721,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
         });
     walk_functions = w.functions;
     fast_walk = w.walk;
+    barriers = w;
   } else if (fast) {
     walk_functions = "static " + context.macro + "_NOINLINE " + ref_type + " " + p +
                      "_tree_0(const " + context.input_type() + " x[]) {\n";
@@ -644,7 +770,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                              float_literals(proba), "leaves: class probabilities");
         }
       } else if (coding.mixed.empty()) {
-        // Every leaf is pure: its reference is its class.
+        // Every leaf is pure (its reference is its class) or added inline by fast code.
       } else if (coding.sparse) {
         const CType start_type = unsigned_type_for(coding.klass.size());
         code.tables.add(start_type.name, start_type.bytes, p + "_mixed_start",
@@ -700,11 +826,15 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     const std::string P = context.macro;
     code.macros += "#if defined(__GNUC__) || defined(__clang__)\n#define " + P +
                    "_NOINLINE __attribute__((noinline))\n";
-    if (!fast_walk.empty()) {
+    if (barriers.next_tree) {
       code.macros += "#define " + P + "_NEXT_TREE() __asm__ __volatile__(\"\" ::: \"memory\")\n";
     }
+    if (barriers.keep) {
+      code.macros += "#define " + P + "_KEEP(v) __asm__ __volatile__(\"\" : \"+r\"(v))\n";
+    }
     code.macros += "#else\n#define " + P + "_NOINLINE\n";
-    if (!fast_walk.empty()) code.macros += "#define " + P + "_NEXT_TREE() ((void)0)\n";
+    if (barriers.next_tree) code.macros += "#define " + P + "_NEXT_TREE() ((void)0)\n";
+    if (barriers.keep) code.macros += "#define " + P + "_KEEP(v) ((void)0)\n";
     code.macros += "#endif\n";
   }
   code.macros += "#define " + context.macro + "_N_SPLITS " + std::to_string(n_splits) + "u\n";
@@ -777,6 +907,29 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                                                        {"proba_doc", proba_doc},
                                                        {"leaf0", leaf0},
                                                        {"out_t", out_t}}));
+    } else if (one_sum) {
+      const std::string total = std::to_string(program.proba_one) + "u";
+      const std::string what = votes ? "votes" : "probability codes (65535 = 1.0)";
+      std::string proba0 = "(" + out_t + ")(" + total + " - s)";
+      std::string proba1 = "(" + out_t + ")s";
+      if (!fixed) {  // a vote forest in float mode: the vote fractions
+        proba0 = "(float)(" + total + " - s) / (float)" + context.macro + "_N_TREES";
+        proba1 = "(float)s / (float)" + context.macro + "_N_TREES";
+      }
+      code.functions += context.render(
+          kOneSum,
+          (TemplateValues{{"acc_doc", "Sums class 1's " + what + " over the trees (at most " +
+                                          std::to_string(program.accumulator_bound) + ", which " +
+                                          acc_t + " holds). Class 0's sum is " + total +
+                                          " less it:\n * every leaf's two codes add up to one."},
+                          {"acc_t", acc_t},
+                          {"locals", barriers.locals},
+                          {"walk", fast_walk},
+                          {"total", total},
+                          {"proba_doc", proba_doc},
+                          {"proba0", proba0},
+                          {"proba1", proba1},
+                          {"out_t", out_t}}));
     } else {
       std::string acc_doc;
       std::string finish;
@@ -799,13 +952,42 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
         proba_expr = "(float)acc[c]";
       }
       const std::string walk = fast ? fast_walk : for_each_tree(p + "_add_leaf(acc, LEAF);");
+      // Up to 16 classes, the sums are zeroed and compared written out: a call to memset and a
+      // loop reloading acc[best] cost more than the code they save.
+      const std::string zero = acc_t == "double" ? "0.0" : "0u";
+      std::string zero_acc;
+      std::string argmax;
+      if (n_classes <= 16) {
+        for (std::size_t c = 0; c < n_classes; ++c) {
+          zero_acc += "    acc[" + std::to_string(c) + "] = " + zero + ";\n";
+        }
+        argmax = "    uint32_t best = 0u;\n    " + acc_t + " top;\n    " + p +
+                 "_accumulate(x, acc);\n    top = acc[0];\n";
+        for (std::size_t c = 1; c < n_classes; ++c) {
+          const std::string i = std::to_string(c);
+          argmax += "    if (acc[" + i + "] > top) {\n        " +
+                    (c + 1 < n_classes ? "top = acc[" + i + "];\n        " : "") + "best = " +
+                    i + "u;\n    }\n";
+        }
+        argmax += "    return (int32_t)best;\n";
+      } else {
+        zero_acc = "    for (c = 0u; c < " + context.macro + "_N_CLASSES; ++c) {\n        acc[c] = " +
+                   zero + ";\n    }\n";
+        argmax = "    uint32_t c;\n    uint32_t best = 0u;\n    " + p +
+                 "_accumulate(x, acc);\n    for (c = 1u; c < " + context.macro +
+                 "_N_CLASSES; ++c) {\n        if (acc[c] > acc[best]) {\n            best = c;\n"
+                 "        }\n    }\n    return (int32_t)best;\n";
+      }
+      const bool loop_c = n_classes > 16 || !finish.empty();
       code.functions += context.render(
           kAccumulate,
           (TemplateValues{{"acc_doc", acc_doc},
+                          {"zero_acc", zero_acc},
+                          {"argmax", argmax},
                           {"accumulate_inline", fast ? context.macro + "_NOINLINE" : "inline"},
                           {"acc_t", acc_t},
-                          {"zero", acc_t == "double" ? "0.0" : "0u"},
-                          {"locals", loop_locals},
+                          {"locals", loop_locals + barriers.locals +
+                                         (loop_c ? "    uint32_t c;\n" : "")},
                           {"walk", walk},
                           {"finish", finish},
                           {"proba_doc", proba_doc},
@@ -831,7 +1013,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                           {"out_t", "int32_t"},
                           {"acc_t", "int32_t"},
                           {"zero", "0"},
-                          {"locals", loop_locals},
+                          {"locals", loop_locals + barriers.locals},
                           {"walk", walk}}));
       code.functions += context.render(kDequantizeOutput);
     } else {
@@ -843,7 +1025,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                           {"out_t", "float"},
                           {"acc_t", "float"},
                           {"zero", "0.0f"},
-                          {"locals", loop_locals},
+                          {"locals", loop_locals + barriers.locals},
                           {"walk", walk}}));
     }
   }

@@ -121,6 +121,18 @@ int choose_value_frac_bits(const TreeEnsemble& ensemble) {
   internal_error(__FILE__, __LINE__, "no binary point fits the regression leaves");
 }
 
+// A leaf's probabilities as fixed-mode codes, kProbaCodeOne = 1.0, each rounded to nearest (at
+// most 0.5/kProbaCodeOne off). With two classes, class 0's code is kProbaCodeOne less class 1's:
+// just as close (the probabilities add up to one), and the two codes then add up to
+// kProbaCodeOne exactly, so class 0's sum over the trees is proba_one less class 1's and fast
+// code keeps one sum.
+std::vector<uint32_t> proba_codes(const std::vector<double>& proba) {
+  std::vector<uint32_t> codes;
+  for (double p : proba) codes.push_back(static_cast<uint32_t>(std::llround(p * kProbaCodeOne)));
+  if (codes.size() == 2) codes[0] = kProbaCodeOne - codes[1];
+  return codes;
+}
+
 }  // namespace
 
 TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeric numeric,
@@ -168,23 +180,22 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
         const std::vector<double> proba =
             leaf_probabilities(weights, n_classes, ensemble.normalize_leaves);
         if (program.leaf_kind == LeafKind::ClassAndProba) key.push_back(argmax(weights, n_classes));
-        for (double p : proba) {
-          key.push_back(numeric == Numeric::Float
-                            ? double_bits(p)
-                            : static_cast<uint64_t>(std::llround(p * kProbaCodeOne)));
+        const std::vector<uint32_t> codes =
+            numeric == Numeric::Fixed ? proba_codes(proba) : std::vector<uint32_t>{};
+        for (std::size_t c = 0; c < proba.size(); ++c) {
+          key.push_back(numeric == Numeric::Float ? double_bits(proba[c]) : codes[c]);
         }
         const uint32_t id = leaves.intern(key, &is_new);
         if (is_new) {
           if (program.leaf_kind == LeafKind::ClassAndProba) {
             program.leaf_class.push_back(static_cast<uint32_t>(key[0]));
           }
-          for (double p : proba) {
-            if (numeric == Numeric::Float) {
-              program.leaf_proba_float.push_back(p);
-            } else {
-              program.leaf_proba_code.push_back(
-                  static_cast<uint32_t>(std::llround(p * kProbaCodeOne)));
-            }
+          if (numeric == Numeric::Float) {
+            program.leaf_proba_float.insert(program.leaf_proba_float.end(), proba.begin(),
+                                            proba.end());
+          } else {
+            program.leaf_proba_code.insert(program.leaf_proba_code.end(), codes.begin(),
+                                           codes.end());
           }
         }
         return id;

@@ -23,6 +23,7 @@ const std::vector<Target>& known_targets() {
     host.default_numeric = Numeric::Float;
     host.compiler = "cc";
     host.cflags = {"-O2"};
+    host.inline_leaf_entries = 16;
     t.push_back(host);
 
     Target m0;
@@ -66,6 +67,10 @@ const std::vector<Target>& known_targets() {
     m4.clock_hz = 168000000;
     m4.flash_bytes = 1048576;
     m4.ram_bytes = 196608;
+    // All of a digits leaf's entries (10 classes): the 10-tree depth-8 forest takes 376
+    // instructions a prediction instead of 507 with every mixed leaf called, for 14% more
+    // flash. On Cortex-M0 and AVR the same costs 14% and 35% more flash, so they call.
+    m4.inline_leaf_entries = 16;
     t.push_back(m4);
 
     Target m7 = m4;

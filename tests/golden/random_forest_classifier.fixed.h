@@ -17,7 +17,7 @@
  *   0: [5.44454981, 5.45544981] 1.66323333e-07 -32767500.5
  *   1: [2.42500005, 4.97500005] 3.89105058e-05 -95090.5012
  *   2: [0.790500012, 1.7595] 1.4785992e-05 -86230.7646
- * Tables read by the predict path: 30 bytes.
+ * Tables read by the predict path: 0 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_classifier_ or RANDOM_FOREST_CLASSIFIER_):
@@ -43,24 +43,15 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_N_TREES 3
 #if defined(__GNUC__) || defined(__clang__)
 #define RANDOM_FOREST_CLASSIFIER_NOINLINE __attribute__((noinline))
-#define RANDOM_FOREST_CLASSIFIER_NEXT_TREE() __asm__ __volatile__("" ::: "memory")
+#define RANDOM_FOREST_CLASSIFIER_KEEP(v) __asm__ __volatile__("" : "+r"(v))
 #else
 #define RANDOM_FOREST_CLASSIFIER_NOINLINE
-#define RANDOM_FOREST_CLASSIFIER_NEXT_TREE() ((void)0)
+#define RANDOM_FOREST_CLASSIFIER_KEEP(v) ((void)0)
 #endif
 #define RANDOM_FOREST_CLASSIFIER_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_N_CLASSES 3
 #define RANDOM_FOREST_CLASSIFIER_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
-#define RANDOM_FOREST_CLASSIFIER_TABLE_BYTES 30
-
-/* mixed leaves: class probabilities of leaf n_classes + i, 65535 = 1.0 (rounded to nearest) */
-static const uint16_t random_forest_classifier_mixed_proba[5][3] = {
-    {0, 59467, 6068},
-    {0, 1425, 64110},
-    {0, 16384, 49151},
-    {57825, 7710, 0},
-    {6972, 29282, 29282}
-};
+#define RANDOM_FOREST_CLASSIFIER_TABLE_BYTES 0
 
 /* class labels, by class index */
 static const char *const random_forest_classifier_labels[3] = {
@@ -82,55 +73,51 @@ static const double random_forest_classifier_input_zero_point[3] = {
     -32767500.499999657, -95090.501225471497, -86230.76464305757
 };
 
-/* Adds mixed leaf n_classes + row to the sums (a function of its own: fast code
- * calls it from many leaves). */
-static RANDOM_FOREST_CLASSIFIER_NOINLINE void random_forest_classifier_add_mixed(uint32_t acc[], uint32_t row) {
-    uint32_t c;
-    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
-        acc[c] = (uint32_t)(acc[c] + random_forest_classifier_mixed_proba[row][c]);
-    }
-}
-
 /* Sums the trees' class probabilities per class into acc[] (at most 196605, which uint32_t holds). */
 static RANDOM_FOREST_CLASSIFIER_NOINLINE void random_forest_classifier_accumulate(const int16_t x[], uint32_t acc[]) {
-    uint32_t c;
-    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
-        acc[c] = 0u;
-    }
+    int_fast16_t x0 = x[0];
+    int_fast16_t x1 = x[1];
+    int_fast16_t x2 = x[2];
+    acc[0] = 0u;
+    acc[1] = 0u;
+    acc[2] = 0u;
     /* tree 0 */
-    if (x[1] > -32126) goto t0_n1;
+    if (x1 > -32126) goto t0_n1;
     { acc[0u] = (uint32_t)(acc[0u] + 65535u); goto t0_end; }
 t0_n1:
-    if (x[2] > 32124) { random_forest_classifier_add_mixed(acc, 1u); goto t0_end; }
-    { random_forest_classifier_add_mixed(acc, 0u); goto t0_end; }
+    if (x2 > 32124) { acc[1u] = (uint32_t)(acc[1u] + 1425u); acc[2u] = (uint32_t)(acc[2u] + 64110u); goto t0_end; }
+    { acc[1u] = (uint32_t)(acc[1u] + 59467u); acc[2u] = (uint32_t)(acc[2u] + 6068u); goto t0_end; }
 t0_end:
-    RANDOM_FOREST_CLASSIFIER_NEXT_TREE();
+    RANDOM_FOREST_CLASSIFIER_KEEP(x0); RANDOM_FOREST_CLASSIFIER_KEEP(x1); RANDOM_FOREST_CLASSIFIER_KEEP(x2);
     /* tree 1 */
-    if (x[2] > -32126) goto t1_n3;
+    if (x2 > -32126) goto t1_n3;
     { acc[0u] = (uint32_t)(acc[0u] + 65535u); goto t1_end; }
 t1_n3:
-    if (x[1] > 32124) { random_forest_classifier_add_mixed(acc, 2u); goto t1_end; }
-    if (x[2] > 25361) { acc[2u] = (uint32_t)(acc[2u] + 65535u); goto t1_end; }
+    if (x1 > 32124) { acc[1u] = (uint32_t)(acc[1u] + 16384u); acc[2u] = (uint32_t)(acc[2u] + 49151u); goto t1_end; }
+    if (x2 > 25361) { acc[2u] = (uint32_t)(acc[2u] + 65535u); goto t1_end; }
     { acc[1u] = (uint32_t)(acc[1u] + 65535u); goto t1_end; }
 t1_end:
-    RANDOM_FOREST_CLASSIFIER_NEXT_TREE();
+    RANDOM_FOREST_CLASSIFIER_KEEP(x0); RANDOM_FOREST_CLASSIFIER_KEEP(x1); RANDOM_FOREST_CLASSIFIER_KEEP(x2);
     /* tree 2 */
-    if (x[0] > 0) { random_forest_classifier_add_mixed(acc, 4u); goto t2_end; }
-    { random_forest_classifier_add_mixed(acc, 3u); goto t2_end; }
+    if (x0 > 0) { acc[0u] = (uint32_t)(acc[0u] + 6972u); acc[1u] = (uint32_t)(acc[1u] + 29282u); acc[2u] = (uint32_t)(acc[2u] + 29282u); goto t2_end; }
+    { acc[0u] = (uint32_t)(acc[0u] + 57825u); acc[1u] = (uint32_t)(acc[1u] + 7710u); goto t2_end; }
 t2_end:
-    RANDOM_FOREST_CLASSIFIER_NEXT_TREE();
+    RANDOM_FOREST_CLASSIFIER_KEEP(x0); RANDOM_FOREST_CLASSIFIER_KEEP(x1); RANDOM_FOREST_CLASSIFIER_KEEP(x2);
 }
 
 /* The class index with the largest sum; ties go to the lowest index, as numpy's argmax. */
 static inline int32_t random_forest_classifier_predict(const int16_t x[]) {
     uint32_t acc[RANDOM_FOREST_CLASSIFIER_N_CLASSES];
-    uint32_t c;
     uint32_t best = 0u;
+    uint32_t top;
     random_forest_classifier_accumulate(x, acc);
-    for (c = 1u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
-        if (acc[c] > acc[best]) {
-            best = c;
-        }
+    top = acc[0];
+    if (acc[1] > top) {
+        top = acc[1];
+        best = 1u;
+    }
+    if (acc[2] > top) {
+        best = 2u;
     }
     return (int32_t)best;
 }

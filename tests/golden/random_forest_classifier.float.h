@@ -73,9 +73,9 @@ static RANDOM_FOREST_CLASSIFIER_NOINLINE void random_forest_classifier_add_mixed
  * scikit-learn's predict_proba computes them (so that ties break the same way). */
 static RANDOM_FOREST_CLASSIFIER_NOINLINE void random_forest_classifier_accumulate(const float x[], double acc[]) {
     uint32_t c;
-    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
-        acc[c] = 0.0;
-    }
+    acc[0] = 0.0;
+    acc[1] = 0.0;
+    acc[2] = 0.0;
     /* tree 0 */
     if (!(x[1] <= 2.45000005f)) goto t0_n1;
     { acc[0u] += 1.0; goto t0_end; }
@@ -106,13 +106,16 @@ t2_end:
 /* The class index with the largest sum; ties go to the lowest index, as numpy's argmax. */
 static inline int32_t random_forest_classifier_predict(const float x[]) {
     double acc[RANDOM_FOREST_CLASSIFIER_N_CLASSES];
-    uint32_t c;
     uint32_t best = 0u;
+    double top;
     random_forest_classifier_accumulate(x, acc);
-    for (c = 1u; c < RANDOM_FOREST_CLASSIFIER_N_CLASSES; ++c) {
-        if (acc[c] > acc[best]) {
-            best = c;
-        }
+    top = acc[0];
+    if (acc[1] > top) {
+        top = acc[1];
+        best = 1u;
+    }
+    if (acc[2] > top) {
+        best = 2u;
     }
     return (int32_t)best;
 }

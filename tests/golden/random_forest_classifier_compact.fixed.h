@@ -151,10 +151,9 @@ static inline uint32_t random_forest_classifier_compact_find_leaf(uint32_t t, co
 /* Sums the trees' class probabilities per class into acc[] (at most 196605, which uint32_t holds). */
 static inline void random_forest_classifier_compact_accumulate(const int16_t x[], uint32_t acc[]) {
     uint32_t t;
-    uint32_t c;
-    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES; ++c) {
-        acc[c] = 0u;
-    }
+    acc[0] = 0u;
+    acc[1] = 0u;
+    acc[2] = 0u;
     for (t = 0u; t < RANDOM_FOREST_CLASSIFIER_COMPACT_N_TREES; ++t) {
         random_forest_classifier_compact_add_leaf(acc, random_forest_classifier_compact_find_leaf(t, x));
     }
@@ -163,13 +162,16 @@ static inline void random_forest_classifier_compact_accumulate(const int16_t x[]
 /* The class index with the largest sum; ties go to the lowest index, as numpy's argmax. */
 static inline int32_t random_forest_classifier_compact_predict(const int16_t x[]) {
     uint32_t acc[RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES];
-    uint32_t c;
     uint32_t best = 0u;
+    uint32_t top;
     random_forest_classifier_compact_accumulate(x, acc);
-    for (c = 1u; c < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES; ++c) {
-        if (acc[c] > acc[best]) {
-            best = c;
-        }
+    top = acc[0];
+    if (acc[1] > top) {
+        top = acc[1];
+        best = 1u;
+    }
+    if (acc[2] > top) {
+        best = 2u;
     }
     return (int32_t)best;
 }

@@ -140,9 +140,9 @@ static inline uint32_t random_forest_classifier_compact_find_leaf(uint32_t t, co
 static inline void random_forest_classifier_compact_accumulate(const float x[], double acc[]) {
     uint32_t t;
     uint32_t c;
-    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES; ++c) {
-        acc[c] = 0.0;
-    }
+    acc[0] = 0.0;
+    acc[1] = 0.0;
+    acc[2] = 0.0;
     for (t = 0u; t < RANDOM_FOREST_CLASSIFIER_COMPACT_N_TREES; ++t) {
         random_forest_classifier_compact_add_leaf(acc, random_forest_classifier_compact_find_leaf(t, x));
     }
@@ -154,13 +154,16 @@ static inline void random_forest_classifier_compact_accumulate(const float x[], 
 /* The class index with the largest sum; ties go to the lowest index, as numpy's argmax. */
 static inline int32_t random_forest_classifier_compact_predict(const float x[]) {
     double acc[RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES];
-    uint32_t c;
     uint32_t best = 0u;
+    double top;
     random_forest_classifier_compact_accumulate(x, acc);
-    for (c = 1u; c < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES; ++c) {
-        if (acc[c] > acc[best]) {
-            best = c;
-        }
+    top = acc[0];
+    if (acc[1] > top) {
+        top = acc[1];
+        best = 1u;
+    }
+    if (acc[2] > top) {
+        best = 2u;
     }
     return (int32_t)best;
 }

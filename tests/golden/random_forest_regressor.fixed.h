@@ -43,10 +43,10 @@ extern "C" {
 #define RANDOM_FOREST_REGRESSOR_N_TREES 2
 #if defined(__GNUC__) || defined(__clang__)
 #define RANDOM_FOREST_REGRESSOR_NOINLINE __attribute__((noinline))
-#define RANDOM_FOREST_REGRESSOR_NEXT_TREE() __asm__ __volatile__("" ::: "memory")
+#define RANDOM_FOREST_REGRESSOR_KEEP(v) __asm__ __volatile__("" : "+r"(v))
 #else
 #define RANDOM_FOREST_REGRESSOR_NOINLINE
-#define RANDOM_FOREST_REGRESSOR_NEXT_TREE() ((void)0)
+#define RANDOM_FOREST_REGRESSOR_KEEP(v) ((void)0)
 #endif
 #define RANDOM_FOREST_REGRESSOR_N_SPLITS 3u
 #define RANDOM_FOREST_REGRESSOR_OUTPUT_FRAC_BITS 25
@@ -71,17 +71,19 @@ static const double random_forest_regressor_input_zero_point[2] = {
 /* The prediction * 2^RANDOM_FOREST_REGRESSOR_OUTPUT_FRAC_BITS (leaves are pre-divided by the tree count). */
 static inline int32_t random_forest_regressor_predict(const int16_t x[]) {
     int32_t acc = 0;
+    int_fast16_t x0 = x[0];
+    int_fast16_t x1 = x[1];
     /* tree 0 */
-    if (x[0] > -3278) { acc += 130023424; goto t0_end; }
-    if (x[1] > -16385) { acc += 41943040; goto t0_end; }
+    if (x0 > -3278) { acc += 130023424; goto t0_end; }
+    if (x1 > -16385) { acc += 41943040; goto t0_end; }
     { acc += 20971520; goto t0_end; }
 t0_end:
-    RANDOM_FOREST_REGRESSOR_NEXT_TREE();
+    RANDOM_FOREST_REGRESSOR_KEEP(x0); RANDOM_FOREST_REGRESSOR_KEEP(x1);
     /* tree 1 */
-    if (x[0] > -12453) { acc += 100663296; goto t1_end; }
+    if (x0 > -12453) { acc += 100663296; goto t1_end; }
     { acc += 1677722; goto t1_end; }
 t1_end:
-    RANDOM_FOREST_REGRESSOR_NEXT_TREE();
+    RANDOM_FOREST_REGRESSOR_KEEP(x0); RANDOM_FOREST_REGRESSOR_KEEP(x1);
     return acc;
 }
 

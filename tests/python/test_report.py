@@ -52,7 +52,9 @@ def test_report_on_cortex_m4_measures_both_modes_and_scores_them_as_the_host_bui
         assert row.accuracy == pytest.approx(np.mean(expected == y_test))
         assert row.agreement == pytest.approx(np.mean(expected == forest.predict(X_test)))
         np.testing.assert_array_equal(row.confusion, confusion_matrix(y_test, expected))
-        assert row.flash_bytes >= row.table_bytes > 0
+        # Flash holds the tables and the code (fixed mode on Cortex-M4F: no tables, every
+        # leaf is added where it is reached).
+        assert row.flash_bytes > row.table_bytes >= (0 if row.numeric == "fixed" else 1)
         assert row.ram_bytes == 0  # the model has no writable globals
         assert 0 < row.stack_bytes < 512
         assert 0 < row.cost_mean <= row.cost_max

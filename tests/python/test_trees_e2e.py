@@ -254,3 +254,48 @@ def test_compact_layout_with_wide_words_and_32_bit_indices(numeric, tmp_path):
             bound = n_trees(forest) * np.finfo(np.float32).eps * np.abs(y_train).max()
     expected = forest.predict(X_seen)
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=bound + 1e-12)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_two_class_probability_codes_add_up_to_one(layout, tmp_path):
+    """With two classes a leaf's class-0 code is 65535 less its class-1 code (as close to the
+    probability as rounding it), so predict_proba's two integers add up to PROBA_ONE exactly on
+    every row: the fast layout keeps only class 1's sum and relies on it."""
+    estimator = fitted("RandomForestClassifier(max_depth=6)", "breast_cancer")
+    X_train, X_test, _, _ = split("breast_cancer")
+    generated = mcuport.generate(
+        estimator, name="m", numeric="fixed", calibration=X_train, layout=layout
+    )
+    one = header_macros(generated.header)["PROBA_ONE"]
+    assert one == n_trees(estimator) * PROBA_CODE_ONE
+    with HostModel(generated, workdir=tmp_path) as model:
+        codes, _ = model.quantize(X_test)
+        all_codes = np.concatenate([codes, extreme_codes(generated.n_features, 2000)])
+        classes, proba = model.run(all_codes)
+    np.testing.assert_array_equal(proba.sum(axis=1), np.full(len(all_codes), one))
+    # predict is the argmax of those two sums, a tie going to class 0 as numpy's argmax.
+    np.testing.assert_array_equal(classes, np.argmax(proba, axis=1))
+    assert (layout == "fast") == ("m_mixed" not in generated.header)
+
+
+@pytest.mark.parametrize("target", ["cortex-m4f", "cortex-m0", "avr-atmega328p"])
+def test_fast_mixed_leaves_inline_or_called_as_the_target_says(target, tmp_path):
+    """Fast code adds a mixed leaf of a many-class forest inline on cores where a 16-bit constant
+    is one instruction (Cortex-M4F), and calls a shared function reading a table where that
+    saves flash (Cortex-M0, AVR). The two forms give the same sums, bit for bit."""
+    X_train, X_test, y_train, _ = split("digits")
+    estimator = RandomForestClassifier(n_estimators=10, max_depth=6, random_state=SEED)
+    estimator.fit(X_train, y_train)  # small enough for the fast layout on AVR
+    options = dict(name="m", numeric="fixed", calibration=X_train, layout="fast")
+    generated = mcuport.generate(estimator, target=target, **options)
+    on_host = mcuport.generate(estimator, **options)  # host: inline
+    assert "m_add_mixed" not in on_host.header
+    assert ("m_add_mixed" in generated.header) == (target != "cortex-m4f")
+    with HostModel(on_host, workdir=tmp_path / "host") as host:
+        codes, _ = host.quantize(X_test)
+        expected = host.run(codes)
+    # The target's header, compiled for the host: the same classes and the same sums.
+    with HostModel(generated, workdir=tmp_path / "target") as model:
+        got = model.run(codes)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])

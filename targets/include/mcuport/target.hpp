@@ -36,6 +36,12 @@ struct Target {
   uint32_t flash_bytes = 0;          // 0 = not a constraint (host)
   uint32_t ram_bytes = 0;
   uint32_t max_object_bytes = 0;     // the largest one array can be (avr-gcc: 32767); 0 = no limit
+  // Fast tree code of a forest with probability leaves (fixed mode) adds a mixed leaf's nonzero
+  // entries where the leaf is reached when it has at most this many, and calls a shared
+  // function reading a table otherwise. Written out, an entry is a constant added to a sum in
+  // memory: cheap in code where a 16-bit constant is one instruction (movw), dear where it
+  // comes from a literal pool or byte by byte, which makes the table smaller there.
+  uint32_t inline_leaf_entries = 0;
 };
 
 const char* to_string(ConstStorage storage);
