@@ -308,6 +308,7 @@ def measure_on_target(code, target: str, inputs: np.ndarray, kind: str, referenc
     result = {
         "status": "ok",
         "flash": m.model_flash_bytes,
+        "flash_predict": m.predict_flash_bytes,
         "ram": m.model_ram_bytes,
         "stack": m.peak_stack_bytes,
         "cost": float(m.counts.mean()),

@@ -106,6 +106,10 @@ class Measurement:
     model_ram_bytes: int
     """Static RAM (data + bss) of the firmware less that of the empty-model firmware. The stack
     is not included (see ``peak_stack_bytes``)."""
+    predict_flash_bytes: int
+    """As ``model_flash_bytes``, of a firmware that calls predict only: without the scores
+    function (predict_proba, decision values) and what only it reads. Equal to
+    ``model_flash_bytes`` for a model without both."""
     emulator: str
     """The command line that ran the firmware (and, for Cortex-M, what counted)."""
     compiler_command: str
@@ -242,9 +246,10 @@ void bench_one(uint32_t arg) {
 }
 #endif
 
-/* The score vector of a model that also has predict: filled outside the measured call. */
+/* The score vector of a model that also has predict: filled outside the measured call (left
+ * out of the build that measures the flash of predict alone). */
 void scores_one(void) {
-#if HARNESS_MODEL && @has_predict@ && @n_scores@ > 0
+#if HARNESS_MODEL && HARNESS_SCORES && @has_predict@ && @n_scores@ > 0
 #if @scores_scalar@
     result_scores[0] = @scores_function@(x_in);
 #else
@@ -798,8 +803,9 @@ class _Firmware:
     # -- building ------------------------------------------------------------------------------
 
     def build(self, words: np.ndarray, *, model: bool, known_loop_args: Optional[Sequence[int]]
-              = None) -> _Build:
-        """Compiles the harness around `words` (one row of raw input words per row)."""
+              = None, scores: bool = True) -> _Build:
+        """Compiles the harness around `words` (one row of raw input words per row); without
+        `scores`, a model that has predict is linked without its scores function."""
         self._builds += 1
         directory = self.workdir / f"build-{self._builds}"
         directory.mkdir(parents=True, exist_ok=True)
@@ -821,6 +827,7 @@ class _Firmware:
         defines = (
             f"#define HARNESS_MODEL {1 if model else 0}\n"
             f"#define HARNESS_KNOWN_LOOP {1 if known_loop else 0}\n"
+            f"#define HARNESS_SCORES {1 if scores else 0}\n"
             f"#define BENCH_ARG(row) {bench_arg}"
         )
         source = _fill(_HARNESS, {
@@ -1064,6 +1071,10 @@ class TargetModel:
         model = self._firmware.build(one, model=True)
         empty = self._firmware.build(one, model=False)
         self.model_flash_bytes = model.flash - empty.flash
+        self.predict_flash_bytes = self.model_flash_bytes
+        if self.generated.predict_type and self.generated.n_scores:
+            alone = self._firmware.build(one, model=True, scores=False)
+            self.predict_flash_bytes = alone.flash - empty.flash
         self.model_ram_bytes = model.ram - empty.ram
         self.compiler_command = model.command
         flash_limit = self._firmware.flash_region[1]
@@ -1157,6 +1168,7 @@ class TargetModel:
             peak_stack_bytes=int(max(stacks)),
             model_flash_bytes=int(self.model_flash_bytes),
             model_ram_bytes=int(self.model_ram_bytes),
+            predict_flash_bytes=int(self.predict_flash_bytes),
             emulator=command,
             compiler_command=self.compiler_command,
         )

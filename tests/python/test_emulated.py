@@ -178,6 +178,12 @@ def test_target_answers_like_host(target, kind, numeric, tmp_path):
     assert measured.counts.shape == (len(X),) and np.all(measured.counts > 0)
     assert 0 <= measured.peak_stack_bytes < 1024  # a leaf function may need none (RISC-V)
     assert measured.model_flash_bytes > 0
+    # predict alone: a build of its own when there are scores too (not always smaller: with one
+    # caller left, a compiler may inline differently; avr-gcc does, by a few bytes).
+    if expected_y is not None and expected_scores is not None:
+        assert 0 < measured.predict_flash_bytes
+    else:
+        assert measured.predict_flash_bytes == measured.model_flash_bytes
     # No writable globals, and tables where the target keeps constants (flash or PROGMEM). Only
     # the C library's expf/tanhf/logf bring RAM of their own: errno and its reentrancy state.
     if uses_libm(on_target):
@@ -322,3 +328,22 @@ def test_a_missing_cross_compiler_names_its_package(monkeypatch):
         "compiler"] else real_which(tool))
     with pytest.raises(ToolchainMissing, match=re.escape(TARGET_INFO[target]["toolchain_package"])):
         TargetModel(mcuport.generate(tree, name="m", target=target))
+
+
+def test_flash_of_predict_alone_leaves_out_the_scores_function(tmp_path):
+    """A decision tree's predict reads a class per leaf; its predict_proba reads a row of
+    probabilities per leaf. The firmware calling predict alone links no probability table."""
+    require_target("cortex-m0")
+    X_train, X_test, y_train, _ = split("digits")
+    tree = DecisionTreeClassifier(max_depth=8, random_state=SEED).fit(X_train, y_train)
+    generated = mcuport.generate(tree, name="m", numeric="fixed", calibration=X_train,
+                                 target="cortex-m0", layout="fast")
+    rows, classes = map(int, re.search(r"uint16_t m_leaf_proba\[(\d+)\]\[(\d+)\]",
+                                       generated.header).groups())
+    assert classes == len(tree.classes_)
+    proba_bytes = rows * classes * 2  # the distinct leaves' probabilities, uint16 each
+    with HostModel(generated, workdir=tmp_path / "host") as host:
+        codes = host.quantize(X_test[:5])[0]
+    with TargetModel(generated, workdir=tmp_path / "target") as chip:
+        measured = chip.measure(codes)
+    assert measured.model_flash_bytes - measured.predict_flash_bytes >= proba_bytes
