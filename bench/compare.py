@@ -396,7 +396,8 @@ def run_peer(peer: str, spec: Spec, estimator, data: DataSet, rows: np.ndarray,
              reference: np.ndarray, targets: Sequence[str]) -> Dict[str, object]:
     from mcuport.firmware import find_target
 
-    entry: Dict[str, object] = {"tool": peer, "variant": "float", "targets": {}}
+    variant = "int16 tables" if peer == "emlearn-table" else "float"
+    entry: Dict[str, object] = {"tool": peer, "variant": variant, "targets": {}}
     try:
         call = peers.port_call(peer, estimator, spec.kind)
         # emlearn's convert builds a host extension in ./tmp: keep it out of the repository.

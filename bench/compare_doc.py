@@ -22,7 +22,7 @@ PEER_ORDER = ("emlearn", "micromlgen", "m2cgen", "sklearn-porter")
 
 # The goals of issue 6 (limits as stated there).
 FAST_RATIO = 0.8          # tree fast layout: instructions against the fastest peer
-COMPACT_RATIO = 0.6       # tree compact layout: flash against the smallest peer
+COMPACT_RATIO = 0.6       # tree compact layout: flash against emlearn's table mode
 MAC_LIMITS = {"cortex-m4f": 3.0, "cortex-m0": 6.0}  # fixed mode, instructions per MAC
 ARITH_FLASH_RATIO = 0.5   # fixed SVM/NB/PCA/Mahalanobis flash against the best peer
 PORT_LIMIT_S = 0.25       # port of the 200-tree digits forest
@@ -202,7 +202,7 @@ def time_table(results: dict, keys: Optional[Tuple[str, ...]] = None) -> List[st
 
 def tree_goal_rows(results: dict, layout: str) -> List[dict]:
     """Per tree model row, target and numeric mode: mcuport's layout against the fastest peer
-    (fast) or the smallest peer (compact)."""
+    (fast) or emlearn's table mode (compact), the issue's yardstick."""
     rows = []
     for model in results["models"]:
         if model["kind"] not in ("tree", "forest"):
@@ -214,6 +214,9 @@ def tree_goal_rows(results: dict, layout: str) -> List[dict]:
                 mine = ok(entry, target) if entry else None
                 row = {"model": model, "target": target, "numeric": numeric, "mine": mine,
                        "entry": entry}
+                if layout == "compact":
+                    # The issue's yardstick for node tables: emlearn's table mode.
+                    candidates = [c for c in candidates if c[0]["tool"] == "emlearn-table"]
                 if not candidates:
                     row["peer"] = None
                 elif layout == "fast":
@@ -259,8 +262,8 @@ def goals(results: dict) -> List[dict]:
     out = []
     for layout, limit_text in (("fast", f"≤{FAST_RATIO}× instructions of the fastest peer, "
                                         "flash ≤ that peer's"),
-                               ("compact", f"≤{COMPACT_RATIO}× flash of the smallest peer, "
-                                           "fewer instructions than it")):
+                               ("compact", f"≤{COMPACT_RATIO}× flash of emlearn's table "
+                                           "mode, fewer instructions than it")):
         rows = tree_goal_rows(results, layout)
         for target in results["targets"]:
             # The issue states the tree goals for integer inputs (inline branches on integer
@@ -441,7 +444,7 @@ def goal_lines(results: dict) -> List[str]:
     lines.append("")
     for layout in ("fast", "compact"):
         lines.append(f"Trees, mcuport {layout} layout "
-                     f"against the {'fastest' if layout == 'fast' else 'smallest'} peer:")
+                     f"against the {'fastest peer' if layout == 'fast' else 'emlearn table mode'}:")
         lines.append("")
         lines.append("| model | data | target | mode | mcuport cost | mcuport flash | peer | "
                      "peer cost | peer flash | cost ratio | flash ratio | |")
@@ -517,6 +520,7 @@ def disagreement_lines(results: dict) -> List[str]:
 
 TOOL_STYLES = {
     "emlearn": ("#1f77b4", "s"),
+    "emlearn-table": ("#17becf", "s"),
     "micromlgen": ("#2ca02c", "^"),
     "m2cgen": ("#9467bd", "D"),
     "sklearn-porter": ("#8c564b", "v"),

@@ -15,6 +15,7 @@ that should support a model but fails is recorded with its error, never skipped.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import importlib.metadata
 import re
@@ -35,6 +36,8 @@ PRELUDE = """#include <stdint.h>
 SUPPORTS = {
     # emlearn.convert: trees and forests, GaussianNB, EllipticEnvelope (emlearn/convert.py).
     "emlearn": {"tree", "forest", "gaussian_nb", "elliptic_envelope"},
+    # emlearn's node tables (convert(method='loadable')): trees and forests, int16 features.
+    "emlearn-table": {"tree", "forest"},
     # micromlgen.platforms.ALLOWED_CLASSIFIERS: SVC, trees, forests, GaussianNB, PCA, ...
     "micromlgen": {"tree", "forest", "svc", "gaussian_nb", "pca"},
     # m2cgen's supported models: linear models, SVMs, trees, forests, boosting.
@@ -43,16 +46,46 @@ SUPPORTS = {
     "sklearn-porter": {"tree", "forest", "svc"},
 }
 
-PEERS = ("emlearn", "micromlgen", "m2cgen", "sklearn-porter")
+PEERS = ("emlearn", "emlearn-table", "micromlgen", "m2cgen", "sklearn-porter")
 
-# The pip distribution and the import name of each peer.
-_MODULES = {"emlearn": "emlearn", "micromlgen": "micromlgen", "m2cgen": "m2cgen",
-            "sklearn-porter": "sklearn_porter"}
+# The import name of each peer, and the pip distribution where it is not the peer's name.
+_MODULES = {"emlearn": "emlearn", "emlearn-table": "emlearn", "micromlgen": "micromlgen",
+            "m2cgen": "m2cgen", "sklearn-porter": "sklearn_porter"}
+_DISTRIBUTIONS = {"emlearn-table": "emlearn"}
+
+# emlearn's tables take int16 features and truncate the float thresholds to integers, so its
+# documentation has users scale their features to the int16 range. The adapter does that for
+# the user: a copy of the model whose thresholds are multiplied by a per-feature scale (trees
+# split the same way on scaled features), and the same scale on the inputs, saturated to int16.
+TABLE_RANGE = 16384.0  # the largest |threshold| becomes this; inputs beyond saturate
 
 
-def version(distribution: str) -> str:
+def table_scales(estimator) -> list:
+    """Per feature: TABLE_RANGE over the largest |threshold| on it (1 where none is used)."""
+    trees = [estimator] if hasattr(estimator, "tree_") else list(estimator.estimators_)
+    n = int(estimator.n_features_in_)
+    largest = [0.0] * n
+    for tree in trees:
+        for feature, threshold in zip(tree.tree_.feature, tree.tree_.threshold):
+            if feature >= 0:
+                largest[feature] = max(largest[feature], abs(float(threshold)))
+    return [TABLE_RANGE / m if m > 0 else 1.0 for m in largest]
+
+
+def _scaled_copy(estimator):
+    scaled = copy.deepcopy(estimator)
+    scales = table_scales(estimator)
+    for tree in [scaled] if hasattr(scaled, "tree_") else scaled.estimators_:
+        threshold = tree.tree_.threshold  # a writable view of the tree's nodes
+        for i, feature in enumerate(tree.tree_.feature):
+            if feature >= 0:
+                threshold[i] *= scales[feature]
+    return scaled
+
+
+def version(peer: str) -> str:
     try:
-        return importlib.metadata.version(distribution)
+        return importlib.metadata.version(_DISTRIBUTIONS.get(peer, peer))
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
 
@@ -88,6 +121,9 @@ def port_call(peer: str, estimator, kind: str) -> Callable[[], str]:
             # is the only one this emlearn has for it.
             return lambda: module.convert(estimator, method="inline").save(name="eml_model")
         return lambda: module.convert(estimator).save(name="eml_model")
+    if peer == "emlearn-table":
+        scaled = _scaled_copy(estimator)  # outside the timed call: the user's scaling
+        return lambda: module.convert(scaled, method="loadable").save(name="eml_model")
     if peer == "micromlgen":
         return lambda: module.port(estimator)
     if peer == "m2cgen":
@@ -112,6 +148,16 @@ def adapt(peer: str, code: str, estimator, kind: str, n_features: int,
                     f"&eml_model_classifier, x, {n}, &distance) ? -1 : 1;")
         else:
             body = f"return eml_model_predict(x, {n});"
+        return _foreign(code, signature, body, n, n_outputs, kind, language="c",
+                        include_dirs=(_import("emlearn").includedir,))
+    if peer == "emlearn-table":
+        scales = ", ".join(f"{v!r}f" for v in table_scales(estimator))
+        body = (f"static const float scale[{n}] = {{{scales}}};\n    int16_t features[{n}];\n"
+                f"    int32_t i;\n    for (i = 0; i < {n}; ++i) {{\n"
+                "        const float v = x[i] * scale[i];\n"
+                "        features[i] = (int16_t)(v > 32767.0f ? 32767.0f : "
+                "v < -32768.0f ? -32768.0f : v);\n    }\n"
+                f"    return eml_model_predict(features, {n});")
         return _foreign(code, signature, body, n, n_outputs, kind, language="c",
                         include_dirs=(_import("emlearn").includedir,))
     if peer == "micromlgen":

@@ -229,6 +229,10 @@ std::string fast_tree_code(const EmitContext& context, const TreeProgram& progra
   return out;
 }
 
+// Beyond this many splits, fast code is slow to compile (the 200-tree digits forest, 32,000
+// splits: 12.6 s for Cortex-M4 at -Os), so the default is compact.
+constexpr uint32_t kFastMaxSplits = 16384;
+
 // Every tree, one after another in one function body: tree t's leaves do `leaf(ref, grouped)`
 // and jump to t<t>_end. Between two trees a compiler barrier keeps compilers from copying a tree
 // into every leaf of the tree before it (they would, to reuse what the earlier compares proved:
@@ -236,9 +240,13 @@ std::string fast_tree_code(const EmitContext& context, const TreeProgram& progra
 // kFastSplitsPerFunction splits, each a function of its own: compile time grows faster than
 // linearly with a function's size. The 200-tree digits forest (32,000 splits), Cortex-M4 -Os:
 // 47 s in one function; 13.0, 11.3, 10.2 and 9.4 s in groups of 2,048, 1,024, 512 and 256
-// splits (on the loaded 2-core machine). Below 512 a group is about one tree of that forest
-// and the calls cost more than the compile time saved.
-constexpr uint32_t kFastSplitsPerFunction = 512;
+// splits (on the loaded 2-core machine). Each group costs a call (about 8 instructions), so
+// forests the default layout makes fast (at most kFastMaxSplits) keep groups of 2,048 (the
+// 50-tree depth-8 digits forest: 3 calls, not 11, 64 instructions a prediction fewer) and
+// larger ones, fast only when asked, groups of 512 (smaller groups are about one tree of that
+// forest and cost more calls than they save compile time).
+constexpr uint32_t kFastSplitsPerFunction = 2048;
+constexpr uint32_t kFastSplitsPerFunctionLarge = 512;
 // In fixed mode, a function whose trees read at most this many features loads them once into
 // locals (int_fast16_t: a register on every core) and the barrier is {{P}}_KEEP(x<f>) on each,
 // which makes compilers forget what the compares proved but keeps the values in registers:
@@ -275,10 +283,12 @@ FastWalk fast_tree_blocks(const EmitContext& context, const TreeProgram& program
       stack.push_back(program.right[ref]);
     }
   }
+  const uint32_t group_splits = program.n_splits() > kFastMaxSplits ? kFastSplitsPerFunctionLarge
+                                                                    : kFastSplitsPerFunction;
   std::vector<std::size_t> group_first{0};
   uint32_t in_group = 0;
   for (std::size_t t = 0; t < tree_splits.size(); ++t) {
-    if (in_group > 0 && in_group + tree_splits[t] > kFastSplitsPerFunction) {
+    if (in_group > 0 && in_group + tree_splits[t] > group_splits) {
       group_first.push_back(t);
       in_group = 0;
     }
@@ -549,9 +559,6 @@ std::string leaf_kind_text(LeafKind kind) {
 // compare with its constant, a branch; a return of a constant): for the default layout only.
 constexpr uint64_t kFastBytesPerSplit = 12;
 constexpr uint64_t kFastBytesPerLeaf = 4;
-// Beyond this many splits, fast code is slow to compile (the 200-tree digits forest, 32,000
-// splits: 12.6 s for Cortex-M4 at -Os), so the default is compact.
-constexpr uint32_t kFastMaxSplits = 16384;
 
 uint64_t fast_code_bytes(const TreeProgram& program) {
   return kFastBytesPerSplit * program.n_splits() +
