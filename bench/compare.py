@@ -428,6 +428,10 @@ def run_peer(peer: str, spec: Spec, estimator, data: DataSet, rows: np.ndarray,
     if error:
         entry["compile_error"] = error
     for target in targets:
+        reason = peers.NOT_RUN.get(peer, {}).get(target)
+        if reason:
+            entry["targets"][target] = {"status": "not run", "error": reason}
+            continue
         if target == COMPILE_TARGET and error:
             # The firmware compiles the same code with the same flags: it would fail alike.
             status = "compile timeout" if "did not finish" in error else "compile error"

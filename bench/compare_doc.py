@@ -635,6 +635,13 @@ def section(results: dict, chart_names: Dict[str, str]) -> str:
         f"(`-std=c++11 -fno-exceptions -fno-rtti`). A peer's adapter converts the float inputs "
         f"to its type and turns its outputs into a class (m2cgen: argmax, or libsvm's "
         f"one-vs-one vote over its decision values); its cost counts with the peer's.",
+        "- emlearn-table is emlearn's node-table mode (`convert(method='loadable')`, int16 "
+        "features; emlearn truncates the float thresholds to integers). As its documentation "
+        "asks of users, the adapter scales features to the int16 range: a copy of the model "
+        "with each feature's thresholds multiplied by 16384 over its largest |threshold| "
+        "(trees split alike on scaled features), the same scale on the inputs, saturated. It "
+        "is the compact layout's yardstick; it is not run on AVR, where its tables would be "
+        "RAM.",
         "- Cortex-M4F (QEMU `mps2-an386`) and Cortex-M0 (QEMU `microbit`): QEMU runs the "
         "firmware; Unicorn runs `bench_one` of the same ELF per row and counts the "
         "instructions issued (QEMU counts none on M-profile cores). Checked two ways: the "

@@ -48,6 +48,15 @@ SUPPORTS = {
 
 PEERS = ("emlearn", "emlearn-table", "micromlgen", "m2cgen", "sklearn-porter")
 
+# Targets a peer is not run on, and why (recorded in the results as the row's failure).
+NOT_RUN = {
+    "emlearn-table": {
+        "avr-atmega328p": "not run: its node tables are plain const data, which avr-gcc keeps "
+                          "in the 2 KB of RAM (the 10-tree forests overflow it or leave the "
+                          "stack too little: simavr ran 400 s without an answer)",
+    },
+}
+
 # The import name of each peer, and the pip distribution where it is not the peer's name.
 _MODULES = {"emlearn": "emlearn", "emlearn-table": "emlearn", "micromlgen": "micromlgen",
             "m2cgen": "m2cgen", "sklearn-porter": "sklearn_porter"}
