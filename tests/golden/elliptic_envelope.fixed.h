@@ -248,6 +248,23 @@ static inline int32_t mcuport_fx_tanh(int64_t x_q, int frac_bits) {
 #endif
 /* ---- end of the runtime ---- */
 
+#ifndef MCUPORT_SIMD32
+#if defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32 && !defined(MCUPORT_NO_SIMD)
+#include <arm_acle.h>
+#include <string.h>
+#define MCUPORT_SIMD32 1 /* two int16 products per instruction: same results, fewer cycles */
+#else
+#define MCUPORT_SIMD32 0
+#endif
+#endif
+#ifndef MCUPORT_MUL32_ONLY
+#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+#define MCUPORT_MUL32_ONLY 1 /* no 32 x 32 -> 64 multiply instruction (Cortex-M0, M0+, M23) */
+#else
+#define MCUPORT_MUL32_ONLY 0
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -298,7 +315,20 @@ static inline int64_t elliptic_envelope_score(const int16_t x[]) {
             ++i;
         }
         z = mcuport_fx_round_shift_i64((int64_t)acc, 17);
+#if MCUPORT_MUL32_ONLY
+        {
+            /* No 32 x 32 -> 64 multiply instruction: |z| < 2^31 (the bound above), so
+             * z^2 = mh^2 2^32 + 2 mh ml 2^16 + ml^2 from the 16-bit halves of m = |z|
+             * (mh < 2^15), the same integer with three 32-bit multiplies. */
+            const uint32_t m = (uint32_t)(z < 0 ? -z : z);
+            const uint32_t mh = m >> 16;
+            const uint32_t ml = m & UINT32_C(0xFFFF);
+            sum += (int64_t)(((uint64_t)(mh * mh) << 32) + ((uint64_t)(2u * mh * ml) << 16) +
+                             (uint64_t)(ml * ml));
+        }
+#else
         sum += z * z;
+#endif
     }
     return sum;
 }

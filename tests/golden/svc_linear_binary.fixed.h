@@ -110,6 +110,10 @@ static inline int64_t svc_linear_binary_decision_values_row(const int16_t x[], u
         acc = __smlad(w2, x2, acc);
         f += 2u;
     }
+#elif MCUPORT_MUL32_ONLY
+    for (f = 0u; f < SVC_LINEAR_BINARY_N_FEATURES; ++f) {
+        acc += (int32_t)svc_linear_binary_pair_weight[k][f] * (int32_t)x[f];
+    }
 #else
     for (f = 0u; f + 2u <= SVC_LINEAR_BINARY_N_FEATURES; f += 2u) {
         acc += (int32_t)((int32_t)svc_linear_binary_pair_weight[k][f] * (int32_t)x[f] +
