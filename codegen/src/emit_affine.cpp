@@ -57,7 +57,7 @@ static inline int64_t {{p}}_{{function}}(const int16_t x[], uint32_t k) {
         acc = {{smla}}(w2, x2, acc);
         f += 2u;
     }
-{{mul32_only}}#else
+#else
     for (f = 0u; f + 2u <= {{nf}}; f += 2u) {
         acc += ({{acc_t}})((int32_t){{p}}_{{table}}_weight[k][f] * (int32_t)x[f] +
                       (int32_t){{p}}_{{table}}_weight[k][f + 1u] * (int32_t)x[f + 1u]);
@@ -70,14 +70,6 @@ static inline int64_t {{p}}_{{function}}(const int16_t x[], uint32_t k) {
 }
 
 )";
-
-// Cortex-M0/M0+/M23 (Thumb-1: few registers, no 64-bit multiply-accumulate), int32 accumulator:
-// one product per turn, which gcc -Os keeps in registers better than the pairs.
-const char* kMul32OnlyRow32 = R"(    for (f = 0u; f < {{nf}}; ++f) {
-        acc += (int32_t){{p}}_{{table}}_weight[k][f] * (int32_t)x[f];
-    }
-)";
-
 
 // Row k of a map with 31-bit weights: int32 x int16 products in int64.
 const char* kFixedLinearRow32 = R"(/* {{doc}}
@@ -141,10 +133,6 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
     code.simd = true;
     values.emplace("acc_t", map.wide ? "int64_t" : "int32_t");
     values.emplace("smla", map.wide ? "__smlald" : "__smlad");
-    // Measured there: one product per turn beats the pairs with an int32 accumulator (7 against
-    // 12 instructions per product in PCA's loop), not with an int64 one (the pairs widen half
-    // as often).
-    values.emplace("mul32_only", map.wide ? "" : "#elif MCUPORT_MUL32_ONLY\n" + context.render(kMul32OnlyRow32, {{"table", table}}));
   }
   const char* row = wide_weights ? kFixedLinearRow32 : kFixedLinearRow16;
   if (one_row) {
@@ -175,7 +163,16 @@ static inline uint64_t {{p}}_{{function}}(const int16_t x[], uint32_t r) {
     for (f = 0u; f < {{nf}}; ++f) {
         const int32_t d = (int32_t)x[f] * {{center_one}} - {{p}}_{{table}}_center[r][f];
         const uint32_t m = (uint32_t)(d < 0 ? -d : d);
-        const uint64_t product = (uint64_t)m * m * {{p}}_{{table}}_weight[{{weight_row}}][f];
+        const uint32_t w = (uint32_t){{p}}_{{table}}_weight[{{weight_row}}][f];
+#if MCUPORT_MUL32_ONLY
+        /* m^2 < 2^48 from 16-bit halves, then times w < 2^16 as high word * w (< 2^32) and
+         * low word * w: the same integer, with 32-bit multiplies only. */
+        const uint64_t square = mcuport_fx_mul_u32(m, m);
+        const uint64_t product = ((uint64_t)((uint32_t)(square >> 32) * w) << 32) +
+                                 mcuport_fx_mul_u32((uint32_t)square, w);
+#else
+        const uint64_t product = (uint64_t)m * m * w;
+#endif
         const uint32_t k = (uint32_t){{p}}_{{table}}_shift[{{weight_row}}][f];
         sum += (product + ((UINT64_C(1) << k) >> 1)) >> k;
     }
@@ -194,7 +191,16 @@ static inline uint64_t {{p}}_{{function}}(const int16_t x[], uint32_t r) {
     for (f = 0u; f < {{nf}}; ++f) {
         const int32_t d = (int32_t)x[f] * {{center_one}} - {{p}}_{{table}}_center[r][f];
         const uint32_t m = (uint32_t)(d < 0 ? -d : d);
-        const uint64_t product = (uint64_t)m * m * {{p}}_{{table}}_weight[{{weight_row}}][f];
+        const uint32_t w = (uint32_t){{p}}_{{table}}_weight[{{weight_row}}][f];
+#if MCUPORT_MUL32_ONLY
+        /* m^2 < 2^48 from 16-bit halves, then times w < 2^16 as high word * w (< 2^32) and
+         * low word * w: the same integer, with 32-bit multiplies only. */
+        const uint64_t square = mcuport_fx_mul_u32(m, m);
+        const uint64_t product = ((uint64_t)((uint32_t)(square >> 32) * w) << 32) +
+                                 mcuport_fx_mul_u32((uint32_t)square, w);
+#else
+        const uint64_t product = (uint64_t)m * m * w;
+#endif
         const int k = (int){{p}}_{{table}}_shift[{{weight_row}}][f];
         const uint64_t term = k >= 0 ? mcuport_fx_round_shift_u64(product, k)
                               : product > ({{saturation}} >> (unsigned)(-k)) ? {{saturation}}
@@ -223,7 +229,8 @@ std::string emit_fixed_distance(const EmitContext& context, FamilyCode& code,
   code.tables.add_2d(exact ? "uint8_t" : "int8_t", 1, p + "_" + table + "_shift", weight_rows,
                      map.n_features, integer_literals(map.shift),
                      exact ? "weight shifts (right, rounding half up)" : "weight shifts (negative: left)");
-  if (!exact) code.fixed_runtime = true;
+  code.fixed_runtime = true;  // mcuport_fx_mul_u32 (and the saturating form's rounding)
+  code.simd = true;           // MCUPORT_MUL32_ONLY
   TemplateValues values = {{"doc", doc},
                            {"function", function},
                            {"table", table},

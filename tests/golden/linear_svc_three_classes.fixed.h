@@ -113,10 +113,6 @@ static inline int64_t linear_svc_three_classes_scores_row(const int16_t x[], uin
         acc = __smlad(w2, x2, acc);
         f += 2u;
     }
-#elif MCUPORT_MUL32_ONLY
-    for (f = 0u; f < LINEAR_SVC_THREE_CLASSES_N_FEATURES; ++f) {
-        acc += (int32_t)linear_svc_three_classes_linear_weight[k][f] * (int32_t)x[f];
-    }
 #else
     for (f = 0u; f + 2u <= LINEAR_SVC_THREE_CLASSES_N_FEATURES; f += 2u) {
         acc += (int32_t)((int32_t)linear_svc_three_classes_linear_weight[k][f] * (int32_t)x[f] +

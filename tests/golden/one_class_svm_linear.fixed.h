@@ -104,10 +104,6 @@ static inline int64_t one_class_svm_linear_decision_values_row(const int16_t x[]
         acc = __smlad(w2, x2, acc);
         f += 2u;
     }
-#elif MCUPORT_MUL32_ONLY
-    for (f = 0u; f < ONE_CLASS_SVM_LINEAR_N_FEATURES; ++f) {
-        acc += (int32_t)one_class_svm_linear_pair_weight[k][f] * (int32_t)x[f];
-    }
 #else
     for (f = 0u; f + 2u <= ONE_CLASS_SVM_LINEAR_N_FEATURES; f += 2u) {
         acc += (int32_t)((int32_t)one_class_svm_linear_pair_weight[k][f] * (int32_t)x[f] +

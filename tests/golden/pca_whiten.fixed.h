@@ -114,10 +114,6 @@ static inline int64_t pca_whiten_component(const int16_t x[], uint32_t k) {
         acc = __smlad(w2, x2, acc);
         f += 2u;
     }
-#elif MCUPORT_MUL32_ONLY
-    for (f = 0u; f < PCA_WHITEN_N_FEATURES; ++f) {
-        acc += (int32_t)pca_whiten_component_weight[k][f] * (int32_t)x[f];
-    }
 #else
     for (f = 0u; f + 2u <= PCA_WHITEN_N_FEATURES; f += 2u) {
         acc += (int32_t)((int32_t)pca_whiten_component_weight[k][f] * (int32_t)x[f] +
