@@ -156,7 +156,8 @@ namespace {
 const char* kFixedDistanceExact = R"(/* {{doc}}
  * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-{{frac_bits}}: the code-domain difference
  * d (with {{center_bits}} fractional bits) stays below 2^24 in magnitude, d^2 * weight below 2^63,
- * each term is rounded half up by its shift, and the sum is at most {{bound}} for every int16 input. */
+ * each term is rounded half up by its shift (0 .. 63), and the sum is at most {{bound}} for every
+ * int16 input. */
 static inline uint64_t {{p}}_{{function}}(const int16_t x[], uint32_t r) {
     uint64_t sum = 0u;
     uint32_t f;
@@ -174,7 +175,9 @@ static inline uint64_t {{p}}_{{function}}(const int16_t x[], uint32_t r) {
         const uint64_t product = (uint64_t)m * m * w;
 #endif
         const uint32_t k = (uint32_t){{p}}_{{table}}_shift[{{weight_row}}][f];
-        sum += (product + ((UINT64_C(1) << k) >> 1)) >> k;
+        /* round(product / 2^k) half up = (floor(2 product / 2^k) + 1) / 2 rounded down: one
+         * variable shift (2 product < 2^64, and it is even, so the + 1 cannot wrap). */
+        sum += (((product << 1) >> k) + 1u) >> 1;
     }
     return sum;
 }

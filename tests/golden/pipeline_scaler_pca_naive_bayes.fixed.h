@@ -401,7 +401,8 @@ static inline void pipeline_scaler_pca_naive_bayes_stage(const int16_t x[], int1
 /* Half the squared Mahalanobis distance of x to the mean of class r (variances per feature).
  * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-50: the code-domain difference
  * d (with 7 fractional bits) stays below 2^24 in magnitude, d^2 * weight below 2^63,
- * each term is rounded half up by its shift, and the sum is at most 1069304694308044160 for every int16 input. */
+ * each term is rounded half up by its shift (0 .. 63), and the sum is at most 1069304694308044160 for every
+ * int16 input. */
 static inline uint64_t pipeline_scaler_pca_naive_bayes_class_distance(const int16_t x[], uint32_t r) {
     uint64_t sum = 0u;
     uint32_t f;
@@ -419,7 +420,9 @@ static inline uint64_t pipeline_scaler_pca_naive_bayes_class_distance(const int1
         const uint64_t product = (uint64_t)m * m * w;
 #endif
         const uint32_t k = (uint32_t)pipeline_scaler_pca_naive_bayes_class_shift[r][f];
-        sum += (product + ((UINT64_C(1) << k) >> 1)) >> k;
+        /* round(product / 2^k) half up = (floor(2 product / 2^k) + 1) / 2 rounded down: one
+         * variable shift (2 product < 2^64, and it is even, so the + 1 cannot wrap). */
+        sum += (((product << 1) >> k) + 1u) >> 1;
     }
     return sum;
 }
