@@ -151,6 +151,19 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
 
 namespace {
 
+// d^2 w for both forms below: on cores whose only multiply is 32 x 32 -> 32, from 16-bit halves.
+const char* kDistanceProduct = R"(        const uint32_t w = (uint32_t){{p}}_{{table}}_weight[{{weight_row}}][f];
+#if MCUPORT_MUL32_ONLY
+        /* m^2 < 2^48 from 16-bit halves, then times w < 2^16 as high word * w (< 2^32) and
+         * low word * w: the same integer, with 32-bit multiplies only. */
+        const uint64_t square = mcuport_fx_mul_u32(m, m);
+        const uint64_t product = ((uint64_t)((uint32_t)(square >> 32) * w) << 32) +
+                                 mcuport_fx_mul_u32((uint32_t)square, w);
+#else
+        const uint64_t product = (uint64_t)m * m * w;
+#endif
+)";
+
 // Where the proven sum stays below the saturation point and no weight needs a left shift
 // (naive Bayes): one multiply chain, one rounding right shift and one add per term.
 const char* kFixedDistanceExact = R"(/* {{doc}}
@@ -164,17 +177,7 @@ static inline uint64_t {{p}}_{{function}}(const int16_t x[], uint32_t r) {
     for (f = 0u; f < {{nf}}; ++f) {
         const int32_t d = (int32_t)x[f] * {{center_one}} - {{p}}_{{table}}_center[r][f];
         const uint32_t m = (uint32_t)(d < 0 ? -d : d);
-        const uint32_t w = (uint32_t){{p}}_{{table}}_weight[{{weight_row}}][f];
-#if MCUPORT_MUL32_ONLY
-        /* m^2 < 2^48 from 16-bit halves, then times w < 2^16 as high word * w (< 2^32) and
-         * low word * w: the same integer, with 32-bit multiplies only. */
-        const uint64_t square = mcuport_fx_mul_u32(m, m);
-        const uint64_t product = ((uint64_t)((uint32_t)(square >> 32) * w) << 32) +
-                                 mcuport_fx_mul_u32((uint32_t)square, w);
-#else
-        const uint64_t product = (uint64_t)m * m * w;
-#endif
-        const uint32_t k = (uint32_t){{p}}_{{table}}_shift[{{weight_row}}][f];
+{{product}}        const uint32_t k = (uint32_t){{p}}_{{table}}_shift[{{weight_row}}][f];
         /* round(product / 2^k) half up = (floor(2 product / 2^k) + 1) / 2 rounded down: one
          * variable shift (2 product < 2^64, and it is even, so the + 1 cannot wrap). */
         sum += (((product << 1) >> k) + 1u) >> 1;
@@ -194,17 +197,7 @@ static inline uint64_t {{p}}_{{function}}(const int16_t x[], uint32_t r) {
     for (f = 0u; f < {{nf}}; ++f) {
         const int32_t d = (int32_t)x[f] * {{center_one}} - {{p}}_{{table}}_center[r][f];
         const uint32_t m = (uint32_t)(d < 0 ? -d : d);
-        const uint32_t w = (uint32_t){{p}}_{{table}}_weight[{{weight_row}}][f];
-#if MCUPORT_MUL32_ONLY
-        /* m^2 < 2^48 from 16-bit halves, then times w < 2^16 as high word * w (< 2^32) and
-         * low word * w: the same integer, with 32-bit multiplies only. */
-        const uint64_t square = mcuport_fx_mul_u32(m, m);
-        const uint64_t product = ((uint64_t)((uint32_t)(square >> 32) * w) << 32) +
-                                 mcuport_fx_mul_u32((uint32_t)square, w);
-#else
-        const uint64_t product = (uint64_t)m * m * w;
-#endif
-        const int k = (int){{p}}_{{table}}_shift[{{weight_row}}][f];
+{{product}}        const int k = (int){{p}}_{{table}}_shift[{{weight_row}}][f];
         const uint64_t term = k >= 0 ? mcuport_fx_round_shift_u64(product, k)
                               : product > ({{saturation}} >> (unsigned)(-k)) ? {{saturation}}
                                                                             : product << (unsigned)(-k);
@@ -242,6 +235,8 @@ std::string emit_fixed_distance(const EmitContext& context, FamilyCode& code,
                            {"bound", std::to_string(map.bound)},
                            {"center_one", std::to_string(1 << map.center_frac_bits)},
                            {"weight_row", map.shared_weights ? "0" : "r"}};
+  values.emplace("product", context.render(kDistanceProduct, {{"table", table},
+                                                              {"weight_row", values.at("weight_row")}}));
   if (exact) return context.render(kFixedDistanceExact, values);
   values.emplace("saturation", "UINT64_C(4611686018427387904)");
   return context.render(kFixedDistance,

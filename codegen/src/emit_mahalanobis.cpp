@@ -8,8 +8,8 @@
 #include <string>
 
 #include "c_names.hpp"
-#include "mcuport/error.hpp"
 #include "emit.hpp"
+#include "mcuport/error.hpp"
 #include "mcuport/quantize.hpp"
 #include "mcuport/text.hpp"
 
@@ -202,13 +202,12 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       shift_doc = ", rounded right by " + std::to_string(program.square_shift) + " bits before squaring";
     }
     std::string row;
-    code.simd = true;  // MCUPORT_MUL32_ONLY: the squares
+    code.simd = true;  // MCUPORT_MUL32_ONLY (the squares), MCUPORT_SIMD32 (int16 weights)
     // |z|^2 <= score_bound < 2^62 (lower_mahalanobis), hence |z| < 2^31.
     MCUPORT_ASSERT(static_cast<long double>(program.score_bound) < 0x1p62L);
     if (wide_weights) {
       row = context.render(halves ? kRow32Halves : kRow32, {{"first", first}});
     } else {
-      code.simd = true;
       row = context.render(kRow16, {{"first", first},
                                     {"acc_t", map.wide ? "int64_t" : "int32_t"},
                                     {"smla", map.wide ? "__smlald" : "__smlad"}});
