@@ -102,7 +102,7 @@ const char* kPredictVotes = R"(/* One-vs-one: each pair votes (decision > 0: the
  * the lowest class index, as libsvm and scikit-learn's SVC.predict. */
 static inline int32_t {{p}}_predict(const {{xt}} x[]) {
     {{dt}} dec[{{P}}_N_PAIRS];
-    uint16_t votes[{{P}}_N_CLASSES];
+    uint_fast16_t votes[{{P}}_N_CLASSES];
     uint32_t i;
     uint32_t j;
     uint32_t p = 0u;
@@ -113,11 +113,8 @@ static inline int32_t {{p}}_predict(const {{xt}} x[]) {
     }
     for (i = 0u; i < {{P}}_N_CLASSES; ++i) {
         for (j = i + 1u; j < {{P}}_N_CLASSES; ++j) {
-            if (dec[p] > {{zero}}) {
-                votes[i] = (uint16_t)(votes[i] + 1u);
-            } else {
-                votes[j] = (uint16_t)(votes[j] + 1u);
-            }
+            const uint32_t winner = dec[p] > {{zero}} ? i : j;
+            votes[winner] = (uint_fast16_t)(votes[winner] + 1u);
             ++p;
         }
     }
