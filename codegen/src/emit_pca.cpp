@@ -29,14 +29,14 @@ static inline void {{p}}_transform(const float x[], float y[]) {
 )";
 
 // Output k from an int32 accumulator: rounded half away from zero (on the magnitude, as
-// mcuport_fx_round_shift_i64) in 32-bit arithmetic, no 64-bit shift.
+// mcuport_fx_round_shift_i64) in 32-bit arithmetic, no 64-bit shift; every shift is below 32.
 const char* kRoundOutput32 = R"(/* Output k: the row rounded right by {{shift_doc}} bits, half away from zero; the row is below
  * 2^31 in magnitude, so its magnitude plus half a unit fits 32 bits. */
 static inline int32_t {{p}}_output(const int16_t x[], uint32_t k) {
     const int32_t a = (int32_t){{p}}_component(x, k);
     const uint32_t m = a < 0 ? 0u - (uint32_t)a : (uint32_t)a;
     const uint32_t s = {{shift}};
-    const uint32_t r = s == 0u ? m : (m + (UINT32_C(1) << (s - 1u))) >> s;
+    const uint32_t r = s == 0u ? m : (m + (UINT32_C(1) << (s - 1u))) >> s; /* s <= 31 */
     return a < 0 ? -(int32_t)r : (int32_t)r;
 }
 
@@ -87,7 +87,11 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
       shift = "(uint32_t)" + p + "_output_shift[k]";
     }
     std::string rounded;
-    if (!map.wide) {
+    // The 32-bit rounding needs every shift below 32 (a row far finer than the output format
+    // can have more; the runtime's 64-bit rounding takes any).
+    const bool small_shifts =
+        *std::max_element(program.output_shift.begin(), program.output_shift.end()) <= 31;
+    if (!map.wide && small_shifts) {
       code.functions += context.render(
           kRoundOutput32, {{"shift", uniform ? shift + "u" : shift},
                            {"shift_doc", uniform ? shift : p + "_output_shift[k]"}});

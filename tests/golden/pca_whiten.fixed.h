@@ -132,7 +132,7 @@ static inline int32_t pca_whiten_output(const int16_t x[], uint32_t k) {
     const int32_t a = (int32_t)pca_whiten_component(x, k);
     const uint32_t m = a < 0 ? 0u - (uint32_t)a : (uint32_t)a;
     const uint32_t s = (uint32_t)pca_whiten_output_shift[k];
-    const uint32_t r = s == 0u ? m : (m + (UINT32_C(1) << (s - 1u))) >> s;
+    const uint32_t r = s == 0u ? m : (m + (UINT32_C(1) << (s - 1u))) >> s; /* s <= 31 */
     return a < 0 ? -(int32_t)r : (int32_t)r;
 }
 
