@@ -4,7 +4,7 @@
  * Generated headers paste this text verbatim (the C++ core embeds it at build time), so the
  * include guard lets several models share one copy in a translation unit. It is C99 and C++11,
  * uses no floating point, no division and no library call; on a core without a 32x32->64
- * multiplier the compiler calls its 64-bit multiply helper (__aeabi_lmul on Cortex-M0).
+ * multiplier the 32 x 32 -> 64 products are built from 16-bit halves (mcuport_fx_mul_u32).
  * core/src/fixed_math.cpp mirrors it operation for operation; the tests hold the two to the same
  * bits and measure the errors quoted below. docs/fixed-point.md explains the design.
  *
@@ -29,6 +29,17 @@
 #ifndef MCUPORT_FX_ROM
 #define MCUPORT_FX_ROM
 #define MCUPORT_FX_ROM_U32(address) (*(address))
+#endif
+
+/* Cores whose only multiply is 32 x 32 -> 32 (Cortex-M0, M0+, M23): there a 64-bit product is a
+ * call to the compiler's 64 x 64 helper (__aeabi_lmul), so mcuport_fx_mul_u32 builds the 32 x 32
+ * -> 64 products from 16-bit halves instead. Same integers either way; a test may force it. */
+#ifndef MCUPORT_FX_MUL32_ONLY
+#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+#define MCUPORT_FX_MUL32_ONLY 1
+#else
+#define MCUPORT_FX_MUL32_ONLY 0
+#endif
 #endif
 
 #define MCUPORT_FX_ONE_Q30 INT32_C(1073741824) /* 1.0 in Q30 */
@@ -60,6 +71,33 @@ static inline int64_t mcuport_fx_round_shift_i64(int64_t value, int shift) {
     return value < 0 ? -(int64_t)magnitude : (int64_t)magnitude;
 }
 
+/* a * b, exact, for unsigned 32-bit a and b. Where the only multiply is 32 x 32 -> 32: four
+ * products of 16-bit halves, each below 2^32, and the middle two summed in 64 bits. */
+static inline uint64_t mcuport_fx_mul_u32(uint32_t a, uint32_t b) {
+#if MCUPORT_FX_MUL32_ONLY
+    const uint32_t al = a & UINT32_C(0xFFFF);
+    const uint32_t ah = a >> 16;
+    const uint32_t bl = b & UINT32_C(0xFFFF);
+    const uint32_t bh = b >> 16;
+    const uint64_t middle = (uint64_t)(al * bh) + (uint64_t)(ah * bl); /* < 2^33 */
+    return ((uint64_t)(ah * bh) << 32) + (middle << 16) + (uint64_t)(al * bl);
+#else
+    return (uint64_t)a * b;
+#endif
+}
+
+/* a * b, exact, for signed 32-bit a and b (the product of the magnitudes, signed). */
+static inline int64_t mcuport_fx_mul_i32(int32_t a, int32_t b) {
+#if MCUPORT_FX_MUL32_ONLY
+    const uint64_t magnitude = mcuport_fx_mul_u32(a < 0 ? 0u - (uint32_t)a : (uint32_t)a,
+                                                  b < 0 ? 0u - (uint32_t)b : (uint32_t)b);
+    /* <= 2^62: the negation cannot overflow */
+    return (a < 0) != (b < 0) ? -(int64_t)magnitude : (int64_t)magnitude;
+#else
+    return (int64_t)a * b;
+#endif
+}
+
 /* value clamped to [INT32_MIN, INT32_MAX]. */
 static inline int32_t mcuport_fx_saturate_i32(int64_t value) {
     if (value > INT32_MAX) {
@@ -77,7 +115,7 @@ static inline int32_t mcuport_fx_saturate_i32(int64_t value) {
  * so that every shift is a constant the compiler folds: as a function, gcc -Os called it with a
  * variable 64-bit shift (on Cortex-M0 a library call). */
 #define MCUPORT_FX_HORNER_STEP(b, g, r, shift) \
-    ((uint32_t)(b) - (uint32_t)(((uint64_t)(g) * (r) + (UINT64_C(1) << ((shift) - 1))) >> (shift)))
+    ((uint32_t)(b) - (uint32_t)((mcuport_fx_mul_u32((g), (r)) + (UINT64_C(1) << ((shift) - 1))) >> (shift)))
 
 /* Shared core of the kernels: exp(-t) = y * 2^-halvings with y in (1/2, 1], for t in Q40 and
  * 0 <= t < 23. Returns y in Q63 and halvings (0 .. 33).
@@ -97,7 +135,8 @@ static inline mcuport_fx_exp_core mcuport_fx_exp_neg_q40(uint64_t t_q40) {
     /* n from 21 bits of t times 1477 / 2^10 (just below 1 / ln2): n or n - 1; one correction. */
     const uint32_t t_q16 = (uint32_t)(t_q40 >> 24);       /* < 23 * 2^16 */
     uint32_t n = (t_q16 * UINT32_C(1477)) >> 26;          /* product < 2^32 */
-    uint64_t r_q40 = t_q40 - (uint64_t)n * ln2_q40;
+    /* n ln2 with ln2_q40 = 177 2^32 + 1914173394: n < 34, so n 177 fits 32 bits. */
+    uint64_t r_q40 = t_q40 - (((uint64_t)(n * 177u) << 32) + mcuport_fx_mul_u32(n, UINT32_C(1914173394)));
     uint32_t r;
     uint32_t g;
     if (r_q40 >= ln2_q40) {
@@ -115,7 +154,7 @@ static inline mcuport_fx_exp_core mcuport_fx_exp_neg_q40(uint64_t t_q40) {
     g = MCUPORT_FX_HORNER_STEP(UINT32_C(2147483640), g, r, 33); /* b1 Q31 = 0.99999999627 */
     result.halvings = (int)n;
     /* 1 - r g1 in Q63: the product is exact, and below 2^63 since g1 < 1 and r <= ln2. */
-    result.y_q63 = (UINT64_C(1) << 63) - (uint64_t)g * r;
+    result.y_q63 = (UINT64_C(1) << 63) - mcuport_fx_mul_u32(g, r);
     return result; /* returned by value, not through a pointer: gcc's AddressSanitizer reported
                     * stack-use-after-scope on such an out-parameter when inlined in a loop */
 }
@@ -140,7 +179,10 @@ static inline int32_t mcuport_fx_exp_neg(int64_t t_q, int frac_bits) {
     if (core.halvings >= 31) {
         return 0; /* exp(-t) <= 2^-31: half an LSB at most */
     }
-    return (int32_t)mcuport_fx_round_shift_u64(core.y_q63, 33 + core.halvings);
+    /* round(y / 2^(33 + n)) half up = (floor(y / 2^(32 + n)) + 1) / 2 rounded down, and
+     * floor(y / 2^(32 + n)) is the high word of y (at most 2^31) shifted by n < 31: no 64-bit
+     * shift by a variable amount (a library call on Cortex-M0). */
+    return (int32_t)((((uint32_t)(core.y_q63 >> 32) >> core.halvings) + 1u) >> 1);
 }
 
 /* tanh(x) for x >= 0 given as two_x_q40 = 2x in Q40, 0 <= 2x < 22.25; result in Q30.

@@ -112,13 +112,21 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
                      p + "_" + table + "_weight", map.n_outputs, map.n_features,
                      integer_literals(map.weight),
                      "weights with the input quantization folded in, * 2^" +
-                         std::to_string(map.frac_bits));
+                         (map.row_frac_bits.empty() ? std::to_string(map.frac_bits)
+                                                    : std::string("F_k (row k's own point)")));
   std::vector<std::string> bias;
   for (int64_t b : map.bias) bias.push_back(map.wide ? int64_literal(b) : std::to_string(b));
   code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_" + table + "_bias",
                   bias, "offsets with the input quantization folded in, * 2^" +
-                            std::to_string(map.frac_bits));
-  TemplateValues values = {{"frac_bits", std::to_string(map.frac_bits)},
+                            (map.row_frac_bits.empty() ? std::to_string(map.frac_bits)
+                                                       : std::string("F_k (row k's own point)")));
+  std::string frac_bits = std::to_string(map.frac_bits);
+  if (!map.row_frac_bits.empty()) {
+    const auto [lo, hi] = std::minmax_element(map.row_frac_bits.begin(), map.row_frac_bits.end());
+    frac_bits = "F_k (row k's own binary point, " + std::to_string(*lo) +
+                (*lo == *hi ? "" : " to " + std::to_string(*hi)) + ")";
+  }
+  TemplateValues values = {{"frac_bits", frac_bits},
                            {"table", table},
                            {"bound", std::to_string(map.accumulator_bound)}};
   if (!wide_weights) {
@@ -143,21 +151,36 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
 
 namespace {
 
+// d^2 w for both forms below: on cores whose only multiply is 32 x 32 -> 32, from 16-bit halves.
+const char* kDistanceProduct = R"(        const uint32_t w = (uint32_t){{p}}_{{table}}_weight[{{weight_row}}][f];
+#if MCUPORT_MUL32_ONLY
+        /* m^2 < 2^48 from 16-bit halves, then times w < 2^16 as high word * w (< 2^32) and
+         * low word * w: the same integer, with 32-bit multiplies only. */
+        const uint64_t square = mcuport_fx_mul_u32(m, m);
+        const uint64_t product = ((uint64_t)((uint32_t)(square >> 32) * w) << 32) +
+                                 mcuport_fx_mul_u32((uint32_t)square, w);
+#else
+        const uint64_t product = (uint64_t)m * m * w;
+#endif
+)";
+
 // Where the proven sum stays below the saturation point and no weight needs a left shift
 // (naive Bayes): one multiply chain, one rounding right shift and one add per term.
 const char* kFixedDistanceExact = R"(/* {{doc}}
  * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-{{frac_bits}}: the code-domain difference
  * d (with {{center_bits}} fractional bits) stays below 2^24 in magnitude, d^2 * weight below 2^63,
- * each term is rounded half up by its shift, and the sum is at most {{bound}} for every int16 input. */
+ * each term is rounded half up by its shift (0 .. 63), and the sum is at most {{bound}} for every
+ * int16 input. */
 static inline uint64_t {{p}}_{{function}}(const int16_t x[], uint32_t r) {
     uint64_t sum = 0u;
     uint32_t f;
     for (f = 0u; f < {{nf}}; ++f) {
         const int32_t d = (int32_t)x[f] * {{center_one}} - {{p}}_{{table}}_center[r][f];
         const uint32_t m = (uint32_t)(d < 0 ? -d : d);
-        const uint64_t product = (uint64_t)m * m * {{p}}_{{table}}_weight[{{weight_row}}][f];
-        const uint32_t k = (uint32_t){{p}}_{{table}}_shift[{{weight_row}}][f];
-        sum += (product + ((UINT64_C(1) << k) >> 1)) >> k;
+{{product}}        const uint32_t k = (uint32_t){{p}}_{{table}}_shift[{{weight_row}}][f];
+        /* round(product / 2^k) half up = (floor(2 product / 2^k) + 1) / 2 rounded down: one
+         * variable shift (2 product < 2^64, and it is even, so the + 1 cannot wrap). */
+        sum += (((product << 1) >> k) + 1u) >> 1;
     }
     return sum;
 }
@@ -174,8 +197,7 @@ static inline uint64_t {{p}}_{{function}}(const int16_t x[], uint32_t r) {
     for (f = 0u; f < {{nf}}; ++f) {
         const int32_t d = (int32_t)x[f] * {{center_one}} - {{p}}_{{table}}_center[r][f];
         const uint32_t m = (uint32_t)(d < 0 ? -d : d);
-        const uint64_t product = (uint64_t)m * m * {{p}}_{{table}}_weight[{{weight_row}}][f];
-        const int k = (int){{p}}_{{table}}_shift[{{weight_row}}][f];
+{{product}}        const int k = (int){{p}}_{{table}}_shift[{{weight_row}}][f];
         const uint64_t term = k >= 0 ? mcuport_fx_round_shift_u64(product, k)
                               : product > ({{saturation}} >> (unsigned)(-k)) ? {{saturation}}
                                                                             : product << (unsigned)(-k);
@@ -203,7 +225,8 @@ std::string emit_fixed_distance(const EmitContext& context, FamilyCode& code,
   code.tables.add_2d(exact ? "uint8_t" : "int8_t", 1, p + "_" + table + "_shift", weight_rows,
                      map.n_features, integer_literals(map.shift),
                      exact ? "weight shifts (right, rounding half up)" : "weight shifts (negative: left)");
-  if (!exact) code.fixed_runtime = true;
+  code.fixed_runtime = true;  // mcuport_fx_mul_u32 (and the saturating form's rounding)
+  code.simd = true;           // MCUPORT_MUL32_ONLY
   TemplateValues values = {{"doc", doc},
                            {"function", function},
                            {"table", table},
@@ -212,6 +235,8 @@ std::string emit_fixed_distance(const EmitContext& context, FamilyCode& code,
                            {"bound", std::to_string(map.bound)},
                            {"center_one", std::to_string(1 << map.center_frac_bits)},
                            {"weight_row", map.shared_weights ? "0" : "r"}};
+  values.emplace("product", context.render(kDistanceProduct, {{"table", table},
+                                                              {"weight_row", values.at("weight_row")}}));
   if (exact) return context.render(kFixedDistanceExact, values);
   values.emplace("saturation", "UINT64_C(4611686018427387904)");
   return context.render(kFixedDistance,

@@ -9,6 +9,7 @@
 
 #include "c_names.hpp"
 #include "emit.hpp"
+#include "mcuport/error.hpp"
 #include "mcuport/quantize.hpp"
 #include "mcuport/text.hpp"
 
@@ -47,7 +48,20 @@ static inline int64_t {{p}}_score(const int16_t x[]) {
         {{acc_t}} acc = ({{acc_t}}){{p}}_bias[r];
         int64_t z;
 {{row}}        z = {{z}};
+#if MCUPORT_MUL32_ONLY
+        {
+            /* No 32 x 32 -> 64 multiply instruction: |z| < 2^31 (the bound above), so
+             * z^2 = mh^2 2^32 + 2 mh ml 2^16 + ml^2 from the 16-bit halves of m = |z|
+             * (mh < 2^15), the same integer with three 32-bit multiplies. */
+            const uint32_t m = (uint32_t)(z < 0 ? -z : z);
+            const uint32_t mh = m >> 16;
+            const uint32_t ml = m & UINT32_C(0xFFFF);
+            sum += (int64_t)(((uint64_t)(mh * mh) << 32) + ((uint64_t)(2u * mh * ml) << 16) +
+                             (uint64_t)(ml * ml));
+        }
+#else
         sum += z * z;
+#endif
     }
     return sum;
 }
@@ -58,6 +72,21 @@ static inline int64_t {{p}}_score(const int16_t x[]) {
 const char* kRow32 = R"(        for (f = {{first}}; f < {{P}}_N_FEATURES; ++f) {
             acc += (int64_t){{p}}_weight[i] * x[f];
             ++i;
+        }
+)";
+
+// 31-bit weights stored as 16-bit halves, w = hi 2^16 + lo with lo in [0, 65535] (the table
+// layout of cores without a 32 x 32 -> 64 multiply, such as Cortex-M0): both products fit int32
+// (|hi x| <= 2^30, |lo x| < 2^31), two int64 sums, the same integer as kRow32.
+const char* kRow32Halves = R"(        {
+            int64_t high = 0;
+            int64_t low = 0;
+            for (f = {{first}}; f < {{P}}_N_FEATURES; ++f) {
+                high += (int32_t){{p}}_weight_hi[i] * (int32_t)x[f];
+                low += (int32_t){{p}}_weight_lo[i] * (int32_t)x[f];
+                ++i;
+            }
+            acc += high * 65536 + low;
         }
 )";
 
@@ -132,10 +161,26 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
   if (fixed) {
     const FixedLinear& map = *program.fixed;
     const bool wide_weights = map.weight_bits > 15;
-    code.tables.add(wide_weights ? "int32_t" : "int16_t", wide_weights ? 4 : 2, p + "_weight",
-                    integer_literals(packed_code),
-                    "the factor of the precision matrix, input quantization folded in, * 2^" +
-                        std::to_string(map.frac_bits));
+    // Where the only multiply is 32 x 32 -> 32 (targets are data: arch), 31-bit weights are
+    // stored as 16-bit halves; elsewhere as int32 for one 64-bit multiply-accumulate each.
+    const bool halves = wide_weights && context.target.arch == "armv6m";
+    const std::string doc = "the factor of the precision matrix, input quantization folded in, * 2^" +
+                            std::to_string(map.frac_bits);
+    if (halves) {
+      std::vector<int32_t> high;
+      std::vector<int32_t> low;
+      for (int32_t w : packed_code) {
+        const int64_t lo = static_cast<int64_t>(w) & 0xFFFF;
+        low.push_back(static_cast<int32_t>(lo));
+        high.push_back(static_cast<int32_t>((static_cast<int64_t>(w) - lo) / 65536));
+      }
+      code.tables.add("int16_t", 2, p + "_weight_hi", integer_literals(high), doc + ": high halves");
+      code.tables.add("uint16_t", 2, p + "_weight_lo", integer_literals(low),
+                      "the same weights' low halves: weight = hi * 65536 + lo");
+    } else {
+      code.tables.add(wide_weights ? "int32_t" : "int16_t", wide_weights ? 4 : 2, p + "_weight",
+                      integer_literals(packed_code), doc);
+    }
     std::vector<std::string> bias;
     for (int64_t b : map.bias) bias.push_back(map.wide ? "INT64_C(" + std::to_string(b) + ")" : std::to_string(b));
     code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_bias", bias,
@@ -157,10 +202,12 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       shift_doc = ", rounded right by " + std::to_string(program.square_shift) + " bits before squaring";
     }
     std::string row;
+    code.simd = true;  // MCUPORT_MUL32_ONLY (the squares), MCUPORT_SIMD32 (int16 weights)
+    // |z|^2 <= score_bound < 2^62 (lower_mahalanobis), hence |z| < 2^31.
+    MCUPORT_ASSERT(static_cast<long double>(program.score_bound) < 0x1p62L);
     if (wide_weights) {
-      row = context.render(kRow32, {{"first", first}});
+      row = context.render(halves ? kRow32Halves : kRow32, {{"first", first}});
     } else {
-      code.simd = true;
       row = context.render(kRow16, {{"first", first},
                                     {"acc_t", map.wide ? "int64_t" : "int32_t"},
                                     {"smla", map.wide ? "__smlald" : "__smlad"}});

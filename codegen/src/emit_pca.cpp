@@ -1,6 +1,7 @@
 // C for PCA (and the pipelines that end in it): one affine map, y = W (x - center), with the
 // whitening and any scalers in front composed into W at port time. Float32 in float mode; in
 // fixed mode int16 codes in and int32 outputs on one binary point out.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -23,6 +24,20 @@ static inline void {{p}}_transform(const float x[], float y[]) {
         }
         y[k] = acc;
     }
+}
+
+)";
+
+// Output k from an int32 accumulator: rounded half away from zero (on the magnitude, as
+// mcuport_fx_round_shift_i64) in 32-bit arithmetic, no 64-bit shift; every shift is below 32.
+const char* kRoundOutput32 = R"(/* Output k: the row rounded right by {{shift_doc}} bits, half away from zero; the row is below
+ * 2^31 in magnitude, so its magnitude plus half a unit fits 32 bits. */
+static inline int32_t {{p}}_output(const int16_t x[], uint32_t k) {
+    const int32_t a = (int32_t){{p}}_component(x, k);
+    const uint32_t m = a < 0 ? 0u - (uint32_t)a : (uint32_t)a;
+    const uint32_t s = {{shift}};
+    const uint32_t r = s == 0u ? m : (m + (UINT32_C(1) << (s - 1u))) >> s; /* s <= 31 */
+    return a < 0 ? -(int32_t)r : (int32_t)r;
 }
 
 )";
@@ -59,13 +74,35 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
                    " /* real value = output * this */\n";
     code.macros += "#define " + P + "_OUTPUT_ERROR_BOUND " + format_general(program.error_bound, 17) +
                    " /* |dequantized output - exact transform of the dequantized input| <= this */\n";
-    code.functions += emit_fixed_linear(context, code, *program.fixed, "component", "component",
-                                        "Output k before the final rounding shift.", true);
-    const std::string row = p + "_component(x, k)";
-    std::string rounded = row;
-    if (program.output_shift > 0) {
-      code.fixed_runtime = true;
-      rounded = "mcuport_fx_round_shift_i64(" + row + ", " + std::to_string(program.output_shift) + ")";
+    const FixedLinear& map = *program.fixed;
+    code.functions += emit_fixed_linear(context, code, map, "component", "component",
+                                        "Output k before the final rounding shift (row k's own "
+                                        "binary point).", true);
+    const bool uniform = std::all_of(program.output_shift.begin(), program.output_shift.end(),
+                                     [&](int s) { return s == program.output_shift[0]; });
+    std::string shift = std::to_string(program.output_shift[0]);
+    if (!uniform) {
+      code.tables.add("uint8_t", 1, p + "_output_shift", integer_literals(program.output_shift),
+                      "per output: the right shift from its row's binary point to the output's");
+      shift = "(uint32_t)" + p + "_output_shift[k]";
+    }
+    std::string rounded;
+    // The 32-bit rounding needs every shift below 32 (a row far finer than the output format
+    // can have more; the runtime's 64-bit rounding takes any).
+    const bool small_shifts =
+        *std::max_element(program.output_shift.begin(), program.output_shift.end()) <= 31;
+    if (!map.wide && small_shifts) {
+      code.functions += context.render(
+          kRoundOutput32, {{"shift", uniform ? shift + "u" : shift},
+                           {"shift_doc", uniform ? shift : p + "_output_shift[k]"}});
+      rounded = p + "_output(x, k)";
+    } else {
+      const std::string row = p + "_component(x, k)";
+      rounded = row;
+      if (!uniform || program.output_shift[0] > 0) {
+        code.fixed_runtime = true;
+        rounded = "mcuport_fx_round_shift_i64(" + row + ", " + (uniform ? shift : "(int)" + shift) + ")";
+      }
     }
     code.functions += context.render(kFixedTransform, {{"bound", std::to_string(program.output_bound)},
                                                        {"rounded", rounded}});

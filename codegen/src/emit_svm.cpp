@@ -36,9 +36,9 @@ static inline void {{p}}_decision_values(const {{xt}} {{xin}}[], {{dt}} dec[]) {
         const {{dt}} k = {{kernel_value}};
         for (j = 0u; j < {{P}}_N_CLASSES; ++j) {
             if (j < i) {
-                dec[j * (2u * {{P}}_N_CLASSES - j - 1u) / 2u + (i - j - 1u)] += {{coef_cast}}{{p}}_sv_coef[s][j] * k;
+                dec[j * (2u * {{P}}_N_CLASSES - j - 1u) / 2u + (i - j - 1u)] += {{term_open}}{{p}}_sv_coef[s][j]{{term_mid}}k{{term_close}};
             } else if (j > i) {
-                dec[i * (2u * {{P}}_N_CLASSES - i - 1u) / 2u + (j - i - 1u)] += {{coef_cast}}{{p}}_sv_coef[s][j - 1u] * k;
+                dec[i * (2u * {{P}}_N_CLASSES - i - 1u) / 2u + (j - i - 1u)] += {{term_open}}{{p}}_sv_coef[s][j - 1u]{{term_mid}}k{{term_close}};
             }
         }
     }
@@ -55,7 +55,7 @@ static inline void {{p}}_decision_values(const {{xt}} {{xin}}[], {{dt}} dec[]) {
     uint32_t s;
 {{setup}}    for (s = 0u; s < {{P}}_N_SUPPORT_VECTORS; ++s) {
         const {{dt}} k = {{kernel_value}};
-        acc += {{coef_cast}}{{p}}_sv_coef[s][0] * k;
+        acc += {{term_open}}{{p}}_sv_coef[s][0]{{term_mid}}k{{term_close}};
     }
     dec[0] = acc;
 }
@@ -102,7 +102,7 @@ const char* kPredictVotes = R"(/* One-vs-one: each pair votes (decision > 0: the
  * the lowest class index, as libsvm and scikit-learn's SVC.predict. */
 static inline int32_t {{p}}_predict(const {{xt}} x[]) {
     {{dt}} dec[{{P}}_N_PAIRS];
-    uint16_t votes[{{P}}_N_CLASSES];
+    uint_fast16_t votes[{{P}}_N_CLASSES];
     uint32_t i;
     uint32_t j;
     uint32_t p = 0u;
@@ -113,11 +113,8 @@ static inline int32_t {{p}}_predict(const {{xt}} x[]) {
     }
     for (i = 0u; i < {{P}}_N_CLASSES; ++i) {
         for (j = i + 1u; j < {{P}}_N_CLASSES; ++j) {
-            if (dec[p] > {{zero}}) {
-                votes[i] = (uint16_t)(votes[i] + 1u);
-            } else {
-                votes[j] = (uint16_t)(votes[j] + 1u);
-            }
+            const uint32_t winner = dec[p] > {{zero}} ? i : j;
+            votes[winner] = (uint_fast16_t)(votes[winner] + 1u);
             ++p;
         }
     }
@@ -127,6 +124,17 @@ static inline int32_t {{p}}_predict(const {{xt}} x[]) {
         }
     }
     return (int32_t)best;
+}
+
+)";
+
+// Two classes: the one pair's vote is the answer (no vote counts, no argmax).
+const char* kPredictBinary = R"(/* Two classes: the pair (0,1) votes for class 0 when its decision value is positive, as libsvm
+ * and scikit-learn's SVC.predict. */
+static inline int32_t {{p}}_predict(const {{xt}} x[]) {
+    {{dt}} dec[1];
+    {{p}}_decision_values(x, dec);
+    return dec[0] > {{zero}} ? 0 : 1;
 }
 
 )";
@@ -305,7 +313,14 @@ static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
     }
     code.functions += context.render(
         program.n_pairs == 1 ? kDecisionValuesOnePair : kDecisionValues,
-        {{"dt", dt}, {"coef_cast", "(int64_t)"}, {"kernel_value", kernel_value}, {"setup", setup}});
+        // |k| <= 2^30 (Q30, |K| <= 1) and the coefficient is int32: an exact 32 x 32 -> 64
+        // product (from 16-bit halves where that is the only multiply: Cortex-M0).
+        {{"dt", dt},
+         {"term_open", "mcuport_fx_mul_i32("},
+         {"term_mid", ", (int32_t)"},
+         {"term_close", ")"},
+         {"kernel_value", kernel_value},
+         {"setup", setup}});
     units = " * 2^" + P + "_SCORE_FRAC_BITS";
     code.summary = " * " + std::to_string(program.n_sv) + " support vectors; fixed point: kernel " +
                    kernel_doc + ", int64 decision values (|dec| <= " +
@@ -352,7 +367,9 @@ static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
         kKernel, {{"kernel_doc", doc}, {"kernel_step", step}, {"kernel_result", result}});
     code.functions += context.render(program.n_pairs == 1 ? kDecisionValuesOnePair : kDecisionValues,
                                      {{"dt", "float"},
-                                      {"coef_cast", ""},
+                                      {"term_open", ""},
+                                      {"term_mid", " * "},
+                                      {"term_close", ""},
                                       {"kernel_value", p + "_kernel(x, s)"},
                                       {"setup", ""}});
     code.summary = " * " + std::to_string(program.n_sv) + " support vectors of " +
@@ -369,7 +386,8 @@ static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
     code.api += " *   int32_t " + p + "_predict(const " + xt + " x[]);   +1 inlier, -1 outlier\n";
     code.api += " *   " + dt + " " + p + "_decision_function(const " + xt + " x[]);\n";
   } else {
-    code.functions += context.render(kPredictVotes, {{"dt", dt}, {"zero", zero}});
+    code.functions += context.render(program.n_classes == 2 ? kPredictBinary : kPredictVotes,
+                                     {{"dt", dt}, {"zero", zero}});
     code.api += " *   int32_t " + p + "_predict(const " + xt + " x[]);   class index (one-vs-one votes)\n";
     if (program.n_classes == 2) {
       code.functions += context.render(kDecisionBinary, {{"dt", dt}, {"units", units}});

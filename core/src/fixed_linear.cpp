@@ -10,7 +10,8 @@
 namespace mcuport {
 
 FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector<double>& bias,
-                            const InputQuantization& quantization, int weight_bits) {
+                            const InputQuantization& quantization, int weight_bits,
+                            bool int32_accumulator) {
   MCUPORT_ASSERT(weight_bits == 15 || weight_bits == 31);
   FixedLinear map;
   map.weight_bits = weight_bits;
@@ -39,26 +40,36 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
 
   double worst = 0;
   double worst_error = 0;  // in units of 2^-frac_bits
-  for (uint32_t k = 0; k < map.n_outputs; ++k) {
-    double sum = 0;
-    double error = 0;
-    for (uint32_t f = 0; f < map.n_features; ++f) {
-      const double exact = std::ldexp(folded_weight[k * map.n_features + f], map.frac_bits);
-      const double code = std::round(exact);
-      map.weight.push_back(static_cast<int32_t>(code));
-      sum += std::fabs(code) * 32768.0;
-      error += std::fabs(code - exact) * 32768.0;  // |sum_f (code - exact) q_f| over int16 q
+  for (;;) {
+    map.weight.clear();
+    map.bias.clear();
+    worst = 0;
+    worst_error = 0;
+    for (uint32_t k = 0; k < map.n_outputs; ++k) {
+      double sum = 0;
+      double error = 0;
+      for (uint32_t f = 0; f < map.n_features; ++f) {
+        const double exact = std::ldexp(folded_weight[k * map.n_features + f], map.frac_bits);
+        const double code = std::round(exact);
+        map.weight.push_back(static_cast<int32_t>(code));
+        sum += std::fabs(code) * 32768.0;
+        error += std::fabs(code - exact) * 32768.0;  // |sum_f (code - exact) q_f| over int16 q
+      }
+      const double exact_bias = std::ldexp(folded_bias[k], map.frac_bits);
+      const double b = std::round(exact_bias);
+      if (!(std::fabs(b) < 0x1p61)) {
+        throw Error("/input_ranges",
+                    "the input ranges lie so far from zero that the model's offset cannot be held "
+                    "in 64-bit fixed point; give ranges closer to the data");
+      }
+      map.bias.push_back(static_cast<int64_t>(b));
+      worst = std::max(worst, std::fabs(b) + sum);
+      worst_error = std::max(worst_error, error + std::fabs(b - exact_bias));
     }
-    const double exact_bias = std::ldexp(folded_bias[k], map.frac_bits);
-    const double b = std::round(exact_bias);
-    if (!(std::fabs(b) < 0x1p61)) {
-      throw Error("/input_ranges",
-                  "the input ranges lie so far from zero that the model's offset cannot be held "
-                  "in 64-bit fixed point; give ranges closer to the data");
-    }
-    map.bias.push_back(static_cast<int64_t>(b));
-    worst = std::max(worst, std::fabs(b) + sum);
-    worst_error = std::max(worst_error, error + std::fabs(b - exact_bias));
+    // Asked for an int32 accumulator: one bit coarser until the bound fits (it halves each time,
+    // less the roundings; a map whose offset alone overflows gives up and stays wide).
+    if (!int32_accumulator || weight_bits > 15 || !(worst > 2147483647.0) || map.frac_bits <= -60) break;
+    --map.frac_bits;
   }
   map.accumulator_bound = static_cast<uint64_t>(worst);
   map.wide = weight_bits > 15 || worst > static_cast<double>(std::numeric_limits<int32_t>::max());
@@ -68,6 +79,29 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
   // The rounding residuals are known exactly; the double sums of at most a few thousand
   // non-negative terms are within n 2^-53 (relative), which the factor covers.
   map.error_bound = std::ldexp(worst_error * (1 + 0x1p-40), -map.frac_bits);
+  return map;
+}
+
+FixedLinear quantize_linear_rows(const std::vector<double>& weight, const std::vector<double>& bias,
+                                 const InputQuantization& quantization, int weight_bits,
+                                 bool int32_accumulator) {
+  FixedLinear map;
+  map.n_outputs = static_cast<uint32_t>(bias.size());
+  map.n_features = static_cast<uint32_t>(quantization.features.size());
+  map.weight_bits = weight_bits;
+  for (uint32_t k = 0; k < map.n_outputs; ++k) {
+    const std::vector<double> row(weight.begin() + static_cast<std::ptrdiff_t>(k) * map.n_features,
+                                  weight.begin() + static_cast<std::ptrdiff_t>(k + 1) * map.n_features);
+    const FixedLinear one = quantize_linear(row, {bias[k]}, quantization, weight_bits, int32_accumulator);
+    map.weight.insert(map.weight.end(), one.weight.begin(), one.weight.end());
+    map.bias.push_back(one.bias[0]);
+    map.row_frac_bits.push_back(one.frac_bits);
+    map.row_error_bound.push_back(one.error_bound);
+    map.accumulator_bound = std::max(map.accumulator_bound, one.accumulator_bound);
+    map.wide = map.wide || one.wide;
+    map.error_bound = std::max(map.error_bound, one.error_bound);
+    map.frac_bits = k == 0 ? one.frac_bits : std::min(map.frac_bits, one.frac_bits);
+  }
   return map;
 }
 

@@ -115,22 +115,60 @@ PcaProgram lower_pca(const Pca& pca, const AffinePrefix& prefix,
   program.center = prefix.pull_back(pca.mean);
   if (!quantization) return program;
 
-  // Each output's spread on the training data is sqrt(explained variance) / divisor; the
-  // rounding of 15-bit weights must stay below 2^-10 of the smallest of them.
-  double smallest_spread = std::numeric_limits<double>::infinity();
+  // Each output's spread on the training data is sqrt(explained variance) / divisor. The outputs
+  // are never compared with each other, so each row has its own binary point and its own check:
+  // the rounding of its weights must stay below 2^-10 of that output's spread. The cheapest form
+  // that passes for every row: 15-bit weights with int32 accumulators (a bit or two coarser),
+  // 15-bit weights at full precision, else 31-bit weights.
+  std::vector<double> spread;
   for (std::size_t k = 0; k < pca.n_components(); ++k) {
-    smallest_spread = std::min(smallest_spread,
-                               std::sqrt(pca.explained_variance[k]) / pca.output_divisor(k));
+    spread.push_back(std::sqrt(pca.explained_variance[k]) / pca.output_divisor(k));
   }
   const std::vector<double> bias = centered_offsets(program.weight, program.n_outputs, program.center);
-  program.fixed = quantize_accurately(program.weight, bias, *quantization, [&](const FixedLinear& m) {
-    return m.error_bound <= std::ldexp(smallest_spread, -10);
-  });
-  program.output_shift =
-      shift_to_fit(program.fixed->accumulator_bound, 0x7fffffffu, program.output_bound);
-  program.output_frac_bits = program.fixed->frac_bits - program.output_shift;
-  program.error_bound = program.fixed->error_bound +
-                        (program.output_shift > 0 ? std::ldexp(0.5, -program.output_frac_bits) : 0.0);
+  const auto row_error = [](const FixedLinear& m, uint32_t k) {
+    return m.row_error_bound.empty() ? m.error_bound : m.row_error_bound[k];
+  };
+  const auto accurate = [&](const FixedLinear& m) {
+    for (uint32_t k = 0; k < program.n_outputs; ++k) {
+      if (!(row_error(m, k) <= std::ldexp(spread[k], -10))) return false;
+    }
+    return true;
+  };
+  // First one binary point for all rows with an int32 accumulator: no per-row output shifts.
+  program.fixed = quantize_linear(program.weight, bias, *quantization, 15);
+  if (program.fixed->wide || !accurate(*program.fixed)) {
+    program.fixed = quantize_linear_rows(program.weight, bias, *quantization, 15, true);
+  }
+  if (!accurate(*program.fixed)) program.fixed = quantize_linear_rows(program.weight, bias, *quantization, 15, false);
+  if (!accurate(*program.fixed)) program.fixed = quantize_linear_rows(program.weight, bias, *quantization, 31, false);
+  // One output format for all: the finest in which every row's bound, rounded, fits int32.
+  const FixedLinear& map = *program.fixed;
+  const auto row_point = [&](uint32_t k) {
+    return map.row_frac_bits.empty() ? map.frac_bits : map.row_frac_bits[k];
+  };
+  std::vector<uint64_t> row_bound(program.n_outputs);
+  for (uint32_t k = 0; k < program.n_outputs; ++k) {
+    double sum = std::fabs(static_cast<double>(map.bias[k]));
+    for (uint32_t f = 0; f < map.n_features; ++f) {
+      sum += std::fabs(static_cast<double>(map.weight[k * map.n_features + f])) * 32768.0;
+    }
+    row_bound[k] = static_cast<uint64_t>(sum);  // exact: below 2^62 (quantize_linear)
+    uint64_t shifted = 0;
+    const int out_bits = row_point(k) - shift_to_fit(row_bound[k], 0x7fffffffu, shifted);
+    program.output_frac_bits = k == 0 ? out_bits : std::min(program.output_frac_bits, out_bits);
+  }
+  program.output_bound = 0;
+  program.error_bound = 0;
+  for (uint32_t k = 0; k < program.n_outputs; ++k) {
+    const int shift = row_point(k) - program.output_frac_bits;
+    program.output_shift.push_back(shift);
+    program.output_bound = std::max(
+        program.output_bound, shift > 0 ? (row_bound[k] + (uint64_t{1} << (shift - 1))) >> shift : row_bound[k]);
+    program.error_bound = std::max(program.error_bound,
+                                   row_error(map, k) +
+                                       (shift > 0 ? std::ldexp(0.5, -program.output_frac_bits) : 0.0));
+  }
+  MCUPORT_ASSERT(program.output_bound <= 0x7fffffffu);
   return program;
 }
 
@@ -200,7 +238,7 @@ double mahalanobis_score_error(const MahalanobisProgram& program, double d2) {
 void evaluate_pca(const PcaProgram& program, const int16_t* codes, int64_t* out) {
   for (uint32_t k = 0; k < program.n_outputs; ++k) {
     out[k] = fixed::round_shift(evaluate_fixed_linear_row(*program.fixed, codes, k),
-                                program.output_shift);
+                                program.output_shift[k]);
   }
 }
 

@@ -24,6 +24,14 @@
 // sit beside the C++ mirror in this translation unit, so every sweep can compare the two.
 #include "../../codegen/runtime/mcuport_fixed.h"
 
+// The same runtime built as on Cortex-M0 (test_fixed_math_mul32.cpp).
+namespace mcuport_test_mul32_only {
+int32_t exp_neg(int64_t t_q, int frac_bits);
+int32_t tanh(int64_t x_q, int frac_bits);
+uint64_t mul_u32(uint32_t a, uint32_t b);
+int64_t mul_i32(int32_t a, int32_t b);
+}  // namespace mcuport_test_mul32_only
+
 namespace {
 
 namespace fixed = mcuport::fixed;
@@ -437,6 +445,44 @@ TEST(FixedEveryReducedArgument, Every4099th) { check_reduced_sweep(4099); }
 TEST(FixedEveryReducedArgument, DISABLED_Every) { check_reduced_sweep(1); }
 
 // --- the embedded runtime text ----------------------------------------------------------------
+
+// MCUPORT_FX_MUL32_ONLY (Cortex-M0) builds 64-bit products from 16-bit halves: the products at
+// the edges and at random, and exp and tanh on every input of Q8 and Q12 and random inputs of
+// every format, must be the same bits as the ordinary build's.
+TEST(FixedMul32Only, SameBitsAsTheOrdinaryBuild) {
+  namespace m0 = mcuport_test_mul32_only;
+  std::mt19937_64 random(5);
+  const uint32_t edges[] = {0u, 1u, 0xFFFFu, 0x10000u, 0x7FFFFFFFu, 0x80000000u, 0xFFFFFFFFu};
+  for (uint32_t a : edges) {
+    for (uint32_t b : edges) {
+      ASSERT_EQ(m0::mul_u32(a, b), static_cast<uint64_t>(a) * b) << a << " " << b;
+      const auto sa = static_cast<int32_t>(a);
+      const auto sb = static_cast<int32_t>(b);
+      ASSERT_EQ(m0::mul_i32(sa, sb), static_cast<int64_t>(sa) * sb) << sa << " " << sb;
+    }
+  }
+  for (int i = 0; i < 1000000; ++i) {
+    const auto a = static_cast<uint32_t>(random());
+    const auto b = static_cast<uint32_t>(random());
+    ASSERT_EQ(m0::mul_u32(a, b), static_cast<uint64_t>(a) * b);
+    ASSERT_EQ(m0::mul_i32(static_cast<int32_t>(a), static_cast<int32_t>(b)),
+              static_cast<int64_t>(static_cast<int32_t>(a)) * static_cast<int32_t>(b));
+  }
+  for (int frac_bits : {8, 12}) {
+    for (int64_t q = -(int64_t{1} << frac_bits); q <= (int64_t{23} << frac_bits); ++q) {
+      ASSERT_EQ(m0::exp_neg(q, frac_bits), mcuport_fx_exp_neg(q, frac_bits)) << q << " Q" << frac_bits;
+      ASSERT_EQ(m0::tanh(q, frac_bits), mcuport_fx_tanh(q, frac_bits)) << q << " Q" << frac_bits;
+    }
+  }
+  for (int frac_bits = fixed::kMinFracBits; frac_bits <= fixed::kMaxFracBits; ++frac_bits) {
+    std::uniform_int_distribution<int64_t> t(0, int64_t{23} << frac_bits);
+    for (int i = 0; i < 20000; ++i) {
+      const int64_t q = t(random);
+      ASSERT_EQ(m0::exp_neg(q, frac_bits), mcuport_fx_exp_neg(q, frac_bits)) << q << " Q" << frac_bits;
+      ASSERT_EQ(m0::tanh(q, frac_bits), mcuport_fx_tanh(q, frac_bits)) << q << " Q" << frac_bits;
+    }
+  }
+}
 
 TEST(FixedRuntimeText, EmbeddedTextIsTheFileOnDisk) {
   const std::string path = std::string(MCUPORT_SOURCE_DIR) + "/codegen/runtime/mcuport_fixed.h";

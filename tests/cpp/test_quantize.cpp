@@ -15,6 +15,7 @@
 
 #include "mcuport/error.hpp"
 #include "mcuport/fixed_distance.hpp"
+#include "mcuport/fixed_linear.hpp"
 #include "mcuport/load.hpp"
 #include "mcuport/lower_pipeline.hpp"
 #include "mcuport/quantize.hpp"
@@ -405,6 +406,49 @@ TEST(RbfDistance, CommonDomainWithinTheDocumentedBound) {
                              static_cast<double>(exact) * 0x1p-28;
         ASSERT_LE(std::fabs(t - static_cast<double>(exact)), bound)
             << "gamma " << gamma << " row " << s << " trial " << trial;
+      }
+    }
+  }
+}
+
+// quantize_linear_rows: each row on its own binary point, within its own error bound for every
+// int16 input; with int32 accumulators every row's bound (and so every sum) stays below 2^31.
+TEST(QuantizeLinearRows, EachRowWithinItsOwnBoundAndInt32WhenAsked) {
+  std::mt19937_64 random(11);
+  const std::vector<std::pair<double, double>> ranges = {{0, 1e-3}, {-5, 5}, {100, 2000}, {-1e4, 1e4}};
+  mcuport::InputQuantization quantization;
+  for (const auto& range : ranges) quantization.features.push_back(mcuport::quantization_for_range({range.first, range.second}));
+  const std::size_t n = ranges.size();
+  // Rows of very different sizes: one shared binary point would leave the small ones few bits.
+  const std::vector<double> weight = {3e2, -1.5, 0.02, 1e-3,    //
+                                      1e-4, 2e-6, -3e-7, 1e-9,  //
+                                      -0.7, 0.3, 1e-3, -2e-5};
+  const std::vector<double> bias = {5, -0.25, 1e-3};
+  for (bool int32 : {false, true}) {
+    const mcuport::FixedLinear map = mcuport::quantize_linear_rows(weight, bias, quantization, 15, int32);
+    ASSERT_EQ(map.row_frac_bits.size(), 3u);
+    ASSERT_EQ(map.row_error_bound.size(), 3u);
+    EXPECT_GT(map.row_frac_bits[1], map.row_frac_bits[0] + 5);  // the small row keeps its bits
+    if (int32) {
+      EXPECT_FALSE(map.wide);
+    }
+    std::uniform_int_distribution<int> code(INT16_MIN, INT16_MAX);
+    std::vector<int16_t> codes(n);
+    for (int trial = 0; trial < 5000; ++trial) {
+      for (auto& q : codes) q = static_cast<int16_t>(trial == 0 ? INT16_MIN : trial == 1 ? INT16_MAX : code(random));
+      for (uint32_t k = 0; k < 3; ++k) {
+        long double exact = bias[k];
+        for (std::size_t f = 0; f < n; ++f) {
+          const auto& q = quantization.features[f];
+          exact += static_cast<long double>(weight[k * n + f]) * q.scale * (codes[f] - q.zero_point);
+        }
+        const int64_t value = mcuport::evaluate_fixed_linear_row(map, codes.data(), k);
+        if (int32) {
+          ASSERT_LT(std::llabs(value), INT64_C(2147483648));
+        }
+        const long double got = std::ldexp(static_cast<long double>(value), -map.row_frac_bits[k]);
+        ASSERT_LE(std::fabs(static_cast<double>(got - exact)), map.row_error_bound[k] * (1 + 1e-9))
+            << "row " << k << " trial " << trial << " int32 " << int32;
       }
     }
   }

@@ -3,7 +3,7 @@
  * Do not edit: regenerate it from the model; the same model and options give the same bytes.
  *
  * Numeric mode: fixed (integer-only predict path). Target: host.
- * Fixed point: 16-bit weights with the input quantization folded in, int64 accumulators; every output is within 6.22e-05 of the exact transform of the dequantized input.
+ * Fixed point: 16-bit weights with the input quantization folded in, int32 accumulators; every output is within 7.54e-05 of the exact transform of the dequantized input.
  * 2 outputs x 4 inputs: 8 multiply-accumulates per transform.
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
@@ -17,7 +17,7 @@
  *   1: [2, 4.4] 3.66216526e-05 -87380.5
  *   2: [1.3, 6.7] 8.23987182e-05 -48544.9444
  *   3: [0.1, 2.5] 3.66216526e-05 -35498.625
- * Tables read by the predict path: 32 bytes.
+ * Tables read by the predict path: 26 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with pca_whiten_ or PCA_WHITEN_):
@@ -31,221 +31,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* ---- mcuport fixed-point runtime (codegen/runtime/mcuport_fixed.h) ---- */
-/*
- * mcuport fixed-point runtime: integer-only math kernels for generated model headers.
- *
- * Generated headers paste this text verbatim (the C++ core embeds it at build time), so the
- * include guard lets several models share one copy in a translation unit. It is C99 and C++11,
- * uses no floating point, no division and no library call; on a core without a 32x32->64
- * multiplier the compiler calls its 64-bit multiply helper (__aeabi_lmul on Cortex-M0).
- * core/src/fixed_math.cpp mirrors it operation for operation; the tests hold the two to the same
- * bits and measure the errors quoted below. docs/fixed-point.md explains the design.
- *
- * Q formats: a value written "Qf" is the integer v standing for v / 2^f. Results are Q30, so
- * 1.0 is exactly MCUPORT_FX_ONE_Q30. Arguments are Q`frac_bits` with frac_bits in
- * [MCUPORT_FX_MIN_FRAC_BITS, MCUPORT_FX_MAX_FRAC_BITS]; other frac_bits return 0.
- *
- * Rounding is round half away from zero wherever a value is narrowed; the kernels narrow only
- * non-negative values, where that is round half up. Every right shift is of an unsigned value,
- * so nothing depends on implementation-defined behaviour, and no operation can overflow.
- */
-#ifndef MCUPORT_FIXED_H
-#define MCUPORT_FIXED_H
-
-#include <stdint.h>
-
-/* Bumped whenever a result of this file changes; a generated header can check it. */
-#define MCUPORT_FX_RUNTIME_VERSION 1
-
-/* Where the runtime's one table lives: in flash, read with pgm_read_dword, on AVR (a header
- * generated for such a target defines both macros before this file); plain const data elsewhere. */
-#ifndef MCUPORT_FX_ROM
-#define MCUPORT_FX_ROM
-#define MCUPORT_FX_ROM_U32(address) (*(address))
-#endif
-
-#define MCUPORT_FX_ONE_Q30 INT32_C(1073741824) /* 1.0 in Q30 */
-#define MCUPORT_FX_MIN_FRAC_BITS 8
-#define MCUPORT_FX_MAX_FRAC_BITS 40
-
-/* value / 2^shift rounded half up. shift <= 0 returns value; shift > 64 returns 0. */
-static inline uint64_t mcuport_fx_round_shift_u64(uint64_t value, int shift) {
-    if (shift <= 0) {
-        return value;
-    }
-    if (shift > 64) {
-        return 0u;
-    }
-    /* Adding half first could overflow; the bit below the cut is the same rounding. Two shifts
-     * keep shift == 64 defined. */
-    return ((value >> (shift - 1)) >> 1) + ((value >> (shift - 1)) & 1u);
-}
-
-/* value / 2^shift rounded half away from zero, computed on the magnitude (so the result is
- * symmetric and no negative value is shifted). shift <= 0 returns value. */
-static inline int64_t mcuport_fx_round_shift_i64(int64_t value, int shift) {
-    uint64_t magnitude;
-    if (shift <= 0) {
-        return value;
-    }
-    magnitude = mcuport_fx_round_shift_u64(value < 0 ? 0u - (uint64_t)value : (uint64_t)value,
-                                           shift); /* <= 2^62 */
-    return value < 0 ? -(int64_t)magnitude : (int64_t)magnitude;
-}
-
-/* value clamped to [INT32_MIN, INT32_MAX]. */
-static inline int32_t mcuport_fx_saturate_i32(int64_t value) {
-    if (value > INT32_MAX) {
-        return INT32_MAX;
-    }
-    if (value < INT32_MIN) {
-        return INT32_MIN;
-    }
-    return (int32_t)value;
-}
-
-/* One unsigned Horner step b - g r: the product is Q(s_g + 32), rounded half up by `shift` to b's
- * Q format, as mcuport_fx_round_shift_u64 does. The polynomials below keep it non-negative and
- * below 2^32, and g r < 0.7 * 2^64 (r <= ln2 in Q32), so adding half first cannot wrap. A macro,
- * so that every shift is a constant the compiler folds: as a function, gcc -Os called it with a
- * variable 64-bit shift (on Cortex-M0 a library call). */
-#define MCUPORT_FX_HORNER_STEP(b, g, r, shift) \
-    ((uint32_t)(b) - (uint32_t)(((uint64_t)(g) * (r) + (UINT64_C(1) << ((shift) - 1))) >> (shift)))
-
-/* Shared core of the kernels: exp(-t) = y * 2^-halvings with y in (1/2, 1], for t in Q40 and
- * 0 <= t < 23. Returns y in Q63 and halvings (0 .. 33).
- *
- * Range reduction t = n ln2 + r with 0 <= r < ln2 makes exp(-t) = exp(-r) 2^-n. Then
- * exp(-r) = 1 - r (b1 - r (b2 - r (... - r b7))): a degree-7 minimax polynomial whose inner
- * values stay positive on [0, ln2], so Horner's rule runs in unsigned 32-bit words, each in the
- * Q format that gives it the most bits (Q31 .. Q44). */
-typedef struct {
-    uint64_t y_q63;
-    int halvings;
-} mcuport_fx_exp_core;
-
-static inline mcuport_fx_exp_core mcuport_fx_exp_neg_q40(uint64_t t_q40) {
-    mcuport_fx_exp_core result;
-    const uint64_t ln2_q40 = UINT64_C(762123384786); /* 0.6931471805599453 */
-    /* n from 21 bits of t times 1477 / 2^10 (just below 1 / ln2): n or n - 1; one correction. */
-    const uint32_t t_q16 = (uint32_t)(t_q40 >> 24);       /* < 23 * 2^16 */
-    uint32_t n = (t_q16 * UINT32_C(1477)) >> 26;          /* product < 2^32 */
-    uint64_t r_q40 = t_q40 - (uint64_t)n * ln2_q40;
-    uint32_t r;
-    uint32_t g;
-    if (r_q40 >= ln2_q40) {
-        r_q40 -= ln2_q40;
-        n += 1u;
-    }
-    r = (uint32_t)mcuport_fx_round_shift_u64(r_q40, 8); /* Q32, <= ln2 */
-    /* g_k = b_k - r g_(k+1), each in the Q format s_k beside its coefficient. */
-    g = UINT32_C(2484784244);                                 /* b7 Q44 = 1.4124363e-4 */
-    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2922687261), g, r, 35); /* b6 Q41 = 1.3290843e-3 */
-    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2281460761), g, r, 35); /* b5 Q38 = 8.2999059e-3 */
-    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2862597229), g, r, 34); /* b4 Q36 = 4.1656272e-2 */
-    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2863281659), g, r, 34); /* b3 Q34 = 0.16666493 */
-    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2147483054), g, r, 34); /* b2 Q32 = 0.49999986 */
-    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2147483640), g, r, 33); /* b1 Q31 = 0.99999999627 */
-    result.halvings = (int)n;
-    /* 1 - r g1 in Q63: the product is exact, and below 2^63 since g1 < 1 and r <= ln2. */
-    result.y_q63 = (UINT64_C(1) << 63) - (uint64_t)g * r;
-    return result; /* returned by value, not through a pointer: gcc's AddressSanitizer reported
-                    * stack-use-after-scope on such an out-parameter when inlined in a loop */
-}
-
-/* exp(-t) in Q30, for t = t_q / 2^frac_bits.
- * t <= 0 gives MCUPORT_FX_ONE_Q30 (exp(0) exactly; negative t saturates at one). t >= 22, where
- * exp(-t) < 2^-31.7, gives 0. Error: below 0.84 LSB (2^-30) for every input; documented as 1 LSB.
- * Cost: 8 multiplies with a 64-bit product (each an __aeabi_lmul call on Cortex-M0) and one
- * 32-bit multiply; no division, no table. */
-static inline int32_t mcuport_fx_exp_neg(int64_t t_q, int frac_bits) {
-    mcuport_fx_exp_core core;
-    if (frac_bits < MCUPORT_FX_MIN_FRAC_BITS || frac_bits > MCUPORT_FX_MAX_FRAC_BITS) {
-        return 0;
-    }
-    if (t_q <= 0) {
-        return MCUPORT_FX_ONE_Q30;
-    }
-    if (t_q >= ((int64_t)22 << frac_bits)) {
-        return 0;
-    }
-    core = mcuport_fx_exp_neg_q40((uint64_t)t_q << (40 - frac_bits));
-    if (core.halvings >= 31) {
-        return 0; /* exp(-t) <= 2^-31: half an LSB at most */
-    }
-    return (int32_t)mcuport_fx_round_shift_u64(core.y_q63, 33 + core.halvings);
-}
-
-/* tanh(x) for x >= 0 given as two_x_q40 = 2x in Q40, 0 <= 2x < 22.25; result in Q30.
- *
- * With e = exp(-2x) and s = e / (1 + e), tanh x = (1 - e) / (1 + e) = 1 - 2s. The reciprocal
- * q = 1 / (1 + e) needs no division: a table of 33 chords of 1 / (1 + e) gives q0 >= q with
- * relative excess eps = (1 + e) q0 - 1 < 2^-12, and s = e q0 (1 - eps + eps^2) is exact but for
- * a relative eps^3 < 1.4e-11. */
-static inline int32_t mcuport_fx_tanh_q40(uint64_t two_x_q40) {
-    /* ceil(2^31 / (1 + i / 32)): rounded up, so every chord lies on or above 1 / (1 + e). */
-    static const uint32_t reciprocal_q31[33] MCUPORT_FX_ROM = {
-        UINT32_C(2147483648), UINT32_C(2082408386), UINT32_C(2021161081), UINT32_C(1963413622),
-        UINT32_C(1908874354), UINT32_C(1857283156), UINT32_C(1808407283), UINT32_C(1762037866),
-        UINT32_C(1717986919), UINT32_C(1676084799), UINT32_C(1636178018), UINT32_C(1598127366),
-        UINT32_C(1561806290), UINT32_C(1527099484), UINT32_C(1493901669), UINT32_C(1462116527),
-        UINT32_C(1431655766), UINT32_C(1402438301), UINT32_C(1374389535), UINT32_C(1347440721),
-        UINT32_C(1321528399), UINT32_C(1296593901), UINT32_C(1272582903), UINT32_C(1249445032),
-        UINT32_C(1227133514), UINT32_C(1205604856), UINT32_C(1184818565), UINT32_C(1164736894),
-        UINT32_C(1145324613), UINT32_C(1126548799), UINT32_C(1108378658), UINT32_C(1090785346),
-        UINT32_C(1073741824)};
-    const mcuport_fx_exp_core core = mcuport_fx_exp_neg_q40(two_x_q40);
-    const int halvings = core.halvings;
-    /* e = y_q32 2^-halvings / 2^32 keeps 32 significant bits of e whatever its size. */
-    const uint64_t y_q32 = mcuport_fx_round_shift_u64(core.y_q63, 31); /* <= 2^32 */
-    const uint64_t e_q32 = y_q32 >> halvings; /* rounded down: then q0 >= 1 / (1 + e) */
-    uint32_t segment;
-    uint32_t q0_q31;
-    uint64_t e_q0_q63;
-    uint32_t eps_q44;
-    uint32_t correction_q44;
-    uint64_t s_q63;
-    if (e_q32 > UINT32_C(0xFFFFFFFF)) {
-        return 0; /* e = 1: x is below about 2^-33, where tanh x rounds to 0 */
-    }
-    segment = (uint32_t)(e_q32 >> 27);
-    q0_q31 = MCUPORT_FX_ROM_U32(&reciprocal_q31[segment]);
-    q0_q31 -= (uint32_t)(((uint64_t)(q0_q31 - MCUPORT_FX_ROM_U32(&reciprocal_q31[segment + 1u])) *
-                          ((uint32_t)e_q32 & UINT32_C(0x7FFFFFF))) >> 27);
-    e_q0_q63 = (y_q32 * q0_q31) >> halvings;
-    /* (1 + e) q0 - 1 in Q63, >= 0 because q0 >= 1 / (1 + e); < 2^51, so Q44 fits 32 bits. */
-    eps_q44 = (uint32_t)((((uint64_t)q0_q31 << 32) + e_q0_q63 - (UINT64_C(1) << 63)) >> 19);
-    correction_q44 = eps_q44 - (uint32_t)(((uint64_t)eps_q44 * eps_q44) >> 44); /* eps - eps^2 */
-    s_q63 = e_q0_q63 - mcuport_fx_round_shift_u64((e_q0_q63 >> 32) * correction_q44, 12);
-    /* s < 1/2, so 2s in Q30 is at most one. */
-    return MCUPORT_FX_ONE_Q30 - (int32_t)mcuport_fx_round_shift_u64(s_q63, 32);
-}
-
-/* tanh(x) in Q30, for x = x_q / 2^frac_bits. Odd: tanh(-x) = -tanh(x) bit for bit.
- * |x| >= 11.125, where 1 - tanh|x| < 0.47 LSB, gives +-MCUPORT_FX_ONE_Q30. Error: below 0.91 LSB
- * (2^-30) for every input; documented as 1 LSB. Cost: exp_neg's plus 4 multiplies with a 64-bit
- * product (12 in all) and a 132-byte table; no division. */
-static inline int32_t mcuport_fx_tanh(int64_t x_q, int frac_bits) {
-    const uint64_t magnitude = x_q < 0 ? 0u - (uint64_t)x_q : (uint64_t)x_q;
-    int32_t tanh_magnitude;
-    if (frac_bits < MCUPORT_FX_MIN_FRAC_BITS || frac_bits > MCUPORT_FX_MAX_FRAC_BITS) {
-        return 0;
-    }
-    if (magnitude >= (UINT64_C(89) << (frac_bits - 3))) { /* 89 / 8 = 11.125 */
-        tanh_magnitude = MCUPORT_FX_ONE_Q30;
-    } else {
-        tanh_magnitude = mcuport_fx_tanh_q40(magnitude << (41 - frac_bits)); /* 2|x| in Q40 */
-    }
-    return x_q < 0 ? -tanh_magnitude : tanh_magnitude;
-}
-
-#endif /* MCUPORT_FIXED_H */
-#if MCUPORT_FX_RUNTIME_VERSION != 1
-#error "headers from different mcuport releases share one fixed-point runtime"
-#endif
-/* ---- end of the runtime ---- */
 
 #ifndef MCUPORT_SIMD32
 #if defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32 && !defined(MCUPORT_NO_SIMD)
@@ -273,18 +58,23 @@ extern "C" {
 #define PCA_WHITEN_N_OUTPUTS 2u
 #define PCA_WHITEN_OUTPUT_FRAC_BITS 28 /* outputs are real value * 2^this */
 #define PCA_WHITEN_OUTPUT_SCALE 3.7252903e-09f /* real value = output * this */
-#define PCA_WHITEN_OUTPUT_ERROR_BOUND 6.2207869260333076e-05 /* |dequantized output - exact transform of the dequantized input| <= this */
-#define PCA_WHITEN_TABLE_BYTES 32
+#define PCA_WHITEN_OUTPUT_ERROR_BOUND 7.5378553319848391e-05 /* |dequantized output - exact transform of the dequantized input| <= this */
+#define PCA_WHITEN_TABLE_BYTES 26
 
-/* weights with the input quantization folded in, * 2^29 */
+/* weights with the input quantization folded in, * 2^F_k (row k's own point) */
 static const int16_t pca_whiten_component_weight[2][4] = {
     {4834, -863, 18087, 3473},
-    {31553, 26706, -14626, -1546}
+    {15777, 13353, -7313, -773}
 };
 
-/* offsets with the input quantization folded in, * 2^29 */
-static const int64_t pca_whiten_component_bias[2] = {
-    INT64_C(90025398), INT64_C(188642739)
+/* offsets with the input quantization folded in, * 2^F_k (row k's own point) */
+static const int32_t pca_whiten_component_bias[2] = {
+    90025398, 94321370
+};
+
+/* per output: the right shift from its row's binary point to the output's */
+static const uint8_t pca_whiten_output_shift[2] = {
+    1, 0
 };
 
 /* quantization: real units per input code (used by quantize/dequantize only) */
@@ -297,11 +87,11 @@ static const double pca_whiten_input_zero_point[4] = {
     -120148.00000000001, -87380.499999999985, -48544.944444444445, -35498.625
 };
 
-/* Output k before the final rounding shift.
- * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-29; its
- * magnitude is at most 2627597747, which int64_t holds for every int16 input. */
+/* Output k before the final rounding shift (row k's own binary point).
+ * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-F_k (row k's own binary point, 28 to 29); its
+ * magnitude is at most 1313815258, which int32_t holds for every int16 input. */
 static inline int64_t pca_whiten_component(const int16_t x[], uint32_t k) {
-    int64_t acc = (int64_t)pca_whiten_component_bias[k];
+    int32_t acc = (int32_t)pca_whiten_component_bias[k];
     uint32_t f;
 #if MCUPORT_SIMD32
     for (f = 0u; f + 4u <= PCA_WHITEN_N_FEATURES; f += 4u) {
@@ -313,20 +103,20 @@ static inline int64_t pca_whiten_component(const int16_t x[], uint32_t k) {
         memcpy(&w1, &pca_whiten_component_weight[k][f + 2u], 4u);
         memcpy(&x0, &x[f], 4u);
         memcpy(&x1, &x[f + 2u], 4u);
-        acc = __smlald(w0, x0, acc);
-        acc = __smlald(w1, x1, acc);
+        acc = __smlad(w0, x0, acc);
+        acc = __smlad(w1, x1, acc);
     }
     if (f + 2u <= PCA_WHITEN_N_FEATURES) {
         int32_t w2;
         int32_t x2;
         memcpy(&w2, &pca_whiten_component_weight[k][f], 4u);
         memcpy(&x2, &x[f], 4u);
-        acc = __smlald(w2, x2, acc);
+        acc = __smlad(w2, x2, acc);
         f += 2u;
     }
 #else
     for (f = 0u; f + 2u <= PCA_WHITEN_N_FEATURES; f += 2u) {
-        acc += (int64_t)((int32_t)pca_whiten_component_weight[k][f] * (int32_t)x[f] +
+        acc += (int32_t)((int32_t)pca_whiten_component_weight[k][f] * (int32_t)x[f] +
                       (int32_t)pca_whiten_component_weight[k][f + 1u] * (int32_t)x[f + 1u]);
     }
 #endif
@@ -336,11 +126,21 @@ static inline int64_t pca_whiten_component(const int16_t x[], uint32_t k) {
     return (int64_t)acc;
 }
 
-/* PCA.transform on codes: y[k] = output k * 2^PCA_WHITEN_OUTPUT_FRAC_BITS, rounded; |y[k]| <= 1313798874. */
+/* Output k: the row rounded right by pca_whiten_output_shift[k] bits, half away from zero; the row is below
+ * 2^31 in magnitude, so its magnitude plus half a unit fits 32 bits. */
+static inline int32_t pca_whiten_output(const int16_t x[], uint32_t k) {
+    const int32_t a = (int32_t)pca_whiten_component(x, k);
+    const uint32_t m = a < 0 ? 0u - (uint32_t)a : (uint32_t)a;
+    const uint32_t s = (uint32_t)pca_whiten_output_shift[k];
+    const uint32_t r = s == 0u ? m : (m + (UINT32_C(1) << (s - 1u))) >> s; /* s <= 31 */
+    return a < 0 ? -(int32_t)r : (int32_t)r;
+}
+
+/* PCA.transform on codes: y[k] = output k * 2^PCA_WHITEN_OUTPUT_FRAC_BITS, rounded; |y[k]| <= 1313815258. */
 static inline void pca_whiten_transform(const int16_t x[], int32_t y[]) {
     uint32_t k;
     for (k = 0u; k < PCA_WHITEN_N_OUTPUTS; ++k) {
-        y[k] = (int32_t)mcuport_fx_round_shift_i64(pca_whiten_component(x, k), 1);
+        y[k] = (int32_t)pca_whiten_output(x, k);
     }
 }
 

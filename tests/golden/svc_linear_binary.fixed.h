@@ -131,35 +131,12 @@ static inline void svc_linear_binary_decision_values(const int16_t x[], int64_t 
     }
 }
 
-/* One-vs-one: each pair votes (decision > 0: the first class), the most votes win, ties go to
- * the lowest class index, as libsvm and scikit-learn's SVC.predict. */
+/* Two classes: the pair (0,1) votes for class 0 when its decision value is positive, as libsvm
+ * and scikit-learn's SVC.predict. */
 static inline int32_t svc_linear_binary_predict(const int16_t x[]) {
-    int64_t dec[SVC_LINEAR_BINARY_N_PAIRS];
-    uint16_t votes[SVC_LINEAR_BINARY_N_CLASSES];
-    uint32_t i;
-    uint32_t j;
-    uint32_t p = 0u;
-    uint32_t best = 0u;
+    int64_t dec[1];
     svc_linear_binary_decision_values(x, dec);
-    for (i = 0u; i < SVC_LINEAR_BINARY_N_CLASSES; ++i) {
-        votes[i] = 0u;
-    }
-    for (i = 0u; i < SVC_LINEAR_BINARY_N_CLASSES; ++i) {
-        for (j = i + 1u; j < SVC_LINEAR_BINARY_N_CLASSES; ++j) {
-            if (dec[p] > 0) {
-                votes[i] = (uint16_t)(votes[i] + 1u);
-            } else {
-                votes[j] = (uint16_t)(votes[j] + 1u);
-            }
-            ++p;
-        }
-    }
-    for (i = 1u; i < SVC_LINEAR_BINARY_N_CLASSES; ++i) {
-        if (votes[i] > votes[best]) {
-            best = i;
-        }
-    }
-    return (int32_t)best;
+    return dec[0] > 0 ? 0 : 1;
 }
 
 /* scikit-learn's decision_function * 2^SVC_LINEAR_BINARY_SCORE_FRAC_BITS: positive for class 1 (libsvm's value,

@@ -17,6 +17,7 @@ Agreement is measured, not assumed:
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -94,6 +95,28 @@ def test_pca_fixed(dataset, n_components, whiten, tmp_path):
     )
     if dataset == "wine":
         compile_everywhere(generated, tmp_path)
+
+
+def test_pca_fixed_rows_far_apart(tmp_path):
+    """Features 10^12 apart in scale: each output row on its own binary point, some more than 31
+    bits finer than the output format, so the header takes the 64-bit rounding for them. The C,
+    the simulator and the proven bound agree."""
+    rng = np.random.default_rng(SEED)
+    X = np.column_stack([rng.normal(0, 1e6, 400), rng.normal(0, 1e-6, 400), rng.normal(0, 1.0, 400)])
+    pca = PCA(3).fit(X[:300])
+    generated = mcuport.generate(pca, name="m", numeric="fixed", calibration=X[:300])
+    macros = header_macros(generated.header)
+    shifts = re.search(r"m_output_shift\[\d+\][^=]*=\s*\{([^}]*)\}", generated.header)
+    assert shifts and max(int(v) for v in shifts.group(1).split(",")) > 31
+    with HostModel(generated, workdir=tmp_path / "gcc") as model:
+        codes, _ = model.quantize(X[300:])
+        _, y = model.run(codes)
+    simulated = mcuport.load(pca, calibration=X[:300])
+    np.testing.assert_array_equal(simulated.scores_codes(codes), y)
+    reference = pca.transform(real_values(generated, codes))
+    error = np.abs(y * 2.0 ** -macros["OUTPUT_FRAC_BITS"] - reference)
+    assert np.all(error <= macros["OUTPUT_ERROR_BOUND"]), (error.max(), macros["OUTPUT_ERROR_BOUND"])
+    compile_everywhere(generated, tmp_path)
 
 
 def detectors(dataset):

@@ -26,14 +26,28 @@ struct FixedLinear {
   // sum_f |weight rounding residual| * 32768 plus the bias's residual, times 2^-frac_bits (the
   // residuals are known at port time: at most 0.5 each).
   double error_bound = 0;
+  // Maps whose outputs are never compared with each other (PCA) may put each row on its own
+  // binary point: row k is then in units of 2^-row_frac_bits[k] (frac_bits is the coarsest), and
+  // row_error_bound[k] is row k's own bound. Empty: every row on frac_bits.
+  std::vector<int> row_frac_bits;
+  std::vector<double> row_error_bound;
 };
 
 // `weight` is n_outputs x n_features (row-major) in real units of the inputs. Throws
 // mcuport::Error when the folded bias cannot be held (input ranges absurdly far from zero).
 // weight_bits 15 (int16 weights, cheap products) or 31 (int32 weights, for ill-conditioned uses
 // such as a kernel argument that is raised to a power).
+// int32_accumulator (15-bit weights): the finest binary point at which the accumulator bound
+// stays below 2^31, so that the sums need no int64 (fewer weight bits).
 FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector<double>& bias,
-                            const InputQuantization& quantization, int weight_bits = 15);
+                            const InputQuantization& quantization, int weight_bits = 15,
+                            bool int32_accumulator = false);
+
+// Every row on its own binary point (quantize_linear of that row alone): for outputs that are not
+// compared with each other, a row of small weights keeps all its bits.
+FixedLinear quantize_linear_rows(const std::vector<double>& weight, const std::vector<double>& bias,
+                                 const InputQuantization& quantization, int weight_bits,
+                                 bool int32_accumulator);
 
 // The same arithmetic the generated code runs, for the simulator: all outputs, or output k.
 void evaluate_fixed_linear(const FixedLinear& map, const int16_t* codes, int64_t* out);

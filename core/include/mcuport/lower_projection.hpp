@@ -44,15 +44,16 @@ AffinePrefix compose_preprocessing(const Model& model);
 InputQuantization compose_quantization(const InputQuantization& quantization,
                                        const AffinePrefix& prefix);
 
-// PCA: y = weight (x - center). Fixed mode: the affine map on codes, its int32 output after a
-// rounding right shift, in units of 2^-output_frac_bits.
+// PCA: y = weight (x - center). Fixed mode: the affine map on codes, each row on its own binary
+// point, its int32 output after a rounding right shift by output_shift[k], in units of
+// 2^-output_frac_bits.
 struct PcaProgram {
   uint32_t n_outputs = 0;
   uint32_t n_features = 0;
   std::vector<double> weight;  // n_outputs x n_features (whitening folded in)
   std::vector<double> center;  // n_features
   std::optional<FixedLinear> fixed;
-  int output_shift = 0;
+  std::vector<int> output_shift;  // per output, >= 0
   int output_frac_bits = 0;
   uint64_t output_bound = 0;  // the largest |y| code, < 2^31
   double error_bound = 0;     // |y 2^-output_frac_bits - exact output| <= this, every int16 input
