@@ -708,6 +708,7 @@ def section(results: dict, chart_names: Dict[str, str]) -> str:
 
 
 def publish(results: dict, doc: Path, charts_dir: Path) -> None:
+    charts_dir.mkdir(parents=True, exist_ok=True)
     names = {}
     for target in results["targets"]:
         name = CHART_NAMES.get(target, f"bench-{target}.png")
