@@ -127,7 +127,7 @@ LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout) {
   };
   const auto proba_one = [&](std::size_t leaf, std::size_t c) {
     const std::size_t i = leaf * n_classes + c;
-    return fixed ? program.leaf_proba_code[i] == kProbaCodeOne : program.leaf_proba_float[i] == 1.0;
+    return fixed ? program.leaf_proba_code[i] == program.proba_code_one : program.leaf_proba_float[i] == 1.0;
   };
   coding.id.resize(n_leaves);
   for (uint32_t leaf = 0; leaf < n_leaves; ++leaf) {
@@ -160,7 +160,7 @@ LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout) {
     }
   }
   coding.start.push_back(coding.klass.size());
-  const uint64_t value_bytes = fixed ? 2 : 8;
+  const uint64_t value_bytes = fixed ? program.proba_bits / 8 : 8;
   const uint64_t dense = coding.mixed.size() * n_classes * value_bytes;
   const uint64_t entries = coding.klass.size();
   const uint64_t sparse_bytes = coding.start.size() * unsigned_type_for(entries).bytes +
@@ -544,7 +544,9 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     return integer ? "acc[" + index + "] = (" + acc_t + ")(acc[" + index + "] + " + value + ");"
                    : "acc[" + index + "] += " + value + ";";
   };
-  const std::string leaf_one = votes ? "1u" : fixed ? "65535u" : "1.0";  // what a pure leaf adds
+  const std::string leaf_one = votes   ? "1u"
+                               : fixed ? std::to_string(program.proba_code_one) + "u"
+                                       : "1.0";  // what a pure leaf adds
   std::string add;
   std::string add_mixed;
   if (accumulating) {
@@ -622,6 +624,9 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
 
   const std::size_t n_leaves = program.n_leaves;
   const std::size_t n_classes = program.n_classes;
+  // Fixed mode: the type of a leaf probability code, and the code of 1.0.
+  const CType proba_type = program.proba_bits == 8 ? CType{"uint8_t", 1} : CType{"uint16_t", 2};
+  const std::string one_text = std::to_string(program.proba_code_one);
   switch (program.leaf_kind) {
     case LeafKind::ClassVote:
       break;  // a leaf is its class index
@@ -634,9 +639,12 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     case LeafKind::Proba:
       if (program.leaf_kind == LeafKind::ClassAndProba) {
         if (fixed) {
-          code.tables.add_2d("uint16_t", 2, p + "_leaf_proba", n_leaves, n_classes,
-                             integer_literals(program.leaf_proba_code),
-                             "leaves: class probabilities, 65535 = 1.0 (rounded to nearest)");
+          const bool narrow = program.proba_bits == 8;
+          code.tables.add_2d(narrow ? "uint8_t" : "uint16_t", narrow ? 1 : 2, p + "_leaf_proba",
+                             n_leaves, n_classes, integer_literals(program.leaf_proba_code),
+                             "leaves: class probabilities, " +
+                                 std::to_string(program.proba_code_one) +
+                                 " = 1.0 (rounded to nearest)");
         } else {
           const std::vector<float> proba(program.leaf_proba_float.begin(),
                                          program.leaf_proba_float.end());
@@ -655,8 +663,9 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                         integer_literals(coding.klass),
                         "entries: the class of each nonzero probability of a mixed leaf");
         if (fixed) {
-          code.tables.add("uint16_t", 2, p + "_entry_proba", integer_literals(coding.code),
-                          "entries: the probability, 65535 = 1.0 (rounded to nearest)");
+          code.tables.add(proba_type.name, proba_type.bytes, p + "_entry_proba",
+                          integer_literals(coding.code),
+                          "entries: the probability, " + one_text + " = 1.0 (rounded to nearest)");
         } else {
           code.tables.add("double", 8, p + "_entry_proba", double_literals(coding.value),
                           "entries: the probability, float64 exactly as scikit-learn's");
@@ -670,10 +679,10 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                                  : double_literals({program.leaf_proba_float[i]})[0]);
           }
         }
-        code.tables.add_2d(fixed ? "uint16_t" : "double", fixed ? 2 : 8, p + "_mixed_proba",
-                           coding.mixed.size(), n_classes, rows,
-                           fixed ? "mixed leaves: class probabilities of leaf n_classes + i, "
-                                   "65535 = 1.0 (rounded to nearest)"
+        code.tables.add_2d(fixed ? proba_type.name : "double", fixed ? proba_type.bytes : 8,
+                           p + "_mixed_proba", coding.mixed.size(), n_classes, rows,
+                           fixed ? "mixed leaves: class probabilities of leaf n_classes + i, " +
+                                       one_text + " = 1.0 (rounded to nearest)"
                                  : "mixed leaves: class probabilities of leaf n_classes + i, "
                                    "float64 exactly as scikit-learn's");
       }

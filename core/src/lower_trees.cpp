@@ -124,9 +124,13 @@ int choose_value_frac_bits(const TreeEnsemble& ensemble) {
 }  // namespace
 
 TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeric numeric,
-                        const InputQuantization* quantization) {
+                        const InputQuantization* quantization, uint32_t proba_bits) {
   MCUPORT_ASSERT(numeric == Numeric::Float || quantization != nullptr);
+  MCUPORT_ASSERT(valid_proba_bits(proba_bits));
   TreeProgram program;
+  program.proba_bits = proba_bits;
+  program.proba_code_one = (1u << proba_bits) - 1;
+  const double code_one = program.proba_code_one;
   program.task = model.info.task;
   program.numeric = numeric;
   program.n_features = model.info.n_features;
@@ -171,7 +175,7 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
         for (double p : proba) {
           key.push_back(numeric == Numeric::Float
                             ? double_bits(p)
-                            : static_cast<uint64_t>(std::llround(p * kProbaCodeOne)));
+                            : static_cast<uint64_t>(std::llround(p * code_one)));
         }
         const uint32_t id = leaves.intern(key, &is_new);
         if (is_new) {
@@ -183,7 +187,7 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
               program.leaf_proba_float.push_back(p);
             } else {
               program.leaf_proba_code.push_back(
-                  static_cast<uint32_t>(std::llround(p * kProbaCodeOne)));
+                  static_cast<uint32_t>(std::llround(p * code_one)));
             }
           }
         }
@@ -284,7 +288,7 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
     case LeafKind::Proba: {
       uint64_t max_code = 0;
       for (uint32_t code : program.leaf_proba_code) max_code = std::max<uint64_t>(max_code, code);
-      program.proba_one = n_trees * kProbaCodeOne;
+      program.proba_one = n_trees * program.proba_code_one;
       program.accumulator_bound = n_trees * max_code;
       break;
     }

@@ -81,6 +81,28 @@ def test_layout_errors(iris_forest, layout, error, message):
         mcuport.generate(iris_forest, layout=layout)
 
 
+@pytest.mark.parametrize("proba_bits", [0, 4, 12, 32, "8", True])
+def test_proba_bits_errors(iris_forest, proba_bits):
+    with pytest.raises(ValueError, match=re.escape("proba_bits must be 8 or 16")):
+        mcuport.generate(iris_forest, numeric="fixed", proba_bits=proba_bits)
+
+
+def test_proba_bits_applies_to_fixed_mode_trees_only(iris_forest):
+    X_train, _, y_train, _ = split("iris")
+    from sklearn.naive_bayes import GaussianNB
+
+    with pytest.raises(mcuport.ModelError, match="proba_bits applies to fixed mode"):
+        mcuport.generate(iris_forest, numeric="float", proba_bits=8)
+    with pytest.raises(mcuport.ModelError, match="applies to tree models .* not to GaussianNB"):
+        mcuport.generate(GaussianNB().fit(X_train, y_train), numeric="fixed", proba_bits=8)
+    default = mcuport.generate(iris_forest, numeric="fixed")
+    narrow = mcuport.generate(iris_forest, numeric="fixed", proba_bits=8)
+    assert (default.proba_bits, narrow.proba_bits) == (16, 8)
+    assert mcuport.generate(iris_forest, numeric="fixed", proba_bits=16).header == default.header
+    assert "#define MODEL_PROBA_ONE 2550 " in narrow.header  # 10 trees of 255
+    assert mcuport.generate(iris_forest).proba_bits is None  # float mode
+
+
 def test_layout_is_refused_for_models_that_are_not_trees():
     X_train, _, y_train, _ = split("iris")
     from sklearn.naive_bayes import GaussianNB
