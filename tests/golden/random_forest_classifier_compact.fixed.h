@@ -17,7 +17,7 @@
  *   0: [5.44454981, 5.45544981] 1.66323333e-07 -32767500.5
  *   1: [2.42500005, 4.97500005] 3.89105058e-05 -95090.5012
  *   2: [0.790500012, 1.7595] 1.4785992e-05 -86230.7646
- * Tables read by the predict path: 62 bytes.
+ * Tables read by the predict path: 51 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_classifier_compact_ or RANDOM_FOREST_CLASSIFIER_COMPACT_):
@@ -49,35 +49,36 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES 3
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 62
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 51
 
-/* the reference of every leaf, in pre-order: two per byte, low nibble first */
+/* mixed leaves' entries: bits 0-1 the class, then the probability, 65535 = 1.0 (rounded to nearest), then a bit set on a leaf's last entry: the low 16 bits (random_forest_classifier_compact_entry_at) */
+static const uint16_t random_forest_classifier_compact_entry_low[11] = {
+    41261, 24274, 5701, 59834, 1, 65534, 34692, 30841, 27888, 51593, 51594
+};
+
+/* the bits above them, two elements per byte, low nibble first */
+static const uint8_t random_forest_classifier_compact_entry_high[6] = {
+    67, 112, 97, 67, 16, 5
+};
+
+/* the reference of every leaf, in pre-order: 4 bits each, two per byte, low nibble first */
 static const uint8_t random_forest_classifier_compact_leaf_ref[5] = {
-    48, 4, 33, 101, 7
+    48, 5, 33, 151, 11
 };
 
-/* the first split node of each tree */
-static const uint8_t random_forest_classifier_compact_tree_first[3] = {
-    0, 2, 5
+/* the first split node of each tree, and the end of the last */
+static const uint8_t random_forest_classifier_compact_tree_first[4] = {
+    0, 2, 5, 6
 };
 
-/* split nodes: feature, right-child-is-leaf, n_left (see random_forest_classifier_compact_find_leaf) */
-static const uint16_t random_forest_classifier_compact_split_meta[6] = {
-    9, 14, 10, 21, 14, 12
+/* the distinct threshold codes, ascending: go left when xq[feature] <= code (decision-exact) */
+static const int16_t random_forest_classifier_compact_threshold[4] = {
+    -32126, 0, 25361, 32124
 };
 
-/* split nodes: go left when xq[feature] <= this code (decision-exact) */
-static const int16_t random_forest_classifier_compact_split_threshold[6] = {
-    -32126, 32124, -32126, 32124, 25361, 0
-};
-
-/* mixed leaves: class probabilities of leaf n_classes + i, 65535 = 1.0 (rounded to nearest) */
-static const uint16_t random_forest_classifier_compact_mixed_proba[5][3] = {
-    {0, 59467, 6068},
-    {0, 1425, 64110},
-    {0, 16384, 49151},
-    {57825, 7710, 0},
-    {6972, 29282, 29282}
+/* split nodes, in pre-order per tree (see random_forest_classifier_compact_find_leaf) */
+static const uint8_t random_forest_classifier_compact_split[6] = {
+    1, 14, 2, 29, 10, 4
 };
 
 /* class labels, by class index */
@@ -100,12 +101,19 @@ static const double random_forest_classifier_compact_input_zero_point[3] = {
     -32767500.499999657, -95090.501225471497, -86230.76464305757
 };
 
-/* Adds mixed leaf n_classes + row to the sums (a function of its own: fast code
- * calls it from many leaves). */
-static RANDOM_FOREST_CLASSIFIER_COMPACT_NOINLINE void random_forest_classifier_compact_add_mixed(uint32_t acc[], uint32_t row) {
-    uint32_t c;
-    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES; ++c) {
-        acc[c] = (uint32_t)(acc[c] + random_forest_classifier_compact_mixed_proba[row][c]);
+static inline uint32_t random_forest_classifier_compact_entry_at(uint_fast16_t i) {
+    return (uint32_t)((uint32_t)random_forest_classifier_compact_entry_low[i] | ((i & 1u) != 0u ? (uint32_t)(random_forest_classifier_compact_entry_high[i >> 1] >> 4) : (uint32_t)(random_forest_classifier_compact_entry_high[i >> 1] & 15u)) << 16);
+}
+
+/* Adds the mixed leaf whose first entry is e to the sums. */
+static inline void random_forest_classifier_compact_add_mixed(uint32_t acc[], uint32_t e) {
+    for (;;) {
+        const uint32_t entry = random_forest_classifier_compact_entry_at((uint_fast16_t)e);
+        acc[entry & 0x3u] = (uint32_t)(acc[entry & 0x3u] + ((entry >> 2) & 0xFFFFu));
+        if ((entry >> 18) != 0u) {
+            break;
+        }
+        ++e;
     }
 }
 
@@ -118,34 +126,44 @@ static inline void random_forest_classifier_compact_add_leaf(uint32_t acc[], uin
     }
 }
 
-/* Walks tree t to its leaf and returns the leaf's reference. Split node i is its threshold,
- * random_forest_classifier_compact_split_threshold[i], and a packed word random_forest_classifier_compact_split_meta[i]: bits 0-1 the feature, bit 2 set when the right child is a leaf,
- * the bits above n_left (the leaves of the left subtree).
+static inline uint_fast16_t random_forest_classifier_compact_leaf_ref_at(uint_fast16_t i) {
+    return (uint_fast16_t)(((i & 1u) != 0u ? (uint_fast16_t)(random_forest_classifier_compact_leaf_ref[i >> 1] >> 4) : (uint_fast16_t)(random_forest_classifier_compact_leaf_ref[i >> 1] & 15u)));
+}
+
+/* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,
+ * random_forest_classifier_compact_split: bits 0-1 the feature,
+ * bits 2-3 the rank of its threshold in random_forest_classifier_compact_threshold,
+ * the bits above n_left - 1 (n_left: the leaves of the left subtree).
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
- * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
- * A tree that is one leaf is a split with that leaf on both sides.
- * x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
+ * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored,
+ * and a subtree's leaf count says when a child is a leaf: tree t has
+ * tree_first[t + 1] - tree_first[t] + 1 leaves, the left child of a split n_left of its
+ * subtree's, the right child the rest. A tree that is one leaf is a split with that leaf on both
+ * sides. x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t random_forest_classifier_compact_find_leaf(uint32_t t, const int16_t x[]) {
     uint_fast16_t node = (uint_fast16_t)random_forest_classifier_compact_tree_first[t];
+    uint_fast16_t size = (uint_fast16_t)(random_forest_classifier_compact_tree_first[t + 1u] - node + 1u);
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
-        const uint16_t meta = random_forest_classifier_compact_split_meta[node];
-        const uint_fast16_t n_left = (uint_fast16_t)(meta >> 3);
-        if (x[meta & 0x3u] <= random_forest_classifier_compact_split_threshold[node]) {
+        const uint_fast16_t split = (uint_fast16_t)random_forest_classifier_compact_split[node];
+        const uint_fast16_t n_left = (uint_fast16_t)((split >> 4) + 1u);
+        if (x[split & 0x3u] <= random_forest_classifier_compact_threshold[(split >> 2) & 0x3u]) {
             if (n_left == 1u) {
                 break;
             }
+            size = n_left;
             node = (uint_fast16_t)(node + 1u);
         } else {
             leaf = (uint_fast16_t)(leaf + n_left);
-            if ((meta & 4u) != 0u) {
+            size = (uint_fast16_t)(size - n_left);
+            if (size == 1u) {
                 break;
             }
             node = (uint_fast16_t)(node + n_left);
         }
     }
-    return (leaf & 1u) != 0u ? (uint32_t)random_forest_classifier_compact_leaf_ref[leaf >> 1] >> 4 : (uint32_t)random_forest_classifier_compact_leaf_ref[leaf >> 1] & 15u;
+    return (uint32_t)random_forest_classifier_compact_leaf_ref_at(leaf);
 }
 
 /* Sums the trees' class probabilities per class into acc[] (at most 196605, which uint32_t holds). */

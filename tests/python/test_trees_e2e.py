@@ -234,8 +234,9 @@ def test_trees_that_are_a_single_leaf(numeric, layout, tmp_path):
 
 @pytest.mark.parametrize("numeric", ["float", "fixed"])
 def test_compact_layout_with_wide_words_and_32_bit_indices(numeric, tmp_path):
-    """A forest beyond the 16-bit cases: 300 features and thousands of leaves under a node make
-    the packed word 32 bits wide, and more than 65,535 splits make the walk's indices 32-bit."""
+    """A forest beyond the 16-bit cases: 300 features, thousands of thresholds and thousands of
+    leaves under a node make the split records wider than 32 bits, and more than 65,535 splits
+    make the walk's indices 32-bit."""
     from sklearn.datasets import make_regression
 
     X, y = make_regression(n_samples=5000, n_features=300, n_informative=40, random_state=SEED)
@@ -244,7 +245,8 @@ def test_compact_layout_with_wide_words_and_32_bit_indices(numeric, tmp_path):
     generated = mcuport.generate(forest, name="m", numeric=numeric, layout="compact",
                                  calibration=X_train if numeric == "fixed" else None)
     assert header_macros(generated.header)["N_SPLITS"] > 65535
-    assert "static const uint32_t m_split_meta[" in generated.header
+    assert "static const uint32_t m_split_low[" in generated.header  # 32 + 8 bits a record
+    assert "m_split_high[node] << " in generated.header
     assert "uint32_t node = (uint32_t)m_tree_first[t];" in generated.header
     with HostModel(generated, workdir=tmp_path / "gcc") as model:
         if numeric == "fixed":
