@@ -479,7 +479,13 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
     const uint64_t ranked_bytes =
         column_bytes(n_entries, feature_bits + rank_bits + nl_bits) + 2 * distinct.size();
     const uint64_t inline_bytes = column_bytes(n_entries, feature_bits + offset_bits + nl_bits);
-    const bool ranked = ranked_bytes < inline_bytes;
+    // A record wider than 16 bits costs code (a second read, or 32-bit arithmetic, which AVR
+    // does a byte at a time): on a small model more than a few bytes of table.
+    const auto code_bytes = [&](uint32_t bits) -> uint64_t {
+      return feature_bits + bits + nl_bits > 16 ? 32 : 0;
+    };
+    const bool ranked =
+        ranked_bytes + code_bytes(rank_bits) <= inline_bytes + code_bytes(offset_bits);
     threshold_bits = ranked ? rank_bits : offset_bits;
     for (uint32_t i = 0; i < n_entries; ++i) {
       const int32_t c = order.split[i] == kNoSplit ? distinct.front()
@@ -495,12 +501,14 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
                       "code (decision-exact)");
       threshold_expr = p + "_threshold[" + field_of + hex_mask(threshold_bits) + "]";
     } else {
-      const std::string low = integer_literals(std::vector<int32_t>{distinct.front()})[0];
-      threshold_expr = "(int32_t)(" + field_of + hex_mask(threshold_bits) + ")" +
-                       (distinct.front() < 0 ? " - " + low.substr(1) : " + " + low);
-      if (distinct.front() == INT16_MIN) threshold_expr = "(int32_t)(" + field_of +
-                                                           hex_mask(threshold_bits) +
-                                                           ") + (int32_t)INT16_MIN";
+      // The code in int arithmetic (16 bits on AVR) when the field fits an int16: the sum is a
+      // code, so it does too; else in int32_t.
+      const std::string int_t = threshold_bits <= 15 ? "int" : "int32_t";
+      const int32_t low = distinct.front();
+      threshold_expr = "(" + int_t + ")(" + field_of + hex_mask(threshold_bits) + ")" +
+                       (low == INT16_MIN ? " + (" + int_t + ")INT16_MIN"
+                        : low < 0        ? " - " + std::to_string(-static_cast<int64_t>(low))
+                                         : " + " + std::to_string(low));
     }
   } else {
     std::vector<float> distinct;

@@ -103,7 +103,7 @@ static inline uint32_t random_forest_regressor_compact_find_leaf(uint32_t t, con
     for (;;) {
         const uint_fast16_t split = (uint_fast16_t)random_forest_regressor_compact_split[node];
         const uint_fast16_t n_left = (uint_fast16_t)((split >> 15) + 1u);
-        if (x[split & 0x1u] <= (int32_t)((split >> 1) & 0x3FFFu) - 16385) {
+        if (x[split & 0x1u] <= (int)((split >> 1) & 0x3FFFu) - 16385) {
             if (n_left == 1u) {
                 break;
             }
