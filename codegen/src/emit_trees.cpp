@@ -290,26 +290,46 @@ FastWalk fast_tree_blocks(const EmitContext& context, const TreeProgram& program
 
 // Compact layout: a field of `bits` bits per element, stored in aligned parts so that a read is
 // one or two plain loads: the low part in an array of 8, 16 or 32 bits, the rest (when the width
-// is not one of those) in a second array of 4 (two per byte), 8, 16 or 32 bits. Half a byte is
-// the most an element wastes, and no read needs a variable shift (AVR has no barrel shifter).
+// is not one of those) in a second array of 4 (two per byte), 8, 16 or 32 bits, whichever takes
+// the fewest table and code bytes (a large column wastes at most half a byte an element). No
+// read needs a variable shift (AVR has no barrel shifter).
 struct ColumnParts {
   uint32_t low;   // 0 (4-bit elements: nibbles only), 8, 16 or 32
   uint32_t high;  // 0, 4, 8, 16 or 32
 };
 
-ColumnParts column_parts(uint32_t bits) {
-  static const ColumnParts kParts[] = {{0, 4},   {8, 0},   {8, 4},   {16, 0},  {16, 4}, {16, 8},
-                                       {32, 0},  {32, 4},  {32, 8},  {32, 16}, {32, 32}};
-  for (const ColumnParts& parts : kParts) {
-    if (parts.low + parts.high >= bits) return parts;
-  }
-  internal_error(__FILE__, __LINE__, "a packed field wider than 64 bits");
+uint64_t parts_bytes(uint64_t n, ColumnParts parts) {
+  return n * parts.low / 8 + (parts.high == 4 ? (n + 1) / 2 : n * parts.high / 8);
 }
 
-// Bytes of a column of n elements of `bits` bits.
-uint64_t column_bytes(uint64_t n, uint32_t bits) {
-  const ColumnParts parts = column_parts(bits);
-  return n * parts.low / 8 + (parts.high == 4 ? (n + 1) / 2 : n * parts.high / 8);
+// What a column's reads cost in code, in bytes of flash (estimated): a second part to read and
+// combine, and arithmetic wider than 16 bits (AVR does it a byte at a time). On a small model
+// that outweighs the bytes a tighter column saves.
+uint64_t parts_code_bytes(ColumnParts parts) {
+  return (parts.high != 0 ? 48 : 0) + (parts.low + parts.high > 16 ? 32 : 0);
+}
+
+// The parts of a column of n elements of `bits` bits: the least table and code bytes.
+ColumnParts column_parts(uint32_t bits, uint64_t n) {
+  static const ColumnParts kParts[] = {{0, 4},   {8, 0},   {8, 4},   {16, 0},  {16, 4}, {16, 8},
+                                       {32, 0},  {32, 4},  {32, 8},  {32, 16}, {32, 32}};
+  bits = std::max<uint32_t>(bits, 1);
+  const ColumnParts* best = nullptr;
+  for (const ColumnParts& parts : kParts) {
+    if (parts.low + parts.high < bits) continue;
+    if (best == nullptr || parts_bytes(n, parts) + parts_code_bytes(parts) <
+                               parts_bytes(n, *best) + parts_code_bytes(*best)) {
+      best = &parts;
+    }
+  }
+  if (best == nullptr) internal_error(__FILE__, __LINE__, "a packed field wider than 64 bits");
+  return *best;
+}
+
+// Table and code bytes of a column of n elements of `bits` bits (column_parts).
+uint64_t column_cost(uint64_t n, uint32_t bits) {
+  const ColumnParts parts = column_parts(bits, n);
+  return parts_bytes(n, parts) + parts_code_bytes(parts);
 }
 
 // The C type a read of up to `bits` bits is done in: 16-bit arithmetic where it suffices (AVR
@@ -343,7 +363,7 @@ struct Column {
 Column add_column(FamilyCode& code, const std::string& name, const std::vector<uint64_t>& values,
                   uint32_t bits, const std::string& idx_t, const std::string& what) {
   Column column;
-  column.parts = column_parts(std::max<uint32_t>(bits, 1));
+  column.parts = column_parts(bits, values.size());
   column.read_t = read_type(column.parts.low + column.parts.high);
   column.name = name;
   const ColumnParts parts = column.parts;
@@ -477,15 +497,9 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
     const uint32_t offset_bits =
         bits_for(static_cast<uint64_t>(static_cast<int64_t>(distinct.back()) - distinct.front()));
     const uint64_t ranked_bytes =
-        column_bytes(n_entries, feature_bits + rank_bits + nl_bits) + 2 * distinct.size();
-    const uint64_t inline_bytes = column_bytes(n_entries, feature_bits + offset_bits + nl_bits);
-    // A record wider than 16 bits costs code (a second read, or 32-bit arithmetic, which AVR
-    // does a byte at a time): on a small model more than a few bytes of table.
-    const auto code_bytes = [&](uint32_t bits) -> uint64_t {
-      return feature_bits + bits + nl_bits > 16 ? 32 : 0;
-    };
-    const bool ranked =
-        ranked_bytes + code_bytes(rank_bits) <= inline_bytes + code_bytes(offset_bits);
+        column_cost(n_entries, feature_bits + rank_bits + nl_bits) + 2 * distinct.size();
+    const uint64_t inline_bytes = column_cost(n_entries, feature_bits + offset_bits + nl_bits);
+    const bool ranked = ranked_bytes <= inline_bytes;
     threshold_bits = ranked ? rank_bits : offset_bits;
     for (uint32_t i = 0; i < n_entries; ++i) {
       const int32_t c = order.split[i] == kNoSplit ? distinct.front()
@@ -634,10 +648,10 @@ CompactEntries compact_entries(const EmitContext& context, const TreeProgram& pr
     const uint32_t inline_bits = program.proba_bits;
     const uint32_t rank_bits = bits_for(distinct_codes.size() - 1);
     const uint64_t code_bytes = program.proba_bits / 8;
-    const uint64_t inline_total = column_bytes(n_entries, class_bits + inline_bits + 1);
+    const uint64_t inline_total = column_cost(n_entries, class_bits + inline_bits + 1);
     const uint64_t ranked_total =
-        column_bytes(n_entries, class_bits + rank_bits + 1) + distinct_codes.size() * code_bytes;
-    ranked = ranked_total < inline_total;
+        column_cost(n_entries, class_bits + rank_bits + 1) + distinct_codes.size() * code_bytes;
+    ranked = ranked_total <= inline_total;
     value_bits = ranked ? rank_bits : inline_bits;
     for (uint32_t c : coding.code) {
       value_bits_of.push_back(

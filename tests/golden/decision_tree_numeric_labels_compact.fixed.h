@@ -18,7 +18,7 @@
  *   1: [1233.33323, 1235.80237] 3.76765942e-05 -32767500.5
  *   2: [0.0999, 0.1001] 3.05180438e-09 -32767500.5
  *   3: [-1, 1] 3.05180438e-05 -0.5
- * Tables read by the predict path: 7 bytes.
+ * Tables read by the predict path: 9 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with decision_tree_numeric_labels_compact_ or DECISION_TREE_NUMERIC_LABELS_COMPACT_):
@@ -44,11 +44,11 @@ extern "C" {
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_N_SPLITS 3u
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_N_CLASSES 3
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_PROBA_ONE 1 /* predict_proba's integer for 1.0 */
-#define DECISION_TREE_NUMERIC_LABELS_COMPACT_TABLE_BYTES 7
+#define DECISION_TREE_NUMERIC_LABELS_COMPACT_TABLE_BYTES 9
 
-/* the reference of every leaf, in pre-order: 4 bits each, two per byte, low nibble first */
-static const uint8_t decision_tree_numeric_labels_compact_leaf_ref[2] = {
-    16, 18
+/* the reference of every leaf, in pre-order */
+static const uint8_t decision_tree_numeric_labels_compact_leaf_ref[4] = {
+    0, 1, 2, 1
 };
 
 /* the first split node of each tree, and the end of the last */
@@ -77,7 +77,7 @@ static const double decision_tree_numeric_labels_compact_input_zero_point[4] = {
 };
 
 static inline uint_fast16_t decision_tree_numeric_labels_compact_leaf_ref_at(uint_fast16_t i) {
-    return (uint_fast16_t)(((i & 1u) != 0u ? (uint_fast16_t)(decision_tree_numeric_labels_compact_leaf_ref[i >> 1] >> 4) : (uint_fast16_t)(decision_tree_numeric_labels_compact_leaf_ref[i >> 1] & 15u)));
+    return (uint_fast16_t)((uint_fast16_t)decision_tree_numeric_labels_compact_leaf_ref[i]);
 }
 
 /* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,

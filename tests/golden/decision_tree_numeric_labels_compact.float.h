@@ -6,7 +6,7 @@
  * 1 tree, 3 split nodes, 3 distinct leaves, at most 2 splits per tree and prediction;
  * every leaf is pure, so a leaf is a class vote.
  * Layout: compact (packed split nodes walked by one loop).
- * Tables read by the predict path: 19 bytes.
+ * Tables read by the predict path: 21 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with decision_tree_numeric_labels_compact_ or DECISION_TREE_NUMERIC_LABELS_COMPACT_):
@@ -29,11 +29,11 @@ extern "C" {
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_N_TREES 1
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_N_SPLITS 3u
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_N_CLASSES 3
-#define DECISION_TREE_NUMERIC_LABELS_COMPACT_TABLE_BYTES 19
+#define DECISION_TREE_NUMERIC_LABELS_COMPACT_TABLE_BYTES 21
 
-/* the reference of every leaf, in pre-order: 4 bits each, two per byte, low nibble first */
-static const uint8_t decision_tree_numeric_labels_compact_leaf_ref[2] = {
-    16, 18
+/* the reference of every leaf, in pre-order */
+static const uint8_t decision_tree_numeric_labels_compact_leaf_ref[4] = {
+    0, 1, 2, 1
 };
 
 /* the first split node of each tree, and the end of the last */
@@ -57,7 +57,7 @@ static const char *const decision_tree_numeric_labels_compact_labels[3] = {
 };
 
 static inline uint_fast16_t decision_tree_numeric_labels_compact_leaf_ref_at(uint_fast16_t i) {
-    return (uint_fast16_t)(((i & 1u) != 0u ? (uint_fast16_t)(decision_tree_numeric_labels_compact_leaf_ref[i >> 1] >> 4) : (uint_fast16_t)(decision_tree_numeric_labels_compact_leaf_ref[i >> 1] & 15u)));
+    return (uint_fast16_t)((uint_fast16_t)decision_tree_numeric_labels_compact_leaf_ref[i]);
 }
 
 /* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,

@@ -17,7 +17,7 @@
  *   0: [5.44454981, 5.45544981] 1.66323333e-07 -32767500.5
  *   1: [2.42500005, 4.97500005] 3.89105058e-05 -95090.5012
  *   2: [0.790500012, 1.7595] 1.4785992e-05 -86230.7646
- * Tables read by the predict path: 51 bytes.
+ * Tables read by the predict path: 58 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_classifier_compact_ or RANDOM_FOREST_CLASSIFIER_COMPACT_):
@@ -49,21 +49,21 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES 3
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 51
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 58
 
-/* mixed leaves' entries: bits 0-1 the class, then the probability, 65535 = 1.0 (rounded to nearest), then a bit set on a leaf's last entry: the low 16 bits (random_forest_classifier_compact_entry_at) */
-static const uint16_t random_forest_classifier_compact_entry_low[11] = {
-    41261, 24274, 5701, 59834, 1, 65534, 34692, 30841, 27888, 51593, 51594
+/* mixed leaves' entries: bits 0-1 the class, then the rank of the probability in random_forest_classifier_compact_entry_proba, then a bit set on a leaf's last entry */
+static const uint8_t random_forest_classifier_compact_entry[11] = {
+    33, 70, 1, 102, 17, 90, 28, 77, 8, 21, 86
 };
 
-/* the bits above them, two elements per byte, low nibble first */
-static const uint8_t random_forest_classifier_compact_entry_high[6] = {
-    67, 112, 97, 67, 16, 5
+/* the distinct probabilities of the entries, ascending, 65535 = 1.0 (rounded to nearest) */
+static const uint16_t random_forest_classifier_compact_entry_proba[10] = {
+    1425, 6068, 6972, 7710, 16384, 29282, 49151, 57825, 59467, 64110
 };
 
-/* the reference of every leaf, in pre-order: 4 bits each, two per byte, low nibble first */
-static const uint8_t random_forest_classifier_compact_leaf_ref[5] = {
-    48, 5, 33, 151, 11
+/* the reference of every leaf, in pre-order */
+static const uint8_t random_forest_classifier_compact_leaf_ref[9] = {
+    0, 3, 5, 0, 1, 2, 7, 9, 11
 };
 
 /* the first split node of each tree, and the end of the last */
@@ -101,16 +101,16 @@ static const double random_forest_classifier_compact_input_zero_point[3] = {
     -32767500.499999657, -95090.501225471497, -86230.76464305757
 };
 
-static inline uint32_t random_forest_classifier_compact_entry_at(uint_fast16_t i) {
-    return (uint32_t)((uint32_t)random_forest_classifier_compact_entry_low[i] | ((i & 1u) != 0u ? (uint32_t)(random_forest_classifier_compact_entry_high[i >> 1] >> 4) : (uint32_t)(random_forest_classifier_compact_entry_high[i >> 1] & 15u)) << 16);
+static inline uint_fast16_t random_forest_classifier_compact_entry_at(uint_fast16_t i) {
+    return (uint_fast16_t)((uint_fast16_t)random_forest_classifier_compact_entry[i]);
 }
 
 /* Adds the mixed leaf whose first entry is e to the sums. */
 static inline void random_forest_classifier_compact_add_mixed(uint32_t acc[], uint32_t e) {
     for (;;) {
-        const uint32_t entry = random_forest_classifier_compact_entry_at((uint_fast16_t)e);
-        acc[entry & 0x3u] = (uint32_t)(acc[entry & 0x3u] + ((entry >> 2) & 0xFFFFu));
-        if ((entry >> 18) != 0u) {
+        const uint_fast16_t entry = random_forest_classifier_compact_entry_at((uint_fast16_t)e);
+        acc[entry & 0x3u] = (uint32_t)(acc[entry & 0x3u] + (random_forest_classifier_compact_entry_proba[(entry >> 2) & 0xFu]));
+        if ((entry >> 6) != 0u) {
             break;
         }
         ++e;
@@ -127,7 +127,7 @@ static inline void random_forest_classifier_compact_add_leaf(uint32_t acc[], uin
 }
 
 static inline uint_fast16_t random_forest_classifier_compact_leaf_ref_at(uint_fast16_t i) {
-    return (uint_fast16_t)(((i & 1u) != 0u ? (uint_fast16_t)(random_forest_classifier_compact_leaf_ref[i >> 1] >> 4) : (uint_fast16_t)(random_forest_classifier_compact_leaf_ref[i >> 1] & 15u)));
+    return (uint_fast16_t)((uint_fast16_t)random_forest_classifier_compact_leaf_ref[i]);
 }
 
 /* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,

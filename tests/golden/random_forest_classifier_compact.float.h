@@ -8,7 +8,7 @@
  * Layout: compact (packed split nodes walked by one loop).
  * The probabilities are averaged in float64, in tree order, as scikit-learn does:
  * exact ties between classes are common and only that arithmetic breaks them alike.
- * Tables read by the predict path: 130 bytes.
+ * Tables read by the predict path: 134 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_classifier_compact_ or RANDOM_FOREST_CLASSIFIER_COMPACT_):
@@ -37,7 +37,7 @@ extern "C" {
 #endif
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES 3
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 130
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 134
 
 /* mixed leaves' entries: bits 0-1 the class, then the rank of the probability in random_forest_classifier_compact_entry_proba, then a bit set on a leaf's last entry */
 static const uint8_t random_forest_classifier_compact_entry[11] = {
@@ -50,9 +50,9 @@ static const double random_forest_classifier_compact_entry_proba[10] = {
     0.44680851063829785, 0.75, 0.88235294117647056, 0.90740740740740744, 0.97826086956521741
 };
 
-/* the reference of every leaf, in pre-order: 4 bits each, two per byte, low nibble first */
-static const uint8_t random_forest_classifier_compact_leaf_ref[5] = {
-    48, 5, 33, 151, 11
+/* the reference of every leaf, in pre-order */
+static const uint8_t random_forest_classifier_compact_leaf_ref[9] = {
+    0, 3, 5, 0, 1, 2, 7, 9, 11
 };
 
 /* the first split node of each tree, and the end of the last */
@@ -106,7 +106,7 @@ static inline void random_forest_classifier_compact_add_leaf(double acc[], uint3
 }
 
 static inline uint_fast16_t random_forest_classifier_compact_leaf_ref_at(uint_fast16_t i) {
-    return (uint_fast16_t)(((i & 1u) != 0u ? (uint_fast16_t)(random_forest_classifier_compact_leaf_ref[i >> 1] >> 4) : (uint_fast16_t)(random_forest_classifier_compact_leaf_ref[i >> 1] & 15u)));
+    return (uint_fast16_t)((uint_fast16_t)random_forest_classifier_compact_leaf_ref[i]);
 }
 
 /* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,

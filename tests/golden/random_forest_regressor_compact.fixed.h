@@ -18,7 +18,7 @@
  *   feature: [low, high] scale zero_point
  *   0: [0, 10] 0.000152590219 -32768
  *   1: [-0.5, 0.5] 1.52590219e-05 -0.5
- * Tables read by the predict path: 32 bytes.
+ * Tables read by the predict path: 34 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_regressor_compact_ or RANDOM_FOREST_REGRESSOR_COMPACT_):
@@ -44,11 +44,11 @@ extern "C" {
 #define RANDOM_FOREST_REGRESSOR_COMPACT_N_SPLITS 3u
 #define RANDOM_FOREST_REGRESSOR_COMPACT_OUTPUT_FRAC_BITS 25
 #define RANDOM_FOREST_REGRESSOR_COMPACT_OUTPUT_SCALE 2.98023224e-08f /* real value = output * this */
-#define RANDOM_FOREST_REGRESSOR_COMPACT_TABLE_BYTES 32
+#define RANDOM_FOREST_REGRESSOR_COMPACT_TABLE_BYTES 34
 
-/* the reference of every leaf, in pre-order: 4 bits each, two per byte, low nibble first */
-static const uint8_t random_forest_regressor_compact_leaf_ref[3] = {
-    33, 48, 4
+/* the reference of every leaf, in pre-order */
+static const uint8_t random_forest_regressor_compact_leaf_ref[5] = {
+    1, 2, 0, 3, 4
 };
 
 /* the first split node of each tree, and the end of the last */
@@ -82,7 +82,7 @@ static const double random_forest_regressor_compact_input_zero_point[2] = {
 };
 
 static inline uint_fast16_t random_forest_regressor_compact_leaf_ref_at(uint_fast16_t i) {
-    return (uint_fast16_t)(((i & 1u) != 0u ? (uint_fast16_t)(random_forest_regressor_compact_leaf_ref[i >> 1] >> 4) : (uint_fast16_t)(random_forest_regressor_compact_leaf_ref[i >> 1] & 15u)));
+    return (uint_fast16_t)((uint_fast16_t)random_forest_regressor_compact_leaf_ref[i]);
 }
 
 /* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,

@@ -6,7 +6,7 @@
  * 2 trees, 4 split nodes, 6 distinct leaves, at most 2 splits per tree and prediction;
  * leaves hold values, averaged over the trees.
  * Layout: compact (packed split nodes walked by one loop).
- * Tables read by the predict path: 48 bytes.
+ * Tables read by the predict path: 53 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_regressor_compact_ or RANDOM_FOREST_REGRESSOR_COMPACT_):
@@ -27,11 +27,11 @@ extern "C" {
 #define RANDOM_FOREST_REGRESSOR_COMPACT_FIXED_POINT 0 /* 1: integer inputs and outputs; 0: float */
 #define RANDOM_FOREST_REGRESSOR_COMPACT_N_TREES 2
 #define RANDOM_FOREST_REGRESSOR_COMPACT_N_SPLITS 4u
-#define RANDOM_FOREST_REGRESSOR_COMPACT_TABLE_BYTES 48
+#define RANDOM_FOREST_REGRESSOR_COMPACT_TABLE_BYTES 53
 
-/* the reference of every leaf, in pre-order: 4 bits each, two per byte, low nibble first */
-static const uint8_t random_forest_regressor_compact_leaf_ref[3] = {
-    33, 64, 53
+/* the reference of every leaf, in pre-order */
+static const uint8_t random_forest_regressor_compact_leaf_ref[6] = {
+    1, 2, 0, 4, 5, 3
 };
 
 /* the first split node of each tree, and the end of the last */
@@ -44,9 +44,9 @@ static const float random_forest_regressor_compact_threshold[4] = {
     -0.25f, 3.0999999f, 4.5f, 12.5f
 };
 
-/* split nodes, in pre-order per tree (see random_forest_regressor_compact_find_leaf): 4 bits each, two per byte, low nibble first */
-static const uint8_t random_forest_regressor_compact_split[2] = {
-    28, 46
+/* split nodes, in pre-order per tree (see random_forest_regressor_compact_find_leaf) */
+static const uint8_t random_forest_regressor_compact_split[4] = {
+    12, 1, 14, 2
 };
 
 /* leaves: value / n_trees */
@@ -60,11 +60,7 @@ static const char *const random_forest_regressor_compact_feature_names[2] = {
 };
 
 static inline uint_fast16_t random_forest_regressor_compact_leaf_ref_at(uint_fast16_t i) {
-    return (uint_fast16_t)(((i & 1u) != 0u ? (uint_fast16_t)(random_forest_regressor_compact_leaf_ref[i >> 1] >> 4) : (uint_fast16_t)(random_forest_regressor_compact_leaf_ref[i >> 1] & 15u)));
-}
-
-static inline uint_fast16_t random_forest_regressor_compact_split_at(uint_fast16_t i) {
-    return (uint_fast16_t)(((i & 1u) != 0u ? (uint_fast16_t)(random_forest_regressor_compact_split[i >> 1] >> 4) : (uint_fast16_t)(random_forest_regressor_compact_split[i >> 1] & 15u)));
+    return (uint_fast16_t)((uint_fast16_t)random_forest_regressor_compact_leaf_ref[i]);
 }
 
 /* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,
@@ -83,7 +79,7 @@ static inline uint32_t random_forest_regressor_compact_find_leaf(uint32_t t, con
     uint_fast16_t size = (uint_fast16_t)(random_forest_regressor_compact_tree_first[t + 1u] - node + 1u);
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
-        const uint_fast16_t split = random_forest_regressor_compact_split_at(node);
+        const uint_fast16_t split = (uint_fast16_t)random_forest_regressor_compact_split[node];
         const uint_fast16_t n_left = (uint_fast16_t)((split >> 3) + 1u);
         if (x[split & 0x1u] <= random_forest_regressor_compact_threshold[(split >> 1) & 0x3u]) {
             if (n_left == 1u) {
