@@ -29,6 +29,7 @@ struct PreOrder {
   std::vector<uint32_t> split;        // program split ids, tree by tree (kNoSplit: see below)
   std::vector<uint32_t> tree_first;   // per tree, its first entry of `split`
   std::vector<uint32_t> n_left;       // per entry of `split`: leaves of the left subtree
+  std::vector<bool> right_leaf;       // per entry of `split`: the right child is a leaf
   std::vector<uint32_t> leaf;         // leaf references (program leaf ids), tree by tree
 };
 
@@ -46,6 +47,7 @@ PreOrder pre_order(const TreeProgram& program) {
     if (root >= n_splits) {
       order.split.push_back(kNoSplit);
       order.n_left.push_back(1);
+      order.right_leaf.push_back(true);
       order.leaf.push_back(root - n_splits);
       order.leaf.push_back(root - n_splits);
       continue;
@@ -70,9 +72,11 @@ PreOrder pre_order(const TreeProgram& program) {
       return ref >= n_splits ? 1u : leaves[position[ref] - first];
     };
     order.n_left.resize(end, 0);
+    order.right_leaf.resize(end, false);
     for (uint32_t i = end; i-- > first;) {
       const uint32_t s = order.split[i];
       order.n_left[i] = count(program.left[s]);
+      order.right_leaf[i] = program.right[s] >= n_splits;
       leaves[i - first] = order.n_left[i] + count(program.right[s]);
     }
   }
@@ -415,15 +419,13 @@ const char* kCompactFindLeaf = R"(/* Walks tree t to its leaf and returns the le
  * {{p}}_split: {{fields}}.
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
- * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored,
- * and a subtree's leaf count says when a child is a leaf: tree t has
- * tree_first[t + 1] - tree_first[t] + 1 leaves, the left child of a split n_left of its
- * subtree's, the right child the rest. A tree that is one leaf is a split with that leaf on both
- * sides. x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
+ * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
+ * {{right_leaf_doc}}
+ * A tree that is one leaf is a split with that leaf on both sides. x[feature] <= threshold goes
+ * left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t {{p}}_find_leaf(uint32_t t, const {{xt}} x[]) {
     {{idx_t}} node = ({{idx_t}}){{p}}_tree_first[t];
-    {{idx_t}} size = ({{idx_t}})({{p}}_tree_first[t + 1u] - node + 1u);
-    {{idx_t}} leaf = ({{idx_t}})(node + t);
+{{size_init}}    {{idx_t}} leaf = ({{idx_t}})(node + t);
     for (;;) {
         const {{split_t}} split = {{split_read}};
         const {{idx_t}} n_left = ({{idx_t}})({{n_left}});
@@ -431,15 +433,10 @@ static inline uint32_t {{p}}_find_leaf(uint32_t t, const {{xt}} x[]) {
             if (n_left == 1u) {
                 break;
             }
-            size = n_left;
-            node = ({{idx_t}})(node + 1u);
+{{left_size}}            node = ({{idx_t}})(node + 1u);
         } else {
             leaf = ({{idx_t}})(leaf + n_left);
-            size = ({{idx_t}})(size - n_left);
-            if (size == 1u) {
-                break;
-            }
-            node = ({{idx_t}})(node + n_left);
+{{right_leaf_test}}            node = ({{idx_t}})(node + n_left);
         }
     }
     return (uint32_t){{p}}_leaf_ref_at(leaf);
@@ -547,13 +544,22 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
   }
   const bool threshold_ranked = threshold_expr.find("_threshold[") != std::string::npos;
 
-  // Split records: feature | threshold | n_left (less nl_offset), from the low bits up.
-  const uint32_t nl_shift = feature_bits + threshold_bits;
+  // Split records: feature | threshold | [right-is-leaf] | n_left (less nl_offset), from the low
+  // bits up. The right-is-leaf bit is there when the record has a spare bit for it (in the part
+  // the walk reads first); else the walk counts the leaves of the current subtree to know when
+  // the right child is a leaf (it is when its subtree has one).
+  const uint32_t bit_shift = feature_bits + threshold_bits;
+  const ColumnParts tight = column_parts(bit_shift + nl_bits, n_entries);
+  const ColumnParts with_bit = column_parts(bit_shift + nl_bits + 1, n_entries);
+  const bool right_leaf_bit = with_bit.low == tight.low && with_bit.high == tight.high &&
+                              (tight.high == 0 || bit_shift < tight.low);
+  const uint32_t nl_shift = bit_shift + (right_leaf_bit ? 1 : 0);
   const uint32_t record_bits = nl_shift + nl_bits;
   std::vector<uint64_t> records;
   for (uint32_t i = 0; i < n_entries; ++i) {
     uint64_t r = order.split[i] == kNoSplit ? 0 : program.feature[order.split[i]];
     r |= threshold_field[i] << feature_bits;
+    if (right_leaf_bit && order.right_leaf[i]) r |= 1ull << bit_shift;
     r |= static_cast<uint64_t>(order.n_left[i] - nl_offset) << nl_shift;
     records.push_back(r);
   }
@@ -595,6 +601,8 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
       range(0, feature_bits) + " the feature,\n * " + range(feature_bits, threshold_bits) +
       (threshold_ranked ? " the rank of its threshold in " + p + "_threshold"
                         : " its threshold code less the smallest one") +
+      (right_leaf_bit ? ",\n * " + range(bit_shift, 1) + " set when the right child is a leaf"
+                      : std::string()) +
       ",\n * the bits above n_left" + (nl_offset != 0 ? std::string(" - 1") : std::string()) +
       " (n_left: the leaves of the left subtree)";
   return functions + context.render(
@@ -605,6 +613,26 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
                           {"n_left", n_left},
                           {"idx_t", idx_t},
                           {"threshold", threshold_expr},
+                          {"right_leaf_doc",
+                           right_leaf_bit
+                               ? "The right-is-leaf bit says when the right child is a leaf."
+                               : "A subtree's leaf count says when a child is a leaf: tree t "
+                                 "has tree_first[t + 1] -\n * tree_first[t] + 1 leaves, the left "
+                                 "child of a split n_left of its subtree's, the right\n * child "
+                                 "the rest."},
+                          {"size_init",
+                           right_leaf_bit ? std::string()
+                                          : "    " + idx_t + " size = (" + idx_t + ")(" + p +
+                                                "_tree_first[t + 1u] - node + 1u);\n"},
+                          {"left_size", right_leaf_bit ? "" : "            size = n_left;\n"},
+                          {"right_leaf_test",
+                           right_leaf_bit
+                               ? "            if ((split & " +
+                                     std::to_string(1ull << bit_shift) +
+                                     "u) != 0u) {\n                break;\n            }\n"
+                               : "            size = (" + idx_t +
+                                     ")(size - n_left);\n            if (size == 1u) {\n"
+                                     "                break;\n            }\n"},
                           {"feature_mask", hex_mask(feature_bits)}});
 }
 

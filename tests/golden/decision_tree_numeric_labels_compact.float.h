@@ -48,7 +48,7 @@ static const float decision_tree_numeric_labels_compact_threshold[3] = {
 
 /* split nodes, in pre-order per tree (see decision_tree_numeric_labels_compact_find_leaf) */
 static const uint8_t decision_tree_numeric_labels_compact_split[3] = {
-    22, 0, 9
+    38, 16, 25
 };
 
 /* class labels, by class index */
@@ -63,31 +63,28 @@ static inline uint_fast16_t decision_tree_numeric_labels_compact_leaf_ref_at(uin
 /* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,
  * decision_tree_numeric_labels_compact_split: bits 0-1 the feature,
  * bits 2-3 the rank of its threshold in decision_tree_numeric_labels_compact_threshold,
+ * bit 4 set when the right child is a leaf,
  * the bits above n_left - 1 (n_left: the leaves of the left subtree).
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
- * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored,
- * and a subtree's leaf count says when a child is a leaf: tree t has
- * tree_first[t + 1] - tree_first[t] + 1 leaves, the left child of a split n_left of its
- * subtree's, the right child the rest. A tree that is one leaf is a split with that leaf on both
- * sides. x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
+ * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
+ * The right-is-leaf bit says when the right child is a leaf.
+ * A tree that is one leaf is a split with that leaf on both sides. x[feature] <= threshold goes
+ * left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t decision_tree_numeric_labels_compact_find_leaf(uint32_t t, const float x[]) {
     uint_fast16_t node = (uint_fast16_t)decision_tree_numeric_labels_compact_tree_first[t];
-    uint_fast16_t size = (uint_fast16_t)(decision_tree_numeric_labels_compact_tree_first[t + 1u] - node + 1u);
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
         const uint_fast16_t split = (uint_fast16_t)decision_tree_numeric_labels_compact_split[node];
-        const uint_fast16_t n_left = (uint_fast16_t)((split >> 4) + 1u);
+        const uint_fast16_t n_left = (uint_fast16_t)((split >> 5) + 1u);
         if (x[split & 0x3u] <= decision_tree_numeric_labels_compact_threshold[(split >> 2) & 0x3u]) {
             if (n_left == 1u) {
                 break;
             }
-            size = n_left;
             node = (uint_fast16_t)(node + 1u);
         } else {
             leaf = (uint_fast16_t)(leaf + n_left);
-            size = (uint_fast16_t)(size - n_left);
-            if (size == 1u) {
+            if ((split & 16u) != 0u) {
                 break;
             }
             node = (uint_fast16_t)(node + n_left);

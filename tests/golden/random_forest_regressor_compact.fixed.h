@@ -91,11 +91,12 @@ static inline uint_fast16_t random_forest_regressor_compact_leaf_ref_at(uint_fas
  * the bits above n_left - 1 (n_left: the leaves of the left subtree).
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
- * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored,
- * and a subtree's leaf count says when a child is a leaf: tree t has
- * tree_first[t + 1] - tree_first[t] + 1 leaves, the left child of a split n_left of its
- * subtree's, the right child the rest. A tree that is one leaf is a split with that leaf on both
- * sides. x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
+ * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
+ * A subtree's leaf count says when a child is a leaf: tree t has tree_first[t + 1] -
+ * tree_first[t] + 1 leaves, the left child of a split n_left of its subtree's, the right
+ * child the rest.
+ * A tree that is one leaf is a split with that leaf on both sides. x[feature] <= threshold goes
+ * left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t random_forest_regressor_compact_find_leaf(uint32_t t, const int16_t x[]) {
     uint_fast16_t node = (uint_fast16_t)random_forest_regressor_compact_tree_first[t];
     uint_fast16_t size = (uint_fast16_t)(random_forest_regressor_compact_tree_first[t + 1u] - node + 1u);

@@ -46,7 +46,7 @@ static const float random_forest_regressor_compact_threshold[4] = {
 
 /* split nodes, in pre-order per tree (see random_forest_regressor_compact_find_leaf) */
 static const uint8_t random_forest_regressor_compact_split[4] = {
-    12, 1, 14, 2
+    28, 9, 30, 10
 };
 
 /* leaves: value / n_trees */
@@ -66,31 +66,28 @@ static inline uint_fast16_t random_forest_regressor_compact_leaf_ref_at(uint_fas
 /* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,
  * random_forest_regressor_compact_split: bit 0 the feature,
  * bits 1-2 the rank of its threshold in random_forest_regressor_compact_threshold,
+ * bit 3 set when the right child is a leaf,
  * the bits above n_left - 1 (n_left: the leaves of the left subtree).
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
- * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored,
- * and a subtree's leaf count says when a child is a leaf: tree t has
- * tree_first[t + 1] - tree_first[t] + 1 leaves, the left child of a split n_left of its
- * subtree's, the right child the rest. A tree that is one leaf is a split with that leaf on both
- * sides. x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
+ * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
+ * The right-is-leaf bit says when the right child is a leaf.
+ * A tree that is one leaf is a split with that leaf on both sides. x[feature] <= threshold goes
+ * left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t random_forest_regressor_compact_find_leaf(uint32_t t, const float x[]) {
     uint_fast16_t node = (uint_fast16_t)random_forest_regressor_compact_tree_first[t];
-    uint_fast16_t size = (uint_fast16_t)(random_forest_regressor_compact_tree_first[t + 1u] - node + 1u);
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
         const uint_fast16_t split = (uint_fast16_t)random_forest_regressor_compact_split[node];
-        const uint_fast16_t n_left = (uint_fast16_t)((split >> 3) + 1u);
+        const uint_fast16_t n_left = (uint_fast16_t)((split >> 4) + 1u);
         if (x[split & 0x1u] <= random_forest_regressor_compact_threshold[(split >> 1) & 0x3u]) {
             if (n_left == 1u) {
                 break;
             }
-            size = n_left;
             node = (uint_fast16_t)(node + 1u);
         } else {
             leaf = (uint_fast16_t)(leaf + n_left);
-            size = (uint_fast16_t)(size - n_left);
-            if (size == 1u) {
+            if ((split & 8u) != 0u) {
                 break;
             }
             node = (uint_fast16_t)(node + n_left);
