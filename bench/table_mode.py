@@ -8,7 +8,8 @@ rows to every peer, runs emlearn inline. This script compares the two table layo
 can be compared without running them: the same fitted forests (bench/compare.py's tree rows),
 each tool's generated code compiled alone for Cortex-M4F with the target's flags and -Os, and
 the object's flash (text + data) counted: tables plus the code that walks them. mcuport is in
-fixed mode (int16 inputs, like emlearn's table mode). It prints a table; it asserts nothing.
+fixed mode (int16 inputs, like emlearn's table mode), with its default 16-bit leaf probabilities
+and, in the last columns, with proba_bits=8. It prints a table; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def main() -> int:
           f"(method='loadable', int16 features) beside mcuport {mcuport.__version__} "
           f"(layout='compact', fixed); Cortex-M4F object flash, -Os")
     print("command: build/bench-venv/bin/python bench/table_mode.py\n")
-    print(f"{'model':38} {'data set':14} {'splits':>7} {'emlearn':>9} {'mcuport':>9} {'ratio':>6}")
+    print(f"{'model':38} {'data set':14} {'splits':>7} {'emlearn':>9} {'mcuport':>9} {'ratio':>6}"
+          f" {'8-bit':>9} {'ratio':>6}")
     for spec in compare.SPECS:
         if spec.key not in TREE_SPECS:
             continue
@@ -66,12 +68,16 @@ def main() -> int:
             eml_flash = object_flash(
                 eml + f"\nint32_t run(const int16_t *x) {{ return eml_model_predict(x, {n}); }}\n",
                 "c", (emlearn.includedir,))
-            g = mcuport.generate(estimator, name="m", numeric="fixed", layout="compact",
-                                 calibration=data.X_train, target="cortex-m4f")
-            ours = object_flash(g.header + "\nint32_t run(const int16_t *x) "
-                                "{ return m_predict(x); }\n", "c")
+            flash = []
+            for proba_bits in (None, 8):
+                g = mcuport.generate(estimator, name="m", numeric="fixed", layout="compact",
+                                     calibration=data.X_train, target="cortex-m4f",
+                                     proba_bits=proba_bits)
+                flash.append(object_flash(g.header + "\nint32_t run(const int16_t *x) "
+                                          "{ return m_predict(x); }\n", "c"))
+            ours, narrow = flash
             print(f"{spec.label:38} {name:14} {splits:7,} {eml_flash:9,} {ours:9,} "
-                  f"{ours / eml_flash:6.2f}")
+                  f"{ours / eml_flash:6.2f} {narrow:9,} {narrow / eml_flash:6.2f}")
     return 0
 
 

@@ -29,6 +29,9 @@ options:
   --target NAME       target description (default: host); --list-targets shows them
   --layout LAYOUT     tree models: fast (straight-line code, fewest cycles) or compact
                       (packed node tables, least flash); default: from the target's flash
+  --proba-bits BITS   tree classifiers, fixed mode: 16 (default) or 8 bits per leaf
+                      probability (half the probability tables; error at most 0.5/255 of a
+                      tree's vote instead of 0.5/65535)
   --dump              print the loaded model instead of C
   --list-targets      list the known targets
   --version           print the version
@@ -113,7 +116,7 @@ int main(int argc, char** argv) {
       }
       return 0;
     } else if (arg == "-o" || arg == "--output" || arg == "--name" || arg == "--numeric" ||
-               arg == "--target" || arg == "--layout") {
+               arg == "--target" || arg == "--layout" || arg == "--proba-bits") {
       const char* v = value();
       if (v == nullptr) return usage_error(arg + " needs a value");
       if (arg == "-o" || arg == "--output") output = v;
@@ -122,6 +125,7 @@ int main(int argc, char** argv) {
       try {
         if (arg == "--numeric") options.numeric = mcuport::parse_numeric(v);
         if (arg == "--layout") options.layout = mcuport::parse_layout(v);
+        if (arg == "--proba-bits") options.proba_bits = mcuport::parse_proba_bits(v);
       } catch (const mcuport::Error& e) {
         return usage_error(e.what());
       }

@@ -2,10 +2,11 @@
 //   fast     every tree as straight-line compares and jumps in pre-order, one after another in
 //            one function (groups of trees for a large forest), each leaf adding to the sums
 //            where it is reached: no tables to decode, the fewest cycles;
-//   compact  the split nodes are packed words, in pre-order per tree, walked by one loop: the
-//            left child is the next word, the right child is found from the number of leaves
-//            of the left subtree, and leaves are numbered in pre-order, so no child index is
-//            stored at all.
+//   compact  the split nodes are packed records (feature, threshold rank, leaves of the left
+//            subtree, in as few half bytes as the model needs), in pre-order per tree, walked by
+//            one loop: the left child is the next record, the right child is found from the
+//            number of leaves of the left subtree, and leaves are numbered in pre-order, so no
+//            child index is stored at all.
 // Then votes, summed probabilities or summed values, as the TreeProgram says. No recursion in
 // the generated C, nor here: trees are walked with explicit stacks.
 #include <algorithm>
@@ -131,7 +132,7 @@ LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout, uint32_t i
   };
   const auto proba_one = [&](std::size_t leaf, std::size_t c) {
     const std::size_t i = leaf * n_classes + c;
-    return fixed ? program.leaf_proba_code[i] == kProbaCodeOne : program.leaf_proba_float[i] == 1.0;
+    return fixed ? program.leaf_proba_code[i] == program.proba_code_one : program.leaf_proba_float[i] == 1.0;
   };
   coding.id.resize(n_leaves);
   for (uint32_t leaf = 0; leaf < n_leaves; ++leaf) {
@@ -169,7 +170,7 @@ LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout, uint32_t i
     }
   }
   coding.start.push_back(coding.klass.size());
-  const uint64_t value_bytes = fixed ? 2 : 8;
+  const uint64_t value_bytes = fixed ? program.proba_bits / 8 : 8;
   const uint64_t dense = coding.mixed.size() * n_classes * value_bytes;
   const uint64_t entries = coding.klass.size();
   const uint64_t sparse_bytes = coding.start.size() * unsigned_type_for(entries).bytes +
@@ -358,112 +359,457 @@ FastWalk fast_tree_blocks(const EmitContext& context, const TreeProgram& program
   return out;
 }
 
-const char* kCompactFindLeaf = R"(/* Walks tree t to its leaf and returns the leaf's reference. Split node i is its threshold,
- * {{p}}_split_threshold[i], and a packed word {{p}}_split_meta[i]: {{fields}}.
+// Compact layout: a field of `bits` bits per element, stored in aligned parts so that a read is
+// one or two plain loads: the low part in an array of 8, 16 or 32 bits, the rest (when the width
+// is not one of those) in a second array of 4 (two per byte), 8, 16 or 32 bits, whichever takes
+// the fewest table and code bytes (a large column wastes at most half a byte an element). No
+// read needs a variable shift (AVR has no barrel shifter).
+struct ColumnParts {
+  uint32_t low;   // 0 (4-bit elements: nibbles only), 8, 16 or 32
+  uint32_t high;  // 0, 4, 8, 16 or 32
+};
+
+uint64_t parts_bytes(uint64_t n, ColumnParts parts) {
+  return n * parts.low / 8 + (parts.high == 4 ? (n + 1) / 2 : n * parts.high / 8);
+}
+
+// What a column's reads cost in code, in bytes of flash (estimated): a second part to read and
+// combine, and arithmetic wider than 16 bits (AVR does it a byte at a time). On a small model
+// that outweighs the bytes a tighter column saves.
+uint64_t parts_code_bytes(ColumnParts parts) {
+  return (parts.high != 0 ? 48 : 0) + (parts.low + parts.high > 16 ? 32 : 0);
+}
+
+// The parts of a column of n elements of `bits` bits: the least table and code bytes.
+ColumnParts column_parts(uint32_t bits, uint64_t n) {
+  static const ColumnParts kParts[] = {{0, 4},   {8, 0},   {8, 4},   {16, 0},  {16, 4}, {16, 8},
+                                       {32, 0},  {32, 4},  {32, 8},  {32, 16}, {32, 32}};
+  bits = std::max<uint32_t>(bits, 1);
+  const ColumnParts* best = nullptr;
+  for (const ColumnParts& parts : kParts) {
+    if (parts.low + parts.high < bits) continue;
+    if (best == nullptr || parts_bytes(n, parts) + parts_code_bytes(parts) <
+                               parts_bytes(n, *best) + parts_code_bytes(*best)) {
+      best = &parts;
+    }
+  }
+  if (best == nullptr) internal_error(__FILE__, __LINE__, "a packed field wider than 64 bits");
+  return *best;
+}
+
+// Table and code bytes of a column of n elements of `bits` bits (column_parts).
+uint64_t column_cost(uint64_t n, uint32_t bits) {
+  const ColumnParts parts = column_parts(bits, n);
+  return parts_bytes(n, parts) + parts_code_bytes(parts);
+}
+
+// The C type a read of up to `bits` bits is done in: 16-bit arithmetic where it suffices (AVR
+// does 32-bit arithmetic one byte at a time).
+std::string read_type(uint32_t bits) {
+  return bits <= 16 ? "uint_fast16_t" : bits <= 32 ? "uint32_t" : "uint64_t";
+}
+
+// A column's tables, added by add_column, and how C reads them.
+struct Column {
+  ColumnParts parts;
+  std::string read_t;    // the type of a whole element (read_type)
+  std::string function;  // `static inline read_t <name>_at(idx_t i)`: element i
+  std::string name;
+  // The C expressions of the low and the high part of element `index`, as `type`.
+  std::string low(const std::string& index, const std::string& type) const {
+    return "(" + type + ")" + (parts.high == 0 ? name : name + "_low") + "[" + index + "]";
+  }
+  std::string high(const std::string& index, const std::string& type) const {
+    const std::string table = name + (parts.low == 0 ? "" : "_high");
+    if (parts.high == 4) {
+      // A select, not a shift by (index & 1) * 4: AVR has no barrel shifter.
+      return "((" + index + " & 1u) != 0u ? (" + type + ")(" + table + "[" + index +
+             " >> 1] >> 4) : (" + type + ")(" + table + "[" + index + " >> 1] & 15u))";
+    }
+    return "(" + type + ")" + table + "[" + index + "]";
+  }
+};
+
+// Adds the tables of a column of `bits`-bit elements (column_parts) to `code`.
+Column add_column(FamilyCode& code, const std::string& name, const std::vector<uint64_t>& values,
+                  uint32_t bits, const std::string& idx_t, const std::string& what) {
+  Column column;
+  column.parts = column_parts(bits, values.size());
+  column.read_t = read_type(column.parts.low + column.parts.high);
+  column.name = name;
+  const ColumnParts parts = column.parts;
+  const auto part_type = [](uint32_t b) -> CType {
+    return b == 8 ? CType{"uint8_t", 1} : b == 16 ? CType{"uint16_t", 2} : CType{"uint32_t", 4};
+  };
+  const auto nibbles = [](const std::vector<uint64_t>& v) {
+    std::vector<uint64_t> packed((v.size() + 1) / 2, 0);
+    for (std::size_t i = 0; i < v.size(); ++i) packed[i / 2] |= (v[i] & 15u) << (4 * (i % 2));
+    return packed;
+  };
+  std::string read;
+  if (parts.low == 0) {
+    code.tables.add("uint8_t", 1, name, integer_literals(nibbles(values)),
+                    what + ": 4 bits each, two per byte, low nibble first");
+    read = column.high("i", column.read_t);
+  } else {
+    std::vector<uint64_t> low;
+    std::vector<uint64_t> high;
+    const uint64_t low_mask = parts.low == 32 ? 0xffffffffull : (1ull << parts.low) - 1;
+    for (uint64_t v : values) {
+      low.push_back(v & low_mask);
+      high.push_back(v >> parts.low);
+    }
+    const CType low_type = part_type(parts.low);
+    const std::string low_name = parts.high == 0 ? name : name + "_low";
+    code.tables.add(low_type.name, low_type.bytes, low_name, integer_literals(low),
+                    parts.high == 0 ? what : what + ": the low " + std::to_string(parts.low) +
+                                                 " bits (" + name + "_at)");
+    read = column.low("i", column.read_t);
+    if (parts.high == 4) {
+      code.tables.add("uint8_t", 1, name + "_high", integer_literals(nibbles(high)),
+                      "the bits above them, two elements per byte, low nibble first");
+    } else if (parts.high != 0) {
+      const CType high_type = part_type(parts.high);
+      code.tables.add(high_type.name, high_type.bytes, name + "_high", integer_literals(high),
+                      "the bits above them");
+    }
+    if (parts.high != 0) {
+      read += " | " + column.high("i", column.read_t) + " << " + std::to_string(parts.low);
+    }
+  }
+  column.function = "static inline " + column.read_t + " " + name + "_at(" + idx_t +
+                    " i) {\n    return (" + column.read_t + ")(" + read + ");\n}\n\n";
+  return column;
+}
+
+const char* kCompactFindLeaf = R"(/* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,
+ * {{p}}_split: {{fields}}.
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
  * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
- * A tree that is one leaf is a split with that leaf on both sides.
- * x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
+ * {{right_leaf_doc}}
+ * A tree that is one leaf is a split with that leaf on both sides. x[feature] <= threshold goes
+ * left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t {{p}}_find_leaf(uint32_t t, const {{xt}} x[]) {
     {{idx_t}} node = ({{idx_t}}){{p}}_tree_first[t];
-    {{idx_t}} leaf = ({{idx_t}})(node + t);
+{{size_init}}    {{idx_t}} leaf = ({{idx_t}})(node + t);
     for (;;) {
-        const {{meta_t}} meta = {{p}}_split_meta[node];
-        const {{idx_t}} n_left = ({{idx_t}})(meta >> {{nl_shift}});
-        if (x[meta & {{feature_mask}}] <= {{p}}_split_threshold[node]) {
+        const {{split_t}} split = {{split_read}};
+        const {{idx_t}} n_left = ({{idx_t}})({{n_left}});
+        if (x[split & {{feature_mask}}] <= {{threshold}}) {
             if (n_left == 1u) {
                 break;
             }
-            node = ({{idx_t}})(node + 1u);
+{{left_size}}            node = ({{idx_t}})(node + 1u);
         } else {
             leaf = ({{idx_t}})(leaf + n_left);
-            if ((meta & {{right_leaf}}) != 0u) {
-                break;
-            }
-            node = ({{idx_t}})(node + n_left);
+{{right_leaf_test}}            node = ({{idx_t}})(node + n_left);
         }
     }
-    return {{leaf_ref}};
+    return (uint32_t){{p}}_leaf_ref_at(leaf);
 }
 
 )";
 
-// Compact layout: the packed tables and `{{p}}_find_leaf(t, x)`.
+// Compact layout: the packed tables and `{{p}}_find_leaf(t, x)`. `leaf_id`: the reference of
+// every program leaf, below n_refs.
 std::string compact_find_leaf(const EmitContext& context, const TreeProgram& program,
-                              const LeafCoding& coding, FamilyCode& code) {
+                              const std::vector<uint32_t>& leaf_id, uint64_t n_refs,
+                              FamilyCode& code) {
   const std::string& p = context.prefix;
   const bool fixed = program.numeric == Numeric::Fixed;
   PreOrder order = pre_order(program);
-  for (uint32_t& leaf : order.leaf) leaf = coding.id[leaf];
   const uint32_t n_entries = static_cast<uint32_t>(order.split.size());
-
-  // Leaf references: packed two per byte when they fit 4 bits.
-  const uint64_t max_ref = coding.n_refs == 0 ? 0 : coding.n_refs - 1;
-  std::string leaf_ref;
-  if (max_ref < 16) {
-    std::vector<uint32_t> packed((order.leaf.size() + 1) / 2, 0);
-    for (std::size_t i = 0; i < order.leaf.size(); ++i) packed[i / 2] |= order.leaf[i] << (4 * (i % 2));
-    code.tables.add("uint8_t", 1, p + "_leaf_ref", integer_literals(packed),
-                    "the reference of every leaf, in pre-order: two per byte, low nibble first");
-    // A select, not a shift by (leaf & 1) * 4: AVR has no barrel shifter.
-    leaf_ref = "(leaf & 1u) != 0u ? (uint32_t)" + p + "_leaf_ref[leaf >> 1] >> 4 : (uint32_t)" +
-               p + "_leaf_ref[leaf >> 1] & 15u";
-  } else {
-    const CType type = unsigned_type_for(max_ref);
-    code.tables.add(type.name, type.bytes, p + "_leaf_ref", integer_literals(order.leaf),
-                    "the reference of every leaf, in pre-order");
-    leaf_ref = "(uint32_t)" + p + "_leaf_ref[leaf]";
-  }
-  const CType first_type = unsigned_type_for(n_entries);
-  code.tables.add(first_type.name, first_type.bytes, p + "_tree_first",
-                  integer_literals(order.tree_first),
-                  "the first split node of each tree");
-
-  uint32_t max_n_left = 1;
-  for (uint32_t n : order.n_left) max_n_left = std::max(max_n_left, n);
-  const uint32_t feature_bits = bits_for(static_cast<uint64_t>(program.n_features) - 1);
-  const uint32_t nl_shift = feature_bits + 1;
-  const uint32_t nl_bits = bits_for(max_n_left);
-  const CType meta_type = unsigned_type_for((1ull << (nl_shift + nl_bits)) - 1);
-  const std::string meta_t = meta_type.bytes < 2 ? "uint16_t" : meta_type.name;
-  const unsigned meta_bytes = std::max(2u, meta_type.bytes);
-  std::vector<uint64_t> meta;
-  for (uint32_t i = 0; i < n_entries; ++i) {
-    uint64_t m = order.split[i] == kNoSplit ? 0 : program.feature[order.split[i]];
-    if (order.right_leaf[i]) m |= 1ull << feature_bits;
-    m |= static_cast<uint64_t>(order.n_left[i]) << nl_shift;
-    meta.push_back(m);
-  }
-  std::string fields = feature_bits == 0 ? "" : "bits 0-" + std::to_string(feature_bits - 1) +
-                                                    " the feature, ";
-  fields += "bit " + std::to_string(feature_bits) +
-            " set when the right child is a leaf,\n * the bits above n_left (the leaves of the left "
-            "subtree)";
-  code.tables.add(meta_t, meta_bytes, p + "_split_meta", integer_literals(meta),
-                  "split nodes: feature, right-child-is-leaf, n_left (see " + p +
-                      "_find_leaf)");
-  if (fixed) {
-    std::vector<int32_t> thresholds;
-    for (uint32_t s : order.split) thresholds.push_back(s == kNoSplit ? 0 : program.threshold_code[s]);
-    code.tables.add("int16_t", 2, p + "_split_threshold", integer_literals(thresholds),
-                    "split nodes: go left when xq[feature] <= this code (decision-exact)");
-  } else {
-    std::vector<float> thresholds;
-    for (uint32_t s : order.split) thresholds.push_back(s == kNoSplit ? 0.0f : program.threshold_float[s]);
-    code.tables.add("float", 4, p + "_split_threshold", float_literals(thresholds),
-                    "split nodes: go left when x[feature] <= this float32 (decision-exact)");
-  }
   // Node and leaf numbers in the narrowest fast type that holds them (16 bits on AVR).
   const uint64_t max_index = static_cast<uint64_t>(n_entries) + program.n_trees;
   const std::string idx_t = max_index <= 0xffffu ? "uint_fast16_t" : "uint32_t";
-  return context.render(kCompactFindLeaf, {{"fields", fields},
-                                           {"meta_t", meta_t},
-                                           {"idx_t", idx_t},
-                                           {"nl_shift", std::to_string(nl_shift)},
-                                           {"feature_mask", hex_mask(feature_bits)},
-                                           {"right_leaf", std::to_string(1ull << feature_bits) + "u"},
-                                           {"leaf_ref", leaf_ref}});
+  std::string functions;
+
+  std::vector<uint64_t> refs;
+  for (uint32_t leaf : order.leaf) refs.push_back(leaf_id[leaf]);
+  functions += add_column(code, p + "_leaf_ref", refs, bits_for(std::max<uint64_t>(n_refs, 1) - 1),
+                          idx_t, "the reference of every leaf, in pre-order")
+                   .function;
+  std::vector<uint32_t> first = order.tree_first;
+  first.push_back(n_entries);
+  const CType first_type = unsigned_type_for(n_entries);
+  code.tables.add(first_type.name, first_type.bytes, p + "_tree_first", integer_literals(first),
+                  "the first split node of each tree, and the end of the last");
+
+  // Thresholds: a split holds its threshold's rank among the distinct values (a table,
+  // ascending), or in fixed mode, when that takes fewer bytes, the code itself less the
+  // smallest code (models whose features have scales of their own share few codes).
+  uint32_t max_n_left = 1;
+  for (uint32_t n : order.n_left) max_n_left = std::max(max_n_left, n);
+  const uint32_t feature_bits = bits_for(static_cast<uint64_t>(program.n_features) - 1);
+  // n_left is stored as is, or less one when that saves a bit (a largest n_left of 2^k).
+  const uint32_t nl_offset = bits_for(max_n_left) > bits_for(max_n_left - 1) ? 1 : 0;
+  const uint32_t nl_bits = bits_for(max_n_left - nl_offset);
+  std::vector<uint64_t> threshold_field(n_entries, 0);
+  uint32_t threshold_bits = 0;
+  std::string threshold_expr;  // the C threshold of `split`
+  const std::string field_of = "(split >> " + std::to_string(feature_bits) + ") & ";
+  if (fixed) {
+    std::vector<int32_t> distinct;
+    for (uint32_t s : order.split) {
+      if (s != kNoSplit) distinct.push_back(program.threshold_code[s]);
+    }
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    if (distinct.empty()) distinct.push_back(0);
+    const uint32_t rank_bits = bits_for(distinct.size() - 1);
+    const uint32_t offset_bits =
+        bits_for(static_cast<uint64_t>(static_cast<int64_t>(distinct.back()) - distinct.front()));
+    const uint64_t ranked_bytes =
+        column_cost(n_entries, feature_bits + rank_bits + nl_bits) + 2 * distinct.size();
+    const uint64_t inline_bytes = column_cost(n_entries, feature_bits + offset_bits + nl_bits);
+    const bool ranked = ranked_bytes <= inline_bytes;
+    threshold_bits = ranked ? rank_bits : offset_bits;
+    for (uint32_t i = 0; i < n_entries; ++i) {
+      const int32_t c = order.split[i] == kNoSplit ? distinct.front()
+                                                   : program.threshold_code[order.split[i]];
+      threshold_field[i] =
+          ranked ? static_cast<uint64_t>(std::lower_bound(distinct.begin(), distinct.end(), c) -
+                                         distinct.begin())
+                 : static_cast<uint64_t>(static_cast<int64_t>(c) - distinct.front());
+    }
+    if (ranked) {
+      code.tables.add("int16_t", 2, p + "_threshold", integer_literals(distinct),
+                      "the distinct threshold codes, ascending: go left when xq[feature] <= "
+                      "code (decision-exact)");
+      threshold_expr = p + "_threshold[" + field_of + hex_mask(threshold_bits) + "]";
+    } else {
+      // The code in int arithmetic (16 bits on AVR) when the field fits an int16: the sum is a
+      // code, so it does too; else in int32_t.
+      const std::string int_t = threshold_bits <= 15 ? "int" : "int32_t";
+      const int32_t low = distinct.front();
+      threshold_expr = "(" + int_t + ")(" + field_of + hex_mask(threshold_bits) + ")" +
+                       (low == INT16_MIN ? " + (" + int_t + ")INT16_MIN"
+                        : low < 0        ? " - " + std::to_string(-static_cast<int64_t>(low))
+                                         : " + " + std::to_string(low));
+    }
+  } else {
+    std::vector<float> distinct;
+    for (uint32_t s : order.split) {
+      if (s != kNoSplit) distinct.push_back(program.threshold_float[s]);
+    }
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    if (distinct.empty()) distinct.push_back(0.0f);
+    threshold_bits = bits_for(distinct.size() - 1);
+    for (uint32_t i = 0; i < n_entries; ++i) {
+      if (order.split[i] == kNoSplit) continue;
+      threshold_field[i] = static_cast<uint64_t>(
+          std::lower_bound(distinct.begin(), distinct.end(),
+                           program.threshold_float[order.split[i]]) -
+          distinct.begin());
+    }
+    code.tables.add("float", 4, p + "_threshold", float_literals(distinct),
+                    "the distinct thresholds, ascending: go left when x[feature] <= this float32 "
+                    "(decision-exact)");
+    threshold_expr = p + "_threshold[" + field_of + hex_mask(threshold_bits) + "]";
+  }
+  const bool threshold_ranked = threshold_expr.find("_threshold[") != std::string::npos;
+
+  // Split records: feature | threshold | [right-is-leaf] | n_left (less nl_offset), from the low
+  // bits up. The right-is-leaf bit is there when the record has a spare bit for it (in the part
+  // the walk reads first); else the walk counts the leaves of the current subtree to know when
+  // the right child is a leaf (it is when its subtree has one).
+  const uint32_t bit_shift = feature_bits + threshold_bits;
+  const ColumnParts tight = column_parts(bit_shift + nl_bits, n_entries);
+  const ColumnParts with_bit = column_parts(bit_shift + nl_bits + 1, n_entries);
+  const bool right_leaf_bit = with_bit.low == tight.low && with_bit.high == tight.high &&
+                              (tight.high == 0 || bit_shift < tight.low);
+  const uint32_t nl_shift = bit_shift + (right_leaf_bit ? 1 : 0);
+  const uint32_t record_bits = nl_shift + nl_bits;
+  std::vector<uint64_t> records;
+  for (uint32_t i = 0; i < n_entries; ++i) {
+    uint64_t r = order.split[i] == kNoSplit ? 0 : program.feature[order.split[i]];
+    r |= threshold_field[i] << feature_bits;
+    if (right_leaf_bit && order.right_leaf[i]) r |= 1ull << bit_shift;
+    r |= static_cast<uint64_t>(order.n_left[i] - nl_offset) << nl_shift;
+    records.push_back(r);
+  }
+  const Column column = add_column(code, p + "_split", records, record_bits, idx_t,
+                                   "split nodes, in pre-order per tree (see " + p +
+                                       "_find_leaf)");
+  // The record as the walk reads it: its low part alone when the feature and the threshold lie
+  // there (the high part then holds only upper bits of n_left), else the whole record.
+  const std::string plus_offset = nl_offset != 0 ? " + 1u" : "";
+  std::string split_t;
+  std::string split_read;
+  std::string n_left;
+  const ColumnParts parts = column.parts;
+  if (parts.high == 0 || (parts.low != 0 && nl_shift <= parts.low)) {
+    split_t = read_type(parts.low);
+    split_read = column.low("node", split_t);
+    if (parts.high == 0) {
+      n_left = "(split >> " + std::to_string(nl_shift) + ")" + plus_offset;
+    } else {
+      const std::string high = column.high("node", idx_t);
+      n_left = nl_shift == parts.low
+                   ? high + plus_offset
+                   : "((" + idx_t + ")(split >> " + std::to_string(nl_shift) + ") | " + high +
+                         " << " + std::to_string(parts.low - nl_shift) + ")" + plus_offset;
+    }
+  } else {
+    functions += column.function;
+    split_t = column.read_t;
+    split_read = p + "_split_at(node)";
+    n_left = "(split >> " + std::to_string(nl_shift) + ")" + plus_offset;
+  }
+  if (nl_bits == 0) n_left = "1u";  // every left child is a leaf (no bits to shift down)
+  const auto range = [](uint32_t low, uint32_t bits) {
+    return bits == 0 ? std::string("no bits") :
+           bits == 1 ? "bit " + std::to_string(low) :
+           "bits " + std::to_string(low) + "-" + std::to_string(low + bits - 1);
+  };
+  const std::string fields =
+      range(0, feature_bits) + " the feature,\n * " + range(feature_bits, threshold_bits) +
+      (threshold_ranked ? " the rank of its threshold in " + p + "_threshold"
+                        : " its threshold code less the smallest one") +
+      (right_leaf_bit ? ",\n * " + range(bit_shift, 1) + " set when the right child is a leaf"
+                      : std::string()) +
+      ",\n * the bits above n_left" + (nl_offset != 0 ? std::string(" - 1") : std::string()) +
+      " (n_left: the leaves of the left subtree)";
+  return functions + context.render(
+                         kCompactFindLeaf,
+                         {{"fields", fields},
+                          {"split_t", split_t},
+                          {"split_read", split_read},
+                          {"n_left", n_left},
+                          {"idx_t", idx_t},
+                          {"threshold", threshold_expr},
+                          {"right_leaf_doc",
+                           right_leaf_bit
+                               ? "The right-is-leaf bit says when the right child is a leaf."
+                               : "A subtree's leaf count says when a child is a leaf: tree t "
+                                 "has tree_first[t + 1] -\n * tree_first[t] + 1 leaves, the left "
+                                 "child of a split n_left of its subtree's, the right\n * child "
+                                 "the rest."},
+                          {"size_init",
+                           right_leaf_bit ? std::string()
+                                          : "    " + idx_t + " size = (" + idx_t + ")(" + p +
+                                                "_tree_first[t + 1u] - node + 1u);\n"},
+                          {"left_size", right_leaf_bit ? "" : "            size = n_left;\n"},
+                          {"right_leaf_test",
+                           right_leaf_bit
+                               ? "            if ((split & " +
+                                     std::to_string(1ull << bit_shift) +
+                                     "u) != 0u) {\n                break;\n            }\n"
+                               : "            size = (" + idx_t +
+                                     ")(size - n_left);\n            if (size == 1u) {\n"
+                                     "                break;\n            }\n"},
+                          {"feature_mask", hex_mask(feature_bits)}});
+}
+
+// Compact layout, forests with mixed leaves: the nonzero probabilities of every mixed leaf as
+// entries (class | value | a bit set on the leaf's last entry); a mixed leaf's reference is
+// n_classes + its first entry, so no index of the leaves' starts is stored. A value is the
+// probability itself (fixed mode), or its rank among the distinct probabilities when that
+// takes fewer bytes (always in float mode, whose values are float64).
+struct CompactEntries {
+  std::vector<uint32_t> leaf_id;  // program leaf -> reference
+  uint64_t n_refs = 0;
+};
+
+CompactEntries compact_entries(const EmitContext& context, const TreeProgram& program,
+                               const LeafCoding& coding, const std::string& acc_t,
+                               FamilyCode& code, std::string* add_mixed) {
+  const std::string& p = context.prefix;
+  const bool fixed = program.numeric == Numeric::Fixed;
+  const uint32_t n_classes = program.n_classes;
+  CompactEntries out;
+  out.leaf_id = coding.id;
+  out.n_refs = coding.n_refs;
+  if (program.leaf_kind != LeafKind::Proba || coding.mixed.empty()) return out;
+  for (uint32_t& id : out.leaf_id) {
+    if (id >= n_classes) id = n_classes + static_cast<uint32_t>(coding.start[id - n_classes]);
+  }
+  const uint64_t n_entries = coding.klass.size();
+  out.n_refs = n_classes + n_entries;
+
+  const uint32_t class_bits = bits_for(n_classes - 1);
+  std::vector<uint64_t> value_bits_of;  // per entry: its value (code or rank)
+  uint32_t value_bits = 0;
+  bool ranked = !fixed;
+  std::vector<uint64_t> distinct_codes;
+  std::vector<double> distinct_values;
+  if (fixed) {
+    distinct_codes.assign(coding.code.begin(), coding.code.end());
+    std::sort(distinct_codes.begin(), distinct_codes.end());
+    distinct_codes.erase(std::unique(distinct_codes.begin(), distinct_codes.end()),
+                         distinct_codes.end());
+    const uint32_t inline_bits = program.proba_bits;
+    const uint32_t rank_bits = bits_for(distinct_codes.size() - 1);
+    const uint64_t code_bytes = program.proba_bits / 8;
+    const uint64_t inline_total = column_cost(n_entries, class_bits + inline_bits + 1);
+    const uint64_t ranked_total =
+        column_cost(n_entries, class_bits + rank_bits + 1) + distinct_codes.size() * code_bytes;
+    ranked = ranked_total <= inline_total;
+    value_bits = ranked ? rank_bits : inline_bits;
+    for (uint32_t c : coding.code) {
+      value_bits_of.push_back(
+          ranked ? static_cast<uint64_t>(std::lower_bound(distinct_codes.begin(),
+                                                          distinct_codes.end(), c) -
+                                         distinct_codes.begin())
+                 : c);
+    }
+  } else {
+    distinct_values = coding.value;
+    std::sort(distinct_values.begin(), distinct_values.end());
+    distinct_values.erase(std::unique(distinct_values.begin(), distinct_values.end()),
+                          distinct_values.end());
+    value_bits = bits_for(distinct_values.size() - 1);
+    for (double v : coding.value) {
+      value_bits_of.push_back(static_cast<uint64_t>(
+          std::lower_bound(distinct_values.begin(), distinct_values.end(), v) -
+          distinct_values.begin()));
+    }
+  }
+  const uint32_t last_shift = class_bits + value_bits;
+  std::vector<uint64_t> entries;
+  for (std::size_t m = 0; m + 1 < coding.start.size(); ++m) {
+    for (uint64_t e = coding.start[m]; e < coding.start[m + 1]; ++e) {
+      uint64_t entry = coding.klass[e] | value_bits_of[e] << class_bits;
+      if (e + 1 == coding.start[m + 1]) entry |= 1ull << last_shift;
+      entries.push_back(entry);
+    }
+  }
+  const std::string one = std::to_string(program.proba_code_one);
+  const uint64_t max_entry = n_entries + 1;
+  const std::string entry_idx_t = max_entry <= 0xffffu ? "uint_fast16_t" : "uint32_t";
+  const Column entry_column = add_column(code, p + "_entry", entries, last_shift + 1, entry_idx_t,
+                          "mixed leaves' entries: bits 0-" + std::to_string(class_bits == 0 ? 0 : class_bits - 1) +
+                              " the class, then the " +
+                              (ranked ? "rank of the probability in " + p + "_entry_proba"
+                                      : "probability, " + one + " = 1.0 (rounded to nearest)") +
+                              ", then a bit set on a leaf's last entry");
+  *add_mixed = entry_column.function;
+  std::string value = "(entry >> " + std::to_string(class_bits) + ") & " + hex_mask(value_bits);
+  if (fixed && ranked) {
+    const CType type = program.proba_bits == 8 ? CType{"uint8_t", 1} : CType{"uint16_t", 2};
+    code.tables.add(type.name, type.bytes, p + "_entry_proba", integer_literals(distinct_codes),
+                    "the distinct probabilities of the entries, ascending, " + one +
+                        " = 1.0 (rounded to nearest)");
+    value = p + "_entry_proba[" + value + "]";
+  } else if (!fixed) {
+    code.tables.add("double", 8, p + "_entry_proba", double_literals(distinct_values),
+                    "the distinct probabilities of the entries, ascending, float64 exactly as "
+                    "scikit-learn's");
+    value = p + "_entry_proba[" + value + "]";
+  }
+  const std::string klass = "entry & " + hex_mask(class_bits);
+  const std::string add = fixed ? "acc[" + klass + "] = (" + acc_t + ")(acc[" + klass + "] + (" +
+                                      value + "));"
+                                : "acc[" + klass + "] += " + value + ";";
+  *add_mixed += "/* Adds the mixed leaf whose first entry is e to the sums. */\nstatic inline void " + p +
+                "_add_mixed(" + acc_t + " acc[], uint32_t e) {\n    for (;;) {\n        const " +
+                entry_column.read_t + " entry = " + p + "_entry_at((" + entry_idx_t +
+                ")e);\n        " + add +
+                "\n        if ((entry >> " + std::to_string(last_shift) +
+                ") != 0u) {\n            break;\n        }\n        ++e;\n    }\n}\n\n";
+  return out;
 }
 
 const char* kAddLeaf = R"(/* Adds one tree's leaf to the per-class sums. */
@@ -625,7 +971,9 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     return integer ? "acc[" + index + "] = (" + acc_t + ")(acc[" + index + "] + " + value + ");"
                    : "acc[" + index + "] += " + value + ";";
   };
-  const std::string leaf_one = votes ? "1u" : fixed ? "65535u" : "1.0";  // what a pure leaf adds
+  const std::string leaf_one = votes   ? "1u"
+                               : fixed ? std::to_string(program.proba_code_one) + "u"
+                                       : "1.0";  // what a pure leaf adds
   // Fast code with integer sums writes every leaf's adds out where the leaf is reached: no leaf
   // table, no call. With two classes it keeps one sum, class 1's (see kOneSum).
   const bool one_sum = fast && accumulating && integer && program.n_classes == 2;
@@ -634,7 +982,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   const auto leaf_entries = [&](uint32_t ref) {
     std::vector<std::pair<uint32_t, uint32_t>> entries;
     if (votes || ref < program.n_classes) {
-      entries.emplace_back(ref, votes ? 1u : kProbaCodeOne);
+      entries.emplace_back(ref, votes ? 1u : program.proba_code_one);
       return entries;
     }
     const uint32_t leaf = coding.inlined.at(ref - program.n_classes - coding.mixed.size());
@@ -667,6 +1015,14 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                      add_to("c", p + "_mixed_proba[row][c]") + "\n    }\n}\n\n";
       }
     }
+  }
+
+  // Compact code: mixed leaves as entry lists (compact_entries), with their own add_mixed.
+  CompactEntries compact;
+  if (!fast) {
+    std::string compact_add_mixed;
+    compact = compact_entries(context, program, coding, acc_t, code, &compact_add_mixed);
+    if (!add_mixed.empty()) add_mixed = compact_add_mixed;
   }
 
   // The walk. Fast code adds each leaf where it is reached, in one body for all trees (summing
@@ -741,7 +1097,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     });
     walk_functions += "}\n\n";
   } else {
-    walk_functions = compact_find_leaf(context, program, coding, code);
+    walk_functions = compact_find_leaf(context, program, compact.leaf_id, compact.n_refs, code);
   }
   // The C expression of tree t's leaf reference (t: "0", or "t" in a loop).
   const auto leaf_of = [&](const std::string& t) {
@@ -758,6 +1114,9 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
 
   const std::size_t n_leaves = program.n_leaves;
   const std::size_t n_classes = program.n_classes;
+  // Fixed mode: the type of a leaf probability code, and the code of 1.0.
+  const CType proba_type = program.proba_bits == 8 ? CType{"uint8_t", 1} : CType{"uint16_t", 2};
+  const std::string one_text = std::to_string(program.proba_code_one);
   switch (program.leaf_kind) {
     case LeafKind::ClassVote:
       break;  // a leaf is its class index
@@ -770,9 +1129,12 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     case LeafKind::Proba:
       if (program.leaf_kind == LeafKind::ClassAndProba) {
         if (fixed) {
-          code.tables.add_2d("uint16_t", 2, p + "_leaf_proba", n_leaves, n_classes,
-                             integer_literals(program.leaf_proba_code),
-                             "leaves: class probabilities, 65535 = 1.0 (rounded to nearest)");
+          const bool narrow = program.proba_bits == 8;
+          code.tables.add_2d(narrow ? "uint8_t" : "uint16_t", narrow ? 1 : 2, p + "_leaf_proba",
+                             n_leaves, n_classes, integer_literals(program.leaf_proba_code),
+                             "leaves: class probabilities, " +
+                                 std::to_string(program.proba_code_one) +
+                                 " = 1.0 (rounded to nearest)");
         } else {
           const std::vector<float> proba(program.leaf_proba_float.begin(),
                                          program.leaf_proba_float.end());
@@ -781,6 +1143,8 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
         }
       } else if (coding.mixed.empty()) {
         // Every leaf is pure (its reference is its class) or added inline by fast code.
+      } else if (!fast) {
+        // compact_entries added the entries.
       } else if (coding.sparse) {
         const CType start_type = unsigned_type_for(coding.klass.size());
         code.tables.add(start_type.name, start_type.bytes, p + "_mixed_start",
@@ -791,8 +1155,9 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                         integer_literals(coding.klass),
                         "entries: the class of each nonzero probability of a mixed leaf");
         if (fixed) {
-          code.tables.add("uint16_t", 2, p + "_entry_proba", integer_literals(coding.code),
-                          "entries: the probability, 65535 = 1.0 (rounded to nearest)");
+          code.tables.add(proba_type.name, proba_type.bytes, p + "_entry_proba",
+                          integer_literals(coding.code),
+                          "entries: the probability, " + one_text + " = 1.0 (rounded to nearest)");
         } else {
           code.tables.add("double", 8, p + "_entry_proba", double_literals(coding.value),
                           "entries: the probability, float64 exactly as scikit-learn's");
@@ -806,10 +1171,10 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                                  : double_literals({program.leaf_proba_float[i]})[0]);
           }
         }
-        code.tables.add_2d(fixed ? "uint16_t" : "double", fixed ? 2 : 8, p + "_mixed_proba",
-                           coding.mixed.size(), n_classes, rows,
-                           fixed ? "mixed leaves: class probabilities of leaf n_classes + i, "
-                                   "65535 = 1.0 (rounded to nearest)"
+        code.tables.add_2d(fixed ? proba_type.name : "double", fixed ? proba_type.bytes : 8,
+                           p + "_mixed_proba", coding.mixed.size(), n_classes, rows,
+                           fixed ? "mixed leaves: class probabilities of leaf n_classes + i, " +
+                                       one_text + " = 1.0 (rounded to nearest)"
                                  : "mixed leaves: class probabilities of leaf n_classes + i, "
                                    "float64 exactly as scikit-learn's");
       }
@@ -919,7 +1284,9 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                                                        {"out_t", out_t}}));
     } else if (one_sum) {
       const std::string total = std::to_string(program.proba_one) + "u";
-      const std::string what = votes ? "votes" : "probability codes (65535 = 1.0)";
+      const std::string what =
+          votes ? "votes"
+                : "probability codes (" + std::to_string(program.proba_code_one) + " = 1.0)";
       std::string proba0 = "(" + out_t + ")(" + total + " - s)";
       std::string proba1 = "(" + out_t + ")s";
       if (!fixed) {  // a vote forest in float mode: the vote fractions

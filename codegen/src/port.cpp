@@ -29,6 +29,14 @@ TreeLayout parse_layout(const std::string& text) {
   throw Error("", "unknown tree layout \"" + shown + "\" (expected \"fast\" or \"compact\")");
 }
 
+uint32_t parse_proba_bits(const std::string& text) {
+  if (text == "8") return 8;
+  if (text == "16") return 16;
+  std::string shown;
+  for (char c : text) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+  throw Error("", "unknown proba_bits \"" + shown + "\" (expected 8 or 16)");
+}
+
 const char* to_string(TreeLayout layout) {
   return layout == TreeLayout::Fast ? "fast" : "compact";
 }
@@ -36,13 +44,17 @@ const char* to_string(TreeLayout layout) {
 void check_options(const PortOptions& options) {
   codegen::check_model_name(options.name);
   find_target(options.target);
+  if (options.proba_bits && !valid_proba_bits(*options.proba_bits)) {
+    throw Error("", "proba_bits must be 8 or 16, got " + std::to_string(*options.proba_bits));
+  }
 }
 
 namespace {
 
 // A model whose tables cannot fit the target is refused here, with the sizes, rather than by the
-// target's linker: "section .text will not fit in region" says nothing about the model.
-void check_fits(const Target& target, const codegen::FamilyCode& family) {
+// target's linker: "section .text will not fit in region" says nothing about the model. `hint`
+// is added to the message when the tables are what does not fit (a smaller option that fits).
+void check_fits(const Target& target, const codegen::FamilyCode& family, const std::string& hint) {
   const codegen::TableWriter& tables = family.tables;
   const std::string advice =
       "; choose a smaller model (fewer trees, a lower max_depth, fewer support vectors or "
@@ -57,15 +69,58 @@ void check_fits(const Target& target, const codegen::FamilyCode& family) {
   if (target.flash_bytes != 0 && tables.bytes() > target.flash_bytes) {
     throw Error("", "the model's constant tables take " + std::to_string(tables.bytes()) +
                         " bytes, more than the " + std::to_string(target.flash_bytes) +
-                        " bytes of flash of " + target.name + advice);
+                        " bytes of flash of " + target.name + hint + advice);
   }
   for (const codegen::Table& table : tables.tables()) {
     if (target.max_object_bytes != 0 && table.bytes > target.max_object_bytes) {
       throw Error("", "the model's table " + table.name + " takes " + std::to_string(table.bytes) +
                           " bytes, more than one array can hold on " + target.name + " (" +
-                          std::to_string(target.max_object_bytes) + " bytes)" + advice);
+                          std::to_string(target.max_object_bytes) + " bytes)" + hint + advice);
     }
   }
+}
+
+codegen::FamilyCode emit_family(const codegen::EmitContext& context, const Program& program) {
+  return std::visit(
+      [&](const auto& family) {
+        using T = std::decay_t<decltype(family)>;
+        if constexpr (std::is_same_v<T, TreeProgram>) {
+          return codegen::emit_trees(context, family);
+        } else if constexpr (std::is_same_v<T, SvmProgram>) {
+          return codegen::emit_svm(context, family);
+        } else if constexpr (std::is_same_v<T, LinearProgram>) {
+          return codegen::emit_linear(context, family);
+        } else if constexpr (std::is_same_v<T, NaiveBayesProgram>) {
+          return codegen::emit_naive_bayes(context, family);
+        } else if constexpr (std::is_same_v<T, PcaProgram>) {
+          return codegen::emit_pca(context, family);
+        } else if constexpr (std::is_same_v<T, MahalanobisProgram>) {
+          return codegen::emit_mahalanobis(context, family);
+        } else {
+          static_assert(always_false<T>, "port_model: program without an emitter");
+        }
+      },
+      program);
+}
+
+// Fixed-mode tree classifiers with probability leaves at the default 16-bit codes: the size of
+// their tables with 8-bit codes, when that fits the target, as a hint for check_fits.
+std::string smaller_proba_hint(const Model& model, const codegen::EmitContext& context,
+                               const Program& program, const PortOptions& options) {
+  const auto* trees = std::get_if<TreeProgram>(&program);
+  if (trees == nullptr || options.proba_bits || context.numeric != Numeric::Fixed ||
+      (trees->leaf_kind != LeafKind::Proba && trees->leaf_kind != LeafKind::ClassAndProba)) {
+    return "";
+  }
+  LowerOptions smaller;
+  smaller.proba_bits = 8;
+  const LoweredModel lowered = lower(model, context.numeric, smaller);
+  const codegen::FamilyCode family = emit_family(context, lowered.program);
+  const uint64_t bytes = family.tables.bytes() + family.code_bytes_at_least;
+  if (context.target.flash_bytes == 0 || bytes > context.target.flash_bytes) return "";
+  return " (with proba_bits=8, 8-bit leaf probabilities whose error is at most 0.5/255 of a "
+         "tree's vote instead of 0.5/65535, they take " + std::to_string(family.tables.bytes()) +
+         " bytes)";
 }
 
 }  // namespace
@@ -76,12 +131,23 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
   const Numeric numeric = options.numeric.value_or(target.default_numeric);
 
   const Model model = load_model(model_json);
-  const LoweredModel lowered = lower(model, numeric);
-  if (options.layout && !std::holds_alternative<TreeProgram>(lowered.program)) {
+  const bool trees = std::holds_alternative<TreeEnsemble>(model.family);
+  if (options.layout && !trees) {
     throw Error("", std::string("layout \"") + to_string(*options.layout) +
                         "\" applies to tree models (decision trees, random forests, extra "
                         "trees), not to " + model.info.estimator);
   }
+  if (options.proba_bits && !trees) {
+    throw Error("", "proba_bits applies to tree models (decision trees, random forests, extra "
+                    "trees), not to " + model.info.estimator);
+  }
+  if (options.proba_bits && numeric != Numeric::Fixed) {
+    throw Error("", "proba_bits applies to fixed mode (numeric=\"fixed\"); float mode keeps "
+                    "scikit-learn's float64 leaf probabilities");
+  }
+  LowerOptions lower_options;
+  lower_options.proba_bits = options.proba_bits.value_or(kDefaultProbaBits);
+  const LoweredModel lowered = lower(model, numeric, lower_options);
 
   PortResult result;
   result.numeric = numeric;
@@ -99,30 +165,23 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
                                                                : nullptr,
                                      lowered.stage ? &*lowered.stage : nullptr,
                                      options.layout};
-  codegen::FamilyCode family = std::visit(
-      [&](const auto& program) {
-        using T = std::decay_t<decltype(program)>;
-        if constexpr (std::is_same_v<T, TreeProgram>) {
-          return codegen::emit_trees(context, program);
-        } else if constexpr (std::is_same_v<T, SvmProgram>) {
-          return codegen::emit_svm(context, program);
-        } else if constexpr (std::is_same_v<T, LinearProgram>) {
-          return codegen::emit_linear(context, program);
-        } else if constexpr (std::is_same_v<T, NaiveBayesProgram>) {
-          return codegen::emit_naive_bayes(context, program);
-        } else if constexpr (std::is_same_v<T, PcaProgram>) {
-          return codegen::emit_pca(context, program);
-        } else if constexpr (std::is_same_v<T, MahalanobisProgram>) {
-          return codegen::emit_mahalanobis(context, program);
-        } else {
-          static_assert(always_false<T>, "port_model: program without an emitter");
-        }
-      },
-      lowered.program);
+  codegen::FamilyCode family = emit_family(context, lowered.program);
   family.functions = codegen::emit_stage(context, family) + family.functions;
-  check_fits(target, family);
+  try {
+    check_fits(target, family, "");
+  } catch (const Error&) {
+    const std::string hint = smaller_proba_hint(model, context, lowered.program, options);
+    if (hint.empty()) throw;
+    check_fits(target, family, hint);
+    throw;
+  }
   result.table_bytes = family.tables.bytes();
   result.layout = family.layout;
+  if (const auto* program = std::get_if<TreeProgram>(&lowered.program)) {
+    if (numeric == Numeric::Fixed && program->task == Task::Classification) {
+      result.proba_bits = program->proba_bits;
+    }
+  }
   result.scores = family.scores;
   result.header = codegen::emit_header(context, family);
   return result;

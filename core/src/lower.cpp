@@ -101,11 +101,11 @@ bool needs_stage(const Model& model, const AffinePrefix& prefix, Numeric numeric
 }
 
 Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& prefix,
-                     const InputQuantization* raw_quantization);
+                     const InputQuantization* raw_quantization, const LowerOptions& options);
 
 }  // namespace
 
-LoweredModel lower(const Model& model, Numeric numeric) {
+LoweredModel lower(const Model& model, Numeric numeric, const LowerOptions& options) {
   const AffinePrefix prefix = compose_preprocessing(model);
   const bool tree_family = std::holds_alternative<TreeEnsemble>(model.family);
   if (prefix.clips && !(tree_family && prefix.diagonal)) {
@@ -113,7 +113,7 @@ LoweredModel lower(const Model& model, Numeric numeric) {
                                   "models only (clipping is not affine)");
   }
   if (tree_family && !model.preprocessing.empty() && prefix.diagonal) {
-    return lower(fold_scalers_into_trees(model), numeric);
+    return lower(fold_scalers_into_trees(model), numeric, options);
   }
   LoweredModel lowered;
   lowered.numeric = numeric;
@@ -127,7 +127,7 @@ LoweredModel lower(const Model& model, Numeric numeric) {
   }
   const InputQuantization* quantization = lowered.quantization ? &*lowered.quantization : nullptr;
   if (!needs_stage(model, prefix, numeric)) {
-    lowered.program = lower_family(model, numeric, prefix, quantization);
+    lowered.program = lower_family(model, numeric, prefix, quantization, options);
     return lowered;
   }
   // The stage runs first; the estimator is lowered as a model of the stage's outputs.
@@ -139,14 +139,14 @@ LoweredModel lower(const Model& model, Numeric numeric) {
   inner.info.input_ranges.clear();
   const AffinePrefix identity = compose_preprocessing(inner);
   lowered.program = lower_family(inner, numeric, identity,
-                                 fixed ? &lowered.stage->output_quantization : nullptr);
+                                 fixed ? &lowered.stage->output_quantization : nullptr, options);
   return lowered;
 }
 
 namespace {
 
 Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& prefix,
-                     const InputQuantization* raw_quantization) {
+                     const InputQuantization* raw_quantization, const LowerOptions& options) {
   const bool fixed = numeric == Numeric::Fixed;
   // The quantization the family's arithmetic sees: after per-feature scalers, when they are
   // folded into it rather than into the family's weights.
@@ -160,7 +160,7 @@ Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& pr
       [&](const auto& family) -> Program {
         using T = std::decay_t<decltype(family)>;
         if constexpr (std::is_same_v<T, TreeEnsemble>) {
-          return lower_trees(model, family, numeric, quantization);
+          return lower_trees(model, family, numeric, quantization, options.proba_bits);
         } else if constexpr (std::is_same_v<T, SupportVectorMachine>) {
           SvmProgram program = lower_svm(model, family);
           if (program.collapsed() && !model.preprocessing.empty()) {

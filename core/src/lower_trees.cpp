@@ -121,24 +121,26 @@ int choose_value_frac_bits(const TreeEnsemble& ensemble) {
   internal_error(__FILE__, __LINE__, "no binary point fits the regression leaves");
 }
 
-// A leaf's probabilities as fixed-mode codes, kProbaCodeOne = 1.0, each rounded to nearest (at
-// most 0.5/kProbaCodeOne off). With two classes, class 0's code is kProbaCodeOne less class 1's:
-// just as close (the probabilities add up to one), and the two codes then add up to
-// kProbaCodeOne exactly, so class 0's sum over the trees is proba_one less class 1's and fast
-// code keeps one sum.
-std::vector<uint32_t> proba_codes(const std::vector<double>& proba) {
+// A leaf's probabilities as fixed-mode codes, code_one = 1.0, each rounded to nearest (at most
+// 0.5/code_one off). With two classes, class 0's code is code_one less class 1's: just as close
+// (the probabilities add up to one), and the two codes then add up to code_one exactly, so
+// class 0's sum over the trees is proba_one less class 1's and fast code keeps one sum.
+std::vector<uint32_t> proba_codes(const std::vector<double>& proba, uint32_t code_one) {
   std::vector<uint32_t> codes;
-  for (double p : proba) codes.push_back(static_cast<uint32_t>(std::llround(p * kProbaCodeOne)));
-  if (codes.size() == 2) codes[0] = kProbaCodeOne - codes[1];
+  for (double p : proba) codes.push_back(static_cast<uint32_t>(std::llround(p * code_one)));
+  if (codes.size() == 2) codes[0] = code_one - codes[1];
   return codes;
 }
 
 }  // namespace
 
 TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeric numeric,
-                        const InputQuantization* quantization) {
+                        const InputQuantization* quantization, uint32_t proba_bits) {
   MCUPORT_ASSERT(numeric == Numeric::Float || quantization != nullptr);
+  MCUPORT_ASSERT(valid_proba_bits(proba_bits));
   TreeProgram program;
+  program.proba_bits = proba_bits;
+  program.proba_code_one = (1u << proba_bits) - 1;
   program.task = model.info.task;
   program.numeric = numeric;
   program.n_features = model.info.n_features;
@@ -181,7 +183,8 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
             leaf_probabilities(weights, n_classes, ensemble.normalize_leaves);
         if (program.leaf_kind == LeafKind::ClassAndProba) key.push_back(argmax(weights, n_classes));
         const std::vector<uint32_t> codes =
-            numeric == Numeric::Fixed ? proba_codes(proba) : std::vector<uint32_t>{};
+            numeric == Numeric::Fixed ? proba_codes(proba, program.proba_code_one)
+                                       : std::vector<uint32_t>{};
         for (std::size_t c = 0; c < proba.size(); ++c) {
           key.push_back(numeric == Numeric::Float ? double_bits(proba[c]) : codes[c]);
         }
@@ -295,7 +298,7 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
     case LeafKind::Proba: {
       uint64_t max_code = 0;
       for (uint32_t code : program.leaf_proba_code) max_code = std::max<uint64_t>(max_code, code);
-      program.proba_one = n_trees * kProbaCodeOne;
+      program.proba_one = n_trees * program.proba_code_one;
       program.accumulator_bound = n_trees * max_code;
       break;
     }

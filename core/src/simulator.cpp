@@ -116,8 +116,8 @@ void naive_bayes_scores(const NaiveBayesProgram& program, const int16_t* codes, 
 
 }  // namespace
 
-Simulator::Simulator(const std::string& model_json)
-    : model_(load_model(model_json)), lowered_(lower(model_, Numeric::Fixed)) {}
+Simulator::Simulator(const std::string& model_json, const LowerOptions& lower_options)
+    : model_(load_model(model_json)), lowered_(lower(model_, Numeric::Fixed, lower_options)) {}
 
 uint32_t Simulator::n_scores() const {
   return std::visit(

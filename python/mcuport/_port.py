@@ -53,6 +53,9 @@ class Generated:
     """The target the header was generated for (its canonical name, see :func:`targets`)."""
     layout: Optional[str] = None
     """Tree models: the code layout emitted, ``"fast"`` or ``"compact"``; ``None`` otherwise."""
+    proba_bits: Optional[int] = None
+    """Tree classifiers in fixed mode: the bits of a leaf probability code (16, or 8 when asked
+    for); ``None`` otherwise."""
 
     def dequantize(self, codes: np.ndarray) -> np.ndarray:
         """The float32 values that int16 codes stand for, exactly as the model sees them."""
@@ -109,12 +112,15 @@ def generate(
     target: Optional[str] = None,
     input_ranges: Optional[Sequence[Sequence[float]]] = None,
     layout: Optional[str] = None,
+    proba_bits: Optional[int] = None,
 ) -> Generated:
     """Like :func:`port`, but returns a :class:`Generated` with the decisions made."""
     if numeric is not None and numeric not in _NUMERIC_MODES:
         raise ValueError(f"numeric must be 'float' or 'fixed', got {numeric!r}")
     if layout is not None and layout not in _LAYOUTS:
         raise ValueError(f"layout must be 'fast' or 'compact' (or None), got {layout!r}")
+    if proba_bits is not None and (isinstance(proba_bits, bool) or proba_bits not in (8, 16)):
+        raise ValueError(f"proba_bits must be 8 or 16 (or None), got {proba_bits!r}")
     if isinstance(estimator, (str, bytes)):
         if classmap is not None or calibration is not None or input_ranges is not None:
             raise ValueError(
@@ -126,7 +132,7 @@ def generate(
         # port_model loads and validates the document as to_json would: once is enough.
         text = _document_text(estimator, classmap, calibration, input_ranges)
     result = _core.port_model(
-        text, name, numeric, target if target is not None else "host", layout
+        text, name, numeric, target if target is not None else "host", layout, proba_bits
     )
     quantization = result["input_quantization"]
     return Generated(
@@ -145,6 +151,7 @@ def generate(
         scores_scalar=bool(result["scores_scalar"]),
         target=result["target"],
         layout=result["layout"],
+        proba_bits=result["proba_bits"],
     )
 
 
@@ -157,6 +164,7 @@ def port(
     target: Optional[str] = None,
     input_ranges: Optional[Sequence[Sequence[float]]] = None,
     layout: Optional[str] = None,
+    proba_bits: Optional[int] = None,
 ) -> str:
     """Port a fitted scikit-learn estimator (or a model document) to one C99 header.
 
@@ -172,6 +180,10 @@ def port(
         fewest cycles) or ``"compact"`` (packed node words walked by one loop: the least flash).
         Both give the same answers. Default: fast when the fast code takes at most a quarter
         of the target's flash (and the model has at most 16,384 split nodes), else compact.
+    proba_bits: tree models in fixed mode only: the bits of a leaf probability code, 16 (the
+        default: error at most 0.5/65535 of a tree's vote per class) or 8 (half the bytes per
+        probability, error at most 0.5/255; see docs/fixed-point.md). It changes the answers
+        only where scikit-learn's top two classes are that close.
     """
     return generate(
         estimator,
@@ -182,6 +194,7 @@ def port(
         target=target,
         input_ranges=input_ranges,
         layout=layout,
+        proba_bits=proba_bits,
     ).header
 
 

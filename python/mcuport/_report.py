@@ -61,6 +61,8 @@ class ReportRow:
     confusion: Optional[np.ndarray] = None
     """``confusion[i, j]``: rows of true class i predicted as class j (``Report.classes``)."""
     table_bytes: int = 0
+    proba_bits: Optional[int] = None
+    """Tree classifiers in fixed mode: the bits of a leaf probability code (16, or 8)."""
     predictions: Optional[np.ndarray] = field(default=None, repr=False)
 
 
@@ -129,6 +131,7 @@ class Report:
                 "cost_mean": row.cost_mean, "cost_max": row.cost_max, "time_us": row.time_us,
                 "accuracy": row.accuracy, "agreement": row.agreement, "r2": row.r2,
                 "max_abs_difference": row.max_abs_difference, "table_bytes": row.table_bytes,
+                "proba_bits": row.proba_bits,
                 "confusion": None if row.confusion is None else row.confusion.tolist(),
             })
         return {"target": self.target["name"], "cost_unit": self.cost_unit, "task": self.task,
@@ -235,6 +238,7 @@ def report(
     name: str = "model",
     reference: Any = None,
     print_table: bool = True,
+    proba_bits: Optional[int] = None,
 ) -> Report:
     """Measure a model on a target's emulator, per numeric mode.
 
@@ -245,7 +249,8 @@ def report(
     ``"float"`` or a list of them; default both, fixed first. ``calibration``: typical inputs
     for the fixed-point ranges (your training data); default ``X_test``, which the report then
     says. ``reference``: scikit-learn's predictions for ``X_test`` when ``estimator_or_model``
-    is a document (an estimator is asked directly).
+    is a document (an estimator is asked directly). ``proba_bits``: tree classifiers in fixed
+    mode, as in :func:`mcuport.port` (8: 8-bit leaf probabilities); the report says which.
 
     Returns a :class:`Report` and prints its table unless ``print_table=False``.
     """
@@ -303,7 +308,13 @@ def report(
     compiler_command = ""
     classes = None
     for mode in modes:
-        generated = generate(text, name=name, numeric=mode, target=description["name"])
+        generated = generate(text, name=name, numeric=mode, target=description["name"],
+                             proba_bits=proba_bits if mode == "fixed" else None)
+        if generated.proba_bits is not None:
+            unit = 2**generated.proba_bits - 1
+            notes.append(f"fixed: tree leaf probabilities in {generated.proba_bits} bits "
+                         f"(proba_bits={generated.proba_bits}): each within 0.5/{unit} of "
+                         "scikit-learn's per class and tree")
         with HostModel(generated) as host:
             inputs = host.quantize(X)[0] if mode == "fixed" else X.astype(np.float32)
         with TargetModel(generated, description["name"]) as firmware:
@@ -323,6 +334,7 @@ def report(
             accuracy=None,
             agreement=None,
             table_bytes=generated.table_bytes,
+            proba_bits=generated.proba_bits,
         )
         if raw is not None:
             if task == "regression":
@@ -430,6 +442,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--reference", default=None,
                         help="the column with scikit-learn's predictions (for the agreement)")
     parser.add_argument("--name", default="model", help="model name in the generated C")
+    parser.add_argument("--proba-bits", type=int, choices=[8, 16], default=None,
+                        help="tree classifiers in fixed mode: bits of a leaf probability "
+                             "(default 16)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead")
     parser.add_argument("--plot", metavar="PNG", help="also draw the report into this PNG file")
     args = parser.parse_args(argv)
@@ -439,7 +454,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         X, y, ref = _read_csv(args.csv, args.label, args.reference)
         numeric = None if args.numeric == "both" else args.numeric
         result = report(document, X, y, target=args.target, numeric=numeric, name=args.name,
-                        reference=ref, print_table=not args.json)
+                        reference=ref, print_table=not args.json, proba_bits=args.proba_bits)
     except (OSError, ValueError, RuntimeError) as error:
         print(f"mcuport-report: error: {error}", file=sys.stderr)
         return 1

@@ -33,8 +33,8 @@ class SimulatedModel:
     outputs are bit-identical to the compiled header's (a differential test holds them to it).
     """
 
-    def __init__(self, model_json: str) -> None:
-        self._sim = _core.Simulator(model_json)
+    def __init__(self, model_json: str, proba_bits: int = 16) -> None:
+        self._sim = _core.Simulator(model_json, proba_bits)
         self.task = self._sim.task
         self.n_features = self._sim.n_features
         self.classes_ = (
@@ -89,13 +89,14 @@ def load(
     classmap: Optional[Mapping[int, Any]] = None,
     calibration: Any = None,
     input_ranges: Optional[Sequence[Sequence[float]]] = None,
+    proba_bits: int = 16,
 ) -> SimulatedModel:
     """Simulate the fixed-mode code of a model document (or a fitted estimator, with the same
-    ``classmap``/``calibration``/``input_ranges`` as :func:`mcuport.port`)."""
+    ``classmap``/``calibration``/``input_ranges``/``proba_bits`` as :func:`mcuport.port`)."""
     from ._port import to_json
 
     if isinstance(model, (str, bytes)):
         text = model.decode() if isinstance(model, bytes) else model
     else:
         text = to_json(model, classmap=classmap, calibration=calibration, input_ranges=input_ranges)
-    return SimulatedModel(text)
+    return SimulatedModel(text, proba_bits)

@@ -17,12 +17,14 @@ namespace {
 
 py::dict port_model(const std::string& model_json, const std::string& name,
                     const std::optional<std::string>& numeric, const std::string& target,
-                    const std::optional<std::string>& layout) {
+                    const std::optional<std::string>& layout,
+                    const std::optional<uint32_t>& proba_bits) {
   mcuport::PortOptions options;
   options.name = name;
   options.target = target;
   if (numeric) options.numeric = mcuport::parse_numeric(*numeric);
   if (layout) options.layout = mcuport::parse_layout(*layout);
+  options.proba_bits = proba_bits;
   mcuport::PortResult result;
   {
     py::gil_scoped_release release;
@@ -46,6 +48,11 @@ py::dict port_model(const std::string& model_json, const std::string& name,
     out["layout"] = mcuport::to_string(*result.layout);
   } else {
     out["layout"] = py::none();
+  }
+  if (result.proba_bits != 0) {
+    out["proba_bits"] = result.proba_bits;
+  } else {
+    out["proba_bits"] = py::none();
   }
   if (result.input_quantization) {
     py::list features;
@@ -73,7 +80,16 @@ py::ssize_t rows_of(const py::buffer_info& info, int32_t n_features) {
 void bind_simulator(py::module_& m) {
   py::class_<mcuport::Simulator>(m, "Simulator",
                                  "Fixed-mode generated code, simulated bit for bit in the core.")
-      .def(py::init<const std::string&>(), py::arg("model_json"))
+      .def(py::init([](const std::string& model_json, uint32_t proba_bits) {
+             if (!mcuport::valid_proba_bits(proba_bits)) {
+               throw mcuport::Error("", "proba_bits must be 8 or 16, got " +
+                                            std::to_string(proba_bits));
+             }
+             mcuport::LowerOptions options;
+             options.proba_bits = proba_bits;
+             return mcuport::Simulator(model_json, options);
+           }),
+           py::arg("model_json"), py::arg("proba_bits") = mcuport::kDefaultProbaBits)
       .def_property_readonly("n_features",
                              [](const mcuport::Simulator& s) { return s.info().n_features; })
       .def_property_readonly("n_scores", &mcuport::Simulator::n_scores)
@@ -135,6 +151,7 @@ PYBIND11_MODULE(_core, m) {
 
   m.def("port_model", &port_model, py::arg("model_json"), py::arg("name"),
         py::arg("numeric"), py::arg("target"), py::arg("layout") = py::none(),
+        py::arg("proba_bits") = py::none(),
         "Port a model document; returns a dict with the header and what was decided.");
   m.def(
       "validate",

@@ -436,6 +436,37 @@ TEST(Port, RejectsAnUnknownNumericMode) {
   EXPECT_EQ(mcuport::parse_numeric("fixed"), mcuport::Numeric::Fixed);
 }
 
+TEST(Port, ProbaBitsAreEightOrSixteen) {
+  for (const char* bits : {"12", "", "8 ", "0x8", "16.0"}) {
+    EXPECT_THAT([&] { mcuport::parse_proba_bits(bits); },
+                ThrowsOptionError(std::string("unknown proba_bits \"") + bits +
+                                  "\" (expected 8 or 16)"));
+  }
+  EXPECT_EQ(mcuport::parse_proba_bits("8"), 8u);
+  EXPECT_EQ(mcuport::parse_proba_bits("16"), 16u);
+  mcuport::PortOptions options;
+  options.proba_bits = 12;
+  EXPECT_THAT([&] { mcuport::check_options(options); },
+              ThrowsOptionError("proba_bits must be 8 or 16, got 12"));
+}
+
+TEST(Port, EightBitLeafProbabilitiesInFixedModeOnly) {
+  // A decision tree with probability leaves: 8-bit codes, 255 = 1.0, in a uint8_t table.
+  mcuport::PortOptions options;
+  options.numeric = mcuport::Numeric::Fixed;
+  const mcuport::PortResult wide = mcuport::port_model(tiny_model(), options);
+  options.proba_bits = 8;
+  const mcuport::PortResult narrow = mcuport::port_model(tiny_model(), options);
+  EXPECT_EQ(wide.proba_bits, 16u);
+  EXPECT_EQ(narrow.proba_bits, 8u);
+  EXPECT_THAT(narrow.header, HasSubstr("#define MODEL_PROBA_ONE 255 "));
+  EXPECT_THAT(narrow.header, HasSubstr("static const uint8_t model_leaf_proba[3][3]"));
+  EXPECT_LT(narrow.table_bytes, wide.table_bytes);
+  options.numeric = mcuport::Numeric::Float;
+  EXPECT_THAT([&] { mcuport::port_model(tiny_model(), options); },
+              ThrowsOptionError("proba_bits applies to fixed mode"));
+}
+
 TEST(Port, RejectsAnUnknownTargetListingTheKnownOnes) {
   mcuport::PortOptions options;
   options.target = "esp8266";

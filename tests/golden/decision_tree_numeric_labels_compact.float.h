@@ -31,24 +31,24 @@ extern "C" {
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_N_CLASSES 3
 #define DECISION_TREE_NUMERIC_LABELS_COMPACT_TABLE_BYTES 21
 
-/* the reference of every leaf, in pre-order: two per byte, low nibble first */
-static const uint8_t decision_tree_numeric_labels_compact_leaf_ref[2] = {
-    16, 18
+/* the reference of every leaf, in pre-order */
+static const uint8_t decision_tree_numeric_labels_compact_leaf_ref[4] = {
+    0, 1, 2, 1
 };
 
-/* the first split node of each tree */
-static const uint8_t decision_tree_numeric_labels_compact_tree_first[1] = {
-    0
+/* the first split node of each tree, and the end of the last */
+static const uint8_t decision_tree_numeric_labels_compact_tree_first[2] = {
+    0, 3
 };
 
-/* split nodes: feature, right-child-is-leaf, n_left (see decision_tree_numeric_labels_compact_find_leaf) */
-static const uint16_t decision_tree_numeric_labels_compact_split_meta[3] = {
-    18, 12, 13
+/* the distinct thresholds, ascending: go left when x[feature] <= this float32 (decision-exact) */
+static const float decision_tree_numeric_labels_compact_threshold[3] = {
+    -3.75f, 0.099999994f, 1234.56775f
 };
 
-/* split nodes: go left when x[feature] <= this float32 (decision-exact) */
-static const float decision_tree_numeric_labels_compact_split_threshold[3] = {
-    0.099999994f, -3.75f, 1234.56775f
+/* split nodes, in pre-order per tree (see decision_tree_numeric_labels_compact_find_leaf) */
+static const uint8_t decision_tree_numeric_labels_compact_split[3] = {
+    38, 16, 25
 };
 
 /* class labels, by class index */
@@ -56,34 +56,41 @@ static const char *const decision_tree_numeric_labels_compact_labels[3] = {
     "-1", "3", "10"
 };
 
-/* Walks tree t to its leaf and returns the leaf's reference. Split node i is its threshold,
- * decision_tree_numeric_labels_compact_split_threshold[i], and a packed word decision_tree_numeric_labels_compact_split_meta[i]: bits 0-1 the feature, bit 2 set when the right child is a leaf,
- * the bits above n_left (the leaves of the left subtree).
+static inline uint_fast16_t decision_tree_numeric_labels_compact_leaf_ref_at(uint_fast16_t i) {
+    return (uint_fast16_t)((uint_fast16_t)decision_tree_numeric_labels_compact_leaf_ref[i]);
+}
+
+/* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,
+ * decision_tree_numeric_labels_compact_split: bits 0-1 the feature,
+ * bits 2-3 the rank of its threshold in decision_tree_numeric_labels_compact_threshold,
+ * bit 4 set when the right child is a leaf,
+ * the bits above n_left - 1 (n_left: the leaves of the left subtree).
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
  * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
- * A tree that is one leaf is a split with that leaf on both sides.
- * x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
+ * The right-is-leaf bit says when the right child is a leaf.
+ * A tree that is one leaf is a split with that leaf on both sides. x[feature] <= threshold goes
+ * left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t decision_tree_numeric_labels_compact_find_leaf(uint32_t t, const float x[]) {
     uint_fast16_t node = (uint_fast16_t)decision_tree_numeric_labels_compact_tree_first[t];
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
-        const uint16_t meta = decision_tree_numeric_labels_compact_split_meta[node];
-        const uint_fast16_t n_left = (uint_fast16_t)(meta >> 3);
-        if (x[meta & 0x3u] <= decision_tree_numeric_labels_compact_split_threshold[node]) {
+        const uint_fast16_t split = (uint_fast16_t)decision_tree_numeric_labels_compact_split[node];
+        const uint_fast16_t n_left = (uint_fast16_t)((split >> 5) + 1u);
+        if (x[split & 0x3u] <= decision_tree_numeric_labels_compact_threshold[(split >> 2) & 0x3u]) {
             if (n_left == 1u) {
                 break;
             }
             node = (uint_fast16_t)(node + 1u);
         } else {
             leaf = (uint_fast16_t)(leaf + n_left);
-            if ((meta & 4u) != 0u) {
+            if ((split & 16u) != 0u) {
                 break;
             }
             node = (uint_fast16_t)(node + n_left);
         }
     }
-    return (leaf & 1u) != 0u ? (uint32_t)decision_tree_numeric_labels_compact_leaf_ref[leaf >> 1] >> 4 : (uint32_t)decision_tree_numeric_labels_compact_leaf_ref[leaf >> 1] & 15u;
+    return (uint32_t)decision_tree_numeric_labels_compact_leaf_ref_at(leaf);
 }
 
 /* The class index of the leaf that x reaches. */

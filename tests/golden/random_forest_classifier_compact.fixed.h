@@ -17,7 +17,7 @@
  *   0: [5.44454981, 5.45544981] 1.66323333e-07 -32767500.5
  *   1: [2.42500005, 4.97500005] 3.89105058e-05 -95090.5012
  *   2: [0.790500012, 1.7595] 1.4785992e-05 -86230.7646
- * Tables read by the predict path: 62 bytes.
+ * Tables read by the predict path: 58 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_classifier_compact_ or RANDOM_FOREST_CLASSIFIER_COMPACT_):
@@ -49,35 +49,36 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES 3
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 62
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 58
 
-/* the reference of every leaf, in pre-order: two per byte, low nibble first */
-static const uint8_t random_forest_classifier_compact_leaf_ref[5] = {
-    48, 4, 33, 101, 7
+/* mixed leaves' entries: bits 0-1 the class, then the rank of the probability in random_forest_classifier_compact_entry_proba, then a bit set on a leaf's last entry */
+static const uint8_t random_forest_classifier_compact_entry[11] = {
+    33, 70, 1, 102, 17, 90, 28, 77, 8, 21, 86
 };
 
-/* the first split node of each tree */
-static const uint8_t random_forest_classifier_compact_tree_first[3] = {
-    0, 2, 5
+/* the distinct probabilities of the entries, ascending, 65535 = 1.0 (rounded to nearest) */
+static const uint16_t random_forest_classifier_compact_entry_proba[10] = {
+    1425, 6068, 6972, 7710, 16384, 29282, 49151, 57825, 59467, 64110
 };
 
-/* split nodes: feature, right-child-is-leaf, n_left (see random_forest_classifier_compact_find_leaf) */
-static const uint16_t random_forest_classifier_compact_split_meta[6] = {
-    9, 14, 10, 21, 14, 12
+/* the reference of every leaf, in pre-order */
+static const uint8_t random_forest_classifier_compact_leaf_ref[9] = {
+    0, 3, 5, 0, 1, 2, 7, 9, 11
 };
 
-/* split nodes: go left when xq[feature] <= this code (decision-exact) */
-static const int16_t random_forest_classifier_compact_split_threshold[6] = {
-    -32126, 32124, -32126, 32124, 25361, 0
+/* the first split node of each tree, and the end of the last */
+static const uint8_t random_forest_classifier_compact_tree_first[4] = {
+    0, 2, 5, 6
 };
 
-/* mixed leaves: class probabilities of leaf n_classes + i, 65535 = 1.0 (rounded to nearest) */
-static const uint16_t random_forest_classifier_compact_mixed_proba[5][3] = {
-    {0, 59467, 6068},
-    {0, 1425, 64110},
-    {0, 16384, 49151},
-    {57825, 7710, 0},
-    {6972, 29282, 29282}
+/* the distinct threshold codes, ascending: go left when xq[feature] <= code (decision-exact) */
+static const int16_t random_forest_classifier_compact_threshold[4] = {
+    -32126, 0, 25361, 32124
+};
+
+/* split nodes, in pre-order per tree (see random_forest_classifier_compact_find_leaf) */
+static const uint8_t random_forest_classifier_compact_split[6] = {
+    1, 30, 2, 61, 26, 20
 };
 
 /* class labels, by class index */
@@ -100,12 +101,19 @@ static const double random_forest_classifier_compact_input_zero_point[3] = {
     -32767500.499999657, -95090.501225471497, -86230.76464305757
 };
 
-/* Adds mixed leaf n_classes + row to the sums (a function of its own: fast code
- * calls it from many leaves). */
-static RANDOM_FOREST_CLASSIFIER_COMPACT_NOINLINE void random_forest_classifier_compact_add_mixed(uint32_t acc[], uint32_t row) {
-    uint32_t c;
-    for (c = 0u; c < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES; ++c) {
-        acc[c] = (uint32_t)(acc[c] + random_forest_classifier_compact_mixed_proba[row][c]);
+static inline uint_fast16_t random_forest_classifier_compact_entry_at(uint_fast16_t i) {
+    return (uint_fast16_t)((uint_fast16_t)random_forest_classifier_compact_entry[i]);
+}
+
+/* Adds the mixed leaf whose first entry is e to the sums. */
+static inline void random_forest_classifier_compact_add_mixed(uint32_t acc[], uint32_t e) {
+    for (;;) {
+        const uint_fast16_t entry = random_forest_classifier_compact_entry_at((uint_fast16_t)e);
+        acc[entry & 0x3u] = (uint32_t)(acc[entry & 0x3u] + (random_forest_classifier_compact_entry_proba[(entry >> 2) & 0xFu]));
+        if ((entry >> 6) != 0u) {
+            break;
+        }
+        ++e;
     }
 }
 
@@ -118,34 +126,41 @@ static inline void random_forest_classifier_compact_add_leaf(uint32_t acc[], uin
     }
 }
 
-/* Walks tree t to its leaf and returns the leaf's reference. Split node i is its threshold,
- * random_forest_classifier_compact_split_threshold[i], and a packed word random_forest_classifier_compact_split_meta[i]: bits 0-1 the feature, bit 2 set when the right child is a leaf,
- * the bits above n_left (the leaves of the left subtree).
+static inline uint_fast16_t random_forest_classifier_compact_leaf_ref_at(uint_fast16_t i) {
+    return (uint_fast16_t)((uint_fast16_t)random_forest_classifier_compact_leaf_ref[i]);
+}
+
+/* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,
+ * random_forest_classifier_compact_split: bits 0-1 the feature,
+ * bits 2-3 the rank of its threshold in random_forest_classifier_compact_threshold,
+ * bit 4 set when the right child is a leaf,
+ * the bits above n_left - 1 (n_left: the leaves of the left subtree).
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
  * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
- * A tree that is one leaf is a split with that leaf on both sides.
- * x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
+ * The right-is-leaf bit says when the right child is a leaf.
+ * A tree that is one leaf is a split with that leaf on both sides. x[feature] <= threshold goes
+ * left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t random_forest_classifier_compact_find_leaf(uint32_t t, const int16_t x[]) {
     uint_fast16_t node = (uint_fast16_t)random_forest_classifier_compact_tree_first[t];
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
-        const uint16_t meta = random_forest_classifier_compact_split_meta[node];
-        const uint_fast16_t n_left = (uint_fast16_t)(meta >> 3);
-        if (x[meta & 0x3u] <= random_forest_classifier_compact_split_threshold[node]) {
+        const uint_fast16_t split = (uint_fast16_t)random_forest_classifier_compact_split[node];
+        const uint_fast16_t n_left = (uint_fast16_t)((split >> 5) + 1u);
+        if (x[split & 0x3u] <= random_forest_classifier_compact_threshold[(split >> 2) & 0x3u]) {
             if (n_left == 1u) {
                 break;
             }
             node = (uint_fast16_t)(node + 1u);
         } else {
             leaf = (uint_fast16_t)(leaf + n_left);
-            if ((meta & 4u) != 0u) {
+            if ((split & 16u) != 0u) {
                 break;
             }
             node = (uint_fast16_t)(node + n_left);
         }
     }
-    return (leaf & 1u) != 0u ? (uint32_t)random_forest_classifier_compact_leaf_ref[leaf >> 1] >> 4 : (uint32_t)random_forest_classifier_compact_leaf_ref[leaf >> 1] & 15u;
+    return (uint32_t)random_forest_classifier_compact_leaf_ref_at(leaf);
 }
 
 /* Sums the trees' class probabilities per class into acc[] (at most 196605, which uint32_t holds). */

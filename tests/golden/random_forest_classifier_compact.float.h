@@ -8,7 +8,7 @@
  * Layout: compact (packed split nodes walked by one loop).
  * The probabilities are averaged in float64, in tree order, as scikit-learn does:
  * exact ties between classes are common and only that arithmetic breaks them alike.
- * Tables read by the predict path: 149 bytes.
+ * Tables read by the predict path: 134 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_classifier_compact_ or RANDOM_FOREST_CLASSIFIER_COMPACT_):
@@ -37,43 +37,37 @@ extern "C" {
 #endif
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES 3
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 149
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 134
 
-/* the reference of every leaf, in pre-order: two per byte, low nibble first */
-static const uint8_t random_forest_classifier_compact_leaf_ref[5] = {
-    48, 4, 33, 101, 7
+/* mixed leaves' entries: bits 0-1 the class, then the rank of the probability in random_forest_classifier_compact_entry_proba, then a bit set on a leaf's last entry */
+static const uint8_t random_forest_classifier_compact_entry[11] = {
+    33, 70, 1, 102, 17, 90, 28, 77, 8, 21, 86
 };
 
-/* the first split node of each tree */
-static const uint8_t random_forest_classifier_compact_tree_first[3] = {
-    0, 2, 5
+/* the distinct probabilities of the entries, ascending, float64 exactly as scikit-learn's */
+static const double random_forest_classifier_compact_entry_proba[10] = {
+    0.021739130434782608, 0.092592592592592587, 0.10638297872340426, 0.11764705882352941, 0.25,
+    0.44680851063829785, 0.75, 0.88235294117647056, 0.90740740740740744, 0.97826086956521741
 };
 
-/* split nodes: feature, right-child-is-leaf, n_left (see random_forest_classifier_compact_find_leaf) */
-static const uint16_t random_forest_classifier_compact_split_meta[6] = {
-    9, 14, 10, 21, 14, 12
+/* the reference of every leaf, in pre-order */
+static const uint8_t random_forest_classifier_compact_leaf_ref[9] = {
+    0, 3, 5, 0, 1, 2, 7, 9, 11
 };
 
-/* split nodes: go left when x[feature] <= this float32 (decision-exact) */
-static const float random_forest_classifier_compact_split_threshold[6] = {
-    2.45000005f, 1.75f, 0.800000012f, 4.94999981f, 1.64999998f, 5.44999981f
+/* the first split node of each tree, and the end of the last */
+static const uint8_t random_forest_classifier_compact_tree_first[4] = {
+    0, 2, 5, 6
 };
 
-/* mixed leaves: leaf n_classes + i has entries [start[i], start[i + 1]) */
-static const uint8_t random_forest_classifier_compact_mixed_start[6] = {
-    0, 2, 4, 6, 8, 11
+/* the distinct thresholds, ascending: go left when x[feature] <= this float32 (decision-exact) */
+static const float random_forest_classifier_compact_threshold[6] = {
+    0.800000012f, 1.64999998f, 1.75f, 2.45000005f, 4.94999981f, 5.44999981f
 };
 
-/* entries: the class of each nonzero probability of a mixed leaf */
-static const uint8_t random_forest_classifier_compact_entry_class[11] = {
-    1, 2, 1, 2, 1, 2, 0, 1, 0, 1, 2
-};
-
-/* entries: the probability, float64 exactly as scikit-learn's */
-static const double random_forest_classifier_compact_entry_proba[11] = {
-    0.90740740740740744, 0.092592592592592587, 0.021739130434782608, 0.97826086956521741, 0.25,
-    0.75, 0.88235294117647056, 0.11764705882352941, 0.10638297872340426, 0.44680851063829785,
-    0.44680851063829785
+/* split nodes, in pre-order per tree (see random_forest_classifier_compact_find_leaf) */
+static const uint8_t random_forest_classifier_compact_split[6] = {
+    13, 42, 2, 113, 38, 52
 };
 
 /* class labels, by class index */
@@ -86,13 +80,19 @@ static const char *const random_forest_classifier_compact_feature_names[3] = {
     "sepal_length", "petal_length", "petal_width"
 };
 
-/* Adds mixed leaf n_classes + row to the sums (a function of its own: fast code
- * calls it from many leaves). */
-static RANDOM_FOREST_CLASSIFIER_COMPACT_NOINLINE void random_forest_classifier_compact_add_mixed(double acc[], uint32_t row) {
-    uint32_t e;
-    const uint32_t end = (uint32_t)random_forest_classifier_compact_mixed_start[row + 1u];
-    for (e = (uint32_t)random_forest_classifier_compact_mixed_start[row]; e < end; ++e) {
-        acc[random_forest_classifier_compact_entry_class[e]] += random_forest_classifier_compact_entry_proba[e];
+static inline uint_fast16_t random_forest_classifier_compact_entry_at(uint_fast16_t i) {
+    return (uint_fast16_t)((uint_fast16_t)random_forest_classifier_compact_entry[i]);
+}
+
+/* Adds the mixed leaf whose first entry is e to the sums. */
+static inline void random_forest_classifier_compact_add_mixed(double acc[], uint32_t e) {
+    for (;;) {
+        const uint_fast16_t entry = random_forest_classifier_compact_entry_at((uint_fast16_t)e);
+        acc[entry & 0x3u] += random_forest_classifier_compact_entry_proba[(entry >> 2) & 0xFu];
+        if ((entry >> 6) != 0u) {
+            break;
+        }
+        ++e;
     }
 }
 
@@ -105,34 +105,41 @@ static inline void random_forest_classifier_compact_add_leaf(double acc[], uint3
     }
 }
 
-/* Walks tree t to its leaf and returns the leaf's reference. Split node i is its threshold,
- * random_forest_classifier_compact_split_threshold[i], and a packed word random_forest_classifier_compact_split_meta[i]: bits 0-1 the feature, bit 2 set when the right child is a leaf,
- * the bits above n_left (the leaves of the left subtree).
+static inline uint_fast16_t random_forest_classifier_compact_leaf_ref_at(uint_fast16_t i) {
+    return (uint_fast16_t)((uint_fast16_t)random_forest_classifier_compact_leaf_ref[i]);
+}
+
+/* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,
+ * random_forest_classifier_compact_split: bits 0-1 the feature,
+ * bits 2-4 the rank of its threshold in random_forest_classifier_compact_threshold,
+ * bit 5 set when the right child is a leaf,
+ * the bits above n_left - 1 (n_left: the leaves of the left subtree).
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
  * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
- * A tree that is one leaf is a split with that leaf on both sides.
- * x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
+ * The right-is-leaf bit says when the right child is a leaf.
+ * A tree that is one leaf is a split with that leaf on both sides. x[feature] <= threshold goes
+ * left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t random_forest_classifier_compact_find_leaf(uint32_t t, const float x[]) {
     uint_fast16_t node = (uint_fast16_t)random_forest_classifier_compact_tree_first[t];
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
-        const uint16_t meta = random_forest_classifier_compact_split_meta[node];
-        const uint_fast16_t n_left = (uint_fast16_t)(meta >> 3);
-        if (x[meta & 0x3u] <= random_forest_classifier_compact_split_threshold[node]) {
+        const uint_fast16_t split = (uint_fast16_t)random_forest_classifier_compact_split[node];
+        const uint_fast16_t n_left = (uint_fast16_t)((split >> 6) + 1u);
+        if (x[split & 0x3u] <= random_forest_classifier_compact_threshold[(split >> 2) & 0x7u]) {
             if (n_left == 1u) {
                 break;
             }
             node = (uint_fast16_t)(node + 1u);
         } else {
             leaf = (uint_fast16_t)(leaf + n_left);
-            if ((meta & 4u) != 0u) {
+            if ((split & 32u) != 0u) {
                 break;
             }
             node = (uint_fast16_t)(node + n_left);
         }
     }
-    return (leaf & 1u) != 0u ? (uint32_t)random_forest_classifier_compact_leaf_ref[leaf >> 1] >> 4 : (uint32_t)random_forest_classifier_compact_leaf_ref[leaf >> 1] & 15u;
+    return (uint32_t)random_forest_classifier_compact_leaf_ref_at(leaf);
 }
 
 /* The trees' class probabilities averaged in float64, in tree order, exactly as

@@ -18,7 +18,7 @@
  *   feature: [low, high] scale zero_point
  *   0: [0, 10] 0.000152590219 -32768
  *   1: [-0.5, 0.5] 1.52590219e-05 -0.5
- * Tables read by the predict path: 37 bytes.
+ * Tables read by the predict path: 34 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with random_forest_regressor_compact_ or RANDOM_FOREST_REGRESSOR_COMPACT_):
@@ -44,26 +44,21 @@ extern "C" {
 #define RANDOM_FOREST_REGRESSOR_COMPACT_N_SPLITS 3u
 #define RANDOM_FOREST_REGRESSOR_COMPACT_OUTPUT_FRAC_BITS 25
 #define RANDOM_FOREST_REGRESSOR_COMPACT_OUTPUT_SCALE 2.98023224e-08f /* real value = output * this */
-#define RANDOM_FOREST_REGRESSOR_COMPACT_TABLE_BYTES 37
+#define RANDOM_FOREST_REGRESSOR_COMPACT_TABLE_BYTES 34
 
-/* the reference of every leaf, in pre-order: two per byte, low nibble first */
-static const uint8_t random_forest_regressor_compact_leaf_ref[3] = {
-    33, 48, 4
+/* the reference of every leaf, in pre-order */
+static const uint8_t random_forest_regressor_compact_leaf_ref[5] = {
+    1, 2, 0, 3, 4
 };
 
-/* the first split node of each tree */
-static const uint8_t random_forest_regressor_compact_tree_first[2] = {
-    0, 2
+/* the first split node of each tree, and the end of the last */
+static const uint8_t random_forest_regressor_compact_tree_first[3] = {
+    0, 2, 3
 };
 
-/* split nodes: feature, right-child-is-leaf, n_left (see random_forest_regressor_compact_find_leaf) */
-static const uint16_t random_forest_regressor_compact_split_meta[3] = {
-    10, 7, 6
-};
-
-/* split nodes: go left when xq[feature] <= this code (decision-exact) */
-static const int16_t random_forest_regressor_compact_split_threshold[3] = {
-    -3278, -16385, -12453
+/* split nodes, in pre-order per tree (see random_forest_regressor_compact_find_leaf) */
+static const uint16_t random_forest_regressor_compact_split[3] = {
+    58982, 1, 7864
 };
 
 /* leaves: value / n_trees * 2^25, rounded to nearest */
@@ -86,34 +81,45 @@ static const double random_forest_regressor_compact_input_zero_point[2] = {
     -32768.0, -0.5
 };
 
-/* Walks tree t to its leaf and returns the leaf's reference. Split node i is its threshold,
- * random_forest_regressor_compact_split_threshold[i], and a packed word random_forest_regressor_compact_split_meta[i]: bits 0-0 the feature, bit 1 set when the right child is a leaf,
- * the bits above n_left (the leaves of the left subtree).
+static inline uint_fast16_t random_forest_regressor_compact_leaf_ref_at(uint_fast16_t i) {
+    return (uint_fast16_t)((uint_fast16_t)random_forest_regressor_compact_leaf_ref[i]);
+}
+
+/* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,
+ * random_forest_regressor_compact_split: bit 0 the feature,
+ * bits 1-14 its threshold code less the smallest one,
+ * the bits above n_left - 1 (n_left: the leaves of the left subtree).
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
  * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
- * A tree that is one leaf is a split with that leaf on both sides.
- * x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
+ * A subtree's leaf count says when a child is a leaf: tree t has tree_first[t + 1] -
+ * tree_first[t] + 1 leaves, the left child of a split n_left of its subtree's, the right
+ * child the rest.
+ * A tree that is one leaf is a split with that leaf on both sides. x[feature] <= threshold goes
+ * left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t random_forest_regressor_compact_find_leaf(uint32_t t, const int16_t x[]) {
     uint_fast16_t node = (uint_fast16_t)random_forest_regressor_compact_tree_first[t];
+    uint_fast16_t size = (uint_fast16_t)(random_forest_regressor_compact_tree_first[t + 1u] - node + 1u);
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
-        const uint16_t meta = random_forest_regressor_compact_split_meta[node];
-        const uint_fast16_t n_left = (uint_fast16_t)(meta >> 2);
-        if (x[meta & 0x1u] <= random_forest_regressor_compact_split_threshold[node]) {
+        const uint_fast16_t split = (uint_fast16_t)random_forest_regressor_compact_split[node];
+        const uint_fast16_t n_left = (uint_fast16_t)((split >> 15) + 1u);
+        if (x[split & 0x1u] <= (int)((split >> 1) & 0x3FFFu) - 16385) {
             if (n_left == 1u) {
                 break;
             }
+            size = n_left;
             node = (uint_fast16_t)(node + 1u);
         } else {
             leaf = (uint_fast16_t)(leaf + n_left);
-            if ((meta & 2u) != 0u) {
+            size = (uint_fast16_t)(size - n_left);
+            if (size == 1u) {
                 break;
             }
             node = (uint_fast16_t)(node + n_left);
         }
     }
-    return (leaf & 1u) != 0u ? (uint32_t)random_forest_regressor_compact_leaf_ref[leaf >> 1] >> 4 : (uint32_t)random_forest_regressor_compact_leaf_ref[leaf >> 1] & 15u;
+    return (uint32_t)random_forest_regressor_compact_leaf_ref_at(leaf);
 }
 
 /* The prediction * 2^RANDOM_FOREST_REGRESSOR_COMPACT_OUTPUT_FRAC_BITS (leaves are pre-divided by the tree count). */

@@ -29,24 +29,24 @@ extern "C" {
 #define RANDOM_FOREST_REGRESSOR_COMPACT_N_SPLITS 4u
 #define RANDOM_FOREST_REGRESSOR_COMPACT_TABLE_BYTES 53
 
-/* the reference of every leaf, in pre-order: two per byte, low nibble first */
-static const uint8_t random_forest_regressor_compact_leaf_ref[3] = {
-    33, 64, 53
+/* the reference of every leaf, in pre-order */
+static const uint8_t random_forest_regressor_compact_leaf_ref[6] = {
+    1, 2, 0, 4, 5, 3
 };
 
-/* the first split node of each tree */
-static const uint8_t random_forest_regressor_compact_tree_first[2] = {
-    0, 2
+/* the first split node of each tree, and the end of the last */
+static const uint8_t random_forest_regressor_compact_tree_first[3] = {
+    0, 2, 4
 };
 
-/* split nodes: feature, right-child-is-leaf, n_left (see random_forest_regressor_compact_find_leaf) */
-static const uint16_t random_forest_regressor_compact_split_meta[4] = {
-    10, 7, 10, 6
+/* the distinct thresholds, ascending: go left when x[feature] <= this float32 (decision-exact) */
+static const float random_forest_regressor_compact_threshold[4] = {
+    -0.25f, 3.0999999f, 4.5f, 12.5f
 };
 
-/* split nodes: go left when x[feature] <= this float32 (decision-exact) */
-static const float random_forest_regressor_compact_split_threshold[4] = {
-    4.5f, -0.25f, 12.5f, 3.0999999f
+/* split nodes, in pre-order per tree (see random_forest_regressor_compact_find_leaf) */
+static const uint8_t random_forest_regressor_compact_split[4] = {
+    28, 9, 30, 10
 };
 
 /* leaves: value / n_trees */
@@ -59,34 +59,41 @@ static const char *const random_forest_regressor_compact_feature_names[2] = {
     "load_kg", "slope"
 };
 
-/* Walks tree t to its leaf and returns the leaf's reference. Split node i is its threshold,
- * random_forest_regressor_compact_split_threshold[i], and a packed word random_forest_regressor_compact_split_meta[i]: bits 0-0 the feature, bit 1 set when the right child is a leaf,
- * the bits above n_left (the leaves of the left subtree).
+static inline uint_fast16_t random_forest_regressor_compact_leaf_ref_at(uint_fast16_t i) {
+    return (uint_fast16_t)((uint_fast16_t)random_forest_regressor_compact_leaf_ref[i]);
+}
+
+/* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,
+ * random_forest_regressor_compact_split: bit 0 the feature,
+ * bits 1-2 the rank of its threshold in random_forest_regressor_compact_threshold,
+ * bit 3 set when the right child is a leaf,
+ * the bits above n_left - 1 (n_left: the leaves of the left subtree).
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
  * pre-order as well (tree t's first leaf is its first split + t), so no child index is stored.
- * A tree that is one leaf is a split with that leaf on both sides.
- * x[feature] <= threshold goes left; the walk only moves forward and ends at a leaf. */
+ * The right-is-leaf bit says when the right child is a leaf.
+ * A tree that is one leaf is a split with that leaf on both sides. x[feature] <= threshold goes
+ * left; the walk only moves forward and ends at a leaf. */
 static inline uint32_t random_forest_regressor_compact_find_leaf(uint32_t t, const float x[]) {
     uint_fast16_t node = (uint_fast16_t)random_forest_regressor_compact_tree_first[t];
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
-        const uint16_t meta = random_forest_regressor_compact_split_meta[node];
-        const uint_fast16_t n_left = (uint_fast16_t)(meta >> 2);
-        if (x[meta & 0x1u] <= random_forest_regressor_compact_split_threshold[node]) {
+        const uint_fast16_t split = (uint_fast16_t)random_forest_regressor_compact_split[node];
+        const uint_fast16_t n_left = (uint_fast16_t)((split >> 4) + 1u);
+        if (x[split & 0x1u] <= random_forest_regressor_compact_threshold[(split >> 1) & 0x3u]) {
             if (n_left == 1u) {
                 break;
             }
             node = (uint_fast16_t)(node + 1u);
         } else {
             leaf = (uint_fast16_t)(leaf + n_left);
-            if ((meta & 2u) != 0u) {
+            if ((split & 8u) != 0u) {
                 break;
             }
             node = (uint_fast16_t)(node + n_left);
         }
     }
-    return (leaf & 1u) != 0u ? (uint32_t)random_forest_regressor_compact_leaf_ref[leaf >> 1] >> 4 : (uint32_t)random_forest_regressor_compact_leaf_ref[leaf >> 1] & 15u;
+    return (uint32_t)random_forest_regressor_compact_leaf_ref_at(leaf);
 }
 
 /* The mean of the trees' values, as scikit-learn's predict (leaves are pre-divided by the tree count). */

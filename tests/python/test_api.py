@@ -48,8 +48,8 @@ def test_layout_is_chosen_from_the_flash_budget_and_can_be_asked_for(iris_forest
     fast = mcuport.generate(iris_forest, layout="fast")
     compact = mcuport.generate(iris_forest, layout="compact")
     assert (fast.layout, compact.layout) == ("fast", "compact")
-    assert "/* tree 9 */" in fast.header and "model_split_meta" not in fast.header
-    assert "model_split_meta" in compact.header and "/* tree 0 */" not in compact.header
+    assert "/* tree 9 */" in fast.header and "model_find_leaf" not in fast.header
+    assert "model_find_leaf" in compact.header and "/* tree 0 */" not in compact.header
     assert compact.table_bytes > fast.table_bytes  # the fast layout's splits are code
     # The same answers, whichever the layout.
     X = split("iris")[1].astype(np.float32)
@@ -79,6 +79,55 @@ def test_a_forest_too_large_for_fast_code_on_the_target_gets_the_compact_layout(
 def test_layout_errors(iris_forest, layout, error, message):
     with pytest.raises(error, match=re.escape(message)):
         mcuport.generate(iris_forest, layout=layout)
+
+
+@pytest.mark.parametrize("proba_bits", [0, 4, 12, 32, "8", True])
+def test_proba_bits_errors(iris_forest, proba_bits):
+    with pytest.raises(ValueError, match=re.escape("proba_bits must be 8 or 16")):
+        mcuport.generate(iris_forest, numeric="fixed", proba_bits=proba_bits)
+
+
+def test_proba_bits_applies_to_fixed_mode_trees_only(iris_forest):
+    X_train, _, y_train, _ = split("iris")
+    from sklearn.naive_bayes import GaussianNB
+
+    with pytest.raises(mcuport.ModelError, match="proba_bits applies to fixed mode"):
+        mcuport.generate(iris_forest, numeric="float", proba_bits=8)
+    with pytest.raises(mcuport.ModelError, match="applies to tree models .* not to GaussianNB"):
+        mcuport.generate(GaussianNB().fit(X_train, y_train), numeric="fixed", proba_bits=8)
+    default = mcuport.generate(iris_forest, numeric="fixed")
+    narrow = mcuport.generate(iris_forest, numeric="fixed", proba_bits=8)
+    assert (default.proba_bits, narrow.proba_bits) == (16, 8)
+    assert mcuport.generate(iris_forest, numeric="fixed", proba_bits=16).header == default.header
+    assert "#define MODEL_PROBA_ONE 2550 " in narrow.header  # 10 trees of 255
+    assert mcuport.generate(iris_forest).proba_bits is None  # float mode
+
+
+def test_a_model_that_fits_only_with_8_bit_probabilities_is_refused_with_that_hint():
+    """port() refuses tables larger than the target's flash; when 8-bit leaf probabilities
+    would make them fit, the message says so, with their size. A decision tree keeps every
+    leaf's probabilities for its 10 classes: 2,000 leaves take about 46 KB at 16 bits and 29 KB
+    at 8; 6,000 leaves do not fit a 32 KB ATmega328P either way."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=40000, n_features=16, n_informative=12, n_classes=10,
+                               random_state=SEED)
+    options = dict(numeric="fixed", calibration=X, layout="compact", target="atmega328p")
+    tree = DecisionTreeClassifier(max_leaf_nodes=2000, min_samples_leaf=3,
+                                  random_state=SEED).fit(X, y)
+    with pytest.raises(mcuport.ModelError) as refused:
+        mcuport.generate(tree, **options)
+    narrow = mcuport.generate(tree, proba_bits=8, **options)
+    message = str(refused.value)
+    assert "avr-atmega328p" in message
+    assert "with proba_bits=8, 8-bit leaf probabilities" in message
+    assert f"they take {narrow.table_bytes} bytes" in message
+    assert narrow.table_bytes <= 32768 and narrow.proba_bits == 8
+    big = DecisionTreeClassifier(max_leaf_nodes=6000, min_samples_leaf=3,
+                                 random_state=SEED).fit(X, y)
+    with pytest.raises(mcuport.ModelError) as refused:
+        mcuport.generate(big, **options)
+    assert "proba_bits" not in str(refused.value)
 
 
 def test_layout_is_refused_for_models_that_are_not_trees():

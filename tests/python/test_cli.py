@@ -47,6 +47,14 @@ def test_cli_layout_is_the_python_layout(document, tmp_path, layout):
     assert f"Layout: {layout}" in done.stdout
 
 
+def test_cli_proba_bits_is_the_python_proba_bits(document, tmp_path):
+    (tmp_path / "m.json").write_text(document)
+    done = run(str(tmp_path / "m.json"), "--proba-bits", "8", "--numeric", "fixed",
+               "--layout", "compact")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == mcuport.port(document, numeric="fixed", layout="compact", proba_bits=8)
+
+
 def test_cli_errors_name_the_path_and_write_nothing(document, tmp_path):
     bad = json.loads(document)
     bad["params"]["trees"][1]["feature"][0] = 99
@@ -64,6 +72,7 @@ def test_cli_errors_name_the_path_and_write_nothing(document, tmp_path):
         (["--target", "pdp11"], "unknown target \"pdp11\" (known targets: host,"),
         (["--numeric", "half"], "unknown numeric mode \"half\""),
         (["--layout", "dense"], "unknown tree layout \"dense\" (expected \"fast\" or \"compact\")"),
+        (["--proba-bits", "12"], "unknown proba_bits \"12\" (expected 8 or 16)"),
         (["--name", "1x"], "does not start with a letter"),
         (["--frobnicate"], "unknown option --frobnicate"),
     ],

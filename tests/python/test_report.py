@@ -87,6 +87,24 @@ def test_report_on_avr_counts_cycles_and_keeps_the_model_out_of_ram(capsys):
                         f"{row.time_us:.1f} us, flash {row.flash_bytes} B")
 
 
+def test_report_states_8_bit_leaf_probabilities(iris_forest, capsys):
+    forest, X_train, X_test, y_test = iris_forest
+    report = mcuport.report(forest, X_test, y_test, target="atmega328p", numeric="fixed",
+                            calibration=X_train, proba_bits=8)
+    printed = capsys.readouterr().out
+    row, = report.rows
+    assert row.proba_bits == 8 and report.to_dict()["rows"][0]["proba_bits"] == 8
+    assert "tree leaf probabilities in 8 bits (proba_bits=8)" in printed
+    generated = mcuport.generate(forest, name="model", numeric="fixed", target="atmega328p",
+                                 calibration=X_train, proba_bits=8)
+    with HostModel(generated) as host:
+        expected = forest.classes_[host.run(host.quantize(X_test)[0])[0]]
+    np.testing.assert_array_equal(row.predictions, expected)
+    default, = mcuport.report(forest, X_test, y_test, target="atmega328p", numeric="fixed",
+                              calibration=X_train, print_table=False).rows
+    assert default.proba_bits == 16
+
+
 def test_report_on_a_regressor_gives_r2_and_the_distance_to_scikit_learn(capsys):
     X_train, X_test, y_train, y_test = split("diabetes")
     forest = RandomForestRegressor(n_estimators=4, max_depth=4, random_state=SEED)

@@ -27,6 +27,9 @@ MODELS = {
                                "wine"),
     "RandomForestClassifier(max_depth=4)": (
         lambda: RandomForestClassifier(n_estimators=20, max_depth=4, random_state=SEED), "digits"),
+    # Compact layout: 20-bit split records (a 16-bit word and a nibble), 12-bit leaf references.
+    "RandomForestClassifier(max_depth=8)": (
+        lambda: RandomForestClassifier(n_estimators=10, max_depth=8, random_state=SEED), "digits"),
     "DecisionTreeRegressor": (lambda: DecisionTreeRegressor(random_state=SEED), "diabetes"),
     "ExtraTreesRegressor": (lambda: ExtraTreesRegressor(n_estimators=10, random_state=SEED),
                             "diabetes"),
@@ -72,6 +75,29 @@ def test_simulator_is_bit_identical_to_the_generated_code(kind, tmp_path):
         np.testing.assert_array_equal(simulated.scores_codes(codes), scores)
     else:
         assert simulated.scores_codes(codes).shape == (len(codes), 0)
+
+
+@pytest.mark.parametrize("kind", ["DecisionTreeClassifier(max_depth=5)",
+                                  "RandomForestClassifier(max_depth=4)",
+                                  "RandomForestClassifier(max_depth=8)"])
+@pytest.mark.parametrize("layout", ["fast", "compact"])
+@pytest.mark.parametrize("proba_bits", [16, 8])
+def test_simulator_is_bit_identical_in_both_layouts_and_probability_widths(
+        kind, layout, proba_bits, tmp_path):
+    estimator, X_train, X_test = fitted(kind)
+    document = mcuport.to_json(estimator, calibration=X_train)
+    generated = mcuport.generate(document, name="m", numeric="fixed", layout=layout,
+                                 proba_bits=proba_bits)
+    simulated = mcuport.load(document, proba_bits=proba_bits)
+    with HostModel(generated, workdir=tmp_path) as model:
+        test_codes, _ = model.quantize(X_test)
+        codes = np.concatenate([test_codes, extreme_codes(generated.n_features, 5000)])
+        predictions, scores = model.run(codes)
+    np.testing.assert_array_equal(simulated.predict_codes(codes), predictions)
+    np.testing.assert_array_equal(simulated.scores_codes(codes), scores)
+    # The option changes the numbers: 8-bit codes are not the 16-bit ones.
+    other = mcuport.load(document, proba_bits=24 - proba_bits)
+    assert not np.array_equal(other.scores_codes(codes), scores)
 
 
 def test_simulator_quantizes_like_the_generated_code(tmp_path):

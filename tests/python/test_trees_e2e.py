@@ -34,7 +34,9 @@ from conftest import (
     threshold_edge_rows,
 )
 
-PROBA_CODE_ONE = 65535  # a leaf probability of 1.0 in fixed mode (documented)
+def proba_code_one(proba_bits: int) -> int:
+    """A leaf probability of 1.0 in fixed mode (documented): 65535, or 255 with proba_bits=8."""
+    return 2**proba_bits - 1
 
 CLASSIFIERS = {
     "DecisionTreeClassifier": lambda: DecisionTreeClassifier(random_state=SEED),
@@ -120,15 +122,20 @@ def test_float_classifier_agrees_exactly(kind, dataset, layout, tmp_path):
     np.testing.assert_allclose(proba, estimator.predict_proba(X), rtol=0, atol=2e-6)
 
 
+# Fixed mode at the default 16-bit leaf probabilities and with proba_bits=8 (documented bound
+# 0.5/255 of a tree's vote per class instead of 0.5/65535).
 @pytest.mark.parametrize("dataset", CLASSIFICATION_DATASETS)
 @pytest.mark.parametrize("kind", CLASSIFIERS)
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_fixed_classifier_is_decision_exact(kind, dataset, layout, tmp_path):
+@pytest.mark.parametrize("proba_bits", (16, 8))
+def test_fixed_classifier_is_decision_exact(kind, dataset, layout, proba_bits, tmp_path):
     estimator = fitted(kind, dataset)
     X_train, X_test, _, _ = split(dataset)
     generated = mcuport.generate(
-        estimator, name="m", numeric="fixed", calibration=X_train, layout=layout
+        estimator, name="m", numeric="fixed", calibration=X_train, layout=layout,
+        proba_bits=None if proba_bits == 16 else proba_bits,
     )
+    assert generated.proba_bits == proba_bits
     macros = header_macros(generated.header)
     with HostModel(generated, workdir=tmp_path / "gcc") as model:
         codes, seen = model.quantize(X_test)
@@ -143,7 +150,7 @@ def test_fixed_classifier_is_decision_exact(kind, dataset, layout, tmp_path):
     expected = estimator.predict(X_seen)
     one = macros["PROBA_ONE"]
     votes = one == n_trees(estimator)  # pure leaves: a leaf is a vote, nothing is rounded
-    per_class_bound = 0.0 if votes else 0.5 / PROBA_CODE_ONE
+    per_class_bound = 0.0 if votes else 0.5 / proba_code_one(proba_bits)
     proba_error = np.abs(proba / one - expected_proba).max()
     assert proba_error <= per_class_bound + 1e-12, proba_error
 
@@ -227,8 +234,9 @@ def test_trees_that_are_a_single_leaf(numeric, layout, tmp_path):
 
 @pytest.mark.parametrize("numeric", ["float", "fixed"])
 def test_compact_layout_with_wide_words_and_32_bit_indices(numeric, tmp_path):
-    """A forest beyond the 16-bit cases: 300 features and thousands of leaves under a node make
-    the packed word 32 bits wide, and more than 65,535 splits make the walk's indices 32-bit."""
+    """A forest beyond the 16-bit cases: 300 features, thousands of thresholds and thousands of
+    leaves under a node make the split records wider than 32 bits, and more than 65,535 splits
+    make the walk's indices 32-bit."""
     from sklearn.datasets import make_regression
 
     X, y = make_regression(n_samples=5000, n_features=300, n_informative=40, random_state=SEED)
@@ -237,7 +245,8 @@ def test_compact_layout_with_wide_words_and_32_bit_indices(numeric, tmp_path):
     generated = mcuport.generate(forest, name="m", numeric=numeric, layout="compact",
                                  calibration=X_train if numeric == "fixed" else None)
     assert header_macros(generated.header)["N_SPLITS"] > 65535
-    assert "static const uint32_t m_split_meta[" in generated.header
+    assert "static const uint32_t m_split_low[" in generated.header  # 32 + 8 bits a record
+    assert "m_split_high[node] << " in generated.header
     assert "uint32_t node = (uint32_t)m_tree_first[t];" in generated.header
     with HostModel(generated, workdir=tmp_path / "gcc") as model:
         if numeric == "fixed":

@@ -24,6 +24,9 @@ struct PortOptions {
   std::optional<Numeric> numeric;  // default: the target's
   std::string target = "host";
   std::optional<TreeLayout> layout;  // tree models only; default: from the target's flash budget
+  // Tree models in fixed mode: bits of a leaf probability code, 8 or 16 (default 16). 8 halves
+  // the probability tables at a coarser proven bound (docs/fixed-point.md).
+  std::optional<uint32_t> proba_bits;
 };
 
 // How a host program calls a generated model, beyond `<name>_predict(x)`: its return type and the
@@ -49,6 +52,7 @@ struct PortResult {
   ScoresInterface scores;
   std::optional<InputQuantization> input_quantization;  // fixed mode
   std::optional<TreeLayout> layout;  // the layout chosen (tree models only)
+  uint32_t proba_bits = 0;  // tree classifiers in fixed mode: bits of a leaf probability code
 };
 
 // Throws mcuport::Error for a bad document or option; nothing is returned half-made.
@@ -60,6 +64,9 @@ void check_options(const PortOptions& options);
 
 // Parses "float" or "fixed"; throws mcuport::Error naming the option otherwise.
 Numeric parse_numeric(const std::string& text);
+
+// Parses "8" or "16" (proba_bits); throws mcuport::Error naming the option otherwise.
+uint32_t parse_proba_bits(const std::string& text);
 
 // Parses "fast" or "compact"; throws mcuport::Error naming the option otherwise.
 TreeLayout parse_layout(const std::string& text);

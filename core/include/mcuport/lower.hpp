@@ -35,7 +35,13 @@ struct LoweredModel {
   Program program;  // on the stage's outputs when there is a stage
 };
 
+// Choices that change a program's numbers, beyond the numeric mode.
+struct LowerOptions {
+  // Tree classifiers in fixed mode: bits of a leaf probability code (8 or 16).
+  uint32_t proba_bits = kDefaultProbaBits;
+};
+
 // Throws mcuport::Error where the model cannot be lowered in this numeric mode.
-LoweredModel lower(const Model& model, Numeric numeric);
+LoweredModel lower(const Model& model, Numeric numeric, const LowerOptions& options = {});
 
 }  // namespace mcuport

@@ -22,8 +22,11 @@ enum class LeafKind {
   Value,          // regressor: the leaf value, summed over the trees and averaged
 };
 
-// Probability 1.0 as a per-tree integer in fixed mode (leaf probabilities are uint16 codes).
-inline constexpr uint32_t kProbaCodeOne = 65535;
+// Fixed mode: leaf probabilities are unsigned codes of `proba_bits` bits, 2^proba_bits - 1
+// standing for 1.0, rounded to nearest (error at most 0.5 / (2^proba_bits - 1) per class and
+// tree; docs/fixed-point.md). 16 bits is the default; 8 is the option for small flash.
+inline constexpr uint32_t kDefaultProbaBits = 16;
+inline constexpr bool valid_proba_bits(uint32_t bits) { return bits == 8 || bits == 16; }
 
 struct TreeProgram {
   Task task = Task::Classification;
@@ -48,7 +51,9 @@ struct TreeProgram {
   std::vector<uint32_t> leaf_class;     // ClassAndProba
   std::vector<double> leaf_proba_float;  // ClassAndProba, Proba (float): n_leaves x n_classes,
                                          // scikit-learn's float64 per-tree probabilities
-  std::vector<uint32_t> leaf_proba_code;  // ClassAndProba, Proba (fixed), unit kProbaCodeOne
+  uint32_t proba_bits = kDefaultProbaBits;  // fixed mode: bits of a leaf probability code
+  uint32_t proba_code_one = (1u << kDefaultProbaBits) - 1;  // the code of probability 1.0
+  std::vector<uint32_t> leaf_proba_code;  // ClassAndProba, Proba (fixed), unit proba_code_one
   std::vector<float> leaf_value_float;  // Value (float): value / n_trees
   std::vector<int32_t> leaf_value_code;  // Value (fixed): round(value / n_trees * 2^frac_bits)
 
@@ -63,7 +68,9 @@ struct TreeProgram {
   uint32_t n_splits() const { return static_cast<uint32_t>(feature.size()); }
 };
 
+// `proba_bits`: the width of fixed-mode leaf probability codes (valid_proba_bits).
 TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeric numeric,
-                        const InputQuantization* quantization);
+                        const InputQuantization* quantization,
+                        uint32_t proba_bits = kDefaultProbaBits);
 
 }  // namespace mcuport

@@ -14,8 +14,9 @@ namespace mcuport {
 
 class Simulator {
  public:
-  // Loads, validates, analyses and lowers a model document exactly as port() does in fixed mode.
-  explicit Simulator(const std::string& model_json);
+  // Loads, validates, analyses and lowers a model document exactly as port() does in fixed mode
+  // (with the same options: port()'s proba_bits is lower_options.proba_bits).
+  explicit Simulator(const std::string& model_json, const LowerOptions& lower_options = {});
 
   const ModelInfo& info() const { return model_.info; }
   const InputQuantization& quantization() const { return *lowered_.quantization; }
