@@ -293,7 +293,10 @@ def agreement(kind: str, reference: np.ndarray, predictions, scores) -> Dict[str
 
 
 def measure_on_target(code, target: str, inputs: np.ndarray, kind: str, reference: np.ndarray,
-                      output_scale: float = 1.0) -> Dict[str, object]:
+                      output_scale: float = 1.0,
+                      dequantized_reference: Optional[np.ndarray] = None) -> Dict[str, object]:
+    """`dequantized_reference` (mcuport fixed mode): scikit-learn's answers on the values the
+    int16 codes stand for, the fixed-mode contract; the agreement with it is recorded too."""
     from mcuport.firmware import TargetModel
 
     started = time.perf_counter()
@@ -317,6 +320,9 @@ def measure_on_target(code, target: str, inputs: np.ndarray, kind: str, referenc
         "seconds": time.perf_counter() - started,
     }
     result.update(agreement(kind, reference, m.predictions, scores))
+    if dequantized_reference is not None:
+        result["agree_dequantized"] = agreement(kind, dequantized_reference, m.predictions,
+                                                scores)["agree"]
     return result
 
 
@@ -370,9 +376,12 @@ def run_mcuport(spec: Spec, estimator, data: DataSet, rows: np.ndarray, referenc
         entry["compile_error"] = error
     inputs = rows.astype(np.float32)
     output_scale = 1.0
+    dequantized = None
     if numeric == "fixed":
         with HostModel(generated, cflags=("-std=c99", "-O0")) as host:
             inputs = host.quantize(rows)[0]
+        if spec.kind != "pca":
+            dequantized = estimator.predict(generated.dequantize(inputs))
         bits = re.search(r"#define MODEL_OUTPUT_FRAC_BITS (\d+)", generated.header)
         if spec.kind == "pca" and bits:
             output_scale = 2.0 ** -int(bits.group(1))
@@ -387,7 +396,7 @@ def run_mcuport(spec: Spec, estimator, data: DataSet, rows: np.ndarray, referenc
             progress(spec, data, entry, target)
             continue
         entry["targets"][target] = measure_on_target(code, target, inputs, spec.kind, reference,
-                                                     output_scale)
+                                                     output_scale, dequantized)
         progress(spec, data, entry, target)
     return entry
 
@@ -473,6 +482,17 @@ def run_model(spec: Spec, data: DataSet, max_rows: int, targets: Sequence[str],
     if spec.kind in ("tree", "forest"):
         trees = getattr(estimator, "estimators_", [estimator])
         model["nodes"] = int(sum(t.tree_.node_count for t in trees))
+        # The layout port() picks by itself for each target (fixed mode, layout=None).
+        import mcuport
+
+        model["default_layout"] = {}
+        for target in model["targets"]:
+            try:
+                model["default_layout"][target] = mcuport.generate(
+                    estimator, name="model", numeric="fixed", calibration=data.X_train,
+                    target=target).layout
+            except Exception as error:  # too large for the target in either layout
+                model["default_layout"][target] = f"none ({peers.short_error(error)})"
     if spec.kind == "svc":
         model["n_support_vectors"] = int(estimator.support_vectors_.shape[0])
     model_targets = model["targets"]
