@@ -276,7 +276,7 @@ def test_two_class_probability_codes_add_up_to_one(layout, tmp_path):
         estimator, name="m", numeric="fixed", calibration=X_train, layout=layout
     )
     one = header_macros(generated.header)["PROBA_ONE"]
-    assert one == n_trees(estimator) * PROBA_CODE_ONE
+    assert one == n_trees(estimator) * proba_code_one(16)
     with HostModel(generated, workdir=tmp_path) as model:
         codes, _ = model.quantize(X_test)
         all_codes = np.concatenate([codes, extreme_codes(generated.n_features, 2000)])
@@ -284,7 +284,8 @@ def test_two_class_probability_codes_add_up_to_one(layout, tmp_path):
     np.testing.assert_array_equal(proba.sum(axis=1), np.full(len(all_codes), one))
     # predict is the argmax of those two sums, a tie going to class 0 as numpy's argmax.
     np.testing.assert_array_equal(classes, np.argmax(proba, axis=1))
-    assert (layout == "fast") == ("m_mixed" not in generated.header)
+    # Fast code adds every leaf's class-1 code where it is reached: no table at all.
+    assert (layout == "fast") == (header_macros(generated.header)["TABLE_BYTES"] == 0)
 
 
 @pytest.mark.parametrize("target", ["cortex-m4f", "cortex-m0", "avr-atmega328p"])
