@@ -217,8 +217,10 @@ def tree_goal_rows(results: dict, layout: str) -> List[dict]:
                 row = {"model": model, "target": target, "numeric": numeric, "mine": mine,
                        "entry": entry}
                 if layout == "compact":
-                    # The yardstick for node tables: emlearn's table mode.
-                    candidates = [c for c in candidates if c[0]["tool"] == "emlearn-table"]
+                    # The yardstick for node tables: emlearn's table mode; where it does
+                    # not run (AVR: its tables would be RAM), the smallest peer that ran.
+                    tables = [c for c in candidates if c[0]["tool"] == "emlearn-table"]
+                    candidates = tables or candidates
                 if not candidates:
                     row["peer"] = None
                 elif layout == "fast":
