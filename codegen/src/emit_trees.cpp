@@ -219,10 +219,13 @@ std::string fast_tree_code(const EmitContext& context, const TreeProgram& progra
     const uint32_t s = item.ref;
     const uint32_t right = program.right[s];
     out += "    if (" + threshold_condition_right(context, program, s, registers) + ") ";
+    // The if's body is always braced: gcc's -Wmisleading-indentation (in -Wall) examines every
+    // unbraced body, and on the 200-tree digits forest that took 13 of its 22 s of compile.
     if (right >= n_splits) {
-      out += leaf(leaf_id[right - n_splits]) + "\n";
+      const std::string body = leaf(leaf_id[right - n_splits]);
+      out += (body.rfind("{", 0) == 0 ? body : "{ " + body + " }") + "\n";
     } else {
-      out += "goto " + label + std::to_string(right) + ";\n";
+      out += "{ goto " + label + std::to_string(right) + "; }\n";
       stack.push_back({right, true});
     }
     stack.push_back({program.left[s], false});

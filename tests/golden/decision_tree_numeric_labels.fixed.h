@@ -67,11 +67,11 @@ static const double decision_tree_numeric_labels_input_zero_point[4] = {
 };
 
 static DECISION_TREE_NUMERIC_LABELS_NOINLINE uint8_t decision_tree_numeric_labels_tree_0(const int16_t x[]) {
-    if (x[2] > -2) goto n2;
-    if (x[0] > 0) return 1u;
+    if (x[2] > -2) { goto n2; }
+    if (x[0] > 0) { return 1u; }
     return 0u;
 n2:
-    if (x[1] > -1) return 1u;
+    if (x[1] > -1) { return 1u; }
     return 2u;
 }
 

@@ -42,11 +42,11 @@ static const char *const decision_tree_numeric_labels_labels[3] = {
 };
 
 static DECISION_TREE_NUMERIC_LABELS_NOINLINE uint8_t decision_tree_numeric_labels_tree_0(const float x[]) {
-    if (!(x[2] <= 0.099999994f)) goto n2;
-    if (!(x[0] <= -3.75f)) return 1u;
+    if (!(x[2] <= 0.099999994f)) { goto n2; }
+    if (!(x[0] <= -3.75f)) { return 1u; }
     return 0u;
 n2:
-    if (!(x[1] <= 1234.56775f)) return 1u;
+    if (!(x[1] <= 1234.56775f)) { return 1u; }
     return 2u;
 }
 

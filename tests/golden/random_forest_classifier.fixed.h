@@ -82,7 +82,7 @@ static RANDOM_FOREST_CLASSIFIER_NOINLINE void random_forest_classifier_accumulat
     acc[1] = 0u;
     acc[2] = 0u;
     /* tree 0 */
-    if (x1 > -32126) goto t0_n1;
+    if (x1 > -32126) { goto t0_n1; }
     { acc[0u] = (uint32_t)(acc[0u] + 65535u); goto t0_end; }
 t0_n1:
     if (x2 > 32124) { acc[1u] = (uint32_t)(acc[1u] + 1425u); acc[2u] = (uint32_t)(acc[2u] + 64110u); goto t0_end; }
@@ -90,7 +90,7 @@ t0_n1:
 t0_end:
     RANDOM_FOREST_CLASSIFIER_KEEP(x0); RANDOM_FOREST_CLASSIFIER_KEEP(x1); RANDOM_FOREST_CLASSIFIER_KEEP(x2);
     /* tree 1 */
-    if (x2 > -32126) goto t1_n3;
+    if (x2 > -32126) { goto t1_n3; }
     { acc[0u] = (uint32_t)(acc[0u] + 65535u); goto t1_end; }
 t1_n3:
     if (x1 > 32124) { acc[1u] = (uint32_t)(acc[1u] + 16384u); acc[2u] = (uint32_t)(acc[2u] + 49151u); goto t1_end; }

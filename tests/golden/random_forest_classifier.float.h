@@ -77,7 +77,7 @@ static RANDOM_FOREST_CLASSIFIER_NOINLINE void random_forest_classifier_accumulat
     acc[1] = 0.0;
     acc[2] = 0.0;
     /* tree 0 */
-    if (!(x[1] <= 2.45000005f)) goto t0_n1;
+    if (!(x[1] <= 2.45000005f)) { goto t0_n1; }
     { acc[0u] += 1.0; goto t0_end; }
 t0_n1:
     if (!(x[2] <= 1.75f)) { random_forest_classifier_add_mixed(acc, 1u); goto t0_end; }
@@ -85,7 +85,7 @@ t0_n1:
 t0_end:
     RANDOM_FOREST_CLASSIFIER_NEXT_TREE();
     /* tree 1 */
-    if (!(x[2] <= 0.800000012f)) goto t1_n3;
+    if (!(x[2] <= 0.800000012f)) { goto t1_n3; }
     { acc[0u] += 1.0; goto t1_end; }
 t1_n3:
     if (!(x[1] <= 4.94999981f)) { random_forest_classifier_add_mixed(acc, 2u); goto t1_end; }

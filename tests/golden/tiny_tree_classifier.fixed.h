@@ -83,10 +83,10 @@ static const double tiny_tree_classifier_input_zero_point[2] = {
 };
 
 static TINY_TREE_CLASSIFIER_NOINLINE uint8_t tiny_tree_classifier_tree_0(const int16_t x[]) {
-    if (x[0] > 0) goto n1;
+    if (x[0] > 0) { goto n1; }
     return 0u;
 n1:
-    if (x[1] > 1) return 2u;
+    if (x[1] > 1) { return 2u; }
     return 1u;
 }
 

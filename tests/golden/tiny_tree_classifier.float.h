@@ -60,10 +60,10 @@ static const char *const tiny_tree_classifier_feature_names[2] = {
 };
 
 static TINY_TREE_CLASSIFIER_NOINLINE uint8_t tiny_tree_classifier_tree_0(const float x[]) {
-    if (!(x[0] <= 10.5f)) goto n1;
+    if (!(x[0] <= 10.5f)) { goto n1; }
     return 0u;
 n1:
-    if (!(x[1] <= 0.25f)) return 2u;
+    if (!(x[1] <= 0.25f)) { return 2u; }
     return 1u;
 }
 
