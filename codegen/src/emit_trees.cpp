@@ -943,28 +943,24 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                             " bytes; use layout=\"compact\" (packed tables, about 4 bytes a "
                             "split) or a smaller model";
   }
-  // Fast code with integer sums adds small mixed leaves inline (how small: the target's
-  // inline_leaf_entries; all of them with two classes, where a leaf is one add to one sum).
-  const bool integer_sums = program.leaf_kind == LeafKind::ClassVote || fixed;
-  const bool summing = classifier && program.leaf_kind != LeafKind::ClassAndProba &&
-                       !(program.leaf_kind == LeafKind::ClassVote && program.n_trees == 1);
-  const uint32_t inline_entries =
-      !(fast && summing && integer_sums) ? 0
-      : program.n_classes == 2           ? program.n_classes
-                                         : context.target.inline_leaf_entries;
-  const LeafCoding coding = leaf_coding(program, layout, inline_entries);
-  const std::string ref_type = unsigned_type_for(std::max<uint64_t>(coding.n_refs, 1) - 1).name;
-
   // One tree's leaf decides alone: a decision tree, or a vote forest of one tree. A forest of
   // one tree with probability leaves still averages (argmax of probabilities, not weights).
   const bool single = classifier && (program.leaf_kind == LeafKind::ClassAndProba ||
                                      (program.leaf_kind == LeafKind::ClassVote && program.n_trees == 1));
   const bool accumulating = classifier && !single;
   const bool votes = program.leaf_kind == LeafKind::ClassVote;
+  const bool integer = votes || fixed;  // the sums are integers
+  // Fast code with integer sums adds small mixed leaves inline (how small: the target's
+  // inline_leaf_entries; all of them with two classes, where a leaf is one add to one sum).
+  const bool inline_leaves = fast && accumulating && integer;
+  const uint32_t inline_entries = !inline_leaves              ? 0
+                                  : program.n_classes == 2 ? program.n_classes
+                                                           : context.target.inline_leaf_entries;
+  const LeafCoding coding = leaf_coding(program, layout, inline_entries);
+  const std::string ref_type = unsigned_type_for(std::max<uint64_t>(coding.n_refs, 1) - 1).name;
 
   // Classifiers that sum their trees: the sums' type and how one leaf is added. A pure leaf adds
   // one (1.0) to its class; a mixed leaf adds its row or its entries ({{p}}_add_mixed).
-  const bool integer = votes || fixed;
   const CType acc_type = unsigned_type_for(program.accumulator_bound);
   const std::string acc_t = !accumulating ? ""
                             : integer     ? std::string(acc_type.bytes < 2 ? "uint16_t" : acc_type.name)
@@ -977,10 +973,10 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   const std::string leaf_one = votes   ? "1u"
                                : fixed ? std::to_string(program.proba_code_one) + "u"
                                        : "1.0";  // what a pure leaf adds
-  // Fast code with integer sums writes every leaf's adds out where the leaf is reached: no leaf
-  // table, no call. With two classes it keeps one sum, class 1's (see kOneSum).
-  const bool one_sum = fast && accumulating && integer && program.n_classes == 2;
-  const bool inline_leaves = fast && accumulating && integer;
+  // Fast code with integer sums writes a leaf's adds out where the leaf is reached (a mixed leaf
+  // with a table row calls {{p}}_add_mixed). With two classes it keeps one sum, class 1's (see
+  // kOneSum), and every leaf is written out.
+  const bool one_sum = inline_leaves && program.n_classes == 2;
   // The nonzero (class, code) entries of leaf reference `ref` (fixed mode, Proba).
   const auto leaf_entries = [&](uint32_t ref) {
     std::vector<std::pair<uint32_t, uint32_t>> entries;

@@ -1071,10 +1071,8 @@ class TargetModel:
         model = self._firmware.build(one, model=True)
         empty = self._firmware.build(one, model=False)
         self.model_flash_bytes = model.flash - empty.flash
-        self.predict_flash_bytes = self.model_flash_bytes
-        if self.generated.predict_type and self.generated.n_scores:
-            alone = self._firmware.build(one, model=True, scores=False)
-            self.predict_flash_bytes = alone.flash - empty.flash
+        self._empty_flash = empty.flash
+        self._predict_flash: Optional[int] = None
         self.model_ram_bytes = model.ram - empty.ram
         self.compiler_command = model.command
         flash_limit = self._firmware.flash_region[1]
@@ -1091,6 +1089,18 @@ class TargetModel:
                 f"them the model's); {self.target} has {flash_limit}")
         self.rows_per_image = 1 + spare // row_bytes
         """How many rows one firmware image holds; more run in several images."""
+
+    @property
+    def predict_flash_bytes(self) -> int:
+        """Flash of the model in a firmware calling predict only (see Measurement); built on
+        first use, and only where the model has both predict and scores."""
+        if self._predict_flash is None:
+            self._predict_flash = self.model_flash_bytes
+            if self.generated.predict_type and self.generated.n_scores:
+                one = np.zeros((1, self.generated.n_features), dtype=self._word_dtype)
+                alone = self._firmware.build(one, model=True, scores=False)
+                self._predict_flash = alone.flash - self._empty_flash
+        return self._predict_flash
 
     @property
     def fixed(self) -> bool:
