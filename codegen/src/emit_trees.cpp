@@ -822,7 +822,7 @@ static inline void {{p}}_add_leaf({{acc_t}} acc[], uint32_t leaf) {
 )";
 
 const char* kAccumulate = R"(/* {{acc_doc}} */
-static {{accumulate_inline}} void {{p}}_accumulate(const {{xt}} x[], {{acc_t}} acc[]) {
+static {{accumulate_inline}}void {{p}}_accumulate(const {{xt}} x[], {{acc_t}} acc[]) {
 {{locals}}{{zero_acc}}{{walk}}{{finish}}}
 
 /* The class index with the largest sum; ties go to the lowest index, as numpy's argmax. */
@@ -843,7 +843,7 @@ static inline void {{p}}_predict_proba(const {{xt}} {{xin}}[], {{out_t}} out[]) 
 )";
 
 const char* kOneSum = R"(/* {{acc_doc}} */
-static {{P}}_NOINLINE {{acc_t}} {{p}}_accumulate(const {{xt}} x[]) {
+static {{acc_t}} {{p}}_accumulate(const {{xt}} x[]) {
     {{acc_t}} s = 0u;
 {{locals}}{{walk}}    return s;
 }
@@ -1088,8 +1088,11 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     fast_walk = w.walk;
     barriers = w;
   } else if (fast) {
-    walk_functions = "static " + context.macro + "_NOINLINE " + ref_type + " " + p +
-                     "_tree_0(const " + context.input_type() + " x[]) {\n";
+    // No NOINLINE for the one tree: a firmware that calls only predict (or only predict_proba)
+    // gets the branches inlined into it, without a call, a return and a result to move; gcc
+    // keeps one copy when both are called.
+    walk_functions = "static " + ref_type + " " + p + "_tree_0(const " + context.input_type() +
+                     " x[]) {\n";
     if (program.roots[0] >= n_splits) walk_functions += "    (void)x;\n";
     walk_functions += fast_tree_code(context, program, 0, coding.id, "n", [](uint32_t ref) {
       return "return " + std::to_string(ref) + "u;";
@@ -1194,22 +1197,29 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
 
   // Macros.
   code.macros += "#define " + context.macro + "_N_TREES " + std::to_string(program.n_trees) + "\n";
-  if (fast || !add_mixed.empty()) {
-    // NOINLINE: a function called from several places that should stay one copy (the fast
-    // trees' body is called by predict and predict_proba). NEXT_TREE: see fast_tree_blocks.
+  {
+    // NOINLINE: a function that should stay one function (a group of a large forest's trees, the
+    // mixed leaves' adds). NEXT_TREE and KEEP: see fast_tree_blocks. Each macro is defined only
+    // where the code uses it.
     const std::string P = context.macro;
-    code.macros += "#if defined(__GNUC__) || defined(__clang__)\n#define " + P +
-                   "_NOINLINE __attribute__((noinline))\n";
-    if (barriers.next_tree) {
-      code.macros += "#define " + P + "_NEXT_TREE() __asm__ __volatile__(\"\" ::: \"memory\")\n";
+    const bool noinline = walk_functions.find(P + "_NOINLINE") != std::string::npos ||
+                          add_mixed.find(P + "_NOINLINE") != std::string::npos;
+    if (noinline || barriers.next_tree || barriers.keep) {
+      code.macros += "#if defined(__GNUC__) || defined(__clang__)\n";
+      if (noinline) code.macros += "#define " + P + "_NOINLINE __attribute__((noinline))\n";
+      if (barriers.next_tree) {
+        code.macros +=
+            "#define " + P + "_NEXT_TREE() __asm__ __volatile__(\"\" ::: \"memory\")\n";
+      }
+      if (barriers.keep) {
+        code.macros += "#define " + P + "_KEEP(v) __asm__ __volatile__(\"\" : \"+r\"(v))\n";
+      }
+      code.macros += "#else\n";
+      if (noinline) code.macros += "#define " + P + "_NOINLINE\n";
+      if (barriers.next_tree) code.macros += "#define " + P + "_NEXT_TREE() ((void)0)\n";
+      if (barriers.keep) code.macros += "#define " + P + "_KEEP(v) ((void)0)\n";
+      code.macros += "#endif\n";
     }
-    if (barriers.keep) {
-      code.macros += "#define " + P + "_KEEP(v) __asm__ __volatile__(\"\" : \"+r\"(v))\n";
-    }
-    code.macros += "#else\n#define " + P + "_NOINLINE\n";
-    if (barriers.next_tree) code.macros += "#define " + P + "_NEXT_TREE() ((void)0)\n";
-    if (barriers.keep) code.macros += "#define " + P + "_KEEP(v) ((void)0)\n";
-    code.macros += "#endif\n";
   }
   code.macros += "#define " + context.macro + "_N_SPLITS " + std::to_string(n_splits) + "u\n";
   if (classifier) {
@@ -1360,7 +1370,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
           (TemplateValues{{"acc_doc", acc_doc},
                           {"zero_acc", zero_acc},
                           {"argmax", argmax},
-                          {"accumulate_inline", fast ? context.macro + "_NOINLINE" : "inline"},
+                          {"accumulate_inline", fast ? "" : "inline "},
                           {"acc_t", acc_t},
                           {"locals", loop_locals + barriers.locals +
                                          (loop_c ? "    uint32_t c;\n" : "")},

@@ -41,11 +41,6 @@ extern "C" {
 #define DECISION_TREE_NUMERIC_LABELS_N_FEATURES 4
 #define DECISION_TREE_NUMERIC_LABELS_FIXED_POINT 1 /* 1: integer inputs and outputs; 0: float */
 #define DECISION_TREE_NUMERIC_LABELS_N_TREES 1
-#if defined(__GNUC__) || defined(__clang__)
-#define DECISION_TREE_NUMERIC_LABELS_NOINLINE __attribute__((noinline))
-#else
-#define DECISION_TREE_NUMERIC_LABELS_NOINLINE
-#endif
 #define DECISION_TREE_NUMERIC_LABELS_N_SPLITS 3u
 #define DECISION_TREE_NUMERIC_LABELS_N_CLASSES 3
 #define DECISION_TREE_NUMERIC_LABELS_PROBA_ONE 1 /* predict_proba's integer for 1.0 */
@@ -66,7 +61,7 @@ static const double decision_tree_numeric_labels_input_zero_point[4] = {
     32767499.499998756, -32767500.500002056, -32767500.499999065, -0.5
 };
 
-static DECISION_TREE_NUMERIC_LABELS_NOINLINE uint8_t decision_tree_numeric_labels_tree_0(const int16_t x[]) {
+static uint8_t decision_tree_numeric_labels_tree_0(const int16_t x[]) {
     if (x[2] > -2) { goto n2; }
     if (x[0] > 0) { return 1u; }
     return 0u;

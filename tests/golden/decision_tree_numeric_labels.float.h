@@ -27,11 +27,6 @@ extern "C" {
 #define DECISION_TREE_NUMERIC_LABELS_N_FEATURES 4
 #define DECISION_TREE_NUMERIC_LABELS_FIXED_POINT 0 /* 1: integer inputs and outputs; 0: float */
 #define DECISION_TREE_NUMERIC_LABELS_N_TREES 1
-#if defined(__GNUC__) || defined(__clang__)
-#define DECISION_TREE_NUMERIC_LABELS_NOINLINE __attribute__((noinline))
-#else
-#define DECISION_TREE_NUMERIC_LABELS_NOINLINE
-#endif
 #define DECISION_TREE_NUMERIC_LABELS_N_SPLITS 3u
 #define DECISION_TREE_NUMERIC_LABELS_N_CLASSES 3
 #define DECISION_TREE_NUMERIC_LABELS_TABLE_BYTES 0
@@ -41,7 +36,7 @@ static const char *const decision_tree_numeric_labels_labels[3] = {
     "-1", "3", "10"
 };
 
-static DECISION_TREE_NUMERIC_LABELS_NOINLINE uint8_t decision_tree_numeric_labels_tree_0(const float x[]) {
+static uint8_t decision_tree_numeric_labels_tree_0(const float x[]) {
     if (!(x[2] <= 0.099999994f)) { goto n2; }
     if (!(x[0] <= -3.75f)) { return 1u; }
     return 0u;

@@ -42,10 +42,8 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_FIXED_POINT 1 /* 1: integer inputs and outputs; 0: float */
 #define RANDOM_FOREST_CLASSIFIER_N_TREES 3
 #if defined(__GNUC__) || defined(__clang__)
-#define RANDOM_FOREST_CLASSIFIER_NOINLINE __attribute__((noinline))
 #define RANDOM_FOREST_CLASSIFIER_KEEP(v) __asm__ __volatile__("" : "+r"(v))
 #else
-#define RANDOM_FOREST_CLASSIFIER_NOINLINE
 #define RANDOM_FOREST_CLASSIFIER_KEEP(v) ((void)0)
 #endif
 #define RANDOM_FOREST_CLASSIFIER_N_SPLITS 6u
@@ -74,7 +72,7 @@ static const double random_forest_classifier_input_zero_point[3] = {
 };
 
 /* Sums the trees' class probabilities per class into acc[] (at most 196605, which uint32_t holds). */
-static RANDOM_FOREST_CLASSIFIER_NOINLINE void random_forest_classifier_accumulate(const int16_t x[], uint32_t acc[]) {
+static void random_forest_classifier_accumulate(const int16_t x[], uint32_t acc[]) {
     int_fast16_t x0 = x[0];
     int_fast16_t x1 = x[1];
     int_fast16_t x2 = x[2];

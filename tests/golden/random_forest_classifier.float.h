@@ -71,7 +71,7 @@ static RANDOM_FOREST_CLASSIFIER_NOINLINE void random_forest_classifier_add_mixed
 
 /* The trees' class probabilities averaged in float64, in tree order, exactly as
  * scikit-learn's predict_proba computes them (so that ties break the same way). */
-static RANDOM_FOREST_CLASSIFIER_NOINLINE void random_forest_classifier_accumulate(const float x[], double acc[]) {
+static void random_forest_classifier_accumulate(const float x[], double acc[]) {
     uint32_t c;
     acc[0] = 0.0;
     acc[1] = 0.0;

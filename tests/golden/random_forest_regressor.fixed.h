@@ -42,10 +42,8 @@ extern "C" {
 #define RANDOM_FOREST_REGRESSOR_FIXED_POINT 1 /* 1: integer inputs and outputs; 0: float */
 #define RANDOM_FOREST_REGRESSOR_N_TREES 2
 #if defined(__GNUC__) || defined(__clang__)
-#define RANDOM_FOREST_REGRESSOR_NOINLINE __attribute__((noinline))
 #define RANDOM_FOREST_REGRESSOR_KEEP(v) __asm__ __volatile__("" : "+r"(v))
 #else
-#define RANDOM_FOREST_REGRESSOR_NOINLINE
 #define RANDOM_FOREST_REGRESSOR_KEEP(v) ((void)0)
 #endif
 #define RANDOM_FOREST_REGRESSOR_N_SPLITS 3u

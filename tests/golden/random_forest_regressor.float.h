@@ -27,10 +27,8 @@ extern "C" {
 #define RANDOM_FOREST_REGRESSOR_FIXED_POINT 0 /* 1: integer inputs and outputs; 0: float */
 #define RANDOM_FOREST_REGRESSOR_N_TREES 2
 #if defined(__GNUC__) || defined(__clang__)
-#define RANDOM_FOREST_REGRESSOR_NOINLINE __attribute__((noinline))
 #define RANDOM_FOREST_REGRESSOR_NEXT_TREE() __asm__ __volatile__("" ::: "memory")
 #else
-#define RANDOM_FOREST_REGRESSOR_NOINLINE
 #define RANDOM_FOREST_REGRESSOR_NEXT_TREE() ((void)0)
 #endif
 #define RANDOM_FOREST_REGRESSOR_N_SPLITS 4u

@@ -40,11 +40,6 @@ extern "C" {
 #define TINY_TREE_CLASSIFIER_N_FEATURES 2
 #define TINY_TREE_CLASSIFIER_FIXED_POINT 1 /* 1: integer inputs and outputs; 0: float */
 #define TINY_TREE_CLASSIFIER_N_TREES 1
-#if defined(__GNUC__) || defined(__clang__)
-#define TINY_TREE_CLASSIFIER_NOINLINE __attribute__((noinline))
-#else
-#define TINY_TREE_CLASSIFIER_NOINLINE
-#endif
 #define TINY_TREE_CLASSIFIER_N_SPLITS 2u
 #define TINY_TREE_CLASSIFIER_N_CLASSES 3
 #define TINY_TREE_CLASSIFIER_PROBA_ONE 65535 /* predict_proba's integer for 1.0 */
@@ -82,7 +77,7 @@ static const double tiny_tree_classifier_input_zero_point[2] = {
     -32767500.499998756, -32767500.500001788
 };
 
-static TINY_TREE_CLASSIFIER_NOINLINE uint8_t tiny_tree_classifier_tree_0(const int16_t x[]) {
+static uint8_t tiny_tree_classifier_tree_0(const int16_t x[]) {
     if (x[0] > 0) { goto n1; }
     return 0u;
 n1:

@@ -28,11 +28,6 @@ extern "C" {
 #define TINY_TREE_CLASSIFIER_N_FEATURES 2
 #define TINY_TREE_CLASSIFIER_FIXED_POINT 0 /* 1: integer inputs and outputs; 0: float */
 #define TINY_TREE_CLASSIFIER_N_TREES 1
-#if defined(__GNUC__) || defined(__clang__)
-#define TINY_TREE_CLASSIFIER_NOINLINE __attribute__((noinline))
-#else
-#define TINY_TREE_CLASSIFIER_NOINLINE
-#endif
 #define TINY_TREE_CLASSIFIER_N_SPLITS 2u
 #define TINY_TREE_CLASSIFIER_N_CLASSES 3
 #define TINY_TREE_CLASSIFIER_TABLE_BYTES 39
@@ -59,7 +54,7 @@ static const char *const tiny_tree_classifier_feature_names[2] = {
     "temperature", "humidity \042rel\042 */"
 };
 
-static TINY_TREE_CLASSIFIER_NOINLINE uint8_t tiny_tree_classifier_tree_0(const float x[]) {
+static uint8_t tiny_tree_classifier_tree_0(const float x[]) {
     if (!(x[0] <= 10.5f)) { goto n1; }
     return 0u;
 n1:
