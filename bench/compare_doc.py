@@ -674,7 +674,9 @@ def section(results: dict, chart_names: Dict[str, str]) -> str:
         "firmware without the model. The flash column and the goals take a firmware that calls "
         "predict only, what every tool offers; where a tool's scores function (mcuport's "
         "predict_proba, decision values) adds to it, the whole firmware's flash follows in "
-        "brackets. stack: the deepest stack of one call, painted. Cost: mean "
+        "brackets. Cost and stack are measured in that same firmware (the compiler may "
+        "inline what predict alone calls), its answers checked against the whole firmware's. "
+        "stack: the deepest stack of one call, painted. Cost: mean "
         f"over the measured rows: the whole test split, or its first {results['max_rows']} "
         f"rows (100 for the rbf SVCs, whose predictions take up to millions of instructions). "
         f"Rows measured where the split is longer: {'; '.join(capped) if capped else 'none'}.",

@@ -92,7 +92,10 @@ class Measurement:
     scores: Optional[np.ndarray]
     counts: np.ndarray
     """Per row, the cost of one predict call (the scores function for models without predict),
-    in ``count_unit``: the call less an empty call, so the model's code and its result store."""
+    in ``count_unit``: the call less an empty call, so the model's code and its result store.
+    A model with both predict and a scores function is counted, like ``peak_stack_bytes``, in
+    the firmware that calls predict only (see ``predict_flash_bytes``), whose answers are
+    checked against the whole firmware's."""
     count_unit: str
     peak_stack_bytes: int
     """The deepest stack of one call, over all rows. Measured by painting the free stack below
@@ -1147,11 +1150,23 @@ class TargetModel:
         if len(rows) == 0:
             raise ValueError("inputs hold no rows")
         results, counts, stacks, command = [], [], [], ""
+        g = self.generated
+        # A model with both predict and a scores function is measured in a firmware that calls
+        # predict only, the one predict_flash_bytes sizes: what a user who calls predict gets
+        # (the compiler may inline a function that has one caller). Its answers must be the
+        # whole firmware's.
+        alone = measure and bool(g.predict_type and g.n_scores)
         for start, stop in _split(len(rows), self.rows_per_image):
             build = self._firmware.build(rows[start:stop], model=True)
             words, command = self._firmware.run(build)
             y, scores = self._results(words, stop - start)
             results.append((y, scores))
+            if alone:
+                build = self._firmware.build(rows[start:stop], model=True, scores=False)
+                words, command = self._firmware.run(build)
+                if self._results(words, stop - start)[0].tobytes() != y.tobytes():
+                    raise FirmwareError("the firmware calling predict alone answers differently "
+                                        "from the one that also calls the scores function")
             if measure:
                 stack = max(words["k"])
                 if stack >= words["w"][0]:

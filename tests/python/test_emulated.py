@@ -14,6 +14,7 @@ involves a C library's expf/tanhf/logf or the width of `double` (32 bits on AVR)
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import re
@@ -238,7 +239,8 @@ def test_unicorn_block_counts_equal_instruction_counts_on_armv6m(tmp_path):
     with TargetModel(generated, workdir=tmp_path) as chip:
         counts = chip.measure(codes).counts
         firmware = chip._firmware
-        build = firmware.build(codes.view(np.uint16), model=True)
+        # the firmware measure() counts in: SVC has decision values, so predict alone
+        build = firmware.build(codes.view(np.uint16), model=True, scores=False)
         counter = _UnicornCounter(firmware, build, per_instruction=True)
         empty = counter.call("bench_empty", 0)
         per_instruction = []
@@ -350,3 +352,29 @@ def test_flash_of_predict_alone_leaves_out_the_scores_function(tmp_path):
     with TargetModel(generated, workdir=tmp_path / "target") as chip:
         measured = chip.measure(codes)
     assert measured.model_flash_bytes - measured.predict_flash_bytes >= proba_bytes
+
+
+def test_predict_is_counted_in_the_firmware_that_calls_predict_alone(tmp_path):
+    """The cost and stack of predict are those of the firmware predict_flash_bytes sizes: the
+    same as for a model without a scores function, whatever the compiler inlines where predict
+    is the one caller (here a fast forest's sums, inlined into predict only then)."""
+    require_target("cortex-m4f")
+    X_train, X_test, y_train, _ = split("breast_cancer")
+    forest = RandomForestClassifier(n_estimators=5, max_depth=5, random_state=SEED).fit(
+        X_train, y_train)
+    generated = mcuport.generate(forest, name="m", numeric="fixed", calibration=X_train,
+                                 target="cortex-m4f", layout="fast")
+    assert generated.n_scores == 2 and generated.predict_type
+    predict_only = dataclasses.replace(generated, n_scores=0, scores_function="")
+    with HostModel(generated, workdir=tmp_path / "host") as host:
+        codes = host.quantize(X_test)[0]
+        expected = host.run(codes)[0]
+    with TargetModel(generated, workdir=tmp_path / "both") as chip:
+        both = chip.measure(codes)
+    with TargetModel(predict_only, workdir=tmp_path / "alone") as chip:
+        alone = chip.measure(codes)
+    np.testing.assert_array_equal(both.predictions, expected)
+    assert both.scores is not None and both.scores.shape == (len(codes), 2)
+    np.testing.assert_array_equal(both.counts, alone.counts)
+    assert both.peak_stack_bytes == alone.peak_stack_bytes
+    assert both.predict_flash_bytes == alone.model_flash_bytes < both.model_flash_bytes
