@@ -181,12 +181,17 @@ LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout, uint32_t i
   return coding;
 }
 
+// Where fast tree code reads input f: x[f], a local x<f> (see fast_tree_blocks) or xs[f], an
+// int32 copy of the inputs on the stack (see Target::stack_input_words).
+enum class InputRead { Array, Registers, StackWords };
+
 // The condition sending x to the right child of a split, as C.
-// `registers`: the inputs are locals x<feature> (see fast_tree_blocks), not x[feature].
 std::string threshold_condition_right(const EmitContext& context, const TreeProgram& program,
-                                      uint32_t split, bool registers = false) {
+                                      uint32_t split, InputRead read = InputRead::Array) {
   const std::string f = std::to_string(program.feature[split]);
-  const std::string x = registers ? "x" + f : "x[" + f + "]";
+  const std::string x = read == InputRead::Registers    ? "x" + f
+                        : read == InputRead::StackWords ? "xs[" + f + "]"
+                                                        : "x[" + f + "]";
   if (program.numeric == Numeric::Fixed) {
     return x + " > " + integer_literals(std::vector<int32_t>{program.threshold_code[split]})[0];
   }
@@ -200,7 +205,7 @@ std::string threshold_condition_right(const EmitContext& context, const TreeProg
 std::string fast_tree_code(const EmitContext& context, const TreeProgram& program, std::size_t t,
                            const std::vector<uint32_t>& leaf_id, const std::string& label,
                            const std::function<std::string(uint32_t)>& leaf,
-                           bool registers = false) {
+                           InputRead read = InputRead::Array) {
   const uint32_t n_splits = program.n_splits();
   std::string out;
   struct Item {
@@ -218,7 +223,7 @@ std::string fast_tree_code(const EmitContext& context, const TreeProgram& progra
     }
     const uint32_t s = item.ref;
     const uint32_t right = program.right[s];
-    out += "    if (" + threshold_condition_right(context, program, s, registers) + ") ";
+    out += "    if (" + threshold_condition_right(context, program, s, read) + ") ";
     // The if's body is always braced: gcc's -Wmisleading-indentation (in -Wall) examines every
     // unbraced body, and on the 200-tree digits forest that took 13 of its 22 s of compile.
     if (right >= n_splits) {
@@ -258,6 +263,11 @@ constexpr uint32_t kFastSplitsPerFunctionLarge = 512;
 // AVR cycles than reloading them after a {{P}}_NEXT_TREE() memory barrier. Six inputs, a sum
 // and a constant fit Cortex-M0's low registers.
 constexpr std::size_t kRegisterInputs = 6;
+// Where the target asks for it (Target::stack_input_words, Cortex-M0), a function reading more
+// inputs first copies them into int32 words on its stack, when it has at least this many splits
+// per input copied: a Thumb-1 split then loads its input with one 2-byte SP-relative ldr instead
+// of an offset built in a register and an ldrsh (4 to 8 bytes), at the price of the copy.
+constexpr std::size_t kStackWordSplitsPerInput = 8;
 
 struct FastWalk {
   std::string functions;   // the group functions, when there is more than one group
@@ -324,8 +334,20 @@ FastWalk fast_tree_blocks(const EmitContext& context, const TreeProgram& program
     }
     const bool registers = program.numeric == Numeric::Fixed && !features.empty() &&
                            features.size() <= kRegisterInputs;
+    const std::size_t n_read = features.empty() ? 0 : features.back() + 1;
+    const bool stack_words = program.numeric == Numeric::Fixed && !registers && n_read > 0 &&
+                             n_read <= context.target.stack_input_words &&
+                             splits >= kStackWordSplitsPerInput * n_read;
+    const InputRead read = registers     ? InputRead::Registers
+                           : stack_words ? InputRead::StackWords
+                                         : InputRead::Array;
     std::string barrier = context.macro + "_NEXT_TREE();";
     std::string locals;
+    if (stack_words) {
+      const std::string n = std::to_string(n_read);
+      locals += "    int32_t xs[" + n + "];\n    uint32_t f;\n    for (f = 0u; f < " + n +
+                "u; ++f) {\n        xs[f] = x[f];\n    }\n";
+    }
     if (registers) {
       barrier.clear();
       for (std::size_t f : features) {
@@ -344,7 +366,7 @@ FastWalk fast_tree_blocks(const EmitContext& context, const TreeProgram& program
       body += fast_tree_code(
           context, program, t, leaf_id, "t" + std::to_string(t) + "_n",
           [&](uint32_t ref) { return "{ " + leaf(ref, grouped) + " goto " + end + "; }"; },
-          registers);
+          read);
       body += end + ":\n    " + barrier + "\n";
     }
     if (!grouped) {

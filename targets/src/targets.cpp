@@ -39,6 +39,9 @@ const std::vector<Target>& known_targets() {
     m0.clock_hz = 16000000;
     m0.flash_bytes = 262144;
     m0.ram_bytes = 16384;
+    // The 10-tree depth-8 digits forest (64 inputs, 1,000 splits): 18,668 -> 14,476 B of
+    // flash, 779 -> 1,133 instructions a prediction, 256 B more stack.
+    m0.stack_input_words = 255;
     t.push_back(m0);
 
     Target m0plus = m0;

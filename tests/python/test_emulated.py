@@ -378,3 +378,26 @@ def test_predict_is_counted_in_the_firmware_that_calls_predict_alone(tmp_path):
     np.testing.assert_array_equal(both.counts, alone.counts)
     assert both.peak_stack_bytes == alone.peak_stack_bytes
     assert both.predict_flash_bytes == alone.model_flash_bytes < both.model_flash_bytes
+
+
+def test_cortex_m0_forest_reads_its_inputs_from_stack_words(tmp_path):
+    """On Cortex-M0 (Target::stack_input_words) a fast forest with many splits per input copies
+    its inputs into int32 stack words first; the answers on the chip are the host's, row for
+    row, over the whole test split, and the Cortex-M4F header keeps reading x[] directly."""
+    require_target("cortex-m0")
+    X_train, X_test, y_train, _ = split("digits")
+    forest = RandomForestClassifier(n_estimators=10, max_depth=8, random_state=SEED).fit(
+        X_train, y_train)
+    m0 = mcuport.generate(forest, name="m", numeric="fixed", calibration=X_train,
+                          target="cortex-m0", layout="fast")
+    m4 = mcuport.generate(forest, name="m", numeric="fixed", calibration=X_train,
+                          target="cortex-m4f", layout="fast")
+    read = int(re.search(r"int32_t xs\[(\d+)\];", m0.header).group(1))
+    assert 0 < read <= 64 and "xs[" not in m4.header
+    with HostModel(m4, workdir=tmp_path / "host") as host:
+        codes = host.quantize(X_test)[0]
+        expected = host.run(codes)
+    with TargetModel(m0, workdir=tmp_path / "m0") as chip:
+        got = chip.run(codes)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])

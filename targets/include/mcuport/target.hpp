@@ -42,6 +42,12 @@ struct Target {
   // memory: cheap in code where a 16-bit constant is one instruction (movw), dear where it
   // comes from a literal pool or byte by byte, which makes the table smaller there.
   uint32_t inline_leaf_entries = 0;
+  // Fast tree code in fixed mode copies up to this many inputs into int32 words on the stack
+  // before a function whose trees read more than fit its registers (and have many splits per
+  // input): where loading a word from the stack is much shorter than an indexed int16 load
+  // (Thumb-1: a 2-byte `ldr rX, [sp, #4*f]`, up to 255 words, against an offset in a register
+  // and an `ldrsh`). 0: never.
+  uint32_t stack_input_words = 0;
 };
 
 const char* to_string(ConstStorage storage);
