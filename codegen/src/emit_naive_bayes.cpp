@@ -1,6 +1,7 @@
 // C for Gaussian naive Bayes: per class, a constant minus a weighted sum of squared distances to
 // the class means (2 multiply-adds per class and feature), then the argmax. Float32 in float
-// mode; in fixed mode the distances are FixedSquaredDistance and the constants int64.
+// mode; in fixed mode the distances are FixedSquaredDistance (one 32-bit product per term) and
+// the constants int64.
 #include <string>
 
 #include "emit.hpp"
@@ -28,12 +29,37 @@ static inline void {{p}}_predict_joint_log_proba(const float {{xin}}[], float ou
 
 )";
 
+// Fixed mode (docs/fixed-point.md, Gaussian naive Bayes): per class and feature one 32-bit
+// product, one 32-bit shift and one exact square added in 64 bits; the tables walk by pointer.
 const char* kFixedJointLogProba = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
- * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance. */
+ * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
+ * sum_f t_f^2, t_f = floor(|x_f - center_cf| * root_cf / 2^shift_cf): |x - center| < 2^{{reach_bits}} and
+ * root < 2^16 make the product a 32-bit one, each t^2 is exact in 64 bits, and every sum is at
+ * most {{bound}} (below 2^62) for every int16 input. */
 static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_t out[]) {
-{{stage}}    uint32_t c;
+{{stage}}    const {{ct}} *center = &{{p}}_class_center[0][0];
+    const uint16_t *root = &{{p}}_class_root[0][0];
+{{shift_pointer}}    uint32_t c;
     for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
-        out[c] = {{p}}_class_bias[c] - (int64_t){{p}}_class_distance(x, c);
+        uint64_t sum = 0u;
+        uint32_t f;
+        for (f = 0u; f < {{nf}}; ++f) {
+            const int32_t d = (int32_t)x[f] - (int32_t)center[f];
+            const uint32_t m = (uint32_t)(d < 0 ? -d : d);
+            const uint32_t t = (m * (uint32_t)root[f]) >> {{shift}};
+#if MCUPORT_MUL32_ONLY
+            /* No 32 x 32 -> 64 multiply instruction: t^2 = th^2 2^32 + th tl 2^17 + tl^2 from the
+             * 16-bit halves of t, the same integer with three 32-bit multiplies. */
+            const uint32_t th = t >> 16;
+            const uint32_t tl = t & UINT32_C(0xFFFF);
+            sum += ((uint64_t)(th * th) << 32) + ((uint64_t)(th * tl) << 17) + (uint64_t)(tl * tl);
+#else
+            sum += (uint64_t)t * t;
+#endif
+        }
+        center += {{nf}};
+        root += {{nf}};
+{{shift_step}}        out[c] = {{p}}_class_bias[c] - (int64_t)sum;
     }
 }
 
@@ -66,10 +92,30 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
     code.tables.add("int64_t", 8, p + "_class_bias", bias,
                     "per class: (log(prior) - 0.5 sum log(2 pi var)) * 2^" +
                         std::to_string(distance.frac_bits));
-    code.functions += emit_fixed_distance(
-        context, code, distance, "class_distance", "class",
-        "Half the squared Mahalanobis distance of x to the mean of class r (variances per feature).");
-    code.functions += context.render(kFixedJointLogProba);
+    const bool narrow = distance.center_fits_int16();
+    const std::string ct = narrow ? "int16_t" : "int32_t";
+    code.tables.add_2d(ct, narrow ? 2 : 4, p + "_class_center", program.n_classes,
+                       program.n_features, integer_literals(distance.center),
+                       "per class: the feature means in input codes, rounded");
+    code.tables.add_2d("uint16_t", 2, p + "_class_root", program.n_classes, program.n_features,
+                       integer_literals(distance.root),
+                       "per class: sqrt(0.5 / var) in codes * 2^(SCORE_FRAC_BITS / 2 + shift)");
+    TemplateValues values = {{"ct", ct},
+                             {"bound", std::to_string(distance.bound)},
+                             {"reach_bits", narrow ? "16" : "24"}};
+    if (distance.uniform_shift()) {
+      values.emplace("shift", std::to_string(distance.shift.front()) + "u");
+      values.emplace("shift_pointer", "");
+      values.emplace("shift_step", "");
+    } else {
+      code.tables.add_2d("uint8_t", 1, p + "_class_shift", program.n_classes, program.n_features,
+                         integer_literals(distance.shift), "per class: the right shift of each term");
+      values.emplace("shift", "shift[f]");
+      values.emplace("shift_pointer", "    const uint8_t *shift = &" + p + "_class_shift[0][0];\n");
+      values.emplace("shift_step", "        shift += " + context.render("{{nf}}") + ";\n");
+    }
+    code.simd = true;  // MCUPORT_MUL32_ONLY
+    code.functions += context.render(kFixedJointLogProba, values);
   } else {
     code.tables.add("float", 4, p + "_bias", rounded_float_literals(program.bias),
                     "per class: log(prior) - 0.5 sum log(2 pi var)");
