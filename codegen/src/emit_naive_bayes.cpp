@@ -30,36 +30,104 @@ static inline void {{p}}_predict_joint_log_proba(const float {{xin}}[], float ou
 )";
 
 // Fixed mode (docs/fixed-point.md, Gaussian naive Bayes): per class and feature one 32-bit
-// product, one 32-bit shift and one exact square added in 64 bits; the tables walk by pointer.
+// product, one 32-bit shift and one exact square added in 64 bits. Center and root share one
+// table (one pointer for gcc to keep in a register; on Cortex-M4 that is what keeps the loop free
+// of spills). Where the only multiply is 32 x 32 -> 32, the square is formed from 16-bit halves
+// and carried into two 32-bit words by hand (the same integer; a uint64_t sum of the three
+// products spilled the partial sums through the stack).
 const char* kFixedJointLogProba = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
  * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
  * sum_f t_f^2, t_f = floor(|x_f - center_cf| * root_cf / 2^shift_cf): |x - center| < 2^{{reach_bits}} and
  * root < 2^16 make the product a 32-bit one, each t^2 is exact in 64 bits, and every sum is at
  * most {{bound}} (below 2^62) for every int16 input. */
 static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_t out[]) {
-{{stage}}    const {{ct}} *center = &{{p}}_class_center[0][0];
-    const uint16_t *root = &{{p}}_class_root[0][0];
+{{stage}}    const {{ct}} *term = &{{p}}_class_terms[0][0];
 {{shift_pointer}}    uint32_t c;
     for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
-        uint64_t sum = 0u;
         uint32_t f;
+#if MCUPORT_MUL32_ONLY
+        uint32_t low = 0u;  /* the sum, as two 32-bit words */
+        uint32_t high = 0u;
+#else
+        uint64_t sum = 0u;
+#endif
         for (f = 0u; f < {{nf}}; ++f) {
-            const int32_t d = (int32_t)x[f] - (int32_t)center[f];
+            const int32_t d = (int32_t)x[f] - (int32_t)term[0];
             const uint32_t m = (uint32_t)(d < 0 ? -d : d);
-            const uint32_t t = (m * (uint32_t)root[f]) >> {{shift}};
+            const uint32_t t = (m * (uint32_t)({{rt}})term[1]) >> {{shift}};
 #if MCUPORT_MUL32_ONLY
             /* No 32 x 32 -> 64 multiply instruction: t^2 = th^2 2^32 + th tl 2^17 + tl^2 from the
-             * 16-bit halves of t, the same integer with three 32-bit multiplies. */
+             * 16-bit halves of t, three 32-bit products added with their carries (th^2 +
+             * (th tl >> 15) < 2^32, and the sum stays below 2^62, so high never wraps). */
             const uint32_t th = t >> 16;
             const uint32_t tl = t & UINT32_C(0xFFFF);
-            sum += ((uint64_t)(th * th) << 32) + ((uint64_t)(th * tl) << 17) + (uint64_t)(tl * tl);
+            const uint32_t middle = th * tl;
+            const uint32_t square = tl * tl;
+            const uint32_t shifted = middle << 17;
+            low += shifted;
+            high += th * th + (middle >> 15) + (low < shifted ? 1u : 0u);
+            low += square;
+            high += low < square ? 1u : 0u;
 #else
             sum += (uint64_t)t * t;
 #endif
+            term += 2;
         }
-        center += {{nf}};
-        root += {{nf}};
-{{shift_step}}        out[c] = {{p}}_class_bias[c] - (int64_t)sum;
+{{shift_step}}#if MCUPORT_MUL32_ONLY
+        out[c] = {{p}}_class_bias[c] - (int64_t)(((uint64_t)high << 32) | low);
+#else
+        out[c] = {{p}}_class_bias[c] - (int64_t)sum;
+#endif
+    }
+}
+
+)";
+
+// Fixed mode with per-class blocks: the products are exact (no per-term shift), so the sign of
+// x - center does not matter; one rounding shift per class brings the sum to the common point.
+const char* kFixedJointLogProbaBlocks = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
+ * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
+ * sum_f t_f^2, t_f = (x_f - center_cf) * root_cf: |x - center| * root < 2^31 makes t a signed
+ * 32-bit product and its square exact; {{point}} */
+static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_t out[]) {
+{{stage}}    const {{ct}} *term = &{{p}}_class_terms[0][0];
+    uint32_t c;
+    for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
+        uint32_t f;
+#if MCUPORT_MUL32_ONLY
+        uint32_t low = 0u;  /* the sum, as two 32-bit words */
+        uint32_t high = 0u;
+#else
+        uint64_t sum = 0u;
+#endif
+        for (f = 0u; f < {{nf}}; ++f) {
+            const int32_t t = ((int32_t)x[f] - (int32_t)term[0]) * (int32_t)term[1];
+#if MCUPORT_MUL32_ONLY
+            /* No 32 x 32 -> 64 multiply instruction: t^2 = th^2 2^32 + th tl 2^17 + tl^2 from the
+             * 16-bit halves of |t| < 2^31, three 32-bit products added with their carries. */
+            const uint32_t m = t < 0 ? 0u - (uint32_t)t : (uint32_t)t;
+            const uint32_t th = m >> 16;
+            const uint32_t tl = m & UINT32_C(0xFFFF);
+            const uint32_t middle = th * tl;
+            const uint32_t square = tl * tl;
+            const uint32_t shifted = middle << 17;
+            low += shifted;
+            high += th * th + (middle >> 15) + (low < shifted ? 1u : 0u);
+            low += square;
+            high += low < square ? 1u : 0u;
+#else
+            sum += (uint64_t)((int64_t)t * t);
+#endif
+            term += 2;
+        }
+#if MCUPORT_MUL32_ONLY
+        {
+            const uint64_t sum = ((uint64_t)high << 32) | low;
+            out[c] = {{p}}_class_bias[c] - (int64_t){{rounded}};
+        }
+#else
+        out[c] = {{p}}_class_bias[c] - (int64_t){{rounded}};
+#endif
     }
 }
 
@@ -94,15 +162,53 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
                         std::to_string(distance.frac_bits));
     const bool narrow = distance.center_fits_int16();
     const std::string ct = narrow ? "int16_t" : "int32_t";
-    code.tables.add_2d(ct, narrow ? 2 : 4, p + "_class_center", program.n_classes,
-                       program.n_features, integer_literals(distance.center),
-                       "per class: the feature means in input codes, rounded");
-    code.tables.add_2d("uint16_t", 2, p + "_class_root", program.n_classes, program.n_features,
-                       integer_literals(distance.root),
-                       "per class: sqrt(0.5 / var) in codes * 2^(SCORE_FRAC_BITS / 2 + shift)");
+    std::vector<int32_t> interleaved;
+    for (std::size_t i = 0; i < distance.center.size(); ++i) {
+      interleaved.push_back(distance.center[i]);
+      // An int16 table holds the root's 16 bits as the int16 of the same bits (read back through
+      // uint16_t, which is defined for every value).
+      const int32_t root = distance.root[i];
+      interleaved.push_back(narrow && root > 32767 ? root - 65536 : root);
+    }
+    const std::vector<std::string> terms = integer_literals(interleaved);
+    code.tables.add_2d(ct, narrow ? 2 : 4, p + "_class_terms", program.n_classes,
+                       2 * program.n_features, terms,
+                       "per class and feature: the mean in input codes, rounded, then sqrt(0.5 / "
+                       "var) in codes * " +
+                           std::string(distance.blocks
+                                           ? "2^(class binary point / 2)"
+                                           : "2^(SCORE_FRAC_BITS / 2 + shift)" +
+                                                 std::string(narrow ? " (16 bits, read as uint16_t)" : "")));
     TemplateValues values = {{"ct", ct},
+                             {"rt", narrow ? "uint16_t" : "uint32_t"},
                              {"bound", std::to_string(distance.bound)},
                              {"reach_bits", narrow ? "16" : "24"}};
+    if (distance.blocks) {
+      std::string rounded = "sum";
+      std::string point = "every class's sum is at the scores' binary point\n * and at most " +
+                          std::to_string(distance.bound) + " for every int16 input.";
+      if (!distance.uniform_row_shift() || distance.row_shift.front() != 0) {
+        point = "the class's sum (below 2^62) is at its own binary point and is rounded half up by\n"
+                " * the class's shift to 2^-" + context.macro + "_SCORE_FRAC_BITS (at most " +
+                std::to_string(distance.bound) + ").";
+      }
+      values.emplace("point", point);
+      if (distance.uniform_row_shift()) {
+        const int k = distance.row_shift.front();
+        if (k > 0) rounded = "mcuport_fx_round_shift_u64(sum, " + std::to_string(k) + ")";
+      } else {
+        code.tables.add("uint8_t", 1, p + "_class_shift", integer_literals(distance.row_shift),
+                        "per class: the right shift from the class's binary point to the scores'");
+        rounded = "mcuport_fx_round_shift_u64(sum, (int)" + p + "_class_shift[c])";
+      }
+      if (rounded != "sum") code.fixed_runtime = true;  // mcuport_fx_round_shift_u64
+      values.emplace("rounded", rounded);
+      values.erase("rt");
+      values.erase("reach_bits");
+      values.erase("bound");
+      code.simd = true;  // MCUPORT_MUL32_ONLY
+      code.functions += context.render(kFixedJointLogProbaBlocks, values);
+    } else {
     if (distance.uniform_shift()) {
       values.emplace("shift", std::to_string(distance.shift.front()) + "u");
       values.emplace("shift_pointer", "");
@@ -116,6 +222,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
     }
     code.simd = true;  // MCUPORT_MUL32_ONLY
     code.functions += context.render(kFixedJointLogProba, values);
+    }
   } else {
     code.tables.add("float", 4, p + "_bias", rounded_float_literals(program.bias),
                     "per class: log(prior) - 0.5 sum log(2 pi var)");

@@ -38,6 +38,91 @@ bool FixedSquaredDistance::uniform_shift() const {
   return std::all_of(shift.begin(), shift.end(), [&](uint8_t k) { return k == shift.front(); });
 }
 
+bool FixedSquaredDistance::uniform_row_shift() const {
+  return std::all_of(row_shift.begin(), row_shift.end(),
+                     [&](uint8_t k) { return k == row_shift.front(); });
+}
+
+namespace {
+
+// Row r's roots at the binary point F: false if a root passes 2^15 - 1 or (2^31 - 1) / reach (a
+// signed 32-bit product) or the row's largest sum reaches 2^62; else the smallest nonzero root.
+bool row_roots(FixedSquaredDistance& map, const std::vector<double>& unit_weight,
+               const std::vector<double>& reach, uint32_t r, int F, uint64_t& sum,
+               double& smallest) {
+  const uint32_t n = map.n_features;
+  sum = 0;
+  smallest = 0x1p15;
+  for (uint32_t f = 0; f < n; ++f) {
+    const std::size_t i = r * n + f;
+    const double root = std::round(std::sqrt(std::ldexp(unit_weight[i], F)));
+    if (root > std::min(32767.0, std::floor(2147483647.0 / reach[i]))) return false;
+    map.root[i] = static_cast<uint16_t>(root);
+    if (unit_weight[i] > 0) smallest = std::min(smallest, root);
+    const uint64_t top = static_cast<uint64_t>(reach[i]) * map.root[i];  // < 2^31
+    const uint64_t term = top * top;
+    if (sum >= (uint64_t{1} << 62) - term) return false;
+    sum += term;
+  }
+  return true;
+}
+
+// The per-row form: each row's largest F_r at which its roots fit (row_roots), then one point for
+// every row where all roots keep at least 12 bits there (no shift at all), else each row at its
+// own F_r, rounded right by F_r - F once per row. False when a nonzero root would keep fewer
+// than 12 bits (then the per-term form is used).
+bool quantize_blocks(FixedSquaredDistance& map, const std::vector<double>& unit_weight,
+                     const std::vector<double>& reach, int frac_bits_limit) {
+  const uint32_t n = map.n_features;
+  map.row_frac_bits.assign(map.n_rows, 0);
+  map.root.assign(unit_weight.size(), 0);
+  map.shift.assign(unit_weight.size(), 0);
+  map.row_shift.clear();
+  map.bound = 0;
+  std::vector<uint64_t> row_bound(map.n_rows, 0);
+  for (uint32_t r = 0; r < map.n_rows; ++r) {
+    double total = 0;
+    for (uint32_t f = 0; f < n; ++f) total += unit_weight[r * n + f] * reach[r * n + f] * reach[r * n + f];
+    if (!(total > 0)) return false;
+    int F = static_cast<int>(std::floor(62.0 - std::log2(total))) + 1;
+    uint64_t sum = 0;
+    double smallest = 0;
+    while (!row_roots(map, unit_weight, reach, r, F, sum, smallest)) --F;
+    if (smallest < 0x1p12) return false;
+    map.row_frac_bits[r] = F;
+  }
+  // One point for every row, where every root keeps 12 bits there.
+  const int common = std::min(*std::min_element(map.row_frac_bits.begin(), map.row_frac_bits.end()),
+                              frac_bits_limit);
+  bool shared = true;
+  for (uint32_t r = 0; r < map.n_rows && shared; ++r) {
+    double smallest = 0;
+    shared = row_roots(map, unit_weight, reach, r, common, row_bound[r], smallest) &&
+             smallest >= 0x1p12;
+  }
+  if (shared) {
+    map.row_frac_bits.assign(map.n_rows, common);
+  } else {
+    for (uint32_t r = 0; r < map.n_rows; ++r) {
+      double smallest = 0;
+      const bool fits = row_roots(map, unit_weight, reach, r, map.row_frac_bits[r], row_bound[r], smallest);
+      MCUPORT_ASSERT(fits);
+    }
+  }
+  map.frac_bits = std::min(*std::min_element(map.row_frac_bits.begin(), map.row_frac_bits.end()),
+                           frac_bits_limit);
+  for (uint32_t r = 0; r < map.n_rows; ++r) {
+    const int k = map.row_frac_bits[r] - map.frac_bits;
+    if (k > 62) return false;
+    map.row_shift.push_back(static_cast<uint8_t>(k));
+    map.bound = std::max(map.bound, fixed::round_shift(row_bound[r], k));
+  }
+  map.blocks = true;
+  return true;
+}
+
+}  // namespace
+
 FixedSquaredDistance quantize_squared_distance(const std::vector<double>& centers,
                                                const std::vector<double>& weights,
                                                const InputQuantization& quantization,
@@ -78,6 +163,9 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
     }
     total = std::max(total, row_total);
   }
+  if (!quantize_blocks(map, unit_weight, reach, frac_bits_limit)) {
+    map.blocks = false;
+    map.row_shift.assign(map.n_rows, 0);
   // F: the real sum stays below 2^61 for every input (the computed one differs by at most the
   // relative 2^-15 and one unit per term, checked exactly below).
   map.frac_bits = total > 0 ? static_cast<int>(std::floor(61.0 - std::log2(total))) : frac_bits_limit;
@@ -106,25 +194,29 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
     }
     if (fits) break;
   }
+    map.row_frac_bits.assign(map.n_rows, map.frac_bits);
+  }
   // The error constants (docs/fixed-point.md, Gaussian naive Bayes).
   for (uint32_t r = 0; r < map.n_rows; ++r) {
     double eta = 0;
     double q = 0;
     for (uint32_t f = 0; f < n_features; ++f) {
       const std::size_t i = r * n_features + f;
-      const double s = std::sqrt(std::ldexp(unit_weight[i], map.frac_bits));
+      const double s = std::sqrt(std::ldexp(unit_weight[i], map.row_frac_bits[r]));
       const double approx = std::ldexp(static_cast<double>(map.root[i]), -map.shift[i]);
       const double slope = std::fabs(approx - s);  // |R 2^-k - s|
       const double delta = std::fabs(map.center[i] - code_center[i]);
-      // |t - s |a|| < 1 + m slope + s delta with m = |q - P| <= reach and m <= |a| + delta: the
-      // mantissa's error counts relative to the term (eta), or, where it stays below one unit at
-      // the largest reach (the negligible terms, whose mantissa has few bits), in absolute terms.
+      // |t - s |a|| < floor + m slope + s delta with m = |q - P| <= reach and m <= |a| + delta
+      // (floor: 1 for the per-term shift's rounding down, 0 for the exact products of blocks):
+      // the mantissa's error counts relative to the term (eta), or, where it stays below one unit
+      // at the largest reach (the negligible terms, whose mantissa has few bits), absolutely.
+      const double floor_error = map.blocks ? 0.0 : 1.0;
       double e = 0;
       if (reach[i] * slope <= 1) {
-        e = 1 + reach[i] * slope + s * delta;
+        e = floor_error + reach[i] * slope + s * delta;
       } else {
         eta = std::max(eta, slope / s);
-        e = 1 + delta * (slope + s);
+        e = floor_error + delta * (slope + s);
       }
       q += e * e;
     }
@@ -138,6 +230,16 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
 uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_t* codes,
                                    uint32_t row) {
   uint64_t sum = 0;
+  if (map.blocks) {
+    for (uint32_t f = 0; f < map.n_features; ++f) {
+      const std::size_t i = row * map.n_features + f;
+      const int32_t t = (static_cast<int32_t>(codes[f]) - map.center[i]) * map.root[i];  // < 2^31
+      sum += static_cast<uint64_t>(static_cast<int64_t>(t) * t);
+    }
+    const uint64_t rounded = fixed::round_shift(sum, map.row_shift[row]);
+    MCUPORT_ASSERT(rounded <= map.bound);
+    return rounded;
+  }
   for (uint32_t f = 0; f < map.n_features; ++f) {
     const std::size_t i = row * map.n_features + f;
     const int32_t d = static_cast<int32_t>(codes[f]) - map.center[i];
@@ -151,10 +253,13 @@ uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_
 
 double distance_error_bound(const FixedSquaredDistance& map, uint32_t row, double exact) {
   const double eta = map.eta[row];
-  const double z = std::ldexp(std::max(exact, 0.0), map.frac_bits);
+  const int F = map.row_frac_bits[row];
+  const double z = std::ldexp(std::max(exact, 0.0), F);
   const double q = map.q[row];
   const double bound = (2 * eta + eta * eta) * z + 2 * (1 + eta) * std::sqrt(z * q) + q;
-  return std::ldexp(bound, -map.frac_bits);
+  // Blocks: the row's final rounding shift adds at most half a unit of 2^-F.
+  const double rounding = map.row_shift[row] > 0 ? std::ldexp(0.5, -map.frac_bits) : 0.0;
+  return std::ldexp(bound, -F) + rounding;
 }
 
 FixedRbfDistance quantize_rbf_distance(const std::vector<double>& centers, double gamma,

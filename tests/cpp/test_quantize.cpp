@@ -456,11 +456,17 @@ TEST(QuantizeLinearRows, EachRowWithinItsOwnBoundAndInt32WhenAsked) {
 
 // --- Gaussian naive Bayes's weighted squared distances (fixed_distance.hpp) ----------------------
 
-// Weights 10^30 apart within a row (near-zero variances next to wide ones, as digits has), centers
-// inside, on and outside the ranges, on whole codes and between them: every sum stays at or below
-// the proven largest sum (< 2^62), and the computed distance is within distance_error_bound of the
-// exact one on the dequantized input, at the extreme codes and at random ones.
-TEST(NaiveBayesDistance, WithinTheDocumentedBound) {
+// Weights up to 10^38 apart within a row (near-zero variances next to wide ones, as digits has:
+// the per-term form) or within a factor 10 of the row's spread (per-class blocks), centers inside,
+// on and outside the ranges, on whole codes and between them: every sum stays at or below the
+// proven largest sum (< 2^62), and the computed distance is within distance_error_bound of the
+// exact one on the dequantized input, at the extreme codes, at the class centers and at random.
+// Param: 0 the per-term form, 1 blocks at one point, 2 blocks at a point per row (rows 2^16 apart).
+class NaiveBayesDistance : public ::testing::TestWithParam<int> {};
+
+TEST_P(NaiveBayesDistance, WithinTheDocumentedBound) {
+  const bool narrow_spread = GetParam() > 0;
+  const bool rows_apart = GetParam() == 2;
   std::mt19937_64 random(5);
   const std::vector<std::pair<double, double>> ranges = {
       {0, 16}, {0, 1e-3}, {-5, 5}, {100, 2000}, {-1e4, 1e4}, {0.5, 0.6}, {3, 3}};
@@ -468,7 +474,8 @@ TEST(NaiveBayesDistance, WithinTheDocumentedBound) {
   for (const auto& range : ranges) quantization.features.push_back(mcuport::quantization_for_range({range.first, range.second}));
   const std::size_t n = ranges.size();
   std::uniform_real_distribution<double> unit(0, 1);
-  std::uniform_real_distribution<double> log_variance(-30, 8);
+  std::uniform_real_distribution<double> log_variance(narrow_spread ? -2.0 : -30.0,
+                                                      narrow_spread ? -1.0 : 8.0);
   for (int model = 0; model < 6; ++model) {
     std::vector<double> centers;
     std::vector<double> weights;
@@ -480,15 +487,25 @@ TEST(NaiveBayesDistance, WithinTheDocumentedBound) {
         // Every third center exactly on the range's low end (a constant feature of the class).
         const double center = (r + f) % 3 == 0 ? lo : lo - 0.2 * width + 1.4 * width * unit(random);
         centers.push_back(center);
-        const double variance = std::pow(10.0, log_variance(random)) * width * width;
+        // Blocks need every weight of a row within about 2^6 of the row's largest term.
+        const double variance = std::pow(10.0, log_variance(random)) * (narrow_spread ? 1.0 : width * width) *
+                                (rows_apart ? std::ldexp(1.0, 16 * static_cast<int>(r)) : 1.0) *
+                                (narrow_spread ? std::max(32768.0 * quantization.features[f].scale, 1e-300) *
+                                                     std::max(32768.0 * quantization.features[f].scale, 1e-300)
+                                               : 1.0);
         weights.push_back(0.5 / variance);
       }
     }
     const mcuport::FixedSquaredDistance map =
         mcuport::quantize_squared_distance(centers, weights, quantization, 62);
     ASSERT_LT(map.bound, uint64_t{1} << 62);
+    EXPECT_EQ(map.blocks, narrow_spread);
+    if (narrow_spread) {
+      EXPECT_EQ(map.uniform_row_shift() && map.row_shift.front() == 0, !rows_apart);
+    }
     for (uint32_t r = 0; r < rows; ++r) {
-      EXPECT_LE(map.eta[r], 0x1p-15) << "every mantissa keeps 16 bits here";
+      // Per-term mantissas keep 16 bits, per-class ones at least 12.
+      EXPECT_LE(map.eta[r], narrow_spread ? 0x1p-13 : 0x1p-15);
     }
     std::uniform_int_distribution<int> code(INT16_MIN, INT16_MAX);
     std::vector<int16_t> codes(n);
@@ -521,9 +538,16 @@ TEST(NaiveBayesDistance, WithinTheDocumentedBound) {
   }
 }
 
+INSTANTIATE_TEST_SUITE_P(Forms, NaiveBayesDistance, ::testing::Values(0, 1, 2),
+                         [](const auto& param_info) {
+                           return std::string(param_info.param == 0   ? "PerTermShifts"
+                                              : param_info.param == 1 ? "BlocksOnePoint"
+                                                                      : "BlocksPointPerRow");
+                         });
+
 // The bound is not vacuous: for a class whose inputs sit near its centers the error allowed is a
 // small fraction of a unit, and it grows with the distance only as 2^-15 of it plus a square root.
-TEST(NaiveBayesDistance, BoundIsTight) {
+TEST(NaiveBayesDistanceBound, IsTight) {
   mcuport::InputQuantization quantization;
   quantization.features.push_back(mcuport::quantization_for_range({0, 8}));
   quantization.features.push_back(mcuport::quantization_for_range({-1, 1}));

@@ -1,11 +1,15 @@
 // Fixed-point weighted squared distances on quantized inputs, one row r per class of naive Bayes:
 //   T_r(x) = sum_f u_rf (x_f - c_rf)^2
-// evaluated on int16 codes as sum_f floor(|q_f - P_rf| R_rf / 2^k_rf)^2, where P_rf is the center
-// rounded to a whole code, R_rf a 16-bit mantissa of sqrt(u_rf 2^F) (in code units) and k_rf a
-// right shift in [0, 31]: each term is one 32-bit product (|q - P| < 2^16 and R < 2^16), one 32-bit
-// shift and one square summed in 64 bits, exactly; F is chosen so that every sum over all int16
-// inputs stays below 2^62. docs/fixed-point.md (Gaussian naive Bayes) proves the error bound that
-// distance_error_bound returns. The RBF kernel, whose weights are shared by every row, uses
+// P_rf is the center rounded to a whole code. Two forms (docs/fixed-point.md, Gaussian naive
+// Bayes, proves the error bound that distance_error_bound returns for both):
+// - per-row blocks (`blocks`): each row r has its own binary point F_r, and the sum
+//   sum_f ((q_f - P_rf) R_rf)^2 with R_rf = round(sqrt(u_rf 2^F_r)) < 2^15 is exact (a signed
+//   32-bit product and its square per term, no shift), then rounded right by F_r - F once per row.
+//   Chosen where every nonzero R_rf keeps at least 12 bits there.
+// - per-term shifts: sum_f floor(|q_f - P_rf| R_rf / 2^k_rf)^2 at one point F, R_rf a 16-bit
+//   mantissa of sqrt(u_rf 2^F) and k_rf a right shift in [0, 31] (weights far apart within a row,
+//   as the near-zero variances of digits give).
+// Every sum over all int16 inputs stays below 2^62. The RBF kernel, whose weights are shared by every row, uses
 // FixedRbfDistance below instead.
 #pragma once
 
@@ -21,17 +25,22 @@ struct FixedSquaredDistance {
   uint32_t n_features = 0;
   std::vector<int32_t> center;  // P_rf: the center in input codes, rounded (n_rows x n_features)
   std::vector<uint16_t> root;   // R_rf: sqrt(u_rf 2^F) 2^k_rf rounded, below 2^16 (0: no term)
-  std::vector<uint8_t> shift;   // k_rf in [0, 31]
+  std::vector<uint8_t> shift;   // k_rf in [0, 31] (all 0 with blocks)
   int frac_bits = 0;            // F: T_r is returned in units of 2^-F
+  bool blocks = false;          // per-row binary points (R_rf < 2^15, no per-term shift)
+  std::vector<int> row_frac_bits;  // F_r (blocks; else F for every row)
+  std::vector<uint8_t> row_shift;  // F_r - F: the row's sum is rounded right by this (blocks)
   // The largest sum over all int16 inputs (below 2^62), over every row.
   uint64_t bound = 0;
-  // Error constants per row (docs/fixed-point.md): eta_r = max_f |R 2^-k / s - 1| with
-  // s = sqrt(u 2^F), and q_r = sum_f (1 + |P - c| (|R 2^-k - s| + s))^2; then for every input
-  // |sum - Z| <= (2 eta + eta^2) Z + 2 (1 + eta) sqrt(Z q) + q, with Z = T 2^F the exact value.
+  // Error constants per row (docs/fixed-point.md): with s = sqrt(u 2^F_r), eta_r bounds
+  // |R 2^-k / s - 1| over the row's terms and q_r = sum_f E_f^2 their absolute parts; then for
+  // every input the row's sum before its final shift is within
+  // (2 eta + eta^2) Z + 2 (1 + eta) sqrt(Z q) + q of Z = T 2^F_r.
   std::vector<double> eta;
   std::vector<double> q;
   bool center_fits_int16() const;
-  bool uniform_shift() const;  // every k_rf the same
+  bool uniform_shift() const;      // every k_rf the same
+  bool uniform_row_shift() const;  // every F_r - F the same
 };
 
 // centers: n_rows x n_features in input units; weights: n_rows x n_features (u >= 0 per squared
