@@ -52,7 +52,14 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
 #endif
         for (f = 0u; f < {{nf}}; ++f) {
             const int32_t d = (int32_t)x[f] - (int32_t){{center}};
+#if MCUPORT_SIMD32
+            /* |d| with the sign as a mask: two instructions on Cortex-M4 (gcc makes the
+             * conditional negation three; on Cortex-M0 and AVR the mask costs more) */
+            const uint32_t sign = 0u - (uint32_t)(d < 0);
+            const uint32_t m = ((uint32_t)d ^ sign) - sign;
+#else
             const uint32_t m = (uint32_t)(d < 0 ? -d : d);
+#endif
             const uint32_t t = (m * (uint32_t)({{rt}}){{root}}) >> {{shift}};
 #if MCUPORT_MUL32_ONLY
             /* No 32 x 32 -> 64 multiply instruction: t^2 = th^2 2^32 + th tl 2^17 + tl^2 from the
@@ -129,6 +136,36 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
 
 )";
 
+// Fixed mode with per-class blocks on a small model (at most kUnrolledTerms classes x features):
+// straight-line code with the centers and roots as constants, so each input is loaded once and
+// each term is a subtract, a multiply and a multiply-accumulate (no table, no loop).
+const std::size_t kUnrolledTerms = 40;
+
+const char* kFixedSquare = R"(/* t^2, exactly, for |t| < 2^31 (no 32 x 32 -> 64 multiply instruction: from the 16-bit halves of
+ * |t|, th^2 2^32 + th tl 2^17 + tl^2, three 32-bit products). */
+static inline uint64_t {{p}}_square(int32_t t) {
+#if MCUPORT_MUL32_ONLY
+    const uint32_t m = t < 0 ? 0u - (uint32_t)t : (uint32_t)t;
+    const uint32_t th = m >> 16;
+    const uint32_t tl = m & UINT32_C(0xFFFF);
+    return ((uint64_t)(th * th) << 32) + ((uint64_t)(th * tl) << 17) + (uint64_t)(tl * tl);
+#else
+    return (uint64_t)((int64_t)t * t);
+#endif
+}
+
+)";
+
+const char* kFixedJointLogProbaUnrolled = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
+ * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
+ * sum_f t_f^2, t_f = (x_f - center_cf) * root_cf, with the class means in input codes (rounded)
+ * and the roots sqrt(0.5 / var) in codes * 2^(class binary point / 2) written into the code:
+ * |x - center| * root < 2^31 makes t a signed 32-bit product and its square exact; {{point}} */
+static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_t out[]) {
+{{stage}}{{body}}}
+
+)";
+
 const char* kPredict = R"(/* The class with the largest joint log-likelihood; ties go to the lowest index. */
 static inline int32_t {{p}}_predict(const {{xt}} x[]) {
     {{st}} jll[{{P}}_N_CLASSES];
@@ -158,6 +195,42 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
                         std::to_string(distance.frac_bits));
     const bool narrow = distance.center_fits_int16();
     const std::string ct = narrow ? "int16_t" : "int32_t";
+    // Where tables are plain data, pointers walk them (gcc keeps fewer registers for that:
+    // Cortex-M4F 14.4 against 15.4 instructions per term on digits); where they live in flash
+    // behind their own reads (AVR), every read names its element, and small models keep the
+    // loop (straight-line 32-bit arithmetic doubles the code on an 8-bit core).
+    const bool pointers = context.target.const_storage == ConstStorage::Ram;
+    if (distance.blocks && narrow && pointers &&
+        static_cast<std::size_t>(program.n_classes) * program.n_features <= kUnrolledTerms) {
+      std::string body;
+      const uint32_t n = program.n_features;
+      for (uint32_t c = 0; c < program.n_classes; ++c) {
+        body += "    {\n        uint64_t sum = 0u;\n";
+        for (uint32_t f = 0; f < n; ++f) {
+          const int32_t center = distance.center[c * n + f];
+          const std::string offset = center < 0 ? " + " + std::to_string(-static_cast<int64_t>(center))
+                                                : " - " + std::to_string(center);
+          body += "        sum += " + p + "_square(((int32_t)x[" + std::to_string(f) + "]" + offset +
+                  ") * " + std::to_string(distance.root[c * n + f]) + ");\n";
+        }
+        const int k = distance.row_shift[c];
+        const std::string rounded =
+            k > 0 ? "mcuport_fx_round_shift_u64(sum, " + std::to_string(k) + ")" : "sum";
+        if (k > 0) code.fixed_runtime = true;  // mcuport_fx_round_shift_u64
+        body += "        out[" + std::to_string(c) + "] = " + p + "_class_bias[" + std::to_string(c) +
+                "] - (int64_t)" + rounded + ";\n    }\n";
+      }
+      const std::string point =
+          distance.uniform_row_shift() && distance.row_shift.front() == 0
+              ? "every class's sum is at the scores' binary point\n * and at most " +
+                    std::to_string(distance.bound) + " for every int16 input."
+              : "the class's sum (below 2^62) is at its own binary point and is rounded half up\n"
+                " * to 2^-" + context.macro + "_SCORE_FRAC_BITS (at most " +
+                    std::to_string(distance.bound) + ").";
+      code.simd = true;  // MCUPORT_MUL32_ONLY
+      code.functions += context.render(kFixedSquare);
+      code.functions += context.render(kFixedJointLogProbaUnrolled, {{"body", body}, {"point", point}});
+    } else {
     std::vector<int32_t> interleaved;
     for (std::size_t i = 0; i < distance.center.size(); ++i) {
       interleaved.push_back(distance.center[i]);
@@ -175,10 +248,6 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
                                            ? "2^(class binary point / 2)"
                                            : "2^(SCORE_FRAC_BITS / 2 + shift)" +
                                                  std::string(narrow ? " (16 bits, read as uint16_t)" : "")));
-    // Where tables are plain data, pointers walk them (gcc keeps fewer registers for that:
-    // Cortex-M4F 14.4 against 15.4 instructions per term on digits); where they live in flash
-    // behind their own reads (AVR), every read names its element.
-    const bool pointers = context.target.const_storage == ConstStorage::Ram;
     const std::string ct_pointer = "    const " + ct + " *term = &" + p + "_class_terms[0][0];\n";
     TemplateValues values = {{"center", pointers ? "term[0]" : p + "_class_terms[c][2u * f]"},
                              {"root", pointers ? "term[1]" : p + "_class_terms[c][2u * f + 1u]"},
@@ -228,6 +297,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
     }
     code.simd = true;  // MCUPORT_MUL32_ONLY
     code.functions += context.render(kFixedJointLogProba, values);
+    }
     }
   } else {
     code.tables.add("float", 4, p + "_bias", rounded_float_literals(program.bias),

@@ -17,7 +17,7 @@
  *   1: [2, 4.4] 3.66216526e-05 -87380.5
  *   2: [1.3, 6.7] 8.23987182e-05 -48544.9444
  *   3: [0.1, 2.5] 3.66216526e-05 -35498.625
- * Tables read by the predict path: 104 bytes.
+ * Tables read by the predict path: 80 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with pipeline_scaler_pca_naive_bayes_ or PIPELINE_SCALER_PCA_NAIVE_BAYES_):
@@ -316,18 +316,11 @@ extern "C" {
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_CLASSES 3
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_SCORE_FRAC_BITS 51 /* scores are real value * 2^this */
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS 2u /* the estimator's input width, after the pipeline's stages */
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_TABLE_BYTES 104
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_TABLE_BYTES 80
 
 /* per class: (log(prior) - 0.5 sum log(2 pi var)) * 2^51 */
 static const int64_t pipeline_scaler_pca_naive_bayes_class_bias[3] = {
     INT64_C(-2031338339552103), INT64_C(-4396082846391406), INT64_C(-4515415436581077)
-};
-
-/* per class and feature: the mean in input codes, rounded, then sqrt(0.5 / var) in codes * 2^(class binary point / 2) */
-static const int16_t pipeline_scaler_pca_naive_bayes_class_terms[3][4] = {
-    {-19498, 27834, -139, 4519},
-    {1497, 8492, -9413, 5183},
-    {13423, 8103, -326, 5473}
 };
 
 /* weights with the input quantization folded in, * 2^44 */
@@ -384,52 +377,45 @@ static inline void pipeline_scaler_pca_naive_bayes_stage(const int16_t x[], int1
     }
 }
 
+/* t^2, exactly, for |t| < 2^31 (no 32 x 32 -> 64 multiply instruction: from the 16-bit halves of
+ * |t|, th^2 2^32 + th tl 2^17 + tl^2, three 32-bit products). */
+static inline uint64_t pipeline_scaler_pca_naive_bayes_square(int32_t t) {
+#if MCUPORT_MUL32_ONLY
+    const uint32_t m = t < 0 ? 0u - (uint32_t)t : (uint32_t)t;
+    const uint32_t th = m >> 16;
+    const uint32_t tl = m & UINT32_C(0xFFFF);
+    return ((uint64_t)(th * th) << 32) + ((uint64_t)(th * tl) << 17) + (uint64_t)(tl * tl);
+#else
+    return (uint64_t)((int64_t)t * t);
+#endif
+}
+
 /* scikit-learn's predict_joint_log_proba * 2^PIPELINE_SCALER_PCA_NAIVE_BAYES_SCORE_FRAC_BITS: per class c, the
  * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
- * sum_f t_f^2, t_f = (x_f - center_cf) * root_cf: |x - center| * root < 2^31 makes t a signed
- * 32-bit product and its square exact; every class's sum is at the scores' binary point
+ * sum_f t_f^2, t_f = (x_f - center_cf) * root_cf, with the class means in input codes (rounded)
+ * and the roots sqrt(0.5 / var) in codes * 2^(class binary point / 2) written into the code:
+ * |x - center| * root < 2^31 makes t a signed 32-bit product and its square exact; every class's sum is at the scores' binary point
  * and at most 2138392483079381896 for every int16 input. */
 static inline void pipeline_scaler_pca_naive_bayes_predict_joint_log_proba(const int16_t x_in[], int64_t out[]) {
     int16_t x[PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS];
     pipeline_scaler_pca_naive_bayes_stage(x_in, x);
-    const int16_t *term = &pipeline_scaler_pca_naive_bayes_class_terms[0][0];
-    uint32_t c;
-    for (c = 0u; c < PIPELINE_SCALER_PCA_NAIVE_BAYES_N_CLASSES; ++c) {
-        uint32_t f;
-#if MCUPORT_MUL32_ONLY
-        uint32_t low = 0u;  /* the sum, as two 32-bit words */
-        uint32_t high = 0u;
-#else
+    {
         uint64_t sum = 0u;
-#endif
-        for (f = 0u; f < PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS; ++f) {
-            const int32_t t = ((int32_t)x[f] - (int32_t)term[0]) * (int32_t)term[1];
-#if MCUPORT_MUL32_ONLY
-            /* No 32 x 32 -> 64 multiply instruction: t^2 = th^2 2^32 + th tl 2^17 + tl^2 from the
-             * 16-bit halves of |t| < 2^31, three 32-bit products added with their carries. */
-            const uint32_t m = t < 0 ? 0u - (uint32_t)t : (uint32_t)t;
-            const uint32_t th = m >> 16;
-            const uint32_t tl = m & UINT32_C(0xFFFF);
-            const uint32_t middle = th * tl;
-            const uint32_t square = tl * tl;
-            const uint32_t shifted = middle << 17;
-            low += shifted;
-            high += th * th + (middle >> 15) + (low < shifted ? 1u : 0u);
-            low += square;
-            high += low < square ? 1u : 0u;
-#else
-            sum += (uint64_t)((int64_t)t * t);
-#endif
-            term += 2;
-        }
-#if MCUPORT_MUL32_ONLY
-        {
-            const uint64_t sum = ((uint64_t)high << 32) | low;
-            out[c] = pipeline_scaler_pca_naive_bayes_class_bias[c] - (int64_t)sum;
-        }
-#else
-        out[c] = pipeline_scaler_pca_naive_bayes_class_bias[c] - (int64_t)sum;
-#endif
+        sum += pipeline_scaler_pca_naive_bayes_square(((int32_t)x[0] + 19498) * 27834);
+        sum += pipeline_scaler_pca_naive_bayes_square(((int32_t)x[1] + 139) * 4519);
+        out[0] = pipeline_scaler_pca_naive_bayes_class_bias[0] - (int64_t)sum;
+    }
+    {
+        uint64_t sum = 0u;
+        sum += pipeline_scaler_pca_naive_bayes_square(((int32_t)x[0] - 1497) * 8492);
+        sum += pipeline_scaler_pca_naive_bayes_square(((int32_t)x[1] + 9413) * 5183);
+        out[1] = pipeline_scaler_pca_naive_bayes_class_bias[1] - (int64_t)sum;
+    }
+    {
+        uint64_t sum = 0u;
+        sum += pipeline_scaler_pca_naive_bayes_square(((int32_t)x[0] - 13423) * 8103);
+        sum += pipeline_scaler_pca_naive_bayes_square(((int32_t)x[1] + 326) * 5473);
+        out[2] = pipeline_scaler_pca_naive_bayes_class_bias[2] - (int64_t)sum;
     }
 }
 
