@@ -29,12 +29,12 @@ static inline void {{p}}_predict_joint_log_proba(const float {{xin}}[], float ou
 
 )";
 
-// Fixed mode (docs/fixed-point.md, Gaussian naive Bayes): per class and feature one 32-bit
-// product, one 32-bit shift and one exact square added in 64 bits. Center and root share one
-// table (one base address for gcc to keep in a register). Tables are read by element (targets
-// that keep them in flash rewrite each read). Where the only multiply is 32 x 32 -> 32, the square is formed from 16-bit halves
-// and carried into two 32-bit words by hand (the same integer; a uint64_t sum of the three
-// products spilled the partial sums through the stack).
+// Fixed mode (docs/fixed-point.md, Gaussian naive Bayes), per-term shifts: per class and feature
+// one 32-bit product, one 32-bit shift and one exact square added in 64 bits. Center and root
+// share one table, walked by pointer where tables are plain data and read by element where they
+// live in flash (AVR). Where the only multiply is 32 x 32 -> 32, the square's two words come from
+// 16-bit halves and are added into two 32-bit words by hand (the same integer; a uint64_t sum of
+// partial products spilled them through the stack).
 const char* kFixedJointLogProba = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
  * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
  * sum_f t_f^2, t_f = floor(|x_f - center_cf| * root_cf / 2^shift_cf): |x - center| < 2^{{reach_bits}} and
@@ -62,18 +62,15 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
 #endif
             const uint32_t t = (m * (uint32_t)({{rt}}){{root}}) >> {{shift}};
 #if MCUPORT_MUL32_ONLY
-            /* No 32 x 32 -> 64 multiply instruction: t^2 = th^2 2^32 + th tl 2^17 + tl^2 from the
-             * 16-bit halves of t, three 32-bit products added with their carries (th^2 +
-             * (th tl >> 15) < 2^32, and the sum stays below 2^62, so high never wraps). */
+            /* No 32 x 32 -> 64 multiply instruction: with t = th 2^16 + tl, t^2's low word is
+             * t * t mod 2^32 and its high word th^2 + ((th tl + (tl^2 >> 17)) >> 15) (the inner
+             * sum stays below 2^32); the low word's carry is added by hand, and the sum stays
+             * below 2^62, so high never wraps. */
             const uint32_t th = t >> 16;
             const uint32_t tl = t & UINT32_C(0xFFFF);
-            const uint32_t middle = th * tl;
-            const uint32_t square = tl * tl;
-            const uint32_t shifted = middle << 17;
-            low += shifted;
-            high += th * th + (middle >> 15) + (low < shifted ? 1u : 0u);
+            const uint32_t square = t * t;
             low += square;
-            high += low < square ? 1u : 0u;
+            high += th * th + ((th * tl + ((tl * tl) >> 17)) >> 15) + (low < square ? 1u : 0u);
 #else
             sum += (uint64_t)t * t;
 #endif
@@ -107,18 +104,15 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
         for (f = 0u; f < {{nf}}; ++f) {
             const int32_t t = ((int32_t)x[f] - (int32_t){{center}}) * (int32_t){{root}};
 #if MCUPORT_MUL32_ONLY
-            /* No 32 x 32 -> 64 multiply instruction: t^2 = th^2 2^32 + th tl 2^17 + tl^2 from the
-             * 16-bit halves of |t| < 2^31, three 32-bit products added with their carries. */
+            /* No 32 x 32 -> 64 multiply instruction: with |t| = th 2^16 + tl, t^2's low word is
+             * |t| * |t| mod 2^32 and its high word th^2 + ((th tl + (tl^2 >> 17)) >> 15); the low
+             * word's carry is added by hand. */
             const uint32_t m = t < 0 ? 0u - (uint32_t)t : (uint32_t)t;
             const uint32_t th = m >> 16;
             const uint32_t tl = m & UINT32_C(0xFFFF);
-            const uint32_t middle = th * tl;
-            const uint32_t square = tl * tl;
-            const uint32_t shifted = middle << 17;
-            low += shifted;
-            high += th * th + (middle >> 15) + (low < shifted ? 1u : 0u);
+            const uint32_t square = m * m;
             low += square;
-            high += low < square ? 1u : 0u;
+            high += th * th + ((th * tl + ((tl * tl) >> 17)) >> 15) + (low < square ? 1u : 0u);
 #else
             sum += (uint64_t)((int64_t)t * t);
 #endif
@@ -141,14 +135,15 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
 // each term is a subtract, a multiply and a multiply-accumulate (no table, no loop).
 const std::size_t kUnrolledTerms = 40;
 
-const char* kFixedSquare = R"(/* t^2, exactly, for |t| < 2^31 (no 32 x 32 -> 64 multiply instruction: from the 16-bit halves of
- * |t|, th^2 2^32 + th tl 2^17 + tl^2, three 32-bit products). */
+const char* kFixedSquare = R"(/* t^2, exactly, for |t| < 2^31. Without a 32 x 32 -> 64 multiply instruction, from the 16-bit
+ * halves of |t| = th 2^16 + tl: the low word |t| * |t| mod 2^32, the high word
+ * th^2 + ((th tl + (tl^2 >> 17)) >> 15). */
 static inline uint64_t {{p}}_square(int32_t t) {
 #if MCUPORT_MUL32_ONLY
     const uint32_t m = t < 0 ? 0u - (uint32_t)t : (uint32_t)t;
     const uint32_t th = m >> 16;
     const uint32_t tl = m & UINT32_C(0xFFFF);
-    return ((uint64_t)(th * th) << 32) + ((uint64_t)(th * tl) << 17) + (uint64_t)(tl * tl);
+    return ((uint64_t)(th * th + ((th * tl + ((tl * tl) >> 17)) >> 15)) << 32) | (uint64_t)(m * m);
 #else
     return (uint64_t)((int64_t)t * t);
 #endif
@@ -159,8 +154,9 @@ static inline uint64_t {{p}}_square(int32_t t) {
 const char* kFixedJointLogProbaUnrolled = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
  * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
  * sum_f t_f^2, t_f = (x_f - center_cf) * root_cf, with the class means in input codes (rounded)
- * and the roots sqrt(0.5 / var) in codes * 2^(class binary point / 2) written into the code:
- * |x - center| * root < 2^31 makes t a signed 32-bit product and its square exact; {{point}} */
+ * and the roots sqrt(0.5 / var) in codes * 2^(class binary point / 2) written into the code as
+ * x_f root_cf - center_cf root_cf (both products below 2^30 in magnitude): |x - center| * root
+ * < 2^31 makes t a signed 32-bit value and its square exact; {{point}} */
 static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_t out[]) {
 {{stage}}{{body}}}
 
@@ -207,11 +203,13 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
       for (uint32_t c = 0; c < program.n_classes; ++c) {
         body += "    {\n        uint64_t sum = 0u;\n";
         for (uint32_t f = 0; f < n; ++f) {
-          const int32_t center = distance.center[c * n + f];
-          const std::string offset = center < 0 ? " + " + std::to_string(-static_cast<int64_t>(center))
-                                                : " - " + std::to_string(center);
-          body += "        sum += " + p + "_square(((int32_t)x[" + std::to_string(f) + "]" + offset +
-                  ") * " + std::to_string(distance.root[c * n + f]) + ");\n";
+          // (x - center) root as x root - center root: the same int32 (both products are below
+          // 2^30 in magnitude), one multiply-subtract with two constants on Cortex-M4.
+          const int64_t root = distance.root[c * n + f];
+          const int64_t offset = static_cast<int64_t>(distance.center[c * n + f]) * root;
+          body += "        sum += " + p + "_square((int32_t)x[" + std::to_string(f) + "] * " +
+                  std::to_string(root) + (offset < 0 ? " + " : " - ") +
+                  std::to_string(offset < 0 ? -offset : offset) + ");\n";
         }
         const int k = distance.row_shift[c];
         const std::string rounded =

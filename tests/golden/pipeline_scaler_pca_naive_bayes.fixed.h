@@ -377,14 +377,15 @@ static inline void pipeline_scaler_pca_naive_bayes_stage(const int16_t x[], int1
     }
 }
 
-/* t^2, exactly, for |t| < 2^31 (no 32 x 32 -> 64 multiply instruction: from the 16-bit halves of
- * |t|, th^2 2^32 + th tl 2^17 + tl^2, three 32-bit products). */
+/* t^2, exactly, for |t| < 2^31. Without a 32 x 32 -> 64 multiply instruction, from the 16-bit
+ * halves of |t| = th 2^16 + tl: the low word |t| * |t| mod 2^32, the high word
+ * th^2 + ((th tl + (tl^2 >> 17)) >> 15). */
 static inline uint64_t pipeline_scaler_pca_naive_bayes_square(int32_t t) {
 #if MCUPORT_MUL32_ONLY
     const uint32_t m = t < 0 ? 0u - (uint32_t)t : (uint32_t)t;
     const uint32_t th = m >> 16;
     const uint32_t tl = m & UINT32_C(0xFFFF);
-    return ((uint64_t)(th * th) << 32) + ((uint64_t)(th * tl) << 17) + (uint64_t)(tl * tl);
+    return ((uint64_t)(th * th + ((th * tl + ((tl * tl) >> 17)) >> 15)) << 32) | (uint64_t)(m * m);
 #else
     return (uint64_t)((int64_t)t * t);
 #endif
@@ -393,28 +394,29 @@ static inline uint64_t pipeline_scaler_pca_naive_bayes_square(int32_t t) {
 /* scikit-learn's predict_joint_log_proba * 2^PIPELINE_SCALER_PCA_NAIVE_BAYES_SCORE_FRAC_BITS: per class c, the
  * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
  * sum_f t_f^2, t_f = (x_f - center_cf) * root_cf, with the class means in input codes (rounded)
- * and the roots sqrt(0.5 / var) in codes * 2^(class binary point / 2) written into the code:
- * |x - center| * root < 2^31 makes t a signed 32-bit product and its square exact; every class's sum is at the scores' binary point
+ * and the roots sqrt(0.5 / var) in codes * 2^(class binary point / 2) written into the code as
+ * x_f root_cf - center_cf root_cf (both products below 2^30 in magnitude): |x - center| * root
+ * < 2^31 makes t a signed 32-bit value and its square exact; every class's sum is at the scores' binary point
  * and at most 2138392483079381896 for every int16 input. */
 static inline void pipeline_scaler_pca_naive_bayes_predict_joint_log_proba(const int16_t x_in[], int64_t out[]) {
     int16_t x[PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS];
     pipeline_scaler_pca_naive_bayes_stage(x_in, x);
     {
         uint64_t sum = 0u;
-        sum += pipeline_scaler_pca_naive_bayes_square(((int32_t)x[0] + 19498) * 27834);
-        sum += pipeline_scaler_pca_naive_bayes_square(((int32_t)x[1] + 139) * 4519);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 27834 + 542707332);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 4519 + 628141);
         out[0] = pipeline_scaler_pca_naive_bayes_class_bias[0] - (int64_t)sum;
     }
     {
         uint64_t sum = 0u;
-        sum += pipeline_scaler_pca_naive_bayes_square(((int32_t)x[0] - 1497) * 8492);
-        sum += pipeline_scaler_pca_naive_bayes_square(((int32_t)x[1] + 9413) * 5183);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 8492 - 12712524);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 5183 + 48787579);
         out[1] = pipeline_scaler_pca_naive_bayes_class_bias[1] - (int64_t)sum;
     }
     {
         uint64_t sum = 0u;
-        sum += pipeline_scaler_pca_naive_bayes_square(((int32_t)x[0] - 13423) * 8103);
-        sum += pipeline_scaler_pca_naive_bayes_square(((int32_t)x[1] + 326) * 5473);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 8103 - 108766569);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 5473 + 1784198);
         out[2] = pipeline_scaler_pca_naive_bayes_class_bias[2] - (int64_t)sum;
     }
 }
