@@ -121,6 +121,44 @@ bool quantize_blocks(FixedSquaredDistance& map, const std::vector<double>& unit_
   return true;
 }
 
+// The per-term form: one point F for every row, the largest (at most frac_bits_limit) at which
+// every term's 16-bit mantissa fits with a shift in [0, 31] and every row's largest sum over all
+// int16 inputs, computed exactly from the tables, stays below 2^62. `total` is the largest row
+// sum in real units, where the search starts.
+void quantize_per_term(FixedSquaredDistance& map, const std::vector<double>& unit_weight,
+                       const std::vector<double>& reach, double total, int frac_bits_limit) {
+  const uint32_t n = map.n_features;
+  map.blocks = false;
+  map.row_shift.assign(map.n_rows, 0);
+  map.frac_bits = total > 0 ? static_cast<int>(std::floor(61.0 - std::log2(total))) : frac_bits_limit;
+  map.frac_bits = std::min(map.frac_bits, frac_bits_limit);
+  constexpr uint64_t kLimit = uint64_t{1} << 62;
+  for (;; --map.frac_bits) {
+    map.root.assign(unit_weight.size(), 0);
+    map.shift.assign(unit_weight.size(), 0);
+    bool fits = true;
+    map.bound = 0;
+    for (uint32_t r = 0; r < map.n_rows && fits; ++r) {
+      // The exact largest sum over int16 inputs: each term's largest value, at |q - P| = reach.
+      uint64_t row_bound = 0;  // stays below 2^62 while fits
+      for (uint32_t f = 0; f < n && fits; ++f) {
+        const std::size_t i = r * n + f;
+        const double s = std::sqrt(std::ldexp(unit_weight[i], map.frac_bits));
+        // |q - P| * R < 2^32: a 32-bit product.
+        const double limit = std::min(65535.0, std::floor(4294967295.0 / reach[i]));
+        fits = term_mantissa(s, limit, map.root[i], map.shift[i]);
+        const uint64_t top = (static_cast<uint64_t>(reach[i]) * map.root[i]) >> map.shift[i];
+        const uint64_t term = top * top;  // top < 2^32
+        if (term >= kLimit || row_bound >= kLimit - term) fits = false;
+        row_bound += fits ? term : 0;
+      }
+      if (fits) map.bound = std::max(map.bound, row_bound);
+    }
+    if (fits) break;
+  }
+  map.row_frac_bits.assign(map.n_rows, map.frac_bits);
+}
+
 }  // namespace
 
 FixedSquaredDistance quantize_squared_distance(const std::vector<double>& centers,
@@ -164,37 +202,7 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
     total = std::max(total, row_total);
   }
   if (!quantize_blocks(map, unit_weight, reach, frac_bits_limit)) {
-    map.blocks = false;
-    map.row_shift.assign(map.n_rows, 0);
-  // F: the real sum stays below 2^61 for every input (the computed one differs by at most the
-  // relative 2^-15 and one unit per term, checked exactly below).
-  map.frac_bits = total > 0 ? static_cast<int>(std::floor(61.0 - std::log2(total))) : frac_bits_limit;
-  map.frac_bits = std::min(map.frac_bits, frac_bits_limit);
-  constexpr uint64_t kLimit = uint64_t{1} << 62;
-  for (;; --map.frac_bits) {
-    map.root.assign(n_terms, 0);
-    map.shift.assign(n_terms, 0);
-    bool fits = true;
-    map.bound = 0;
-    for (uint32_t r = 0; r < map.n_rows && fits; ++r) {
-      // The exact largest sum over int16 inputs: each term's largest value, at |q - P| = reach.
-      uint64_t row_bound = 0;  // stays below 2^62 while fits
-      for (uint32_t f = 0; f < n_features && fits; ++f) {
-        const std::size_t i = r * n_features + f;
-        const double s = std::sqrt(std::ldexp(unit_weight[i], map.frac_bits));
-        // |q - P| * R < 2^32: a 32-bit product.
-        const double limit = std::min(65535.0, std::floor(4294967295.0 / reach[i]));
-        fits = term_mantissa(s, limit, map.root[i], map.shift[i]);
-        const uint64_t top = (static_cast<uint64_t>(reach[i]) * map.root[i]) >> map.shift[i];
-        const uint64_t term = top * top;  // top < 2^32
-        if (term >= kLimit || row_bound >= kLimit - term) fits = false;
-        row_bound += fits ? term : 0;
-      }
-      if (fits) map.bound = std::max(map.bound, row_bound);
-    }
-    if (fits) break;
-  }
-    map.row_frac_bits.assign(map.n_rows, map.frac_bits);
+    quantize_per_term(map, unit_weight, reach, total, frac_bits_limit);
   }
   // The error constants (docs/fixed-point.md, Gaussian naive Bayes).
   for (uint32_t r = 0; r < map.n_rows; ++r) {
