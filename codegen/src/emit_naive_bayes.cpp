@@ -85,12 +85,14 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
 
 )";
 
-// Fixed mode with per-class blocks: the products are exact (no per-term shift), so the sign of
-// x - center does not matter; one rounding shift per class brings the sum to the common point.
+// Fixed mode with per-class blocks: the values are exact (no per-term shift), so the sign of
+// x - center does not matter; where the classes have points of their own, one rounding shift per
+// class brings the sum to the scores' point.
 const char* kFixedJointLogProbaBlocks = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
  * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
- * sum_f t_f^2, t_f = (x_f - center_cf) * root_cf: |x - center| * root < 2^31 makes t a signed
- * 32-bit product and its square exact; {{point}} */
+ * sum_f t_f^2, t_f = x_f root_cf - offset_cf, where offset_cf is the class mean in input codes
+ * times the root, rounded: |t| < 2^31 (x root below 2^30 in magnitude), so t is an exact signed
+ * 32-bit value and its square exact; {{point}} */
 static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_t out[]) {
 {{stage}}{{pointers}}    uint32_t c;
     for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
@@ -102,7 +104,7 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
         uint64_t sum = 0u;
 #endif
         for (f = 0u; f < {{nf}}; ++f) {
-            const int32_t t = ((int32_t)x[f] - (int32_t){{center}}) * (int32_t){{root}};
+            const int32_t t = (int32_t)x[f] * (int32_t){{root}} - {{offset}};
 #if MCUPORT_MUL32_ONLY
             /* No 32 x 32 -> 64 multiply instruction: with |t| = th 2^16 + tl, t^2's low word is
              * |t| * |t| mod 2^32 and its high word th^2 + ((th tl + (tl^2 >> 17)) >> 15); the low
@@ -116,8 +118,8 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
 #else
             sum += (uint64_t)((int64_t)t * t);
 #endif
-{{step}}        }
-#if MCUPORT_MUL32_ONLY
+        }
+{{step}}#if MCUPORT_MUL32_ONLY
         {
             const uint64_t sum = ((uint64_t)high << 32) | low;
             out[c] = {{p}}_class_bias[c] - (int64_t){{rounded}};
@@ -153,10 +155,10 @@ static inline uint64_t {{p}}_square(int32_t t) {
 
 const char* kFixedJointLogProbaUnrolled = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
  * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
- * sum_f t_f^2, t_f = (x_f - center_cf) * root_cf, with the class means in input codes (rounded)
- * and the roots sqrt(0.5 / var) in codes * 2^(class binary point / 2) written into the code as
- * x_f root_cf - center_cf root_cf (both products below 2^30 in magnitude): |x - center| * root
- * < 2^31 makes t a signed 32-bit value and its square exact; {{point}} */
+ * sum_f t_f^2, t_f = x_f root_cf - offset_cf, with the roots sqrt(0.5 / var) in codes *
+ * 2^(class binary point / 2) and the offsets (the class means in input codes times the roots,
+ * rounded) written into the code: |t| < 2^31 (x root below 2^30 in magnitude) makes t an exact
+ * signed 32-bit value and its square exact; {{point}} */
 static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_t out[]) {
 {{stage}}{{body}}}
 
@@ -189,113 +191,109 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
     code.tables.add("int64_t", 8, p + "_class_bias", bias,
                     "per class: (log(prior) - 0.5 sum log(2 pi var)) * 2^" +
                         std::to_string(distance.frac_bits));
-    const bool narrow = distance.center_fits_int16();
-    const std::string ct = narrow ? "int16_t" : "int32_t";
     // Where tables are plain data, pointers walk them (gcc keeps fewer registers for that:
     // Cortex-M4F 14.4 against 15.4 instructions per term on digits); where they live in flash
     // behind their own reads (AVR), every read names its element, and small models keep the
     // loop (straight-line 32-bit arithmetic doubles the code on an 8-bit core).
     const bool pointers = context.target.const_storage == ConstStorage::Ram;
-    if (distance.blocks && narrow && pointers &&
-        static_cast<std::size_t>(program.n_classes) * program.n_features <= kUnrolledTerms) {
-      std::string body;
-      const uint32_t n = program.n_features;
-      for (uint32_t c = 0; c < program.n_classes; ++c) {
-        body += "    {\n        uint64_t sum = 0u;\n";
-        for (uint32_t f = 0; f < n; ++f) {
-          // (x - center) root as x root - center root: the same int32 (both products are below
-          // 2^30 in magnitude), one multiply-subtract with two constants on Cortex-M4.
-          const int64_t root = distance.root[c * n + f];
-          const int64_t offset = static_cast<int64_t>(distance.center[c * n + f]) * root;
-          body += "        sum += " + p + "_square((int32_t)x[" + std::to_string(f) + "] * " +
-                  std::to_string(root) + (offset < 0 ? " + " : " - ") +
-                  std::to_string(offset < 0 ? -offset : offset) + ");\n";
-        }
-        const int k = distance.row_shift[c];
-        const std::string rounded =
-            k > 0 ? "mcuport_fx_round_shift_u64(sum, " + std::to_string(k) + ")" : "sum";
-        if (k > 0) code.fixed_runtime = true;  // mcuport_fx_round_shift_u64
-        body += "        out[" + std::to_string(c) + "] = " + p + "_class_bias[" + std::to_string(c) +
-                "] - (int64_t)" + rounded + ";\n    }\n";
-      }
-      const std::string point =
-          distance.uniform_row_shift() && distance.row_shift.front() == 0
-              ? "every class's sum is at the scores' binary point\n * and at most " +
-                    std::to_string(distance.bound) + " for every int16 input."
-              : "the class's sum (below 2^62) is at its own binary point and is rounded half up\n"
-                " * to 2^-" + context.macro + "_SCORE_FRAC_BITS (at most " +
-                    std::to_string(distance.bound) + ").";
-      code.simd = true;  // MCUPORT_MUL32_ONLY
-      code.functions += context.render(kFixedSquare);
-      code.functions += context.render(kFixedJointLogProbaUnrolled, {{"body", body}, {"point", point}});
-    } else {
-    std::vector<int32_t> interleaved;
-    for (std::size_t i = 0; i < distance.center.size(); ++i) {
-      interleaved.push_back(distance.center[i]);
-      // An int16 table holds the root's 16 bits as the int16 of the same bits (read back through
-      // uint16_t, which is defined for every value).
-      const int32_t root = distance.root[i];
-      interleaved.push_back(narrow && root > 32767 ? root - 65536 : root);
-    }
-    const std::vector<std::string> terms = integer_literals(interleaved);
-    code.tables.add_2d(ct, narrow ? 2 : 4, p + "_class_terms", program.n_classes,
-                       2 * program.n_features, terms,
-                       "per class and feature: the mean in input codes, rounded, then sqrt(0.5 / "
-                       "var) in codes * " +
-                           std::string(distance.blocks
-                                           ? "2^(class binary point / 2)"
-                                           : "2^(SCORE_FRAC_BITS / 2 + shift)" +
-                                                 std::string(narrow ? " (16 bits, read as uint16_t)" : "")));
-    const std::string ct_pointer = "    const " + ct + " *term = &" + p + "_class_terms[0][0];\n";
-    TemplateValues values = {{"center", pointers ? "term[0]" : p + "_class_terms[c][2u * f]"},
-                             {"root", pointers ? "term[1]" : p + "_class_terms[c][2u * f + 1u]"},
-                             {"step", pointers ? "            term += 2;\n" : ""},
-                             {"rt", narrow ? "uint16_t" : "uint32_t"},
-                             {"bound", std::to_string(distance.bound)},
-                             {"reach_bits", narrow ? "16" : "24"}};
-    if (distance.blocks) {
-      std::string rounded = "sum";
-      std::string point = "every class's sum is at the scores' binary point\n * and at most " +
-                          std::to_string(distance.bound) + " for every int16 input.";
-      if (!distance.uniform_row_shift() || distance.row_shift.front() != 0) {
-        point = "the class's sum (below 2^62) is at its own binary point and is rounded half up by\n"
-                " * the class's shift to 2^-" + context.macro + "_SCORE_FRAC_BITS (at most " +
-                std::to_string(distance.bound) + ").";
-      }
-      values.emplace("point", point);
-      if (distance.uniform_row_shift()) {
-        const int k = distance.row_shift.front();
-        if (k > 0) rounded = "mcuport_fx_round_shift_u64(sum, " + std::to_string(k) + ")";
-      } else {
-        code.tables.add("uint8_t", 1, p + "_class_shift", integer_literals(distance.row_shift),
-                        "per class: the right shift from the class's binary point to the scores'");
-        rounded = "mcuport_fx_round_shift_u64(sum, (int)" + p + "_class_shift[c])";
-      }
-      if (rounded != "sum") code.fixed_runtime = true;  // mcuport_fx_round_shift_u64
-      values.emplace("rounded", rounded);
-      values.emplace("pointers", pointers ? ct_pointer : "");
-      values.erase("rt");
-      values.erase("reach_bits");
-      values.erase("bound");
-      code.simd = true;  // MCUPORT_MUL32_ONLY
-      code.functions += context.render(kFixedJointLogProbaBlocks, values);
-    } else {
-    if (distance.uniform_shift()) {
-      values.emplace("shift", std::to_string(distance.shift.front()) + "u");
-      values.emplace("pointers", pointers ? ct_pointer : "");
-      values.emplace("row_step", "");
-    } else {
-      code.tables.add_2d("uint8_t", 1, p + "_class_shift", program.n_classes, program.n_features,
-                         integer_literals(distance.shift), "per class: the right shift of each term");
-      values.emplace("shift", pointers ? "shift[f]" : p + "_class_shift[c][f]");
-      values.emplace("pointers", pointers ? ct_pointer + "    const uint8_t *shift = &" + p +
-                                                "_class_shift[0][0];\n"
-                                          : "");
-      values.emplace("row_step", pointers ? "        shift += " + context.render("{{nf}}") + ";\n" : "");
-    }
     code.simd = true;  // MCUPORT_MUL32_ONLY
-    code.functions += context.render(kFixedJointLogProba, values);
-    }
+    if (distance.blocks) {
+      const bool one_point = distance.uniform_row_shift() && distance.row_shift.front() == 0;
+      const std::string point =
+          one_point ? "every class's sum is at the scores' binary point\n * and at most " +
+                          std::to_string(distance.bound) + " for every int16 input."
+                    : "the class's sum (below 2^62) is at its own binary point and is rounded half up\n"
+                      " * by the class's shift to 2^-" + context.macro + "_SCORE_FRAC_BITS (at most " +
+                          std::to_string(distance.bound) + ").";
+      if (!one_point) code.fixed_runtime = true;  // mcuport_fx_round_shift_u64
+      if (pointers &&
+          static_cast<std::size_t>(program.n_classes) * program.n_features <= kUnrolledTerms) {
+        std::string body;
+        const uint32_t n = program.n_features;
+        for (uint32_t c = 0; c < program.n_classes; ++c) {
+          body += "    {\n        uint64_t sum = 0u;\n";
+          for (uint32_t f = 0; f < n; ++f) {
+            const int64_t offset = distance.offset[c * n + f];
+            body += "        sum += " + p + "_square((int32_t)x[" + std::to_string(f) + "] * " +
+                    std::to_string(distance.root[c * n + f]) + (offset < 0 ? " + " : " - ") +
+                    std::to_string(offset < 0 ? -offset : offset) + ");\n";
+          }
+          const int k = distance.row_shift[c];
+          const std::string rounded =
+              k > 0 ? "mcuport_fx_round_shift_u64(sum, " + std::to_string(k) + ")" : "sum";
+          body += "        out[" + std::to_string(c) + "] = " + p + "_class_bias[" +
+                  std::to_string(c) + "] - (int64_t)" + rounded + ";\n    }\n";
+        }
+        code.functions += context.render(kFixedSquare);
+        code.functions +=
+            context.render(kFixedJointLogProbaUnrolled, {{"body", body}, {"point", point}});
+      } else {
+        code.tables.add_2d("int32_t", 4, p + "_class_offset", program.n_classes, program.n_features,
+                           integer_literals(distance.offset),
+                           "per class and feature: the mean in input codes times the root, rounded");
+        code.tables.add_2d("int16_t", 2, p + "_class_root", program.n_classes, program.n_features,
+                           integer_literals(distance.root),
+                           "per class and feature: sqrt(0.5 / var) in codes * 2^(class binary "
+                           "point / 2), rounded");
+        std::string rounded = "sum";
+        if (!one_point && distance.uniform_row_shift()) {
+          rounded = "mcuport_fx_round_shift_u64(sum, " + std::to_string(distance.row_shift.front()) + ")";
+        } else if (!one_point) {
+          code.tables.add("uint8_t", 1, p + "_class_shift", integer_literals(distance.row_shift),
+                          "per class: the right shift from the class's binary point to the scores'");
+          rounded = "mcuport_fx_round_shift_u64(sum, (int)" + p + "_class_shift[c])";
+        }
+        TemplateValues values = {
+            {"point", point},
+            {"rounded", rounded},
+            {"pointers", pointers ? "    const int32_t *offset = &" + p + "_class_offset[0][0];\n"
+                                    "    const int16_t *root = &" + p + "_class_root[0][0];\n"
+                                  : ""},
+            {"offset", pointers ? "offset[f]" : p + "_class_offset[c][f]"},
+            {"root", pointers ? "root[f]" : p + "_class_root[c][f]"},
+            {"step", pointers ? "        offset += " + context.render("{{nf}}") + ";\n        root += " +
+                                    context.render("{{nf}}") + ";\n"
+                              : ""}};
+        code.functions += context.render(kFixedJointLogProbaBlocks, values);
+      }
+    } else {
+      const bool narrow = distance.center_fits_int16();
+      const std::string ct = narrow ? "int16_t" : "int32_t";
+      std::vector<int32_t> interleaved;
+      for (std::size_t i = 0; i < distance.center.size(); ++i) {
+        interleaved.push_back(distance.center[i]);
+        // An int16 table holds the root's 16 bits as the int16 of the same bits (read back
+        // through uint16_t, which is defined for every value).
+        const int32_t root = distance.root[i];
+        interleaved.push_back(narrow && root > 32767 ? root - 65536 : root);
+      }
+      code.tables.add_2d(ct, narrow ? 2 : 4, p + "_class_terms", program.n_classes,
+                         2 * program.n_features, integer_literals(interleaved),
+                         "per class and feature: the mean in input codes, rounded, then sqrt(0.5 / "
+                         "var) in codes * 2^(SCORE_FRAC_BITS / 2 + shift)" +
+                             std::string(narrow ? " (16 bits, read as uint16_t)" : ""));
+      std::string pointer_lines =
+          pointers ? "    const " + ct + " *term = &" + p + "_class_terms[0][0];\n" : "";
+      TemplateValues values = {{"center", pointers ? "term[0]" : p + "_class_terms[c][2u * f]"},
+                               {"root", pointers ? "term[1]" : p + "_class_terms[c][2u * f + 1u]"},
+                               {"step", pointers ? "            term += 2;\n" : ""},
+                               {"rt", narrow ? "uint16_t" : "uint32_t"},
+                               {"bound", std::to_string(distance.bound)},
+                               {"reach_bits", narrow ? "16" : "24"}};
+      if (distance.uniform_shift()) {
+        values.emplace("shift", std::to_string(distance.shift.front()) + "u");
+        values.emplace("row_step", "");
+      } else {
+        code.tables.add_2d("uint8_t", 1, p + "_class_shift", program.n_classes, program.n_features,
+                           integer_literals(distance.shift),
+                           "per class: the right shift of each term");
+        values.emplace("shift", pointers ? "shift[f]" : p + "_class_shift[c][f]");
+        if (pointers) pointer_lines += "    const uint8_t *shift = &" + p + "_class_shift[0][0];\n";
+        values.emplace("row_step",
+                       pointers ? "        shift += " + context.render("{{nf}}") + ";\n" : "");
+      }
+      values.emplace("pointers", pointer_lines);
+      code.functions += context.render(kFixedJointLogProba, values);
     }
   } else {
     code.tables.add("float", 4, p + "_bias", rounded_float_literals(program.bias),

@@ -45,8 +45,9 @@ bool FixedSquaredDistance::uniform_row_shift() const {
 
 namespace {
 
-// Row r's roots at the binary point F: false if a root passes 2^15 - 1 or (2^31 - 1) / reach (a
-// signed 32-bit product) or the row's largest sum reaches 2^62; else the smallest nonzero root.
+// Row r's roots at the binary point F: false if a root passes 2^15 - 1 or (2^31 - 2) / (reach + 1)
+// (|q R - C| <= |q - c| R + 1/2 < 2^31, `reach` the largest |q - c| over int16 codes, c the exact
+// center) or the row's largest sum reaches 2^62; else sets the smallest nonzero root.
 bool row_roots(FixedSquaredDistance& map, const std::vector<double>& unit_weight,
                const std::vector<double>& reach, uint32_t r, int F, uint64_t& sum,
                double& smallest) {
@@ -56,10 +57,11 @@ bool row_roots(FixedSquaredDistance& map, const std::vector<double>& unit_weight
   for (uint32_t f = 0; f < n; ++f) {
     const std::size_t i = r * n + f;
     const double root = std::round(std::sqrt(std::ldexp(unit_weight[i], F)));
-    if (root > std::min(32767.0, std::floor(2147483647.0 / reach[i]))) return false;
+    if (root > std::min(32767.0, std::floor(2147483646.0 / (reach[i] + 1)))) return false;
     map.root[i] = static_cast<uint16_t>(root);
     if (unit_weight[i] > 0) smallest = std::min(smallest, root);
-    const uint64_t top = static_cast<uint64_t>(reach[i]) * map.root[i];  // < 2^31
+    // The largest |t|, at most reach R + 1/2 < 2^31.
+    const uint64_t top = static_cast<uint64_t>(std::floor(reach[i] * map.root[i] + 0.5));
     const uint64_t term = top * top;
     if (sum >= (uint64_t{1} << 62) - term) return false;
     sum += term;
@@ -72,7 +74,11 @@ bool row_roots(FixedSquaredDistance& map, const std::vector<double>& unit_weight
 // own F_r, rounded right by F_r - F once per row. False when a nonzero root would keep fewer
 // than 12 bits (then the per-term form is used).
 bool quantize_blocks(FixedSquaredDistance& map, const std::vector<double>& unit_weight,
-                     const std::vector<double>& reach, int frac_bits_limit) {
+                     const std::vector<double>& code_center, int frac_bits_limit) {
+  std::vector<double> reach(code_center.size());  // the largest |q - c| over int16 codes
+  for (std::size_t i = 0; i < code_center.size(); ++i) {
+    reach[i] = std::max(std::fabs(-32768.0 - code_center[i]), std::fabs(32767.0 - code_center[i]));
+  }
   const uint32_t n = map.n_features;
   map.row_frac_bits.assign(map.n_rows, 0);
   map.root.assign(unit_weight.size(), 0);
@@ -116,6 +122,12 @@ bool quantize_blocks(FixedSquaredDistance& map, const std::vector<double>& unit_
     if (k > 62) return false;
     map.row_shift.push_back(static_cast<uint8_t>(k));
     map.bound = std::max(map.bound, fixed::round_shift(row_bound[r], k));
+  }
+  map.offset.clear();
+  for (std::size_t i = 0; i < code_center.size(); ++i) {
+    const double offset = std::round(code_center[i] * map.root[i]);  // |c R| < 2^31
+    MCUPORT_ASSERT(std::fabs(offset) < 0x1p31);
+    map.offset.push_back(static_cast<int32_t>(offset));
   }
   map.blocks = true;
   return true;
@@ -201,7 +213,7 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
     }
     total = std::max(total, row_total);
   }
-  if (!quantize_blocks(map, unit_weight, reach, frac_bits_limit)) {
+  if (!quantize_blocks(map, unit_weight, code_center, frac_bits_limit)) {
     quantize_per_term(map, unit_weight, reach, total, frac_bits_limit);
   }
   // The error constants (docs/fixed-point.md, Gaussian naive Bayes).
@@ -214,17 +226,25 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
       const double approx = std::ldexp(static_cast<double>(map.root[i]), -map.shift[i]);
       const double slope = std::fabs(approx - s);  // |R 2^-k - s|
       const double delta = std::fabs(map.center[i] - code_center[i]);
-      // |t - s |a|| < floor + m slope + s delta with m = |q - P| <= reach and m <= |a| + delta
-      // (floor: 1 for the per-term shift's rounding down, 0 for the exact products of blocks):
-      // the mantissa's error counts relative to the term (eta), or, where it stays below one unit
-      // at the largest reach (the negligible terms, whose mantissa has few bits), absolutely.
-      const double floor_error = map.blocks ? 0.0 : 1.0;
+      // Per-term shifts: |t - s |a|| < 1 + m slope + s delta with m = |q - P| <= reach and
+      // m <= |a| + delta (1: the shift rounds down). The mantissa's error counts relative to the
+      // term (eta), or, where it stays below one unit at the largest reach (the negligible terms,
+      // whose mantissa has few bits), absolutely.
       double e = 0;
-      if (reach[i] * slope <= 1) {
-        e = floor_error + reach[i] * slope + s * delta;
+      if (map.blocks) {
+        // t = q R - C = (q - c) R + rho with |rho| <= 1/2: | |t| - s |a| | <= 1/2 + |a| slope.
+        const double far = std::max(std::fabs(-32768.0 - code_center[i]), std::fabs(32767.0 - code_center[i]));
+        if (far * slope <= 1) {
+          e = 0.5 + far * slope;
+        } else {
+          eta = std::max(eta, slope / s);
+          e = 0.5;
+        }
+      } else if (reach[i] * slope <= 1) {
+        e = 1 + reach[i] * slope + s * delta;
       } else {
         eta = std::max(eta, slope / s);
-        e = floor_error + delta * (slope + s);
+        e = 1 + delta * (slope + s);
       }
       q += e * e;
     }
@@ -241,7 +261,7 @@ uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_
   if (map.blocks) {
     for (uint32_t f = 0; f < map.n_features; ++f) {
       const std::size_t i = row * map.n_features + f;
-      const int32_t t = (static_cast<int32_t>(codes[f]) - map.center[i]) * map.root[i];  // < 2^31
+      const int32_t t = static_cast<int32_t>(codes[f]) * map.root[i] - map.offset[i];  // < 2^31
       sum += static_cast<uint64_t>(static_cast<int64_t>(t) * t);
     }
     const uint64_t rounded = fixed::round_shift(sum, map.row_shift[row]);

@@ -393,30 +393,30 @@ static inline uint64_t pipeline_scaler_pca_naive_bayes_square(int32_t t) {
 
 /* scikit-learn's predict_joint_log_proba * 2^PIPELINE_SCALER_PCA_NAIVE_BAYES_SCORE_FRAC_BITS: per class c, the
  * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
- * sum_f t_f^2, t_f = (x_f - center_cf) * root_cf, with the class means in input codes (rounded)
- * and the roots sqrt(0.5 / var) in codes * 2^(class binary point / 2) written into the code as
- * x_f root_cf - center_cf root_cf (both products below 2^30 in magnitude): |x - center| * root
- * < 2^31 makes t a signed 32-bit value and its square exact; every class's sum is at the scores' binary point
- * and at most 2138392483079381896 for every int16 input. */
+ * sum_f t_f^2, t_f = x_f root_cf - offset_cf, with the roots sqrt(0.5 / var) in codes *
+ * 2^(class binary point / 2) and the offsets (the class means in input codes times the roots,
+ * rounded) written into the code: |t| < 2^31 (x root below 2^30 in magnitude) makes t an exact
+ * signed 32-bit value and its square exact; every class's sum is at the scores' binary point
+ * and at most 2138414842701070925 for every int16 input. */
 static inline void pipeline_scaler_pca_naive_bayes_predict_joint_log_proba(const int16_t x_in[], int64_t out[]) {
     int16_t x[PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS];
     pipeline_scaler_pca_naive_bayes_stage(x_in, x);
     {
         uint64_t sum = 0u;
-        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 27834 + 542707332);
-        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 4519 + 628141);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 27834 + 542714941);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 4519 + 628885);
         out[0] = pipeline_scaler_pca_naive_bayes_class_bias[0] - (int64_t)sum;
     }
     {
         uint64_t sum = 0u;
-        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 8492 - 12712524);
-        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 5183 + 48787579);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 8492 - 12711852);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 5183 + 48786916);
         out[1] = pipeline_scaler_pca_naive_bayes_class_bias[1] - (int64_t)sum;
     }
     {
         uint64_t sum = 0u;
-        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 8103 - 108766569);
-        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 5473 + 1784198);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 8103 - 108769097);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 5473 + 1783985);
         out[2] = pipeline_scaler_pca_naive_bayes_class_bias[2] - (int64_t)sum;
     }
 }

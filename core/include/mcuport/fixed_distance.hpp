@@ -3,9 +3,10 @@
 // P_rf is the center rounded to a whole code. Two forms (docs/fixed-point.md, Gaussian naive
 // Bayes, proves the error bound that distance_error_bound returns for both):
 // - per-row blocks (`blocks`): each row r has its own binary point F_r, and the sum
-//   sum_f ((q_f - P_rf) R_rf)^2 with R_rf = round(sqrt(u_rf 2^F_r)) < 2^15 is exact (a signed
-//   32-bit product and its square per term, no shift), then rounded right by F_r - F once per row.
-//   Chosen where every nonzero R_rf keeps at least 12 bits there.
+//   sum_f (q_f R_rf - C_rf)^2 with R_rf = round(sqrt(u_rf 2^F_r)) < 2^15 and C_rf = round(c_rf R_rf)
+//   (the exact center in codes times the root) is exact (a signed 32-bit value and its square per
+//   term, no shift), then rounded right by F_r - F once per row. Chosen where every nonzero R_rf
+//   keeps at least 12 bits there.
 // - per-term shifts: sum_f floor(|q_f - P_rf| R_rf / 2^k_rf)^2 at one point F, R_rf a 16-bit
 //   mantissa of sqrt(u_rf 2^F) and k_rf a right shift in [0, 31] (weights far apart within a row,
 //   as the near-zero variances of digits give).
@@ -24,6 +25,7 @@ struct FixedSquaredDistance {
   uint32_t n_rows = 0;
   uint32_t n_features = 0;
   std::vector<int32_t> center;  // P_rf: the center in input codes, rounded (n_rows x n_features)
+  std::vector<int32_t> offset;  // C_rf = round(c_rf R_rf), c_rf the exact center in codes (blocks)
   std::vector<uint16_t> root;   // R_rf: sqrt(u_rf 2^F) 2^k_rf rounded, below 2^16 (0: no term)
   std::vector<uint8_t> shift;   // k_rf in [0, 31] (all 0 with blocks)
   int frac_bits = 0;            // F: T_r is returned in units of 2^-F
