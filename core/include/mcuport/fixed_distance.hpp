@@ -1,6 +1,6 @@
 // Fixed-point weighted squared distances on quantized inputs, one row r per class of naive Bayes:
 //   T_r(x) = sum_f u_rf (x_f - c_rf)^2
-// P_rf is the center rounded to a whole code. Two forms (docs/fixed-point.md, Gaussian naive
+// c_rf is the center in codes, P_rf the same rounded to a whole code. Two forms (docs/fixed-point.md, Gaussian naive
 // Bayes, proves the error bound that distance_error_bound returns for both):
 // - per-row blocks (`blocks`): each row r has its own binary point F_r, and the sum
 //   sum_f (q_f R_rf - C_rf)^2 with R_rf = round(sqrt(u_rf 2^F_r)) < 2^15 and C_rf = round(c_rf R_rf)
@@ -10,8 +10,8 @@
 // - per-term shifts: sum_f floor(|q_f - P_rf| R_rf / 2^k_rf)^2 at one point F, R_rf a 16-bit
 //   mantissa of sqrt(u_rf 2^F) and k_rf a right shift in [0, 31] (weights far apart within a row,
 //   as the near-zero variances of digits give).
-// Every sum over all int16 inputs stays below 2^62. The RBF kernel, whose weights are shared by every row, uses
-// FixedRbfDistance below instead.
+// Every sum over all int16 inputs stays below 2^62. The RBF kernel, whose weights are shared by
+// every row, uses FixedRbfDistance below instead.
 #pragma once
 
 #include <cstdint>
