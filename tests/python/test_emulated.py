@@ -89,7 +89,7 @@ MODELS = {
     "SVC(sigmoid)": (lambda: SVC(kernel="sigmoid", gamma="auto"), "iris", "y"),
     "OneClassSVM(rbf)": (lambda: OneClassSVM(nu=0.2), "iris", None),
     "GaussianNB": (lambda: GaussianNB(), "wine", "y"),
-    # per-term shifts (weights within a class 2^53 apart); on Armv7E-M the DSP build's |d|
+    # per-term shifts (weights within a class 2^30 apart); on Armv7E-M the DSP build's |d|
     "GaussianNB(digits)": (lambda: GaussianNB(), "digits", "y"),
     "PCA": (lambda: PCA(3), "wine", None),
     "EllipticEnvelope": (lambda: EllipticEnvelope(random_state=SEED, support_fraction=0.9),
