@@ -59,12 +59,6 @@ FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program)
 // Add the tables of an affine map to `code` and return the C function evaluating it:
 // `void {{p}}_<function>(const float x[], float out[])` from float64 weights (rounded to
 // float32), or `void {{p}}_<function>(const int16_t x[], int64_t out[])` from a FixedLinear.
-// Adds the tables of a fixed-point weighted squared distance and returns
-// `uint64_t {{p}}_<function>(const int16_t x[], uint32_t row)`; needs the fixed runtime.
-std::string emit_fixed_distance(const EmitContext& context, FamilyCode& code,
-                                const FixedSquaredDistance& map, const std::string& function,
-                                const std::string& table, const std::string& doc);
-
 std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
                               const std::vector<double>& weight, const std::vector<double>& bias,
                               const std::string& function, const std::string& table,

@@ -9,123 +9,285 @@
 
 namespace mcuport {
 
+namespace {
+
+// One term's mantissa at the binary point F: R = round(s 2^k) for the largest k in [0, 31] with
+// R <= limit (s = sqrt(u 2^F)); false when even k = 0 needs more (F too high for this weight).
+bool term_mantissa(double s, double limit, uint16_t& root, uint8_t& shift) {
+  if (!(s > 0)) {
+    root = 0;
+    shift = 0;
+    return true;
+  }
+  int k = std::clamp(static_cast<int>(std::floor(std::log2(limit / s))), 0, 31);
+  while (k >= 0 && std::round(std::ldexp(s, k)) > limit) --k;
+  if (k < 0) return false;
+  root = static_cast<uint16_t>(std::round(std::ldexp(s, k)));
+  shift = static_cast<uint8_t>(k);
+  return true;
+}
+
+}  // namespace
+
+bool FixedSquaredDistance::center_fits_int16() const {
+  return std::all_of(center.begin(), center.end(),
+                     [](int32_t c) { return c >= INT16_MIN && c <= INT16_MAX; });
+}
+
+bool FixedSquaredDistance::uniform_shift() const {
+  return std::all_of(shift.begin(), shift.end(), [&](uint8_t k) { return k == shift.front(); });
+}
+
+bool FixedSquaredDistance::uniform_row_shift() const {
+  return std::all_of(row_shift.begin(), row_shift.end(),
+                     [&](uint8_t k) { return k == row_shift.front(); });
+}
+
+namespace {
+
+// Row r's roots at the binary point F: false if a root passes 2^15 - 1 or (2^31 - 2) / (reach + 1)
+// (|q R - C| <= |q - c| R + 1/2 < 2^31, `reach` the largest |q - c| over int16 codes, c the exact
+// center) or the row's largest sum reaches 2^62; else sets the smallest nonzero root.
+bool row_roots(FixedSquaredDistance& map, const std::vector<double>& unit_weight,
+               const std::vector<double>& reach, uint32_t r, int F, uint64_t& sum,
+               double& smallest) {
+  const uint32_t n = map.n_features;
+  sum = 0;
+  smallest = 0x1p15;
+  for (uint32_t f = 0; f < n; ++f) {
+    const std::size_t i = r * n + f;
+    const double root = std::round(std::sqrt(std::ldexp(unit_weight[i], F)));
+    if (root > std::min(32767.0, std::floor(2147483646.0 / (reach[i] + 1)))) return false;
+    map.root[i] = static_cast<uint16_t>(root);
+    if (unit_weight[i] > 0) smallest = std::min(smallest, root);
+    // The largest |t|, at most reach R + 1/2 < 2^31.
+    const uint64_t top = static_cast<uint64_t>(std::floor(reach[i] * map.root[i] + 0.5));
+    const uint64_t term = top * top;
+    if (sum >= (uint64_t{1} << 62) - term) return false;
+    sum += term;
+  }
+  return true;
+}
+
+// The per-row form: each row's largest F_r at which its roots fit (row_roots), then one point for
+// every row where all roots keep at least 12 bits there (no shift at all), else each row at its
+// own F_r, rounded right by F_r - F once per row. False when a nonzero root would keep fewer
+// than 12 bits (then the per-term form is used).
+bool quantize_blocks(FixedSquaredDistance& map, const std::vector<double>& unit_weight,
+                     const std::vector<double>& code_center, int frac_bits_limit) {
+  std::vector<double> reach(code_center.size());  // the largest |q - c| over int16 codes
+  for (std::size_t i = 0; i < code_center.size(); ++i) {
+    reach[i] = std::max(std::fabs(-32768.0 - code_center[i]), std::fabs(32767.0 - code_center[i]));
+  }
+  const uint32_t n = map.n_features;
+  map.row_frac_bits.assign(map.n_rows, 0);
+  map.root.assign(unit_weight.size(), 0);
+  map.shift.assign(unit_weight.size(), 0);
+  map.row_shift.clear();
+  map.bound = 0;
+  std::vector<uint64_t> row_bound(map.n_rows, 0);
+  for (uint32_t r = 0; r < map.n_rows; ++r) {
+    double total = 0;
+    for (uint32_t f = 0; f < n; ++f) total += unit_weight[r * n + f] * reach[r * n + f] * reach[r * n + f];
+    if (!(total > 0)) return false;
+    int F = static_cast<int>(std::floor(62.0 - std::log2(total))) + 1;
+    uint64_t sum = 0;
+    double smallest = 0;
+    while (!row_roots(map, unit_weight, reach, r, F, sum, smallest)) --F;
+    if (smallest < 0x1p12) return false;
+    map.row_frac_bits[r] = F;
+  }
+  // One point for every row, where every root keeps 12 bits there.
+  const int common = std::min(*std::min_element(map.row_frac_bits.begin(), map.row_frac_bits.end()),
+                              frac_bits_limit);
+  bool shared = true;
+  for (uint32_t r = 0; r < map.n_rows && shared; ++r) {
+    double smallest = 0;
+    shared = row_roots(map, unit_weight, reach, r, common, row_bound[r], smallest) &&
+             smallest >= 0x1p12;
+  }
+  if (shared) {
+    map.row_frac_bits.assign(map.n_rows, common);
+  } else {
+    for (uint32_t r = 0; r < map.n_rows; ++r) {
+      double smallest = 0;
+      const bool fits = row_roots(map, unit_weight, reach, r, map.row_frac_bits[r], row_bound[r], smallest);
+      MCUPORT_ASSERT(fits);
+    }
+  }
+  map.frac_bits = std::min(*std::min_element(map.row_frac_bits.begin(), map.row_frac_bits.end()),
+                           frac_bits_limit);
+  for (uint32_t r = 0; r < map.n_rows; ++r) {
+    const int k = map.row_frac_bits[r] - map.frac_bits;
+    if (k > 62) return false;
+    map.row_shift.push_back(static_cast<uint8_t>(k));
+    map.bound = std::max(map.bound, fixed::round_shift(row_bound[r], k));
+  }
+  map.offset.clear();
+  for (std::size_t i = 0; i < code_center.size(); ++i) {
+    const double offset = std::round(code_center[i] * map.root[i]);  // |c R| < 2^31
+    MCUPORT_ASSERT(std::fabs(offset) < 0x1p31);
+    map.offset.push_back(static_cast<int32_t>(offset));
+  }
+  map.blocks = true;
+  return true;
+}
+
+// The per-term form: one point F for every row, the largest (at most frac_bits_limit) at which
+// every term's 16-bit mantissa fits with a shift in [0, 31] and every row's largest sum over all
+// int16 inputs, computed exactly from the tables, stays below 2^62. `total` is the largest row
+// sum in real units, where the search starts.
+void quantize_per_term(FixedSquaredDistance& map, const std::vector<double>& unit_weight,
+                       const std::vector<double>& reach, double total, int frac_bits_limit) {
+  const uint32_t n = map.n_features;
+  map.blocks = false;
+  map.row_shift.assign(map.n_rows, 0);
+  map.frac_bits = total > 0 ? static_cast<int>(std::floor(61.0 - std::log2(total))) : frac_bits_limit;
+  map.frac_bits = std::min(map.frac_bits, frac_bits_limit);
+  constexpr uint64_t kLimit = uint64_t{1} << 62;
+  for (;; --map.frac_bits) {
+    map.root.assign(unit_weight.size(), 0);
+    map.shift.assign(unit_weight.size(), 0);
+    bool fits = true;
+    map.bound = 0;
+    for (uint32_t r = 0; r < map.n_rows && fits; ++r) {
+      // The exact largest sum over int16 inputs: each term's largest value, at |q - P| = reach.
+      uint64_t row_bound = 0;  // stays below 2^62 while fits
+      for (uint32_t f = 0; f < n && fits; ++f) {
+        const std::size_t i = r * n + f;
+        const double s = std::sqrt(std::ldexp(unit_weight[i], map.frac_bits));
+        // |q - P| * R < 2^32: a 32-bit product.
+        const double limit = std::min(65535.0, std::floor(4294967295.0 / reach[i]));
+        fits = term_mantissa(s, limit, map.root[i], map.shift[i]);
+        const uint64_t top = (static_cast<uint64_t>(reach[i]) * map.root[i]) >> map.shift[i];
+        const uint64_t term = top * top;  // top < 2^32
+        if (term >= kLimit || row_bound >= kLimit - term) fits = false;
+        row_bound += fits ? term : 0;
+      }
+      if (fits) map.bound = std::max(map.bound, row_bound);
+    }
+    if (fits) break;
+  }
+  map.row_frac_bits.assign(map.n_rows, map.frac_bits);
+}
+
+}  // namespace
+
 FixedSquaredDistance quantize_squared_distance(const std::vector<double>& centers,
                                                const std::vector<double>& weights,
-                                               bool shared_weights,
                                                const InputQuantization& quantization,
-                                               int frac_bits_limit, int frac_bits_min) {
+                                               int frac_bits_limit) {
   FixedSquaredDistance map;
   map.n_features = static_cast<uint32_t>(quantization.features.size());
   map.n_rows = static_cast<uint32_t>(centers.size() / map.n_features);
-  map.shared_weights = shared_weights;
   const uint32_t n_features = map.n_features;
-  const uint32_t weight_rows = shared_weights ? 1 : map.n_rows;
-  MCUPORT_ASSERT(weights.size() == static_cast<std::size_t>(weight_rows) * n_features);
+  const std::size_t n_terms = centers.size();
+  MCUPORT_ASSERT(weights.size() == n_terms);
 
-  // Centers in the code domain: c = scale (p - zero_point)  =>  p = c / scale + zero_point.
-  std::vector<double> code_center(centers.size());
-  double max_center = 0;
+  // Centers in the code domain: c = scale (p - zero_point)  =>  p = c / scale + zero_point,
+  // rounded to a whole code P. The largest |q - P| over int16 codes q, reach, must stay below
+  // 2^24 (so that the mantissa keeps at least 8 bits: reach * R < 2^32).
+  std::vector<double> code_center(n_terms);
+  std::vector<double> unit_weight(n_terms);  // u s^2: the weight of a squared code difference
+  std::vector<double> reach(n_terms);
+  double total = 0;  // the largest row sum, in real units, over all int16 inputs
   for (uint32_t r = 0; r < map.n_rows; ++r) {
+    double row_total = 0;
     for (uint32_t f = 0; f < n_features; ++f) {
+      const std::size_t i = r * n_features + f;
       const FeatureQuantization& q = quantization.features[f];
-      const double p = centers[r * n_features + f] / q.scale + q.zero_point;
-      code_center[r * n_features + f] = p;
-      max_center = std::max(max_center, std::fabs(p));
-    }
-  }
-  // G: the most fractional bits with |x * 2^G - center * 2^G| < 2^24 for every int16 x.
-  map.center_frac_bits = 7;
-  while (map.center_frac_bits >= 0 &&
-         std::ldexp(max_center + 32768.0, map.center_frac_bits) >= 0x1p24) {
-    --map.center_frac_bits;
-  }
-  if (map.center_frac_bits < 0) {
-    throw Error("/input_ranges",
-                "a model center lies more than 2^24 codes outside the input ranges; give "
-                "calibration data that covers the model's parameters");
-  }
-  const int G = map.center_frac_bits;
-  for (double p : code_center) map.center.push_back(static_cast<int32_t>(std::llround(std::ldexp(p, G))));
-
-  // Per weight row and feature, the weight of a squared code-domain difference (before 2^F):
-  // u s^2 2^-2G, and the largest squared difference any int16 input can reach.
-  std::vector<double> unit_weight(weights.size());
-  double total = 0;  // the largest sum, in real units, over all int16 inputs
-  std::vector<double> row_total(map.n_rows, 0.0);
-  for (uint32_t r = 0; r < map.n_rows; ++r) {
-    const uint32_t w = shared_weights ? 0 : r;
-    for (uint32_t f = 0; f < n_features; ++f) {
-      const double s = quantization.features[f].scale;
-      const double u = weights[w * n_features + f] * s * s;
+      const double p = centers[i] / q.scale + q.zero_point;
+      const double rounded = std::round(p);
+      if (!(std::fabs(rounded) + 32768.0 < 0x1p24)) {
+        throw Error("/input_ranges",
+                    "a model center lies more than 2^24 codes outside the input ranges; give "
+                    "calibration data that covers the model's parameters");
+      }
+      code_center[i] = p;
+      map.center.push_back(static_cast<int32_t>(rounded));
+      reach[i] = std::max(std::fabs(-32768.0 - rounded), std::fabs(32767.0 - rounded));
+      const double u = weights[i] * q.scale * q.scale;
       MCUPORT_ASSERT(u >= 0 && std::isfinite(u));
-      unit_weight[w * n_features + f] = std::ldexp(u, -2 * G);
-      const double reach = std::max(std::fabs(-32768.0 - code_center[r * n_features + f]),
-                                    std::fabs(32767.0 - code_center[r * n_features + f]));
-      row_total[r] += u * reach * reach;
+      unit_weight[i] = u;
+      row_total += u * (reach[i] + 0.5) * (reach[i] + 0.5);
     }
-    total = std::max(total, row_total[r]);
+    total = std::max(total, row_total);
   }
-  // F: the sum stays below 2^61 for every input.
-  map.frac_bits = total > 0 ? static_cast<int>(std::floor(61.0 - std::log2(total))) : frac_bits_limit;
-  // No weight needs a left shift: every unit weight * 2^F rounds to a mantissa below 2^15 with
-  // k >= 0, so the code rounds every term right (or keeps it) and never saturates.
-  const double max_unit = *std::max_element(unit_weight.begin(), unit_weight.end());
-  if (max_unit > 0) {
-    map.frac_bits = std::min(map.frac_bits,
-                             static_cast<int>(std::floor(std::log2(32767.0 / max_unit))));
+  if (!quantize_blocks(map, unit_weight, code_center, frac_bits_limit)) {
+    quantize_per_term(map, unit_weight, reach, total, frac_bits_limit);
   }
-  map.frac_bits = std::max(std::min(map.frac_bits, frac_bits_limit), frac_bits_min);
-  // Weights: a 15-bit mantissa and a shift, so every term keeps 2^-15 relative precision.
-  for (double v0 : unit_weight) {
-    const double v = std::ldexp(v0, map.frac_bits);
-    if (v <= 0) {
-      map.weight.push_back(0);
-      map.shift.push_back(0);
-      continue;
+  // The error constants (docs/fixed-point.md, Gaussian naive Bayes).
+  for (uint32_t r = 0; r < map.n_rows; ++r) {
+    double eta = 0;
+    double q = 0;
+    for (uint32_t f = 0; f < n_features; ++f) {
+      const std::size_t i = r * n_features + f;
+      const double s = std::sqrt(std::ldexp(unit_weight[i], map.row_frac_bits[r]));
+      const double approx = std::ldexp(static_cast<double>(map.root[i]), -map.shift[i]);
+      const double slope = std::fabs(approx - s);  // |R 2^-k - s|
+      const double delta = std::fabs(map.center[i] - code_center[i]);
+      // Per-term shifts: |t - s |a|| < 1 + m slope + s delta with m = |q - P| <= reach and
+      // m <= |a| + delta (1: the shift rounds down). The mantissa's error counts relative to the
+      // term (eta), or, where it stays below one unit at the largest reach (the negligible terms,
+      // whose mantissa has few bits), absolutely.
+      double e = 0;
+      if (map.blocks) {
+        // t = q R - C = (q - c) R + rho with |rho| <= 1/2: | |t| - s |a| | <= 1/2 + |a| slope.
+        const double far = std::max(std::fabs(-32768.0 - code_center[i]), std::fabs(32767.0 - code_center[i]));
+        if (far * slope <= 1) {
+          e = 0.5 + far * slope;
+        } else {
+          eta = std::max(eta, slope / s);
+          e = 0.5;
+        }
+      } else if (reach[i] * slope <= 1) {
+        e = 1 + reach[i] * slope + s * delta;
+      } else {
+        eta = std::max(eta, slope / s);
+        e = 1 + delta * (slope + s);
+      }
+      q += e * e;
     }
-    int k = 14 - static_cast<int>(std::floor(std::log2(v)));
-    double mantissa = std::round(std::ldexp(v, k));
-    if (mantissa > 32767) {
-      --k;
-      mantissa = std::round(std::ldexp(v, k));
-    }
-    if (k >= 64) {  // every term (below 2^63) rounds to 0: exactly what the code computes
-      map.weight.push_back(0);
-      map.shift.push_back(0);
-      continue;
-    }
-    if (k < -63) {
-      // A weight so large (only when F was raised to the exp runtime's minimum) that any
-      // nonzero difference saturates the sum: exactly what the code does with shift -63.
-      k = -63;
-      mantissa = 32767;
-    }
-    MCUPORT_ASSERT(mantissa >= 1 && mantissa <= 32767);
-    map.weight.push_back(static_cast<uint16_t>(mantissa));
-    map.shift.push_back(static_cast<int8_t>(k));
+    // Headroom for the double arithmetic of these constants.
+    map.eta.push_back(eta * (1 + 1e-9) + 1e-15);
+    map.q.push_back(q * (1 + 1e-9));
   }
-  const double bound = std::ldexp(total, map.frac_bits) * (1 + 0x1p-14) + n_features;
-  map.bound = bound < 0x1p62 ? static_cast<uint64_t>(bound) : kDistanceSaturation;
   return map;
 }
 
 uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_t* codes,
                                    uint32_t row) {
-  const uint32_t w = map.shared_weights ? 0 : row;
   uint64_t sum = 0;
-  for (uint32_t f = 0; f < map.n_features; ++f) {
-    const int32_t d = static_cast<int32_t>(codes[f]) * (int32_t{1} << map.center_frac_bits) -
-                      map.center[row * map.n_features + f];
-    const uint32_t m = static_cast<uint32_t>(d < 0 ? -d : d);
-    const uint64_t product = static_cast<uint64_t>(m) * m * map.weight[w * map.n_features + f];
-    const int k = map.shift[w * map.n_features + f];
-    // A left shift that would pass the saturation point saturates instead (k >= -63 always).
-    const uint64_t term = k >= 0 ? fixed::round_shift(product, k)
-                          : product > (kDistanceSaturation >> -k) ? kDistanceSaturation
-                                                                  : product << -k;
-    sum = term > kDistanceSaturation - sum ? kDistanceSaturation : sum + term;
+  if (map.blocks) {
+    for (uint32_t f = 0; f < map.n_features; ++f) {
+      const std::size_t i = row * map.n_features + f;
+      const int32_t t = static_cast<int32_t>(codes[f]) * map.root[i] - map.offset[i];  // < 2^31
+      sum += static_cast<uint64_t>(static_cast<int64_t>(t) * t);
+    }
+    const uint64_t rounded = fixed::round_shift(sum, map.row_shift[row]);
+    MCUPORT_ASSERT(rounded <= map.bound);
+    return rounded;
   }
+  for (uint32_t f = 0; f < map.n_features; ++f) {
+    const std::size_t i = row * map.n_features + f;
+    const int32_t d = static_cast<int32_t>(codes[f]) - map.center[i];
+    const uint32_t m = static_cast<uint32_t>(d < 0 ? -d : d);
+    const uint32_t t = (m * map.root[i]) >> map.shift[i];  // m * R < 2^32
+    sum += static_cast<uint64_t>(t) * t;
+  }
+  MCUPORT_ASSERT(sum <= map.bound);
   return sum;
+}
+
+double distance_error_bound(const FixedSquaredDistance& map, uint32_t row, double exact) {
+  const double eta = map.eta[row];
+  const int F = map.row_frac_bits[row];
+  const double z = std::ldexp(std::max(exact, 0.0), F);
+  const double q = map.q[row];
+  const double bound = (2 * eta + eta * eta) * z + 2 * (1 + eta) * std::sqrt(z * q) + q;
+  // Blocks: the row's final rounding shift adds at most half a unit of 2^-F.
+  const double rounding = map.row_shift[row] > 0 ? std::ldexp(0.5, -map.frac_bits) : 0.0;
+  return std::ldexp(bound, -F) + rounding;
 }
 
 FixedRbfDistance quantize_rbf_distance(const std::vector<double>& centers, double gamma,

@@ -453,3 +453,106 @@ TEST(QuantizeLinearRows, EachRowWithinItsOwnBoundAndInt32WhenAsked) {
     }
   }
 }
+
+// --- Gaussian naive Bayes's weighted squared distances (fixed_distance.hpp) ----------------------
+
+// Weights up to 10^38 apart within a row (near-zero variances next to wide ones, as digits has:
+// the per-term form) or within a factor 10 of the row's spread (per-class blocks), centers inside,
+// on and outside the ranges, on whole codes and between them: every sum stays at or below the
+// proven largest sum (< 2^62), and the computed distance is within distance_error_bound of the
+// exact one on the dequantized input, at the extreme codes, at the class centers and at random.
+// Param: 0 the per-term form, 1 blocks at one point, 2 blocks at a point per row (rows 2^16 apart).
+class NaiveBayesDistance : public ::testing::TestWithParam<int> {};
+
+TEST_P(NaiveBayesDistance, WithinTheDocumentedBound) {
+  const bool narrow_spread = GetParam() > 0;
+  const bool rows_apart = GetParam() == 2;
+  std::mt19937_64 random(5);
+  const std::vector<std::pair<double, double>> ranges = {
+      {0, 16}, {0, 1e-3}, {-5, 5}, {100, 2000}, {-1e4, 1e4}, {0.5, 0.6}, {3, 3}};
+  mcuport::InputQuantization quantization;
+  for (const auto& range : ranges) quantization.features.push_back(mcuport::quantization_for_range({range.first, range.second}));
+  const std::size_t n = ranges.size();
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::uniform_real_distribution<double> log_variance(narrow_spread ? -2.0 : -30.0,
+                                                      narrow_spread ? -1.0 : 8.0);
+  for (int model = 0; model < 6; ++model) {
+    std::vector<double> centers;
+    std::vector<double> weights;
+    const uint32_t rows = 4;
+    for (uint32_t r = 0; r < rows; ++r) {
+      for (std::size_t f = 0; f < n; ++f) {
+        const auto [lo, hi] = ranges[f];
+        const double width = std::max(hi - lo, 1e-3);
+        // Every third center exactly on the range's low end (a constant feature of the class).
+        const double center = (r + f) % 3 == 0 ? lo : lo - 0.2 * width + 1.4 * width * unit(random);
+        centers.push_back(center);
+        // Blocks need every weight of a row within about 2^6 of the row's largest term.
+        const double variance = std::pow(10.0, log_variance(random)) * (narrow_spread ? 1.0 : width * width) *
+                                (rows_apart ? std::ldexp(1.0, 16 * static_cast<int>(r)) : 1.0) *
+                                (narrow_spread ? std::max(32768.0 * quantization.features[f].scale, 1e-300) *
+                                                     std::max(32768.0 * quantization.features[f].scale, 1e-300)
+                                               : 1.0);
+        weights.push_back(0.5 / variance);
+      }
+    }
+    const mcuport::FixedSquaredDistance map =
+        mcuport::quantize_squared_distance(centers, weights, quantization, 62);
+    ASSERT_LT(map.bound, uint64_t{1} << 62);
+    EXPECT_EQ(map.blocks, narrow_spread);
+    if (narrow_spread) {
+      EXPECT_EQ(map.uniform_row_shift() && map.row_shift.front() == 0, !rows_apart);
+    }
+    for (uint32_t r = 0; r < rows; ++r) {
+      // Per-term mantissas keep 16 bits, per-class ones at least 12.
+      EXPECT_LE(map.eta[r], narrow_spread ? 0x1p-13 : 0x1p-15);
+    }
+    std::uniform_int_distribution<int> code(INT16_MIN, INT16_MAX);
+    std::vector<int16_t> codes(n);
+    for (int trial = 0; trial < 3000; ++trial) {
+      for (std::size_t f = 0; f < n; ++f) {
+        const uint32_t near = static_cast<uint32_t>(trial % rows);
+        codes[f] = static_cast<int16_t>(
+            trial == 0 ? INT16_MIN : trial == 1 ? INT16_MAX
+            : trial % 5 == 2 ? std::clamp<long>(std::lround(centers[near * n + f] / quantization.features[f].scale +
+                                                             quantization.features[f].zero_point),
+                                                 INT16_MIN, INT16_MAX)  // at a class's center
+                             : code(random));
+      }
+      for (uint32_t r = 0; r < rows; ++r) {
+        long double exact = 0;
+        for (std::size_t f = 0; f < n; ++f) {
+          const auto& q = quantization.features[f];
+          const long double x = q.scale * (codes[f] - q.zero_point);
+          const long double d = x - centers[r * n + f];
+          exact += weights[r * n + f] * d * d;
+        }
+        const uint64_t distance = mcuport::evaluate_squared_distance(map, codes.data(), r);
+        ASSERT_LE(distance, map.bound);
+        const double computed = std::ldexp(static_cast<double>(distance), -map.frac_bits);
+        const double bound = mcuport::distance_error_bound(map, r, static_cast<double>(exact));
+        ASSERT_LE(std::fabs(computed - static_cast<double>(exact)), bound * (1 + 1e-9))
+            << "model " << model << " row " << r << " trial " << trial;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Forms, NaiveBayesDistance, ::testing::Values(0, 1, 2),
+                         [](const auto& param_info) {
+                           return std::string(param_info.param == 0   ? "PerTermShifts"
+                                              : param_info.param == 1 ? "BlocksOnePoint"
+                                                                      : "BlocksPointPerRow");
+                         });
+
+// The bound is not vacuous: for a class whose inputs sit near its centers the error allowed is a
+// small fraction of a unit, and it grows with the distance only as 2^-15 of it plus a square root.
+TEST(NaiveBayesDistanceBound, IsTight) {
+  mcuport::InputQuantization quantization;
+  quantization.features.push_back(mcuport::quantization_for_range({0, 8}));
+  quantization.features.push_back(mcuport::quantization_for_range({-1, 1}));
+  const mcuport::FixedSquaredDistance map =
+      mcuport::quantize_squared_distance({4.1, 0.2}, {0.5 / 0.3, 0.5 / 0.01}, quantization, 62);
+  EXPECT_LT(mcuport::distance_error_bound(map, 0, 1.0), 2e-4);  // mostly the centers on whole codes
+  EXPECT_LT(mcuport::distance_error_bound(map, 0, 100.0), 100.0 * 0x1p-14);
+}

@@ -17,7 +17,7 @@
  *   1: [2, 4.4] 3.66216526e-05 -87380.5
  *   2: [1.3, 6.7] 8.23987182e-05 -48544.9444
  *   3: [0.1, 2.5] 3.66216526e-05 -35498.625
- * Tables read by the predict path: 122 bytes.
+ * Tables read by the predict path: 80 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with pipeline_scaler_pca_naive_bayes_ or PIPELINE_SCALER_PCA_NAIVE_BAYES_):
@@ -314,34 +314,13 @@ extern "C" {
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_FEATURES 4
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_FIXED_POINT 1 /* 1: integer inputs and outputs; 0: float */
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_CLASSES 3
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_SCORE_FRAC_BITS 50 /* scores are real value * 2^this */
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_SCORE_FRAC_BITS 51 /* scores are real value * 2^this */
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS 2u /* the estimator's input width, after the pipeline's stages */
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_TABLE_BYTES 122
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_TABLE_BYTES 80
 
-/* per class: (log(prior) - 0.5 sum log(2 pi var)) * 2^50 */
+/* per class: (log(prior) - 0.5 sum log(2 pi var)) * 2^51 */
 static const int64_t pipeline_scaler_pca_naive_bayes_class_bias[3] = {
-    INT64_C(-1015669169776051), INT64_C(-2198041423195703), INT64_C(-2257707718290539)
-};
-
-/* centers in the input codes, * 2^7 */
-static const int32_t pipeline_scaler_pca_naive_bayes_class_center[3][2] = {
-    {-2495779, -17813},
-    {191606, -1204848},
-    {1718184, -41723}
-};
-
-/* weight mantissas (15 bits) */
-static const uint16_t pipeline_scaler_pca_naive_bayes_class_weight[3][2] = {
-    {23644, 19945},
-    {17607, 26229},
-    {32062, 29252}
-};
-
-/* weight shifts (right, rounding half up) */
-static const uint8_t pipeline_scaler_pca_naive_bayes_class_shift[3][2] = {
-    {0, 5},
-    {3, 5},
-    {4, 5}
+    INT64_C(-2031338339552103), INT64_C(-4396082846391406), INT64_C(-4515415436581077)
 };
 
 /* weights with the input quantization folded in, * 2^44 */
@@ -398,43 +377,47 @@ static inline void pipeline_scaler_pca_naive_bayes_stage(const int16_t x[], int1
     }
 }
 
-/* Half the squared Mahalanobis distance of x to the mean of class r (variances per feature).
- * Returns sum_f w_f (x_f - center_rf)^2 in units of 2^-50: the code-domain difference
- * d (with 7 fractional bits) stays below 2^24 in magnitude, d^2 * weight below 2^63,
- * each term is rounded half up by its shift (0 .. 63), and the sum is at most 1069304694308044160 for every
- * int16 input. */
-static inline uint64_t pipeline_scaler_pca_naive_bayes_class_distance(const int16_t x[], uint32_t r) {
-    uint64_t sum = 0u;
-    uint32_t f;
-    for (f = 0u; f < PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS; ++f) {
-        const int32_t d = (int32_t)x[f] * 128 - pipeline_scaler_pca_naive_bayes_class_center[r][f];
-        const uint32_t m = (uint32_t)(d < 0 ? -d : d);
-        const uint32_t w = (uint32_t)pipeline_scaler_pca_naive_bayes_class_weight[r][f];
+/* t^2, exactly, for |t| < 2^31. Without a 32 x 32 -> 64 multiply instruction, from the 16-bit
+ * halves of |t| = th 2^16 + tl: the low word |t| * |t| mod 2^32, the high word
+ * th^2 + ((th tl + (tl^2 >> 17)) >> 15). */
+static inline uint64_t pipeline_scaler_pca_naive_bayes_square(int32_t t) {
 #if MCUPORT_MUL32_ONLY
-        /* m^2 < 2^48 from 16-bit halves, then times w < 2^16 as high word * w (< 2^32) and
-         * low word * w: the same integer, with 32-bit multiplies only. */
-        const uint64_t square = mcuport_fx_mul_u32(m, m);
-        const uint64_t product = ((uint64_t)((uint32_t)(square >> 32) * w) << 32) +
-                                 mcuport_fx_mul_u32((uint32_t)square, w);
+    const uint32_t m = t < 0 ? 0u - (uint32_t)t : (uint32_t)t;
+    const uint32_t th = m >> 16;
+    const uint32_t tl = m & UINT32_C(0xFFFF);
+    return ((uint64_t)(th * th + ((th * tl + ((tl * tl) >> 17)) >> 15)) << 32) | (uint64_t)(m * m);
 #else
-        const uint64_t product = (uint64_t)m * m * w;
+    return (uint64_t)((int64_t)t * t);
 #endif
-        const uint32_t k = (uint32_t)pipeline_scaler_pca_naive_bayes_class_shift[r][f];
-        /* round(product / 2^k) half up = (floor(2 product / 2^k) + 1) / 2 rounded down: one
-         * variable shift (2 product < 2^64, and it is even, so the + 1 cannot wrap). */
-        sum += (((product << 1) >> k) + 1u) >> 1;
-    }
-    return sum;
 }
 
 /* scikit-learn's predict_joint_log_proba * 2^PIPELINE_SCALER_PCA_NAIVE_BAYES_SCORE_FRAC_BITS: per class c, the
- * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance. */
+ * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
+ * sum_f t_f^2, t_f = x_f root_cf - offset_cf, with the roots sqrt(0.5 / var) in codes *
+ * 2^(class binary point / 2) and the offsets (the class means in input codes times the roots,
+ * rounded) written into the code: |t| < 2^31 (x root below 2^30 in magnitude) makes t an exact
+ * signed 32-bit value and its square exact; every class's sum is at the scores' binary point
+ * and at most 2138414842701070925 for every int16 input. */
 static inline void pipeline_scaler_pca_naive_bayes_predict_joint_log_proba(const int16_t x_in[], int64_t out[]) {
     int16_t x[PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS];
     pipeline_scaler_pca_naive_bayes_stage(x_in, x);
-    uint32_t c;
-    for (c = 0u; c < PIPELINE_SCALER_PCA_NAIVE_BAYES_N_CLASSES; ++c) {
-        out[c] = pipeline_scaler_pca_naive_bayes_class_bias[c] - (int64_t)pipeline_scaler_pca_naive_bayes_class_distance(x, c);
+    {
+        uint64_t sum = 0u;
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 27834 + 542714941);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 4519 + 628885);
+        out[0] = pipeline_scaler_pca_naive_bayes_class_bias[0] - (int64_t)sum;
+    }
+    {
+        uint64_t sum = 0u;
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 8492 - 12711852);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 5183 + 48786916);
+        out[1] = pipeline_scaler_pca_naive_bayes_class_bias[1] - (int64_t)sum;
+    }
+    {
+        uint64_t sum = 0u;
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 8103 - 108769097);
+        sum += pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 5473 + 1783985);
+        out[2] = pipeline_scaler_pca_naive_bayes_class_bias[2] - (int64_t)sum;
     }
 }
 

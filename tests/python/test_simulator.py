@@ -133,3 +133,32 @@ def test_simulator_refuses_models_it_cannot_run():
     svc = SVC(kernel="poly").fit(X_train, y_train)
     with pytest.raises(ValueError, match="fixed mode needs the input ranges of a SVC"):
         mcuport.load(svc)
+
+
+@pytest.mark.parametrize("spread", [1.0, 64.0], ids=["one-point", "point-per-class"])
+def test_simulator_is_bit_identical_for_naive_bayes_blocks_in_a_loop(spread, tmp_path):
+    """Gaussian naive Bayes in per-class blocks with more than 40 terms (a loop over the table,
+    not straight-line code): at one binary point, and with every class at its own point
+    (variances `spread` times apart between classes), the generated code and the simulator
+    agree bit for bit on random and extreme codes."""
+    from sklearn.naive_bayes import GaussianNB
+
+    random = np.random.default_rng(SEED)
+    n_classes, n_features = 4, 16
+    X = np.concatenate([random.normal(c, spread ** (c / (n_classes - 1)), (60, n_features))
+                        for c in range(n_classes)])
+    y = np.repeat(np.arange(n_classes), 60)
+    estimator = GaussianNB().fit(X, y)
+    document = mcuport.to_json(estimator, calibration=X)
+    generated = mcuport.generate(document, name="m", numeric="fixed")
+    # the blocks form, in a loop over its tables
+    assert "m_class_offset" in generated.header and "_square(" not in generated.header
+    assert ("m_class_shift" in generated.header) == (spread > 1)
+    simulated = mcuport.load(document)
+    with HostModel(generated, workdir=tmp_path) as model:
+        test_codes, _ = model.quantize(X)
+        codes = np.concatenate([test_codes, extreme_codes(generated.n_features, 3000)])
+        predictions, scores = model.run(codes)
+    np.testing.assert_array_equal(simulated.predict_codes(codes), predictions)
+    np.testing.assert_array_equal(simulated.scores_codes(codes), scores)
+    assert np.mean(estimator.predict(X) == estimator.classes_[predictions[:len(X)]]) >= 0.99

@@ -1,10 +1,17 @@
-// Fixed-point weighted squared distances on quantized inputs:
-//   T_r(x) = sum_f u_rf (x_f - c_rf)^2     (one row r per class of naive Bayes)
-// evaluated on int16 codes. The code-domain difference stays below 2^24, its square below 2^48
-// and each weighted square (15-bit weight mantissa) below 2^63. At the chosen binary point the
-// sum over all int16 inputs stays below 2^61, unless the caller demanded a higher binary point
-// than that allows; then a term or the sum saturates at 2^62. The RBF kernel, whose weights are
-// shared by every row, uses FixedRbfDistance below instead.
+// Fixed-point weighted squared distances on quantized inputs, one row r per class of naive Bayes:
+//   T_r(x) = sum_f u_rf (x_f - c_rf)^2
+// c_rf is the center in codes, P_rf the same rounded to a whole code. Two forms (docs/fixed-point.md, Gaussian naive
+// Bayes, proves the error bound that distance_error_bound returns for both):
+// - per-row blocks (`blocks`): each row r has its own binary point F_r, and the sum
+//   sum_f (q_f R_rf - C_rf)^2 with R_rf = round(sqrt(u_rf 2^F_r)) < 2^15 and C_rf = round(c_rf R_rf)
+//   (the exact center in codes times the root) is exact (a signed 32-bit value and its square per
+//   term, no shift), then rounded right by F_r - F once per row. Chosen where every nonzero R_rf
+//   keeps at least 12 bits there.
+// - per-term shifts: sum_f floor(|q_f - P_rf| R_rf / 2^k_rf)^2 at one point F, R_rf a 16-bit
+//   mantissa of sqrt(u_rf 2^F) and k_rf a right shift in [0, 31] (weights far apart within a row,
+//   as the near-zero variances of digits give).
+// Every sum over all int16 inputs stays below 2^62. The RBF kernel, whose weights are shared by
+// every row, uses FixedRbfDistance below instead.
 #pragma once
 
 #include <cstdint>
@@ -17,33 +24,44 @@ namespace mcuport {
 struct FixedSquaredDistance {
   uint32_t n_rows = 0;
   uint32_t n_features = 0;
-  bool shared_weights = false;  // one weight row for every row (RBF: gamma)
-  int center_frac_bits = 0;     // G: centers are code-domain values * 2^G
-  std::vector<int32_t> center;  // n_rows x n_features
-  // Per weight row and feature: term = (d^2 * weight) >> shift (shift < 0: <<), d the code-domain
-  // difference * 2^G; weight is a 15-bit mantissa (or 0 for a negligible term).
-  std::vector<uint16_t> weight;  // (shared ? 1 : n_rows) x n_features
-  std::vector<int8_t> shift;
-  int frac_bits = 0;  // F: T_r is returned in units of 2^-F
-  // The largest sum over all int16 inputs, or kDistanceSaturation where sums may saturate.
+  std::vector<int32_t> center;  // P_rf: the center in input codes, rounded (n_rows x n_features)
+  std::vector<int32_t> offset;  // C_rf = round(c_rf R_rf), c_rf the exact center in codes (blocks)
+  std::vector<uint16_t> root;   // R_rf: sqrt(u_rf 2^F) 2^k_rf rounded, below 2^16 (0: no term)
+  std::vector<uint8_t> shift;   // k_rf in [0, 31] (all 0 with blocks)
+  int frac_bits = 0;            // F: T_r is returned in units of 2^-F
+  bool blocks = false;          // per-row binary points (R_rf < 2^15, no per-term shift)
+  std::vector<int> row_frac_bits;  // F_r (blocks; else F for every row)
+  std::vector<uint8_t> row_shift;  // F_r - F: the row's sum is rounded right by this (blocks)
+  // The largest sum over all int16 inputs (below 2^62), over every row.
   uint64_t bound = 0;
+  // Error constants per row (docs/fixed-point.md): with s = sqrt(u 2^F_r), eta_r bounds
+  // |R 2^-k / s - 1| over the row's terms and q_r = sum_f E_f^2 their absolute parts; then for
+  // every input the row's sum before its final shift is within
+  // (2 eta + eta^2) Z + 2 (1 + eta) sqrt(Z q) + q of Z = T 2^F_r.
+  std::vector<double> eta;
+  std::vector<double> q;
+  bool center_fits_int16() const;
+  bool uniform_shift() const;      // every k_rf the same
+  bool uniform_row_shift() const;  // every F_r - F the same
 };
 
-inline constexpr uint64_t kDistanceSaturation = uint64_t{1} << 62;
-
-// centers: n_rows x n_features in input units; weights: n_rows x n_features, or n_features
-// when shared_weights. F is chosen within [frac_bits_min, frac_bits_limit] (the exp runtime
-// takes 8..40); when the proven bound needs F below frac_bits_min, sums may saturate at 2^62,
-// which is harmless where only small sums matter (exp(-t) is 0 beyond t = 22).
+// centers: n_rows x n_features in input units; weights: n_rows x n_features (u >= 0 per squared
+// input unit). F is at most frac_bits_limit.
 FixedSquaredDistance quantize_squared_distance(const std::vector<double>& centers,
                                                const std::vector<double>& weights,
-                                               bool shared_weights,
                                                const InputQuantization& quantization,
-                                               int frac_bits_limit, int frac_bits_min = -1000);
+                                               int frac_bits_limit);
 
-// T_r on codes, exactly as the generated code computes it.
+// T_r on codes, exactly as the generated code computes it (units of 2^-F).
 uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_t* codes,
                                    uint32_t row);
+
+// The proven bound on |evaluate_squared_distance * 2^-F - T_r| for an input whose exact distance
+// (on the values the codes stand for) is T_r = exact, in real units.
+double distance_error_bound(const FixedSquaredDistance& map, uint32_t row, double exact);
+
+// The saturation point of the RBF kernel's exp argument (rbf_exp_argument).
+inline constexpr uint64_t kDistanceSaturation = uint64_t{1} << 62;
 
 // The RBF kernel's argument t_s = gamma |x - sv_s|^2 with one rescaling of the input per
 // prediction. Feature f's code q_f maps into a common domain, y_f = round(q_f R_f 2^-k_f), where
