@@ -162,3 +162,27 @@ def test_simulator_is_bit_identical_for_naive_bayes_blocks_in_a_loop(spread, tmp
     np.testing.assert_array_equal(simulated.predict_codes(codes), predictions)
     np.testing.assert_array_equal(simulated.scores_codes(codes), scores)
     assert np.mean(estimator.predict(X) == estimator.classes_[predictions[:len(X)]]) >= 0.99
+
+
+@pytest.mark.parametrize("kind", ["SVC(linear, multi)"])
+def test_one_vs_one_votes_break_ties_to_the_lowest_class(kind, tmp_path):
+    """The generated predict counts each pair's vote (decision > 0: the first class of the
+    pair) and takes the most votes, a tie going to the lowest class index, as libsvm: checked
+    against votes counted here from the generated decision values, on rows that include
+    three-way ties."""
+    estimator, X_train, X_test = fitted(kind)
+    generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train)
+    n_classes = len(estimator.classes_)
+    pairs = [(i, j) for i in range(n_classes) for j in range(i + 1, n_classes)]
+    with HostModel(generated, workdir=tmp_path) as model:
+        test_codes, _ = model.quantize(X_test)
+        codes = np.concatenate([test_codes, extreme_codes(generated.n_features, 5000)])
+        predictions, decisions = model.run(codes)
+    votes = np.zeros((len(codes), n_classes), dtype=np.int64)
+    for k, (i, j) in enumerate(pairs):
+        first = decisions[:, k] > 0
+        votes[first, i] += 1
+        votes[~first, j] += 1
+    np.testing.assert_array_equal(predictions, np.argmax(votes, axis=1))
+    ties = (votes == votes.max(axis=1, keepdims=True)).sum(axis=1) > 1
+    assert ties.sum() > 0, "no tied votes among the rows: the test would not see tie-breaking"
