@@ -128,6 +128,84 @@ const char* kRow16 = R"(#if MCUPORT_SIMD32
         }
 )";
 
+// Small models (at most kUnrolledTerms multiply-accumulates, tables in the data address space,
+// a 32 x 32 -> 64 multiply or 15-bit weights): straight-line code with the weights and offsets
+// written into the instructions (no table, no loop), and predict folds the threshold into the
+// sum's start so that the answer is its sign.
+const std::size_t kUnrolledTerms = 40;
+
+const char* kFixedSquare = R"(/* z^2, exactly, for |z| < 2^31. Without a 32 x 32 -> 64 multiply instruction, from the 16-bit
+ * halves of |z| = zh 2^16 + zl: the low word |z| * |z| mod 2^32, the high word
+ * zh^2 + ((zh zl + (zl^2 >> 17)) >> 15). */
+static inline int64_t {{p}}_square(int32_t z) {
+#if MCUPORT_MUL32_ONLY
+    const uint32_t m = z < 0 ? 0u - (uint32_t)z : (uint32_t)z;
+    const uint32_t zh = m >> 16;
+    const uint32_t zl = m & UINT32_C(0xFFFF);
+    return (int64_t)(((uint64_t)(zh * zh + ((zh * zl + ((zl * zl) >> 17)) >> 15)) << 32) |
+                     (uint64_t)(m * m));
+#else
+    return (int64_t)z * z;
+#endif
+}
+
+)";
+
+const char* kComponentShift = R"(/* A component from its accumulator a, which holds the rounding half 2^{{s1}} beside the exact sum:
+ * z = floor(a / 2^{{s}}), the sum rounded half up, |z| < 2^31. The unsigned shift of a's 64 bits is
+ * z + 2^{{s64}} for a negative a (z for a >= 0), so its low word is z's two's complement. */
+static inline int32_t {{p}}_component(int64_t acc) {
+    const uint32_t m = (uint32_t)((uint64_t)acc >> {{s}});
+    return m >= UINT32_C(0x80000000) ? -(int32_t)(~m) - 1 : (int32_t)m;
+}
+
+)";
+
+// The same with an accumulator that holds 2^(s-1) + 2^(s+31), non-negative (any shift).
+const char* kComponentShiftOffset = R"(/* A component from its accumulator, which holds 2^{{s1}} + 2^{{s31}} beside the exact sum a
+ * (|a + 2^{{s1}}| < 2^{{s31}}, so acc is in [0, 2^{{s32}})): floor((a + 2^{{s1}}) / 2^{{s}}), the sum rounded half
+ * up, is (acc >> {{s}}) - 2^31, with acc >> {{s}} in [0, 2^32). */
+static inline int32_t {{p}}_component(int64_t acc) {
+    const uint32_t m = (uint32_t)((uint64_t)acc >> {{s}});
+    return m >= UINT32_C(0x80000000) ? (int32_t)(m - UINT32_C(0x80000000))
+                                     : -(int32_t)(UINT32_C(0x7FFFFFFF) - m) - 1;
+}
+
+)";
+
+const char* kFixedSumUnrolled = R"(/* start + the squared Mahalanobis distance * 2^{{P}}_SCORE_FRAC_BITS, on codes. Row r's
+ * component z_r = offset_r + sum_f weight_rf * xq[f] (weights and offsets written into the code,
+ * input quantization folded in{{packing}}) in units of 2^-{{z_bits}}{{shift_doc}}:
+ * |z_r| < 2^31, and the sum of squares is at most {{score_bound}}. */
+static inline int64_t {{p}}_distance(const int16_t x[], int64_t start) {
+{{body}}    return sum;
+}
+
+/* The squared Mahalanobis distance * 2^{{P}}_SCORE_FRAC_BITS. */
+static inline int64_t {{p}}_score(const int16_t x[]) {
+    return {{p}}_distance(x, 0);
+}
+
+)";
+
+const char* kPredictUnrolled = R"(/* +1 (inlier) when the squared distance is at most the threshold, else -1 (outlier), as
+ * scikit-learn's predict: score <= THRESHOLD <=> score - (THRESHOLD + 1) < 0 (no overflow: the
+ * score is at most {{score_bound}}). */
+static inline int32_t {{p}}_predict(const int16_t x[]) {
+    return {{p}}_distance(x, -{{P}}_THRESHOLD - 1) < 0 ? 1 : -1;
+}
+
+)";
+
+const char* kPredictConstant = R"(/* +1 (inlier) when the squared distance is at most the threshold, else -1 (outlier), as
+ * scikit-learn's predict: every score of an int16 input is {{why}}. */
+static inline int32_t {{p}}_predict(const int16_t x[]) {
+    (void)x;
+    return {{answer}};
+}
+
+)";
+
 const char* kPredict = R"(/* +1 (inlier) when the squared distance is at most the threshold, else -1 (outlier), as
  * scikit-learn's predict. */
 static inline int32_t {{p}}_predict(const {{xt}} x[]) {
@@ -164,9 +242,12 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     // Where the only multiply is 32 x 32 -> 32 (targets are data: arch), 31-bit weights are
     // stored as 16-bit halves; elsewhere as int32 for one 64-bit multiply-accumulate each.
     const bool halves = wide_weights && context.target.arch == "armv6m";
+    const bool unrolled = context.target.const_storage == ConstStorage::Ram && !halves &&
+                          packed.size() <= kUnrolledTerms;
     const std::string doc = "the factor of the precision matrix, input quantization folded in, * 2^" +
                             std::to_string(map.frac_bits);
-    if (halves) {
+    if (unrolled) {
+    } else if (halves) {
       std::vector<int32_t> high;
       std::vector<int32_t> low;
       for (int32_t w : packed_code) {
@@ -183,7 +264,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     }
     std::vector<std::string> bias;
     for (int64_t b : map.bias) bias.push_back(map.wide ? "INT64_C(" + std::to_string(b) + ")" : std::to_string(b));
-    code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_bias", bias,
+    if (!unrolled) code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_bias", bias,
                     "per row: the offset of the component, * 2^" + std::to_string(map.frac_bits));
     code.macros += "#define " + P + "_SCORE_FRAC_BITS " + std::to_string(program.score_frac_bits) +
                    " /* score = squared distance * 2^this */\n";
@@ -194,25 +275,87 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       code.macros += "#define " + P + "_THRESHOLD INT64_C(" + std::to_string(program.threshold_code) +
                      ") /* the largest inlier score: floor(threshold * 2^SCORE_FRAC_BITS) */\n";
     }
+    const int s = program.square_shift;
+    const int64_t shift_offset = mahalanobis_shift_offset(program);
     std::string z = "(int64_t)acc";
     std::string shift_doc;
-    if (program.square_shift > 0) {
-      code.fixed_runtime = true;
-      z = "mcuport_fx_round_shift_i64((int64_t)acc, " + std::to_string(program.square_shift) + ")";
-      shift_doc = ", rounded right by " + std::to_string(program.square_shift) + " bits before squaring";
+    if (s > 0) {
+      z = "(int64_t)((uint64_t)(acc + INT64_C(" + std::to_string(shift_offset) + ")) >> " +
+          std::to_string(s) + ") - INT64_C(2147483648)";
+      shift_doc = ",\n * rounded right (half up) by " + std::to_string(s) + " bits before squaring";
     }
     std::string row;
     code.simd = true;  // MCUPORT_MUL32_ONLY (the squares), MCUPORT_SIMD32 (int16 weights)
     // |z|^2 <= score_bound < 2^62 (lower_mahalanobis), hence |z| < 2^31.
     MCUPORT_ASSERT(static_cast<long double>(program.score_bound) < 0x1p62L);
-    if (wide_weights) {
+    if (unrolled) {
+      // The weights and offsets as constants; the tables are gone (the bias and weight tables
+      // below are skipped). With s > 0 the offset includes the rounding half 2^(s-1) (and 2^(s+31) for s > 32).
+      // 31-bit weights multiply u_f = x_f + 32768 (in [0, 65535]) and the offset takes
+      // -32768 sum_f w_f: the same integer (every partial sum below 2^62), and gcc forms each
+      // product with one SMLAL on Cortex-M4, where with the signed x_f it builds a constant's
+      // 64-bit product from UMULL, MLA and a carried add (6 instructions against 2).
+      const bool wide = map.wide || s > 0;
+      std::string body;
+      if (wide_weights) {
+        std::vector<bool> used(n, false);
+        std::size_t j = 0;
+        for (uint32_t r = 0; r < program.n_rows; ++r) {
+          for (uint32_t f = program.triangular ? r : 0; f < n; ++f, ++j) used[f] = used[f] || packed_code[j] != 0;
+        }
+        for (uint32_t f = 0; f < n; ++f) {
+          if (!used[f]) continue;
+          body += "    const int32_t u" + std::to_string(f) + " = (int32_t)x[" + std::to_string(f) +
+                  "] + 32768;\n";
+        }
+      }
+      body += "    int64_t sum = start;\n    " + std::string(wide ? "int64_t" : "int32_t") + " acc;\n";
+      std::size_t i = 0;
+      for (uint32_t r = 0; r < program.n_rows; ++r) {
+        int64_t offset = map.bias[r] + (s > 32 ? shift_offset : s > 0 ? int64_t{1} << (s - 1) : 0);
+        std::string terms;
+        for (uint32_t f = program.triangular ? r : 0; f < n; ++f, ++i) {
+          const int32_t w = packed_code[i];
+          if (w == 0) continue;
+          const std::string literal = w < 0 ? "(" + std::to_string(w) + ")" : std::to_string(w);
+          const std::string k = std::to_string(f);
+          if (wide_weights) offset -= int64_t{32768} * w;
+          terms += "\n          + " + (wide_weights ? "(int64_t)u" + k + " * " + literal
+                                     : wide ? "(int64_t)((int32_t)x[" + k + "] * " + literal + ")"
+                                            : "(int32_t)x[" + k + "] * " + literal);
+        }
+        body += "    acc = " + (wide ? "INT64_C(" + std::to_string(offset) + ")" : std::to_string(offset)) +
+                terms;
+        body += ";\n    sum += " + p + "_square(" +
+                (s > 0 ? p + "_component(acc)" : "(int32_t)acc") + ");\n";
+      }
+      code.functions += context.render(kFixedSquare);
+      if (s > 0) {
+        code.functions += context.render(s > 32 ? kComponentShiftOffset : kComponentShift,
+                                         s > 32 ? TemplateValues{{"s", std::to_string(s)},
+                                                                 {"s1", std::to_string(s - 1)},
+                                                                 {"s31", std::to_string(s + 31)},
+                                                                 {"s32", std::to_string(s + 32)}}
+                                                : TemplateValues{{"s", std::to_string(s)},
+                                                                 {"s1", std::to_string(s - 1)},
+                                                                 {"s64", std::to_string(64 - s)}});
+      }
+      code.functions += context.render(
+          kFixedSumUnrolled, {{"packing", program.triangular ? ", upper triangular" : ""},
+                              {"z_bits", std::to_string(map.frac_bits)},
+                              {"shift_doc", shift_doc},
+                              {"score_bound", std::to_string(program.score_bound)},
+                              {"body", body}});
+    }
+    if (unrolled) {
+    } else if (wide_weights) {
       row = context.render(halves ? kRow32Halves : kRow32, {{"first", first}});
     } else {
       row = context.render(kRow16, {{"first", first},
                                     {"acc_t", map.wide ? "int64_t" : "int32_t"},
                                     {"smla", map.wide ? "__smlald" : "__smlad"}});
     }
-    code.functions += context.render(
+    if (!unrolled) code.functions += context.render(
         kFixedScore,
         {{"packing", packing},
          {"z_bits", std::to_string(map.frac_bits)},
@@ -247,8 +390,23 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                   " multiply-accumulates and " + std::to_string(program.n_rows) +
                   " squares per distance.\n";
   const std::string xt = context.input_type();
-  if (program.has_threshold) {
+  const bool unrolled = fixed && context.target.const_storage == ConstStorage::Ram &&
+                        !(program.fixed->weight_bits > 15 && context.target.arch == "armv6m") &&
+                        packed.size() <= kUnrolledTerms;
+  if (program.has_threshold && unrolled) {
+    const std::string bound = std::to_string(program.score_bound);
+    if (program.threshold_code < 0) {
+      code.functions += context.render(kPredictConstant, {{"why", "at least 0 > THRESHOLD"}, {"answer", "-1"}});
+    } else if (static_cast<uint64_t>(program.threshold_code) >= program.score_bound) {
+      code.functions += context.render(
+          kPredictConstant, {{"why", "at most " + bound + " <= THRESHOLD"}, {"answer", "1"}});
+    } else {
+      code.functions += context.render(kPredictUnrolled, {{"score_bound", bound}});
+    }
+  } else if (program.has_threshold) {
     code.functions += context.render(kPredict);
+  }
+  if (program.has_threshold) {
     code.api += " *   int32_t " + p + "_predict(const " + xt + " x[]);   +1 inlier, -1 outlier\n";
   }
   code.api += " *   " + st + " " + p + "_score(const " + xt + " x[]);   squared Mahalanobis distance" +

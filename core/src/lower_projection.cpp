@@ -242,11 +242,21 @@ void evaluate_pca(const PcaProgram& program, const int16_t* codes, int64_t* out)
   }
 }
 
+int64_t mahalanobis_shift_offset(const MahalanobisProgram& program) {
+  const int s = program.square_shift;
+  return s > 0 ? (int64_t{1} << (s - 1)) + (int64_t{1} << (s + 31)) : 0;
+}
+
 int64_t evaluate_mahalanobis(const MahalanobisProgram& program, const int16_t* codes) {
   int64_t score = 0;
+  const int s = program.square_shift;
+  const int64_t offset = mahalanobis_shift_offset(program);
   for (uint32_t r = 0; r < program.n_rows; ++r) {
-    const int64_t z = fixed::round_shift(evaluate_fixed_linear_row(*program.fixed, codes, r),
-                                         program.square_shift);
+    const int64_t acc = evaluate_fixed_linear_row(*program.fixed, codes, r);
+    // Rounded half up: floor((acc + 2^(s-1)) / 2^s), as the unsigned shift of acc + offset
+    // (non-negative and below 2^(s+32): |acc + 2^(s-1)| < 2^(s+31)) less 2^31.
+    const int64_t z =
+        s > 0 ? static_cast<int64_t>(static_cast<uint64_t>(acc + offset) >> s) - (int64_t{1} << 31) : acc;
     score += z * z;
   }
   return score;
