@@ -6,6 +6,8 @@
 #include <cfloat>
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "c_names.hpp"
 #include "emit.hpp"
@@ -38,7 +40,8 @@ static inline float {{p}}_score(const float x[]) {
 
 const char* kFixedScore = R"(/* The squared Mahalanobis distance * 2^{{P}}_SCORE_FRAC_BITS, on codes. Row r: the component
  * z_r = bias[r] + sum_f weight[f] * xq[f] (weights packed row by row{{packing}}) in units of
- * 2^-{{z_bits}}, |z_r| <= {{z_bound}} in {{acc_t}}{{shift_doc}}; the sum of squares is at most {{score_bound}}. */
+ * 2^-{{z_bits}}, |z_r| <= {{z_bound}} in {{acc_t}}{{shift_doc}}; |z_r| < 2^31 then, and the sum
+ * of squares is at most {{score_bound}}. */
 static inline int64_t {{p}}_score(const int16_t x[]) {
     int64_t sum = 0;
     uint32_t i = 0u;
@@ -46,22 +49,7 @@ static inline int64_t {{p}}_score(const int16_t x[]) {
     uint32_t f;
     for (r = 0u; r < {{P}}_N_ROWS; ++r) {
         {{acc_t}} acc = ({{acc_t}}){{p}}_bias[r];
-        int64_t z;
-{{row}}        z = {{z}};
-#if MCUPORT_MUL32_ONLY
-        {
-            /* No 32 x 32 -> 64 multiply instruction: |z| < 2^31 (the bound above), so
-             * z^2 = mh^2 2^32 + 2 mh ml 2^16 + ml^2 from the 16-bit halves of m = |z|
-             * (mh < 2^15), the same integer with three 32-bit multiplies. */
-            const uint32_t m = (uint32_t)(z < 0 ? -z : z);
-            const uint32_t mh = m >> 16;
-            const uint32_t ml = m & UINT32_C(0xFFFF);
-            sum += (int64_t)(((uint64_t)(mh * mh) << 32) + ((uint64_t)(2u * mh * ml) << 16) +
-                             (uint64_t)(ml * ml));
-        }
-#else
-        sum += z * z;
-#endif
+{{row}}        sum += {{p}}_square({{z}});
     }
     return sum;
 }
@@ -161,6 +149,13 @@ static inline int32_t {{p}}_component(int64_t acc) {
 
 )";
 
+const char* kSigned = R"(/* The int32 whose two's complement is m (no implementation-defined conversion). */
+static inline int32_t {{p}}_signed(uint32_t m) {
+    return m >= UINT32_C(0x80000000) ? -(int32_t)(~m) - 1 : (int32_t)m;
+}
+
+)";
+
 // The same with an accumulator that holds 2^(s-1) + 2^(s+31), non-negative (any shift).
 const char* kComponentShiftOffset = R"(/* A component from its accumulator, which holds 2^{{s1}} + 2^{{s31}} beside the exact sum a
  * (|a + 2^{{s1}}| < 2^{{s31}}, so acc is in [0, 2^{{s32}})): floor((a + 2^{{s1}}) / 2^{{s}}), the sum rounded half
@@ -242,8 +237,8 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     // Where the only multiply is 32 x 32 -> 32 (targets are data: arch), 31-bit weights are
     // stored as 16-bit halves; elsewhere as int32 for one 64-bit multiply-accumulate each.
     const bool halves = wide_weights && context.target.arch == "armv6m";
-    const bool unrolled = context.target.const_storage == ConstStorage::Ram && !halves &&
-                          packed.size() <= kUnrolledTerms;
+    const bool unrolled =
+        context.target.const_storage == ConstStorage::Ram && packed.size() <= kUnrolledTerms;
     const std::string doc = "the factor of the precision matrix, input quantization folded in, * 2^" +
                             std::to_string(map.frac_bits);
     if (unrolled) {
@@ -277,12 +272,23 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     }
     const int s = program.square_shift;
     const int64_t shift_offset = mahalanobis_shift_offset(program);
-    std::string z = "(int64_t)acc";
+    // The component from its accumulator: kComponentShift (the accumulator holds the rounding
+    // half 2^(s-1)) or, for s > 32, kComponentShiftOffset (2^(s-1) + 2^(s+31)).
+    const int64_t acc_offset = s > 32 ? shift_offset : s > 0 ? int64_t{1} << (s - 1) : 0;
+    std::string z = "(int32_t)acc";
     std::string shift_doc;
+    code.functions += context.render(kFixedSquare);
     if (s > 0) {
-      z = "(int64_t)((uint64_t)(acc + INT64_C(" + std::to_string(shift_offset) + ")) >> " +
-          std::to_string(s) + ") - INT64_C(2147483648)";
+      z = p + "_component((int64_t)acc + INT64_C(" + std::to_string(acc_offset) + "))";
       shift_doc = ",\n * rounded right (half up) by " + std::to_string(s) + " bits before squaring";
+      code.functions += context.render(s > 32 ? kComponentShiftOffset : kComponentShift,
+                                       s > 32 ? TemplateValues{{"s", std::to_string(s)},
+                                                               {"s1", std::to_string(s - 1)},
+                                                               {"s31", std::to_string(s + 31)},
+                                                               {"s32", std::to_string(s + 32)}}
+                                              : TemplateValues{{"s", std::to_string(s)},
+                                                               {"s1", std::to_string(s - 1)},
+                                                               {"s64", std::to_string(64 - s)}});
     }
     std::string row;
     code.simd = true;  // MCUPORT_MUL32_ONLY (the squares), MCUPORT_SIMD32 (int16 weights)
@@ -297,7 +303,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       // 64-bit product from UMULL, MLA and a carried add (6 instructions against 2).
       const bool wide = map.wide || s > 0;
       std::string body;
-      if (wide_weights) {
+      if (wide_weights && !halves) {
         std::vector<bool> used(n, false);
         std::size_t j = 0;
         for (uint32_t r = 0; r < program.n_rows; ++r) {
@@ -311,10 +317,55 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       }
       body += "    int64_t sum = start;\n    " + std::string(wide ? "int64_t" : "int32_t") + " acc;\n";
       std::size_t i = 0;
+      bool signed_helper = false;
       for (uint32_t r = 0; r < program.n_rows; ++r) {
-        int64_t offset = map.bias[r] + (s > 32 ? shift_offset : s > 0 ? int64_t{1} << (s - 1) : 0);
+        int64_t offset = map.bias[r] + acc_offset;
         std::string terms;
-        for (uint32_t f = program.triangular ? r : 0; f < n; ++f, ++i) {
+        if (halves) {
+          // No 32 x 32 -> 64 multiply: w = hi 2^16 + lo (lo in [0, 65535]), the row's sums
+          // H = sum_f hi_f x_f and L = sum_f lo_f x_f of 32-bit products (|hi x| <= 2^30,
+          // |lo x| < 2^31), each in int32 where its bound sum |c_f| 32768 allows, else int64;
+          // acc = offset + H 65536 + L, exactly.
+          std::vector<std::pair<uint32_t, int64_t>> high;
+          std::vector<std::pair<uint32_t, int64_t>> low;
+          for (uint32_t f = program.triangular ? r : 0; f < n; ++f, ++i) {
+            const int64_t w = packed_code[i];
+            const int64_t lo = w & 0xFFFF;
+            if ((w - lo) != 0) high.emplace_back(f, (w - lo) / 65536);
+            if (lo != 0) low.emplace_back(f, lo);
+          }
+          const auto sum_of = [](const std::vector<std::pair<uint32_t, int64_t>>& parts) {
+            uint64_t bound = 0;
+            for (const auto& part : parts) bound += static_cast<uint64_t>(part.second < 0 ? -part.second : part.second) * 32768u;
+            const bool narrow = bound <= 0x7fffffffu;
+            std::string text;
+            for (const auto& part : parts) {
+              const std::string product = "(int32_t)x[" + std::to_string(part.first) + "] * " +
+                                          (part.second < 0 ? "(" + std::to_string(part.second) + ")"
+                                                           : std::to_string(part.second));
+              text += (text.empty() ? "" : " + ") + (narrow ? product : "(int64_t)(" + product + ")");
+            }
+            return std::make_pair(narrow, text);
+          };
+          if (high.size() == 1) {
+            // One term: gcc would fold (x hi) 65536 into a 64-bit product with a constant, a
+            // call to __aeabi_lmul; the unsigned product (the same bits, |x hi| <= 2^30) read
+            // back as int32 keeps it a 32-bit multiply.
+            signed_helper = true;
+            terms += "\n          + (int64_t)" + p + "_signed((uint32_t)(int32_t)x[" +
+                     std::to_string(high[0].first) + "] * (uint32_t)" +
+                     (high[0].second < 0 ? "(" + std::to_string(high[0].second) + ")"
+                                         : std::to_string(high[0].second)) + ") * 65536";
+          } else if (!high.empty()) {
+            const auto h = sum_of(high);
+            terms += "\n          + (int64_t)(" + h.second + ") * 65536";
+          }
+          if (!low.empty()) {
+            const auto l = sum_of(low);
+            terms += "\n          + " + (l.first ? "(int64_t)(" + l.second + ")" : l.second);
+          }
+        }
+        for (uint32_t f = program.triangular ? r : 0; !halves && f < n; ++f, ++i) {
           const int32_t w = packed_code[i];
           if (w == 0) continue;
           const std::string literal = w < 0 ? "(" + std::to_string(w) + ")" : std::to_string(w);
@@ -329,17 +380,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
         body += ";\n    sum += " + p + "_square(" +
                 (s > 0 ? p + "_component(acc)" : "(int32_t)acc") + ");\n";
       }
-      code.functions += context.render(kFixedSquare);
-      if (s > 0) {
-        code.functions += context.render(s > 32 ? kComponentShiftOffset : kComponentShift,
-                                         s > 32 ? TemplateValues{{"s", std::to_string(s)},
-                                                                 {"s1", std::to_string(s - 1)},
-                                                                 {"s31", std::to_string(s + 31)},
-                                                                 {"s32", std::to_string(s + 32)}}
-                                                : TemplateValues{{"s", std::to_string(s)},
-                                                                 {"s1", std::to_string(s - 1)},
-                                                                 {"s64", std::to_string(64 - s)}});
-      }
+      if (signed_helper) code.functions += context.render(kSigned);
       code.functions += context.render(
           kFixedSumUnrolled, {{"packing", program.triangular ? ", upper triangular" : ""},
                               {"z_bits", std::to_string(map.frac_bits)},
@@ -391,7 +432,6 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                   " squares per distance.\n";
   const std::string xt = context.input_type();
   const bool unrolled = fixed && context.target.const_storage == ConstStorage::Ram &&
-                        !(program.fixed->weight_bits > 15 && context.target.arch == "armv6m") &&
                         packed.size() <= kUnrolledTerms;
   if (program.has_threshold && unrolled) {
     const std::string bound = std::to_string(program.score_bound);
