@@ -156,18 +156,6 @@ static inline int32_t {{p}}_signed(uint32_t m) {
 
 )";
 
-// The same with an accumulator that holds 2^(s-1) + 2^(s+31), non-negative (any shift).
-const char* kComponentShiftOffset = R"(/* A component from its accumulator, which holds 2^{{s1}} + 2^{{s31}} beside the exact sum a
- * (|a + 2^{{s1}}| < 2^{{s31}}, so acc is in [0, 2^{{s32}})): floor((a + 2^{{s1}}) / 2^{{s}}), the sum rounded half
- * up, is (acc >> {{s}}) - 2^31, with acc >> {{s}} in [0, 2^32). */
-static inline int32_t {{p}}_component(int64_t acc) {
-    const uint32_t m = (uint32_t)((uint64_t)acc >> {{s}});
-    return m >= UINT32_C(0x80000000) ? (int32_t)(m - UINT32_C(0x80000000))
-                                     : -(int32_t)(UINT32_C(0x7FFFFFFF) - m) - 1;
-}
-
-)";
-
 const char* kFixedSumUnrolled = R"(/* start + the squared Mahalanobis distance * 2^{{P}}_SCORE_FRAC_BITS, on codes. Row r's
  * component z_r = offset_r + sum_f weight_rf * xq[f] (weights and offsets written into the code,
  * input quantization folded in{{packing}}) in units of 2^-{{z_bits}}{{shift_doc}}:
@@ -271,24 +259,19 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                      ") /* the largest inlier score: floor(threshold * 2^SCORE_FRAC_BITS) */\n";
     }
     const int s = program.square_shift;
-    const int64_t shift_offset = mahalanobis_shift_offset(program);
-    // The component from its accumulator: kComponentShift (the accumulator holds the rounding
-    // half 2^(s-1)) or, for s > 32, kComponentShiftOffset (2^(s-1) + 2^(s+31)).
-    const int64_t acc_offset = s > 32 ? shift_offset : s > 0 ? int64_t{1} << (s - 1) : 0;
+    // The component from its accumulator (kComponentShift): the accumulator holds the
+    // rounding half 2^(s-1); s <= 32 (lower_mahalanobis).
+    MCUPORT_ASSERT(s <= 32);
+    const int64_t acc_offset = s > 0 ? int64_t{1} << (s - 1) : 0;
     std::string z = "(int32_t)acc";
     std::string shift_doc;
     code.functions += context.render(kFixedSquare);
     if (s > 0) {
       z = p + "_component((int64_t)acc + INT64_C(" + std::to_string(acc_offset) + "))";
       shift_doc = ",\n * rounded right (half up) by " + std::to_string(s) + " bits before squaring";
-      code.functions += context.render(s > 32 ? kComponentShiftOffset : kComponentShift,
-                                       s > 32 ? TemplateValues{{"s", std::to_string(s)},
-                                                               {"s1", std::to_string(s - 1)},
-                                                               {"s31", std::to_string(s + 31)},
-                                                               {"s32", std::to_string(s + 32)}}
-                                              : TemplateValues{{"s", std::to_string(s)},
-                                                               {"s1", std::to_string(s - 1)},
-                                                               {"s64", std::to_string(64 - s)}});
+      code.functions += context.render(kComponentShift, {{"s", std::to_string(s)},
+                                                         {"s1", std::to_string(s - 1)},
+                                                         {"s64", std::to_string(64 - s)}});
     }
     std::string row;
     code.simd = true;  // MCUPORT_MUL32_ONLY (the squares), MCUPORT_SIMD32 (int16 weights)
@@ -296,7 +279,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     MCUPORT_ASSERT(static_cast<long double>(program.score_bound) < 0x1p62L);
     if (unrolled) {
       // The weights and offsets as constants; the tables are gone (the bias and weight tables
-      // below are skipped). With s > 0 the offset includes the rounding half 2^(s-1) (and 2^(s+31) for s > 32).
+      // below are skipped). With s > 0 the offset includes the rounding half 2^(s-1).
       // 31-bit weights multiply u_f = x_f + 32768 (in [0, 65535]) and the offset takes
       // -32768 sum_f w_f: the same integer (every partial sum below 2^62), and gcc forms each
       // product with one SMLAL on Cortex-M4, where with the signed x_f it builds a constant's

@@ -71,7 +71,7 @@ struct MahalanobisProgram {
   bool has_threshold = false;
   double threshold = 0;
   // Fixed mode: z_r on codes in units of 2^-fixed->frac_bits, rounded right (half up) by
-  // square_shift, squared and summed into an int64 score in units of 2^-score_frac_bits; inlier when
+  // square_shift (at most 32), squared and summed into an int64 score in units of 2^-score_frac_bits; inlier when
   // score <= threshold_code.
   std::optional<FixedLinear> fixed;
   int square_shift = 0;
@@ -115,9 +115,5 @@ double mahalanobis_score_error(const MahalanobisProgram& program, double d2);
 // The simulator's arithmetic for fixed mode (the C templates mirror it).
 void evaluate_pca(const PcaProgram& program, const int16_t* codes, int64_t* out);
 int64_t evaluate_mahalanobis(const MahalanobisProgram& program, const int16_t* codes);
-// Fixed mode, square_shift s > 0: the constant added to a component's accumulator before its
-// unsigned right shift, 2^(s-1) (rounding half up) + 2^(s+31) (the shifted value is z + 2^31,
-// in [0, 2^32)); 0 when s == 0.
-int64_t mahalanobis_shift_offset(const MahalanobisProgram& program);
 
 }  // namespace mcuport
