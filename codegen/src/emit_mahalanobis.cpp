@@ -173,9 +173,9 @@ static inline int64_t {{p}}_score(const int16_t x[]) {
 
 const char* kPredictUnrolled = R"(/* +1 (inlier) when the squared distance is at most the threshold, else -1 (outlier), as
  * scikit-learn's predict: score <= THRESHOLD <=> score - (THRESHOLD + 1) < 0 (no overflow: the
- * score is at most {{score_bound}}). */
+ * score is at most {{score_bound}}), so the answer is 2 * (that sum's sign bit) - 1. */
 static inline int32_t {{p}}_predict(const int16_t x[]) {
-    return {{p}}_distance(x, -{{P}}_THRESHOLD - 1) < 0 ? 1 : -1;
+    return (int32_t)((uint32_t)((uint64_t){{p}}_distance(x, -{{P}}_THRESHOLD - 1) >> 63) << 1) - 1;
 }
 
 )";

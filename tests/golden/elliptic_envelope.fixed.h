@@ -136,9 +136,9 @@ static inline int64_t elliptic_envelope_score(const int16_t x[]) {
 
 /* +1 (inlier) when the squared distance is at most the threshold, else -1 (outlier), as
  * scikit-learn's predict: score <= THRESHOLD <=> score - (THRESHOLD + 1) < 0 (no overflow: the
- * score is at most 1444969832678240400). */
+ * score is at most 1444969832678240400), so the answer is 2 * (that sum's sign bit) - 1. */
 static inline int32_t elliptic_envelope_predict(const int16_t x[]) {
-    return elliptic_envelope_distance(x, -ELLIPTIC_ENVELOPE_THRESHOLD - 1) < 0 ? 1 : -1;
+    return (int32_t)((uint32_t)((uint64_t)elliptic_envelope_distance(x, -ELLIPTIC_ENVELOPE_THRESHOLD - 1) >> 63) << 1) - 1;
 }
 
 /* Conveniences outside the predict path (they use floating point).
