@@ -6,6 +6,8 @@
 #include <cfloat>
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "c_names.hpp"
 #include "emit.hpp"
@@ -38,7 +40,8 @@ static inline float {{p}}_score(const float x[]) {
 
 const char* kFixedScore = R"(/* The squared Mahalanobis distance * 2^{{P}}_SCORE_FRAC_BITS, on codes. Row r: the component
  * z_r = bias[r] + sum_f weight[f] * xq[f] (weights packed row by row{{packing}}) in units of
- * 2^-{{z_bits}}, |z_r| <= {{z_bound}} in {{acc_t}}{{shift_doc}}; the sum of squares is at most {{score_bound}}. */
+ * 2^-{{z_bits}}, |z_r| <= {{z_bound}} in {{acc_t}}{{shift_doc}}; |z_r| < 2^31 then, and the sum
+ * of squares is at most {{score_bound}}. */
 static inline int64_t {{p}}_score(const int16_t x[]) {
     int64_t sum = 0;
     uint32_t i = 0u;
@@ -46,22 +49,7 @@ static inline int64_t {{p}}_score(const int16_t x[]) {
     uint32_t f;
     for (r = 0u; r < {{P}}_N_ROWS; ++r) {
         {{acc_t}} acc = ({{acc_t}}){{p}}_bias[r];
-        int64_t z;
-{{row}}        z = {{z}};
-#if MCUPORT_MUL32_ONLY
-        {
-            /* No 32 x 32 -> 64 multiply instruction: |z| < 2^31 (the bound above), so
-             * z^2 = mh^2 2^32 + 2 mh ml 2^16 + ml^2 from the 16-bit halves of m = |z|
-             * (mh < 2^15), the same integer with three 32-bit multiplies. */
-            const uint32_t m = (uint32_t)(z < 0 ? -z : z);
-            const uint32_t mh = m >> 16;
-            const uint32_t ml = m & UINT32_C(0xFFFF);
-            sum += (int64_t)(((uint64_t)(mh * mh) << 32) + ((uint64_t)(2u * mh * ml) << 16) +
-                             (uint64_t)(ml * ml));
-        }
-#else
-        sum += z * z;
-#endif
+{{row}}        sum += {{p}}_square({{z}});
     }
     return sum;
 }
@@ -128,6 +116,79 @@ const char* kRow16 = R"(#if MCUPORT_SIMD32
         }
 )";
 
+// Small models (at most kUnrolledTerms multiply-accumulates, tables in the data address space,
+// a 32 x 32 -> 64 multiply or 15-bit weights): straight-line code with the weights and offsets
+// written into the instructions (no table, no loop), and predict folds the threshold into the
+// sum's start so that the answer is its sign.
+const std::size_t kUnrolledTerms = 40;
+
+const char* kFixedSquare = R"(/* z^2, exactly, for |z| < 2^31. Without a 32 x 32 -> 64 multiply instruction, from the 16-bit
+ * halves of |z| = zh 2^16 + zl: the low word |z| * |z| mod 2^32, the high word
+ * zh^2 + ((zh zl + (zl^2 >> 17)) >> 15). */
+static inline int64_t {{p}}_square(int32_t z) {
+#if MCUPORT_MUL32_ONLY
+    const uint32_t m = z < 0 ? 0u - (uint32_t)z : (uint32_t)z;
+    const uint32_t zh = m >> 16;
+    const uint32_t zl = m & UINT32_C(0xFFFF);
+    return (int64_t)(((uint64_t)(zh * zh + ((zh * zl + ((zl * zl) >> 17)) >> 15)) << 32) |
+                     (uint64_t)(m * m));
+#else
+    return (int64_t)z * z;
+#endif
+}
+
+)";
+
+const char* kComponentShift = R"(/* A component from its accumulator a, which holds the rounding half 2^{{s1}} beside the exact sum:
+ * z = floor(a / 2^{{s}}), the sum rounded half up, |z| < 2^31. The unsigned shift of a's 64 bits is
+ * z + 2^{{s64}} for a negative a (z for a >= 0), so its low word is z's two's complement. */
+static inline int32_t {{p}}_component(int64_t acc) {
+    const uint32_t m = (uint32_t)((uint64_t)acc >> {{s}});
+    return m >= UINT32_C(0x80000000) ? -(int32_t)(~m) - 1 : (int32_t)m;
+}
+
+)";
+
+const char* kSigned = R"(/* The int32 whose two's complement is m (no implementation-defined conversion). */
+static inline int32_t {{p}}_signed(uint32_t m) {
+    return m >= UINT32_C(0x80000000) ? -(int32_t)(~m) - 1 : (int32_t)m;
+}
+
+)";
+
+const char* kFixedSumUnrolled = R"(/* start + the squared Mahalanobis distance * 2^{{P}}_SCORE_FRAC_BITS, on codes. Row r's
+ * component z_r = offset_r + sum_f weight_rf * xq[f] (weights and offsets written into the code,
+ * input quantization folded in{{packing}}) in units of 2^-{{z_bits}}{{shift_doc}}:
+ * |z_r| < 2^31, and the sum of squares is at most {{score_bound}}. */
+static inline int64_t {{p}}_distance(const int16_t x[], int64_t start) {
+{{body}}    return sum;
+}
+
+/* The squared Mahalanobis distance * 2^{{P}}_SCORE_FRAC_BITS. */
+static inline int64_t {{p}}_score(const int16_t x[]) {
+    return {{p}}_distance(x, 0);
+}
+
+)";
+
+const char* kPredictUnrolled = R"(/* +1 (inlier) when the squared distance is at most the threshold, else -1 (outlier), as
+ * scikit-learn's predict: score <= THRESHOLD <=> score - (THRESHOLD + 1) < 0 (no overflow: the
+ * score is at most {{score_bound}}), so the answer is 2 * (that sum's sign bit) - 1. */
+static inline int32_t {{p}}_predict(const int16_t x[]) {
+    return (int32_t)((uint32_t)((uint64_t){{p}}_distance(x, -{{P}}_THRESHOLD - 1) >> 63) << 1) - 1;
+}
+
+)";
+
+const char* kPredictConstant = R"(/* +1 (inlier) when the squared distance is at most the threshold, else -1 (outlier), as
+ * scikit-learn's predict: every score of an int16 input is {{why}}. */
+static inline int32_t {{p}}_predict(const int16_t x[]) {
+    (void)x;
+    return {{answer}};
+}
+
+)";
+
 const char* kPredict = R"(/* +1 (inlier) when the squared distance is at most the threshold, else -1 (outlier), as
  * scikit-learn's predict. */
 static inline int32_t {{p}}_predict(const {{xt}} x[]) {
@@ -164,9 +225,12 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     // Where the only multiply is 32 x 32 -> 32 (targets are data: arch), 31-bit weights are
     // stored as 16-bit halves; elsewhere as int32 for one 64-bit multiply-accumulate each.
     const bool halves = wide_weights && context.target.arch == "armv6m";
+    const bool unrolled =
+        context.target.const_storage == ConstStorage::Ram && packed.size() <= kUnrolledTerms;
     const std::string doc = "the factor of the precision matrix, input quantization folded in, * 2^" +
                             std::to_string(map.frac_bits);
-    if (halves) {
+    if (unrolled) {
+    } else if (halves) {
       std::vector<int32_t> high;
       std::vector<int32_t> low;
       for (int32_t w : packed_code) {
@@ -183,7 +247,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     }
     std::vector<std::string> bias;
     for (int64_t b : map.bias) bias.push_back(map.wide ? "INT64_C(" + std::to_string(b) + ")" : std::to_string(b));
-    code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_bias", bias,
+    if (!unrolled) code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_bias", bias,
                     "per row: the offset of the component, * 2^" + std::to_string(map.frac_bits));
     code.macros += "#define " + P + "_SCORE_FRAC_BITS " + std::to_string(program.score_frac_bits) +
                    " /* score = squared distance * 2^this */\n";
@@ -194,25 +258,128 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       code.macros += "#define " + P + "_THRESHOLD INT64_C(" + std::to_string(program.threshold_code) +
                      ") /* the largest inlier score: floor(threshold * 2^SCORE_FRAC_BITS) */\n";
     }
-    std::string z = "(int64_t)acc";
+    const int s = program.square_shift;
+    // The component from its accumulator (kComponentShift): the accumulator holds the
+    // rounding half 2^(s-1); s <= 32 (lower_mahalanobis).
+    MCUPORT_ASSERT(s <= 32);
+    const int64_t acc_offset = s > 0 ? int64_t{1} << (s - 1) : 0;
+    std::string z = "(int32_t)acc";
     std::string shift_doc;
-    if (program.square_shift > 0) {
-      code.fixed_runtime = true;
-      z = "mcuport_fx_round_shift_i64((int64_t)acc, " + std::to_string(program.square_shift) + ")";
-      shift_doc = ", rounded right by " + std::to_string(program.square_shift) + " bits before squaring";
+    code.functions += context.render(kFixedSquare);
+    if (s > 0) {
+      z = p + "_component((int64_t)acc + INT64_C(" + std::to_string(acc_offset) + "))";
+      shift_doc = ",\n * rounded right (half up) by " + std::to_string(s) + " bits before squaring";
+      code.functions += context.render(kComponentShift, {{"s", std::to_string(s)},
+                                                         {"s1", std::to_string(s - 1)},
+                                                         {"s64", std::to_string(64 - s)}});
     }
     std::string row;
     code.simd = true;  // MCUPORT_MUL32_ONLY (the squares), MCUPORT_SIMD32 (int16 weights)
     // |z|^2 <= score_bound < 2^62 (lower_mahalanobis), hence |z| < 2^31.
     MCUPORT_ASSERT(static_cast<long double>(program.score_bound) < 0x1p62L);
-    if (wide_weights) {
+    if (unrolled) {
+      // The weights and offsets as constants; the tables are gone (the bias and weight tables
+      // below are skipped). With s > 0 the offset includes the rounding half 2^(s-1).
+      // 31-bit weights multiply u_f = x_f + 32768 (in [0, 65535]) and the offset takes
+      // -32768 sum_f w_f: the same integer (every partial sum below 2^62), and gcc forms each
+      // product with one SMLAL on Cortex-M4, where with the signed x_f it builds a constant's
+      // 64-bit product from UMULL, MLA and a carried add (6 instructions against 2).
+      const bool wide = map.wide || s > 0;
+      std::string body;
+      if (wide_weights && !halves) {
+        std::vector<bool> used(n, false);
+        std::size_t j = 0;
+        for (uint32_t r = 0; r < program.n_rows; ++r) {
+          for (uint32_t f = program.triangular ? r : 0; f < n; ++f, ++j) used[f] = used[f] || packed_code[j] != 0;
+        }
+        for (uint32_t f = 0; f < n; ++f) {
+          if (!used[f]) continue;
+          body += "    const int32_t u" + std::to_string(f) + " = (int32_t)x[" + std::to_string(f) +
+                  "] + 32768;\n";
+        }
+      }
+      body += "    int64_t sum = start;\n    " + std::string(wide ? "int64_t" : "int32_t") + " acc;\n";
+      std::size_t i = 0;
+      bool signed_helper = false;
+      for (uint32_t r = 0; r < program.n_rows; ++r) {
+        int64_t offset = map.bias[r] + acc_offset;
+        std::string terms;
+        if (halves) {
+          // No 32 x 32 -> 64 multiply: w = hi 2^16 + lo (lo in [0, 65535]), the row's sums
+          // H = sum_f hi_f x_f and L = sum_f lo_f x_f of 32-bit products (|hi x| <= 2^30,
+          // |lo x| < 2^31), each in int32 where its bound sum |c_f| 32768 allows, else int64;
+          // acc = offset + H 65536 + L, exactly.
+          std::vector<std::pair<uint32_t, int64_t>> high;
+          std::vector<std::pair<uint32_t, int64_t>> low;
+          for (uint32_t f = program.triangular ? r : 0; f < n; ++f, ++i) {
+            const int64_t w = packed_code[i];
+            const int64_t lo = w & 0xFFFF;
+            if ((w - lo) != 0) high.emplace_back(f, (w - lo) / 65536);
+            if (lo != 0) low.emplace_back(f, lo);
+          }
+          const auto sum_of = [](const std::vector<std::pair<uint32_t, int64_t>>& parts) {
+            uint64_t bound = 0;
+            for (const auto& part : parts) bound += static_cast<uint64_t>(part.second < 0 ? -part.second : part.second) * 32768u;
+            const bool narrow = bound <= 0x7fffffffu;
+            std::string text;
+            for (const auto& part : parts) {
+              const std::string product = "(int32_t)x[" + std::to_string(part.first) + "] * " +
+                                          (part.second < 0 ? "(" + std::to_string(part.second) + ")"
+                                                           : std::to_string(part.second));
+              text += (text.empty() ? "" : " + ") + (narrow ? product : "(int64_t)(" + product + ")");
+            }
+            return std::make_pair(narrow, text);
+          };
+          if (high.size() == 1) {
+            // One term: gcc would fold (x hi) 65536 into a 64-bit product with a constant, a
+            // call to __aeabi_lmul; the unsigned product (the same bits, |x hi| <= 2^30) read
+            // back as int32 keeps it a 32-bit multiply.
+            signed_helper = true;
+            terms += "\n          + (int64_t)" + p + "_signed((uint32_t)(int32_t)x[" +
+                     std::to_string(high[0].first) + "] * (uint32_t)" +
+                     (high[0].second < 0 ? "(" + std::to_string(high[0].second) + ")"
+                                         : std::to_string(high[0].second)) + ") * 65536";
+          } else if (!high.empty()) {
+            const auto h = sum_of(high);
+            terms += "\n          + (int64_t)(" + h.second + ") * 65536";
+          }
+          if (!low.empty()) {
+            const auto l = sum_of(low);
+            terms += "\n          + " + (l.first ? "(int64_t)(" + l.second + ")" : l.second);
+          }
+        }
+        for (uint32_t f = program.triangular ? r : 0; !halves && f < n; ++f, ++i) {
+          const int32_t w = packed_code[i];
+          if (w == 0) continue;
+          const std::string literal = w < 0 ? "(" + std::to_string(w) + ")" : std::to_string(w);
+          const std::string k = std::to_string(f);
+          if (wide_weights) offset -= int64_t{32768} * w;
+          terms += "\n          + " + (wide_weights ? "(int64_t)u" + k + " * " + literal
+                                     : wide ? "(int64_t)((int32_t)x[" + k + "] * " + literal + ")"
+                                            : "(int32_t)x[" + k + "] * " + literal);
+        }
+        body += "    acc = " + (wide ? "INT64_C(" + std::to_string(offset) + ")" : std::to_string(offset)) +
+                terms;
+        body += ";\n    sum += " + p + "_square(" +
+                (s > 0 ? p + "_component(acc)" : "(int32_t)acc") + ");\n";
+      }
+      if (signed_helper) code.functions += context.render(kSigned);
+      code.functions += context.render(
+          kFixedSumUnrolled, {{"packing", program.triangular ? ", upper triangular" : ""},
+                              {"z_bits", std::to_string(map.frac_bits)},
+                              {"shift_doc", shift_doc},
+                              {"score_bound", std::to_string(program.score_bound)},
+                              {"body", body}});
+    }
+    if (unrolled) {
+    } else if (wide_weights) {
       row = context.render(halves ? kRow32Halves : kRow32, {{"first", first}});
     } else {
       row = context.render(kRow16, {{"first", first},
                                     {"acc_t", map.wide ? "int64_t" : "int32_t"},
                                     {"smla", map.wide ? "__smlald" : "__smlad"}});
     }
-    code.functions += context.render(
+    if (!unrolled) code.functions += context.render(
         kFixedScore,
         {{"packing", packing},
          {"z_bits", std::to_string(map.frac_bits)},
@@ -247,8 +414,22 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                   " multiply-accumulates and " + std::to_string(program.n_rows) +
                   " squares per distance.\n";
   const std::string xt = context.input_type();
-  if (program.has_threshold) {
+  const bool unrolled = fixed && context.target.const_storage == ConstStorage::Ram &&
+                        packed.size() <= kUnrolledTerms;
+  if (program.has_threshold && unrolled) {
+    const std::string bound = std::to_string(program.score_bound);
+    if (program.threshold_code < 0) {
+      code.functions += context.render(kPredictConstant, {{"why", "at least 0 > THRESHOLD"}, {"answer", "-1"}});
+    } else if (static_cast<uint64_t>(program.threshold_code) >= program.score_bound) {
+      code.functions += context.render(
+          kPredictConstant, {{"why", "at most " + bound + " <= THRESHOLD"}, {"answer", "1"}});
+    } else {
+      code.functions += context.render(kPredictUnrolled, {{"score_bound", bound}});
+    }
+  } else if (program.has_threshold) {
     code.functions += context.render(kPredict);
+  }
+  if (program.has_threshold) {
     code.api += " *   int32_t " + p + "_predict(const " + xt + " x[]);   +1 inlier, -1 outlier\n";
   }
   code.api += " *   " + st + " " + p + "_score(const " + xt + " x[]);   squared Mahalanobis distance" +

@@ -215,6 +215,8 @@ MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefi
     ++shift;
     shifted = (bound + (uint64_t{1} << (shift - 1))) >> shift;
   }
+  // shifted < 2^31 (n shifted^2 < 2^62) and bound < 2^63: at most 32 bits.
+  MCUPORT_ASSERT(shift <= 32);
   program.square_shift = shift;
   program.score_bound = shifted * shifted * n;
   const int z_frac_bits = program.fixed->frac_bits - shift;
@@ -244,9 +246,18 @@ void evaluate_pca(const PcaProgram& program, const int16_t* codes, int64_t* out)
 
 int64_t evaluate_mahalanobis(const MahalanobisProgram& program, const int16_t* codes) {
   int64_t score = 0;
+  const int s = program.square_shift;  // <= 32 (lower_mahalanobis)
   for (uint32_t r = 0; r < program.n_rows; ++r) {
-    const int64_t z = fixed::round_shift(evaluate_fixed_linear_row(*program.fixed, codes, r),
-                                         program.square_shift);
+    const int64_t acc = evaluate_fixed_linear_row(*program.fixed, codes, r);
+    int64_t z = acc;
+    if (s > 0) {
+      // Rounded half up: z = floor((acc + 2^(s-1)) / 2^s), |z| < 2^31 and no overflow in the sum
+      // (|acc| + 2^(s-1) <= bound + 2^(s-1) < 2^(s+31)). As the C computes it: the unsigned
+      // shift of the sum's 64 bits is z, or z + 2^(64-s) for a negative sum, so its low word is
+      // z's two's complement (s <= 32).
+      const uint32_t m = static_cast<uint32_t>(static_cast<uint64_t>(acc + (int64_t{1} << (s - 1))) >> s);
+      z = m >= 0x80000000u ? static_cast<int64_t>(m) - (int64_t{1} << 32) : static_cast<int64_t>(m);
+    }
     score += z * z;
   }
   return score;

@@ -166,3 +166,24 @@ def test_negative_control_float_header_is_flagged(tmp_path):
     found = float_helpers(undefined)
     assert found, "the check failed to see the float helpers of a float-mode header"
     assert all(re.match(r"__aeabi_[a-z0-9]*(f|d)", s) or "sf" in s or "df" in s for s in found)
+
+
+@pytest.mark.parametrize("dataset,straight_line", [("iris", True), ("wine", False)])
+def test_mahalanobis_cortex_m0_builds_no_64_bit_product(dataset, straight_line, tmp_path):
+    """EllipticEnvelope for Cortex-M0: iris (10 multiply-accumulates) as straight-line code, wine
+    (91, 31-bit weights) as the 16-bit halves loop. Neither may call __aeabi_lmul (gcc folds a
+    single x hi * 65536 into a 64-bit product unless the header keeps it a 32-bit one)."""
+    from sklearn.covariance import EllipticEnvelope
+
+    X_train, _, _, _ = split(dataset)
+    estimator = EllipticEnvelope(random_state=SEED, support_fraction=0.9).fit(X_train)
+    generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train,
+                                 target="cortex-m0")
+    assert ("m_distance(const int16_t x[], int64_t start)" in generated.header) == straight_line
+    entry = ('#include "model.h"\n'
+             "int32_t entry_predict(const int16_t x[]) { return m_predict(x); }\n"
+             "int64_t entry_score(const int16_t x[]) { return m_score(x); }\n")
+    undefined, _ = cross_compile(generated.header, entry, tmp_path)
+    assert "__aeabi_lmul" not in undefined, sorted(undefined)
+    assert float_helpers(undefined) == set(), sorted(undefined)
+

@@ -404,3 +404,31 @@ def test_cortex_m0_forest_reads_its_inputs_from_stack_words(tmp_path):
         got = chip.run(codes)
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
+
+
+@pytest.mark.parametrize("target", SUBSET_TARGETS)
+def test_mahalanobis_straight_line_31_bit_weights(target, tmp_path):
+    """The golden EllipticEnvelope document (4 features, 31-bit weights, 10 multiply-accumulates):
+    straight-line code (with 16-bit weight halves on Cortex-M0, a single-term row's product kept
+    32 bits wide; the loop on AVR), on the chip, against the simulator, on codes over the whole
+    int16 range, at its corners and near the data, scores and decisions alike."""
+    require_target(target)
+    from pathlib import Path
+
+    document = (Path(__file__).resolve().parents[1] / "golden" / "elliptic_envelope.json").read_text()
+    generated = mcuport.generate(document, name="m", numeric="fixed", target=target)
+    assert "32-bit weights" in generated.header
+    simulated = mcuport.load(document)
+    rng = np.random.default_rng(SEED)
+    corners = np.array([[-32768 if (k >> f) & 1 else 32767 for f in range(4)] for k in range(16)])
+    centre = simulated.quantize(np.array([[5.8, 3.0, 3.8, 1.2]]))
+    codes = np.concatenate([
+        rng.integers(-32768, 32768, (60, 4)),
+        corners,
+        centre + rng.integers(-3000, 3001, (60, 4)),
+    ]).clip(-32768, 32767).astype(np.int16)
+    with TargetModel(generated, workdir=tmp_path) as chip:
+        measured = chip.measure(codes)
+    np.testing.assert_array_equal(measured.predictions, simulated.predict_codes(codes))
+    np.testing.assert_array_equal(measured.scores, simulated.scores_codes(codes))
+    assert set(np.unique(measured.predictions)) == {-1, 1}

@@ -210,6 +210,59 @@ def test_mahalanobis_fixed(dataset, tmp_path):
             compile_everywhere(generated, tmp_path)
 
 
+@pytest.mark.parametrize("dataset,straight_line", [("iris", True), ("wine", False)])
+def test_mahalanobis_fixed_every_code_range(dataset, straight_line, tmp_path):
+    """Small models (iris: 10 multiply-accumulates) are straight-line code with the weights and
+    offsets in the instructions, larger ones (wine: 91) the loop; both round each component half
+    up before squaring and must give the simulator's bits on random codes over the whole int16
+    range and at its corners (the accumulators' proven bounds), scores and decisions alike, with
+    inliers and outliers among them (predict's sum starts at -(THRESHOLD + 1))."""
+    models, X_train, X = detectors(dataset)
+    model = models["EllipticEnvelope"]
+    generated = mcuport.generate(model, name="m", numeric="fixed", calibration=X_train)
+    assert ("m_distance(const int16_t x[], int64_t start)" in generated.header) == straight_line
+    assert ("m_weight[" in generated.header) != straight_line
+    n = X_train.shape[1]
+    rng = np.random.default_rng(SEED)
+    corners = np.array([[-32768 if (k >> f) & 1 else 32767 for f in range(n)] for k in range(64)])
+    with HostModel(generated, workdir=tmp_path / "gcc") as compiled:
+        near, _ = compiled.quantize(X)
+        codes = np.concatenate([
+            near,
+            near + rng.integers(-64, 65, near.shape),  # around the threshold
+            rng.integers(-32768, 32768, (400, n)),
+            corners,
+        ]).clip(-32768, 32767).astype(np.int16)
+        labels, score = compiled.run(codes)
+    simulated = mcuport.load(model, calibration=X_train)
+    np.testing.assert_array_equal(simulated.scores_codes(codes)[:, 0], score[:, 0])
+    np.testing.assert_array_equal(simulated.predict_codes(codes), labels)
+    assert set(np.unique(labels)) == {-1, 1}
+    assert np.all(score[:, 0] >= 0)
+
+
+def test_mahalanobis_fixed_threshold_beyond_every_score(tmp_path):
+    """A threshold above every score an int16 input can give: the straight-line predict is the
+    constant +1 (its sum could not start at -(THRESHOLD + 1)), as the simulator's compare."""
+    X_train, X_test, _, _ = split("iris")
+    mean = X_train.mean(axis=0)
+    model = mcuport.Mahalanobis(location=mean, covariance=np.cov(X_train, rowvar=False),
+                                threshold=1e30)
+    # Explicit ranges (calibration would widen them to the inlier ellipsoid's bounding box).
+    ranges = [(float(lo), float(hi)) for lo, hi in zip(X_train.min(axis=0), X_train.max(axis=0))]
+    generated = mcuport.generate(model, name="m", numeric="fixed", input_ranges=ranges)
+    assert "every score of an int16 input is at most" in generated.header
+    with HostModel(generated, workdir=tmp_path / "gcc") as compiled:
+        codes, _ = compiled.quantize(X_test)
+        codes = np.concatenate([codes, np.full((1, 4), -32768, np.int16),
+                                np.full((1, 4), 32767, np.int16)])
+        labels, score = compiled.run(codes)
+    simulated = mcuport.load(model, input_ranges=ranges)
+    np.testing.assert_array_equal(labels, np.ones(len(codes), dtype=labels.dtype))
+    np.testing.assert_array_equal(simulated.predict_codes(codes), labels)
+    np.testing.assert_array_equal(simulated.scores_codes(codes)[:, 0], score[:, 0])
+
+
 def test_triangular_factor_costs_n_n_plus_1_over_2(tmp_path):
     models, X_train, _ = detectors("breast_cancer")
     for numeric in ("float", "fixed"):

@@ -70,8 +70,8 @@ struct MahalanobisProgram {
   std::vector<double> center;  // n_features
   bool has_threshold = false;
   double threshold = 0;
-  // Fixed mode: z_r on codes in units of 2^-fixed->frac_bits, rounded right by square_shift,
-  // squared and summed into an int64 score in units of 2^-score_frac_bits; inlier when
+  // Fixed mode: z_r on codes in units of 2^-fixed->frac_bits, rounded right (half up) by
+  // square_shift (at most 32), squared and summed into an int64 score in units of 2^-score_frac_bits; inlier when
   // score <= threshold_code.
   std::optional<FixedLinear> fixed;
   int square_shift = 0;
