@@ -91,37 +91,24 @@ static const double linear_svc_three_classes_input_zero_point[2] = {
  * magnitude is at most 1449544294, which int32_t holds for every int16 input. */
 static inline int64_t linear_svc_three_classes_scores_row(const int16_t x[], uint32_t k) {
     int32_t acc = (int32_t)linear_svc_three_classes_linear_bias[k];
-    uint32_t f;
 #if MCUPORT_SIMD32
-    for (f = 0u; f + 4u <= LINEAR_SVC_THREE_CLASSES_N_FEATURES; f += 4u) {
-        int32_t w0;
-        int32_t w1;
-        int32_t x0;
-        int32_t x1;
-        memcpy(&w0, &linear_svc_three_classes_linear_weight[k][f], 4u);
-        memcpy(&w1, &linear_svc_three_classes_linear_weight[k][f + 2u], 4u);
-        memcpy(&x0, &x[f], 4u);
-        memcpy(&x1, &x[f + 2u], 4u);
-        acc = __smlad(w0, x0, acc);
-        acc = __smlad(w1, x1, acc);
-    }
-    if (f + 2u <= LINEAR_SVC_THREE_CLASSES_N_FEATURES) {
-        int32_t w2;
-        int32_t x2;
-        memcpy(&w2, &linear_svc_three_classes_linear_weight[k][f], 4u);
-        memcpy(&x2, &x[f], 4u);
-        acc = __smlad(w2, x2, acc);
-        f += 2u;
+    {
+        int32_t w;
+        int32_t v;
+        memcpy(&w, &linear_svc_three_classes_linear_weight[k][0], 4u);
+        memcpy(&v, &x[0], 4u);
+        acc = __smlad(w, v, acc);
     }
 #else
+    uint32_t f;
     for (f = 0u; f + 2u <= LINEAR_SVC_THREE_CLASSES_N_FEATURES; f += 2u) {
         acc += (int32_t)((int32_t)linear_svc_three_classes_linear_weight[k][f] * (int32_t)x[f] +
                       (int32_t)linear_svc_three_classes_linear_weight[k][f + 1u] * (int32_t)x[f + 1u]);
     }
-#endif
     if (f < LINEAR_SVC_THREE_CLASSES_N_FEATURES) {
         acc += (int32_t)linear_svc_three_classes_linear_weight[k][f] * (int32_t)x[f];
     }
+#endif
     return (int64_t)acc;
 }
 

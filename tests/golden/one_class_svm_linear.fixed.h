@@ -82,37 +82,25 @@ static const double one_class_svm_linear_input_zero_point[3] = {
  * magnitude is at most 1503297946, which int32_t holds for every int16 input. */
 static inline int64_t one_class_svm_linear_decision_values_row(const int16_t x[], uint32_t k) {
     int32_t acc = (int32_t)one_class_svm_linear_pair_bias[k];
-    uint32_t f;
 #if MCUPORT_SIMD32
-    for (f = 0u; f + 4u <= ONE_CLASS_SVM_LINEAR_N_FEATURES; f += 4u) {
-        int32_t w0;
-        int32_t w1;
-        int32_t x0;
-        int32_t x1;
-        memcpy(&w0, &one_class_svm_linear_pair_weight[k][f], 4u);
-        memcpy(&w1, &one_class_svm_linear_pair_weight[k][f + 2u], 4u);
-        memcpy(&x0, &x[f], 4u);
-        memcpy(&x1, &x[f + 2u], 4u);
-        acc = __smlad(w0, x0, acc);
-        acc = __smlad(w1, x1, acc);
+    {
+        int32_t w;
+        int32_t v;
+        memcpy(&w, &one_class_svm_linear_pair_weight[k][0], 4u);
+        memcpy(&v, &x[0], 4u);
+        acc = __smlad(w, v, acc);
     }
-    if (f + 2u <= ONE_CLASS_SVM_LINEAR_N_FEATURES) {
-        int32_t w2;
-        int32_t x2;
-        memcpy(&w2, &one_class_svm_linear_pair_weight[k][f], 4u);
-        memcpy(&x2, &x[f], 4u);
-        acc = __smlad(w2, x2, acc);
-        f += 2u;
-    }
+    acc += (int32_t)one_class_svm_linear_pair_weight[k][2] * (int32_t)x[2];
 #else
+    uint32_t f;
     for (f = 0u; f + 2u <= ONE_CLASS_SVM_LINEAR_N_FEATURES; f += 2u) {
         acc += (int32_t)((int32_t)one_class_svm_linear_pair_weight[k][f] * (int32_t)x[f] +
                       (int32_t)one_class_svm_linear_pair_weight[k][f + 1u] * (int32_t)x[f + 1u]);
     }
-#endif
     if (f < ONE_CLASS_SVM_LINEAR_N_FEATURES) {
         acc += (int32_t)one_class_svm_linear_pair_weight[k][f] * (int32_t)x[f];
     }
+#endif
     return (int64_t)acc;
 }
 
