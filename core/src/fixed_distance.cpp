@@ -6,6 +6,7 @@
 
 #include "mcuport/error.hpp"
 #include "mcuport/fixed_math.hpp"
+#include "mcuport/text.hpp"
 
 namespace mcuport {
 
@@ -57,11 +58,26 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
     for (uint32_t f = 0; f < n_features; ++f) {
       const double s = quantization.features[f].scale;
       const double u = weights[w * n_features + f] * s * s;
-      MCUPORT_ASSERT(u >= 0 && std::isfinite(u));
+      if (!std::isfinite(u)) {
+        // A weight (naive Bayes: 1 / (2 var)) large for the span of its input, whose code step
+        // s is wide: reachable from a document, so a user error, not a broken invariant.
+        throw Error("", "fixed mode cannot represent the squared distances: the weight " +
+                            format_general(weights[w * n_features + f], 6) + " of feature " +
+                            std::to_string(f) + " times the square of its input code step " +
+                            format_general(s, 6) +
+                            " is beyond the double range (a variance far too small for the "
+                            "input ranges, or pipeline stages that stretch them); use float mode");
+      }
+      MCUPORT_ASSERT(u >= 0);
       unit_weight[w * n_features + f] = std::ldexp(u, -2 * G);
       const double reach = std::max(std::fabs(-32768.0 - code_center[r * n_features + f]),
                                     std::fabs(32767.0 - code_center[r * n_features + f]));
       row_total[r] += u * reach * reach;
+    }
+    if (!std::isfinite(row_total[r])) {
+      throw Error("", "fixed mode cannot represent the squared distances: the largest weighted "
+                      "squared distance of row " + std::to_string(r) +
+                      " over the input ranges is beyond the double range; use float mode");
     }
     total = std::max(total, row_total[r]);
   }

@@ -1,0 +1,120 @@
+// Inputs the fuzzer (tests/fuzz) found to crash or to throw something other than mcuport::Error,
+// kept in tests/fuzz/regressions/ as found (scripts/fuzz also seeds the fuzzer with them). Each
+// must now be refused with the named mcuport::Error (or port, where the input was valid and
+// only its handling was undefined behaviour), and every option combination the fuzz
+// target tries must port it or refuse it with mcuport::Error, nothing else.
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "mcuport/error.hpp"
+#include "mcuport/port.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kRegressionDir = fs::path(MCUPORT_SOURCE_DIR) / "tests" / "fuzz" / "regressions";
+
+struct Regression {
+  const char* file;         // in tests/fuzz/regressions/
+  const char* target;
+  mcuport::Numeric numeric;
+  const char* path;         // the JSON pointer the error names ("" for the document as a whole)
+  const char* message;      // a part of the error's message; nullptr: the input must port
+};
+
+// What was wrong, and the error that replaces it (or nullptr: it ports, now without undefined
+// behaviour, which the sanitizer build of these tests checks).
+const Regression kRegressions[] = {
+    // A StandardScaler scale of 1e-300 in front of PCA stretches the stage's output span to
+    // ~1e300, whose code step squared times the naive Bayes weight overflowed a double: an
+    // InternalError (assertion u >= 0 && isfinite(u) in quantize_squared_distance).
+    {"naive_bayes_stretched_stage_fixed.json", "host", mcuport::Numeric::Fixed, "",
+     "fixed mode cannot represent the squared distances"},
+};
+
+void PrintTo(const Regression& regression, std::ostream* out) { *out << regression.file; }
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << "cannot read " << path;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+class FuzzRegression : public testing::TestWithParam<Regression> {};
+
+TEST_P(FuzzRegression, RefusedWithTheNamedErrorOrPorted) {
+  const Regression& regression = GetParam();
+  mcuport::PortOptions options;
+  options.target = regression.target;
+  options.numeric = regression.numeric;
+  const std::string text = read_file(kRegressionDir / regression.file);
+  if (regression.message == nullptr) {
+    EXPECT_FALSE(mcuport::port_model(text, options).header.empty());
+    return;
+  }
+  try {
+    mcuport::port_model(text, options);
+    FAIL() << regression.file << " was ported; expected an mcuport::Error";
+  } catch (const mcuport::Error& e) {
+    EXPECT_EQ(e.path(), regression.path) << e.what();
+    EXPECT_THAT(e.detail(), testing::HasSubstr(regression.message));
+  }
+}
+
+// As the fuzz target does: three targets, both numeric modes, both tree layouts, 8-bit leaf
+// probabilities. mcuport::Error is an answer; any other exception fails the test.
+TEST_P(FuzzRegression, EveryOptionPortsOrRefuses) {
+  const std::string text = read_file(kRegressionDir / GetParam().file);
+  for (const char* target : {"host", "cortex-m0", "avr-atmega328p"}) {
+    for (const auto numeric : {mcuport::Numeric::Float, mcuport::Numeric::Fixed}) {
+      for (const std::optional<mcuport::TreeLayout> layout :
+           {std::optional<mcuport::TreeLayout>{}, std::optional{mcuport::TreeLayout::Fast},
+            std::optional{mcuport::TreeLayout::Compact}}) {
+        for (const std::optional<uint32_t> proba_bits : {std::optional<uint32_t>{}, std::optional<uint32_t>{8}}) {
+          mcuport::PortOptions options;
+          options.target = target;
+          options.numeric = numeric;
+          options.layout = layout;
+          options.proba_bits = proba_bits;
+          try {
+            mcuport::port_model(text, options);
+          } catch (const mcuport::Error&) {
+          }
+        }
+      }
+    }
+  }
+}
+
+std::string case_name(const testing::TestParamInfo<Regression>& info) {
+  std::string name = fs::path(info.param.file).stem().string();
+  for (char& c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) c = '_';
+  }
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Inputs, FuzzRegression, testing::ValuesIn(kRegressions), case_name);
+
+// A file added to tests/fuzz/regressions/ without its expected error here is not forgotten.
+TEST(FuzzRegressions, EveryFileHasAnExpectedError) {
+  std::set<std::string> listed;
+  for (const Regression& regression : kRegressions) listed.insert(regression.file);
+  for (const auto& entry : fs::directory_iterator(kRegressionDir)) {
+    EXPECT_EQ(listed.count(entry.path().filename().string()), 1u)
+        << entry.path() << " has no entry in kRegressions";
+  }
+}
+
+}  // namespace
