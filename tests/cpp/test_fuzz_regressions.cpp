@@ -39,6 +39,18 @@ const Regression kRegressions[] = {
     // InternalError (assertion u >= 0 && isfinite(u) in quantize_squared_distance).
     {"naive_bayes_stretched_stage_fixed.json", "host", mcuport::Numeric::Fixed, "",
      "fixed mode cannot represent the squared distances"},
+    // A LinearSVC weight of -1e300 on an input whose range reaches -1e38: the weight times the
+    // input's code step overflowed, and log2(32767 / inf) = -inf went into an int (UBSan:
+    // float-cast-overflow in quantize_linear).
+    {"linear_svc_weight_times_wide_range_fixed.json", "host", mcuport::Numeric::Fixed,
+     "/input_ranges", "fixed mode cannot hold the model's affine map: weight -1e+300 of input 1"},
+    // Written by hand beside the one above: a weight of 1e-310 made 32767 / weight infinite,
+    // and +inf went into an int the same way (on x86 it became INT_MIN, so binary point 2^60:
+    // every weight and the offset 0.1 rounded to 0, a model that always answers class 0). The
+    // weight now asks for the finest binary point, 2^-90, at which the offset does not fit.
+    {"linear_svc_subnormal_weight_fixed.json", "host", mcuport::Numeric::Fixed, "/input_ranges",
+     "the model's offset 0.1 (output 0) cannot be held in 64-bit fixed point at the binary point "
+     "2^-90"},
 };
 
 void PrintTo(const Regression& regression, std::ostream* out) { *out << regression.file; }
