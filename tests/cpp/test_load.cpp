@@ -517,18 +517,34 @@ TEST(LoadErrors, InputRangeBoundNaN) {
 
 // --- params and trees -----------------------------------------------------------------------
 
+// classifier() with "leaf_proba": "value" and its leaf weights as the fractions that
+// scikit-learn 1.4 and later store.
+json value_classifier() {
+  return with(with(classifier(), "/params/leaf_proba", "value"), "/params/trees/0/value",
+              json::parse("[null, [1, 0, 0], null, [0, 0.75, 0.25], [0, 0.25, 0.75]]"));
+}
+
 TEST(LoadErrors, LeafProbaMode) {
   EXPECT_THAT(loading(with(classifier(), "/params/leaf_proba", "sum")),
               ThrowsLoadError("/params/leaf_proba", "expected \"normalize\" or \"value\""));
   EXPECT_THAT(loading(with(regressor(), "/params/leaf_proba", "value")),
               ThrowsLoadError("/params/leaf_proba", "a regressor has no leaf probabilities"));
+  // With "value" the weights are the probabilities themselves (fractions): above 1 is no
+  // probability, and fixed mode's codes (fractions of PROBA_ONE) could not hold it.
+  EXPECT_NO_THROW(mcuport::load_model(value_classifier().dump()));
+  EXPECT_THAT(loading(with(value_classifier(), "/params/trees/0/value/3/1", 3)),
+              ThrowsLoadError("/params/trees/0/value/3/1",
+                              "with \"leaf_proba\": \"value\" the weights are probabilities and "
+                              "must be <= 1, got 3"));
+  // Counts stay valid when they are normalized.
+  EXPECT_NO_THROW(mcuport::load_model(with(classifier(), "/params/trees/0/value/3/1", 3).dump()));
 }
 
 TEST(Load, LeafProbaModeDefaultsToNormalize) {
   EXPECT_TRUE(std::get<mcuport::TreeEnsemble>(mcuport::load_model(classifier().dump()).family)
                   .normalize_leaves);
   EXPECT_FALSE(std::get<mcuport::TreeEnsemble>(
-                   mcuport::load_model(with(classifier(), "/params/leaf_proba", "value").dump())
+                   mcuport::load_model(value_classifier().dump())
                        .family)
                    .normalize_leaves);
 }
