@@ -264,6 +264,25 @@ TEST(FloatLiteral, IntegralValuesGetAFraction) {
   EXPECT_EQ(float_literal(1e30f), "1.00000002e+30f");
 }
 
+// C has no literal for an infinity or a NaN: "inf.0f" would not compile. Reaching one is a
+// model too large for the numeric type (see test_fuzz_regressions.cpp), a user error.
+TEST(FloatLiteral, NonFiniteValuesAreRefused) {
+  const auto refused = [](auto make, const char* message) {
+    EXPECT_THAT(make, ThrowsMessage<mcuport::Error>(HasSubstr(message)));
+  };
+  refused([] { float_literal(std::numeric_limits<float>::infinity()); },
+          "the float32 constant inf, beyond the float32 range");
+  refused([] { float_literal(-std::numeric_limits<float>::infinity()); }, "constant -inf");
+  refused([] { float_literal(std::numeric_limits<float>::quiet_NaN()); }, "float32 constant");
+  refused([] { double_literal(std::numeric_limits<double>::infinity()); },
+          "the double constant inf, beyond the double range");
+  // A finite double beyond float32 is named by its own value, not by the float infinity.
+  refused([] { mcuport::codegen::rounded_float_literals({1.0, 1e39}); },
+          "the float32 constant 1e+39, beyond the float32 range");
+  EXPECT_EQ(mcuport::codegen::rounded_float_literals({-3.4028234663852886e38})[0],
+            "-3.40282347e+38f");
+}
+
 TEST(DoubleLiteral, RandomDoublesRoundTrip) {
   std::mt19937_64 random(99);
   int checked = 0;

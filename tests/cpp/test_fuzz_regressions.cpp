@@ -37,23 +37,32 @@ const Regression kRegressions[] = {
     // A StandardScaler scale of 1e-300 in front of PCA stretches the stage's output span to
     // ~1e300, whose code step squared times the naive Bayes weight overflowed a double: an
     // InternalError (assertion u >= 0 && isfinite(u) in quantize_squared_distance).
-    {"naive_bayes_stretched_stage_fixed.json", "host", mcuport::Numeric::Fixed, "",
+    {"naive_bayes_stretched_stage.json", "host", mcuport::Numeric::Fixed, "",
      "fixed mode cannot represent the squared distances"},
     // A LinearSVC weight of -1e300 on an input whose range reaches -1e38: the weight times the
     // input's code step overflowed, and log2(32767 / inf) = -inf went into an int (UBSan:
     // float-cast-overflow in quantize_linear).
-    {"linear_svc_weight_times_wide_range_fixed.json", "host", mcuport::Numeric::Fixed,
+    {"linear_svc_weight_times_wide_range.json", "host", mcuport::Numeric::Fixed,
      "/input_ranges", "fixed mode cannot hold the model's affine map: weight -1e+300 of input 1"},
     // leaf_proba "value" with leaf weights 7 and 3.4e38: fixed mode coded them as fractions of
     // PROBA_ONE anyway, and the accumulator bound (trees x largest code) broke its assertion
     // (InternalError in lower_trees). The loader now requires probabilities <= 1 there.
     {"extra_trees_value_probabilities_above_one.json", "host", mcuport::Numeric::Fixed,
      "/params/trees/1/value/3/0", "the weights are probabilities and must be <= 1, got 7"},
+    // A whitened PCA with a component entry of 1e300: in fixed mode the outputs' shared format
+    // needed OUTPUT_SCALE = 2^965 (no float32) and shifts of 1009 bits (UBSan: shift exponent
+    // too large in lower_pca's bound); in float mode the weight table said "inf.0f", which is
+    // not C (no sanitizer sees that: the fuzz target now checks headers for it).
+    {"pca_component_1e300.json", "host", mcuport::Numeric::Fixed, "/params/components",
+     "fixed mode cannot give the transform's outputs a format: their largest values need the "
+     "scale 2^965"},
+    {"pca_component_1e300.json", "host", mcuport::Numeric::Float, "",
+     "the generated code would need the float32 constant 4.81958e+299, beyond the float32 range"},
     // Written by hand beside the one above: a weight of 1e-310 made 32767 / weight infinite,
     // and +inf went into an int the same way (on x86 it became INT_MIN, so binary point 2^60:
     // every weight and the offset 0.1 rounded to 0, a model that always answers class 0). The
     // weight now asks for the finest binary point, 2^-90, at which the offset does not fit.
-    {"linear_svc_subnormal_weight_fixed.json", "host", mcuport::Numeric::Fixed, "/input_ranges",
+    {"linear_svc_subnormal_weight.json", "host", mcuport::Numeric::Fixed, "/input_ranges",
      "the model's offset 0.1 (output 0) cannot be held in 64-bit fixed point at the binary point "
      "2^-90"},
 };
@@ -115,7 +124,8 @@ TEST_P(FuzzRegression, EveryOptionPortsOrRefuses) {
 }
 
 std::string case_name(const testing::TestParamInfo<Regression>& info) {
-  std::string name = fs::path(info.param.file).stem().string();
+  std::string name = fs::path(info.param.file).stem().string() +
+                     (info.param.numeric == mcuport::Numeric::Float ? "_float" : "_fixed");
   for (char& c : name) {
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) c = '_';
   }

@@ -6,7 +6,8 @@
 // mcuport::Error is the documented answer to a bad document or an option that does not fit the
 // model: it ends that input. Anything else is a finding: a sanitizer report, a crash, any other
 // exception (InternalError, std::bad_alloc, a stray nlohmann or std::out_of_range exception)
-// aborts here with its message, and libFuzzer's -timeout and -malloc_limit_mb catch inputs that
+// aborts here with its message, as does a header that spells an infinity or a NaN (it would
+// not compile), and libFuzzer's -timeout and -malloc_limit_mb catch inputs that
 // hang or allocate out of proportion to their size.
 #include <cstddef>
 #include <cstdint>
@@ -48,12 +49,29 @@ bool run(const char* stage, Step&& step) {
   }
 }
 
+bool identifier_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// C has no literal for an infinity or a NaN: a header that spells one ("inf.0f", "-nan") does
+// not compile. The sanitizers cannot see that; this can.
+void check_no_nonfinite_literal(const std::string& header) {
+  for (const char* word : {"inf", "nan", "INF", "NAN"}) {
+    for (std::size_t at = header.find(word); at != std::string::npos; at = header.find(word, at + 1)) {
+      const bool starts = at == 0 || !identifier_char(header[at - 1]);
+      const bool ends = at + 3 == header.size() || !identifier_char(header[at + 3]);
+      if (starts && ends) finding("port_model", ("a header with the literal " + header.substr(at, 8)).c_str());
+    }
+  }
+}
+
 // Ports once; with `twice`, ports again and requires the same header (output is deterministic:
 // this also catches some reads of uninitialized memory, which ASan does not).
 void port_one(const std::string& text, const mcuport::PortOptions& options, bool twice = false) {
   std::string first;
   if (!run("port_model", [&] { first = mcuport::port_model(text, options).header; })) return;
   if (first.empty()) finding("port_model", "an empty header");
+  check_no_nonfinite_literal(first);
   if (!twice) return;
   std::string second;
   if (!run("port_model", [&] { second = mcuport::port_model(text, options).header; }) ||
