@@ -47,12 +47,11 @@ StageProgram lower_stage(const AffinePrefix& prefix, const InputQuantization* qu
   stage.n_outputs = prefix.n_outputs;
   stage.diagonal = prefix.diagonal;
   stage.center = prefix.center;
-  if (prefix.diagonal) {
-    for (uint32_t f = 0; f < prefix.n_inputs; ++f) stage.weight.push_back(prefix.matrix[f * prefix.n_inputs + f]);
-  } else {
-    stage.weight = prefix.matrix;
-  }
+  stage.weight = prefix.diagonal ? prefix.scale : prefix.matrix;
   if (!quantization) return stage;
+  // Fixed mode runs a stage only for a projection: per-feature scalers fold into the input
+  // quantization (lower.cpp, needs_stage).
+  MCUPORT_ASSERT(!prefix.diagonal);
 
   const std::vector<double> bias = centered_offsets(prefix.matrix, stage.n_outputs, prefix.center);
   stage.fixed = quantize_linear(prefix.matrix, bias, *quantization, 31);
