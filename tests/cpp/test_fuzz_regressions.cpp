@@ -58,6 +58,13 @@ const Regression kRegressions[] = {
      "scale 2^965"},
     {"pca_component_1e300.json", "host", mcuport::Numeric::Float, "",
      "the generated code would need the float32 constant 4.81958e+299, beyond the float32 range"},
+    // A GaussianNB variance of 1.8e308: 2 pi var overflows, so the class constant
+    // log(prior) - sum log(2 pi var) / 2 was -inf, and in fixed mode floor(60 - log2(inf)) went
+    // into an int (UBSan float-cast-overflow in lower.cpp); float mode would have printed it.
+    {"naive_bayes_infinite_class_constant.json", "host", mcuport::Numeric::Fixed, "/params/var/2",
+     "class 2's log-likelihood constant"},
+    {"naive_bayes_infinite_class_constant.json", "host", mcuport::Numeric::Float, "/params/var/2",
+     "is not a finite double: a variance is too large"},
     // Written by hand beside the one above: a weight of 1e-310 made 32767 / weight infinite,
     // and +inf went into an int the same way (on x86 it became INT_MIN, so binary point 2^60:
     // every weight and the offset 0.1 rounded to 0, a model that always answers class 0). The
