@@ -549,6 +549,30 @@ TEST(Load, LeafProbaModeDefaultsToNormalize) {
                    .normalize_leaves);
 }
 
+// Found reading the lowering for issue 7 (allocation before validation): a linear-kernel SVC
+// of 1024 classes and 65535 features is one weight vector per pair of classes, 523776 x 65535
+// doubles (274 GB), from a document of about a megabyte. Refused before anything is read.
+TEST(LoadErrors, LinearKernelPairWeightsOverTheLimit) {
+  json classes = json::array();
+  json n_support = json::array();
+  for (int c = 0; c < 1024; ++c) {
+    classes.push_back(c);
+    n_support.push_back(c == 0 ? 1 : 0);
+  }
+  const json document = {
+      {"format", "mcuport-model"}, {"format_version", 1}, {"kind", "svm"},
+      {"estimator", "SVC"}, {"task", "classification"}, {"n_features", 65535},
+      {"classes", classes},
+      {"params", {{"kernel", "linear"}, {"gamma", 1.0}, {"coef0", 0.0}, {"degree", 3},
+                  {"n_support", n_support}, {"support_vectors", json::array()},
+                  {"dual_coef", json::array()}, {"intercept", json::array()}}}};
+  EXPECT_THAT(loading(document),
+              ThrowsLoadError("/params/kernel",
+                              "a linear kernel is ported as one weight vector per pair of classes: "
+                              "523776 pairs x 65535 features = 34325660160 numbers, more than the "
+                              "limit of 67108864"));
+}
+
 TEST(LoadErrors, ParamsUnknownKey) {
   EXPECT_THAT(loading(with(classifier(), "/params/weights", {1, 2})),
               ThrowsLoadError("/params/weights", "unknown key \"weights\" (allowed here: trees, leaf_proba)"));
