@@ -573,6 +573,26 @@ TEST(LoadErrors, LinearKernelPairWeightsOverTheLimit) {
                               "limit of 67108864"));
 }
 
+// A small document whose sizes claim a large matrix: 1024 components of 65535 inputs (the
+// parameter limit), written as empty rows. The loader reserved 512 MB before finding row 0
+// short; in the sanitizer build (build/asan) every test runs with ASan's
+// max_allocation_size_mb=256, where that reserve fails the test.
+TEST(LoadErrors, MatrixRowsCheckedBeforeReserving) {
+  json variance = json::array();
+  json components = json::array();
+  for (int k = 0; k < 1024; ++k) {
+    variance.push_back(1.0);
+    components.push_back(json::array());
+  }
+  const json document = {
+      {"format", "mcuport-model"}, {"format_version", 1}, {"kind", "pca"}, {"estimator", "PCA"},
+      {"task", "transform"}, {"n_features", 65535},
+      {"params", {{"mean", std::vector<double>(65535, 0.0)}, {"components", components},
+                  {"explained_variance", variance}, {"whiten", false}}}};
+  EXPECT_THAT(loading(document),
+              ThrowsLoadError("/params/components/0", "expected an array of 65535 elements, got 0"));
+}
+
 TEST(LoadErrors, ParamsUnknownKey) {
   EXPECT_THAT(loading(with(classifier(), "/params/weights", {1, 2})),
               ThrowsLoadError("/params/weights", "unknown key \"weights\" (allowed here: trees, leaf_proba)"));
