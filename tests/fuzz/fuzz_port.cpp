@@ -26,9 +26,8 @@
 
 namespace {
 
-[[noreturn]] void finding(const char* stage, const char* what) {
-  std::fprintf(stderr, "fuzz_port: %s threw an exception other than mcuport::Error: %s\n", stage,
-               what);
+[[noreturn]] void finding(const char* stage, const std::string& what) {
+  std::fprintf(stderr, "fuzz_port: %s: %s\n", stage, what.c_str());
   std::abort();
 }
 
@@ -43,9 +42,9 @@ bool run(const char* stage, Step&& step) {
     if (std::string(e.what()).empty()) finding(stage, "mcuport::Error with an empty message");
     return false;
   } catch (const std::exception& e) {
-    finding(stage, e.what());
+    finding(stage, std::string("threw an exception other than mcuport::Error: ") + e.what());
   } catch (...) {
-    finding(stage, "an exception not derived from std::exception");
+    finding(stage, "threw an exception not derived from std::exception");
   }
 }
 
@@ -53,14 +52,41 @@ bool identifier_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-// C has no literal for an infinity or a NaN: a header that spells one ("inf.0f", "-nan") does
-// not compile. The sanitizers cannot see that; this can.
+// The header's code without its comments and string and character literals (labels and
+// feature names are the document's own text), each replaced by a space.
+std::string code_only(const std::string& header) {
+  std::string code;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    const char c = header[i];
+    if (c == '/' && i + 1 < header.size() && header[i + 1] == '*') {
+      const std::size_t end = header.find("*/", i + 2);
+      i = end == std::string::npos ? header.size() : end + 1;
+      code += ' ';
+    } else if (c == '/' && i + 1 < header.size() && header[i + 1] == '/') {
+      const std::size_t end = header.find('\n', i);
+      i = end == std::string::npos ? header.size() : end;
+      code += '\n';
+    } else if (c == '"' || c == '\'') {
+      for (++i; i < header.size() && header[i] != c; ++i) {
+        if (header[i] == '\\') ++i;
+      }
+      code += ' ';
+    } else {
+      code += c;
+    }
+  }
+  return code;
+}
+
+// C has no literal for an infinity or a NaN: a header whose code spells one ("inf.0f", "-nan")
+// does not compile. The sanitizers cannot see that; this can.
 void check_no_nonfinite_literal(const std::string& header) {
+  const std::string code = code_only(header);
   for (const char* word : {"inf", "nan", "INF", "NAN"}) {
-    for (std::size_t at = header.find(word); at != std::string::npos; at = header.find(word, at + 1)) {
-      const bool starts = at == 0 || !identifier_char(header[at - 1]);
-      const bool ends = at + 3 == header.size() || !identifier_char(header[at + 3]);
-      if (starts && ends) finding("port_model", ("a header with the literal " + header.substr(at, 8)).c_str());
+    for (std::size_t at = code.find(word); at != std::string::npos; at = code.find(word, at + 1)) {
+      const bool starts = at == 0 || !identifier_char(code[at - 1]);
+      const bool ends = at + 3 == code.size() || !identifier_char(code[at + 3]);
+      if (starts && ends) finding("port_model", "a header with the literal " + code.substr(at, 8));
     }
   }
 }
