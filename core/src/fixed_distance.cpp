@@ -175,9 +175,19 @@ FixedRbfDistance quantize_rbf_distance(const std::vector<double>& centers, doubl
   map.frac_bits = static_cast<int>(std::floor(-2.0 * std::log2(c_min)));
   while (std::ldexp(1.0, -map.frac_bits) < c_min * c_min) --map.frac_bits;
   const double c = std::sqrt(std::ldexp(1.0, -map.frac_bits));
+  if (!std::isfinite(c)) {
+    // |p| near 1e300 codes: no unit can hold it, and an infinite one would zero every feature.
+    throw Error("/input_ranges",
+                "a support vector lies about " + format_general(widest, 3) +
+                    " sqrt(gamma)-units outside the input ranges, more than fixed mode's RBF "
+                    "domain can hold; give input ranges (calibration data) that cover the "
+                    "support vectors, or use float mode");
+  }
   for (uint32_t f = 0; f < n; ++f) {
     const double rho = std::sqrt(gamma) * quantization.features[f].scale / c;  // < 2^9
-    int k = 29 - static_cast<int>(std::floor(std::log2(rho)));  // R in [2^29, 2^30)
+    // R in [2^29, 2^30). A rho that underflowed to 0 (a feature some 1e300 times narrower than
+    // the domain's unit) has no log2: it is the narrowest case below, a zero scale.
+    int k = rho > 0 ? 29 - static_cast<int>(std::floor(std::log2(rho))) : 63;
     double mantissa = std::round(std::ldexp(rho, k));
     if (mantissa >= 0x1p30) {
       --k;
@@ -190,8 +200,8 @@ FixedRbfDistance quantize_rbf_distance(const std::vector<double>& centers, doubl
     MCUPORT_ASSERT(k >= 1 && mantissa >= 0 && mantissa < 0x1p30);
     map.scale.push_back(static_cast<int32_t>(mantissa));
     map.shift.push_back(static_cast<uint8_t>(k));
-    map.max_scale_error =
-        std::max(map.max_scale_error, std::fabs(std::ldexp(mantissa, -k) / rho - 1));
+    map.max_scale_error = std::max(
+        map.max_scale_error, rho > 0 ? std::fabs(std::ldexp(mantissa, -k) / rho - 1) : 1.0);
   }
   for (uint32_t r = 0; r < map.n_rows; ++r) {
     for (uint32_t f = 0; f < n; ++f) {

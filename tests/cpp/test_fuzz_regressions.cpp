@@ -65,6 +65,16 @@ const Regression kRegressions[] = {
      "class 2's log-likelihood constant"},
     {"naive_bayes_infinite_class_constant.json", "host", mcuport::Numeric::Float, "/params/var/2",
      "is not a finite double: a variance is too large"},
+    // Found in the 30-minute run: an RBF SVC with a support vector at -1e300 on a feature whose
+    // range is [-2^31, -2^31]: the domain unit c became infinite, every feature's scale
+    // sqrt(gamma) s / c was 0, and log2(0) = -inf went into an int (UBSan float-cast-overflow
+    // in quantize_rbf_distance). An infinite unit is now refused at /input_ranges.
+    {"svc_rbf_support_vector_1e300.json", "host", mcuport::Numeric::Fixed, "/input_ranges",
+     "a support vector lies about 7.07e+299 sqrt(gamma)-units outside the input ranges"},
+    // Written by hand beside it: a finite unit (support vector at 1e160) with a feature 1e-289
+    // wide, whose scale underflows to 0 all the same: a zero scale (the feature far narrower
+    // than the unit), as the code already did for merely tiny scales.
+    {"svc_rbf_feature_scale_underflow.json", "host", mcuport::Numeric::Fixed, "", nullptr},
     // Written by hand beside the one above: a weight of 1e-310 made 32767 / weight infinite,
     // and +inf went into an int the same way (on x86 it became INT_MIN, so binary point 2^60:
     // every weight and the offset 0.1 rounded to 0, a model that always answers class 0). The
