@@ -71,6 +71,10 @@ const Regression kRegressions[] = {
     // in quantize_rbf_distance). An infinite unit is now refused at /input_ranges.
     {"svc_rbf_support_vector_1e300.json", "host", mcuport::Numeric::Fixed, "/input_ranges",
      "a support vector lies about 7.07e+299 sqrt(gamma)-units outside the input ranges"},
+    // Found in the final run: an RBF SVC with gamma 0.0, which the loader accepts (scikit-learn
+    // does), failed quantize_rbf_distance's assertion gamma > 0 (InternalError) in fixed mode.
+    {"svc_rbf_gamma_zero.json", "host", mcuport::Numeric::Fixed, "/params/gamma",
+     "fixed mode needs an RBF kernel's gamma > 0, got 0"},
     // Written by hand beside it: a finite unit (support vector at 1e160) with a feature 1e-289
     // wide, whose scale underflows to 0 all the same: a zero scale (the feature far narrower
     // than the unit), as the code already did for merely tiny scales.
