@@ -1,6 +1,7 @@
 // Names, string literals and number literals of generated C (see c_names.hpp).
 #include "c_names.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <set>
 
@@ -96,11 +97,24 @@ std::string ensure_floating_form(std::string text) {
 }
 }  // namespace
 
+// C has no literal for an infinity or a NaN ("inf.0f" does not compile). The loader keeps the
+// document's numbers finite, but a finite double can still round to infinity in float32, or a
+// product of finite parameters (whitening, folded scalers) overflow: a user error, named here.
+[[noreturn]] void beyond_c_number(double value, const char* type) {
+  throw Error("", std::string("the generated code would need the ") + type + " constant " +
+                      format_general(value, 6) +
+                      (std::isnan(value) ? "" : ", beyond the " + std::string(type) + " range") +
+                      ": the model's parameters (with any pipeline stages and whitening folded "
+                      "in) are too large for it; rescale the model or use the other numeric mode");
+}
+
 std::string float_literal(float value) {
+  if (!std::isfinite(value)) beyond_c_number(static_cast<double>(value), "float32");
   return ensure_floating_form(format_general(static_cast<double>(value), 9)) + "f";
 }
 
 std::string double_literal(double value) {
+  if (!std::isfinite(value)) beyond_c_number(value, "double");
   return ensure_floating_form(format_general(value, 17));
 }
 

@@ -6,6 +6,7 @@
 
 #include "mcuport/error.hpp"
 #include "mcuport/fixed_math.hpp"
+#include "mcuport/text.hpp"
 
 namespace mcuport {
 
@@ -207,9 +208,24 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
       map.center.push_back(static_cast<int32_t>(rounded));
       reach[i] = std::max(std::fabs(-32768.0 - rounded), std::fabs(32767.0 - rounded));
       const double u = weights[i] * q.scale * q.scale;
-      MCUPORT_ASSERT(u >= 0 && std::isfinite(u));
+      if (!std::isfinite(u)) {
+        // A weight (naive Bayes: 1 / (2 var)) large for the span of its input, whose code step
+        // is wide: reachable from a document, so a user error, not a broken invariant.
+        throw Error("", "fixed mode cannot represent the squared distances: the weight " +
+                            format_general(weights[i], 6) + " of feature " + std::to_string(f) +
+                            " times the square of its input code step " +
+                            format_general(q.scale, 6) +
+                            " is beyond the double range (a variance far too small for the "
+                            "input ranges, or pipeline stages that stretch them); use float mode");
+      }
+      MCUPORT_ASSERT(u >= 0);
       unit_weight[i] = u;
       row_total += u * (reach[i] + 0.5) * (reach[i] + 0.5);
+    }
+    if (!std::isfinite(row_total)) {
+      throw Error("", "fixed mode cannot represent the squared distances: the largest weighted "
+                      "squared distance of row " + std::to_string(r) +
+                      " over the input ranges is beyond the double range; use float mode");
     }
     total = std::max(total, row_total);
   }
@@ -321,9 +337,19 @@ FixedRbfDistance quantize_rbf_distance(const std::vector<double>& centers, doubl
   map.frac_bits = static_cast<int>(std::floor(-2.0 * std::log2(c_min)));
   while (std::ldexp(1.0, -map.frac_bits) < c_min * c_min) --map.frac_bits;
   const double c = std::sqrt(std::ldexp(1.0, -map.frac_bits));
+  if (!std::isfinite(c)) {
+    // |p| near 1e300 codes: no unit can hold it, and an infinite one would zero every feature.
+    throw Error("/input_ranges",
+                "a support vector lies about " + format_general(widest, 3) +
+                    " sqrt(gamma)-units outside the input ranges, more than fixed mode's RBF "
+                    "domain can hold; give input ranges (calibration data) that cover the "
+                    "support vectors, or use float mode");
+  }
   for (uint32_t f = 0; f < n; ++f) {
     const double rho = std::sqrt(gamma) * quantization.features[f].scale / c;  // < 2^9
-    int k = 29 - static_cast<int>(std::floor(std::log2(rho)));  // R in [2^29, 2^30)
+    // R in [2^29, 2^30). A rho that underflowed to 0 (a feature some 1e300 times narrower than
+    // the domain's unit) has no log2: it is the narrowest case below, a zero scale.
+    int k = rho > 0 ? 29 - static_cast<int>(std::floor(std::log2(rho))) : 63;
     double mantissa = std::round(std::ldexp(rho, k));
     if (mantissa >= 0x1p30) {
       --k;
@@ -336,8 +362,8 @@ FixedRbfDistance quantize_rbf_distance(const std::vector<double>& centers, doubl
     MCUPORT_ASSERT(k >= 1 && mantissa >= 0 && mantissa < 0x1p30);
     map.scale.push_back(static_cast<int32_t>(mantissa));
     map.shift.push_back(static_cast<uint8_t>(k));
-    map.max_scale_error =
-        std::max(map.max_scale_error, std::fabs(std::ldexp(mantissa, -k) / rho - 1));
+    map.max_scale_error = std::max(
+        map.max_scale_error, rho > 0 ? std::fabs(std::ldexp(mantissa, -k) / rho - 1) : 1.0);
   }
   for (uint32_t r = 0; r < map.n_rows; ++r) {
     for (uint32_t f = 0; f < n; ++f) {

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "mcuport/error.hpp"
+#include "mcuport/text.hpp"
 
 namespace mcuport {
 
@@ -27,15 +28,24 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
     for (uint32_t f = 0; f < map.n_features; ++f) {
       const FeatureQuantization& q = quantization.features[f];
       const double a = weight[k * map.n_features + f] * q.scale;
+      if (!std::isfinite(a)) {
+        // The input range spread over 65536 codes gives a step that no weight code can follow.
+        throw Error("/input_ranges",
+                    "fixed mode cannot hold the model's affine map: weight " +
+                        format_general(weight[k * map.n_features + f], 6) + " of input " +
+                        std::to_string(f) + " times that input's code step " +
+                        format_general(q.scale, 6) +
+                        " is beyond the double range; give narrower input ranges or use float mode");
+      }
       folded_weight[k * map.n_features + f] = a;
       folded_bias[k] -= a * q.zero_point;
       max_weight = std::max(max_weight, std::fabs(a));
     }
   }
   // One binary point for all outputs (they are compared with each other): the largest weight
-  // uses the whole weight range.
-  map.frac_bits = max_weight > 0 ? static_cast<int>(std::floor(std::log2(weight_max / max_weight))) : 0;
-  map.frac_bits = std::clamp(map.frac_bits, -60, 90);
+  // uses the whole weight range. Clamped as a double: a tiny weight makes the ratio infinite.
+  const double bits = max_weight > 0 ? std::floor(std::log2(weight_max / max_weight)) : 0.0;
+  map.frac_bits = static_cast<int>(std::clamp(bits, -60.0, 90.0));
   while (max_weight > 0 && std::round(std::ldexp(max_weight, map.frac_bits)) > weight_max) --map.frac_bits;
 
   double worst = 0;
@@ -59,8 +69,12 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
       const double b = std::round(exact_bias);
       if (!(std::fabs(b) < 0x1p61)) {
         throw Error("/input_ranges",
-                    "the input ranges lie so far from zero that the model's offset cannot be held "
-                    "in 64-bit fixed point; give ranges closer to the data");
+                    "the model's offset " + format_general(folded_bias[k], 6) +
+                        " (output " + std::to_string(k) + ") cannot be held in 64-bit fixed point "
+                        "at the binary point 2^-" + std::to_string(map.frac_bits) +
+                        " that its weights need: the input ranges lie far from zero, or the "
+                        "weights are far smaller than the offset; give ranges closer to the data "
+                        "or use float mode");
       }
       map.bias.push_back(static_cast<int64_t>(b));
       worst = std::max(worst, std::fabs(b) + sum);

@@ -200,6 +200,12 @@ std::vector<double> JsonCursor::as_finite_array(std::size_t size) const {
 
 std::vector<double> JsonCursor::as_finite_matrix(std::size_t rows, std::size_t columns) const {
   expect_array_of_size(rows);
+  // Every row's length before the reserve: memory follows what the document holds, not what its
+  // sizes claim (1024 empty rows of a 65535-wide PCA would reserve 512 MB).
+  for (std::size_t r = 0; r < rows; ++r) {
+    const auto& row = (*value_)[r];
+    if (!row.is_array() || row.size() != columns) at(r).expect_array_of_size(columns);
+  }
   std::vector<double> out;
   out.reserve(rows * columns);
   for (std::size_t r = 0; r < rows; ++r) {

@@ -55,9 +55,18 @@ SupportVectorMachine load_svm(const JsonCursor& params, const ModelInfo& info) {
               " features exceed the limit of " + std::to_string(limits::kMaxParameters) +
               " numbers");
   }
+  // A linear kernel is ported as one weight vector per pair of classes (lower_svm): a small
+  // document of many classes and features must not ask for billions of them.
+  const std::size_t n_pairs = one_class ? 1 : n_classes * (n_classes - 1) / 2;
+  if (svm.kernel == Kernel::Linear && n_pairs * n_features > limits::kMaxParameters) {
+    params.at("kernel").fail(
+        "a linear kernel is ported as one weight vector per pair of classes: " +
+        std::to_string(n_pairs) + " pairs x " + std::to_string(n_features) + " features = " +
+        std::to_string(n_pairs * n_features) + " numbers, more than the limit of " +
+        std::to_string(limits::kMaxParameters));
+  }
   svm.support_vectors = params.at("support_vectors").as_finite_matrix(n_sv, n_features);
   svm.dual_coef = params.at("dual_coef").as_finite_matrix(svm.coef_rows(), n_sv);
-  const std::size_t n_pairs = one_class ? 1 : n_classes * (n_classes - 1) / 2;
   svm.intercept = params.at("intercept").as_finite_array(n_pairs);
   return svm;
 }

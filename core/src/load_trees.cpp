@@ -11,7 +11,10 @@ namespace mcuport::detail {
 
 namespace {
 
-void load_leaf_value(const JsonCursor& cursor, const ModelInfo& info, double* out) {
+// `probabilities`: leaf_proba "value", where the weights are the tree's class probabilities as
+// they stand (scikit-learn 1.4 and later store fractions), so none can exceed 1.
+void load_leaf_value(const JsonCursor& cursor, const ModelInfo& info, bool probabilities,
+                     double* out) {
   if (info.task == Task::Regression) {
     if (cursor.json().is_array()) {
       *out = cursor.as_finite_array(1)[0];
@@ -27,11 +30,15 @@ void load_leaf_value(const JsonCursor& cursor, const ModelInfo& info, double* ou
   const std::vector<double> weights = cursor.as_finite_array(info.classes.size());
   for (std::size_t c = 0; c < weights.size(); ++c) {
     if (weights[c] < 0) cursor.at(c).fail("class weight must be >= 0, got " + cursor.at(c).describe());
+    if (probabilities && weights[c] > 1) {
+      cursor.at(c).fail("with \"leaf_proba\": \"value\" the weights are probabilities and must be "
+                        "<= 1, got " + cursor.at(c).describe());
+    }
     out[c] = weights[c];
   }
 }
 
-Tree load_tree(const JsonCursor& cursor, const ModelInfo& info) {
+Tree load_tree(const JsonCursor& cursor, const ModelInfo& info, bool probabilities) {
   cursor.expect_keys({"children_left", "children_right", "feature", "threshold", "value"});
   const JsonCursor left_cursor = cursor.at("children_left");
   const std::size_t n = left_cursor.expect_array(1, limits::kMaxNodesPerTree);
@@ -95,7 +102,8 @@ Tree load_tree(const JsonCursor& cursor, const ModelInfo& info) {
   for (std::size_t i = 0; i < n; ++i) {
     const JsonCursor value = value_cursor.at(i);
     if (!tree.is_leaf(i) && value.is_null()) continue;  // internal nodes need no payload
-    load_leaf_value(value, info, tree.value.data() + i * static_cast<std::size_t>(tree.value_width));
+    load_leaf_value(value, info, probabilities,
+                    tree.value.data() + i * static_cast<std::size_t>(tree.value_width));
   }
   return tree;
 }
@@ -117,7 +125,7 @@ TreeEnsemble load_tree_ensemble(const JsonCursor& params, const ModelInfo& info)
   }
   std::size_t total_nodes = 0;
   for (std::size_t t = 0; t < n_trees; ++t) {
-    ensemble.trees.push_back(load_tree(trees.at(t), info));
+    ensemble.trees.push_back(load_tree(trees.at(t), info, !ensemble.normalize_leaves));
     total_nodes += ensemble.trees.back().n_nodes();
     if (total_nodes > limits::kMaxTotalNodes) {
       trees.at(t).fail("the model has more than " + std::to_string(limits::kMaxTotalNodes) +

@@ -7,6 +7,7 @@
 #include "mcuport/error.hpp"
 #include "mcuport/fixed_math.hpp"
 #include "mcuport/lower_pipeline.hpp"
+#include "mcuport/text.hpp"
 
 namespace mcuport {
 
@@ -56,6 +57,13 @@ void quantize_kernel_coefficients(SvmProgram& program, double scale) {
 void lower_fixed_kernel(const Model& model, SvmProgram& program,
                         const InputQuantization& quantization) {
   if (program.kernel == Kernel::Rbf) {
+    if (!(program.gamma > 0)) {
+      // The loader accepts gamma >= 0, as scikit-learn does; the fixed domain is in
+      // sqrt(gamma) units, which gamma = 0 does not have.
+      throw Error("/params/gamma", "fixed mode needs an RBF kernel's gamma > 0, got " +
+                                       format_general(program.gamma, 6) +
+                                       " (with gamma 0 every kernel value is 1); use float mode");
+    }
     program.distance = quantize_rbf_distance(program.support_vectors, program.gamma, quantization);
     quantize_kernel_coefficients(program, 1.0);
     return;

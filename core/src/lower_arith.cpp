@@ -2,10 +2,12 @@
 #include "mcuport/lower_arith.hpp"
 
 #include <cmath>
+#include <string>
 
 #include <Eigen/Dense>
 
 #include "mcuport/error.hpp"
+#include "mcuport/text.hpp"
 
 namespace mcuport {
 
@@ -82,8 +84,22 @@ NaiveBayesProgram lower_gaussian_nb(const Model& model, const GaussianNaiveBayes
       const double var = nb.var[c * program.n_features + f];
       log_det += std::log(two_pi * var);
       program.weight.push_back(0.5 / var);
+      // As scikit-learn computes them; a variance near the double range's ends makes them
+      // infinite, which no generated code can hold (a stage's output feeds f here, so the path
+      // is that of the variance).
+      if (!std::isfinite(program.weight.back())) {
+        throw Error("/params/var/" + std::to_string(c) + "/" + std::to_string(f),
+                    "the variance " + format_general(var, 6) +
+                        " is too small: the weight 1 / (2 var) it gives is not a finite double");
+      }
     }
     program.bias.push_back(std::log(nb.class_prior[c]) - 0.5 * log_det);
+    if (!std::isfinite(program.bias.back())) {
+      throw Error("/params/var/" + std::to_string(c),
+                  "class " + std::to_string(c) + "'s log-likelihood constant, log(prior) - sum "
+                  "log(2 pi var) / 2 (as scikit-learn computes it), is not a finite double: a "
+                  "variance is too large");
+    }
   }
   return program;
 }

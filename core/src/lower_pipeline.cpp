@@ -20,15 +20,41 @@ using detail::as_matrix;
 using detail::as_vector;
 using detail::RowMatrix;
 
-// Applies z = D (y - c) (a per-feature scaler) or z = W (y - c) (PCA) after the prefix so far.
-void append(AffinePrefix& prefix, const RowMatrix& stage, const std::vector<double>& stage_center,
-            bool diagonal) {
+// weight (rows x n) times diag(scale): each column scaled. Entry for entry the product the dense
+// form computed, w a_f, without its zero terms (which could only turn a -0.0 into +0.0).
+std::vector<double> scale_columns(const std::vector<double>& weight, std::size_t rows,
+                                  const std::vector<double>& scale) {
+  const std::size_t n = scale.size();
+  MCUPORT_ASSERT(weight.size() == rows * n);
+  std::vector<double> out(weight.size());
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t f = 0; f < n; ++f) out[r * n + f] = weight[r * n + f] * scale[f];
+  }
+  return out;
+}
+
+// Applies z = diag(d) (y - c) (a per-feature scaler) after the prefix so far.
+void append_scaler(AffinePrefix& prefix, const std::vector<double>& d,
+                   const std::vector<double>& stage_center) {
+  prefix.center = prefix.pull_back(stage_center);
+  if (prefix.diagonal) {
+    for (uint32_t f = 0; f < prefix.n_inputs; ++f) prefix.scale[f] = d[f] * prefix.scale[f];
+  } else {
+    for (uint32_t k = 0; k < prefix.n_outputs; ++k) {
+      for (uint32_t f = 0; f < prefix.n_inputs; ++f) prefix.matrix[k * prefix.n_inputs + f] *= d[k];
+    }
+  }
+}
+
+// Applies z = W (y - c) (PCA) after the prefix so far.
+void append_projection(AffinePrefix& prefix, const RowMatrix& stage,
+                       const std::vector<double>& stage_center) {
   const std::vector<double> center = prefix.pull_back(stage_center);
-  const RowMatrix composed = stage * as_matrix(prefix.matrix, prefix.n_outputs, prefix.n_inputs);
-  prefix.matrix = as_vector(composed);
+  prefix.matrix = prefix.compose(as_vector(stage), static_cast<std::size_t>(stage.rows()));
+  prefix.scale.clear();
   prefix.center = center;
-  prefix.n_outputs = static_cast<uint32_t>(composed.rows());
-  prefix.diagonal = prefix.diagonal && diagonal;
+  prefix.n_outputs = static_cast<uint32_t>(stage.rows());
+  prefix.diagonal = false;
 }
 
 // float32 values in order as integers: key(a) < key(b) <=> a < b (no NaN).
@@ -51,7 +77,7 @@ std::vector<double> AffinePrefix::pull_back(const std::vector<double>& point) co
   MCUPORT_ASSERT(point.size() == n_outputs);
   std::vector<double> out = center;
   if (diagonal) {
-    for (uint32_t f = 0; f < n_inputs; ++f) out[f] += point[f] / matrix[f * n_inputs + f];
+    for (uint32_t f = 0; f < n_inputs; ++f) out[f] += point[f] / scale[f];
     return out;
   }
   // x0 - center = A^T (A A^T)^-1 point: the least-norm solution of A (x0 - center) = point.
@@ -66,6 +92,7 @@ std::vector<double> AffinePrefix::pull_back(const std::vector<double>& point) co
 
 std::vector<double> AffinePrefix::compose(const std::vector<double>& weight,
                                           std::size_t rows) const {
+  if (diagonal) return scale_columns(weight, rows, scale);
   return as_vector(as_matrix(weight, rows, n_outputs) * as_matrix(matrix, n_outputs, n_inputs));
 }
 
@@ -84,30 +111,30 @@ AffinePrefix compose_preprocessing(const Model& model) {
   const auto n = static_cast<uint32_t>(model.info.n_features);
   prefix.n_inputs = n;
   prefix.n_outputs = n;
-  prefix.matrix = as_vector(RowMatrix::Identity(n, n));
+  prefix.scale.assign(n, 1.0);
   prefix.center.assign(n, 0.0);
   for (const Stage& stage : model.preprocessing) {
     if (const auto* scaler = std::get_if<FeatureScaler>(&stage)) {
       // Every scaler is y_f = a_f (x_f - c_f) in real numbers.
       const uint32_t width = prefix.n_outputs;
-      RowMatrix d = RowMatrix::Zero(width, width);
+      std::vector<double> d(width, 1.0);
       std::vector<double> c(width, 0.0);
       for (uint32_t f = 0; f < width; ++f) {
         switch (scaler->kind) {
           case FeatureScaler::Kind::Standard:
-            d(f, f) = scaler->scale.empty() ? 1.0 : 1.0 / scaler->scale[f];
+            d[f] = scaler->scale.empty() ? 1.0 : 1.0 / scaler->scale[f];
             c[f] = scaler->offset.empty() ? 0.0 : scaler->offset[f];
             break;
           case FeatureScaler::Kind::MinMax:
-            d(f, f) = scaler->scale[f];
+            d[f] = scaler->scale[f];
             c[f] = -scaler->offset[f] / scaler->scale[f];
             break;
           case FeatureScaler::Kind::MaxAbs:
-            d(f, f) = 1.0 / scaler->scale[f];
+            d[f] = 1.0 / scaler->scale[f];
             break;
         }
       }
-      append(prefix, d, c, true);
+      append_scaler(prefix, d, c);
       prefix.clips = prefix.clips || scaler->clip;
     } else {
       const Pca& pca = std::get<Pca>(stage);
@@ -115,11 +142,15 @@ AffinePrefix compose_preprocessing(const Model& model) {
       for (std::size_t k = 0; k < pca.n_components(); ++k) {
         w.row(static_cast<Eigen::Index>(k)) /= pca.output_divisor(k);
       }
-      append(prefix, w, pca.mean, false);
+      append_projection(prefix, w, pca.mean);
     }
   }
-  for (double v : prefix.matrix) {
-    if (!std::isfinite(v)) throw Error("/preprocessing", "the pipeline's stages compose to a non-finite map");
+  for (const std::vector<double>* values : {&prefix.scale, &prefix.matrix}) {
+    for (double v : *values) {
+      if (!std::isfinite(v)) {
+        throw Error("/preprocessing", "the pipeline's stages compose to a non-finite map");
+      }
+    }
   }
   return prefix;
 }
@@ -129,7 +160,7 @@ InputQuantization compose_quantization(const InputQuantization& quantization,
   MCUPORT_ASSERT(prefix.diagonal && quantization.features.size() == prefix.n_inputs);
   InputQuantization out = quantization;
   for (uint32_t f = 0; f < prefix.n_inputs; ++f) {
-    const double a = prefix.matrix[f * prefix.n_inputs + f];
+    const double a = prefix.scale[f];
     const double c = prefix.center[f];
     FeatureQuantization& q = out.features[f];
     q.lo = a * (q.lo - c);

@@ -47,12 +47,11 @@ StageProgram lower_stage(const AffinePrefix& prefix, const InputQuantization* qu
   stage.n_outputs = prefix.n_outputs;
   stage.diagonal = prefix.diagonal;
   stage.center = prefix.center;
-  if (prefix.diagonal) {
-    for (uint32_t f = 0; f < prefix.n_inputs; ++f) stage.weight.push_back(prefix.matrix[f * prefix.n_inputs + f]);
-  } else {
-    stage.weight = prefix.matrix;
-  }
+  stage.weight = prefix.diagonal ? prefix.scale : prefix.matrix;
   if (!quantization) return stage;
+  // Fixed mode runs a stage only for a projection: per-feature scalers fold into the input
+  // quantization (lower.cpp, needs_stage).
+  MCUPORT_ASSERT(!prefix.diagonal);
 
   const std::vector<double> bias = centered_offsets(prefix.matrix, stage.n_outputs, prefix.center);
   stage.fixed = quantize_linear(prefix.matrix, bias, *quantization, 31);
@@ -157,13 +156,25 @@ PcaProgram lower_pca(const Pca& pca, const AffinePrefix& prefix,
     const int out_bits = row_point(k) - shift_to_fit(row_bound[k], 0x7fffffffu, shifted);
     program.output_frac_bits = k == 0 ? out_bits : std::min(program.output_frac_bits, out_bits);
   }
+  // OUTPUT_SCALE, 2^-output_frac_bits, is a float32 in the header: it must be a normal one.
+  // (Components of wildly different sizes, 1e300 beside 0.1, get here; the shifts then stay
+  // below 256, the width of the output_shift table, too: rows' binary points are at most 90.)
+  if (program.output_frac_bits < -126 || program.output_frac_bits > 126) {
+    throw Error("/params/components",
+                "fixed mode cannot give the transform's outputs a format: their largest values "
+                "need the scale 2^" + std::to_string(-program.output_frac_bits) +
+                    ", outside the float32 range of OUTPUT_SCALE (components or whitening "
+                    "divisors far too large or too small for the input ranges); use float mode");
+  }
   program.output_bound = 0;
   program.error_bound = 0;
   for (uint32_t k = 0; k < program.n_outputs; ++k) {
     const int shift = row_point(k) - program.output_frac_bits;
+    MCUPORT_ASSERT(shift >= 0 && shift <= 255);
     program.output_shift.push_back(shift);
-    program.output_bound = std::max(
-        program.output_bound, shift > 0 ? (row_bound[k] + (uint64_t{1} << (shift - 1))) >> shift : row_bound[k]);
+    // Rounded as the generated code rounds; a row far finer than the output can shift by 64 or
+    // more (fixed::round_shift takes any shift).
+    program.output_bound = std::max(program.output_bound, fixed::round_shift(row_bound[k], shift));
     program.error_bound = std::max(program.error_bound,
                                    row_error(map, k) +
                                        (shift > 0 ? std::ldexp(0.5, -program.output_frac_bits) : 0.0));

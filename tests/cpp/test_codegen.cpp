@@ -264,6 +264,47 @@ TEST(FloatLiteral, IntegralValuesGetAFraction) {
   EXPECT_EQ(float_literal(1e30f), "1.00000002e+30f");
 }
 
+// C has no literal for an infinity or a NaN: "inf.0f" would not compile. Reaching one is a
+// model too large for the numeric type (see test_fuzz_regressions.cpp), a user error.
+TEST(FloatLiteral, NonFiniteValuesAreRefused) {
+  const auto refused = [](auto make, const char* message) {
+    EXPECT_THAT(make, ThrowsMessage<mcuport::Error>(HasSubstr(message)));
+  };
+  refused([] { float_literal(std::numeric_limits<float>::infinity()); },
+          "the float32 constant inf, beyond the float32 range");
+  refused([] { float_literal(-std::numeric_limits<float>::infinity()); }, "constant -inf");
+  refused([] { float_literal(std::numeric_limits<float>::quiet_NaN()); }, "float32 constant");
+  refused([] { double_literal(std::numeric_limits<double>::infinity()); },
+          "the double constant inf, beyond the double range");
+  // A finite double beyond float32 is named by its own value, not by the float infinity.
+  refused([] { mcuport::codegen::rounded_float_literals({1.0, 1e39}); },
+          "the float32 constant 1e+39, beyond the float32 range");
+  EXPECT_EQ(mcuport::codegen::rounded_float_literals({-3.4028234663852886e38})[0],
+            "-3.40282347e+38f");
+}
+
+// A model of 65535 features (the limit) without preprocessing: lower() used to compose the
+// identity "pipeline" as a dense 65535 x 65535 matrix, 34 GB (std::bad_alloc) for a document
+// of a few hundred bytes. Per-feature prefixes are now kept as their diagonal.
+TEST(Port, WidestModelsNeedNoDenseIdentity) {
+  const std::string tree = R"({"format": "mcuport-model", "format_version": 1,
+      "kind": "tree_ensemble", "estimator": "DecisionTreeClassifier", "task": "classification",
+      "n_features": 65535, "classes": [0, 1],
+      "preprocessing": [{"kind": "maxabs_scaler", "scale": [)" + [] {
+    std::string scales;
+    for (int f = 0; f < 65535; ++f) scales += (f ? ",2" : "2");
+    return scales;
+  }() + R"(]}],
+      "params": {"trees": [{"children_left": [1, -1, -1], "children_right": [2, -1, -1],
+                            "feature": [65534, -2, -2], "threshold": [0.5, -2, -2],
+                            "value": [null, [1, 0], [0, 1]]}]}})";
+  for (const auto numeric : {mcuport::Numeric::Float, mcuport::Numeric::Fixed}) {
+    mcuport::PortOptions options;
+    options.numeric = numeric;
+    EXPECT_THAT(mcuport::port(tree, options), HasSubstr("65535"));
+  }
+}
+
 TEST(DoubleLiteral, RandomDoublesRoundTrip) {
   std::mt19937_64 random(99);
   int checked = 0;

@@ -517,20 +517,80 @@ TEST(LoadErrors, InputRangeBoundNaN) {
 
 // --- params and trees -----------------------------------------------------------------------
 
+// classifier() with "leaf_proba": "value" and its leaf weights as the fractions that
+// scikit-learn 1.4 and later store.
+json value_classifier() {
+  return with(with(classifier(), "/params/leaf_proba", "value"), "/params/trees/0/value",
+              json::parse("[null, [1, 0, 0], null, [0, 0.75, 0.25], [0, 0.25, 0.75]]"));
+}
+
 TEST(LoadErrors, LeafProbaMode) {
   EXPECT_THAT(loading(with(classifier(), "/params/leaf_proba", "sum")),
               ThrowsLoadError("/params/leaf_proba", "expected \"normalize\" or \"value\""));
   EXPECT_THAT(loading(with(regressor(), "/params/leaf_proba", "value")),
               ThrowsLoadError("/params/leaf_proba", "a regressor has no leaf probabilities"));
+  // With "value" the weights are the probabilities themselves (fractions): above 1 is no
+  // probability, and fixed mode's codes (fractions of PROBA_ONE) could not hold it.
+  EXPECT_NO_THROW(mcuport::load_model(value_classifier().dump()));
+  EXPECT_THAT(loading(with(value_classifier(), "/params/trees/0/value/3/1", 3)),
+              ThrowsLoadError("/params/trees/0/value/3/1",
+                              "with \"leaf_proba\": \"value\" the weights are probabilities and "
+                              "must be <= 1, got 3"));
+  // Counts stay valid when they are normalized.
+  EXPECT_NO_THROW(mcuport::load_model(with(classifier(), "/params/trees/0/value/3/1", 3).dump()));
 }
 
 TEST(Load, LeafProbaModeDefaultsToNormalize) {
   EXPECT_TRUE(std::get<mcuport::TreeEnsemble>(mcuport::load_model(classifier().dump()).family)
                   .normalize_leaves);
   EXPECT_FALSE(std::get<mcuport::TreeEnsemble>(
-                   mcuport::load_model(with(classifier(), "/params/leaf_proba", "value").dump())
+                   mcuport::load_model(value_classifier().dump())
                        .family)
                    .normalize_leaves);
+}
+
+// Found reading the lowering for issue 7 (allocation before validation): a linear-kernel SVC
+// of 1024 classes and 65535 features is one weight vector per pair of classes, 523776 x 65535
+// doubles (274 GB), from a document of about a megabyte. Refused before anything is read.
+TEST(LoadErrors, LinearKernelPairWeightsOverTheLimit) {
+  json classes = json::array();
+  json n_support = json::array();
+  for (int c = 0; c < 1024; ++c) {
+    classes.push_back(c);
+    n_support.push_back(c == 0 ? 1 : 0);
+  }
+  const json document = {
+      {"format", "mcuport-model"}, {"format_version", 1}, {"kind", "svm"},
+      {"estimator", "SVC"}, {"task", "classification"}, {"n_features", 65535},
+      {"classes", classes},
+      {"params", {{"kernel", "linear"}, {"gamma", 1.0}, {"coef0", 0.0}, {"degree", 3},
+                  {"n_support", n_support}, {"support_vectors", json::array()},
+                  {"dual_coef", json::array()}, {"intercept", json::array()}}}};
+  EXPECT_THAT(loading(document),
+              ThrowsLoadError("/params/kernel",
+                              "a linear kernel is ported as one weight vector per pair of classes: "
+                              "523776 pairs x 65535 features = 34325660160 numbers, more than the "
+                              "limit of 67108864"));
+}
+
+// A small document whose sizes claim a large matrix: 1024 components of 65535 inputs (the
+// parameter limit), written as empty rows. The loader reserved 512 MB before finding row 0
+// short; in the sanitizer build (build/asan) every test runs with ASan's
+// max_allocation_size_mb=256, where that reserve fails the test.
+TEST(LoadErrors, MatrixRowsCheckedBeforeReserving) {
+  json variance = json::array();
+  json components = json::array();
+  for (int k = 0; k < 1024; ++k) {
+    variance.push_back(1.0);
+    components.push_back(json::array());
+  }
+  const json document = {
+      {"format", "mcuport-model"}, {"format_version", 1}, {"kind", "pca"}, {"estimator", "PCA"},
+      {"task", "transform"}, {"n_features", 65535},
+      {"params", {{"mean", std::vector<double>(65535, 0.0)}, {"components", components},
+                  {"explained_variance", variance}, {"whiten", false}}}};
+  EXPECT_THAT(loading(document),
+              ThrowsLoadError("/params/components/0", "expected an array of 65535 elements, got 0"));
 }
 
 TEST(LoadErrors, ParamsUnknownKey) {

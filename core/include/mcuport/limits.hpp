@@ -14,7 +14,9 @@ inline constexpr std::size_t kMaxTrees = 10000;          // fixed mode: trees x 
 inline constexpr std::size_t kMaxNodesPerTree = 1u << 24;
 inline constexpr std::size_t kMaxTotalNodes = 1u << 26;
 inline constexpr std::size_t kMaxSupportVectors = 1u << 20;
-inline constexpr std::size_t kMaxParameters = 1u << 26;  // SVM: support vectors x features
+// SVM: support vectors x features, and pairs of classes x features for a linear kernel; PCA,
+// Mahalanobis: components x inputs, n x n.
+inline constexpr std::size_t kMaxParameters = 1u << 26;
 inline constexpr int32_t kMaxPolyDegree = 16;
 inline constexpr std::size_t kMaxStages = 8;              // pipeline stages in front of the estimator
 inline constexpr int kMaxJsonNesting = 64;               // a hostile document cannot exhaust the stack

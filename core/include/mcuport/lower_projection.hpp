@@ -20,7 +20,10 @@ namespace mcuport {
 struct AffinePrefix {
   uint32_t n_inputs = 0;
   uint32_t n_outputs = 0;
-  std::vector<double> matrix;  // n_outputs x n_inputs, row-major
+  // A: its diagonal while the prefix is per-feature (no dense n x n matrix: a model of 65535
+  // features would need 34 GB for it), else n_outputs x n_inputs, row-major.
+  std::vector<double> scale;   // diagonal: n_inputs entries; else empty
+  std::vector<double> matrix;  // not diagonal: n_outputs x n_inputs; else empty
   std::vector<double> center;  // n_inputs
   bool diagonal = true;
   bool clips = false;  // a MinMaxScaler with clip=True: not affine (trees only)
