@@ -36,7 +36,12 @@ void quantize_kernel_coefficients(SvmProgram& program, double scale) {
     throw Error("", "the SVM's coefficients cannot be represented in fixed point");
   }
   int e = static_cast<int>(std::floor(31.0 - std::log2(total)));  // total * 2^(e+30) < 2^61
-  if (coef_max > 0) e = std::min(e, static_cast<int>(std::floor(std::log2(2147483647.0 / coef_max))));
+  // A difference of logs, not log2(2^31 / coef_max): a subnormal coef_max makes the quotient
+  // infinite, and an infinity converted to int is undefined (a fuzzer finding). Both results
+  // are at most 31 + 1074, and the range check below refuses what they cannot hold.
+  if (coef_max > 0) {
+    e = std::min(e, static_cast<int>(std::floor(std::log2(2147483647.0) - std::log2(coef_max))));
+  }
   if (e < -90 || e > 90) throw Error("", "the SVM's coefficients cannot be represented in fixed point");
   for (double c : program.sv_coef) {
     program.coef_code.push_back(static_cast<int32_t>(std::llround(std::ldexp(c * scale, e))));
