@@ -76,6 +76,10 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
 // numpy's argmax; `type` is the element type. Shared by the arithmetic families.
 std::string argmax_function(const EmitContext& context, const std::string& type);
 
+// "static inline {{type}} {{p}}_square(int32_t t)": t^2 exactly in 64 bits (from 16-bit halves
+// where MCUPORT_MUL32_ONLY); `type` is int64_t or uint64_t. Shared by naive Bayes and Mahalanobis.
+std::string square_function(const EmitContext& context, const std::string& type);
+
 // The stage's tables and `void {{p}}_stage(const {{xt}} x[], {{xt}} y[])`, when there is one.
 std::string emit_stage(const EmitContext& context, FamilyCode& code);
 

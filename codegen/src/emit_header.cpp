@@ -148,7 +148,28 @@ const char* kSimdBlock = R"(
 #endif
 )";
 
+const char* kFixedSquare = R"(/* t^2, exactly, for |t| < 2^31. Without a 32 x 32 -> 64 multiply instruction, from the 16-bit
+ * halves of |t| = th 2^16 + tl: the low word |t| * |t| mod 2^32, the high word
+ * th^2 + ((th tl + (tl^2 >> 17)) >> 15). */
+static inline {{type}} {{p}}_square(int32_t t) {
+#if MCUPORT_MUL32_ONLY
+    const uint32_t m = t < 0 ? 0u - (uint32_t)t : (uint32_t)t;
+    const uint32_t th = m >> 16;
+    const uint32_t tl = m & UINT32_C(0xFFFF);
+    return ({{type}})(((uint64_t)(th * th + ((th * tl + ((tl * tl) >> 17)) >> 15)) << 32) |
+                      (uint64_t)(m * m));
+#else
+    return ({{type}})((int64_t)t * t);
+#endif
+}
+
+)";
+
 }  // namespace
+
+std::string square_function(const EmitContext& context, const std::string& type) {
+  return context.render(kFixedSquare, {{"type", type}});
+}
 
 std::string argmax_function(const EmitContext& context, const std::string& type) {
   return context.render(kArgmax, {{"type", type}});

@@ -122,22 +122,6 @@ const char* kRow16 = R"(#if MCUPORT_SIMD32
 // sum's start so that the answer is its sign.
 const std::size_t kUnrolledTerms = 40;
 
-const char* kFixedSquare = R"(/* z^2, exactly, for |z| < 2^31. Without a 32 x 32 -> 64 multiply instruction, from the 16-bit
- * halves of |z| = zh 2^16 + zl: the low word |z| * |z| mod 2^32, the high word
- * zh^2 + ((zh zl + (zl^2 >> 17)) >> 15). */
-static inline int64_t {{p}}_square(int32_t z) {
-#if MCUPORT_MUL32_ONLY
-    const uint32_t m = z < 0 ? 0u - (uint32_t)z : (uint32_t)z;
-    const uint32_t zh = m >> 16;
-    const uint32_t zl = m & UINT32_C(0xFFFF);
-    return (int64_t)(((uint64_t)(zh * zh + ((zh * zl + ((zl * zl) >> 17)) >> 15)) << 32) |
-                     (uint64_t)(m * m));
-#else
-    return (int64_t)z * z;
-#endif
-}
-
-)";
 
 const char* kComponentShift = R"(/* A component from its accumulator a, which holds the rounding half 2^{{s1}} beside the exact sum:
  * z = floor(a / 2^{{s}}), the sum rounded half up, |z| < 2^31. The unsigned shift of a's 64 bits is
@@ -265,7 +249,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     const int64_t acc_offset = s > 0 ? int64_t{1} << (s - 1) : 0;
     std::string z = "(int32_t)acc";
     std::string shift_doc;
-    code.functions += context.render(kFixedSquare);
+    code.functions += square_function(context, "int64_t");
     if (s > 0) {
       z = p + "_component((int64_t)acc + INT64_C(" + std::to_string(acc_offset) + "))";
       shift_doc = ",\n * rounded right (half up) by " + std::to_string(s) + " bits before squaring";

@@ -137,21 +137,6 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
 // each term is a subtract, a multiply and a multiply-accumulate (no table, no loop).
 const std::size_t kUnrolledTerms = 40;
 
-const char* kFixedSquare = R"(/* t^2, exactly, for |t| < 2^31. Without a 32 x 32 -> 64 multiply instruction, from the 16-bit
- * halves of |t| = th 2^16 + tl: the low word |t| * |t| mod 2^32, the high word
- * th^2 + ((th tl + (tl^2 >> 17)) >> 15). */
-static inline uint64_t {{p}}_square(int32_t t) {
-#if MCUPORT_MUL32_ONLY
-    const uint32_t m = t < 0 ? 0u - (uint32_t)t : (uint32_t)t;
-    const uint32_t th = m >> 16;
-    const uint32_t tl = m & UINT32_C(0xFFFF);
-    return ((uint64_t)(th * th + ((th * tl + ((tl * tl) >> 17)) >> 15)) << 32) | (uint64_t)(m * m);
-#else
-    return (uint64_t)((int64_t)t * t);
-#endif
-}
-
-)";
 
 const char* kFixedJointLogProbaUnrolled = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
  * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
@@ -224,7 +209,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
           body += "        out[" + std::to_string(c) + "] = " + p + "_class_bias[" +
                   std::to_string(c) + "] - (int64_t)" + rounded + ";\n    }\n";
         }
-        code.functions += context.render(kFixedSquare);
+        code.functions += square_function(context, "uint64_t");
         code.functions +=
             context.render(kFixedJointLogProbaUnrolled, {{"body", body}, {"point", point}});
       } else {

@@ -73,18 +73,18 @@ static const double elliptic_envelope_input_zero_point[4] = {
     -54649.441150806153, -45458.435674048982, -14939.3150432693, -10430.373976234645
 };
 
-/* z^2, exactly, for |z| < 2^31. Without a 32 x 32 -> 64 multiply instruction, from the 16-bit
- * halves of |z| = zh 2^16 + zl: the low word |z| * |z| mod 2^32, the high word
- * zh^2 + ((zh zl + (zl^2 >> 17)) >> 15). */
-static inline int64_t elliptic_envelope_square(int32_t z) {
+/* t^2, exactly, for |t| < 2^31. Without a 32 x 32 -> 64 multiply instruction, from the 16-bit
+ * halves of |t| = th 2^16 + tl: the low word |t| * |t| mod 2^32, the high word
+ * th^2 + ((th tl + (tl^2 >> 17)) >> 15). */
+static inline int64_t elliptic_envelope_square(int32_t t) {
 #if MCUPORT_MUL32_ONLY
-    const uint32_t m = z < 0 ? 0u - (uint32_t)z : (uint32_t)z;
-    const uint32_t zh = m >> 16;
-    const uint32_t zl = m & UINT32_C(0xFFFF);
-    return (int64_t)(((uint64_t)(zh * zh + ((zh * zl + ((zl * zl) >> 17)) >> 15)) << 32) |
-                     (uint64_t)(m * m));
+    const uint32_t m = t < 0 ? 0u - (uint32_t)t : (uint32_t)t;
+    const uint32_t th = m >> 16;
+    const uint32_t tl = m & UINT32_C(0xFFFF);
+    return (int64_t)(((uint64_t)(th * th + ((th * tl + ((tl * tl) >> 17)) >> 15)) << 32) |
+                      (uint64_t)(m * m));
 #else
-    return (int64_t)z * z;
+    return (int64_t)((int64_t)t * t);
 #endif
 }
 

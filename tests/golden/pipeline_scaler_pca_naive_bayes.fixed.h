@@ -385,7 +385,8 @@ static inline uint64_t pipeline_scaler_pca_naive_bayes_square(int32_t t) {
     const uint32_t m = t < 0 ? 0u - (uint32_t)t : (uint32_t)t;
     const uint32_t th = m >> 16;
     const uint32_t tl = m & UINT32_C(0xFFFF);
-    return ((uint64_t)(th * th + ((th * tl + ((tl * tl) >> 17)) >> 15)) << 32) | (uint64_t)(m * m);
+    return (uint64_t)(((uint64_t)(th * th + ((th * tl + ((tl * tl) >> 17)) >> 15)) << 32) |
+                      (uint64_t)(m * m));
 #else
     return (uint64_t)((int64_t)t * t);
 #endif
