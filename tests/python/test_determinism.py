@@ -8,14 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from sklearn.covariance import EllipticEnvelope
-from sklearn.decomposition import PCA
-from sklearn.svm import OneClassSVM
-
 import mcuport
 
-from conftest import split
-from test_injection import FAMILIES
+from test_injection import FAMILIES, fit_family
 
 SCRIPT = (
     "import sys, mcuport; "
@@ -25,13 +20,7 @@ SCRIPT = (
 
 @pytest.mark.parametrize("kind", FAMILIES)
 def test_headers_are_identical_across_processes(kind, tmp_path):
-    factory, dataset = FAMILIES[kind]
-    X_train, _, y_train, _ = split(dataset)
-    estimator = factory()
-    if isinstance(estimator, (OneClassSVM, EllipticEnvelope, PCA)):
-        estimator.fit(X_train)
-    else:
-        estimator.fit(X_train, y_train)
+    estimator, X_train = fit_family(kind)
     document = mcuport.to_json(estimator, calibration=X_train)
     assert mcuport.to_json(estimator, calibration=X_train) == document
     path = tmp_path / "model.json"

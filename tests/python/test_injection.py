@@ -76,7 +76,8 @@ def decode_literal(text: str) -> bytes:
     return bytes(out)
 
 
-def hostile_document(kind):
+def fit_family(kind):
+    """FAMILIES[kind] fitted on its data set's training split: (estimator, X_train)."""
     factory, dataset = FAMILIES[kind]
     X_train, _, y_train, _ = split(dataset)
     estimator = factory()
@@ -84,6 +85,11 @@ def hostile_document(kind):
         estimator.fit(X_train)
     else:
         estimator.fit(X_train, y_train)
+    return estimator, X_train
+
+
+def hostile_document(kind):
+    estimator, X_train = fit_family(kind)
     document = json.loads(mcuport.to_json(estimator, calibration=X_train))
     document["feature_names"] = [f"{HOSTILE[f % len(HOSTILE)]} {f}"
                                  for f in range(document["n_features"])]
