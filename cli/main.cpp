@@ -11,6 +11,7 @@
 #include <string>
 
 #include "mcuport/dump.hpp"
+#include "mcuport/save.hpp"
 #include "mcuport/error.hpp"
 #include "mcuport/load.hpp"
 #include "mcuport/port.hpp"
@@ -33,6 +34,9 @@ options:
                       probability (half the probability tables; error at most 0.5/255 of a
                       tree's vote instead of 0.5/65535)
   --dump              print the loaded model instead of C
+  --json              print the loaded model as a model document instead of C (the same
+                      keys and numbers, one line: `mcuport --json a.json` of a document
+                      written by mcuport.to_json gives that document back)
   --list-targets      list the known targets
   --version           print the version
   -h, --help          show this help
@@ -98,7 +102,7 @@ int main(int argc, char** argv) {
   mcuport::PortOptions options;
   std::string input;
   std::string output;
-  bool dump_only = false;
+  enum class Output { Header, Dump, Json } what = Output::Header;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -130,7 +134,9 @@ int main(int argc, char** argv) {
         return usage_error(e.what());
       }
     } else if (arg == "--dump") {
-      dump_only = true;
+      what = Output::Dump;
+    } else if (arg == "--json") {
+      what = Output::Json;
     } else if (arg.size() > 1 && arg[0] == '-') {
       return usage_error("unknown option " + arg);
     } else if (input.empty()) {
@@ -153,7 +159,11 @@ int main(int argc, char** argv) {
   }
   std::string result;
   try {
-    result = dump_only ? mcuport::dump(mcuport::load_model(text)) : mcuport::port(text, options);
+    switch (what) {
+      case Output::Header: result = mcuport::port(text, options); break;
+      case Output::Dump: result = mcuport::dump(mcuport::load_model(text)); break;
+      case Output::Json: result = mcuport::save_model(mcuport::load_model(text)) + "\n"; break;
+    }
   } catch (const mcuport::Error& e) {
     std::cerr << "mcuport: error: " << input << ": " << e.what() << "\n";
     return 1;

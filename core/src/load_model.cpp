@@ -3,7 +3,10 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <set>
+#include <string>
+#include <utility>
 
 #include "families.hpp"
 #include "json_cursor.hpp"
@@ -176,7 +179,8 @@ Model load_model(const std::string& json_text) {
     version.fail("unsupported format version " + version.describe() +
                  " (this mcuport reads version " + std::to_string(kFormatVersion) + ")");
   }
-  if (auto producer = root.find("producer")) producer->as_string(limits::kMaxStringBytes);
+  std::optional<std::string> producer;
+  if (auto found = root.find("producer")) producer = found->as_string(limits::kMaxStringBytes);
 
   const JsonCursor kind_cursor = root.at("kind");
   const std::string kind = kind_cursor.as_string(limits::kMaxStringBytes);
@@ -191,6 +195,7 @@ Model load_model(const std::string& json_text) {
 
   Model model;
   ModelInfo& info = model.info;
+  info.producer = std::move(producer);
   const JsonCursor task = root.at("task");
   const std::string task_name = task.as_string(limits::kMaxStringBytes);
   if (task_name == "classification") {

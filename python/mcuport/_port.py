@@ -83,7 +83,15 @@ def to_json(
     calibration ranges are widened to contain its inlier ellipsoid's bounding box, so that an
     outlier beyond the calibration data still saturates to an outlier.
     The document is validated by the C++ core before it is returned.
+
+    Given a model document (``str`` or ``bytes``) instead of an estimator, the core loads it and
+    writes it back from what it loaded: the document round-trips (export, load, export gives
+    the same keys and the same numbers), and anything the core does not keep is gone.
     """
+    if isinstance(estimator, (str, bytes)):
+        _no_estimator_options(classmap, calibration, input_ranges)
+        text = estimator.decode() if isinstance(estimator, bytes) else estimator
+        return _core.canonical(text, -1 if indent is None else indent)
     text = _document_text(estimator, classmap, calibration, input_ranges, indent)
     _core.validate(text)
     return text
@@ -97,7 +105,11 @@ def _document_text(estimator, classmap, calibration, input_ranges, indent=None) 
     if ranges is not None and calibration is not None:
         ranges = _cover_inlier_box(document, ranges)
     if ranges is not None:
+        # In the core's order (schema/model-v1.schema.json): before "preprocessing" and "params",
+        # so that the core writes the document back byte for byte (mcuport.to_json(text)).
+        tail = {key: document.pop(key) for key in ("preprocessing", "params") if key in document}
         document["input_ranges"] = ranges
+        document.update(tail)
     separators = (",", ":") if indent is None else None
     text = json.dumps(document, allow_nan=False, indent=indent, separators=separators)
     return text
@@ -122,11 +134,7 @@ def generate(
     if proba_bits is not None and (isinstance(proba_bits, bool) or proba_bits not in (8, 16)):
         raise ValueError(f"proba_bits must be 8 or 16 (or None), got {proba_bits!r}")
     if isinstance(estimator, (str, bytes)):
-        if classmap is not None or calibration is not None or input_ranges is not None:
-            raise ValueError(
-                "classmap, calibration and input_ranges apply to estimators; a model document "
-                "already carries its classes and input ranges"
-            )
+        _no_estimator_options(classmap, calibration, input_ranges)
         text = estimator.decode() if isinstance(estimator, bytes) else estimator
     else:
         # port_model loads and validates the document as to_json would: once is enough.
@@ -201,6 +209,14 @@ def port(
 def targets() -> list:
     """The known targets, as dicts (name, description, default_numeric, compiler, ...)."""
     return _core.targets()
+
+
+def _no_estimator_options(classmap, calibration, input_ranges) -> None:
+    if classmap is not None or calibration is not None or input_ranges is not None:
+        raise ValueError(
+            "classmap, calibration and input_ranges apply to estimators; a model document "
+            "already carries its classes and input ranges"
+        )
 
 
 def _apply_classmap(document: dict, classmap: Optional[Mapping[int, Any]]) -> None:

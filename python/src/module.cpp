@@ -8,6 +8,7 @@
 #include "mcuport/error.hpp"
 #include "mcuport/load.hpp"
 #include "mcuport/port.hpp"
+#include "mcuport/save.hpp"
 #include "mcuport/simulator.hpp"
 #include "mcuport/target.hpp"
 
@@ -160,6 +161,18 @@ PYBIND11_MODULE(_core, m) {
         mcuport::load_model(model_json);
       },
       py::arg("model_json"), "Load and validate a model document; raises ModelError.");
+  m.def(
+      "canonical",
+      [](const std::string& model_json, int indent) {
+        std::string text;
+        {
+          py::gil_scoped_release release;
+          text = mcuport::save_model(mcuport::load_model(model_json), indent);
+        }
+        return text;
+      },
+      py::arg("model_json"), py::arg("indent") = -1,
+      "Load a model document and write it back from the IR (mcuport::save_model).");
   m.def(
       "dump", [](const std::string& model_json) { return mcuport::dump(mcuport::load_model(model_json)); },
       py::arg("model_json"), "A readable text form of the loaded model.");

@@ -1,6 +1,7 @@
 // libFuzzer target over the public C++ API: bytes -> load_model (parse and validate) -> port in
 // both numeric modes, on targets of different widths and storage, in both tree layouts -> the
-// fixed-mode simulator on a few inputs. Built with clang -fsanitize=fuzzer,address,undefined
+// fixed-mode simulator on a few inputs; and load -> save_model -> load -> save_model, which
+// must give the same document twice (a loaded model always writes and reloads). Built with clang -fsanitize=fuzzer,address,undefined
 // (CMake option MCUPORT_FUZZ); scripts/fuzz runs it, docs/testing.md says how.
 //
 // mcuport::Error is the documented answer to a bad document or an option that does not fit the
@@ -22,6 +23,7 @@
 #include "mcuport/ir.hpp"
 #include "mcuport/load.hpp"
 #include "mcuport/port.hpp"
+#include "mcuport/save.hpp"
 #include "mcuport/simulator.hpp"
 
 namespace {
@@ -145,6 +147,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   mcuport::Model model;
   if (!run("load_model", [&] { model = mcuport::load_model(text); })) return 0;
   run("dump", [&] { mcuport::dump(model); });
+  // A loaded model is valid: writing it cannot fail, and what it writes loads to a model that
+  // writes the same bytes again.
+  std::string saved;
+  if (!run("save_model", [&] { saved = mcuport::save_model(model); })) {
+    finding("save_model", "refused a model that load_model accepted");
+  }
+  std::string again;
+  if (!run("save_model", [&] { again = mcuport::save_model(mcuport::load_model(saved)); })) {
+    finding("save_model", "load_model refused what save_model wrote");
+  }
+  if (again != saved) finding("save_model", "load -> save is not a fixed point");
 
   const bool trees = std::holds_alternative<mcuport::TreeEnsemble>(model.family);
   // Targets that differ in what the emitters see: the host (no flash limit), a 32-bit chip

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -33,6 +34,8 @@ struct InputRange {
 
 // What every model has, whatever its family.
 struct ModelInfo {
+  std::optional<std::string> producer;     // free text ("mcuport 0.1, scikit-learn 1.5"), kept
+                                           // for save_model; never reaches generated code
   std::string estimator;                   // scikit-learn class name, from a closed list
   Task task = Task::Classification;
   int32_t n_features = 0;
