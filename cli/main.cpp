@@ -33,6 +33,10 @@ options:
   --proba-bits BITS   tree classifiers, fixed mode: 16 (default) or 8 bits per leaf
                       probability (half the probability tables; error at most 0.5/255 of a
                       tree's vote instead of 0.5/65535)
+  --style STYLE       c (default: the C API) or micromlgen (the C API plus micromlgen's
+                      C++ class Eloquent::ML::Port::CLASSNAME, for sketches written for it)
+  --classname NAME    the micromlgen style's class name, which also prefixes the C symbols
+                      (default: micromlgen's for the estimator: RandomForest, SVM, ...)
   --dump              print the loaded model instead of C
   --json              print the loaded model as a model document instead of C (the same
                       keys and numbers, one line: `mcuport --json a.json` of a document
@@ -120,16 +124,19 @@ int main(int argc, char** argv) {
       }
       return 0;
     } else if (arg == "-o" || arg == "--output" || arg == "--name" || arg == "--numeric" ||
-               arg == "--target" || arg == "--layout" || arg == "--proba-bits") {
+               arg == "--target" || arg == "--layout" || arg == "--proba-bits" ||
+               arg == "--style" || arg == "--classname") {
       const char* v = value();
       if (v == nullptr) return usage_error(arg + " needs a value");
       if (arg == "-o" || arg == "--output") output = v;
       if (arg == "--name") options.name = v;
       if (arg == "--target") options.target = v;
+      if (arg == "--classname") options.classname = v;
       try {
         if (arg == "--numeric") options.numeric = mcuport::parse_numeric(v);
         if (arg == "--layout") options.layout = mcuport::parse_layout(v);
         if (arg == "--proba-bits") options.proba_bits = mcuport::parse_proba_bits(v);
+        if (arg == "--style") options.style = mcuport::parse_style(v);
       } catch (const mcuport::Error& e) {
         return usage_error(e.what());
       }

@@ -36,34 +36,34 @@ bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
-void check_model_name(const std::string& name) {
+void check_model_name(const std::string& name, const std::string& what) {
   const std::string rule =
-      " (a model name must match [A-Za-z][A-Za-z0-9_]*, be at most 48 characters and not be a C "
-      "or C++ keyword: it prefixes every symbol of the generated code)";
+      " (a " + what + " must match [A-Za-z][A-Za-z0-9_]*, be at most 48 characters and not be a "
+      "C or C++ keyword: it prefixes every symbol of the generated code)";
   std::string shown;
   for (char c : name) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (name.empty()) throw Error("", "the model name is empty" + rule);
+  if (name.empty()) throw Error("", "the " + what + " is empty" + rule);
   if (name.size() > 48) {
-    throw Error("", "the model name \"" + shown.substr(0, 48) + "...\" is too long" + rule);
+    throw Error("", "the " + what + " \"" + shown.substr(0, 48) + "...\" is too long" + rule);
   }
   if (!is_ascii_letter(name[0])) {
-    throw Error("", "the model name \"" + shown + "\" does not start with a letter" + rule);
+    throw Error("", "the " + what + " \"" + shown + "\" does not start with a letter" + rule);
   }
   for (char c : name) {
     if (!is_ascii_letter(c) && !is_ascii_digit(c) && c != '_') {
-      throw Error("", "the model name \"" + shown + "\" contains a character that is not a letter, "
+      throw Error("", "the " + what + " \"" + shown + "\" contains a character that is not a letter, "
                       "digit or underscore" + rule);
     }
   }
   if (name.find("__") != std::string::npos) {
-    throw Error("", "the model name \"" + shown + "\" contains \"__\", reserved in C and C++" + rule);
+    throw Error("", "the " + what + " \"" + shown + "\" contains \"__\", reserved in C and C++" + rule);
   }
   if (name.back() == '_') {
-    throw Error("", "the model name \"" + shown + "\" ends in \"_\", which would make \"" + shown +
+    throw Error("", "the " + what + " \"" + shown + "\" ends in \"_\", which would make \"" + shown +
                         "_predict\" with \"__\", reserved in C and C++" + rule);
   }
   if (reserved_words().count(name) != 0) {
-    throw Error("", "the model name \"" + shown + "\" is a C or C++ keyword" + rule);
+    throw Error("", "the " + what + " \"" + shown + "\" is a C or C++ keyword" + rule);
   }
 }
 

@@ -9,7 +9,7 @@ namespace mcuport::codegen {
 
 // Throws mcuport::Error unless `name` is a usable C identifier prefix: [A-Za-z][A-Za-z0-9_]*,
 // at most 48 characters, not a C or C++ keyword, no double underscore, not ending in '_'.
-void check_model_name(const std::string& name);
+void check_model_name(const std::string& name, const std::string& what = "model name");
 
 std::string to_upper_ascii(const std::string& text);
 

@@ -84,6 +84,11 @@ std::string square_function(const EmitContext& context, const std::string& type)
 std::string emit_stage(const EmitContext& context, FamilyCode& code);
 
 // Wraps a family's code in the header: comment, guard, common macros, labels, quantization.
-std::string emit_header(const EmitContext& context, const FamilyCode& family);
+// `cpp_class`: C++ after the C API, inside the include guard (the micromlgen style's class).
+std::string emit_header(const EmitContext& context, const FamilyCode& family,
+                        const std::string& cpp_class = "");
+
+// The micromlgen style's class (emit_micromlgen.cpp): micromlgen's interface over the C API.
+std::string emit_micromlgen_class(const EmitContext& context, const std::string& classname);
 
 }  // namespace mcuport::codegen

@@ -51,7 +51,7 @@ extern "C" {
 {{tables}}{{functions}}{{labels}}{{quantize}}#ifdef __cplusplus
 }
 #endif
-
+{{cpp_class}}
 #endif /* {{P}}_MCUPORT_H */
 )";
 
@@ -175,7 +175,8 @@ std::string argmax_function(const EmitContext& context, const std::string& type)
   return context.render(kArgmax, {{"type", type}});
 }
 
-std::string emit_header(const EmitContext& context, const FamilyCode& family) {
+std::string emit_header(const EmitContext& context, const FamilyCode& family,
+                        const std::string& cpp_class) {
   const ModelInfo& info = context.model.info;
   // Tables the predict path does not read (labels, names, quantization): not in TABLE_BYTES.
   TableWriter tables;
@@ -274,6 +275,7 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family) {
                     {"functions", functions},
                     {"labels", labels},
                     {"quantize", quantize},
+                    {"cpp_class", cpp_class},
                 });
 }
 

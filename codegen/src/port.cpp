@@ -41,8 +41,35 @@ const char* to_string(TreeLayout layout) {
   return layout == TreeLayout::Fast ? "fast" : "compact";
 }
 
+Style parse_style(const std::string& text) {
+  if (text == "c") return Style::C;
+  if (text == "micromlgen") return Style::Micromlgen;
+  std::string shown;
+  for (char c : text) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+  throw Error("", "unknown style \"" + shown + "\" (expected \"c\" or \"micromlgen\")");
+}
+
+std::string micromlgen_classname(const std::string& estimator) {
+  // micromlgen's own defaults; the other estimators keep their names.
+  if (estimator == "DecisionTreeClassifier") return "DecisionTree";
+  if (estimator == "RandomForestClassifier") return "RandomForest";
+  if (estimator == "SVC" || estimator == "NuSVC") return "SVM";
+  return estimator;
+}
+
 void check_options(const PortOptions& options) {
   codegen::check_model_name(options.name);
+  if (options.style == Style::C && !options.classname.empty()) {
+    throw Error("", "a class name applies to the micromlgen style (style \"micromlgen\"); the C "
+                    "style's symbols take the model name");
+  }
+  if (options.style == Style::Micromlgen) {
+    if (options.name != PortOptions().name) {
+      throw Error("", "in the micromlgen style the class name prefixes the C symbols too: give "
+                      "the class name (classname), not a model name");
+    }
+    if (!options.classname.empty()) codegen::check_model_name(options.classname, "class name");
+  }
   find_target(options.target);
   if (options.proba_bits && !valid_proba_bits(*options.proba_bits)) {
     throw Error("", "proba_bits must be 8 or 16, got " + std::to_string(*options.proba_bits));
@@ -156,11 +183,16 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
   result.n_classes = static_cast<uint32_t>(model.n_classes());
   result.input_quantization = lowered.quantization;
 
+  std::string prefix = options.name;
+  if (options.style == Style::Micromlgen) {
+    prefix = options.classname.empty() ? micromlgen_classname(model.info.estimator)
+                                       : options.classname;
+  }
   const codegen::EmitContext context{model,
                                      target,
                                      numeric,
-                                     options.name,
-                                     codegen::to_upper_ascii(options.name),
+                                     prefix,
+                                     codegen::to_upper_ascii(prefix),
                                      result.input_quantization ? &*result.input_quantization
                                                                : nullptr,
                                      lowered.stage ? &*lowered.stage : nullptr,
@@ -183,7 +215,11 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
     }
   }
   result.scores = family.scores;
-  result.header = codegen::emit_header(context, family);
+  result.name = prefix;
+  const std::string cpp_class = options.style == Style::Micromlgen
+                                    ? codegen::emit_micromlgen_class(context, prefix)
+                                    : std::string();
+  result.header = codegen::emit_header(context, family, cpp_class);
   return result;
 }
 

@@ -14,6 +14,8 @@ from .exporters.common import label
 
 _NUMERIC_MODES = ("float", "fixed")
 _LAYOUTS = ("fast", "compact")
+_STYLES = ("c", "micromlgen")
+_PLATFORMS = ("arduino", "attiny")  # micromlgen's; accepted in the micromlgen style
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def _document_text(estimator, classmap, calibration, input_ranges, indent=None) 
 
 def generate(
     estimator: Any,
-    name: str = "model",
+    name: Optional[str] = None,
     classmap: Optional[Mapping[int, Any]] = None,
     numeric: Optional[str] = None,
     calibration: Any = None,
@@ -125,8 +127,30 @@ def generate(
     input_ranges: Optional[Sequence[Sequence[float]]] = None,
     layout: Optional[str] = None,
     proba_bits: Optional[int] = None,
+    style: str = "c",
+    classname: Optional[str] = None,
+    platform: Optional[str] = None,
 ) -> Generated:
     """Like :func:`port`, but returns a :class:`Generated` with the decisions made."""
+    if style not in _STYLES:
+        raise ValueError(f"style must be 'c' or 'micromlgen', got {style!r}")
+    if style == "c" and (classname is not None or platform is not None):
+        raise ValueError(
+            "classname and platform are micromlgen's arguments: pass style='micromlgen' (or use "
+            "mcuport.micromlgen.port) to get its class; the C style's symbols take name="
+        )
+    if style == "micromlgen" and name is not None:
+        raise ValueError(
+            "in the micromlgen style the class name prefixes the C symbols too: pass classname=, "
+            "not name="
+        )
+    if platform is not None and platform not in _PLATFORMS:
+        raise ValueError(
+            f"platform must be 'arduino' or 'attiny' (micromlgen's), got {platform!r}; the chip "
+            "is chosen with target= (mcuport.targets())"
+        )
+    if classname is not None and not isinstance(classname, str):
+        raise TypeError(f"classname must be a str, got {type(classname).__name__}")
     if numeric is not None and numeric not in _NUMERIC_MODES:
         raise ValueError(f"numeric must be 'float' or 'fixed', got {numeric!r}")
     if layout is not None and layout not in _LAYOUTS:
@@ -140,7 +164,9 @@ def generate(
         # port_model loads and validates the document as to_json would: once is enough.
         text = _document_text(estimator, classmap, calibration, input_ranges)
     result = _core.port_model(
-        text, name, numeric, target if target is not None else "host", layout, proba_bits
+        text, "model" if name is None else name, numeric,
+        target if target is not None else "host", layout, proba_bits, style,
+        "" if classname is None else classname,
     )
     quantization = result["input_quantization"]
     return Generated(
@@ -165,7 +191,7 @@ def generate(
 
 def port(
     estimator: Any,
-    name: str = "model",
+    name: Optional[str] = None,
     classmap: Optional[Mapping[int, Any]] = None,
     numeric: Optional[str] = None,
     calibration: Any = None,
@@ -173,10 +199,14 @@ def port(
     input_ranges: Optional[Sequence[Sequence[float]]] = None,
     layout: Optional[str] = None,
     proba_bits: Optional[int] = None,
+    style: str = "c",
+    classname: Optional[str] = None,
+    platform: Optional[str] = None,
 ) -> str:
     """Port a fitted scikit-learn estimator (or a model document) to one C99 header.
 
-    name: prefix of every generated symbol (``name_predict``, ``NAME_N_FEATURES``).
+    name: prefix of every generated symbol (``name_predict``, ``NAME_N_FEATURES``); default
+        ``"model"``.
     classmap: ``{index: label}`` replacing the class labels (micromlgen's argument).
     numeric: ``"float"`` (float32 arithmetic) or ``"fixed"`` (integer-only predict path);
         default: the target's (``"float"`` on the host).
@@ -192,6 +222,14 @@ def port(
         default: error at most 0.5/65535 of a tree's vote per class) or 8 (half the bytes per
         probability, error at most 0.5/255; see docs/fixed-point.md). It changes the answers
         only where scikit-learn's top two classes are that close.
+    style: ``"c"`` (the C API) or ``"micromlgen"``: the C API plus micromlgen's C++ class
+        ``Eloquent::ML::Port::<classname>`` (``predict(float *x)``, ``predictLabel``,
+        ``idxToLabel``, ``transform``), for code written against micromlgen
+        (docs/migrating-from-micromlgen.md; :func:`mcuport.micromlgen.port` has its signature).
+    classname: the micromlgen style's class name, which also prefixes the C symbols; default:
+        micromlgen's for the estimator (``RandomForest``, ``DecisionTree``, ``SVM``, ...).
+    platform: micromlgen's ``"arduino"`` or ``"attiny"``, accepted in the micromlgen style; the
+        code does not depend on it (``target`` chooses the chip).
     """
     return generate(
         estimator,
@@ -203,6 +241,9 @@ def port(
         input_ranges=input_ranges,
         layout=layout,
         proba_bits=proba_bits,
+        style=style,
+        classname=classname,
+        platform=platform,
     ).header
 
 

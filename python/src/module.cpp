@@ -19,9 +19,12 @@ namespace {
 py::dict port_model(const std::string& model_json, const std::string& name,
                     const std::optional<std::string>& numeric, const std::string& target,
                     const std::optional<std::string>& layout,
-                    const std::optional<uint32_t>& proba_bits) {
+                    const std::optional<uint32_t>& proba_bits, const std::string& style,
+                    const std::string& classname) {
   mcuport::PortOptions options;
   options.name = name;
+  options.style = mcuport::parse_style(style);
+  options.classname = classname;
   options.target = target;
   if (numeric) options.numeric = mcuport::parse_numeric(*numeric);
   if (layout) options.layout = mcuport::parse_layout(*layout);
@@ -33,7 +36,7 @@ py::dict port_model(const std::string& model_json, const std::string& name,
   }
   py::dict out;
   out["header"] = result.header;
-  out["name"] = name;
+  out["name"] = result.name;
   out["target"] = mcuport::find_target(target).name;
   out["task"] = mcuport::to_string(result.task);
   out["n_features"] = result.n_features;
@@ -152,7 +155,7 @@ PYBIND11_MODULE(_core, m) {
 
   m.def("port_model", &port_model, py::arg("model_json"), py::arg("name"),
         py::arg("numeric"), py::arg("target"), py::arg("layout") = py::none(),
-        py::arg("proba_bits") = py::none(),
+        py::arg("proba_bits") = py::none(), py::arg("style") = "c", py::arg("classname") = "",
         "Port a model document; returns a dict with the header and what was decided.");
   m.def(
       "validate",

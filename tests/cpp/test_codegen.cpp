@@ -467,6 +467,43 @@ TEST(Port, RejectsABadName) {
               ThrowsOptionError("is a C or C++ keyword"));
 }
 
+TEST(Port, TheMicromlgenStyleAddsItsClassAndNamesTheSymbolsAfterIt) {
+  mcuport::PortOptions options;
+  options.style = mcuport::Style::Micromlgen;
+  const mcuport::PortResult result = mcuport::port_model(tiny_model(), options);
+  EXPECT_EQ(result.name, "DecisionTree");  // micromlgen's name for a DecisionTreeClassifier
+  EXPECT_THAT(result.header, HasSubstr("static inline int32_t DecisionTree_predict("));
+  EXPECT_THAT(result.header, HasSubstr("#define DECISIONTREE_N_FEATURES 2\n"));
+  EXPECT_THAT(result.header, HasSubstr("namespace Eloquent {\nnamespace ML {\nnamespace Port {\n\n"
+                                       "class DecisionTree {\npublic:\n"));
+  // The class is C++ only, inside the include guard, after the C API.
+  const std::size_t cpp = result.header.find("#ifdef __cplusplus\n/* micromlgen's interface");
+  ASSERT_NE(cpp, std::string::npos);
+  EXPECT_LT(result.header.find("DecisionTree_label(int32_t index)"), cpp);
+  EXPECT_LT(cpp, result.header.find("#endif /* DECISIONTREE_MCUPORT_H */"));
+  options.classname = "Weather";
+  EXPECT_THAT(mcuport::port(tiny_model(), options), HasSubstr("class Weather {"));
+  // The C style is unchanged by the option's existence.
+  EXPECT_EQ(mcuport::port(tiny_model(), mcuport::PortOptions()).find("Eloquent"), std::string::npos);
+}
+
+TEST(Port, TheMicromlgenStyleOptionsAreChecked) {
+  mcuport::PortOptions options;
+  options.classname = "Weather";
+  EXPECT_THAT([&] { mcuport::port(tiny_model(), options); },
+              ThrowsOptionError("a class name applies to the micromlgen style"));
+  options.style = mcuport::Style::Micromlgen;
+  options.classname = "double";
+  EXPECT_THAT([&] { mcuport::port(tiny_model(), options); },
+              ThrowsOptionError("the class name \"double\" is a C or C++ keyword"));
+  options.classname = "";
+  options.name = "weather";
+  EXPECT_THAT([&] { mcuport::port(tiny_model(), options); },
+              ThrowsOptionError("give the class name (classname), not a model name"));
+  EXPECT_THAT([] { mcuport::parse_style("C++"); },
+              ThrowsOptionError("unknown style \"C++\" (expected \"c\" or \"micromlgen\")"));
+}
+
 TEST(Port, RejectsAnUnknownNumericMode) {
   for (const char* mode : {"double", "Float", "", "fixed "}) {
     EXPECT_THAT([&] { mcuport::parse_numeric(mode); },

@@ -19,15 +19,34 @@ enum class TreeLayout {
   Compact,  // packed node words walked by one loop: least flash
 };
 
+// What the header offers a caller: the C API (`<name>_predict(x)` and friends), or that C API
+// plus micromlgen's C++ class (`Eloquent::ML::Port::<ClassName>` with `predict(float *x)`,
+// `predictLabel`, `idxToLabel`, `transform`), so that code written for micromlgen compiles
+// unchanged (docs/migrating-from-micromlgen.md).
+enum class Style { C, Micromlgen };
+
 struct PortOptions {
-  std::string name = "model";      // prefixes every symbol: model_predict, MODEL_N_FEATURES
+  // Prefixes every C symbol: model_predict, MODEL_N_FEATURES. In the micromlgen style the class
+  // name prefixes them instead, and this must be left at its default.
+  std::string name = "model";
   std::optional<Numeric> numeric;  // default: the target's
   std::string target = "host";
   std::optional<TreeLayout> layout;  // tree models only; default: from the target's flash budget
   // Tree models in fixed mode: bits of a leaf probability code, 8 or 16 (default 16). 8 halves
   // the probability tables at a coarser proven bound (docs/fixed-point.md).
   std::optional<uint32_t> proba_bits;
+  Style style = Style::C;
+  // The micromlgen style's class name; empty: micromlgen's for the estimator (RandomForest,
+  // DecisionTree, SVM, OneClassSVM, GaussianNB, PCA, ...; micromlgen_classname).
+  std::string classname;
 };
+
+// micromlgen's default class name for a scikit-learn estimator ("RandomForestClassifier" ->
+// "RandomForest", "SVC" -> "SVM"); the estimator's own name where micromlgen has none.
+std::string micromlgen_classname(const std::string& estimator);
+
+// Parses "c" or "micromlgen"; throws mcuport::Error naming the option otherwise.
+Style parse_style(const std::string& text);
 
 // How a host program calls a generated model, beyond `<name>_predict(x)`: its return type and the
 // function that fills the model's score vector (class probabilities for trees, libsvm's pairwise
@@ -44,6 +63,7 @@ struct ScoresInterface {
 
 struct PortResult {
   std::string header;
+  std::string name;          // the prefix of the C symbols (the class name in micromlgen style)
   Numeric numeric = Numeric::Float;
   Task task = Task::Classification;
   int32_t n_features = 0;
