@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,3 +27,20 @@ def test_quickstart_ports_compiles_and_agrees(tmp_path):
         assert (int(table_bytes.replace(",", "")) > 0) == expect_tables, done.stdout
     for name in ("float_fast", "fixed_fast", "fixed_compact"):
         assert (tmp_path / f"digits_{name}.h").exists()
+
+
+def test_cortex_m4_firmware_with_two_models_agrees_on_qemu(tmp_path):
+    """examples/firmware/cortex-m4: `make check` builds the two-model firmware, runs it under
+    qemu-system-arm and diffs its semihosting lines with scikit-learn's answers."""
+    for tool in ("make", "arm-none-eabi-gcc", "qemu-system-arm"):
+        assert shutil.which(tool), f"{tool} is missing: scripts/setup installs it"
+    example = ROOT / "examples/firmware/cortex-m4"
+    done = subprocess.run(["make", "-C", str(example), "check", f"BUILD={tmp_path}",
+                           f"PYTHON={sys.executable}"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "firmware agrees with scikit-learn" in done.stdout
+    answers = (tmp_path / "answers.txt").read_text().splitlines()
+    assert len(answers) == 38 and answers == (tmp_path / "expected.txt").read_text().splitlines()
+    # Both models answered: every line has a forest label and a naive Bayes label.
+    labels = {"setosa", "versicolor", "virginica"}
+    assert all(set(line.split()[1:]) <= labels and len(line.split()) == 3 for line in answers)
