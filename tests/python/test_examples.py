@@ -44,3 +44,22 @@ def test_cortex_m4_firmware_with_two_models_agrees_on_qemu(tmp_path):
     # Both models answered: every line has a forest label and a naive Bayes label.
     labels = {"setosa", "versicolor", "virginica"}
     assert all(set(line.split()[1:]) <= labels and len(line.split()) == 3 for line in answers)
+
+
+def test_arduino_sketch_and_platformio_project_agree_on_simavr(tmp_path):
+    """examples/arduino: `make check` builds the .ino sketch (C API) and the PlatformIO project's
+    main.cpp (micromlgen's interface) against Debian's Arduino AVR core, runs both on simavr
+    and diffs their UART lines with scikit-learn's answers."""
+    for tool in ("make", "avr-g++", "simavr"):
+        assert shutil.which(tool), f"{tool} is missing: scripts/setup installs it"
+    core = Path("/usr/share/arduino/hardware/arduino/avr/cores/arduino/Arduino.h")
+    assert core.exists(), "the Arduino AVR core is missing: scripts/setup installs arduino-core-avr"
+    done = subprocess.run(["make", "-C", str(ROOT / "examples/arduino"), "check",
+                           f"BUILD={tmp_path}", f"PYTHON={sys.executable}"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "both programs agree with scikit-learn" in done.stdout
+    expected = (tmp_path / "gen/expected.txt").read_text().splitlines()
+    assert len(expected) == 38
+    for program in ("sketch", "platformio"):
+        assert (tmp_path / f"{program}.txt").read_text().splitlines() == expected, program
