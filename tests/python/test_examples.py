@@ -63,3 +63,59 @@ def test_arduino_sketch_and_platformio_project_agree_on_simavr(tmp_path):
     assert len(expected) == 38
     for program in ("sketch", "platformio"):
         assert (tmp_path / f"{program}.txt").read_text().splitlines() == expected, program
+
+
+def test_host_tool_builds_against_an_installed_mcuport(tmp_path):
+    """examples/host-tool: mcuport installed into a temporary prefix (cmake --install), the
+    example configured with find_package(mcuport) against it, built, and run on a model
+    document: its header must be the one mcuport.port writes."""
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestClassifier
+
+    import mcuport
+
+    for tool in ("cmake", "c++"):
+        assert shutil.which(tool), f"{tool} is missing: scripts/setup installs it"
+    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
+    # scripts/test has built the C++ tree already (build/tests): install from it, rebuilding
+    # the library if a source changed since; otherwise configure and build one here.
+    build = ROOT / "build" / "tests"
+    if not (build / "CMakeCache.txt").exists():
+        build = tmp_path / "mcuport-build"
+        subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build), *generator,
+                        "-DMCUPORT_BUILD_TESTS=OFF", "-DCMAKE_BUILD_TYPE=Release"],
+                       check=True, capture_output=True)
+    subprocess.run(["cmake", "--build", str(build), "--target", "mcuport", "mcuport_cli", "-j",
+                    "2"], check=True, capture_output=True)
+    prefix = tmp_path / "prefix"
+    subprocess.run(["cmake", "--install", str(build), "--prefix", str(prefix)], check=True,
+                   capture_output=True)
+    assert (prefix / "lib/cmake/mcuport/mcuportConfig.cmake").exists()
+    assert (prefix / "include/mcuport/port.hpp").exists() and (prefix / "bin/mcuport").exists()
+
+    tool_build = tmp_path / "host-tool"
+    done = subprocess.run(["cmake", "-S", str(ROOT / "examples/host-tool"), "-B",
+                           str(tool_build), *generator, f"-DCMAKE_PREFIX_PATH={prefix}"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = subprocess.run(["cmake", "--build", str(tool_build)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    X, y = load_iris(return_X_y=True)
+    forest = RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0).fit(X, y)
+    document = mcuport.to_json(forest, calibration=X)
+    (tmp_path / "forest.json").write_text(document)
+    done = subprocess.run([str(tool_build / "model_to_c"), str(tmp_path / "forest.json"),
+                           "forest", "cortex-m0", "fixed", str(tmp_path / "forest.h")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("RandomForestClassifier (classification), 4 features, 3 classes")
+    assert (tmp_path / "forest.h").read_text() == mcuport.port(
+        document, name="forest", target="cortex-m0", numeric="fixed")
+    # A bad document: the library's error, naming the field, and no header.
+    (tmp_path / "bad.json").write_text(document.replace('"n_features":4', '"n_features":0'))
+    done = subprocess.run([str(tool_build / "model_to_c"), str(tmp_path / "bad.json"), "bad",
+                           "host", "float", str(tmp_path / "bad.h")], capture_output=True,
+                          text=True)
+    assert done.returncode == 1 and "(/n_features)" in done.stderr
+    assert not (tmp_path / "bad.h").exists()
