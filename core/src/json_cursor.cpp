@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <set>
+#include <type_traits>
 
 #include "mcuport/error.hpp"
 #include "mcuport/limits.hpp"
@@ -30,6 +31,24 @@ std::string escape_pointer_token(const std::string& key) {
 std::string shorten(std::string text, std::size_t max_chars = 60) {
   if (text.size() > max_chars) text = text.substr(0, max_chars) + "...";
   return text;
+}
+
+// nlohmann's messages quote the bytes read, which in a hostile document need not be UTF-8 or
+// printable: escape them, so that the message is ASCII text wherever it is shown.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -123,9 +142,13 @@ int64_t JsonCursor::as_int(int64_t lo, int64_t hi) const {
   // nlohmann counts unsigned numbers as integers too: one above INT64_MAX would wrap.
   const bool beyond_int64 = value_->is_number_unsigned() &&
                             value_->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX);
+  // An integer literal beyond uint64 is read as a double: it is out of range, not a fraction.
+  const bool huge_integral = value_->is_number_float() &&
+                             std::fabs(value_->get<double>()) >= 9.2233720368547758e18 &&
+                             std::isfinite(value_->get<double>());
   if (value_->is_number_integer() && !beyond_int64) {
     result = value_->get<int64_t>();
-  } else if (beyond_int64) {
+  } else if (beyond_int64 || huge_integral) {
     fail("expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
          describe());
   } else {
@@ -215,6 +238,110 @@ std::vector<double> JsonCursor::as_finite_matrix(std::size_t rows, std::size_t c
   return out;
 }
 
+namespace {
+
+// Builds the document as nlohmann's own parser does, and keeps the JSON pointer of the value being
+// read, so that a syntax error or a number beyond the double range names the place where the
+// parser stopped ("(/params/trees/0/threshold/3) ... 1e999"), not only a line and column.
+class PointerTrackingBuilder {
+ public:
+  using json = nlohmann::json;
+
+  explicit PointerTrackingBuilder(json& root) : dom_(root, true) {}
+
+  bool null() { return value_done(dom_.null()); }
+  bool boolean(bool v) { return value_done(dom_.boolean(v)); }
+  bool number_integer(json::number_integer_t v) { return value_done(dom_.number_integer(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return value_done(dom_.number_unsigned(v)); }
+  bool number_float(json::number_float_t v, const json::string_t& text) {
+    return value_done(dom_.number_float(v, text));
+  }
+  bool string(json::string_t& v) { return value_done(dom_.string(v)); }
+  bool binary(json::binary_t& v) { return value_done(dom_.binary(v)); }
+  bool start_object(std::size_t n) {
+    frames_.push_back({false, 0, false, {}});
+    return dom_.start_object(n);
+  }
+  bool key(json::string_t& k) {
+    frames_.back().has_key = true;
+    frames_.back().key = k;
+    return dom_.key(k);
+  }
+  bool end_object() {
+    frames_.pop_back();
+    return value_done(dom_.end_object());
+  }
+  bool start_array(std::size_t n) {
+    frames_.push_back({true, 0, false, {}});
+    return dom_.start_array(n);
+  }
+  bool end_array() {
+    frames_.pop_back();
+    return value_done(dom_.end_array());
+  }
+
+  template <class Exception>
+  bool parse_error(std::size_t /*position*/, const std::string& last_token, const Exception& e) {
+    // 406 is nlohmann's "number overflow": a literal such as 1e999 that no double holds.
+    if constexpr (std::is_same_v<Exception, json::out_of_range>) {
+      if (e.id == 406) {
+        throw Error(pointer(), "number " + printable(shorten(last_token)) +
+                                   " is beyond the range of a double (every number must be "
+                                   "finite; JSON has no infinity)");
+      }
+    }
+    std::string detail = "malformed model JSON: " + printable(e.what());
+    // last_token holds the text read since the previous token: "2, N" for a NaN element.
+    std::string word = last_token.substr(last_token.find_last_of(" \t\r\n,:[{") + 1);
+    if (!word.empty() && word[0] == '-') word.erase(0, 1);
+    const auto starts = [&](const char* prefix) { return word.rfind(prefix, 0) == 0; };
+    if (starts("N") || starts("I") || starts("na") || starts("in")) {
+      detail += " (JSON has no NaN or Infinity: every number must be finite)";
+    }
+    throw Error(pointer(), detail);
+  }
+
+ private:
+  struct Frame {
+    bool is_array;
+    std::size_t index;  // arrays: the element being read
+    bool has_key;       // objects: a key has been read and its value not yet finished
+    std::string key;
+  };
+
+  bool value_done(bool ok) {
+    if (!frames_.empty()) {
+      Frame& parent = frames_.back();
+      if (parent.is_array) {
+        ++parent.index;
+      } else {
+        parent.has_key = false;
+      }
+    }
+    return ok;
+  }
+
+  // The pointer of the value being read; "" before the top-level value has begun.
+  std::string pointer() const {
+    std::string out;
+    for (const Frame& frame : frames_) {
+      if (frame.is_array) {
+        out += "/" + std::to_string(frame.index);
+      } else if (frame.has_key) {
+        out += "/" + escape_pointer_token(frame.key);
+      } else {
+        break;
+      }
+    }
+    return out.empty() && !frames_.empty() ? "/" : out;
+  }
+
+  nlohmann::detail::json_sax_dom_parser<json> dom_;
+  std::vector<Frame> frames_;
+};
+
+}  // namespace
+
 nlohmann::json parse_document(const std::string& text) {
   if (text.size() > limits::kMaxJsonBytes) {
     throw Error("", "model document of " + std::to_string(text.size()) +
@@ -247,11 +374,14 @@ nlohmann::json parse_document(const std::string& text) {
       --depth;
     }
   }
+  nlohmann::json document;
+  PointerTrackingBuilder builder(document);
   try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
-    throw Error("", std::string("malformed model JSON: ") + e.what());
+    nlohmann::json::sax_parse(text, &builder);
+  } catch (const nlohmann::json::exception& e) {  // the builder's own (excessive sizes): none expected
+    throw Error("", "malformed model JSON: " + printable(e.what()));
   }
+  return document;
 }
 
 }  // namespace mcuport::detail

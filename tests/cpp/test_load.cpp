@@ -191,6 +191,13 @@ TEST(LoadErrors, IntegerBeyondInt64DoesNotWrap) {
               ThrowsLoadError(tree_path("/children_left/0"), "expected an integer in [-1, 4]"));
   EXPECT_THAT(loading(with_literal(classifier(), "/n_features", "18446744073709551615")),
               ThrowsLoadError("/n_features", "expected an integer in [1, 65535]"));
+  // Beyond uint64 nlohmann reads the literal as a double: still out of range, not a fraction.
+  EXPECT_THAT(loading(with_literal(classifier(), tree_path("/children_left/0"),
+                                   "18446744073709551616")),
+              ThrowsLoadError(tree_path("/children_left/0"),
+                              "expected an integer in [-1, 4], got 1.8446744073709552e+19"));
+  EXPECT_THAT(loading(with_literal(classifier(), "/n_features", "-1e30")),
+              ThrowsLoadError("/n_features", "expected an integer in [1, 65535], got -1e+30"));
 }
 
 TEST(Load, StringAndNumberWithTheSameSpellingAreDistinctLabels) {
@@ -227,10 +234,29 @@ TEST(Load, BracketsInsideStringsDoNotCountAsNesting) {
 
 // --- The document as a whole --------------------------------------------------------------
 
+// A syntax error names the pointer of the place where the parser stopped: here the top-level
+// object, whose closing brace is missing.
 TEST(LoadErrors, MalformedJson) {
   const std::string text = classifier().dump();
   EXPECT_THAT(loading(text.substr(0, text.size() - 1)),
-              ThrowsLoadError("", "malformed model JSON: [json.exception.parse_error"));
+              ThrowsLoadError("/", "malformed model JSON: [json.exception.parse_error"));
+}
+
+TEST(LoadErrors, MalformedJsonInsideAnArrayNamesTheElement) {
+  const std::string text = classifier().dump();
+  const std::string cut = "\"threshold\":[10.5,";
+  EXPECT_THAT(loading(text.substr(0, text.find(cut) + cut.size())),
+              ThrowsLoadError(tree_path("/threshold/1"), "unexpected end of input"));
+}
+
+TEST(LoadErrors, TrailingTextHasNoPointer) {
+  EXPECT_THAT(loading(classifier().dump() + " {}"),
+              ThrowsLoadError("", "expected end of input"));
+}
+
+TEST(LoadErrors, InvalidUtf8IsEscapedInTheMessage) {
+  EXPECT_THAT(loading(with_literal(classifier(), "/classes/1", "\"w\xffrm\"")),
+              ThrowsLoadError("/classes/1", "ill-formed UTF-8 byte; last read: '\"w\\xff'"));
 }
 
 TEST(LoadErrors, EmptyText) {
@@ -506,13 +532,12 @@ TEST(LoadErrors, InputRangeBoundNull) {
 
 TEST(LoadErrors, InputRangeBoundOverflowsDouble) {
   EXPECT_THAT(loading(with_literal(regressor(), "/input_ranges/0/1", "1e999")),
-              ThrowsLoadError("", "malformed model JSON: [json.exception.out_of_range.406] number "
-                                  "overflow parsing '1e999'"));
+              ThrowsLoadError("/input_ranges/0/1", "number 1e999 is beyond the range of a double"));
 }
 
 TEST(LoadErrors, InputRangeBoundNaN) {
   EXPECT_THAT(loading(with_literal(regressor(), "/input_ranges/0/0", "NaN")),
-              ThrowsLoadError("", "malformed model JSON: [json.exception.parse_error"));
+              ThrowsLoadError("/input_ranges/0/0", "JSON has no NaN or Infinity"));
 }
 
 // --- params and trees -----------------------------------------------------------------------
@@ -760,8 +785,8 @@ TEST(LoadErrors, FeatureBelowMinusTwo) {
 
 TEST(LoadErrors, ThresholdOverflowsDouble) {
   EXPECT_THAT(loading(with_literal(classifier(), tree_path("/threshold/0"), "-1e999")),
-              ThrowsLoadError("", "malformed model JSON: [json.exception.out_of_range.406] number "
-                                  "overflow parsing '-1e999'"));
+              ThrowsLoadError(tree_path("/threshold/0"),
+                              "number -1e999 is beyond the range of a double"));
 }
 
 TEST(LoadErrors, ThresholdNull) {
