@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -13,6 +13,8 @@ from .exporters import export_estimator
 from .exporters.common import label
 
 _NUMERIC_MODES = ("float", "fixed")
+_MAX_STRING_BYTES = 256  # kMaxStringBytes in core/include/mcuport/limits.hpp
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _LAYOUTS = ("fast", "compact")
 _STYLES = ("c", "micromlgen")
 _PLATFORMS = ("arduino", "attiny")  # micromlgen's; accepted in the micromlgen style
@@ -92,8 +94,11 @@ def to_json(
     """
     if isinstance(estimator, (str, bytes)):
         _no_estimator_options(classmap, calibration, input_ranges)
-        text = estimator.decode() if isinstance(estimator, bytes) else estimator
-        return _core.canonical(text, -1 if indent is None else indent)
+        text = document_bytes(estimator)
+        try:
+            return _core.canonical(text, -1 if indent is None else indent)
+        except _core.ModelError as error:
+            raise with_file_name_hint(error, text) from None
     text = _document_text(estimator, classmap, calibration, input_ranges, indent)
     _core.validate(text)
     return text
@@ -159,15 +164,18 @@ def generate(
         raise ValueError(f"proba_bits must be 8 or 16 (or None), got {proba_bits!r}")
     if isinstance(estimator, (str, bytes)):
         _no_estimator_options(classmap, calibration, input_ranges)
-        text = estimator.decode() if isinstance(estimator, bytes) else estimator
+        text = document_bytes(estimator)
     else:
         # port_model loads and validates the document as to_json would: once is enough.
         text = _document_text(estimator, classmap, calibration, input_ranges)
-    result = _core.port_model(
-        text, "model" if name is None else name, numeric,
-        target if target is not None else "host", layout, proba_bits, style,
-        "" if classname is None else classname,
-    )
+    try:
+        result = _core.port_model(
+            text, "model" if name is None else name, numeric,
+            target if target is not None else "host", layout, proba_bits, style,
+            "" if classname is None else classname,
+        )
+    except _core.ModelError as error:
+        raise with_file_name_hint(error, text) from None
     quantization = result["input_quantization"]
     return Generated(
         header=result["header"],
@@ -247,6 +255,27 @@ def port(
     ).header
 
 
+def document_bytes(document: Union[str, bytes]) -> bytes:
+    """A model document's text as the bytes the core reads. The core, not a Python codec, judges
+    the encoding, so that text that is not UTF-8 (bytes as read from a file, or a str holding
+    lone surrogates) is refused with ModelError naming the string's JSON pointer."""
+    if isinstance(document, bytes):
+        return document
+    return document.encode("utf-8", "surrogatepass")
+
+
+def with_file_name_hint(error: Exception, text: Union[str, bytes]) -> Exception:
+    """ModelError for a document that does not even begin as JSON, such as a file name given in
+    place of the file's contents, says so."""
+    head = text.lstrip()[:1] if isinstance(text, str) else text.lstrip()[:1].decode("latin-1")
+    if head in ("{", "[", ""):
+        return error
+    return _core.ModelError(
+        f"{error} (mcuport expects a model document's text here; to use a file, pass its "
+        "contents: open(path).read())"
+    )
+
+
 def targets() -> list:
     """The known targets, as dicts (name, description, default_numeric, compiler, ...)."""
     return _core.targets()
@@ -261,24 +290,67 @@ def _no_estimator_options(classmap, calibration, input_ranges) -> None:
 
 
 def _apply_classmap(document: dict, classmap: Optional[Mapping[int, Any]]) -> None:
+    """Replaces the document's class labels. Wrong kinds of keys or labels are TypeErrors; keys
+    that do not cover the classes exactly, and labels that are not finite, too long or not
+    distinct, are ValueErrors."""
     if classmap is None:
         return
-    if document.get("task") != "classification":
-        raise ValueError("classmap applies to classifiers only")
     if not isinstance(classmap, Mapping):
-        raise TypeError(f"classmap must be a dict {{index: label}}, got {type(classmap).__name__}")
-    n_classes = len(document["classes"])
-    keys = set(classmap.keys())
+        raise TypeError(
+            f"classmap must be a dict {{index: label}}, got {type(classmap).__name__}; "
+            "e.g. {0: 'idle', 1: 'busy'}"
+        )
+    if document.get("task") != "classification":
+        raise ValueError("classmap applies to classifiers only; leave it out for this model")
+    classes = document["classes"]
+    n_classes = len(classes)
+    for key in classmap:
+        if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
+            raise TypeError(
+                f"classmap keys must be class indices, the integers 0..{n_classes - 1} (positions "
+                f"in the estimator's classes_ {classes}), got the key {key!r} "
+                f"({type(key).__name__})"
+            )
+    keys = {int(key) for key in classmap}
     expected = set(range(n_classes))
     if keys != expected:
         missing = sorted(expected - keys)
-        extra = sorted(keys - expected, key=repr)
+        extra = sorted(keys - expected)
         raise ValueError(
             f"classmap must map every class index 0..{n_classes - 1} to a label"
             + (f"; missing indices {missing}" if missing else "")
             + (f"; unknown keys {extra}" if extra else "")
+            + f" (the estimator's classes_ are {classes})"
         )
-    document["classes"] = [label(classmap[i]) for i in range(n_classes)]
+    labels = []
+    first_index: dict = {}  # label -> class index; 1 and 1.0 are one key, as in the loader
+    for index in range(n_classes):
+        value = classmap[index]
+        if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (str, int, float, np.integer, np.floating)
+        ):
+            raise TypeError(
+                f"classmap label of class {index} must be a string or a number, got {value!r} "
+                f"({type(value).__name__})"
+            )
+        if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+            raise ValueError(
+                f"classmap label of class {index} is {value!r}; a numeric label must be finite"
+            )
+        mapped = label(value)
+        if isinstance(mapped, str) and len(mapped.encode("utf-8")) > _MAX_STRING_BYTES:
+            raise ValueError(
+                f"classmap label of class {index} is {len(mapped.encode('utf-8'))} bytes of "
+                f"UTF-8, more than the limit of {_MAX_STRING_BYTES}; give a shorter label"
+            )
+        if mapped in first_index:
+            raise ValueError(
+                f"classmap gives classes {first_index[mapped]} and {index} the same label "
+                f"{mapped!r}; every class needs a label of its own"
+            )
+        first_index[mapped] = index
+        labels.append(mapped)
+    document["classes"] = labels
 
 
 def _cover_inlier_box(document: dict, ranges: list) -> list:
@@ -310,10 +382,18 @@ def _input_ranges(n_features: int, calibration: Any, input_ranges: Any) -> Optio
     if calibration is not None and input_ranges is not None:
         raise ValueError("give calibration or input_ranges, not both")
     if calibration is not None:
-        X = np.asarray(calibration, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != n_features or X.shape[0] == 0:
+        try:
+            X = np.asarray(calibration, dtype=np.float64)
+        except (TypeError, ValueError) as error:
             raise ValueError(
-                f"calibration must have shape (n_samples >= 1, {n_features}), got {X.shape}"
+                f"calibration must be an array of numbers of shape (n_samples, {n_features}): "
+                f"{error}"
+            ) from None
+        if X.ndim != 2 or X.shape[1] != n_features or X.shape[0] == 0:
+            hint = _calibration_hint(X, n_features)
+            raise ValueError(
+                f"calibration must have shape (n_samples >= 1, {n_features}), one row per "
+                f"sample, one column per feature; got {X.shape}{hint}"
             )
         bad = np.argwhere(~np.isfinite(X))
         if bad.size:
@@ -322,15 +402,49 @@ def _input_ranges(n_features: int, calibration: Any, input_ranges: Any) -> Optio
                 f"calibration data holds a NaN or infinite value (row {row}, column {column}); "
                 "remove or impute such rows first"
             )
+        bad = np.argwhere(np.abs(X) > _FLOAT32_MAX)
+        if bad.size:
+            row, column = bad[0]
+            raise ValueError(
+                f"calibration value {float(X[row, column])!r} (row {row}, column {column}) is "
+                "beyond the float32 range that inputs are compared in; remove such rows or "
+                "rescale the feature"
+            )
         return [[float(lo), float(hi)] for lo, hi in zip(X.min(axis=0), X.max(axis=0))]
     if input_ranges is not None:
-        R = np.asarray(input_ranges, dtype=np.float64)
+        try:
+            R = np.asarray(input_ranges, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"input_ranges must be numbers, one (low, high) pair per feature, shape "
+                f"({n_features}, 2): {error}"
+            ) from None
         if R.shape != (n_features, 2):
             raise ValueError(
                 f"input_ranges must have one (low, high) pair per feature, shape "
                 f"({n_features}, 2), got {R.shape}"
             )
-        if not np.all(np.isfinite(R)) or np.any(R[:, 0] > R[:, 1]):
-            raise ValueError("input_ranges must be finite with low <= high for every feature")
+        for feature, (low, high) in enumerate(R.tolist()):
+            where = f"input_ranges[{feature}] = ({low!r}, {high!r})"
+            if not (np.isfinite(low) and np.isfinite(high)):
+                raise ValueError(f"{where} is not finite: give finite bounds with low <= high")
+            if low > high:
+                raise ValueError(f"{where} has low > high: give (low, high) with low <= high")
+            if max(abs(low), abs(high)) > _FLOAT32_MAX:
+                raise ValueError(
+                    f"{where} reaches beyond the float32 range that inputs are compared in "
+                    f"(+-{_FLOAT32_MAX:g})"
+                )
         return R.tolist()
     return None
+
+
+def _calibration_hint(X: np.ndarray, n_features: int) -> str:
+    if X.ndim == 1 and X.size == n_features:
+        return "; for one sample pass [x] or x.reshape(1, -1)"
+    if X.ndim == 2 and X.shape[0] == 0:
+        return "; give at least one row"
+    if X.ndim == 2:
+        return (f"; the model has {n_features} inputs: pass data with the columns it was "
+                "fitted on")
+    return ""

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _core
+
+
+def _rows(values: Any, n_features: int, what: str, dtype: Any) -> np.ndarray:
+    """values as a C-ordered (n, n_features) array, or a ValueError that says what to pass."""
+    try:
+        array = np.asarray(values) if dtype is None else np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"{what} must be an array of numbers of shape (n_samples, {n_features}): {error}"
+        ) from None
+    if array.ndim != 2 or array.shape[1] != n_features:
+        hint = (
+            "; for one sample pass [x] or x.reshape(1, -1)"
+            if array.ndim == 1 and array.size == n_features
+            else ""
+        )
+        raise ValueError(
+            f"{what} must have shape (n_samples, {n_features}), one column per feature of the "
+            f"model; got {array.shape}{hint}"
+        )
+    return array
 
 
 def _int16(codes: Any) -> np.ndarray:
@@ -33,7 +54,7 @@ class SimulatedModel:
     outputs are bit-identical to the compiled header's (a differential test holds them to it).
     """
 
-    def __init__(self, model_json: str, proba_bits: int = 16) -> None:
+    def __init__(self, model_json: Union[str, bytes], proba_bits: int = 16) -> None:
         self._sim = _core.Simulator(model_json, proba_bits)
         self.task = self._sim.task
         self.n_features = self._sim.n_features
@@ -45,16 +66,16 @@ class SimulatedModel:
 
     def quantize(self, X: Any) -> np.ndarray:
         """The header's ``quantize()``: float rows to int16 codes (saturating)."""
-        return self._sim.quantize(np.asarray(X, dtype=np.float32))
+        return self._sim.quantize(_rows(X, self.n_features, "X", np.float32))
 
     def predict_codes(self, codes: Any) -> np.ndarray:
         """``predict()`` on int16 codes: class indices, +1/-1, or the regressor's integers."""
-        return self._sim.predict(_int16(codes))
+        return self._sim.predict(_int16(_rows(codes, self.n_features, "codes", None)))
 
     def scores_codes(self, codes: Any) -> np.ndarray:
         """The score vector's integers on int16 codes (class probabilities times PROBA_ONE,
         decision values times 2^SCORE_FRAC_BITS)."""
-        return self._sim.scores(_int16(codes))
+        return self._sim.scores(_int16(_rows(codes, self.n_features, "codes", None)))
 
     def predict(self, X: Any) -> np.ndarray:
         """Quantize float rows, then predict: class labels, +1/-1, or regression values."""
@@ -93,10 +114,14 @@ def load(
 ) -> SimulatedModel:
     """Simulate the fixed-mode code of a model document (or a fitted estimator, with the same
     ``classmap``/``calibration``/``input_ranges``/``proba_bits`` as :func:`mcuport.port`)."""
-    from ._port import to_json
+    from ._port import _no_estimator_options, document_bytes, to_json, with_file_name_hint
 
     if isinstance(model, (str, bytes)):
-        text = model.decode() if isinstance(model, bytes) else model
+        _no_estimator_options(classmap, calibration, input_ranges)
+        text = document_bytes(model)
     else:
         text = to_json(model, classmap=classmap, calibration=calibration, input_ranges=input_ranges)
-    return SimulatedModel(text, proba_bits)
+    try:
+        return SimulatedModel(text, proba_bits)
+    except _core.ModelError as error:
+        raise with_file_name_hint(error, text) from None

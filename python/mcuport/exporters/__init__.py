@@ -29,11 +29,17 @@ def supported_estimators() -> list:
 
 
 def export_estimator(estimator: Any) -> dict:
+    if isinstance(estimator, type):
+        raise TypeError(
+            f"mcuport was given the class {estimator.__name__} itself, not an estimator: "
+            f"create and fit one first ({estimator.__name__}(...).fit(X, y))"
+        )
     exporter = EXPORTERS.get(type(estimator))
     if exporter is None:
         raise TypeError(
             f"mcuport cannot port a {type(estimator).__name__}; supported estimators: "
             + ", ".join(supported_estimators())
+            + " (give a fitted one of these, or a model document's text)"
         )
     if type(estimator) in _CHECKS_ITS_OWN_FIT:
         return exporter(estimator)
