@@ -100,13 +100,12 @@ BASES = {
         "n_features": 2,
         "params": {"location": [0.0, 1.0], "precision": [[2.0, 0.5], [0.5, 1.0]]},
     },
-    # Three inputs -> MinMaxScaler (clipped) -> StandardScaler -> PCA to 2 -> GaussianNB.
+    # Three inputs -> MinMaxScaler -> StandardScaler -> PCA to 2 -> GaussianNB.
     "pipeline": {
         **HEADER, "kind": "gaussian_nb", "estimator": "GaussianNB", "task": "classification",
         "n_features": 3, "classes": ["ok", "fault"],
         "preprocessing": [
-            {"kind": "minmax_scaler", "scale": [0.5, 0.25, 1.0], "min": [0.0, 0.5, -1.0],
-             "clip": [0.0, 1.0]},
+            {"kind": "minmax_scaler", "scale": [0.5, 0.25, 1.0], "min": [0.0, 0.5, -1.0]},
             {"kind": "standard_scaler", "mean": [0.5, 0.5, 0.5], "scale": [0.3, 0.3, 0.3]},
             {"kind": "pca", "mean": [0.0, 0.0, 0.0],
              "components": [[0.6, 0.8, 0.0], [0.0, 0.0, 1.0]], "explained_variance": [2.0, 0.5],

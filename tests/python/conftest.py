@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import pathlib
 import re
 import shutil
+import sys
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -13,6 +16,20 @@ from sklearn.model_selection import train_test_split
 
 CLASSIFICATION_DATASETS = ("iris", "wine", "breast_cancer", "digits")
 SEED = 0
+
+
+def find_cli() -> Optional[str]:
+    """The mcuport command installed with the mcuport package under test: beside the package
+    (pip install --target DIR puts it in DIR/bin), beside the Python running the tests, or on
+    PATH. PATH alone is not enough: pyenv's shims put the interpreter's own bin directory, with
+    the system-wide mcuport, in front of it."""
+    import mcuport
+
+    for candidate in (pathlib.Path(mcuport.__file__).resolve().parents[1] / "bin" / "mcuport",
+                      pathlib.Path(sys.executable).parent / "mcuport"):
+        if candidate.is_file():
+            return str(candidate)
+    return shutil.which("mcuport")
 
 
 @functools.lru_cache(maxsize=None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import pytest
@@ -11,9 +10,9 @@ from sklearn.ensemble import RandomForestClassifier
 
 import mcuport
 
-from conftest import SEED, split
+from conftest import SEED, find_cli, split
 
-CLI = shutil.which("mcuport")
+CLI = find_cli()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 import mcuport
 from mcuport.host import HostModel
 
-from conftest import SEED, split
+from conftest import SEED, find_cli, split
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_cli_writes_through_a_symlink(tmp_path):
     (tmp_path / "m.json").write_text(mcuport.to_json(tree))
     (tmp_path / "real.h").write_text("old")
     (tmp_path / "link.h").symlink_to("real.h")
-    subprocess.run(["mcuport", str(tmp_path / "m.json"), "-o", str(tmp_path / "link.h")],
+    subprocess.run([find_cli(), str(tmp_path / "m.json"), "-o", str(tmp_path / "link.h")],
                    check=True)
     assert (tmp_path / "link.h").is_symlink()
     assert (tmp_path / "real.h").read_text() == mcuport.port(tree)
