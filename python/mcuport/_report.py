@@ -27,7 +27,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ._port import Generated, generate, to_json
+from . import _core
+from ._port import Generated, document_bytes, generate, to_json, with_file_name_hint
 from .host import HostModel
 
 __all__ = ["Report", "ReportRow", "report", "main"]
@@ -275,7 +276,14 @@ def report(
     estimator = None if is_document else estimator_or_model
     notes: List[str] = []
     if is_document:
-        text = estimator_or_model.decode() if isinstance(estimator_or_model, bytes) else estimator_or_model
+        # The loader judges the document first (ModelError naming the pointer); what it accepts
+        # is valid UTF-8 JSON that json.loads reads.
+        data = document_bytes(estimator_or_model)
+        try:
+            _core.validate(data)
+        except _core.ModelError as error:
+            raise with_file_name_hint(error, data) from None
+        text = data.decode("utf-8")
         if "fixed" in modes and calibration is not None:
             raise ValueError("calibration applies to estimators; a model document carries its "
                              "input ranges (input_ranges)")
@@ -449,7 +457,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--plot", metavar="PNG", help="also draw the report into this PNG file")
     args = parser.parse_args(argv)
     try:
-        with open(args.model, encoding="utf-8") as handle:
+        with open(args.model, "rb") as handle:  # bytes: the loader judges the encoding
             document = handle.read()
         X, y, ref = _read_csv(args.csv, args.label, args.reference)
         numeric = None if args.numeric == "both" else args.numeric

@@ -18,18 +18,19 @@ CLASSIFICATION_DATASETS = ("iris", "wine", "breast_cancer", "digits")
 SEED = 0
 
 
-def find_cli() -> Optional[str]:
-    """The mcuport command installed with the mcuport package under test: beside the package
+def find_cli(command: str = "mcuport") -> Optional[str]:
+    """A command installed with the mcuport package under test (mcuport, mcuport-report): beside
+    the package
     (pip install --target DIR puts it in DIR/bin), beside the Python running the tests, or on
     PATH. PATH alone is not enough: pyenv's shims put the interpreter's own bin directory, with
     the system-wide mcuport, in front of it."""
     import mcuport
 
-    for candidate in (pathlib.Path(mcuport.__file__).resolve().parents[1] / "bin" / "mcuport",
-                      pathlib.Path(sys.executable).parent / "mcuport"):
+    for candidate in (pathlib.Path(mcuport.__file__).resolve().parents[1] / "bin" / command,
+                      pathlib.Path(sys.executable).parent / command):
         if candidate.is_file():
             return str(candidate)
-    return shutil.which("mcuport")
+    return shutil.which(command)
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,8 +1,8 @@
-"""The hostile corpus (tests/hostile/) through the Python entrances and the command line: every
-document is refused with mcuport.ModelError (a ValueError) naming the JSON pointer and the
-message that tests/hostile/expected.json gives, and the command line exits 1, prints that
-message and writes no header (an existing one is left as it was). tests/cpp/test_hostile.cpp
-checks the same documents in the C++ loader."""
+"""The hostile corpus (tests/hostile/) through the Python entrances (port, load, report) and
+the command line: every document is refused with mcuport.ModelError (a ValueError) naming the
+JSON pointer and the message that tests/hostile/expected.json gives, and the command line exits
+1, prints that message and writes no header (an existing one is left as it was).
+tests/cpp/test_hostile.cpp checks the same documents in the C++ loader."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import json
 import pathlib
 import subprocess
 
+import numpy as np
 import pytest
 
 import mcuport
@@ -92,6 +93,15 @@ def test_load_refuses(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_report_refuses(name):
+    """mcuport.report validates a document before it reads any field of it."""
+    with pytest.raises(mcuport.ModelError) as error:
+        mcuport.report((CORPUS / f"{name}.json").read_bytes(), np.zeros((1, 2)),
+                       print_table=False)
+    expect_message(str(error.value), name)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_cli_refuses_and_writes_nothing(name, tmp_path):
     assert CLI, "the mcuport command is not on PATH: pip install . installs it"
     document = CORPUS / f"{name}.json"
@@ -113,3 +123,17 @@ def test_cli_refuses_and_writes_nothing(name, tmp_path):
     assert done.returncode == 1
     assert existing.read_bytes() == b"/* the previous header */\n"
     assert list(tmp_path.iterdir()) == [existing]
+
+
+def test_report_command_names_the_pointer_of_a_document_that_is_not_utf8(tmp_path):
+    """mcuport-report reads the document as bytes: the loader, not Python's codec, refuses it."""
+    command = find_cli("mcuport-report")
+    assert command, "mcuport-report is not installed"
+    (tmp_path / "rows.csv").write_text("speed,load\n0.5,1.0\n")
+    name = "malformed_invalid_utf8_in_a_label"
+    done = subprocess.run([command, str(CORPUS / f"{name}.json"), str(tmp_path / "rows.csv")],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    prefix = "mcuport-report: error: "
+    assert done.stderr.startswith(prefix)
+    expect_message(done.stderr[len(prefix):].strip(), name)

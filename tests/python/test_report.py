@@ -4,7 +4,6 @@ target's emulator, and the same from the command line (mcuport-report)."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import numpy as np
@@ -17,7 +16,7 @@ import mcuport
 from mcuport.firmware import ToolchainMissing
 from mcuport.host import HostModel
 
-from conftest import REPORT_LINES, SEED, split
+from conftest import REPORT_LINES, SEED, find_cli, split
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +174,7 @@ def write_csv(path, X, y, reference=None):
 
 def run_cli(*args):
     """The installed mcuport-report command (pyproject's [project.scripts])."""
-    command = shutil.which("mcuport-report")
+    command = find_cli("mcuport-report")
     assert command is not None, "mcuport-report is not installed: run scripts/setup"
     return subprocess.run([command, *args], capture_output=True, text=True)
 
