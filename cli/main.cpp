@@ -2,8 +2,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -52,52 +54,59 @@ int usage_error(const std::string& message) {
   return 2;
 }
 
-bool read_all(const std::string& path, std::string* text) {
+// Each returns "" on success, else why the file cannot be read or written.
+std::string read_all(const std::string& path, std::string* text) {
   std::ostringstream buffer;
   if (path == "-") {
     buffer << std::cin.rdbuf();
   } else {
+    std::error_code error;
+    // A directory opens as a stream on Linux and reads as empty text: say what it is.
+    if (std::filesystem::is_directory(path, error)) return "it is a directory";
     std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
+    if (!in) return std::strerror(errno);
     buffer << in.rdbuf();
-    if (in.bad()) return false;
+    if (in.bad()) return std::strerror(errno);
   }
   *text = buffer.str();
-  return true;
+  return "";
 }
 
 // Writes the whole text or nothing. A regular file (or a new one) is replaced atomically: the
 // text goes to a fresh temporary file beside the real target (symlinks followed), which is then
 // renamed over it. Anything else (/dev/stdout, a pipe) is written in place.
-bool write_output(const std::string& path, const std::string& text) {
+std::string write_output(const std::string& path, const std::string& text) {
   namespace fs = std::filesystem;
   std::error_code error;
   const fs::file_status status = fs::status(path, error);  // follows symlinks
+  if (fs::is_directory(status)) return "it is a directory";
   if (fs::exists(status) && !fs::is_regular_file(status)) {
     std::ofstream out(path, std::ios::binary);
     out << text;
     out.flush();
-    return static_cast<bool>(out);
+    return out ? "" : std::strerror(errno);
   }
   const fs::path target = fs::weakly_canonical(path, error);
-  if (error) return false;
+  if (error) return error.message();
   std::string temporary = (target.parent_path() / ("." + target.filename().string() + ".XXXXXX"));
   const int fd = ::mkstemp(temporary.data());
-  if (fd < 0) return false;
+  if (fd < 0) return std::strerror(errno);
   bool ok = true;
+  int why = 0;
   for (std::size_t written = 0; ok && written < text.size();) {
     const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
     ok = n > 0;
     if (ok) written += static_cast<std::size_t>(n);
+    if (!ok) why = errno;
   }
   // mkstemp makes the file private (0600); a header is an ordinary file, as the umask allows.
   const mode_t mask = ::umask(0);
   ::umask(mask);
-  ok = ::fchmod(fd, static_cast<mode_t>(0666 & ~mask)) == 0 && ok;
-  ok = ::close(fd) == 0 && ok;
-  if (ok) ok = std::rename(temporary.c_str(), target.c_str()) == 0;
+  if (ok && ::fchmod(fd, static_cast<mode_t>(0666 & ~mask)) != 0) ok = false, why = errno;
+  if (::close(fd) != 0 && ok) ok = false, why = errno;
+  if (ok && std::rename(temporary.c_str(), target.c_str()) != 0) ok = false, why = errno;
   if (!ok) std::remove(temporary.c_str());
-  return ok;
+  return ok ? "" : std::strerror(why);
 }
 
 }  // namespace
@@ -160,8 +169,8 @@ int main(int argc, char** argv) {
   }
 
   std::string text;
-  if (!read_all(input, &text)) {
-    std::cerr << "mcuport: error: cannot read " << input << "\n";
+  if (const std::string why = read_all(input, &text); !why.empty()) {
+    std::cerr << "mcuport: error: cannot read " << input << ": " << why << "\n";
     return 1;
   }
   std::string result;
@@ -183,8 +192,8 @@ int main(int argc, char** argv) {
     std::cout.flush();
     return std::cout ? 0 : 1;
   }
-  if (!write_output(output, result)) {
-    std::cerr << "mcuport: error: cannot write " << output << "\n";
+  if (const std::string why = write_output(output, result); !why.empty()) {
+    std::cerr << "mcuport: error: cannot write " << output << ": " << why << "\n";
     return 1;
   }
   return 0;

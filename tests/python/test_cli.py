@@ -88,3 +88,22 @@ def test_cli_dump_version_and_targets(document, tmp_path):
     assert run("--version").stdout.startswith("mcuport 0.1.0")
     assert "cortex-m0\tfixed" in run("--list-targets").stdout
     assert run(str(tmp_path / "missing.json")).returncode == 1
+
+
+def test_cli_says_why_a_file_cannot_be_read_or_written(document, tmp_path):
+    """A directory reads as empty text on Linux: it was reported as malformed JSON."""
+    (tmp_path / "m.json").write_text(document)
+    done = run(str(tmp_path))
+    assert done.returncode == 1
+    assert done.stderr == f"mcuport: error: cannot read {tmp_path}: it is a directory\n"
+    done = run(str(tmp_path / "missing.json"))
+    assert done.stderr == (f"mcuport: error: cannot read {tmp_path / 'missing.json'}: "
+                           "No such file or directory\n")
+    done = run(str(tmp_path / "m.json"), "-o", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stderr == f"mcuport: error: cannot write {tmp_path}: it is a directory\n"
+    done = run(str(tmp_path / "m.json"), "-o", str(tmp_path / "no" / "m.h"))
+    assert done.returncode == 1
+    assert done.stderr == (f"mcuport: error: cannot write {tmp_path / 'no' / 'm.h'}: "
+                           "No such file or directory\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
