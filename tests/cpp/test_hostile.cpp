@@ -92,6 +92,42 @@ std::string case_name(const testing::TestParamInfo<HostileCase>& info) { return 
 
 INSTANTIATE_TEST_SUITE_P(Corpus, Hostile, testing::ValuesIn(expected_cases()), case_name);
 
+// Tree depth has no limit of its own (docs/model-format.md, Limits): a chain of 100,000 splits,
+// far deeper than any fitted tree, loads and ports in both layouts and both numeric modes. A
+// pass that recursed per level would overflow the stack here (ASan reports it in build/asan).
+TEST(HostileCorpus, DeepChainTreeLoadsAndPorts) {
+  constexpr int kDepth = 100000;
+  const int n = 2 * kDepth + 1;
+  nlohmann::json left = nlohmann::json::array(), right = nlohmann::json::array();
+  nlohmann::json feature = nlohmann::json::array(), threshold = nlohmann::json::array();
+  nlohmann::json value = nlohmann::json::array();
+  for (int i = 0; i < n; ++i) {
+    const bool split = i % 2 == 0 && i < n - 1;  // node 2k splits into leaf 2k+1 and node 2k+2
+    left.push_back(split ? i + 1 : -1);
+    right.push_back(split ? i + 2 : -1);
+    feature.push_back(split ? 0 : -2);
+    threshold.push_back(split ? static_cast<double>(i / 2) : -2.0);
+    value.push_back(split ? nlohmann::json(nullptr) : nlohmann::json::array({i % 4 == 1 ? 1.0 : 0.0, i % 4 == 1 ? 0.0 : 1.0}));
+  }
+  const nlohmann::json document = {
+      {"format", "mcuport-model"}, {"format_version", 1}, {"kind", "tree_ensemble"},
+      {"estimator", "DecisionTreeClassifier"}, {"task", "classification"}, {"n_features", 1},
+      {"classes", {0, 1}}, {"input_ranges", {{0, kDepth}}},
+      {"params", {{"trees", {{{"children_left", left}, {"children_right", right},
+                              {"feature", feature}, {"threshold", threshold},
+                              {"value", value}}}}}}};
+  const std::string text = document.dump();
+  EXPECT_EQ(mcuport::load_model(text).info.n_features, 1);
+  for (const auto numeric : {mcuport::Numeric::Float, mcuport::Numeric::Fixed}) {
+    for (const auto layout : {mcuport::TreeLayout::Fast, mcuport::TreeLayout::Compact}) {
+      mcuport::PortOptions options;
+      options.numeric = numeric;
+      options.layout = layout;
+      EXPECT_FALSE(mcuport::port_model(text, options).header.empty());
+    }
+  }
+}
+
 // Every document has an expected error and every expected error a document; the issue asks for
 // at least 60.
 TEST(HostileCorpus, FilesAndManifestAgree) {
