@@ -360,6 +360,19 @@ FixedRbfDistance quantize_rbf_distance(const std::vector<double>& centers, doubl
       mantissa = std::round(std::ldexp(rho, k));
     }
     MCUPORT_ASSERT(k >= 1 && mantissa >= 0 && mantissa < 0x1p30);
+    // With k held at 62 the mantissa has few bits, and its rounding can scale the feature up by
+    // as much as 2 (0.5 -> 1): the margin below 2^24 that c keeps for the exact scale no longer
+    // covers the extreme codes and support vectors. Refused, not asserted.
+    double reach = 32768.0;
+    for (uint32_t r = 0; r < map.n_rows; ++r) reach = std::max(reach, std::fabs(code_center[r * n + f]));
+    if (!(std::ldexp(mantissa, -k) * reach + 1 < 0x1p24)) {
+      throw Error("/input_ranges/" + std::to_string(f),
+                  "the support vectors lie so far outside feature " + std::to_string(f) +
+                      "'s input range (about " + format_general(reach / 65536.0, 3) +
+                      " times its width) that fixed mode's RBF domain cannot hold the feature at "
+                      "the precision it needs; give input ranges (calibration data) that cover "
+                      "the support vectors, or use float mode");
+    }
     map.scale.push_back(static_cast<int32_t>(mantissa));
     map.shift.push_back(static_cast<uint8_t>(k));
     map.max_scale_error = std::max(
