@@ -227,8 +227,11 @@ class HostModel:
         if not self.fixed:
             raise ValueError("quantize() needs a fixed-mode model")
         rows = np.ascontiguousarray(X, dtype=np.float32)
-        out = self._call("quantize", rows.tobytes())
         k = self.generated.n_features
+        # The driver reads k floats per row: rows of another width would be read misaligned.
+        if rows.ndim != 2 or rows.shape[1] != k:
+            raise ValueError(f"X must have shape (n, {k}), got {rows.shape}")
+        out = self._call("quantize", rows.tobytes())
         record = np.dtype([("codes", np.int16, (k,)), ("seen", np.float32, (k,))])
         result = np.frombuffer(out, dtype=record, count=rows.shape[0])
         return result["codes"].copy(), result["seen"].copy()

@@ -319,3 +319,19 @@ def test_good_classmaps_still_work(tree):
     assert '"classes":["1",1,2.5]' in text
     assert mcuport.load(tree, classmap={0: "low", 1: "mid", 2: "high"}).classes_.tolist() == [
         "low", "mid", "high"]
+
+
+def test_host_model_inputs_of_the_wrong_shape(tree, tmp_path):
+    """The compiled header's driver reads n_features values per row: a row of another width was
+    read misaligned by quantize() (a wider one silently, as codes of the wrong rows)."""
+    from mcuport.host import HostModel
+
+    generated = mcuport.generate(tree, numeric="fixed", calibration=X)
+    with HostModel(generated, workdir=tmp_path) as model:
+        for bad in (X[:, :3], X[:5, :].reshape(4, 5), X[0]):
+            with pytest.raises(ValueError, match=r"X must have shape \(n, 4\), got"):
+                model.quantize(bad)
+            with pytest.raises(ValueError, match=r"inputs must have shape \(n, 4\), got"):
+                model.run(np.zeros(bad.shape, np.int16))
+        codes, _ = model.quantize(X[:3])
+        assert codes.shape == (3, 4)
