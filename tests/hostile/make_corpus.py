@@ -528,6 +528,11 @@ CASES: List[Case] = [
          edit("svc", lambda d: d["params"].update(kernel="poly", degree=17)), "/params/degree",
          "expected an integer in [0, 16], got 17"),
     # --- Sizes that claim billions of entries, huge and negative sizes -----------------------
+    Case("limit_producer_of_257_bytes", "limit", change("pca", "/producer", "p" * 257), "/producer",
+         "string of 257 bytes is longer than the limit of 256"),
+    Case("limit_n_features_65536_mahalanobis", "limit",
+         change("elliptic_envelope", "/n_features", 65536), "/n_features",
+         "expected an integer in [1, 65535], got 65536"),
     Case("billions_n_features_3000000000", "billions", change("pca", "/n_features", 3000000000),
          "/n_features", "expected an integer in [1, 65535], got 3000000000"),
     Case("billions_n_support_3000000000", "billions",
