@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 
@@ -22,7 +21,7 @@ from sklearn.tree import DecisionTreeRegressor
 
 import mcuport
 
-from conftest import SEED, split
+from conftest import SEED, find_cli, split
 from test_injection import FAMILIES, fit_family, hostile_document
 
 SCRIPT = (
@@ -131,7 +130,7 @@ def test_hostile_strings_round_trip(kind):
 
 
 def test_the_command_line_writes_the_document_back(tmp_path):
-    cli = shutil.which("mcuport")
+    cli = find_cli()
     assert cli, "the mcuport command is not on PATH: pip install . installs it"
     document = exported("Pipeline(StandardScaler, PCA, GaussianNB)")
     path = tmp_path / "model.json"

@@ -22,7 +22,7 @@ import mcuport
 import mcuport.micromlgen
 from mcuport.host import STRICT_FLAGS, HostModel
 
-from conftest import SEED, header_macros, split
+from conftest import SEED, find_cli, header_macros, split
 
 # name: (factory, data set, what the sketch calls, micromlgen's default class name)
 ESTIMATORS = {
@@ -245,7 +245,7 @@ def test_the_options_are_checked():
 
 
 def test_the_command_line_writes_the_same_header(tmp_path):
-    cli = shutil.which("mcuport")
+    cli = find_cli()
     assert cli, "the mcuport command is not on PATH: pip install . installs it"
     estimator, X_train, _, _, _ = fit("GaussianNB")
     (tmp_path / "m.json").write_text(mcuport.to_json(estimator, calibration=X_train))
