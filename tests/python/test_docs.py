@@ -356,8 +356,8 @@ def run_messages(block, tmp_path, monkeypatch):
     for path in (ROOT / "tests/hostile").iterdir():
         if path.suffix == ".json" and path.name != "expected.json":
             try:
-                mcuport._core.validate(path.read_bytes().decode("utf-8", "surrogateescape"))
-            except (mcuport.ModelError, UnicodeEncodeError) as error:
+                mcuport._core.validate(path.read_bytes())
+            except mcuport.ModelError as error:
                 messages.add(str(error))
     for line in block.text.splitlines():
         assert line in messages, f"{block.id}: no document of tests/hostile gives {line!r}"
