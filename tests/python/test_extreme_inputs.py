@@ -43,7 +43,7 @@ from sklearn.svm import SVC, LinearSVC, NuSVC, OneClassSVM
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 import mcuport
-from mcuport.host import STRICT_FLAGS, find_compiler
+from mcuport.host import STRICT_FLAGS, HostModel, find_compiler
 
 from conftest import SEED, require, split
 
@@ -552,3 +552,131 @@ def test_a_broken_header_is_caught(what, tmp_path):
     (kind, numeric, layout, proba_bits), mutation, report = BROKEN[what]
     with pytest.raises(pytest.fail.Exception, match=report):
         run_extremes(kind, numeric, layout, proba_bits, tmp_path, mutation=mutation)
+
+
+# --- What the documentation promises for NaN and infinite inputs ------------------------------
+# docs/user-guide.md, "Non-finite inputs": one rule per family, checked here row by row.
+
+def final_step(kind: str) -> str:
+    """The family whose rule applies: the last step of a pipeline ("tree" for tree models)."""
+    last = kind.split("+")[-1]
+    for family in ("SVC(rbf", "SVC(sigmoid", "SVC(poly", "SVC(linear", "NuSVC", "OneClassSVM(rbf",
+                   "OneClassSVM(linear", "LinearSVC", "GaussianNB", "PCA"):
+        if last.startswith(family):
+            return family
+    if last.startswith(("EllipticEnvelope", "EmpiricalCovariance", "Mahalanobis")):
+        return "Mahalanobis"
+    assert last in TREES or "Tree" in last or "Forest" in last, kind
+    return "tree"
+
+
+def nonfinite_rows(X: np.ndarray, value: float, n: int = 20) -> np.ndarray:
+    """n rows of X, row i with feature i % n_features set to value; and one row all value."""
+    rows = X[:n].astype(np.float32).copy()
+    rows[np.arange(n), np.arange(n) % X.shape[1]] = value
+    return np.concatenate([rows, np.full((1, X.shape[1]), value, np.float32)])
+
+
+def sklearn_accepts(estimator, rows) -> bool:
+    try:
+        estimator.predict(rows)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("kind", MODELS)
+def test_nonfinite_answers_are_as_documented(kind, tmp_path):
+    estimator, X_train = fitted(kind)
+    _, X_test, _, _ = split(MODELS[kind][1])
+    family = final_step(kind)
+    layouts = ("fast", "compact") if family == "tree" else (None,)
+    for layout in layouts:
+        generated = mcuport.generate(estimator, name="m", numeric="float", layout=layout,
+                                     calibration=X_train)
+        with HostModel(generated, workdir=tmp_path / str(layout)) as model:
+            answers = {v: model.run(nonfinite_rows(X_test, v))
+                       for v in (np.nan, np.inf, -np.inf, FLT_MAX, -FLT_MAX)}
+        check_documented_rule(kind, family, estimator, generated, X_test, answers)
+
+
+def sklearn_scores(estimator, family, rows):
+    """scikit-learn's values in the sign of the header's scores: libsvm's one-vs-one decision
+    values for SVC (the negated decision_function of a binary one), decision_function for the
+    linear models, transform for PCA."""
+    if family == "PCA":
+        return np.asarray(estimator.transform(rows), np.float64)
+    last = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    if family == "SVC(linear":
+        shape = last.decision_function_shape
+        last.decision_function_shape = "ovo"
+        try:
+            values = np.asarray(estimator.decision_function(rows), np.float64)
+        finally:
+            last.decision_function_shape = shape
+        return -values if values.ndim == 1 else values
+    return np.asarray(estimator.decision_function(rows), np.float64)
+
+
+def check_documented_rule(kind, family, estimator, generated, X_test, answers):
+    nan_y, nan_s = answers[np.nan]
+    n_classes = generated.n_classes
+    def first_rows(a):  # one infinite feature, the others finite (not the last, all-inf row)
+        return None if a is None else a[:-1]
+
+    one_inf = {v: tuple(first_rows(a) for a in answers[v]) for v in (np.inf, -np.inf)}
+    if family == "tree":
+        nan_rows = nonfinite_rows(X_test, np.nan)
+        if sklearn_accepts(estimator, nan_rows):  # scikit-learn >= 1.3: missing_go_to_left
+            expected = estimator.predict(nan_rows)
+            got = estimator.classes_[nan_y] if n_classes else nan_y
+            np.testing.assert_array_equal(got, expected) if n_classes else \
+                np.testing.assert_allclose(got, expected, rtol=1e-5)
+            if n_classes:
+                np.testing.assert_allclose(nan_s, estimator.predict_proba(nan_rows), atol=1e-6)
+        # +inf goes right and -inf left at every split: the answers at +-FLT_MAX.
+        for v, limit in ((np.inf, FLT_MAX), (-np.inf, -FLT_MAX)):
+            np.testing.assert_array_equal(answers[v][0], answers[limit][0])
+        if "Scaler" not in kind:  # scikit-learn's answer at +-FLT_MAX (it rejects inf)
+            for v in (FLT_MAX, -FLT_MAX):
+                expected = estimator.predict(nonfinite_rows(X_test, v))
+                got = estimator.classes_[answers[v][0]] if n_classes else answers[v][0]
+                np.testing.assert_array_equal(got, expected) if n_classes else \
+                    np.testing.assert_allclose(got, expected, rtol=1e-5)
+        return
+    # Every other family: NaN in any feature makes every score NaN.
+    assert np.all(np.isnan(nan_s)), kind
+    if family in ("SVC(rbf", "SVC(sigmoid", "SVC(poly", "SVC(linear", "NuSVC"):
+        # every one-vs-one decision NaN: each pair votes for its second class
+        assert np.all(nan_y == n_classes - 1), kind
+    elif family in ("LinearSVC", "GaussianNB"):
+        assert np.all(nan_y == 0), kind  # no score beats the first: class 0
+    elif family in ("OneClassSVM(rbf", "OneClassSVM(linear", "Mahalanobis"):
+        if nan_y is not None:
+            assert np.all(nan_y == -1), kind  # an outlier
+    for v in (np.inf, -np.inf):
+        y, s = one_inf[v]
+        if family in ("SVC(rbf", "NuSVC", "OneClassSVM(rbf"):
+            # every kernel value exp(-gamma inf) = 0: the intercepts alone, whatever the row
+            assert np.all(np.isfinite(s)) and np.all(s == s[0]), kind
+            np.testing.assert_array_equal(s, one_inf[-v][1])
+        elif family == "SVC(sigmoid":
+            assert np.all(np.isfinite(s)), kind  # every kernel value tanh(+-inf) = +-1
+        elif family == "GaussianNB":
+            assert np.all(s == -np.inf) and np.all(y == 0), kind
+        elif family == "Mahalanobis":
+            # +inf, or NaN where the sum meets inf - inf: never a finite distance
+            assert np.all((s == np.inf) | np.isnan(s)), kind
+            if y is not None:
+                assert np.all(y == -1), kind
+        elif family in ("SVC(linear", "LinearSVC", "OneClassSVM(linear", "PCA"):
+            # +-inf with the sign scikit-learn's answer takes as the input grows without bound
+            # (NaN where that feature's weight is 0: 0 * inf)
+            assert np.all(np.isinf(s) | np.isnan(s)), kind
+            assert np.mean(np.isinf(s)) > 0.5, kind
+            rows = nonfinite_rows(X_test, np.sign(v) * 1e30)[:-1]
+            expected = sklearn_scores(estimator, family, rows).reshape(s.shape)
+            infinite = np.isinf(s)
+            np.testing.assert_array_equal(np.sign(s[infinite]), np.sign(expected[infinite]))
+        elif family == "SVC(poly":
+            assert not np.any(np.isfinite(s)), kind
