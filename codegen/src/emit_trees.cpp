@@ -726,7 +726,9 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
                                               threshold_expr + ";\n"
                                         : std::string()},
                           {"goes_left",
-                           // !(value > threshold) is value <= threshold, or NaN
+                           // One comparison a split either way: !(value > threshold) is
+                           // value <= threshold or NaN. (Testing value != value only where the
+                           // bit is set was measured slower with soft float: a second call.)
                            any_nan_left ? "(split & " + std::to_string(1ull << nan_shift) +
                                               "u) != 0u ? !(value > threshold) : value <= "
                                               "threshold"
