@@ -196,8 +196,12 @@ std::string threshold_condition_right(const EmitContext& context, const TreeProg
     return x + " > " + integer_literals(std::vector<int32_t>{program.threshold_code[split]})[0];
   }
   (void)context;
-  // !(x <= t), not x > t: a NaN input goes right, as in the compact walk.
-  return "!(" + x + " <= " + float_literal(program.threshold_float[split]) + ")";
+  // Both send x > t right and x <= t left; they differ only for NaN, which the first sends
+  // left and the second right, as scikit-learn's missing_go_to_left says (the compact walk
+  // reads the same choice from the split record).
+  const std::string t = float_literal(program.threshold_float[split]);
+  if (program.nan_left[split] != 0) return x + " > " + t;
+  return "!(" + x + " <= " + t + ")";
 }
 
 // Fast layout: tree t as straight-line compares and jumps in pre-order, labels prefixed with
@@ -521,7 +525,7 @@ static inline uint32_t {{p}}_find_leaf(uint32_t t, const {{xt}} x[]) {
     for (;;) {
         const {{split_t}} split = {{split_read}};
         const {{idx_t}} n_left = ({{idx_t}})({{n_left}});
-        if (x[split & {{feature_mask}}] <= {{threshold}}) {
+{{compare_inputs}}        if ({{goes_left}}) {
             if (n_left == 1u) {
                 break;
             }
@@ -636,11 +640,17 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
   }
   const bool threshold_ranked = threshold_expr.find("_threshold[") != std::string::npos;
 
-  // Split records: feature | threshold | [right-is-leaf] | n_left (less nl_offset), from the low
-  // bits up. The right-is-leaf bit is there when the record has a spare bit for it (in the part
-  // the walk reads first); else the walk counts the leaves of the current subtree to know when
-  // the right child is a leaf (it is when its subtree has one).
-  const uint32_t bit_shift = feature_bits + threshold_bits;
+  // Split records: feature | threshold | [NaN-left] | [right-is-leaf] | n_left (less nl_offset),
+  // from the low bits up. The NaN-left bit is there in float mode when some split sends NaN
+  // left (scikit-learn's missing_go_to_left). The right-is-leaf bit is there when the record has
+  // a spare bit for it (in the part the walk reads first); else the walk counts the leaves of
+  // the current subtree to know when the right child is a leaf (it is when its subtree has one).
+  bool any_nan_left = false;
+  for (uint32_t s : order.split) {
+    if (!fixed && s != kNoSplit && program.nan_left[s] != 0) any_nan_left = true;
+  }
+  const uint32_t nan_shift = feature_bits + threshold_bits;
+  const uint32_t bit_shift = nan_shift + (any_nan_left ? 1 : 0);
   const ColumnParts tight = column_parts(bit_shift + nl_bits, n_entries);
   const ColumnParts with_bit = column_parts(bit_shift + nl_bits + 1, n_entries);
   const bool right_leaf_bit = with_bit.low == tight.low && with_bit.high == tight.high &&
@@ -651,6 +661,9 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
   for (uint32_t i = 0; i < n_entries; ++i) {
     uint64_t r = order.split[i] == kNoSplit ? 0 : program.feature[order.split[i]];
     r |= threshold_field[i] << feature_bits;
+    if (any_nan_left && order.split[i] != kNoSplit && program.nan_left[order.split[i]] != 0) {
+      r |= 1ull << nan_shift;
+    }
     if (right_leaf_bit && order.right_leaf[i]) r |= 1ull << bit_shift;
     r |= static_cast<uint64_t>(order.n_left[i] - nl_offset) << nl_shift;
     records.push_back(r);
@@ -693,10 +706,13 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
       range(0, feature_bits) + " the feature,\n * " + range(feature_bits, threshold_bits) +
       (threshold_ranked ? " the rank of its threshold in " + p + "_threshold"
                         : " its threshold code less the smallest one") +
+      (any_nan_left ? ",\n * " + range(nan_shift, 1) + " set when a NaN input goes left"
+                    : std::string()) +
       (right_leaf_bit ? ",\n * " + range(bit_shift, 1) + " set when the right child is a leaf"
                       : std::string()) +
       ",\n * the bits above n_left" + (nl_offset != 0 ? std::string(" - 1") : std::string()) +
       " (n_left: the leaves of the left subtree)";
+  const std::string input = "x[split & " + hex_mask(feature_bits) + "]";
   return functions + context.render(
                          kCompactFindLeaf,
                          {{"fields", fields},
@@ -704,7 +720,19 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
                           {"split_read", split_read},
                           {"n_left", n_left},
                           {"idx_t", idx_t},
-                          {"threshold", threshold_expr},
+                          {"compare_inputs",
+                           any_nan_left ? "        const float value = " + input +
+                                              ";\n        const float threshold = " +
+                                              threshold_expr + ";\n"
+                                        : std::string()},
+                          {"goes_left",
+                           // One comparison a split either way: !(value > threshold) is
+                           // value <= threshold or NaN. (Testing value != value only where the
+                           // bit is set was measured slower with soft float: a second call.)
+                           any_nan_left ? "(split & " + std::to_string(1ull << nan_shift) +
+                                              "u) != 0u ? !(value > threshold) : value <= "
+                                              "threshold"
+                                        : input + " <= " + threshold_expr},
                           {"right_leaf_doc",
                            right_leaf_bit
                                ? "The right-is-leaf bit says when the right child is a leaf."
@@ -724,8 +752,7 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
                                      "u) != 0u) {\n                break;\n            }\n"
                                : "            size = (" + idx_t +
                                      ")(size - n_left);\n            if (size == 1u) {\n"
-                                     "                break;\n            }\n"},
-                          {"feature_mask", hex_mask(feature_bits)}});
+                                     "                break;\n            }\n"}});
 }
 
 // Compact layout, forests with mixed leaves: the nonzero probabilities of every mixed leaf as

@@ -39,7 +39,8 @@ void dump_family(std::string& out, const TreeEnsemble& ensemble, std::size_t max
         out += "]\n";
       } else {
         out += "x[" + std::to_string(tree.feature[i]) + "] <= " + number(tree.threshold[i]) +
-               " ? " + std::to_string(tree.left[i]) + " : " + std::to_string(tree.right[i]) + "\n";
+               " ? " + std::to_string(tree.left[i]) + " : " + std::to_string(tree.right[i]) +
+               (tree.nan_goes_left(i) ? " (NaN left)" : "") + "\n";
       }
     }
     if (tree.n_nodes() > max_nodes) out += "    ...\n";

@@ -39,7 +39,8 @@ void load_leaf_value(const JsonCursor& cursor, const ModelInfo& info, bool proba
 }
 
 Tree load_tree(const JsonCursor& cursor, const ModelInfo& info, bool probabilities) {
-  cursor.expect_keys({"children_left", "children_right", "feature", "threshold", "value"});
+  cursor.expect_keys(
+      {"children_left", "children_right", "feature", "threshold", "value", "missing_go_to_left"});
   const JsonCursor left_cursor = cursor.at("children_left");
   const std::size_t n = left_cursor.expect_array(1, limits::kMaxNodesPerTree);
   const int64_t last = static_cast<int64_t>(n) - 1;
@@ -53,6 +54,12 @@ Tree load_tree(const JsonCursor& cursor, const ModelInfo& info, bool probabiliti
   tree.feature = feature_cursor.as_int_array(n, -2, info.n_features - 1);
   const JsonCursor threshold_cursor = cursor.at("threshold");
   tree.threshold = threshold_cursor.as_finite_array(n);
+  // scikit-learn >= 1.3: where each split sends NaN (0: right, 1: left); absent, NaN goes right.
+  if (const auto missing = cursor.find("missing_go_to_left")) {
+    for (const int32_t side : missing->as_int_array(n, 0, 1)) {
+      tree.missing_go_to_left.push_back(static_cast<uint8_t>(side));
+    }
+  }
 
   // Structure: children come after their parent (so there is no cycle) and every node but the
   // root has exactly one parent (so nothing is shared and everything is reachable).

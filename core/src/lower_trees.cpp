@@ -258,6 +258,7 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
       program.feature.push_back(static_cast<uint32_t>(tree.feature[i]));
       if (numeric == Numeric::Float) {
         program.threshold_float.push_back(largest_float_not_above(tree.threshold[i]));
+        program.nan_left.push_back(tree.nan_goes_left(i) ? 1 : 0);
       } else {
         program.threshold_code.push_back(code);
       }

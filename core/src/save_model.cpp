@@ -131,6 +131,11 @@ Json save_tree(const Tree& tree, Task task, const Path& path) {
     }
   }
   out["value"] = std::move(values);
+  if (!tree.missing_go_to_left.empty()) {
+    const std::vector<int32_t> sides(tree.missing_go_to_left.begin(),
+                                     tree.missing_go_to_left.end());
+    out["missing_go_to_left"] = integers(sides);
+  }
   return out;
 }
 

@@ -655,7 +655,19 @@ TEST(LoadErrors, TreeUnknownKey) {
   EXPECT_THAT(loading(with(classifier(), tree_path("/impurity"), {0.5, 0, 0.4, 0, 0})),
               ThrowsLoadError(tree_path("/impurity"),
                               "unknown key \"impurity\" (allowed here: children_left, "
-                              "children_right, feature, threshold, value)"));
+                              "children_right, feature, threshold, value, "
+                              "missing_go_to_left)"));
+}
+
+TEST(LoadErrors, TreeMissingGoToLeftIsZeroOrOne) {
+  EXPECT_THAT(loading(with(classifier(), tree_path("/missing_go_to_left"), {0, 2, 0, 0, 0})),
+              ThrowsLoadError(tree_path("/missing_go_to_left/1"),
+                              "expected an integer in [0, 1], got 2"));
+}
+
+TEST(LoadErrors, TreeMissingGoToLeftHasOneEntryPerNode) {
+  EXPECT_THAT(loading(with(classifier(), tree_path("/missing_go_to_left"), {0, 1})),
+              ThrowsLoadError(tree_path("/missing_go_to_left"), "5"));
 }
 
 TEST(LoadErrors, TreeMissingValue) {

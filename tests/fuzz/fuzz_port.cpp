@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -109,14 +110,22 @@ void port_one(const std::string& text, const mcuport::PortOptions& options, bool
 }
 
 // The fixed-mode simulator on inputs at zero, at the ends of the input ranges and far outside
-// them (quantize saturates), through quantize, predict and scores.
+// them (quantize saturates), NaN and the infinities, and the two ends alternating, through
+// quantize, predict and scores.
 void simulate(const std::string& text) {
   run("Simulator", [&] {
     const mcuport::Simulator simulator(text);
     const auto n = static_cast<std::size_t>(simulator.info().n_features);
-    std::vector<std::vector<float>> inputs = {std::vector<float>(n, 0.0f),
-                                              std::vector<float>(n, 1e30f),
-                                              std::vector<float>(n, -1e30f)};
+    const float inf = std::numeric_limits<float>::infinity();
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<std::vector<float>> inputs = {
+        std::vector<float>(n, 0.0f), std::vector<float>(n, 1e30f), std::vector<float>(n, -1e30f),
+        std::vector<float>(n, inf),  std::vector<float>(n, -inf),  std::vector<float>(n, nan)};
+    for (const float first : {1e30f, -1e30f}) {
+      std::vector<float> alternating(n);
+      for (std::size_t f = 0; f < n; ++f) alternating[f] = f % 2 == 0 ? first : -first;
+      inputs.push_back(alternating);
+    }
     const auto& ranges = simulator.info().input_ranges;
     if (ranges.size() == n) {
       std::vector<float> lo(n), hi(n);

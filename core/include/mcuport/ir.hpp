@@ -52,6 +52,10 @@ struct Tree {
   std::vector<int32_t> right;
   std::vector<int32_t> feature;
   std::vector<double> threshold;
+  // Per node, 1 where scikit-learn (>= 1.3) sends a NaN input to the left child: its
+  // tree_.missing_go_to_left. Empty when the document has none: NaN then goes right, as the
+  // comparison is false.
+  std::vector<uint8_t> missing_go_to_left;
   // Leaf payloads, `value_width` numbers per node (zeros for internal nodes): class weights for
   // a classifier (counts or fractions, any non-negative scale), the prediction for a regressor.
   std::vector<double> value;
@@ -59,6 +63,9 @@ struct Tree {
 
   std::size_t n_nodes() const { return left.size(); }
   bool is_leaf(std::size_t node) const { return left[node] < 0; }
+  bool nan_goes_left(std::size_t node) const {
+    return !missing_go_to_left.empty() && missing_go_to_left[node] != 0;
+  }
   const double* leaf_value(std::size_t node) const {
     return value.data() + node * static_cast<std::size_t>(value_width);
   }

@@ -42,6 +42,7 @@ struct TreeProgram {
   std::vector<uint32_t> feature;
   std::vector<float> threshold_float;   // float mode: go left when x <= threshold (float32)
   std::vector<int32_t> threshold_code;  // fixed mode: go left when xq <= code, code in int16
+  std::vector<uint8_t> nan_left;        // float mode: 1 where a NaN input goes left (else right)
   std::vector<uint32_t> left;
   std::vector<uint32_t> right;
   std::vector<uint32_t> roots;

@@ -43,13 +43,21 @@ def _tree(tree_: Any, classifier: bool, n_classes: int) -> dict:
     else:
         rows = tree_.value[:, 0, 0].tolist()
     values = [None if child != -1 else row for child, row in zip(left, rows)]
-    return {
+    document = {
         "children_left": left,
         "children_right": tree_.children_right.tolist(),
         "feature": tree_.feature.tolist(),
         "threshold": tree_.threshold.tolist(),
         "value": values,
     }
+    # scikit-learn >= 1.3 routes a NaN input by each split's missing_go_to_left (fitted without
+    # NaN: towards the child that had more training samples). Written when some split sends NaN
+    # left; absent, every split sends it right.
+    missing = getattr(tree_, "missing_go_to_left", None)
+    if missing is not None and np.any(np.asarray(missing)[split]):
+        document["missing_go_to_left"] = (np.asarray(missing).astype(bool) & split).astype(
+            int).tolist()
+    return document
 
 
 @functools.lru_cache(maxsize=None)
