@@ -364,7 +364,9 @@ FixedRbfDistance quantize_rbf_distance(const std::vector<double>& centers, doubl
     // as much as 2 (0.5 -> 1): the margin below 2^24 that c keeps for the exact scale no longer
     // covers the extreme codes and support vectors. Refused, not asserted.
     double reach = 32768.0;
-    for (uint32_t r = 0; r < map.n_rows; ++r) reach = std::max(reach, std::fabs(code_center[r * n + f]));
+    for (uint32_t r = 0; r < map.n_rows; ++r) {
+      reach = std::max(reach, std::fabs(code_center[r * n + f]));
+    }
     if (!(std::ldexp(mantissa, -k) * reach + 1 < 0x1p24)) {
       throw Error("/input_ranges/" + std::to_string(f),
                   "the support vectors lie so far outside feature " + std::to_string(f) +

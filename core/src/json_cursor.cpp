@@ -378,7 +378,7 @@ nlohmann::json parse_document(const std::string& text) {
   PointerTrackingBuilder builder(document);
   try {
     nlohmann::json::sax_parse(text, &builder);
-  } catch (const nlohmann::json::exception& e) {  // the builder's own (excessive sizes): none expected
+  } catch (const nlohmann::json::exception& e) {  // the DOM builder's own (excessive sizes)
     throw Error("", "malformed model JSON: " + printable(e.what()));
   }
   return document;

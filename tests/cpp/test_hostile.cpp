@@ -107,7 +107,8 @@ TEST(HostileCorpus, DeepChainTreeLoadsAndPorts) {
     right.push_back(split ? i + 2 : -1);
     feature.push_back(split ? 0 : -2);
     threshold.push_back(split ? static_cast<double>(i / 2) : -2.0);
-    value.push_back(split ? nlohmann::json(nullptr) : nlohmann::json::array({i % 4 == 1 ? 1.0 : 0.0, i % 4 == 1 ? 0.0 : 1.0}));
+    const double first = i % 4 == 1 ? 1.0 : 0.0;
+    value.push_back(split ? nlohmann::json(nullptr) : nlohmann::json::array({first, 1.0 - first}));
   }
   const nlohmann::json document = {
       {"format", "mcuport-model"}, {"format_version", 1}, {"kind", "tree_ensemble"},

@@ -1,7 +1,7 @@
-"""The hostile corpus (tests/hostile/) through the Python entrances (port, load, report) and
-the command line: every document is refused with mcuport.ModelError (a ValueError) naming the
-JSON pointer and the message that tests/hostile/expected.json gives, and the command line exits
-1, prints that message and writes no header (an existing one is left as it was).
+"""The hostile corpus (tests/hostile/) through the Python entrances (port, load, to_json,
+report) and the command line: every document is refused with mcuport.ModelError (a ValueError)
+naming the JSON pointer and the message that tests/hostile/expected.json gives, and the command
+line exits 1, prints that message and writes no header (an existing one is left as it was).
 tests/cpp/test_hostile.cpp checks the same documents in the C++ loader."""
 
 from __future__ import annotations
@@ -89,6 +89,14 @@ def test_port_refuses(name):
 def test_load_refuses(name):
     with pytest.raises(mcuport.ModelError) as error:
         mcuport.load((CORPUS / f"{name}.json").read_bytes())
+    expect_message(str(error.value), name)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_to_json_refuses(name):
+    """mcuport.to_json(document) loads the document to write it back."""
+    with pytest.raises(mcuport.ModelError) as error:
+        mcuport.to_json((CORPUS / f"{name}.json").read_bytes())
     expect_message(str(error.value), name)
 
 
