@@ -52,7 +52,8 @@ def main() -> int:
     print(f"emlearn {emlearn.__version__ if hasattr(emlearn, '__version__') else '?'} "
           f"(method='loadable', int16 features) beside mcuport {mcuport.__version__} "
           f"(layout='compact', fixed); Cortex-M4F object flash, -Os")
-    print("command: build/bench-venv/bin/python bench/table_mode.py\n")
+    print("command: python3 bench/table_mode.py "
+          "(emlearn installed: scripts/setup, or bench/run's environment)\n")
     print(f"{'model':38} {'data set':14} {'splits':>7} {'emlearn':>9} {'mcuport':>9} {'ratio':>6}"
           f" {'8-bit':>9} {'ratio':>6}")
     for spec in compare.SPECS:

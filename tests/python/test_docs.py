@@ -45,6 +45,8 @@ import pytest
 import mcuport
 import mcuport.micromlgen
 
+from conftest import find_cli
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 STRICT = ("-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Wshadow", "-Werror")
@@ -234,12 +236,24 @@ def run_python(block, tmp_path, monkeypatch):
     exec(compile(block.text, block.id, "exec"), namespace)  # noqa: S102 - the docs' own code
 
 
+def _shell_env() -> dict:
+    """PATH with the commands installed with the mcuport under test first (conftest.find_cli:
+    pyenv's shims would otherwise put the system-wide mcuport in front)."""
+    import os
+
+    directories = [str(Path(find_cli(name)).parent) for name in ("mcuport", "mcuport-report")
+                   if find_cli(name)]
+    return {**os.environ, "PATH": os.pathsep.join([*dict.fromkeys(directories),
+                                                   os.environ.get("PATH", "")])}
+
+
 def run_sh(block, tmp_path, monkeypatch):
     _prepare(block, tmp_path)
     for line in block.text.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        done = subprocess.run(["bash", "-c", line], cwd=tmp_path, capture_output=True, text=True)
+        done = subprocess.run(["bash", "-c", line], cwd=tmp_path, capture_output=True, text=True,
+                              env=_shell_env())
         assert done.returncode == 0, f"{block.id}: {line}\n{done.stdout}{done.stderr}"
 
 
@@ -251,7 +265,7 @@ def run_console(block, tmp_path, monkeypatch):
         if command is None:
             return
         done = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True,
-                              text=True)
+                              text=True, env=_shell_env())
         assert (done.stdout + done.stderr).splitlines() == expected, (block.id, command)
 
     for line in block.text.splitlines():
