@@ -161,7 +161,7 @@ def test_a_micromlgen_sketch_compiles_and_answers_as_scikit_learn(kind, numeric,
         assert np.array_equal(got.reshape(expected.shape), expected)
 
 
-@pytest.mark.parametrize("kind", ["RandomForestClassifier", "SVC(rbf)", "GaussianNB", "PCA"])
+@pytest.mark.parametrize("kind", ESTIMATORS)
 @pytest.mark.parametrize("compiler,target,flags", CROSS, ids=[t for _, t, _ in CROSS])
 def test_the_sketch_cross_compiles(kind, compiler, target, flags, tmp_path):
     assert shutil.which(compiler), f"{compiler} is missing: scripts/setup installs it"
