@@ -31,8 +31,9 @@ def models(X_train, y_train, n_features, n_classes):
     n_sv = lambda e: e.support_vectors_.shape[0] * n_features  # noqa: E731
     mahalanobis = lambda e: e.location_.shape[0] ** 2 + e.location_.shape[0]  # noqa: E731
     yield "SVC(linear)", lambda: SVC(kernel="linear").fit(X_train, y_train), lambda e: pairs * n_features
-    yield "LinearSVC", lambda: LinearSVC(dual=True, max_iter=20000).fit(X_train, y_train), \
-        lambda e: n_classes * n_features
+    # random_state: the dual solver visits the samples in a random order.
+    yield "LinearSVC", lambda: LinearSVC(dual=True, max_iter=20000, random_state=0).fit(
+        X_train, y_train), lambda e: n_classes * n_features
     yield "SVC(rbf)", lambda: SVC(gamma="scale").fit(X_train, y_train), n_sv
     yield "SVC(poly)", lambda: SVC(kernel="poly", gamma="scale").fit(X_train, y_train), n_sv
     yield "SVC(sigmoid)", lambda: SVC(kernel="sigmoid", gamma="scale").fit(X_train, y_train), n_sv
