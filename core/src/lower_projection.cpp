@@ -74,9 +74,20 @@ StageProgram lower_stage(const AffinePrefix& prefix, const InputQuantization* qu
     spans.emplace_back(lo, hi);
     widest = std::max(widest, hi - lo);
   }
+  // A span beyond the double range (a scaler's scale of 1e-308 in front of the projection) has
+  // no code step; one so wide that the step needs a shift past the accumulator's 63 bits has
+  // none that int16 codes could carry either.
   const double codes_per_unit = 65535.0 / std::max(widest, 1e-300);
+  const double needed_shift = std::ceil(frac_bits - std::log2(codes_per_unit));
+  if (!std::isfinite(widest) || !(needed_shift <= 62)) {
+    throw Error("/preprocessing",
+                "fixed mode cannot represent the pipeline stage's outputs: over the input "
+                "ranges they span " + (std::isfinite(widest) ? std::to_string(widest)
+                                                             : std::string("beyond the double range")) +
+                    " (check the scalers' scale and the input ranges)");
+  }
   // 2^(frac_bits - shift) codes per real unit, at most codes_per_unit.
-  stage.shift = std::max(0, static_cast<int>(std::ceil(frac_bits - std::log2(codes_per_unit))));
+  stage.shift = std::max(0, static_cast<int>(needed_shift));
   const double unit = std::ldexp(1.0, stage.shift - frac_bits);  // real units per code
   stage.output_quantization.source = quantization->source;
   for (uint32_t k = 0; k < stage.n_outputs; ++k) {
