@@ -48,7 +48,7 @@ extern "C" {
 #endif
 #define RANDOM_FOREST_CLASSIFIER_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_N_CLASSES 3
-#define RANDOM_FOREST_CLASSIFIER_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
+#define RANDOM_FOREST_CLASSIFIER_PROBA_ONE 195840 /* predict_proba's integer for 1.0 */
 #define RANDOM_FOREST_CLASSIFIER_TABLE_BYTES 0
 
 /* class labels, by class index */
@@ -71,7 +71,7 @@ static const double random_forest_classifier_input_zero_point[3] = {
     -32767500.499999657, -95090.501225471497, -86230.76464305757
 };
 
-/* Sums the trees' class probabilities per class into acc[] (at most 196605, which uint32_t holds). */
+/* Sums the trees' class probabilities per class into acc[] (at most 195840, which uint32_t holds). */
 static void random_forest_classifier_accumulate(const int16_t x[], uint32_t acc[]) {
     int_fast16_t x0 = x[0];
     int_fast16_t x1 = x[1];
@@ -81,24 +81,24 @@ static void random_forest_classifier_accumulate(const int16_t x[], uint32_t acc[
     acc[2] = 0u;
     /* tree 0 */
     if (x1 > -32126) { goto t0_n1; }
-    { acc[0u] = (uint32_t)(acc[0u] + 65535u); goto t0_end; }
+    { acc[0u] = (uint32_t)(acc[0u] + 65280u); goto t0_end; }
 t0_n1:
-    if (x2 > 32124) { acc[1u] = (uint32_t)(acc[1u] + 1425u); acc[2u] = (uint32_t)(acc[2u] + 64110u); goto t0_end; }
-    { acc[1u] = (uint32_t)(acc[1u] + 59467u); acc[2u] = (uint32_t)(acc[2u] + 6068u); goto t0_end; }
+    if (x2 > 32124) { acc[1u] = (uint32_t)(acc[1u] + 1419u); acc[2u] = (uint32_t)(acc[2u] + 63861u); goto t0_end; }
+    { acc[1u] = (uint32_t)(acc[1u] + 59236u); acc[2u] = (uint32_t)(acc[2u] + 6044u); goto t0_end; }
 t0_end:
     RANDOM_FOREST_CLASSIFIER_KEEP(x0); RANDOM_FOREST_CLASSIFIER_KEEP(x1); RANDOM_FOREST_CLASSIFIER_KEEP(x2);
     /* tree 1 */
     if (x2 > -32126) { goto t1_n3; }
-    { acc[0u] = (uint32_t)(acc[0u] + 65535u); goto t1_end; }
+    { acc[0u] = (uint32_t)(acc[0u] + 65280u); goto t1_end; }
 t1_n3:
-    if (x1 > 32124) { acc[1u] = (uint32_t)(acc[1u] + 16384u); acc[2u] = (uint32_t)(acc[2u] + 49151u); goto t1_end; }
-    if (x2 > 25361) { acc[2u] = (uint32_t)(acc[2u] + 65535u); goto t1_end; }
-    { acc[1u] = (uint32_t)(acc[1u] + 65535u); goto t1_end; }
+    if (x1 > 32124) { acc[1u] = (uint32_t)(acc[1u] + 16320u); acc[2u] = (uint32_t)(acc[2u] + 48960u); goto t1_end; }
+    if (x2 > 25361) { acc[2u] = (uint32_t)(acc[2u] + 65280u); goto t1_end; }
+    { acc[1u] = (uint32_t)(acc[1u] + 65280u); goto t1_end; }
 t1_end:
     RANDOM_FOREST_CLASSIFIER_KEEP(x0); RANDOM_FOREST_CLASSIFIER_KEEP(x1); RANDOM_FOREST_CLASSIFIER_KEEP(x2);
     /* tree 2 */
-    if (x0 > 0) { acc[0u] = (uint32_t)(acc[0u] + 6972u); acc[1u] = (uint32_t)(acc[1u] + 29282u); acc[2u] = (uint32_t)(acc[2u] + 29282u); goto t2_end; }
-    { acc[0u] = (uint32_t)(acc[0u] + 57825u); acc[1u] = (uint32_t)(acc[1u] + 7710u); goto t2_end; }
+    if (x0 > 0) { acc[0u] = (uint32_t)(acc[0u] + 6945u); acc[1u] = (uint32_t)(acc[1u] + 29168u); acc[2u] = (uint32_t)(acc[2u] + 29168u); goto t2_end; }
+    { acc[0u] = (uint32_t)(acc[0u] + 57600u); acc[1u] = (uint32_t)(acc[1u] + 7680u); goto t2_end; }
 t2_end:
     RANDOM_FOREST_CLASSIFIER_KEEP(x0); RANDOM_FOREST_CLASSIFIER_KEEP(x1); RANDOM_FOREST_CLASSIFIER_KEEP(x2);
 }

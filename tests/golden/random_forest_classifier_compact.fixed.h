@@ -43,7 +43,7 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_TREES 3
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES 3
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_PROBA_ONE 195840 /* predict_proba's integer for 1.0 */
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 58
 
 /* mixed leaves' entries: bits 0-1 the class, then the rank of the probability in random_forest_classifier_compact_entry_proba, then a bit set on a leaf's last entry */
@@ -51,9 +51,9 @@ static const uint8_t random_forest_classifier_compact_entry[11] = {
     33, 70, 1, 102, 17, 90, 28, 77, 8, 21, 86
 };
 
-/* the distinct probabilities of the entries, ascending, 65535 = 1.0 (rounded to nearest) */
+/* the distinct probabilities of the entries, ascending, 65280 = 1.0 (rounded to nearest) */
 static const uint16_t random_forest_classifier_compact_entry_proba[10] = {
-    1425, 6068, 6972, 7710, 16384, 29282, 49151, 57825, 59467, 64110
+    1419, 6044, 6945, 7680, 16320, 29168, 48960, 57600, 59236, 63861
 };
 
 /* the reference of every leaf, in pre-order */
@@ -115,7 +115,7 @@ static inline void random_forest_classifier_compact_add_mixed(uint32_t acc[], ui
 /* Adds one tree's leaf to the per-class sums. */
 static inline void random_forest_classifier_compact_add_leaf(uint32_t acc[], uint32_t leaf) {
     if (leaf < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES) {
-        acc[leaf] = (uint32_t)(acc[leaf] + 65535u);
+        acc[leaf] = (uint32_t)(acc[leaf] + 65280u);
     } else {
         random_forest_classifier_compact_add_mixed(acc, leaf - RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES);
     }
@@ -158,7 +158,7 @@ static inline uint32_t random_forest_classifier_compact_find_leaf(uint32_t t, co
     return (uint32_t)random_forest_classifier_compact_leaf_ref_at(leaf);
 }
 
-/* Sums the trees' class probabilities per class into acc[] (at most 196605, which uint32_t holds). */
+/* Sums the trees' class probabilities per class into acc[] (at most 195840, which uint32_t holds). */
 static inline void random_forest_classifier_compact_accumulate(const int16_t x[], uint32_t acc[]) {
     uint32_t t;
     acc[0] = 0u;

@@ -41,7 +41,7 @@ extern "C" {
 #define TREE_NAN_LEFT_COMPACT_N_TREES 1
 #define TREE_NAN_LEFT_COMPACT_N_SPLITS 3u
 #define TREE_NAN_LEFT_COMPACT_N_CLASSES 3
-#define TREE_NAN_LEFT_COMPACT_PROBA_ONE 65535 /* predict_proba's integer for 1.0 */
+#define TREE_NAN_LEFT_COMPACT_PROBA_ONE 65280 /* predict_proba's integer for 1.0 */
 #define TREE_NAN_LEFT_COMPACT_TABLE_BYTES 40
 
 /* the reference of every leaf, in pre-order */
@@ -64,12 +64,12 @@ static const uint8_t tree_nan_left_compact_leaf_class[4] = {
     1, 2, 0, 1
 };
 
-/* leaves: class probabilities, 65535 = 1.0 (rounded to nearest) */
+/* leaves: class probabilities, 65280 = 1.0 (rounded to nearest) */
 static const uint16_t tree_nan_left_compact_leaf_proba[4][3] = {
-    {0, 49151, 16384},
-    {0, 9362, 56173},
-    {54613, 10923, 0},
-    {13107, 52428, 0}
+    {0, 48960, 16320},
+    {0, 9326, 55954},
+    {54400, 10880, 0},
+    {13056, 52224, 0}
 };
 
 /* class labels, by class index */

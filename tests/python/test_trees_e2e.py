@@ -35,8 +35,9 @@ from conftest import (
 )
 
 def proba_code_one(proba_bits: int) -> int:
-    """A leaf probability of 1.0 in fixed mode (documented): 65535, or 255 with proba_bits=8."""
-    return 2**proba_bits - 1
+    """A leaf probability of 1.0 in fixed mode (documented): 255 * 2**(proba_bits - 8), 65280
+    by default, 255 with proba_bits=8."""
+    return 255 << (proba_bits - 8)
 
 CLASSIFIERS = {
     "DecisionTreeClassifier": lambda: DecisionTreeClassifier(random_state=SEED),
