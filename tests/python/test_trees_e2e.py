@@ -124,7 +124,7 @@ def test_float_classifier_agrees_exactly(kind, dataset, layout, tmp_path):
 
 
 # Fixed mode at the default 16-bit leaf probabilities and with proba_bits=8 (documented bound
-# 0.5/255 of a tree's vote per class instead of 0.5/65535).
+# 0.5/255 of a tree's vote per class instead of 0.5/65280).
 @pytest.mark.parametrize("dataset", CLASSIFICATION_DATASETS)
 @pytest.mark.parametrize("kind", CLASSIFIERS)
 @pytest.mark.parametrize("layout", LAYOUTS)
