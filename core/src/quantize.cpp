@@ -61,14 +61,44 @@ bool immediate_operand(int64_t value) {
   return magnitude < 256;
 }
 
-// The weight of splits whose code T (or T + 1) is an immediate.
-double immediate_weight(const std::vector<std::pair<int32_t, double>>& splits, int32_t shift) {
-  double total = 0;
+// Whether `x > code` compares with an immediate: code or code + 1 is one.
+bool immediate_compare(int32_t code) {
+  return immediate_operand(code) || immediate_operand(static_cast<int64_t>(code) + 1);
+}
+
+// The immediates a shifted code can reach, ascending (about 2,300 of them).
+const std::vector<int32_t>& reachable_immediates() {
+  static const std::vector<int32_t> values = [] {
+    std::vector<int32_t> out;
+    for (int32_t v = kCodeMin - kSlack - 1; v <= kCodeMax + kSlack + 1; ++v) {
+      if (immediate_operand(v)) out.push_back(v);
+    }
+    return out;
+  }();
+  return values;
+}
+
+// score[shift + kSlack]: the weight of the splits whose code + shift compares with an
+// immediate, for every shift in [-kSlack, kSlack]. Each split adds its weight at the shifts
+// that reach an immediate (a few), so the cost is linear in the splits.
+std::vector<double> shift_scores(const std::vector<std::pair<int32_t, double>>& splits) {
+  const std::vector<int32_t>& immediates = reachable_immediates();
+  std::vector<double> score(2 * kSlack + 1, 0.0);
+  std::vector<int32_t> shifts;
   for (const auto& [code, weight] : splits) {
-    const int64_t t = static_cast<int64_t>(code) + shift;
-    if (immediate_operand(t) || immediate_operand(t + 1)) total += weight;
+    shifts.clear();
+    // code + shift == v or code + shift + 1 == v, for v in [code - kSlack, code + kSlack + 1].
+    auto it = std::lower_bound(immediates.begin(), immediates.end(), code - kSlack);
+    for (; it != immediates.end() && *it <= code + kSlack + 1; ++it) {
+      for (const int32_t shift : {*it - code, *it - code - 1}) {
+        if (shift >= -kSlack && shift <= kSlack) shifts.push_back(shift);
+      }
+    }
+    std::sort(shifts.begin(), shifts.end());
+    shifts.erase(std::unique(shifts.begin(), shifts.end()), shifts.end());
+    for (const int32_t shift : shifts) score[static_cast<std::size_t>(shift + kSlack)] += weight;
   }
-  return total;
+  return score;
 }
 
 // Per feature, the thresholds of the splits of depth < kPlacementDepth and their weights (a
@@ -107,12 +137,16 @@ FeatureQuantization place_thresholds(const FeatureQuantization& plain,
     plain_codes.emplace_back(quantize_threshold(plain, threshold), weight);
     wide_codes.emplace_back(quantize_threshold(wide, threshold), weight);
   }
-  double best = immediate_weight(plain_codes, 0);
+  double best = 0;
+  for (const auto& [code, weight] : plain_codes) {
+    if (immediate_compare(code)) best += weight;
+  }
+  const std::vector<double> scores = shift_scores(wide_codes);
   int32_t best_shift = 0;
   bool placed = false;
   for (int32_t magnitude = 0; magnitude <= kSlack; ++magnitude) {  // the smallest shift wins a tie
     for (const int32_t shift : {magnitude, -magnitude}) {
-      const double score = immediate_weight(wide_codes, shift);
+      const double score = scores[static_cast<std::size_t>(shift + kSlack)];
       if (score > best) {
         best = score;
         best_shift = shift;
