@@ -34,7 +34,7 @@ options:
                       (packed node tables, least flash); default: from the target's flash
   --proba-bits BITS   tree classifiers, fixed mode: 16 (default) or 8 bits per leaf
                       probability (half the probability tables; error at most 0.5/255 of a
-                      tree's vote instead of 0.5/65535)
+                      tree's vote instead of 0.5/65280)
   --style STYLE       c (default: the C API) or micromlgen (the C API plus micromlgen's
                       C++ class Eloquent::ML::Port::CLASSNAME, for sketches written for it)
   --classname NAME    the micromlgen style's class name, which also prefixes the C symbols

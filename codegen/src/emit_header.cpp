@@ -208,12 +208,17 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family,
                " *     x[f] = scale[f] * (xq[f] - zero_point[f])\n"
                " * and the model computes on that value: trees decide exactly as scikit-learn does on\n"
                " * (float)x[f]; the other families stay within the bounds stated above. The codes\n"
-               " * -32768 and 32767 stand for the ends of the range; values beyond it saturate.\n"
-               " * Ranges come from " +
+               " * -32768 and 32767 stand for the ends of the range listed below; values beyond it\n"
+               " * saturate. Ranges come from " +
                std::string(context.quantization->source == RangeSource::InputRanges
                                ? "the model's input_ranges (calibration data or given ranges)"
                                : "the span of the split thresholds (no calibration was given)") +
-               ".\n *   feature: [low, high] scale zero_point\n";
+               "." +
+               (context.quantization->placed
+                    ? "\n * A tree model's codes may cover up to 256 codes' worth more than a range, placed so\n"
+                      " * that its thresholds are short constants (docs/model-format.md)."
+                    : "") +
+               "\n *   feature: [low, high] scale zero_point\n";
     for (std::size_t f = 0; f < context.quantization->features.size(); ++f) {
       const FeatureQuantization& q = context.quantization->features[f];
       summary += " *   " + std::to_string(f) + ": [" + format_general(q.lo, 9) + ", " +

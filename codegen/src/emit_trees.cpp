@@ -283,11 +283,14 @@ struct FastWalk {
 
 // `group_param`: the accumulator parameter of a group function ("uint32_t acc[]");
 // `group_arg`: what the body passes for it ("acc" or "&acc"); `leaf(ref, grouped)`: a leaf's
-// statement in the body (grouped false) or in a group function (true).
+// statement in the body (grouped false) or in a group function (true). `group_enter` and
+// `group_leave`: statements a group function starts and ends with (register sums).
 FastWalk fast_tree_blocks(const EmitContext& context, const TreeProgram& program,
                           const std::vector<uint32_t>& leaf_id, const std::string& group_param,
                           const std::string& group_arg,
-                          const std::function<std::string(uint32_t, bool)>& leaf) {
+                          const std::function<std::string(uint32_t, bool)>& leaf,
+                          const std::string& group_enter = "",
+                          const std::string& group_leave = "") {
   // Splits per tree, then the groups.
   std::vector<uint32_t> tree_splits(program.roots.size(), 0);
   for (std::size_t t = 0; t < program.roots.size(); ++t) {
@@ -382,7 +385,8 @@ FastWalk fast_tree_blocks(const EmitContext& context, const TreeProgram& program
     out.functions += "/* Trees " + std::to_string(group_first[g]) + " to " +
                      std::to_string(group_first[g + 1] - 1) + ". */\nstatic " + context.macro +
                      "_NOINLINE void " + name + "(const " + context.input_type() + " x[], " +
-                     group_param + ") {\n" + locals + body + "}\n\n";
+                     group_param + ") {\n" + group_enter + locals + body + group_leave +
+                     "}\n\n";
     out.walk += "    " + name + "(x, " + group_arg + ");\n";
   }
   return out;
@@ -1026,6 +1030,10 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   // with a table row calls {{p}}_add_mixed). With two classes it keeps one sum, class 1's (see
   // kOneSum), and every leaf is written out.
   const bool one_sum = inline_leaves && program.n_classes == 2;
+  // Fast code whose leaves are all written out keeps the sums in locals where the target has
+  // the registers for them (Target::register_sums).
+  const bool register_sums = inline_leaves && !one_sum && coding.mixed.empty() &&
+                             program.n_classes <= context.target.register_sums;
   // The nonzero (class, code) entries of leaf reference `ref` (fixed mode, Proba).
   const auto leaf_entries = [&](uint32_t ref) {
     std::vector<std::pair<uint32_t, uint32_t>> entries;
@@ -1096,19 +1104,34 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     barriers = w;
   } else if (inline_leaves) {
     // Every leaf's nonzero entries are added where the leaf is reached (compilers merge a
-    // tree's leaves that add the same).
+    // tree's leaves that add the same), to acc[] or, where the target keeps them in registers,
+    // to the locals s<c>, which each group function loads from acc[] and stores back.
+    std::string enter;
+    std::string leave;
+    if (register_sums) {
+      for (uint32_t c = 0; c < program.n_classes; ++c) {
+        const std::string i = std::to_string(c);
+        enter += "    " + acc_t + " s" + i + " = acc[" + i + "];\n";
+        leave += "    acc[" + i + "] = s" + i + ";\n";
+      }
+    }
     const FastWalk w = fast_tree_blocks(
-        context, program, coding.id, acc_t + " acc[]", "acc", [&](uint32_t ref, bool) {
+        context, program, coding.id, acc_t + " acc[]", "acc",
+        [&](uint32_t ref, bool) {
           if (ref >= program.n_classes && ref < program.n_classes + coding.mixed.size()) {
             return p + "_add_mixed(acc, " + std::to_string(ref - program.n_classes) + "u);";
           }
           std::string statement;
           for (const auto& [c, value] : leaf_entries(ref)) {
             if (!statement.empty()) statement += " ";
-            statement += add_to(std::to_string(c) + "u", std::to_string(value) + "u");
+            const std::string i = std::to_string(c);
+            const std::string v = std::to_string(value) + "u";
+            statement += register_sums ? "s" + i + " = (" + acc_t + ")(s" + i + " + " + v + ");"
+                                       : add_to(i + "u", v);
           }
           return statement;
-        });
+        },
+        enter, leave);
     walk_functions = w.functions;
     fast_walk = w.walk;
     barriers = w;
@@ -1413,7 +1436,17 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                  "_N_CLASSES; ++c) {\n        if (acc[c] > acc[best]) {\n            best = c;\n"
                  "        }\n    }\n    return (int32_t)best;\n";
       }
-      const bool loop_c = n_classes > 16 || !finish.empty();
+      std::string sum_locals;
+      if (register_sums && walk_functions.empty()) {
+        // One function: the sums start at zero in their locals and are stored once at the end.
+        zero_acc.clear();
+        for (std::size_t c = 0; c < n_classes; ++c) {
+          const std::string i = std::to_string(c);
+          sum_locals += "    " + acc_t + " s" + i + " = " + zero + ";\n";
+          finish += "    acc[" + i + "] = s" + i + ";\n";
+        }
+      }
+      const bool loop_c = n_classes > 16 || (!finish.empty() && !register_sums);
       code.functions += context.render(
           kAccumulate,
           (TemplateValues{{"acc_doc", acc_doc},
@@ -1421,7 +1454,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                           {"argmax", argmax},
                           {"accumulate_inline", fast ? "" : "inline "},
                           {"acc_t", acc_t},
-                          {"locals", loop_locals + barriers.locals +
+                          {"locals", sum_locals + loop_locals + barriers.locals +
                                          (loop_c ? "    uint32_t c;\n" : "")},
                           {"walk", walk},
                           {"finish", finish},

@@ -149,7 +149,7 @@ std::string smaller_proba_hint(const Model& model, const codegen::EmitContext& c
   const uint64_t bytes = family.tables.bytes() + family.code_bytes_at_least;
   if (context.target.flash_bytes == 0 || bytes > context.target.flash_bytes) return "";
   return " (with proba_bits=8, 8-bit leaf probabilities whose error is at most 0.5/255 of a "
-         "tree's vote instead of 0.5/65535, they take " + std::to_string(family.tables.bytes()) +
+         "tree's vote instead of 0.5/65280, they take " + std::to_string(family.tables.bytes()) +
          " bytes)";
 }
 

@@ -140,7 +140,7 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
   MCUPORT_ASSERT(valid_proba_bits(proba_bits));
   TreeProgram program;
   program.proba_bits = proba_bits;
-  program.proba_code_one = (1u << proba_bits) - 1;
+  program.proba_code_one = proba_one_code(proba_bits);
   program.task = model.info.task;
   program.numeric = numeric;
   program.n_features = model.info.n_features;

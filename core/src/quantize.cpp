@@ -41,6 +41,133 @@ std::vector<InputRange> split_threshold_ranges(const TreeEnsemble& ensemble, int
   return ranges;
 }
 
+// Threshold placement (tree models). A fast-layout split is `x > T` on the code T: one compare
+// with an immediate operand where Thumb-2 can encode T or T + 1 (at most 8 significant bits:
+// `cmp`/`cmn` with a modified immediate), else a constant to load first. Most codes are not
+// encodable, but a feature's codes may be moved: covering the range with kSlack codes to spare
+// at each end (a scale 0.4% coarser) lets its codes slide by up to kSlack either way, and
+// within 2 * kSlack = 256 consecutive codes there is always one with 8 significant bits. So each
+// feature's codes slide to where its most visited thresholds are immediates, a split at depth d
+// counting 2^-d (the share of inputs reaching it when each split halves them). A feature keeps
+// the plain quantization unless the placement scores more (digits' pixels: their thresholds lie
+// on a grid the plain scale already makes immediates).
+constexpr int32_t kSlack = 128;
+constexpr uint32_t kPlacementDepth = 8;  // deeper splits weigh less than 2^-8: left out
+
+bool immediate_operand(int64_t value) {
+  uint64_t magnitude = static_cast<uint64_t>(value < 0 ? -value : value);
+  if (magnitude == 0) return true;
+  while ((magnitude & 1u) == 0) magnitude >>= 1;
+  return magnitude < 256;
+}
+
+// Whether `x > code` compares with an immediate: code or code + 1 is one.
+bool immediate_compare(int32_t code) {
+  return immediate_operand(code) || immediate_operand(static_cast<int64_t>(code) + 1);
+}
+
+// The immediates a shifted code can reach, ascending (about 2,300 of them).
+const std::vector<int32_t>& reachable_immediates() {
+  static const std::vector<int32_t> values = [] {
+    std::vector<int32_t> out;
+    for (int32_t v = kCodeMin - kSlack - 1; v <= kCodeMax + kSlack + 1; ++v) {
+      if (immediate_operand(v)) out.push_back(v);
+    }
+    return out;
+  }();
+  return values;
+}
+
+// score[shift + kSlack]: the weight of the splits whose code + shift compares with an
+// immediate, for every shift in [-kSlack, kSlack]. Each split adds its weight at the shifts
+// that reach an immediate (a few), so the cost is linear in the splits.
+std::vector<double> shift_scores(const std::vector<std::pair<int32_t, double>>& splits) {
+  const std::vector<int32_t>& immediates = reachable_immediates();
+  std::vector<double> score(2 * kSlack + 1, 0.0);
+  std::vector<int32_t> shifts;
+  for (const auto& [code, weight] : splits) {
+    shifts.clear();
+    // code + shift == v or code + shift + 1 == v, for v in [code - kSlack, code + kSlack + 1].
+    auto it = std::lower_bound(immediates.begin(), immediates.end(), code - kSlack);
+    for (; it != immediates.end() && *it <= code + kSlack + 1; ++it) {
+      for (const int32_t shift : {*it - code, *it - code - 1}) {
+        if (shift >= -kSlack && shift <= kSlack) shifts.push_back(shift);
+      }
+    }
+    std::sort(shifts.begin(), shifts.end());
+    shifts.erase(std::unique(shifts.begin(), shifts.end()), shifts.end());
+    for (const int32_t shift : shifts) score[static_cast<std::size_t>(shift + kSlack)] += weight;
+  }
+  return score;
+}
+
+// Per feature, the thresholds of the splits of depth < kPlacementDepth and their weights (a
+// forest's roots weigh 1 each).
+std::vector<std::vector<std::pair<double, double>>> weighted_thresholds(const TreeEnsemble& ensemble,
+                                                                        std::size_t n_features) {
+  std::vector<std::vector<std::pair<double, double>>> out(n_features);
+  for (const Tree& tree : ensemble.trees) {
+    if (tree.n_nodes() == 0) continue;
+    std::vector<std::pair<int32_t, uint32_t>> stack{{0, 0}};  // node, depth: no recursion
+    while (!stack.empty()) {
+      const auto [node, depth] = stack.back();
+      stack.pop_back();
+      const auto i = static_cast<std::size_t>(node);
+      if (tree.is_leaf(i) || depth >= kPlacementDepth) continue;
+      out[static_cast<std::size_t>(tree.feature[i])].emplace_back(tree.threshold[i],
+                                                                  std::ldexp(1.0, -static_cast<int>(depth)));
+      stack.push_back({tree.left[i], depth + 1});
+      stack.push_back({tree.right[i], depth + 1});
+    }
+  }
+  return out;
+}
+
+// `plain` with its codes placed for `thresholds` (see kSlack), or `plain` when that scores no
+// more or leaves the float32 range.
+FeatureQuantization place_thresholds(const FeatureQuantization& plain,
+                                     const std::vector<std::pair<double, double>>& thresholds) {
+  if (thresholds.empty()) return plain;
+  FeatureQuantization wide;
+  wide.scale = (plain.hi - plain.lo) / (kCodeSpan - 2 * kSlack);
+  wide.zero_point = kCodeMin + kSlack - plain.lo / wide.scale;
+  std::vector<std::pair<int32_t, double>> plain_codes;
+  std::vector<std::pair<int32_t, double>> wide_codes;
+  for (const auto& [threshold, weight] : thresholds) {
+    plain_codes.emplace_back(quantize_threshold(plain, threshold), weight);
+    wide_codes.emplace_back(quantize_threshold(wide, threshold), weight);
+  }
+  double best = 0;
+  for (const auto& [code, weight] : plain_codes) {
+    if (immediate_compare(code)) best += weight;
+  }
+  const std::vector<double> scores = shift_scores(wide_codes);
+  int32_t best_shift = 0;
+  bool placed = false;
+  for (int32_t magnitude = 0; magnitude <= kSlack; ++magnitude) {  // the smallest shift wins a tie
+    for (const int32_t shift : {magnitude, -magnitude}) {
+      const double score = scores[static_cast<std::size_t>(shift + kSlack)];
+      if (score > best) {
+        best = score;
+        best_shift = shift;
+        placed = true;
+      }
+      if (magnitude == 0) break;
+    }
+  }
+  if (!placed) return plain;
+  FeatureQuantization out = wide;
+  out.zero_point = wide.zero_point + best_shift;
+  out.lo = out.scale * (kCodeMin - out.zero_point);
+  out.hi = out.scale * (kCodeMax - out.zero_point);
+  const double limit = static_cast<double>(FLT_MAX);
+  if (!(std::isfinite(out.zero_point) && out.lo >= -limit && out.hi <= limit &&
+        out.lo <= plain.lo && out.hi >= plain.hi)) {
+    return plain;
+  }
+  return out;
+}
+
 }  // namespace
 
 float largest_float_not_above(double value) {
@@ -117,6 +244,15 @@ InputQuantization choose_input_quantization(const Model& model) {
     result.source = RangeSource::SplitThresholds;
   }
   for (const InputRange& range : ranges) result.features.push_back(quantization_for_range(range));
+  if (const auto* trees = std::get_if<TreeEnsemble>(&model.family);
+      trees != nullptr && model.preprocessing.empty()) {
+    const auto thresholds = weighted_thresholds(*trees, result.features.size());
+    for (std::size_t f = 0; f < result.features.size(); ++f) {
+      const FeatureQuantization plain = result.features[f];
+      result.features[f] = place_thresholds(plain, thresholds[f]);
+      if (result.features[f].scale != plain.scale) result.placed = true;
+    }
+  }
   return result;
 }
 

@@ -227,7 +227,7 @@ def port(
         Both give the same answers. Default: fast when the fast code takes at most a quarter
         of the target's flash (and the model has at most 16,384 split nodes), else compact.
     proba_bits: tree models in fixed mode only: the bits of a leaf probability code, 16 (the
-        default: error at most 0.5/65535 of a tree's vote per class) or 8 (half the bytes per
+        default: error at most 0.5/65280 of a tree's vote per class) or 8 (half the bytes per
         probability, error at most 0.5/255; see docs/fixed-point.md). It changes the answers
         only where scikit-learn's top two classes are that close.
     style: ``"c"`` (the C API) or ``"micromlgen"``: the C API plus micromlgen's C++ class

@@ -310,6 +310,72 @@ TEST(ChooseInputQuantization, FromSplitThresholds) {
   EXPECT_EQ(quantization.features[2].hi, 1);
 }
 
+// Whether Thumb-2 compares `q > code` with an immediate operand: code or code + 1 has at most 8
+// significant bits.
+bool immediate_compare(int32_t code) {
+  for (int64_t v : {static_cast<int64_t>(code), static_cast<int64_t>(code) + 1}) {
+    uint64_t m = static_cast<uint64_t>(v < 0 ? -v : v);
+    while (m != 0 && (m & 1u) == 0) m >>= 1;
+    if (m < 256) return true;
+  }
+  return false;
+}
+
+// One split per feature: feature 0 at 15.5 in [-40, 85] (the model-format example), feature 1
+// on a grid that the plain scale already makes immediates (digits-like pixels in [0, 16]).
+std::string two_feature_tree() {
+  return R"({
+  "format": "mcuport-model", "format_version": 1, "kind": "tree_ensemble",
+  "estimator": "DecisionTreeClassifier", "task": "classification", "n_features": 2,
+  "classes": [0, 1], "input_ranges": [[-40, 85], [0, 16]],
+  "params": {"trees": [
+    {"children_left": [1, 2, -1, -1, -1], "children_right": [4, 3, -1, -1, -1],
+     "feature": [0, 1, -2, -2, -2], "threshold": [15.5, 8.5, -2, -2, -2],
+     "value": [null, null, [1, 0], [0, 1], [1, 0]]}
+  ]}
+})";
+}
+
+TEST(ChooseInputQuantization, PlacesTreeThresholdsOnImmediates) {
+  const mcuport::Model model = mcuport::load_model(two_feature_tree());
+  const mcuport::InputQuantization chosen = mcuport::choose_input_quantization(model);
+  const mcuport::FeatureQuantization plain = mcuport::quantization_for_range({-40, 85});
+  ASSERT_FALSE(immediate_compare(mcuport::quantize_threshold(plain, 15.5)));  // -3671
+  const mcuport::FeatureQuantization& placed = chosen.features[0];
+  EXPECT_TRUE(chosen.placed);
+  const int32_t code = mcuport::quantize_threshold(placed, 15.5);
+  EXPECT_TRUE(immediate_compare(code)) << code;
+  // The codes still cover the range, at most 256 codes' worth more, and decide exactly.
+  EXPECT_LE(placed.lo, -40);
+  EXPECT_GE(placed.hi, 85);
+  EXPECT_LE(placed.scale, 125.0 / (65535.0 - 256.0) * (1 + 1e-12));
+  EXPECT_EQ(placed.lo, placed.scale * (kCodeMin - placed.zero_point));
+  EXPECT_EQ(placed.hi, placed.scale * (kCodeMax - placed.zero_point));
+  for (int32_t q = code - 3; q <= code + 3; ++q) {
+    EXPECT_EQ(mcuport::dequantize_to_float32(placed, q) <= 15.5, q <= code) << q;
+  }
+  // Feature 1's split is an immediate already: its plain quantization stays.
+  const mcuport::FeatureQuantization grid = mcuport::quantization_for_range({0, 16});
+  ASSERT_TRUE(immediate_compare(mcuport::quantize_threshold(grid, 8.5)));
+  EXPECT_EQ(chosen.features[1].scale, grid.scale);
+  EXPECT_EQ(chosen.features[1].zero_point, grid.zero_point);
+}
+
+TEST(ChooseInputQuantization, PlacementIsForTreesOnly) {
+  // The same ranges on a linear model keep the plain formula.
+  const mcuport::Model linear = mcuport::load_model(R"({
+  "format": "mcuport-model", "format_version": 1, "kind": "linear",
+  "estimator": "LinearSVC", "task": "classification", "n_features": 2,
+  "classes": [0, 1], "input_ranges": [[-40, 85], [0, 16]],
+  "params": {"coef": [[1.5, -2.0]], "intercept": [0.25]}
+})");
+  const mcuport::InputQuantization chosen = mcuport::choose_input_quantization(linear);
+  EXPECT_FALSE(chosen.placed);
+  EXPECT_EQ(chosen.features[0].lo, -40);
+  EXPECT_EQ(chosen.features[0].hi, 85);
+  EXPECT_EQ(chosen.features[0].scale, mcuport::quantization_for_range({-40, 85}).scale);
+}
+
 }  // namespace
 
 // Scalers folded into a tree threshold: for every float32 x, x <= folded exactly when

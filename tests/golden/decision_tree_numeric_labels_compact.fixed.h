@@ -11,8 +11,8 @@
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
  * and the model computes on that value: trees decide exactly as scikit-learn does on
  * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range; values beyond it saturate.
- * Ranges come from the span of the split thresholds (no calibration was given).
+ * -32768 and 32767 stand for the ends of the range listed below; values beyond it
+ * saturate. Ranges come from the span of the split thresholds (no calibration was given).
  *   feature: [low, high] scale zero_point
  *   0: [-3.75375, -3.74625] 1.14442664e-07 32767499.5
  *   1: [1233.33323, 1235.80237] 3.76765942e-05 -32767500.5

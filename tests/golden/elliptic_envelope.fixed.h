@@ -11,8 +11,8 @@
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
  * and the model computes on that value: trees decide exactly as scikit-learn does on
  * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range; values beyond it saturate.
- * Ranges come from the model's input_ranges (calibration data or given ranges).
+ * -32768 and 32767 stand for the ends of the range listed below; values beyond it
+ * saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
  *   feature: [low, high] scale zero_point
  *   0: [2.29729554, 9.17770446] 0.00010498831 -54649.4412
  *   1: [0.84867304, 5.23132696] 6.68750121e-05 -45458.4357

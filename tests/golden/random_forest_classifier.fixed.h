@@ -11,12 +11,14 @@
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
  * and the model computes on that value: trees decide exactly as scikit-learn does on
  * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range; values beyond it saturate.
- * Ranges come from the span of the split thresholds (no calibration was given).
+ * -32768 and 32767 stand for the ends of the range listed below; values beyond it
+ * saturate. Ranges come from the span of the split thresholds (no calibration was given).
+ * A tree model's codes may cover up to 256 codes' worth more than a range, placed so
+ * that its thresholds are short constants (docs/model-format.md).
  *   feature: [low, high] scale zero_point
  *   0: [5.44454981, 5.45544981] 1.66323333e-07 -32767500.5
- *   1: [2.42500005, 4.97500005] 3.89105058e-05 -95090.5012
- *   2: [0.790500012, 1.7595] 1.4785992e-05 -86230.7646
+ *   1: [2.41999997, 4.98000012] 3.90630984e-05 -94719.0502
+ *   2: [0.788599983, 1.76140003] 1.48439772e-05 -85893.9225
  * Tables read by the predict path: 0 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
@@ -48,7 +50,7 @@ extern "C" {
 #endif
 #define RANDOM_FOREST_CLASSIFIER_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_N_CLASSES 3
-#define RANDOM_FOREST_CLASSIFIER_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
+#define RANDOM_FOREST_CLASSIFIER_PROBA_ONE 195840 /* predict_proba's integer for 1.0 */
 #define RANDOM_FOREST_CLASSIFIER_TABLE_BYTES 0
 
 /* class labels, by class index */
@@ -63,15 +65,15 @@ static const char *const random_forest_classifier_feature_names[3] = {
 
 /* quantization: real units per input code (used by quantize/dequantize only) */
 static const double random_forest_classifier_input_scale[3] = {
-    1.6632333285313782e-07, 3.8910505836575878e-05, 1.4785992032359083e-05
+    1.6632333285313782e-07, 3.9063098393051365e-05, 1.4843977203092152e-05
 };
 
 /* quantization: the code standing for 0.0 (used by quantize/dequantize only) */
 static const double random_forest_classifier_input_zero_point[3] = {
-    -32767500.499999657, -95090.501225471497, -86230.76464305757
+    -32767500.499999657, -94719.050240292272, -85893.922531992896
 };
 
-/* Sums the trees' class probabilities per class into acc[] (at most 196605, which uint32_t holds). */
+/* Sums the trees' class probabilities per class into acc[] (at most 195840, which uint32_t holds). */
 static void random_forest_classifier_accumulate(const int16_t x[], uint32_t acc[]) {
     int_fast16_t x0 = x[0];
     int_fast16_t x1 = x[1];
@@ -80,25 +82,25 @@ static void random_forest_classifier_accumulate(const int16_t x[], uint32_t acc[
     acc[1] = 0u;
     acc[2] = 0u;
     /* tree 0 */
-    if (x1 > -32126) { goto t0_n1; }
-    { acc[0u] = (uint32_t)(acc[0u] + 65535u); goto t0_end; }
+    if (x1 > -32001) { goto t0_n1; }
+    { acc[0u] = (uint32_t)(acc[0u] + 65280u); goto t0_end; }
 t0_n1:
-    if (x2 > 32124) { acc[1u] = (uint32_t)(acc[1u] + 1425u); acc[2u] = (uint32_t)(acc[2u] + 64110u); goto t0_end; }
-    { acc[1u] = (uint32_t)(acc[1u] + 59467u); acc[2u] = (uint32_t)(acc[2u] + 6068u); goto t0_end; }
+    if (x2 > 31999) { acc[1u] = (uint32_t)(acc[1u] + 1419u); acc[2u] = (uint32_t)(acc[2u] + 63861u); goto t0_end; }
+    { acc[1u] = (uint32_t)(acc[1u] + 59236u); acc[2u] = (uint32_t)(acc[2u] + 6044u); goto t0_end; }
 t0_end:
     RANDOM_FOREST_CLASSIFIER_KEEP(x0); RANDOM_FOREST_CLASSIFIER_KEEP(x1); RANDOM_FOREST_CLASSIFIER_KEEP(x2);
     /* tree 1 */
-    if (x2 > -32126) { goto t1_n3; }
-    { acc[0u] = (uint32_t)(acc[0u] + 65535u); goto t1_end; }
+    if (x2 > -32001) { goto t1_n3; }
+    { acc[0u] = (uint32_t)(acc[0u] + 65280u); goto t1_end; }
 t1_n3:
-    if (x1 > 32124) { acc[1u] = (uint32_t)(acc[1u] + 16384u); acc[2u] = (uint32_t)(acc[2u] + 49151u); goto t1_end; }
-    if (x2 > 25361) { acc[2u] = (uint32_t)(acc[2u] + 65535u); goto t1_end; }
-    { acc[1u] = (uint32_t)(acc[1u] + 65535u); goto t1_end; }
+    if (x1 > 31999) { acc[1u] = (uint32_t)(acc[1u] + 16320u); acc[2u] = (uint32_t)(acc[2u] + 48960u); goto t1_end; }
+    if (x2 > 25262) { acc[2u] = (uint32_t)(acc[2u] + 65280u); goto t1_end; }
+    { acc[1u] = (uint32_t)(acc[1u] + 65280u); goto t1_end; }
 t1_end:
     RANDOM_FOREST_CLASSIFIER_KEEP(x0); RANDOM_FOREST_CLASSIFIER_KEEP(x1); RANDOM_FOREST_CLASSIFIER_KEEP(x2);
     /* tree 2 */
-    if (x0 > 0) { acc[0u] = (uint32_t)(acc[0u] + 6972u); acc[1u] = (uint32_t)(acc[1u] + 29282u); acc[2u] = (uint32_t)(acc[2u] + 29282u); goto t2_end; }
-    { acc[0u] = (uint32_t)(acc[0u] + 57825u); acc[1u] = (uint32_t)(acc[1u] + 7710u); goto t2_end; }
+    if (x0 > 0) { acc[0u] = (uint32_t)(acc[0u] + 6945u); acc[1u] = (uint32_t)(acc[1u] + 29168u); acc[2u] = (uint32_t)(acc[2u] + 29168u); goto t2_end; }
+    { acc[0u] = (uint32_t)(acc[0u] + 57600u); acc[1u] = (uint32_t)(acc[1u] + 7680u); goto t2_end; }
 t2_end:
     RANDOM_FOREST_CLASSIFIER_KEEP(x0); RANDOM_FOREST_CLASSIFIER_KEEP(x1); RANDOM_FOREST_CLASSIFIER_KEEP(x2);
 }

@@ -11,12 +11,14 @@
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
  * and the model computes on that value: trees decide exactly as scikit-learn does on
  * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range; values beyond it saturate.
- * Ranges come from the span of the split thresholds (no calibration was given).
+ * -32768 and 32767 stand for the ends of the range listed below; values beyond it
+ * saturate. Ranges come from the span of the split thresholds (no calibration was given).
+ * A tree model's codes may cover up to 256 codes' worth more than a range, placed so
+ * that its thresholds are short constants (docs/model-format.md).
  *   feature: [low, high] scale zero_point
  *   0: [5.44454981, 5.45544981] 1.66323333e-07 -32767500.5
- *   1: [2.42500005, 4.97500005] 3.89105058e-05 -95090.5012
- *   2: [0.790500012, 1.7595] 1.4785992e-05 -86230.7646
+ *   1: [2.41999997, 4.98000012] 3.90630984e-05 -94719.0502
+ *   2: [0.788599983, 1.76140003] 1.48439772e-05 -85893.9225
  * Tables read by the predict path: 58 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
@@ -43,7 +45,7 @@ extern "C" {
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_TREES 3
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_SPLITS 6u
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES 3
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_PROBA_ONE 196605 /* predict_proba's integer for 1.0 */
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_PROBA_ONE 195840 /* predict_proba's integer for 1.0 */
 #define RANDOM_FOREST_CLASSIFIER_COMPACT_TABLE_BYTES 58
 
 /* mixed leaves' entries: bits 0-1 the class, then the rank of the probability in random_forest_classifier_compact_entry_proba, then a bit set on a leaf's last entry */
@@ -51,9 +53,9 @@ static const uint8_t random_forest_classifier_compact_entry[11] = {
     33, 70, 1, 102, 17, 90, 28, 77, 8, 21, 86
 };
 
-/* the distinct probabilities of the entries, ascending, 65535 = 1.0 (rounded to nearest) */
+/* the distinct probabilities of the entries, ascending, 65280 = 1.0 (rounded to nearest) */
 static const uint16_t random_forest_classifier_compact_entry_proba[10] = {
-    1425, 6068, 6972, 7710, 16384, 29282, 49151, 57825, 59467, 64110
+    1419, 6044, 6945, 7680, 16320, 29168, 48960, 57600, 59236, 63861
 };
 
 /* the reference of every leaf, in pre-order */
@@ -68,7 +70,7 @@ static const uint8_t random_forest_classifier_compact_tree_first[4] = {
 
 /* the distinct threshold codes, ascending: go left when xq[feature] <= code (decision-exact) */
 static const int16_t random_forest_classifier_compact_threshold[4] = {
-    -32126, 0, 25361, 32124
+    -32001, 0, 25262, 31999
 };
 
 /* split nodes, in pre-order per tree (see random_forest_classifier_compact_find_leaf) */
@@ -88,12 +90,12 @@ static const char *const random_forest_classifier_compact_feature_names[3] = {
 
 /* quantization: real units per input code (used by quantize/dequantize only) */
 static const double random_forest_classifier_compact_input_scale[3] = {
-    1.6632333285313782e-07, 3.8910505836575878e-05, 1.4785992032359083e-05
+    1.6632333285313782e-07, 3.9063098393051365e-05, 1.4843977203092152e-05
 };
 
 /* quantization: the code standing for 0.0 (used by quantize/dequantize only) */
 static const double random_forest_classifier_compact_input_zero_point[3] = {
-    -32767500.499999657, -95090.501225471497, -86230.76464305757
+    -32767500.499999657, -94719.050240292272, -85893.922531992896
 };
 
 static inline uint_fast16_t random_forest_classifier_compact_entry_at(uint_fast16_t i) {
@@ -115,7 +117,7 @@ static inline void random_forest_classifier_compact_add_mixed(uint32_t acc[], ui
 /* Adds one tree's leaf to the per-class sums. */
 static inline void random_forest_classifier_compact_add_leaf(uint32_t acc[], uint32_t leaf) {
     if (leaf < RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES) {
-        acc[leaf] = (uint32_t)(acc[leaf] + 65535u);
+        acc[leaf] = (uint32_t)(acc[leaf] + 65280u);
     } else {
         random_forest_classifier_compact_add_mixed(acc, leaf - RANDOM_FOREST_CLASSIFIER_COMPACT_N_CLASSES);
     }
@@ -158,7 +160,7 @@ static inline uint32_t random_forest_classifier_compact_find_leaf(uint32_t t, co
     return (uint32_t)random_forest_classifier_compact_leaf_ref_at(leaf);
 }
 
-/* Sums the trees' class probabilities per class into acc[] (at most 196605, which uint32_t holds). */
+/* Sums the trees' class probabilities per class into acc[] (at most 195840, which uint32_t holds). */
 static inline void random_forest_classifier_compact_accumulate(const int16_t x[], uint32_t acc[]) {
     uint32_t t;
     acc[0] = 0u;

@@ -13,10 +13,12 @@
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
  * and the model computes on that value: trees decide exactly as scikit-learn does on
  * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range; values beyond it saturate.
- * Ranges come from the model's input_ranges (calibration data or given ranges).
+ * -32768 and 32767 stand for the ends of the range listed below; values beyond it
+ * saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
+ * A tree model's codes may cover up to 256 codes' worth more than a range, placed so
+ * that its thresholds are short constants (docs/model-format.md).
  *   feature: [low, high] scale zero_point
- *   0: [0, 10] 0.000152590219 -32768
+ *   0: [-0.0196081435, 10.0196081] 0.000153188621 -32640
  *   1: [-0.5, 0.5] 1.52590219e-05 -0.5
  * Tables read by the predict path: 0 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
@@ -58,12 +60,12 @@ static const char *const random_forest_regressor_feature_names[2] = {
 
 /* quantization: real units per input code (used by quantize/dequantize only) */
 static const double random_forest_regressor_input_scale[2] = {
-    0.00015259021896696422, 1.5259021896696422e-05
+    0.00015318862114922105, 1.5259021896696422e-05
 };
 
 /* quantization: the code standing for 0.0 (used by quantize/dequantize only) */
 static const double random_forest_regressor_input_zero_point[2] = {
-    -32768.0, -0.5
+    -32640.0, -0.5
 };
 
 /* The prediction * 2^RANDOM_FOREST_REGRESSOR_OUTPUT_FRAC_BITS (leaves are pre-divided by the tree count). */
@@ -72,13 +74,13 @@ static inline int32_t random_forest_regressor_predict(const int16_t x[]) {
     int_fast16_t x0 = x[0];
     int_fast16_t x1 = x[1];
     /* tree 0 */
-    if (x0 > -3278) { acc += 130023424; goto t0_end; }
+    if (x0 > -3265) { acc += 130023424; goto t0_end; }
     if (x1 > -16385) { acc += 41943040; goto t0_end; }
     { acc += 20971520; goto t0_end; }
 t0_end:
     RANDOM_FOREST_REGRESSOR_KEEP(x0); RANDOM_FOREST_REGRESSOR_KEEP(x1);
     /* tree 1 */
-    if (x0 > -12453) { acc += 100663296; goto t1_end; }
+    if (x0 > -12404) { acc += 100663296; goto t1_end; }
     { acc += 1677722; goto t1_end; }
 t1_end:
     RANDOM_FOREST_REGRESSOR_KEEP(x0); RANDOM_FOREST_REGRESSOR_KEEP(x1);

@@ -13,10 +13,12 @@
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
  * and the model computes on that value: trees decide exactly as scikit-learn does on
  * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range; values beyond it saturate.
- * Ranges come from the model's input_ranges (calibration data or given ranges).
+ * -32768 and 32767 stand for the ends of the range listed below; values beyond it
+ * saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
+ * A tree model's codes may cover up to 256 codes' worth more than a range, placed so
+ * that its thresholds are short constants (docs/model-format.md).
  *   feature: [low, high] scale zero_point
- *   0: [0, 10] 0.000152590219 -32768
+ *   0: [-0.0196081435, 10.0196081] 0.000153188621 -32640
  *   1: [-0.5, 0.5] 1.52590219e-05 -0.5
  * Tables read by the predict path: 34 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
@@ -58,7 +60,7 @@ static const uint8_t random_forest_regressor_compact_tree_first[3] = {
 
 /* split nodes, in pre-order per tree (see random_forest_regressor_compact_find_leaf) */
 static const uint16_t random_forest_regressor_compact_split[3] = {
-    58982, 1, 7864
+    59008, 1, 7962
 };
 
 /* leaves: value / n_trees * 2^25, rounded to nearest */
@@ -73,12 +75,12 @@ static const char *const random_forest_regressor_compact_feature_names[2] = {
 
 /* quantization: real units per input code (used by quantize/dequantize only) */
 static const double random_forest_regressor_compact_input_scale[2] = {
-    0.00015259021896696422, 1.5259021896696422e-05
+    0.00015318862114922105, 1.5259021896696422e-05
 };
 
 /* quantization: the code standing for 0.0 (used by quantize/dequantize only) */
 static const double random_forest_regressor_compact_input_zero_point[2] = {
-    -32768.0, -0.5
+    -32640.0, -0.5
 };
 
 static inline uint_fast16_t random_forest_regressor_compact_leaf_ref_at(uint_fast16_t i) {

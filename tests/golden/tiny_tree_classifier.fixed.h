@@ -11,8 +11,8 @@
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
  * and the model computes on that value: trees decide exactly as scikit-learn does on
  * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range; values beyond it saturate.
- * Ranges come from the span of the split thresholds (no calibration was given).
+ * -32768 and 32767 stand for the ends of the range listed below; values beyond it
+ * saturate. Ranges come from the span of the split thresholds (no calibration was given).
  *   feature: [low, high] scale zero_point
  *   0: [10.4895, 10.5105] 3.2043946e-07 -32767500.5
  *   1: [0.24975, 0.25025] 7.62951095e-09 -32767500.5
@@ -42,7 +42,7 @@ extern "C" {
 #define TINY_TREE_CLASSIFIER_N_TREES 1
 #define TINY_TREE_CLASSIFIER_N_SPLITS 2u
 #define TINY_TREE_CLASSIFIER_N_CLASSES 3
-#define TINY_TREE_CLASSIFIER_PROBA_ONE 65535 /* predict_proba's integer for 1.0 */
+#define TINY_TREE_CLASSIFIER_PROBA_ONE 65280 /* predict_proba's integer for 1.0 */
 #define TINY_TREE_CLASSIFIER_TABLE_BYTES 21
 
 /* leaves: the class each predicts */
@@ -50,11 +50,11 @@ static const uint8_t tiny_tree_classifier_leaf_class[3] = {
     0, 1, 2
 };
 
-/* leaves: class probabilities, 65535 = 1.0 (rounded to nearest) */
+/* leaves: class probabilities, 65280 = 1.0 (rounded to nearest) */
 static const uint16_t tiny_tree_classifier_leaf_proba[3][3] = {
-    {65535, 0, 0},
-    {0, 49151, 16384},
-    {0, 16384, 49151}
+    {65280, 0, 0},
+    {0, 48960, 16320},
+    {0, 16320, 48960}
 };
 
 /* class labels, by class index */

@@ -11,11 +11,13 @@
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
  * and the model computes on that value: trees decide exactly as scikit-learn does on
  * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range; values beyond it saturate.
- * Ranges come from the model's input_ranges (calibration data or given ranges).
+ * -32768 and 32767 stand for the ends of the range listed below; values beyond it
+ * saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
+ * A tree model's codes may cover up to 256 codes' worth more than a range, placed so
+ * that its thresholds are short constants (docs/model-format.md).
  *   feature: [low, high] scale zero_point
- *   0: [0, 10] 0.000152590219 -32768
- *   1: [-5, 5] 0.000152590219 -0.5
+ *   0: [-0.0196081435, 10.0196081] 0.000153188621 -32640
+ *   1: [-5.01960814, 5.01960814] 0.000153188621 -0.5
  * Tables read by the predict path: 40 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
@@ -41,7 +43,7 @@ extern "C" {
 #define TREE_NAN_LEFT_COMPACT_N_TREES 1
 #define TREE_NAN_LEFT_COMPACT_N_SPLITS 3u
 #define TREE_NAN_LEFT_COMPACT_N_CLASSES 3
-#define TREE_NAN_LEFT_COMPACT_PROBA_ONE 65535 /* predict_proba's integer for 1.0 */
+#define TREE_NAN_LEFT_COMPACT_PROBA_ONE 65280 /* predict_proba's integer for 1.0 */
 #define TREE_NAN_LEFT_COMPACT_TABLE_BYTES 40
 
 /* the reference of every leaf, in pre-order */
@@ -56,7 +58,7 @@ static const uint8_t tree_nan_left_compact_tree_first[2] = {
 
 /* split nodes, in pre-order per tree (see tree_nan_left_compact_find_leaf) */
 static const uint16_t tree_nan_left_compact_split[3] = {
-    45874, 22937, 1
+    45824, 22849, 1
 };
 
 /* leaves: the class each predicts */
@@ -64,12 +66,12 @@ static const uint8_t tree_nan_left_compact_leaf_class[4] = {
     1, 2, 0, 1
 };
 
-/* leaves: class probabilities, 65535 = 1.0 (rounded to nearest) */
+/* leaves: class probabilities, 65280 = 1.0 (rounded to nearest) */
 static const uint16_t tree_nan_left_compact_leaf_proba[4][3] = {
-    {0, 49151, 16384},
-    {0, 9362, 56173},
-    {54613, 10923, 0},
-    {13107, 52428, 0}
+    {0, 48960, 16320},
+    {0, 9326, 55954},
+    {54400, 10880, 0},
+    {13056, 52224, 0}
 };
 
 /* class labels, by class index */
@@ -79,12 +81,12 @@ static const char *const tree_nan_left_compact_labels[3] = {
 
 /* quantization: real units per input code (used by quantize/dequantize only) */
 static const double tree_nan_left_compact_input_scale[2] = {
-    0.00015259021896696422, 0.00015259021896696422
+    0.00015318862114922105, 0.00015318862114922105
 };
 
 /* quantization: the code standing for 0.0 (used by quantize/dequantize only) */
 static const double tree_nan_left_compact_input_zero_point[2] = {
-    -32768.0, -0.5
+    -32640.0, -0.50000000000363798
 };
 
 static inline uint_fast16_t tree_nan_left_compact_leaf_ref_at(uint_fast16_t i) {
@@ -110,7 +112,7 @@ static inline uint32_t tree_nan_left_compact_find_leaf(uint32_t t, const int16_t
     for (;;) {
         const uint_fast16_t split = (uint_fast16_t)tree_nan_left_compact_split[node];
         const uint_fast16_t n_left = (uint_fast16_t)((split >> 15) + 1u);
-        if (x[split & 0x1u] <= (int)((split >> 1) & 0x3FFFu) - 9831) {
+        if (x[split & 0x1u] <= (int)((split >> 1) & 0x3FFFu) - 9793) {
             if (n_left == 1u) {
                 break;
             }

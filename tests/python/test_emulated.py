@@ -406,6 +406,34 @@ def test_cortex_m0_forest_reads_its_inputs_from_stack_words(tmp_path):
     np.testing.assert_array_equal(got[1], expected[1])
 
 
+@pytest.mark.parametrize("n_trees", [10, 30])
+def test_cortex_m4f_forest_keeps_its_sums_in_registers(n_trees, tmp_path):
+    """On Cortex-M4F (Target::register_sums) a fast forest with probability leaves adds them to
+    local sums s0..s9 instead of acc[]: in one function (10 trees, 1,000 splits) and in groups
+    of trees that load and store the sums (30 trees, 3,000 splits). The chip answers as the
+    simulator does, predictions and probabilities, row for row over the whole test split; the
+    Cortex-M0 header keeps its sums in memory."""
+    require_target("cortex-m4f")
+    X_train, X_test, y_train, _ = split("digits")
+    forest = RandomForestClassifier(n_estimators=n_trees, max_depth=8, random_state=SEED).fit(
+        X_train, y_train)
+    document = mcuport.to_json(forest, calibration=X_train)
+    m4 = mcuport.generate(document, name="m", numeric="fixed", target="cortex-m4f",
+                          layout="fast")
+    m0 = mcuport.generate(document, name="m", numeric="fixed", target="cortex-m0",
+                          layout="fast")
+    assert "uint32_t s9 = " in m4.header and "acc[3u]" not in m4.header
+    assert ("m_trees_1(" in m4.header) == (n_trees == 30)
+    assert "uint32_t s9 = " not in m0.header and "acc[3u]" in m0.header
+    simulated = mcuport.load(document)
+    with HostModel(m4, workdir=tmp_path / "host") as host:
+        codes = host.quantize(X_test)[0]
+    with TargetModel(m4, workdir=tmp_path / "m4") as chip:
+        y, scores = chip.run(codes)
+    np.testing.assert_array_equal(y, simulated.predict_codes(codes))
+    np.testing.assert_array_equal(scores, simulated.scores_codes(codes))
+
+
 @pytest.mark.parametrize("target", SUBSET_TARGETS)
 def test_mahalanobis_straight_line_31_bit_weights(target, tmp_path):
     """The golden EllipticEnvelope document (4 features, 31-bit weights, 10 multiply-accumulates):

@@ -35,8 +35,9 @@ from conftest import (
 )
 
 def proba_code_one(proba_bits: int) -> int:
-    """A leaf probability of 1.0 in fixed mode (documented): 65535, or 255 with proba_bits=8."""
-    return 2**proba_bits - 1
+    """A leaf probability of 1.0 in fixed mode (documented): 255 * 2**(proba_bits - 8), 65280
+    by default, 255 with proba_bits=8."""
+    return 255 << (proba_bits - 8)
 
 CLASSIFIERS = {
     "DecisionTreeClassifier": lambda: DecisionTreeClassifier(random_state=SEED),
@@ -123,7 +124,7 @@ def test_float_classifier_agrees_exactly(kind, dataset, layout, tmp_path):
 
 
 # Fixed mode at the default 16-bit leaf probabilities and with proba_bits=8 (documented bound
-# 0.5/255 of a tree's vote per class instead of 0.5/65535).
+# 0.5/255 of a tree's vote per class instead of 0.5/65280).
 @pytest.mark.parametrize("dataset", CLASSIFICATION_DATASETS)
 @pytest.mark.parametrize("kind", CLASSIFIERS)
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -22,11 +22,17 @@ enum class LeafKind {
   Value,          // regressor: the leaf value, summed over the trees and averaged
 };
 
-// Fixed mode: leaf probabilities are unsigned codes of `proba_bits` bits, 2^proba_bits - 1
-// standing for 1.0, rounded to nearest (error at most 0.5 / (2^proba_bits - 1) per class and
+// Fixed mode: leaf probabilities are unsigned codes of `proba_bits` bits, proba_one_code(bits)
+// standing for 1.0, rounded to nearest (error at most 0.5 / proba_one_code(bits) per class and
 // tree; docs/fixed-point.md). 16 bits is the default; 8 is the option for small flash.
 inline constexpr uint32_t kDefaultProbaBits = 16;
 inline constexpr bool valid_proba_bits(uint32_t bits) { return bits == 8 || bits == 16; }
+// The code of probability 1.0: 255 * 2^(bits - 8), 65280 at 16 bits and 255 at 8. Its 8
+// significant bits make it an immediate operand on Thumb-2 (a pure leaf is one add to its sum,
+// where 65535 takes two instructions or a literal), and 65280 = 2^8 * 3 * 5 * 17 codes every
+// probability k/n exactly whose n divides it (2, 3, 4, 5, 6, 8, 10, 12, 15, 16, 17, 20, ...),
+// where 65535 = 3 * 5 * 17 * 257 is exact for no even n.
+inline constexpr uint32_t proba_one_code(uint32_t bits) { return 255u << (bits - 8); }
 
 struct TreeProgram {
   Task task = Task::Classification;
@@ -53,7 +59,7 @@ struct TreeProgram {
   std::vector<double> leaf_proba_float;  // ClassAndProba, Proba (float): n_leaves x n_classes,
                                          // scikit-learn's float64 per-tree probabilities
   uint32_t proba_bits = kDefaultProbaBits;  // fixed mode: bits of a leaf probability code
-  uint32_t proba_code_one = (1u << kDefaultProbaBits) - 1;  // the code of probability 1.0
+  uint32_t proba_code_one = proba_one_code(kDefaultProbaBits);  // 1.0's code
   std::vector<uint32_t> leaf_proba_code;  // ClassAndProba, Proba (fixed), unit proba_code_one
   std::vector<float> leaf_value_float;  // Value (float): value / n_trees
   std::vector<int32_t> leaf_value_code;  // Value (fixed): round(value / n_trees * 2^frac_bits)

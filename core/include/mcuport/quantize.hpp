@@ -5,7 +5,8 @@
 // and the model decides as scikit-learn does on float32(real(q)), which is what scikit-learn
 // itself computes when it is given real(q) (it casts inputs to float32). scale_f and zero_point_f
 // are chosen per feature so that q = -32768 stands for the range's low end and q = 32767 for its
-// high end; inputs outside the range saturate to those codes.
+// high end (for tree models, at or just beyond them: choose_input_quantization); inputs outside
+// the range saturate to those codes.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,7 @@ enum class RangeSource { InputRanges, SplitThresholds };
 struct InputQuantization {
   std::vector<FeatureQuantization> features;
   RangeSource source = RangeSource::InputRanges;
+  bool placed = false;  // a tree model's codes were placed for its thresholds (some feature's)
 };
 
 // The largest float32 that is not above `value` (which must lie within the float32 range), so
@@ -46,7 +48,10 @@ int32_t quantize_threshold(const FeatureQuantization& quantization, double thres
 
 // The per-feature quantization of a model: from its "input_ranges" where it has them; a tree
 // model without them gets the span of its split thresholds (widened by 1%), which keeps every
-// split decidable whatever the input, saturated or not. Other families need ranges.
+// split decidable whatever the input, saturated or not. Other families need ranges. A tree
+// model (without a preprocessing stage) may have a feature's codes cover up to 256 codes' worth
+// more than its range, placed so that its most visited thresholds are codes of at most 8
+// significant bits (immediate operands of a Thumb-2 compare); see quantize.cpp.
 InputQuantization choose_input_quantization(const Model& model);
 
 }  // namespace mcuport

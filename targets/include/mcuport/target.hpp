@@ -48,6 +48,12 @@ struct Target {
   // (Thumb-1: a 2-byte `ldr rX, [sp, #4*f]`, up to 255 words, against an offset in a register
   // and an `ldrsh`). 0: never.
   uint32_t stack_input_words = 0;
+  // Fast tree code of a forest with at most this many classes (integer sums, every leaf written
+  // out) keeps the per-class sums in local variables, loaded once per function and stored once,
+  // so that a leaf adds to a register instead of loading, adding and storing a word: where the
+  // core has registers enough for them, the input pointer and a loaded input (Thumb-2's 13).
+  // 0: the sums stay in memory (Thumb-1 and AVR spill them, which costs more than memory).
+  uint32_t register_sums = 0;
 };
 
 const char* to_string(ConstStorage storage);
