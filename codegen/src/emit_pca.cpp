@@ -28,16 +28,57 @@ static inline void {{p}}_transform(const float x[], float y[]) {
 
 )";
 
-// Output k from an int32 accumulator: rounded half away from zero (on the magnitude, as
-// mcuport_fx_round_shift_i64) in 32-bit arithmetic, no 64-bit shift; every shift is below 32.
-const char* kRoundOutput32 = R"(/* Output k: the row rounded right by {{shift_doc}} bits, half away from zero; the row is below
- * 2^31 in magnitude, so its magnitude plus half a unit fits 32 bits. */
+// Output k rounded half up, floor((a + 2^(s-1)) / 2^s) (the simulator's
+// fixed::round_shift_half_up), in 32-bit arithmetic: the half is in the row's offset, so the
+// int32 accumulator holds a + 2^(s-1); adding 2^31 (an exclusive or) makes it an unsigned value
+// to shift, and the shifted 2^31 comes off again. Every shift is below 32; no signed shift.
+const char* kRoundOutput32 = R"(/* Output k: the row (which holds half a unit of the output format beside its sum) shifted right
+ * by {{shift_doc}} bits, floor(acc / 2^s): the row rounded half up. acc + 2^31 is in [0, 2^32)
+ * (|acc| <= {{bound}}), its shift is floor(acc / 2^s) + 2^(31 - s), and the difference, taken
+ * modulo 2^32, is the result's two's complement (|result| <= {{out_bound}}). */
 static inline int32_t {{p}}_output(const int16_t x[], uint32_t k) {
-    const int32_t a = (int32_t){{p}}_component(x, k);
-    const uint32_t m = a < 0 ? 0u - (uint32_t)a : (uint32_t)a;
-    const uint32_t s = {{shift}};
-    const uint32_t r = s == 0u ? m : (m + (UINT32_C(1) << (s - 1u))) >> s; /* s <= 31 */
-    return a < 0 ? -(int32_t)r : (int32_t)r;
+    const uint32_t u = (uint32_t)(int32_t){{p}}_component(x, k) ^ UINT32_C(0x80000000);
+    const uint32_t s = {{shift}}; /* s <= 31 */
+    const uint32_t m = (u >> s) - (UINT32_C(0x80000000) >> s);
+    return m >= UINT32_C(0x80000000) ? -(int32_t)(~m) - 1 : (int32_t)m;
+}
+
+)";
+
+// The same from an int64 accumulator holding the half (int64 sums, every shift at most 31): the
+// low word of the unsigned 64-bit shift is the result's two's complement, as for the
+// Mahalanobis components (a negative acc shifts to z + 2^(64-s), and 64 - s >= 32). It is
+// formed from the two 32-bit halves with 32-bit shifts: a 64-bit shift by a variable amount is
+// a library call on Cortex-M0. Digits' per-row shifts, instructions on Cortex-M4F / Cortex-M0
+// (bench rows): this form 2,310 / 14,316; (uint32_t)(u >> s) 2,326 / 16,923 (the call);
+// (lo >> s) | (hi << 1 << (31 - s)) without the test 2,855 / 15,852 (gcc spills the sum).
+const char* kRoundOutput64Word = R"(/* Output k: the row (which holds half a unit of the output format beside its sum) shifted right
+ * by {{shift_doc}} bits, floor(acc / 2^s): the row rounded half up, |result| <= {{out_bound}}.
+ * The unsigned shift of acc's 64 bits is the result + 2^(64-s) for a negative acc (the result
+ * for acc >= 0), so its low word, (lo >> s) | (hi << (32 - s)) (s <= 31), is the result's two's
+ * complement. */
+static inline int32_t {{p}}_output(const int16_t x[], uint32_t k) {
+    const uint64_t u = (uint64_t){{p}}_component(x, k);
+    const uint32_t s = {{shift}}; /* s <= 31 */
+    const uint32_t m = s == 0u ? (uint32_t)u : ((uint32_t)u >> s) | ((uint32_t)(u >> 32) << (32u - s));
+    return m >= UINT32_C(0x80000000) ? -(int32_t)(~m) - 1 : (int32_t)m;
+}
+
+)";
+
+// Output k rounded half up from an int64 row, any shift s >= 1: for a >= 0 the runtime's
+// unsigned rounding (half up) of a; for a < 0, floor((a + h) / 2^s) = -floor((~a + h) / 2^s)
+// with ~a = -a - 1 >= 0 (2^s - h = h), so minus the unsigned rounding of ~a. s = 0 is a.
+const char* kRoundOutput64 = R"(/* Output k: the row rounded right by {{shift_doc}} bits, half up: floor((a + 2^(s-1)) / 2^s),
+ * which for a < 0 is minus the half-up rounding of ~a = -a - 1 >= 0; |result| <= {{out_bound}}. */
+static inline int32_t {{p}}_output(const int16_t x[], uint32_t k) {
+    const int64_t a = {{p}}_component(x, k);
+    const int s = {{shift}};
+    if (s == 0) {
+        return (int32_t)a;
+    }
+    return a < 0 ? -(int32_t)mcuport_fx_round_shift_u64(~(uint64_t)a, s)
+                 : (int32_t)mcuport_fx_round_shift_u64((uint64_t)a, s);
 }
 
 )";
@@ -75,34 +116,54 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
     code.macros += "#define " + P + "_OUTPUT_ERROR_BOUND " + format_general(program.error_bound, 17) +
                    " /* |dequantized output - exact transform of the dequantized input| <= this */\n";
     const FixedLinear& map = *program.fixed;
-    code.functions += emit_fixed_linear(context, code, map, "component", "component",
-                                        "Output k before the final rounding shift (row k's own "
-                                        "binary point).", true);
     const bool uniform = std::all_of(program.output_shift.begin(), program.output_shift.end(),
                                      [&](int s) { return s == program.output_shift[0]; });
+    const bool unshifted = uniform && program.output_shift[0] == 0;
+    using Rounding = PcaProgram::Rounding;
+    if (program.rounding != Rounding::Runtime && !unshifted) {
+      // The rounding half 2^(s-1) goes into row k's offset (it fits the sums: lower_pca).
+      FixedLinear with_half = map;
+      for (uint32_t k = 0; k < program.n_outputs; ++k) {
+        const int s = program.output_shift[k];
+        if (s > 0) with_half.bias[k] += int64_t{1} << (s - 1);
+      }
+      with_half.accumulator_bound = program.half_bound;
+      code.functions += emit_fixed_linear(context, code, with_half, "component", "component",
+                                          "Output k plus the rounding half of its shift (in the "
+                                          "offset), at row k's own binary point.", true);
+    } else {
+      code.functions += emit_fixed_linear(context, code, map, "component", "component",
+                                          "Output k before the final rounding shift (row k's own "
+                                          "binary point).", true);
+    }
     std::string shift = std::to_string(program.output_shift[0]);
     if (!uniform) {
       code.tables.add("uint8_t", 1, p + "_output_shift", integer_literals(program.output_shift),
                       "per output: the right shift from its row's binary point to the output's");
       shift = "(uint32_t)" + p + "_output_shift[k]";
     }
-    std::string rounded;
-    // The 32-bit rounding needs every shift below 32 (a row far finer than the output format
-    // can have more; the runtime's 64-bit rounding takes any).
-    const bool small_shifts =
-        *std::max_element(program.output_shift.begin(), program.output_shift.end()) <= 31;
-    if (!map.wide && small_shifts) {
-      code.functions += context.render(
-          kRoundOutput32, {{"shift", uniform ? shift + "u" : shift},
-                           {"shift_doc", uniform ? shift : p + "_output_shift[k]"}});
+    std::string rounded = "(int32_t)" + p + "_component(x, k)";
+    const TemplateValues values = {{"shift_doc", uniform ? shift : p + "_output_shift[k]"},
+                                   {"out_bound", std::to_string(program.output_bound)}};
+    if (unshifted) {
+    } else if (program.rounding == Rounding::Word32) {
+      TemplateValues v = values;
+      v.emplace("shift", uniform ? shift + "u" : shift);
+      v.emplace("bound", std::to_string(program.half_bound));
+      code.functions += context.render(kRoundOutput32, v);
+      rounded = p + "_output(x, k)";
+    } else if (program.rounding == Rounding::Word64) {
+      TemplateValues v = values;
+      v.emplace("shift", uniform ? shift + "u" : shift);
+      code.functions += context.render(kRoundOutput64Word, v);
       rounded = p + "_output(x, k)";
     } else {
-      const std::string row = p + "_component(x, k)";
-      rounded = row;
-      if (!uniform || program.output_shift[0] > 0) {
-        code.fixed_runtime = true;
-        rounded = "mcuport_fx_round_shift_i64(" + row + ", " + (uniform ? shift : "(int)" + shift) + ")";
-      }
+      // Shifts of 32 or more, or int64 sums: the runtime's 64-bit unsigned rounding takes any.
+      code.fixed_runtime = true;
+      TemplateValues v = values;
+      v.emplace("shift", uniform ? shift : "(int)" + shift);
+      code.functions += context.render(kRoundOutput64, v);
+      rounded = p + "_output(x, k)";
     }
     code.functions += context.render(kFixedTransform, {{"bound", std::to_string(program.output_bound)},
                                                        {"rounded", rounded}});

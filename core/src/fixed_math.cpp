@@ -86,6 +86,14 @@ int64_t round_shift(int64_t value, int shift) {
   return value < 0 ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude);
 }
 
+int64_t round_shift_half_up(int64_t value, int shift) {
+  if (shift <= 0) return value;
+  if (value >= 0) return static_cast<int64_t>(round_shift(static_cast<uint64_t>(value), shift));
+  // floor((v + h) / 2^s) = -ceil((-v - h) / 2^s) = -floor((-v - 1 + h) / 2^s) (2^s - h = h), and
+  // -v - 1 = ~v >= 0: minus the half-up rounding of ~v. |result| <= 2^62 for shift >= 1.
+  return -static_cast<int64_t>(round_shift(~static_cast<uint64_t>(value), shift));
+}
+
 int32_t saturate_i32(int64_t value) {
   if (value > INT32_MAX) return INT32_MAX;
   if (value < INT32_MIN) return INT32_MIN;

@@ -179,17 +179,28 @@ PcaProgram lower_pca(const Pca& pca, const AffinePrefix& prefix,
   }
   program.output_bound = 0;
   program.error_bound = 0;
+  bool word32 = !map.wide;
+  int max_shift = 0;
   for (uint32_t k = 0; k < program.n_outputs; ++k) {
     const int shift = row_point(k) - program.output_frac_bits;
     MCUPORT_ASSERT(shift >= 0 && shift <= 255);
     program.output_shift.push_back(shift);
-    // Rounded as the generated code rounds; a row far finer than the output can shift by 64 or
-    // more (fixed::round_shift takes any shift).
+    // Rounded half up, y = floor((a + 2^(s-1)) / 2^s): the largest |y| is at a = +bound, where it
+    // is the unsigned rounding of the bound (at a = -bound it is ceil((bound - half) / 2^s), no
+    // larger); a row far finer than the output can shift by 64 or more (round_shift takes any).
     program.output_bound = std::max(program.output_bound, fixed::round_shift(row_bound[k], shift));
     program.error_bound = std::max(program.error_bound,
                                    row_error(map, k) +
                                        (shift > 0 ? std::ldexp(0.5, -program.output_frac_bits) : 0.0));
+    // Word32 and Word64 hold the half in the accumulator: |a + half| <= bound + half.
+    const uint64_t half = shift > 0 && shift <= 31 ? uint64_t{1} << (shift - 1) : 0;
+    word32 = word32 && shift <= 31 && row_bound[k] + half <= 0x7fffffffu;
+    max_shift = std::max(max_shift, shift);
+    program.half_bound = std::max(program.half_bound, row_bound[k] + half);  // < 2^63
   }
+  program.rounding = word32                        ? PcaProgram::Rounding::Word32
+                     : map.wide && max_shift <= 31 ? PcaProgram::Rounding::Word64
+                                                   : PcaProgram::Rounding::Runtime;
   MCUPORT_ASSERT(program.output_bound <= 0x7fffffffu);
   return program;
 }
@@ -261,8 +272,8 @@ double mahalanobis_score_error(const MahalanobisProgram& program, double d2) {
 
 void evaluate_pca(const PcaProgram& program, const int16_t* codes, int64_t* out) {
   for (uint32_t k = 0; k < program.n_outputs; ++k) {
-    out[k] = fixed::round_shift(evaluate_fixed_linear_row(*program.fixed, codes, k),
-                                program.output_shift[k]);
+    out[k] = fixed::round_shift_half_up(evaluate_fixed_linear_row(*program.fixed, codes, k),
+                                        program.output_shift[k]);
   }
 }
 

@@ -195,6 +195,50 @@ TEST(FixedRounding, SignedRoundsHalfAwayFromZero) {
   EXPECT_EQ(fixed::round_shift(kInt64Max, 63), 1);
 }
 
+// floor((value + 2^(shift-1)) / 2^shift) computed in 128 bits with a floor division, independent
+// of the helper's reduction to the unsigned rounding.
+__extension__ typedef __int128 Int128;  // gcc and clang; __extension__ for -Wpedantic
+
+int64_t reference_round_shift_half_up(int64_t value, int shift) {
+  if (shift <= 0) return value;
+  if (shift >= 100) return 0;  // |value| < 2^63 < the half: value + half in (0, 2^shift)
+  const Int128 half = static_cast<Int128>(1) << (shift - 1);
+  const Int128 divisor = static_cast<Int128>(1) << shift;
+  const Int128 sum = static_cast<Int128>(value) + half;
+  Int128 quotient = sum / divisor;
+  if (sum % divisor != 0 && sum < 0) --quotient;  // C++ division truncates; floor it
+  return static_cast<int64_t>(quotient);
+}
+
+TEST(FixedRounding, SignedHalfUpIsTheFloorOfValuePlusHalf) {
+  EXPECT_EQ(fixed::round_shift_half_up(int64_t{5}, 1), 3);     // 2.5
+  EXPECT_EQ(fixed::round_shift_half_up(int64_t{-5}, 1), -2);   // -2.5: up, not away from zero
+  EXPECT_EQ(fixed::round_shift_half_up(int64_t{-6}, 2), -1);   // -1.5
+  EXPECT_EQ(fixed::round_shift_half_up(int64_t{-5}, 2), -1);   // -1.25
+  EXPECT_EQ(fixed::round_shift_half_up(int64_t{-7}, 2), -2);   // -1.75
+  EXPECT_EQ(fixed::round_shift_half_up(int64_t{-1}, 1), 0);    // -0.5
+  EXPECT_EQ(fixed::round_shift_half_up(int64_t{-7}, 0), -7);
+  EXPECT_EQ(fixed::round_shift_half_up(kInt64Max, 64), 0);
+  EXPECT_EQ(fixed::round_shift_half_up(kInt64Max, 63), 1);     // just below 1.0
+  EXPECT_EQ(fixed::round_shift_half_up(kInt64Min + 1, 63), -1);
+  EXPECT_EQ(fixed::round_shift_half_up(kInt64Min + 1, 64), 0);
+  EXPECT_EQ(fixed::round_shift_half_up(-(int64_t{1} << 62), 255), 0);
+  std::mt19937_64 random(20261122);
+  for (int i = 0; i < 200000; ++i) {
+    const auto magnitude = static_cast<int64_t>(random() >> std::uniform_int_distribution<int>(1, 63)(random));
+    const int64_t value = (random() & 1u) ? -magnitude : magnitude;
+    const int shift = std::uniform_int_distribution<int>(-1, 70)(random);
+    ASSERT_EQ(fixed::round_shift_half_up(value, shift), reference_round_shift_half_up(value, shift))
+        << value << " >> " << shift;
+    // Half up and half away from zero differ only at the exact ties of negative values.
+    const bool tie = shift >= 1 && shift <= 63 && value < 0 &&
+                     (static_cast<uint64_t>(value) & ((uint64_t{1} << shift) - 1)) == (uint64_t{1} << (shift - 1));
+    if (!tie) {
+      ASSERT_EQ(fixed::round_shift_half_up(value, shift), fixed::round_shift(value, shift)) << value << " >> " << shift;
+    }
+  }
+}
+
 TEST(FixedRounding, SaturatesToInt32) {
   EXPECT_EQ(fixed::saturate_i32(kInt64Max), INT32_MAX);
   EXPECT_EQ(fixed::saturate_i32(kInt64Min), INT32_MIN);

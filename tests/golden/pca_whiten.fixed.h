@@ -69,7 +69,7 @@ static const int16_t pca_whiten_component_weight[2][4] = {
 
 /* offsets with the input quantization folded in, * 2^F_k (row k's own point) */
 static const int32_t pca_whiten_component_bias[2] = {
-    90025398, 94321370
+    90025399, 94321370
 };
 
 /* per output: the right shift from its row's binary point to the output's */
@@ -87,7 +87,7 @@ static const double pca_whiten_input_zero_point[4] = {
     -120148.00000000001, -87380.499999999985, -48544.944444444445, -35498.625
 };
 
-/* Output k before the final rounding shift (row k's own binary point).
+/* Output k plus the rounding half of its shift (in the offset), at row k's own binary point.
  * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-F_k (row k's own binary point, 28 to 29); its
  * magnitude is at most 1313815258, which int32_t holds for every int16 input. */
 static inline int64_t pca_whiten_component(const int16_t x[], uint32_t k) {
@@ -120,14 +120,15 @@ static inline int64_t pca_whiten_component(const int16_t x[], uint32_t k) {
     return (int64_t)acc;
 }
 
-/* Output k: the row rounded right by pca_whiten_output_shift[k] bits, half away from zero; the row is below
- * 2^31 in magnitude, so its magnitude plus half a unit fits 32 bits. */
+/* Output k: the row (which holds half a unit of the output format beside its sum) shifted right
+ * by pca_whiten_output_shift[k] bits, floor(acc / 2^s): the row rounded half up. acc + 2^31 is in [0, 2^32)
+ * (|acc| <= 1313815258), its shift is floor(acc / 2^s) + 2^(31 - s), and the difference, taken
+ * modulo 2^32, is the result's two's complement (|result| <= 1313815258). */
 static inline int32_t pca_whiten_output(const int16_t x[], uint32_t k) {
-    const int32_t a = (int32_t)pca_whiten_component(x, k);
-    const uint32_t m = a < 0 ? 0u - (uint32_t)a : (uint32_t)a;
-    const uint32_t s = (uint32_t)pca_whiten_output_shift[k];
-    const uint32_t r = s == 0u ? m : (m + (UINT32_C(1) << (s - 1u))) >> s; /* s <= 31 */
-    return a < 0 ? -(int32_t)r : (int32_t)r;
+    const uint32_t u = (uint32_t)(int32_t)pca_whiten_component(x, k) ^ UINT32_C(0x80000000);
+    const uint32_t s = (uint32_t)pca_whiten_output_shift[k]; /* s <= 31 */
+    const uint32_t m = (u >> s) - (UINT32_C(0x80000000) >> s);
+    return m >= UINT32_C(0x80000000) ? -(int32_t)(~m) - 1 : (int32_t)m;
 }
 
 /* PCA.transform on codes: y[k] = output k * 2^PCA_WHITEN_OUTPUT_FRAC_BITS, rounded; |y[k]| <= 1313815258. */

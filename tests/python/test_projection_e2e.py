@@ -101,22 +101,71 @@ def test_pca_fixed_rows_far_apart(tmp_path):
     """Features 10^12 apart in scale: each output row on its own binary point, some more than 31
     bits finer than the output format, so the header takes the 64-bit rounding for them. The C,
     the simulator and the proven bound agree."""
-    rng = np.random.default_rng(SEED)
-    X = np.column_stack([rng.normal(0, 1e6, 400), rng.normal(0, 1e-6, 400), rng.normal(0, 1.0, 400)])
-    pca = PCA(3).fit(X[:300])
-    generated = mcuport.generate(pca, name="m", numeric="fixed", calibration=X[:300])
+    pca, X_train, X_test = far_apart_pca()
+    generated = mcuport.generate(pca, name="m", numeric="fixed", calibration=X_train)
     macros = header_macros(generated.header)
     shifts = re.search(r"m_output_shift\[\d+\][^=]*=\s*\{([^}]*)\}", generated.header)
     assert shifts and max(int(v) for v in shifts.group(1).split(",")) > 31
     with HostModel(generated, workdir=tmp_path / "gcc") as model:
-        codes, _ = model.quantize(X[300:])
+        codes, _ = model.quantize(X_test)
         _, y = model.run(codes)
-    simulated = mcuport.load(pca, calibration=X[:300])
+    simulated = mcuport.load(pca, calibration=X_train)
     np.testing.assert_array_equal(simulated.scores_codes(codes), y)
     reference = pca.transform(real_values(generated, codes))
     error = np.abs(y * 2.0 ** -macros["OUTPUT_FRAC_BITS"] - reference)
     assert np.all(error <= macros["OUTPUT_ERROR_BOUND"]), (error.max(), macros["OUTPUT_ERROR_BOUND"])
     compile_everywhere(generated, tmp_path)
+
+
+def codes_over_the_int16_range(compiled, X, n_random):
+    """The codes of X, the same moved by up to 64 (around a threshold or a rounding tie),
+    n_random random codes over the whole int16 range, and 64 corners of the int16 cube."""
+    n = X.shape[1]
+    rng = np.random.default_rng(SEED)
+    corners = np.array([[-32768 if (k >> f) & 1 else 32767 for f in range(n)] for k in range(64)])
+    near, _ = compiled.quantize(X)
+    return np.concatenate([
+        near,
+        near + rng.integers(-64, 65, near.shape),
+        rng.integers(-32768, 32768, (n_random, n)),
+        corners,
+    ]).clip(-32768, 32767).astype(np.int16)
+
+
+def far_apart_pca():
+    """Features 10^12 apart in scale (test_pca_fixed_rows_far_apart): shifts beyond 31 bits."""
+    rng = np.random.default_rng(SEED)
+    X = np.column_stack([rng.normal(0, 1e6, 400), rng.normal(0, 1e-6, 400), rng.normal(0, 1.0, 400)])
+    return PCA(3).fit(X[:300]), X[:300], X[300:]
+
+
+@pytest.mark.parametrize("case,n_components,form", [
+    # int32 sums, the half in the offset, a 32-bit shift per row (a table of shifts)
+    ("wine", 4, "^ UINT32_C(0x80000000)"),
+    # int64 sums, the half in the offset, the low word of the shift (per row; one for all)
+    ("digits", 10, "(uint32_t)(u >> 32) << (32u - s)"),
+    ("digits", 2, "(uint32_t)(u >> 32) << (32u - s)"),
+    # shifts past 31 bits: the runtime's unsigned rounding
+    ("far_apart", 3, "mcuport_fx_round_shift_u64(~(uint64_t)a, s)"),
+])
+def test_pca_fixed_rounding_every_code_range(case, n_components, form, tmp_path):
+    """Each output is rounded half up, floor((a + 2^(s-1)) / 2^s), by one of three forms of C
+    (the half in the offset with a 32-bit or a 64-bit accumulator, or the runtime's unsigned
+    rounding for shifts past 31 bits); each must give the simulator's bits on random codes over
+    the whole int16 range, at its corners and near the data, where exact ties of negative sums
+    (half up and half away from zero differ only there) occur on about 2^-s of the rows."""
+    if case == "far_apart":
+        pca, X_train, X = far_apart_pca()
+    else:
+        pca, X_train, X = pca_for(case, n_components, False)
+    generated = mcuport.generate(pca, name="m", numeric="fixed", calibration=X_train)
+    assert form in generated.header
+    with HostModel(generated, workdir=tmp_path / "gcc") as compiled:
+        codes = codes_over_the_int16_range(compiled, X, 2000)
+        _, y = compiled.run(codes)
+    simulated = mcuport.load(pca, calibration=X_train)
+    np.testing.assert_array_equal(simulated.scores_codes(codes), y)
+    assert np.any(y < 0) and np.any(y > 0)
 
 
 def detectors(dataset):
@@ -222,17 +271,8 @@ def test_mahalanobis_fixed_every_code_range(dataset, straight_line, tmp_path):
     generated = mcuport.generate(model, name="m", numeric="fixed", calibration=X_train)
     assert ("m_distance(const int16_t x[], int64_t start)" in generated.header) == straight_line
     assert ("m_weight[" in generated.header) != straight_line
-    n = X_train.shape[1]
-    rng = np.random.default_rng(SEED)
-    corners = np.array([[-32768 if (k >> f) & 1 else 32767 for f in range(n)] for k in range(64)])
     with HostModel(generated, workdir=tmp_path / "gcc") as compiled:
-        near, _ = compiled.quantize(X)
-        codes = np.concatenate([
-            near,
-            near + rng.integers(-64, 65, near.shape),  # around the threshold
-            rng.integers(-32768, 32768, (400, n)),
-            corners,
-        ]).clip(-32768, 32767).astype(np.int16)
+        codes = codes_over_the_int16_range(compiled, X, 400)
         labels, score = compiled.run(codes)
     simulated = mcuport.load(model, calibration=X_train)
     np.testing.assert_array_equal(simulated.scores_codes(codes)[:, 0], score[:, 0])

@@ -22,6 +22,10 @@ inline constexpr int kMaxFracBits = 40;
 uint64_t round_shift(uint64_t value, int shift);
 // value / 2^shift rounded half away from zero (symmetric). shift <= 0 returns value.
 int64_t round_shift(int64_t value, int shift);
+// value / 2^shift rounded half up, floor((value + 2^(shift-1)) / 2^shift), for |value| < 2^63
+// and any shift (shift <= 0 returns value). Not a runtime kernel: PCA's generated code rounds
+// its outputs this way inline (docs/fixed-point.md, "PCA").
+int64_t round_shift_half_up(int64_t value, int shift);
 // value clamped to the int32 range.
 int32_t saturate_i32(int64_t value);
 

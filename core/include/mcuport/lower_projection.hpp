@@ -48,8 +48,8 @@ InputQuantization compose_quantization(const InputQuantization& quantization,
                                        const AffinePrefix& prefix);
 
 // PCA: y = weight (x - center). Fixed mode: the affine map on codes, each row on its own binary
-// point, its int32 output after a rounding right shift by output_shift[k], in units of
-// 2^-output_frac_bits.
+// point, its int32 output after a right shift by output_shift[k] rounded half up
+// (floor((a + 2^(s-1)) / 2^s)), in units of 2^-output_frac_bits.
 struct PcaProgram {
   uint32_t n_outputs = 0;
   uint32_t n_features = 0;
@@ -59,6 +59,15 @@ struct PcaProgram {
   std::vector<int> output_shift;  // per output, >= 0
   int output_frac_bits = 0;
   uint64_t output_bound = 0;  // the largest |y| code, < 2^31
+  // How the C rounds (the integers are the same whichever; the simulator does not ask):
+  //   Word32: int32 sums, every shift at most 31 and every row's bound plus its rounding half
+  //     2^(s-1) below 2^31: the half in row k's int32 offset, then a 32-bit unsigned shift;
+  //   Word64: int64 sums and every shift at most 31: the half in the int64 offset, then the low
+  //     word of a 64-bit unsigned shift (from 32-bit shifts of its halves);
+  //   Runtime: else, the int64 row through the runtime's unsigned rounding (any shift).
+  enum class Rounding { Word32, Word64, Runtime };
+  Rounding rounding = Rounding::Runtime;
+  uint64_t half_bound = 0;  // the largest |row k + its half| over the rows and int16 inputs
   double error_bound = 0;     // |y 2^-output_frac_bits - exact output| <= this, every int16 input
 };
 
