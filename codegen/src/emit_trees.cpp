@@ -678,9 +678,11 @@ static inline uint32_t {{p}}_find_leaf(uint32_t t, const {{xt}} x[]) {
 )";
 
 // What the walk of leaf codes (compact_find_leaf) takes in code beyond the walk of counted
-// leaves (compact_find_leaf_counted), in bytes of flash (measured on Cortex-M4F, -Os: the
-// decoding of a leaf code after the loop).
-constexpr uint64_t kCodedWalkBytes = 24;
+// leaves (compact_find_leaf_counted), in bytes of flash: the decoding of a leaf code after the
+// loop. Measured at -Os on the bench's trees (firmware flash less the tables' difference): 31
+// to 55 bytes in fixed mode (Cortex-M4F, M0, ATmega328P; 10-tree depth-8 iris forest), 61 to
+// 95 in float mode (unlimited ceiling-fan tree).
+constexpr uint64_t kCodedWalkBytes[2] = {40, 80};  // fixed, float
 
 // Compact layout: the leaf reference of every leaf of the pre-order (PreOrder::leaf), and what
 // the references are: below n_fixed a reference is the same in every tree (a pure leaf's class),
@@ -1551,30 +1553,27 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   }
 
   // Compact code: mixed leaves as entry lists (compact_entries), with their own add_mixed.
-  CompactLeaves compact;
-  PreOrder order;
-  bool coded = false;
+  std::string compact_walk;  // {{p}}_find_leaf and the functions it calls
   if (!fast) {
     std::string compact_add_mixed;
-    order = pre_order(program);
+    const PreOrder order = pre_order(program);
     // The two compact formats, leaf codes in the records or counted leaves: the one of the
     // fewer table and code bytes (emitted once each to count them).
-    uint64_t bytes[2] = {0, 0};
+    FamilyCode scratch[2];
+    std::string scratch_add_mixed[2];
+    std::string scratch_walk[2];
     for (int c = 0; c < 2; ++c) {
-      FamilyCode scratch;
-      std::string unused;
-      const CompactLeaves leaves =
-          compact_entries(context, program, coding, order, c != 0, acc_t, scratch, &unused);
-      if (c != 0) {
-        compact_find_leaf(context, program, order, leaves, scratch);
-      } else {
-        compact_find_leaf_counted(context, program, order, leaves, scratch);
-      }
-      bytes[c] = scratch.tables.bytes() + (c != 0 ? kCodedWalkBytes : 0);
+      const CompactLeaves leaves = compact_entries(context, program, coding, order, c != 0,
+                                                   acc_t, scratch[c], &scratch_add_mixed[c]);
+      scratch_walk[c] = c != 0 ? compact_find_leaf(context, program, order, leaves, scratch[c])
+                               : compact_find_leaf_counted(context, program, order, leaves,
+                                                           scratch[c]);
     }
-    coded = bytes[1] < bytes[0];
-    compact = compact_entries(context, program, coding, order, coded, acc_t, code,
-                              &compact_add_mixed);
+    const bool coded =
+        scratch[1].tables.bytes() + kCodedWalkBytes[fixed ? 0 : 1] < scratch[0].tables.bytes();
+    code.tables.append(scratch[coded ? 1 : 0].tables);
+    compact_add_mixed = scratch_add_mixed[coded ? 1 : 0];
+    compact_walk = scratch_walk[coded ? 1 : 0];
     if (!add_mixed.empty()) add_mixed = compact_add_mixed;
   }
 
@@ -1653,8 +1652,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     });
     walk_functions += "}\n\n";
   } else {
-    walk_functions = coded ? compact_find_leaf(context, program, order, compact, code)
-                           : compact_find_leaf_counted(context, program, order, compact, code);
+    walk_functions = compact_walk;
   }
   // The C expression of tree t's leaf reference (t: "0", or "t" in a loop).
   const auto leaf_of = [&](const std::string& t) {
