@@ -71,6 +71,11 @@ void TableWriter::add(const std::string& type, unsigned element_bytes, const std
   bytes_ += static_cast<uint64_t>(element_bytes) * values.size();
 }
 
+void TableWriter::append(const TableWriter& other) {
+  tables_.insert(tables_.end(), other.tables_.begin(), other.tables_.end());
+  bytes_ += other.bytes_;
+}
+
 void TableWriter::add_2d(const std::string& type, unsigned element_bytes, const std::string& name,
                          std::size_t rows, std::size_t columns,
                          const std::vector<std::string>& values, const std::string& comment) {

@@ -47,6 +47,8 @@ class TableWriter {
   // in bytes() (the predict path never reads one).
   void add_strings(const std::string& name, const std::vector<std::string>& literals,
                    const std::string& comment);
+  // Adds the tables of `other`, in order, after these.
+  void append(const TableWriter& other);
   // `macro`: the header's macro prefix, whose <macro>_ROM places a table in flash (Progmem).
   std::string text(ConstStorage storage, const std::string& macro) const;
   const std::vector<Table>& tables() const { return tables_; }

@@ -2,11 +2,11 @@
 //   fast     every tree as straight-line compares and jumps in pre-order, one after another in
 //            one function (groups of trees for a large forest), each leaf adding to the sums
 //            where it is reached: no tables to decode, the fewest cycles;
-//   compact  the split nodes are packed records (feature, threshold rank, leaves of the left
-//            subtree, in as few half bytes as the model needs), in pre-order per tree, walked by
-//            one loop: the left child is the next record, the right child is found from the
-//            number of leaves of the left subtree, and leaves are numbered in pre-order, so no
-//            child index is stored at all.
+//   compact  the split nodes are packed records (feature, threshold rank, and the children's
+//            leaf codes or the splits of the left subtree, or in the counted format the leaves
+//            of the left subtree; each field in as few bits as the model needs), in pre-order
+//            per tree, walked by one loop: the left child is the next record and the right
+//            child follows the left subtree, so no child index is stored at all.
 // Then votes, summed probabilities or summed values, as the TreeProgram says. No recursion in
 // the generated C, nor here: trees are walked with explicit stacks.
 #include <algorithm>
@@ -515,7 +515,475 @@ Column add_column(FamilyCode& code, const std::string& name, const std::vector<u
   return column;
 }
 
+// Compact layout: the thresholds of the split records. A split holds its threshold's rank among
+// the distinct values (a table, ascending), or in fixed mode, when that takes fewer bytes, the
+// code itself less the smallest code (models whose features have scales of their own share few
+// codes). `record_bytes(bits)`: the bytes of the records with a threshold field of `bits` bits.
+// The distinct thresholds of the records' splits, ascending (a zero when there is none).
+template <typename T>
+std::vector<T> distinct_thresholds(const PreOrder& order, const std::vector<T>& threshold) {
+  std::vector<T> distinct;
+  for (uint32_t s : order.split) {
+    if (s != kNoSplit) distinct.push_back(threshold[s]);
+  }
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  if (distinct.empty()) distinct.push_back(T{0});
+  return distinct;
+}
+
+struct CompactThresholds {
+  std::vector<uint64_t> field;  // per record
+  uint32_t bits = 0;
+  std::string expr;  // the C threshold of `split`
+  bool ranked = true;
+};
+
+CompactThresholds compact_thresholds(const EmitContext& context, const TreeProgram& program,
+                                     const PreOrder& order, uint32_t feature_bits,
+                                     const std::function<uint64_t(uint32_t)>& record_bytes,
+                                     FamilyCode& code) {
+  const std::string& p = context.prefix;
+  const auto n_entries = static_cast<uint32_t>(order.split.size());
+  CompactThresholds out;
+  out.field.assign(n_entries, 0);
+  const std::string field_of = "(split >> " + std::to_string(feature_bits) + ") & ";
+  if (program.numeric == Numeric::Fixed) {
+    const std::vector<int32_t> distinct = distinct_thresholds(order, program.threshold_code);
+    const uint32_t rank_bits = bits_for(distinct.size() - 1);
+    const uint32_t offset_bits =
+        bits_for(static_cast<uint64_t>(static_cast<int64_t>(distinct.back()) - distinct.front()));
+    const bool ranked = record_bytes(rank_bits) + 2 * distinct.size() <= record_bytes(offset_bits);
+    out.ranked = ranked;
+    out.bits = ranked ? rank_bits : offset_bits;
+    for (uint32_t i = 0; i < n_entries; ++i) {
+      const int32_t c = order.split[i] == kNoSplit ? distinct.front()
+                                                   : program.threshold_code[order.split[i]];
+      out.field[i] =
+          ranked ? static_cast<uint64_t>(std::lower_bound(distinct.begin(), distinct.end(), c) -
+                                         distinct.begin())
+                 : static_cast<uint64_t>(static_cast<int64_t>(c) - distinct.front());
+    }
+    if (ranked) {
+      code.tables.add("int16_t", 2, p + "_threshold", integer_literals(distinct),
+                      "the distinct threshold codes, ascending: go left when xq[feature] <= "
+                      "code (decision-exact)");
+      out.expr = p + "_threshold[" + field_of + hex_mask(out.bits) + "]";
+    } else {
+      // The code in int arithmetic (16 bits on AVR) when the field fits an int16: the sum is a
+      // code, so it does too; else in int32_t.
+      const std::string int_t = out.bits <= 15 ? "int" : "int32_t";
+      const int32_t low = distinct.front();
+      out.expr = "(" + int_t + ")(" + field_of + hex_mask(out.bits) + ")" +
+                 (low == INT16_MIN ? " + (" + int_t + ")INT16_MIN"
+                  : low < 0        ? " - " + std::to_string(-static_cast<int64_t>(low))
+                                   : " + " + std::to_string(low));
+    }
+    return out;
+  }
+  const std::vector<float> distinct = distinct_thresholds(order, program.threshold_float);
+  out.bits = bits_for(distinct.size() - 1);
+  for (uint32_t i = 0; i < n_entries; ++i) {
+    if (order.split[i] == kNoSplit) continue;
+    out.field[i] = static_cast<uint64_t>(
+        std::lower_bound(distinct.begin(), distinct.end(),
+                         program.threshold_float[order.split[i]]) -
+        distinct.begin());
+  }
+  code.tables.add("float", 4, p + "_threshold", float_literals(distinct),
+                  "the distinct thresholds, ascending: go left when x[feature] <= this float32 "
+                  "(decision-exact)");
+  out.expr = p + "_threshold[" + field_of + hex_mask(out.bits) + "]";
+  return out;
+}
+
+// Float mode: some split sends NaN left (scikit-learn's missing_go_to_left), so the records
+// have a NaN-left bit.
+bool any_nan_left(const TreeProgram& program, const PreOrder& order) {
+  if (program.numeric == Numeric::Fixed) return false;
+  for (uint32_t s : order.split) {
+    if (s != kNoSplit && program.nan_left[s] != 0) return true;
+  }
+  return false;
+}
+
+// "bits 3-9", "bit 4" or "no bits", for the comment of a record.
+std::string bit_range(uint32_t low, uint32_t bits) {
+  return bits == 0 ? std::string("no bits") :
+         bits == 1 ? "bit " + std::to_string(low) :
+         "bits " + std::to_string(low) + "-" + std::to_string(low + bits - 1);
+}
+
+// The comment of a record's feature, threshold and NaN-left fields.
+std::string split_fields_doc(const std::string& p, uint32_t feature_bits,
+                             const CompactThresholds& thresholds, bool nan_left,
+                             uint32_t nan_shift) {
+  return bit_range(0, feature_bits) + " the feature,\n * " +
+         bit_range(feature_bits, thresholds.bits) +
+         (thresholds.ranked ? " the rank of its threshold in " + p + "_threshold"
+                            : " its threshold code less the smallest one") +
+         (nan_left ? ",\n * " + bit_range(nan_shift, 1) + " set when a NaN input goes left"
+                   : std::string());
+}
+
+// The comparison of a compact walk: {{compare_inputs}} (statements before it) and {{goes_left}}.
+TemplateValues compact_comparison(uint32_t feature_bits, const CompactThresholds& thresholds,
+                                  bool nan_left, uint32_t nan_shift) {
+  const std::string input = "x[split & " + hex_mask(feature_bits) + "]";
+  return {{"compare_inputs",
+           nan_left ? "        const float value = " + input +
+                          ";\n        const float threshold = " + thresholds.expr + ";\n"
+                    : std::string()},
+          {"goes_left",
+           // One comparison a split either way: !(value > threshold) is value <= threshold or
+           // NaN. (Testing value != value only where the bit is set was measured slower with
+           // soft float: a second call.)
+           nan_left ? "(split & " + std::to_string(1ull << nan_shift) +
+                          "u) != 0u ? !(value > threshold) : value <= threshold"
+                    : input + " <= " + thresholds.expr}};
+}
+
 const char* kCompactFindLeaf = R"(/* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,
+ * {{p}}_split: {{fields}}.
+ * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
+ * right child is the next node too when the left child is a leaf, else it follows the splits of
+ * the left subtree, whose number is the payload. A child that is a leaf is not stored as a node:
+ * its bit is set and the payload holds its leaf code ({{code_doc}}), or, when both children are
+ * leaves, the two codes: {{pair_doc}}.
+ * A tree that is one leaf is a split with that leaf on both sides. x[feature] <= threshold goes
+ * left; the walk only moves forward and ends at a leaf. */
+static inline uint32_t {{p}}_find_leaf(uint32_t t, const {{xt}} x[]) {
+    {{idx_t}} node = ({{idx_t}}){{p}}_tree_first[t];
+    {{split_t}} split;
+    {{code_t}} code;
+    {{code_t}} right;
+    for (;;) {
+        split = {{split_read}};
+{{compare_inputs}}        if ({{goes_left}}) {
+            if ((split & {{left_bit}}) != 0u) {
+                right = 0u;
+                break;
+            }
+            node = ({{idx_t}})(node + 1u);
+        } else {
+            if ((split & {{right_bit}}) != 0u) {
+                right = 1u;
+                break;
+            }
+            node = ({{idx_t}})(node + 1u + ((split & {{left_bit}}) != 0u ? 0u : {{payload}}));
+        }
+    }
+    code = ({{code_t}}){{payload}};
+    if ((split & {{both_bits}}) == {{both_bits}}) {
+{{pair}}    }
+    return {{ref}};
+}
+
+)";
+
+// What the walk of leaf codes (compact_find_leaf) takes in code beyond the walk of counted
+// leaves (compact_find_leaf_counted), in bytes of flash: the decoding of a leaf code after the
+// loop. Measured at -Os on the bench's trees (firmware flash less the tables' difference): 31
+// to 55 bytes in fixed mode (Cortex-M4F, M0, ATmega328P; 10-tree depth-8 iris forest), 61 to
+// 95 in float mode (unlimited ceiling-fan tree).
+constexpr uint64_t kCodedWalkBytes[2] = {40, 80};  // fixed, float
+
+// Compact layout: the leaf reference of every leaf of the pre-order (PreOrder::leaf), and what
+// the references are: below n_fixed a reference is the same in every tree (a pure leaf's class),
+// from n_fixed on it may be stored less a base of its tree, so that a tree's codes stay small.
+struct CompactLeaves {
+  std::vector<uint64_t> ref;  // per leaf of the pre-order
+  uint64_t n_refs = 0;
+  uint64_t n_fixed = 0;
+};
+
+// The largest number of splits of a left subtree whose split has a split on each side: the
+// payload of such a split (compact_find_leaf).
+uint32_t max_left_splits(const PreOrder& order) {
+  uint32_t most = 0;
+  for (std::size_t i = 0; i < order.split.size(); ++i) {
+    if (order.n_left[i] > 1 && !order.right_leaf[i]) most = std::max(most, order.n_left[i] - 1);
+  }
+  return most;
+}
+
+// Compact layout: the packed tables and `{{p}}_find_leaf(t, x)`.
+std::string compact_find_leaf(const EmitContext& context, const TreeProgram& program,
+                              const PreOrder& order, const CompactLeaves& leaves,
+                              FamilyCode& code) {
+  const std::string& p = context.prefix;
+  const uint32_t n_entries = static_cast<uint32_t>(order.split.size());
+  const uint32_t n_trees = static_cast<uint32_t>(order.tree_first.size());
+  // Node numbers in the narrowest fast type that holds them (16 bits on AVR).
+  const std::string idx_t = n_entries + 1u <= 0xffffu ? "uint_fast16_t" : "uint32_t";
+  std::string functions;
+
+  std::vector<uint32_t> first = order.tree_first;
+  first.push_back(n_entries);
+  const CType first_type = unsigned_type_for(n_entries);
+  code.tables.add(first_type.name, first_type.bytes, p + "_tree_first", integer_literals(first),
+                  "the first split node of each tree, and the end of the last");
+
+  // The children of every split: leaf or not, the leaf's reference, the tree.
+  std::vector<uint8_t> left_leaf(n_entries, 0);
+  std::vector<uint8_t> right_leaf(n_entries, 0);
+  std::vector<uint64_t> left_ref(n_entries, 0);
+  std::vector<uint64_t> right_ref(n_entries, 0);
+  std::vector<uint32_t> tree_of(n_entries, 0);
+  {
+    std::vector<uint32_t> leaf_pos(n_entries, 0);  // the pre-order number of its first leaf
+    for (uint32_t t = 0; t < n_trees; ++t) {
+      if (first[t] < first[t + 1]) leaf_pos[first[t]] = first[t] + t;
+      for (uint32_t i = first[t]; i < first[t + 1]; ++i) tree_of[i] = t;
+    }
+    for (uint32_t i = 0; i < n_entries; ++i) {
+      const uint32_t lp = leaf_pos[i];
+      left_leaf[i] = order.n_left[i] == 1 ? 1 : 0;
+      right_leaf[i] = order.right_leaf[i] ? 1 : 0;
+      if (left_leaf[i] != 0) {
+        left_ref[i] = leaves.ref[lp];
+      } else {
+        leaf_pos[i + 1] = lp;
+      }
+      if (right_leaf[i] != 0) {
+        right_ref[i] = leaves.ref[lp + order.n_left[i]];
+      } else {
+        leaf_pos[i + order.n_left[i]] = lp + order.n_left[i];
+      }
+    }
+  }
+  // Per tree, the smallest reference from n_fixed on, less n_fixed: the base of its codes.
+  std::vector<uint64_t> base(n_trees, ~0ull);
+  for (uint32_t i = 0; i < n_entries; ++i) {
+    for (int side = 0; side < 2; ++side) {
+      const bool is_leaf = side == 0 ? left_leaf[i] != 0 : right_leaf[i] != 0;
+      const uint64_t ref = side == 0 ? left_ref[i] : right_ref[i];
+      if (is_leaf && ref >= leaves.n_fixed) {
+        base[tree_of[i]] = std::min(base[tree_of[i]], ref - leaves.n_fixed);
+      }
+    }
+  }
+  for (uint64_t& b : base) {
+    if (b == ~0ull) b = 0;
+  }
+  const auto leaf_code = [&](uint64_t ref, uint32_t t, bool window) {
+    return window && ref >= leaves.n_fixed ? ref - base[t] : ref;
+  };
+  const uint32_t max_skip = max_left_splits(order);
+
+  // The payload's width P and whether codes are stored less their tree's base: the fewest
+  // table and code bytes. A split with two leaf children holds both codes in P bits (the left
+  // in the low half) when they fit, else (its pair bit set) the number of its pair in the
+  // tree's part of a table of pairs.
+  struct Shape {
+    uint32_t payload_bits = 0;
+    bool window = false;
+    uint64_t pairs = 0;       // codes in the pair table (two a split)
+    uint64_t pair_code_max = 0;
+    uint64_t bytes = ~0ull;
+  };
+  const auto shape_for = [&](uint32_t head_bits) {
+    Shape best;
+    const uint32_t p_min = std::max<uint32_t>(bits_for(max_skip), 1);
+    for (uint32_t pb = p_min; pb <= std::min<uint32_t>(p_min + 16, 40); ++pb) {
+      for (int w = 0; w < 2; ++w) {
+        const bool window = w != 0;
+        if (window && leaves.n_fixed >= leaves.n_refs) continue;
+        const uint32_t half = pb / 2;
+        bool feasible = true;
+        uint64_t pairs = 0;
+        uint64_t pair_code_max = 0;
+        std::vector<uint64_t> tree_pairs(n_trees, 0);
+        for (uint32_t i = 0; i < n_entries && feasible; ++i) {
+          const uint32_t t = tree_of[i];
+          const uint64_t lc = leaf_code(left_ref[i], t, window);
+          const uint64_t rc = leaf_code(right_ref[i], t, window);
+          if (left_leaf[i] != 0 && right_leaf[i] != 0) {
+            if (lc < (1ull << half) && rc < (1ull << (pb - half))) continue;
+            if (tree_pairs[t] >= (1ull << pb)) feasible = false;
+            tree_pairs[t] += 2;
+            pairs += 2;
+            pair_code_max = std::max({pair_code_max, lc, rc});
+          } else if (left_leaf[i] != 0) {
+            feasible = lc < (1ull << pb);
+          } else if (right_leaf[i] != 0) {
+            feasible = rc < (1ull << pb);
+          }
+        }
+        if (!feasible) continue;
+        const uint32_t head = head_bits + (pairs != 0 ? 1 : 0);
+        uint64_t bytes = column_cost(n_entries, head + pb) + (window ? 2ull * n_trees + 16 : 0);
+        if (pairs != 0) {
+          bytes += column_cost(pairs, bits_for(pair_code_max)) + 2ull * n_trees + 32;
+        }
+        if (bytes < best.bytes) {
+          best = {pb, window, pairs, pair_code_max, bytes};
+        }
+      }
+    }
+    if (best.bytes == ~0ull) internal_error(__FILE__, __LINE__, "no compact record fits");
+    return best;
+  };
+
+  const bool nan_left = any_nan_left(program, order);
+  const uint32_t feature_bits = bits_for(static_cast<uint64_t>(program.n_features) - 1);
+  const uint32_t flag_bits = (nan_left ? 1 : 0) + 2;  // [NaN-left], left leaf, right leaf
+  const CompactThresholds thresholds = compact_thresholds(
+      context, program, order, feature_bits,
+      [&](uint32_t bits) { return shape_for(feature_bits + bits + flag_bits).bytes; }, code);
+  const Shape shape = shape_for(feature_bits + thresholds.bits + flag_bits);
+
+  // Split records: feature | threshold | [NaN-left] | left leaf | right leaf | [pair] and the
+  // payload, from the low bits up. The payload lies in the second part of the record when the
+  // rest fits the first (a read of a field is then one load, never two), else right above.
+  const uint32_t pb = shape.payload_bits;
+  const uint32_t half = pb / 2;
+  const bool any_pair = shape.pairs != 0;
+  const uint32_t nan_shift = feature_bits + thresholds.bits;
+  const uint32_t left_shift = nan_shift + (nan_left ? 1 : 0);
+  const uint32_t pair_shift = left_shift + 2;
+  const uint32_t head_bits = pair_shift + (any_pair ? 1 : 0);
+  const ColumnParts tight = column_parts(head_bits + pb, n_entries);
+  const bool payload_high = tight.high != 0 && tight.low != 0 && head_bits <= tight.low &&
+                            pb <= tight.high;
+  const uint32_t payload_shift = payload_high ? tight.low : head_bits;
+  std::vector<uint64_t> records;
+  std::vector<uint64_t> pair_codes;
+  std::vector<uint64_t> pair_first(n_trees + 1, 0);
+  for (uint32_t i = 0; i < n_entries; ++i) {
+    const uint32_t s = order.split[i];
+    const uint32_t t = tree_of[i];
+    uint64_t r = s == kNoSplit ? 0 : program.feature[s];
+    r |= thresholds.field[i] << feature_bits;
+    if (nan_left && s != kNoSplit && program.nan_left[s] != 0) r |= 1ull << nan_shift;
+    const uint64_t lc = leaf_code(left_ref[i], t, shape.window);
+    const uint64_t rc = leaf_code(right_ref[i], t, shape.window);
+    uint64_t payload = 0;
+    if (left_leaf[i] != 0) r |= 1ull << left_shift;
+    if (right_leaf[i] != 0) r |= 1ull << (left_shift + 1);
+    if (left_leaf[i] != 0 && right_leaf[i] != 0) {
+      if (lc < (1ull << half) && rc < (1ull << (pb - half))) {
+        payload = lc | rc << half;
+      } else {
+        r |= 1ull << pair_shift;
+        payload = pair_codes.size() - pair_first[t];
+        pair_codes.push_back(lc);
+        pair_codes.push_back(rc);
+      }
+    } else if (left_leaf[i] != 0) {
+      payload = lc;
+    } else if (right_leaf[i] != 0) {
+      payload = rc;
+    } else {
+      payload = order.n_left[i] - 1;  // the splits of the left subtree
+    }
+    MCUPORT_ASSERT(payload < (1ull << pb));
+    records.push_back(r | payload << payload_shift);
+    if (i + 1 == first[t + 1]) {
+      for (uint32_t u = t + 1; u <= n_trees; ++u) pair_first[u] = pair_codes.size();
+    }
+  }
+  const Column column = add_column(code, p + "_split", records, payload_shift + pb, idx_t,
+                                   "split nodes, in pre-order per tree (see " + p +
+                                       "_find_leaf)");
+  const ColumnParts parts = column.parts;
+  const std::string code_t = read_type(std::max<uint32_t>(
+      pb, any_pair ? bits_for(shape.pair_code_max) : 0));
+  std::string split_t;
+  std::string split_read;
+  std::string payload;
+  if (payload_high) {
+    split_t = read_type(parts.low);
+    split_read = column.low("node", split_t);
+    payload = column.high("node", code_t);
+  } else if (parts.high == 0) {
+    split_t = read_type(parts.low);
+    split_read = column.low("node", split_t);
+    payload = "(split >> " + std::to_string(payload_shift) + ")";
+  } else if (parts.low != 0 && head_bits <= parts.low) {
+    // The walk reads the first part; the payload's bits above it only when it needs them.
+    split_t = read_type(parts.low);
+    split_read = column.low("node", split_t);
+    payload = "((" + code_t + ")(split >> " + std::to_string(payload_shift) + ") | " +
+              column.high("node", code_t) + " << " + std::to_string(parts.low - payload_shift) +
+              ")";
+  } else {
+    functions += column.function;
+    split_t = column.read_t;
+    split_read = p + "_split_at(node)";
+    payload = "(split >> " + std::to_string(payload_shift) + ")";
+  }
+  // The pair table and the per-tree bases.
+  std::string pair_code;
+  const std::string split_code =
+      "        code = (" + code_t + ")(right != 0u ? code >> " + std::to_string(half) +
+      " : code & " + hex_mask(half) + ");\n";
+  if (any_pair) {
+    const CType pf_type = unsigned_type_for(pair_codes.size());
+    code.tables.add(pf_type.name, pf_type.bytes, p + "_pair_first", integer_literals(pair_first),
+                    "the first entry of each tree in " + p + "_pair, and the end of the last");
+    const std::string pair_idx_t = pair_codes.size() + 1 <= 0xffffu ? "uint_fast16_t" : "uint32_t";
+    functions += add_column(code, p + "_pair", pair_codes, bits_for(shape.pair_code_max),
+                            pair_idx_t,
+                            "the leaf codes of splits with two leaf children that do not fit "
+                            "their payload: left, right")
+                     .function;
+    pair_code = "        if ((split & " +
+                std::to_string(1ull << pair_shift) + "u) != 0u) {\n            code = (" +
+                code_t + ")" + p + "_pair_at((" + pair_idx_t + ")(" + p +
+                "_pair_first[t] + code + right));\n        } else {\n    " + split_code +
+                "        }\n";
+  } else {
+    pair_code = split_code;
+  }
+  std::string ref = "(uint32_t)code";
+  if (shape.window) {
+    const CType base_type = unsigned_type_for(*std::max_element(base.begin(), base.end()));
+    code.tables.add(base_type.name, base_type.bytes, p + "_leaf_base", integer_literals(base),
+                    "per tree, what its leaf codes from " + std::to_string(leaves.n_fixed) +
+                        " on are less than the leaf references");
+    ref = leaves.n_fixed == 0
+              ? "(uint32_t)code + (uint32_t)" + p + "_leaf_base[t]"
+              : "code < " + std::to_string(leaves.n_fixed) + "u ? (uint32_t)code : (uint32_t)code + (uint32_t)" +
+                    p + "_leaf_base[t]";
+  }
+  const std::string fields =
+      split_fields_doc(p, feature_bits, thresholds, nan_left, nan_shift) + ",\n * " +
+      bit_range(left_shift, 1) + " set when the left child is a leaf, " +
+      bit_range(left_shift + 1, 1) + " when the right one is" +
+      (any_pair ? ",\n * " + bit_range(pair_shift, 1) + " set when the two leaf codes are in " +
+                      p + "_pair"
+                : std::string()) +
+      ",\n * " + bit_range(payload_shift, pb) + " the payload";
+  const std::string code_doc =
+      shape.window ? (leaves.n_fixed == 0
+                          ? "the leaf reference less " + p + "_leaf_base[t]"
+                          : "a reference below " + std::to_string(leaves.n_fixed) +
+                                " as is, a larger one less " + p + "_leaf_base[t]")
+                   : "the leaf reference";
+  const std::string pair_doc =
+      "the left one in the low " + std::to_string(half) + " bits" +
+      (any_pair ? ", or (pair bit) the position of the two\n * in tree t's part of " + p +
+                      "_pair"
+                : std::string());
+  TemplateValues values = compact_comparison(feature_bits, thresholds, nan_left, nan_shift);
+  values.insert({{"fields", fields},
+                 {"code_doc", code_doc},
+                 {"pair_doc", pair_doc},
+                 {"split_t", split_t},
+                 {"split_read", split_read},
+                 {"code_t", code_t},
+                 {"payload", payload},
+                 {"idx_t", idx_t},
+                 {"left_bit", std::to_string(1ull << left_shift) + "u"},
+                 {"right_bit", std::to_string(1ull << (left_shift + 1)) + "u"},
+                 {"both_bits", std::to_string(3ull << left_shift) + "u"},
+                 {"pair", pair_code},
+                 {"ref", ref}});
+  return functions + context.render(kCompactFindLeaf, values);
+}
+
+const char* kCountedFindLeaf = R"(/* Walks tree t to its leaf and returns the leaf's reference. Split node i is a packed record,
  * {{p}}_split: {{fields}}.
  * Splits are stored tree by tree in pre-order: the left child of a split is the next node; its
  * right child follows the n_left - 1 splits of the left subtree. Leaves are numbered in
@@ -544,23 +1012,20 @@ static inline uint32_t {{p}}_find_leaf(uint32_t t, const {{xt}} x[]) {
 
 )";
 
-// Compact layout: the packed tables and `{{p}}_find_leaf(t, x)`. `leaf_id`: the reference of
-// every program leaf, below n_refs.
-std::string compact_find_leaf(const EmitContext& context, const TreeProgram& program,
-                              const std::vector<uint32_t>& leaf_id, uint64_t n_refs,
-                              FamilyCode& code) {
+// Compact layout, counted leaves: the packed tables and `{{p}}_find_leaf(t, x)`, the records
+// holding the leaves of the left subtree and the leaves a table of references in pre-order.
+std::string compact_find_leaf_counted(const EmitContext& context, const TreeProgram& program,
+                                      const PreOrder& order, const CompactLeaves& leaves,
+                                      FamilyCode& code) {
   const std::string& p = context.prefix;
-  const bool fixed = program.numeric == Numeric::Fixed;
-  PreOrder order = pre_order(program);
   const uint32_t n_entries = static_cast<uint32_t>(order.split.size());
   // Node and leaf numbers in the narrowest fast type that holds them (16 bits on AVR).
   const uint64_t max_index = static_cast<uint64_t>(n_entries) + program.n_trees;
   const std::string idx_t = max_index <= 0xffffu ? "uint_fast16_t" : "uint32_t";
   std::string functions;
 
-  std::vector<uint64_t> refs;
-  for (uint32_t leaf : order.leaf) refs.push_back(leaf_id[leaf]);
-  functions += add_column(code, p + "_leaf_ref", refs, bits_for(std::max<uint64_t>(n_refs, 1) - 1),
+  functions += add_column(code, p + "_leaf_ref", leaves.ref,
+                          bits_for(std::max<uint64_t>(leaves.n_refs, 1) - 1),
                           idx_t, "the reference of every leaf, in pre-order")
                    .function;
   std::vector<uint32_t> first = order.tree_first;
@@ -569,92 +1034,23 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
   code.tables.add(first_type.name, first_type.bytes, p + "_tree_first", integer_literals(first),
                   "the first split node of each tree, and the end of the last");
 
-  // Thresholds: a split holds its threshold's rank among the distinct values (a table,
-  // ascending), or in fixed mode, when that takes fewer bytes, the code itself less the
-  // smallest code (models whose features have scales of their own share few codes).
   uint32_t max_n_left = 1;
   for (uint32_t n : order.n_left) max_n_left = std::max(max_n_left, n);
   const uint32_t feature_bits = bits_for(static_cast<uint64_t>(program.n_features) - 1);
   // n_left is stored as is, or less one when that saves a bit (a largest n_left of 2^k).
   const uint32_t nl_offset = bits_for(max_n_left) > bits_for(max_n_left - 1) ? 1 : 0;
   const uint32_t nl_bits = bits_for(max_n_left - nl_offset);
-  std::vector<uint64_t> threshold_field(n_entries, 0);
-  uint32_t threshold_bits = 0;
-  std::string threshold_expr;  // the C threshold of `split`
-  const std::string field_of = "(split >> " + std::to_string(feature_bits) + ") & ";
-  if (fixed) {
-    std::vector<int32_t> distinct;
-    for (uint32_t s : order.split) {
-      if (s != kNoSplit) distinct.push_back(program.threshold_code[s]);
-    }
-    std::sort(distinct.begin(), distinct.end());
-    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-    if (distinct.empty()) distinct.push_back(0);
-    const uint32_t rank_bits = bits_for(distinct.size() - 1);
-    const uint32_t offset_bits =
-        bits_for(static_cast<uint64_t>(static_cast<int64_t>(distinct.back()) - distinct.front()));
-    const uint64_t ranked_bytes =
-        column_cost(n_entries, feature_bits + rank_bits + nl_bits) + 2 * distinct.size();
-    const uint64_t inline_bytes = column_cost(n_entries, feature_bits + offset_bits + nl_bits);
-    const bool ranked = ranked_bytes <= inline_bytes;
-    threshold_bits = ranked ? rank_bits : offset_bits;
-    for (uint32_t i = 0; i < n_entries; ++i) {
-      const int32_t c = order.split[i] == kNoSplit ? distinct.front()
-                                                   : program.threshold_code[order.split[i]];
-      threshold_field[i] =
-          ranked ? static_cast<uint64_t>(std::lower_bound(distinct.begin(), distinct.end(), c) -
-                                         distinct.begin())
-                 : static_cast<uint64_t>(static_cast<int64_t>(c) - distinct.front());
-    }
-    if (ranked) {
-      code.tables.add("int16_t", 2, p + "_threshold", integer_literals(distinct),
-                      "the distinct threshold codes, ascending: go left when xq[feature] <= "
-                      "code (decision-exact)");
-      threshold_expr = p + "_threshold[" + field_of + hex_mask(threshold_bits) + "]";
-    } else {
-      // The code in int arithmetic (16 bits on AVR) when the field fits an int16: the sum is a
-      // code, so it does too; else in int32_t.
-      const std::string int_t = threshold_bits <= 15 ? "int" : "int32_t";
-      const int32_t low = distinct.front();
-      threshold_expr = "(" + int_t + ")(" + field_of + hex_mask(threshold_bits) + ")" +
-                       (low == INT16_MIN ? " + (" + int_t + ")INT16_MIN"
-                        : low < 0        ? " - " + std::to_string(-static_cast<int64_t>(low))
-                                         : " + " + std::to_string(low));
-    }
-  } else {
-    std::vector<float> distinct;
-    for (uint32_t s : order.split) {
-      if (s != kNoSplit) distinct.push_back(program.threshold_float[s]);
-    }
-    std::sort(distinct.begin(), distinct.end());
-    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-    if (distinct.empty()) distinct.push_back(0.0f);
-    threshold_bits = bits_for(distinct.size() - 1);
-    for (uint32_t i = 0; i < n_entries; ++i) {
-      if (order.split[i] == kNoSplit) continue;
-      threshold_field[i] = static_cast<uint64_t>(
-          std::lower_bound(distinct.begin(), distinct.end(),
-                           program.threshold_float[order.split[i]]) -
-          distinct.begin());
-    }
-    code.tables.add("float", 4, p + "_threshold", float_literals(distinct),
-                    "the distinct thresholds, ascending: go left when x[feature] <= this float32 "
-                    "(decision-exact)");
-    threshold_expr = p + "_threshold[" + field_of + hex_mask(threshold_bits) + "]";
-  }
-  const bool threshold_ranked = threshold_expr.find("_threshold[") != std::string::npos;
+  const CompactThresholds thresholds = compact_thresholds(
+      context, program, order, feature_bits,
+      [&](uint32_t bits) { return column_cost(n_entries, feature_bits + bits + nl_bits); }, code);
 
   // Split records: feature | threshold | [NaN-left] | [right-is-leaf] | n_left (less nl_offset),
-  // from the low bits up. The NaN-left bit is there in float mode when some split sends NaN
-  // left (scikit-learn's missing_go_to_left). The right-is-leaf bit is there when the record has
-  // a spare bit for it (in the part the walk reads first); else the walk counts the leaves of
-  // the current subtree to know when the right child is a leaf (it is when its subtree has one).
-  bool any_nan_left = false;
-  for (uint32_t s : order.split) {
-    if (!fixed && s != kNoSplit && program.nan_left[s] != 0) any_nan_left = true;
-  }
-  const uint32_t nan_shift = feature_bits + threshold_bits;
-  const uint32_t bit_shift = nan_shift + (any_nan_left ? 1 : 0);
+  // from the low bits up. The right-is-leaf bit is there when the record has a spare bit for it
+  // (in the part the walk reads first); else the walk counts the leaves of the current subtree
+  // to know when the right child is a leaf (it is when its subtree has one).
+  const bool nan_left = any_nan_left(program, order);
+  const uint32_t nan_shift = feature_bits + thresholds.bits;
+  const uint32_t bit_shift = nan_shift + (nan_left ? 1 : 0);
   const ColumnParts tight = column_parts(bit_shift + nl_bits, n_entries);
   const ColumnParts with_bit = column_parts(bit_shift + nl_bits + 1, n_entries);
   const bool right_leaf_bit = with_bit.low == tight.low && with_bit.high == tight.high &&
@@ -664,8 +1060,8 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
   std::vector<uint64_t> records;
   for (uint32_t i = 0; i < n_entries; ++i) {
     uint64_t r = order.split[i] == kNoSplit ? 0 : program.feature[order.split[i]];
-    r |= threshold_field[i] << feature_bits;
-    if (any_nan_left && order.split[i] != kNoSplit && program.nan_left[order.split[i]] != 0) {
+    r |= thresholds.field[i] << feature_bits;
+    if (nan_left && order.split[i] != kNoSplit && program.nan_left[order.split[i]] != 0) {
       r |= 1ull << nan_shift;
     }
     if (right_leaf_bit && order.right_leaf[i]) r |= 1ull << bit_shift;
@@ -701,146 +1097,229 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
     n_left = "(split >> " + std::to_string(nl_shift) + ")" + plus_offset;
   }
   if (nl_bits == 0) n_left = "1u";  // every left child is a leaf (no bits to shift down)
-  const auto range = [](uint32_t low, uint32_t bits) {
-    return bits == 0 ? std::string("no bits") :
-           bits == 1 ? "bit " + std::to_string(low) :
-           "bits " + std::to_string(low) + "-" + std::to_string(low + bits - 1);
-  };
   const std::string fields =
-      range(0, feature_bits) + " the feature,\n * " + range(feature_bits, threshold_bits) +
-      (threshold_ranked ? " the rank of its threshold in " + p + "_threshold"
-                        : " its threshold code less the smallest one") +
-      (any_nan_left ? ",\n * " + range(nan_shift, 1) + " set when a NaN input goes left"
-                    : std::string()) +
-      (right_leaf_bit ? ",\n * " + range(bit_shift, 1) + " set when the right child is a leaf"
+      split_fields_doc(p, feature_bits, thresholds, nan_left, nan_shift) +
+      (right_leaf_bit ? ",\n * " + bit_range(bit_shift, 1) + " set when the right child is a leaf"
                       : std::string()) +
       ",\n * the bits above n_left" + (nl_offset != 0 ? std::string(" - 1") : std::string()) +
       " (n_left: the leaves of the left subtree)";
-  const std::string input = "x[split & " + hex_mask(feature_bits) + "]";
-  return functions + context.render(
-                         kCompactFindLeaf,
-                         {{"fields", fields},
-                          {"split_t", split_t},
-                          {"split_read", split_read},
-                          {"n_left", n_left},
-                          {"idx_t", idx_t},
-                          {"compare_inputs",
-                           any_nan_left ? "        const float value = " + input +
-                                              ";\n        const float threshold = " +
-                                              threshold_expr + ";\n"
-                                        : std::string()},
-                          {"goes_left",
-                           // One comparison a split either way: !(value > threshold) is
-                           // value <= threshold or NaN. (Testing value != value only where the
-                           // bit is set was measured slower with soft float: a second call.)
-                           any_nan_left ? "(split & " + std::to_string(1ull << nan_shift) +
-                                              "u) != 0u ? !(value > threshold) : value <= "
-                                              "threshold"
-                                        : input + " <= " + threshold_expr},
-                          {"right_leaf_doc",
-                           right_leaf_bit
-                               ? "The right-is-leaf bit says when the right child is a leaf."
-                               : "A subtree's leaf count says when a child is a leaf: tree t "
-                                 "has tree_first[t + 1] -\n * tree_first[t] + 1 leaves, the left "
-                                 "child of a split n_left of its subtree's, the right\n * child "
-                                 "the rest."},
-                          {"size_init",
-                           right_leaf_bit ? std::string()
-                                          : "    " + idx_t + " size = (" + idx_t + ")(" + p +
-                                                "_tree_first[t + 1u] - node + 1u);\n"},
-                          {"left_size", right_leaf_bit ? "" : "            size = n_left;\n"},
-                          {"right_leaf_test",
-                           right_leaf_bit
-                               ? "            if ((split & " +
-                                     std::to_string(1ull << bit_shift) +
-                                     "u) != 0u) {\n                break;\n            }\n"
-                               : "            size = (" + idx_t +
-                                     ")(size - n_left);\n            if (size == 1u) {\n"
-                                     "                break;\n            }\n"}});
+  TemplateValues values = compact_comparison(feature_bits, thresholds, nan_left, nan_shift);
+  values.insert({{"fields", fields},
+                 {"split_t", split_t},
+                 {"split_read", split_read},
+                 {"n_left", n_left},
+                 {"idx_t", idx_t},
+                 {"right_leaf_doc",
+                  right_leaf_bit
+                      ? "The right-is-leaf bit says when the right child is a leaf."
+                      : "A subtree's leaf count says when a child is a leaf: tree t "
+                        "has tree_first[t + 1] -\n * tree_first[t] + 1 leaves, the left "
+                        "child of a split n_left of its subtree's, the right\n * child "
+                        "the rest."},
+                 {"size_init",
+                  right_leaf_bit ? std::string()
+                                 : "    " + idx_t + " size = (" + idx_t + ")(" + p +
+                                       "_tree_first[t + 1u] - node + 1u);\n"},
+                 {"left_size", right_leaf_bit ? "" : "            size = n_left;\n"},
+                 {"right_leaf_test",
+                  right_leaf_bit
+                      ? "            if ((split & " +
+                            std::to_string(1ull << bit_shift) +
+                            "u) != 0u) {\n                break;\n            }\n"
+                      : "            size = (" + idx_t +
+                            ")(size - n_left);\n            if (size == 1u) {\n"
+                            "                break;\n            }\n"}});
+  return functions + context.render(kCountedFindLeaf, values);
 }
 
-// Compact layout, forests with mixed leaves: the nonzero probabilities of every mixed leaf as
-// entries (class | value | a bit set on the leaf's last entry); a mixed leaf's reference is
-// n_classes + its first entry, so no index of the leaves' starts is stored. A value is the
-// probability itself (fixed mode), or its rank among the distinct probabilities when that
-// takes fewer bytes (always in float mode, whose values are float64).
-struct CompactEntries {
-  std::vector<uint32_t> leaf_id;  // program leaf -> reference
-  uint64_t n_refs = 0;
-};
-
-CompactEntries compact_entries(const EmitContext& context, const TreeProgram& program,
-                               const LeafCoding& coding, const std::string& acc_t,
-                               FamilyCode& code, std::string* add_mixed) {
+// Compact layout: the leaf references of the pre-order's leaves. For a forest with mixed
+// leaves, the nonzero probabilities of every mixed leaf as entries (class | value | a bit set on
+// the leaf's last entry, or no bit: see `ordered` below); a mixed leaf's reference is n_classes
+// + its first entry, so no index of the leaves' starts is stored. `coded` (the leaf codes of
+// compact_find_leaf): the mixed leaves are laid out tree by tree, a leaf of an earlier tree used
+// again when it lies close enough (else stored again), so that a tree's references from
+// n_classes on span less than 2^8 - n_classes entries (or 2^P - n_classes, P the bits of the
+// largest number of left-subtree splits), which compact_find_leaf stores less a base per tree,
+// in few bits; else (counted leaves) each leaf is stored once.
+// A value is the probability itself (fixed mode), or its rank among the distinct probabilities
+// when that takes fewer bytes (always in float mode, whose values are float64).
+CompactLeaves compact_entries(const EmitContext& context, const TreeProgram& program,
+                              const LeafCoding& coding, const PreOrder& order, bool coded,
+                              const std::string& acc_t, FamilyCode& code,
+                              std::string* add_mixed) {
   const std::string& p = context.prefix;
   const bool fixed = program.numeric == Numeric::Fixed;
   const uint32_t n_classes = program.n_classes;
-  CompactEntries out;
-  out.leaf_id = coding.id;
+  CompactLeaves out;
   out.n_refs = coding.n_refs;
+  out.n_fixed = program.leaf_kind == LeafKind::Proba ? n_classes : 0;
+  for (uint32_t leaf : order.leaf) out.ref.push_back(coding.id[leaf]);
   if (program.leaf_kind != LeafKind::Proba || coding.mixed.empty()) return out;
-  for (uint32_t& id : out.leaf_id) {
-    if (id >= n_classes) id = n_classes + static_cast<uint32_t>(coding.start[id - n_classes]);
-  }
-  const uint64_t n_entries = coding.klass.size();
-  out.n_refs = n_classes + n_entries;
 
+  // The layout, tree by tree: mixed leaves (indices into coding.mixed; kSentinel: an entry that
+  // ends the leaf before it, see below) in entry order. `ordered`: the leaves a tree adds are in
+  // descending order of their first class, so that a leaf ends where the next entry's class is
+  // not above its own (entries are in ascending class order within a leaf), with a sentinel
+  // entry of class 0 where that does not hold and after the last leaf: no last-entry bit.
+  constexpr uint32_t kSentinel = 0xffffffffu;
+  const uint32_t window_bits = std::max<uint32_t>(8, bits_for(max_left_splits(order)));
+  const uint64_t window = !coded                             ? ~0ull >> 2
+                          : (1ull << window_bits) > n_classes ? (1ull << window_bits) - n_classes
+                                                              : (1ull << window_bits);
+  const auto entries_of = [&](uint32_t m) { return coding.start[m + 1] - coding.start[m]; };
+  const auto n_trees = static_cast<uint32_t>(order.tree_first.size());
+  struct Layout {
+    std::vector<uint32_t> items;
+    std::vector<uint64_t> ref;
+    uint64_t n_entries = 0;
+  };
+  const auto lay_out = [&](bool ordered) {
+    Layout lay;
+    lay.ref = out.ref;
+    if (!coded && !ordered) {
+      // Each leaf once, in the order of coding.mixed.
+      for (uint32_t m = 0; m < coding.mixed.size(); ++m) lay.items.push_back(m);
+      for (uint64_t& ref : lay.ref) {
+        if (ref >= n_classes) ref = n_classes + coding.start[ref - n_classes];
+      }
+      lay.n_entries = coding.start.back();
+      return lay;
+    }
+    std::vector<int64_t> placed(coding.mixed.size(), -1);
+    uint64_t end = 0;
+    uint32_t last_class = 0;  // of the entry before `end`
+    for (uint32_t t = 0; t < n_trees; ++t) {
+      const uint32_t leaf_begin = order.tree_first[t] + t;
+      const uint32_t leaf_end = (t + 1 < n_trees ? order.tree_first[t + 1]
+                                                 : static_cast<uint32_t>(order.split.size())) +
+                                t + 1;
+      std::vector<uint32_t> used;  // distinct mixed leaves of tree t, in pre-order
+      uint64_t total = 0;
+      for (uint32_t l = leaf_begin; l < leaf_end; ++l) {
+        const uint64_t ref = out.ref[l];
+        if (ref < n_classes) continue;
+        const auto m = static_cast<uint32_t>(ref - n_classes);
+        if (std::find(used.begin(), used.end(), m) != used.end()) continue;
+        used.push_back(m);
+        total += entries_of(m) + (ordered ? 1 : 0);
+      }
+      // A leaf placed from `low` on is used again: the tree's entries then span less than
+      // `window`.
+      const int64_t low = static_cast<int64_t>(end + total) - static_cast<int64_t>(window);
+      std::vector<uint32_t> added;
+      for (uint32_t m : used) {
+        if (placed[m] < 0 || placed[m] < low) added.push_back(m);
+      }
+      if (ordered) {
+        std::stable_sort(added.begin(), added.end(), [&](uint32_t a, uint32_t b) {
+          return coding.klass[coding.start[a]] > coding.klass[coding.start[b]];
+        });
+      }
+      for (uint32_t m : added) {
+        if (ordered && end != 0 && coding.klass[coding.start[m]] > last_class) {
+          lay.items.push_back(kSentinel);
+          ++end;
+        }
+        placed[m] = static_cast<int64_t>(end);
+        lay.items.push_back(m);
+        end += entries_of(m);
+        last_class = coding.klass[coding.start[m + 1] - 1];
+      }
+      for (uint32_t l = leaf_begin; l < leaf_end; ++l) {
+        if (out.ref[l] >= n_classes) {
+          lay.ref[l] = n_classes + static_cast<uint64_t>(placed[out.ref[l] - n_classes]);
+        }
+      }
+    }
+    if (ordered) {
+      lay.items.push_back(kSentinel);
+      ++end;
+    }
+    lay.n_entries = end;
+    return lay;
+  };
+
+  // The values: the probability itself (fixed mode), or its rank among the distinct ones.
   const uint32_t class_bits = bits_for(n_classes - 1);
-  std::vector<uint64_t> value_bits_of;  // per entry: its value (code or rank)
-  uint32_t value_bits = 0;
+  std::vector<uint64_t> distinct_codes(coding.code.begin(), coding.code.end());
+  std::sort(distinct_codes.begin(), distinct_codes.end());
+  distinct_codes.erase(std::unique(distinct_codes.begin(), distinct_codes.end()),
+                       distinct_codes.end());
+  std::vector<double> distinct_values = coding.value;
+  std::sort(distinct_values.begin(), distinct_values.end());
+  distinct_values.erase(std::unique(distinct_values.begin(), distinct_values.end()),
+                        distinct_values.end());
+  const uint32_t rank_bits =
+      bits_for(std::max<std::size_t>(fixed ? distinct_codes.size() : distinct_values.size(), 1) - 1);
+  const uint64_t code_bytes = program.proba_bits / 8;
+  // Entries of `n` and the bits of a value: table bytes (the rank table's too).
+  const auto entry_bytes = [&](uint64_t n, bool ranked, bool ordered) {
+    const uint32_t bits = class_bits + (ranked ? rank_bits : program.proba_bits) + (ordered ? 0 : 1);
+    return column_cost(n, bits) + (ranked ? distinct_codes.size() * code_bytes : 0);
+  };
+  const Layout with_bit = lay_out(false);
+  const Layout by_class = lay_out(true);
   bool ranked = !fixed;
-  std::vector<uint64_t> distinct_codes;
-  std::vector<double> distinct_values;
+  bool ordered = false;
   if (fixed) {
-    distinct_codes.assign(coding.code.begin(), coding.code.end());
-    std::sort(distinct_codes.begin(), distinct_codes.end());
-    distinct_codes.erase(std::unique(distinct_codes.begin(), distinct_codes.end()),
-                         distinct_codes.end());
-    const uint32_t inline_bits = program.proba_bits;
-    const uint32_t rank_bits = bits_for(distinct_codes.size() - 1);
-    const uint64_t code_bytes = program.proba_bits / 8;
-    const uint64_t inline_total = column_cost(n_entries, class_bits + inline_bits + 1);
-    const uint64_t ranked_total =
-        column_cost(n_entries, class_bits + rank_bits + 1) + distinct_codes.size() * code_bytes;
-    ranked = ranked_total <= inline_total;
-    value_bits = ranked ? rank_bits : inline_bits;
-    for (uint32_t c : coding.code) {
-      value_bits_of.push_back(
-          ranked ? static_cast<uint64_t>(std::lower_bound(distinct_codes.begin(),
-                                                          distinct_codes.end(), c) -
-                                         distinct_codes.begin())
-                 : c);
+    uint64_t best = ~0ull;
+    for (int o = 0; o < 2; ++o) {
+      for (int r = 1; r >= 0; --r) {
+        const uint64_t bytes =
+            entry_bytes((o != 0 ? by_class : with_bit).n_entries, r != 0, o != 0) + (o != 0 ? 8 : 0);
+        if (bytes < best) {
+          best = bytes;
+          ordered = o != 0;
+          ranked = r != 0;
+        }
+      }
     }
   } else {
-    distinct_values = coding.value;
-    std::sort(distinct_values.begin(), distinct_values.end());
-    distinct_values.erase(std::unique(distinct_values.begin(), distinct_values.end()),
-                          distinct_values.end());
-    value_bits = bits_for(distinct_values.size() - 1);
-    for (double v : coding.value) {
-      value_bits_of.push_back(static_cast<uint64_t>(
-          std::lower_bound(distinct_values.begin(), distinct_values.end(), v) -
-          distinct_values.begin()));
-    }
+    ordered = column_cost(by_class.n_entries, class_bits + rank_bits) + 8 <
+              column_cost(with_bit.n_entries, class_bits + rank_bits + 1);
   }
-  const uint32_t last_shift = class_bits + value_bits;
+  const Layout& lay = ordered ? by_class : with_bit;
+  out.ref = lay.ref;
+  const uint64_t n_entries = lay.n_entries;
+  out.n_refs = n_classes + n_entries;
+  const uint32_t value_bits = ranked ? rank_bits : program.proba_bits;
   std::vector<uint64_t> entries;
-  for (std::size_t m = 0; m + 1 < coding.start.size(); ++m) {
+  for (uint32_t m : lay.items) {
+    if (m == kSentinel) {
+      entries.push_back(0);
+      continue;
+    }
     for (uint64_t e = coding.start[m]; e < coding.start[m + 1]; ++e) {
-      uint64_t entry = coding.klass[e] | value_bits_of[e] << class_bits;
-      if (e + 1 == coding.start[m + 1]) entry |= 1ull << last_shift;
+      uint64_t value = 0;
+      if (!fixed) {
+        value = static_cast<uint64_t>(std::lower_bound(distinct_values.begin(),
+                                                       distinct_values.end(), coding.value[e]) -
+                                      distinct_values.begin());
+      } else if (ranked) {
+        value = static_cast<uint64_t>(std::lower_bound(distinct_codes.begin(),
+                                                       distinct_codes.end(), coding.code[e]) -
+                                      distinct_codes.begin());
+      } else {
+        value = coding.code[e];
+      }
+      uint64_t entry = coding.klass[e] | value << class_bits;
+      if (!ordered && e + 1 == coding.start[m + 1]) entry |= 1ull << (class_bits + value_bits);
       entries.push_back(entry);
     }
   }
+  const uint32_t last_shift = class_bits + value_bits;
   const std::string one = std::to_string(program.proba_code_one);
   const uint64_t max_entry = n_entries + 1;
   const std::string entry_idx_t = max_entry <= 0xffffu ? "uint_fast16_t" : "uint32_t";
-  const Column entry_column = add_column(code, p + "_entry", entries, last_shift + 1, entry_idx_t,
-                          "mixed leaves' entries: bits 0-" + std::to_string(class_bits == 0 ? 0 : class_bits - 1) +
-                              " the class, then the " +
-                              (ranked ? "rank of the probability in " + p + "_entry_proba"
-                                      : "probability, " + one + " = 1.0 (rounded to nearest)") +
-                              ", then a bit set on a leaf's last entry");
+  const Column entry_column = add_column(
+      code, p + "_entry", entries, last_shift + (ordered ? 0 : 1), entry_idx_t,
+      "mixed leaves' entries: bits 0-" + std::to_string(class_bits == 0 ? 0 : class_bits - 1) +
+          " the class, then the " +
+          (ranked ? "rank of the probability in " + p + "_entry_proba"
+                  : "probability, " + one + " = 1.0 (rounded to nearest)") +
+          (ordered ? "; a leaf's entries are in ascending class order and end before an entry "
+                     "whose class is not above the last one's"
+                   : ", then a bit set on a leaf's last entry"));
   *add_mixed = entry_column.function;
   std::string value = "(entry >> " + std::to_string(class_bits) + ") & " + hex_mask(value_bits);
   if (fixed && ranked) {
@@ -859,12 +1338,20 @@ CompactEntries compact_entries(const EmitContext& context, const TreeProgram& pr
   const std::string add = fixed ? "acc[" + klass + "] = (" + acc_t + ")(acc[" + klass + "] + (" +
                                       value + "));"
                                 : "acc[" + klass + "] += " + value + ";";
-  *add_mixed += "/* Adds the mixed leaf whose first entry is e to the sums. */\nstatic inline void " + p +
-                "_add_mixed(" + acc_t + " acc[], uint32_t e) {\n    for (;;) {\n        const " +
-                entry_column.read_t + " entry = " + p + "_entry_at((" + entry_idx_t +
-                ")e);\n        " + add +
-                "\n        if ((entry >> " + std::to_string(last_shift) +
-                ") != 0u) {\n            break;\n        }\n        ++e;\n    }\n}\n\n";
+  const std::string entry_t = entry_column.read_t;
+  const std::string read = p + "_entry_at((" + entry_idx_t + ")e)";
+  *add_mixed += "/* Adds the mixed leaf whose first entry is e to the sums. */\nstatic inline void " +
+                p + "_add_mixed(" + acc_t + " acc[], uint32_t e) {\n";
+  if (ordered) {
+    *add_mixed += "    " + entry_t + " entry = " + read + ";\n    for (;;) {\n        " +
+                  entry_t + " next;\n        " + add + "\n        ++e;\n        next = " + read +
+                  ";\n        if ((next & " + hex_mask(class_bits) + ") <= (" + klass +
+                  ")) {\n            break;\n        }\n        entry = next;\n    }\n}\n\n";
+  } else {
+    *add_mixed += "    for (;;) {\n        const " + entry_t + " entry = " + read + ";\n        " +
+                  add + "\n        if ((entry >> " + std::to_string(last_shift) +
+                  ") != 0u) {\n            break;\n        }\n        ++e;\n    }\n}\n\n";
+  }
   return out;
 }
 
@@ -1074,10 +1561,27 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   }
 
   // Compact code: mixed leaves as entry lists (compact_entries), with their own add_mixed.
-  CompactEntries compact;
+  std::string compact_walk;  // {{p}}_find_leaf and the functions it calls
   if (!fast) {
     std::string compact_add_mixed;
-    compact = compact_entries(context, program, coding, acc_t, code, &compact_add_mixed);
+    const PreOrder order = pre_order(program);
+    // The two compact formats, leaf codes in the records or counted leaves: the one of the
+    // fewer table and code bytes (emitted once each to count them).
+    FamilyCode scratch[2];
+    std::string scratch_add_mixed[2];
+    std::string scratch_walk[2];
+    for (int c = 0; c < 2; ++c) {
+      const CompactLeaves leaves = compact_entries(context, program, coding, order, c != 0,
+                                                   acc_t, scratch[c], &scratch_add_mixed[c]);
+      scratch_walk[c] = c != 0 ? compact_find_leaf(context, program, order, leaves, scratch[c])
+                               : compact_find_leaf_counted(context, program, order, leaves,
+                                                           scratch[c]);
+    }
+    const bool coded =
+        scratch[1].tables.bytes() + kCodedWalkBytes[fixed ? 0 : 1] < scratch[0].tables.bytes();
+    code.tables.append(scratch[coded ? 1 : 0].tables);
+    compact_add_mixed = scratch_add_mixed[coded ? 1 : 0];
+    compact_walk = scratch_walk[coded ? 1 : 0];
     if (!add_mixed.empty()) add_mixed = compact_add_mixed;
   }
 
@@ -1171,7 +1675,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     });
     walk_functions += "}\n\n";
   } else {
-    walk_functions = compact_find_leaf(context, program, compact.leaf_id, compact.n_refs, code);
+    walk_functions = compact_walk;
   }
   // The C expression of tree t's leaf reference (t: "0", or "t" in a loop).
   const auto leaf_of = [&](const std::string& t) {

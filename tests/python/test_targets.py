@@ -200,7 +200,7 @@ def test_the_same_code_keeps_tables_as_plain_const_data_off_avr(tmp_path):
 
 def test_a_model_too_large_for_the_target_is_refused_with_its_sizes():
     X_train, _, y_train, _ = split("digits")
-    forest = RandomForestClassifier(n_estimators=60, random_state=SEED).fit(X_train, y_train)
+    forest = RandomForestClassifier(n_estimators=80, random_state=SEED).fit(X_train, y_train)
     with pytest.raises(ValueError, match=r"the model's constant tables take \d+ bytes, more than "
                                          r"the 32768 bytes of flash of avr-atmega328p; choose a "
                                          r"smaller model"):
