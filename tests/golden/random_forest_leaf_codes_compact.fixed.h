@@ -11,22 +11,24 @@
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
  * and the model computes on that value: trees decide exactly as scikit-learn does on
  * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range; values beyond it saturate.
- * Ranges come from the model's input_ranges (calibration data or given ranges).
+ * -32768 and 32767 stand for the ends of the range listed below; values beyond it
+ * saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
+ * A tree model's codes may cover up to 256 codes' worth more than a range, placed so
+ * that its thresholds are short constants (docs/model-format.md).
  *   feature: [low, high] scale zero_point
- *   0: [11.03, 14.83] 5.79842832e-05 -222991.961
- *   1: [0.74, 5.8] 7.72106508e-05 -42352.17
- *   2: [1.36, 3.23] 2.85343709e-05 -80429.8182
- *   3: [10.6, 30] 0.000296025025 -68575.7835
- *   4: [70, 162] 0.00140383001 -82631.587
+ *   0: [11.0216757, 14.8365779] 5.8211676e-05 -222105.887
+ *   1: [0.734264005, 5.81410745] 7.75134423e-05 -42240.7312
+ *   2: [1.3561614, 3.23349485] 2.86462722e-05 -80109.6364
+ *   3: [10.5557193, 30.0317989] 0.000297185925 -68286.9072
+ *   4: [69.739273, 162.100063] 0.00140933531 -82251.8043
  *   5: [0.98, 3.88] 4.42511635e-05 -54914.3103
- *   6: [0.34, 5.08] 7.23277638e-05 -37468.8228
- *   7: [0.13, 0.66] 8.08728161e-06 -48842.6226
- *   8: [0.41, 3.58] 4.83710994e-05 -41244.1356
- *   9: [1.28, 13] 0.000178835737 -39925.4061
- *   10: [0.48, 1.71] 1.87685969e-05 -58342.6341
- *   11: [1.27, 4] 4.16571298e-05 -63254.978
- *   12: [278, 1680] 0.0213931487 -45762.8146
+ *   6: [0.33121402, 5.08980254] 7.26114064e-05 -37329.4599
+ *   7: [0.129212457, 0.661290921] 8.11899692e-06 -48682.8302
+ *   8: [0.403055807, 3.58548737] 4.85607929e-05 -41068.0252
+ *   9: [1.25396713, 13.0199286] 0.000179537064 -39752.4471
+ *   10: [0.478511466, 1.71333507] 1.88422004e-05 -58163.7317
+ *   11: [1.26548339, 4.00618943] 4.18204936e-05 -63027.8864
+ *   12: [275.293892, 1682.79202] 0.0214770447 -45586.0528
  * Tables read by the predict path: 235 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
@@ -52,7 +54,7 @@ extern "C" {
 #define RANDOM_FOREST_LEAF_CODES_COMPACT_N_TREES 6
 #define RANDOM_FOREST_LEAF_CODES_COMPACT_N_SPLITS 54u
 #define RANDOM_FOREST_LEAF_CODES_COMPACT_N_CLASSES 3
-#define RANDOM_FOREST_LEAF_CODES_COMPACT_PROBA_ONE 393210 /* predict_proba's integer for 1.0 */
+#define RANDOM_FOREST_LEAF_CODES_COMPACT_PROBA_ONE 391680 /* predict_proba's integer for 1.0 */
 #define RANDOM_FOREST_LEAF_CODES_COMPACT_TABLE_BYTES 235
 
 /* mixed leaves' entries: bits 0-1 the class, then the rank of the probability in random_forest_leaf_codes_compact_entry_proba, then a bit set on a leaf's last entry */
@@ -60,9 +62,9 @@ static const uint8_t random_forest_leaf_codes_compact_entry[4] = {
     12, 17, 9, 22
 };
 
-/* the distinct probabilities of the entries, ascending, 65535 = 1.0 (rounded to nearest) */
+/* the distinct probabilities of the entries, ascending, 65280 = 1.0 (rounded to nearest) */
 static const uint16_t random_forest_leaf_codes_compact_entry_proba[4] = {
-    6665, 21845, 43690, 58870
+    6639, 21760, 43520, 58641
 };
 
 /* the first split node of each tree, and the end of the last */
@@ -72,10 +74,10 @@ static const uint8_t random_forest_leaf_codes_compact_tree_first[7] = {
 
 /* the distinct threshold codes, ascending: go left when xq[feature] <= code (decision-exact) */
 static const int16_t random_forest_leaf_codes_compact_threshold[51] = {
-    -31218, -30295, -26527, -25775, -24266, -20718, -20579, -20019, -19590, -18566, -18113, -17767,
-    -17000, -16784, -15186, -14989, -14472, -14120, -14034, -13276, -12366, -12124, -11897, -10657,
-    -10472, -10121, -10038, -8969, -8953, -8615, -7771, -7052, -6661, -4978, -3155, -1591, -260,
-    1448, 1854, 2586, 3561, 4224, 9856, 13177, 13890, 15876, 18366, 18539, 21484, 22812, 23257
+    -31081, -30208, -26443, -25728, -24178, -20620, -20481, -19924, -19457, -18476, -18049, -17705,
+    -16916, -16768, -15176, -14916, -14401, -14114, -13987, -13279, -12349, -12096, -11853, -10664,
+    -10433, -10084, -10053, -8919, -8897, -8560, -7719, -7032, -6684, -4966, -3137, -1592, -244,
+    1440, 1816, 2591, 3604, 4223, 9768, 13183, 13892, 15835, 18309, 18481, 21380, 22716, 23181
 };
 
 /* split nodes, in pre-order per tree (see random_forest_leaf_codes_compact_find_leaf) */
@@ -98,18 +100,18 @@ static const char *const random_forest_leaf_codes_compact_labels[3] = {
 
 /* quantization: real units per input code (used by quantize/dequantize only) */
 static const double random_forest_leaf_codes_compact_input_scale[13] = {
-    5.7984283207446412e-05, 7.7210650797283889e-05, 2.8534370946822306e-05, 0.00029602502479591055,
-    0.0014038300144960708, 4.4251163500419624e-05, 7.2327763790341047e-05, 8.0872816052491045e-06,
-    4.8371099412527657e-05, 0.00017883573662928209, 1.8768596932936597e-05, 4.1657129777981233e-05,
-    0.021393148699168384
+    5.8211676036704002e-05, 7.7513442301505833e-05, 2.8646272154904332e-05, 0.00029718592502948877,
+    0.0014093353145728336, 4.4251163500419624e-05, 7.261140642473077e-05, 8.1189969209087151e-06,
+    4.856079290430307e-05, 0.00017953706398688706, 1.8842200401354186e-05, 4.1820493573737345e-05,
+    0.021477044685120791
 };
 
 /* quantization: the code standing for 0.0 (used by quantize/dequantize only) */
 static const double random_forest_leaf_codes_compact_input_zero_point[13] = {
-    -222991.96052631576, -42352.169960474304, -80429.818181818191, -68575.783505154643,
-    -82631.586956521729, -54914.31034482758, -37468.822784810123, -48842.622641509435,
-    -41244.135646687697, -39925.406143344706, -58342.634146341465, -63254.978021978022,
-    -45762.814550641939
+    -222105.88684210522, -42240.731225296448, -80109.636363636368, -68286.907216494845,
+    -82251.804347826081, -54914.31034482758, -37329.459915611813, -48682.830188679247,
+    -41068.025236593057, -39752.44709897611, -58163.731707317071, -63027.886446886449,
+    -45586.052781740371
 };
 
 static inline uint_fast16_t random_forest_leaf_codes_compact_entry_at(uint_fast16_t i) {
@@ -131,7 +133,7 @@ static inline void random_forest_leaf_codes_compact_add_mixed(uint32_t acc[], ui
 /* Adds one tree's leaf to the per-class sums. */
 static inline void random_forest_leaf_codes_compact_add_leaf(uint32_t acc[], uint32_t leaf) {
     if (leaf < RANDOM_FOREST_LEAF_CODES_COMPACT_N_CLASSES) {
-        acc[leaf] = (uint32_t)(acc[leaf] + 65535u);
+        acc[leaf] = (uint32_t)(acc[leaf] + 65280u);
     } else {
         random_forest_leaf_codes_compact_add_mixed(acc, leaf - RANDOM_FOREST_LEAF_CODES_COMPACT_N_CLASSES);
     }
@@ -177,7 +179,7 @@ static inline uint32_t random_forest_leaf_codes_compact_find_leaf(uint32_t t, co
     return code < 3u ? (uint32_t)code : (uint32_t)code + (uint32_t)random_forest_leaf_codes_compact_leaf_base[t];
 }
 
-/* Sums the trees' class probabilities per class into acc[] (at most 393210, which uint32_t holds). */
+/* Sums the trees' class probabilities per class into acc[] (at most 391680, which uint32_t holds). */
 static inline void random_forest_leaf_codes_compact_accumulate(const int16_t x[], uint32_t acc[]) {
     uint32_t t;
     acc[0] = 0u;
