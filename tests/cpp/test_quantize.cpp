@@ -361,6 +361,19 @@ TEST(ChooseInputQuantization, PlacesTreeThresholdsOnImmediates) {
   EXPECT_EQ(chosen.features[1].zero_point, grid.zero_point);
 }
 
+TEST(ChooseInputQuantization, FeaturesOfOneRangeArePlacedTogether) {
+  // Both features span [-40, 85] and split at different thresholds: they get one placement,
+  // so that a threshold both used would have one code (one table of distinct codes).
+  std::string text = two_feature_tree();
+  text.replace(text.find("[0, 16]"), 7, "[-40, 85]");
+  const mcuport::InputQuantization chosen =
+      mcuport::choose_input_quantization(mcuport::load_model(text));
+  ASSERT_TRUE(chosen.placed);
+  EXPECT_EQ(chosen.features[0].scale, chosen.features[1].scale);
+  EXPECT_EQ(chosen.features[0].zero_point, chosen.features[1].zero_point);
+  EXPECT_NE(chosen.features[0].scale, mcuport::quantization_for_range({-40, 85}).scale);
+}
+
 TEST(ChooseInputQuantization, PlacementIsForTreesOnly) {
   // The same ranges on a linear model keep the plain formula.
   const mcuport::Model linear = mcuport::load_model(R"({
