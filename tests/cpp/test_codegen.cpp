@@ -387,6 +387,60 @@ TEST(Port, ResultDescribesTheHeader) {
                                        std::to_string(result.table_bytes) + "\n"));
 }
 
+// A vote forest of `n_trees` complete trees of depth `depth` over 4 inputs in [0, 1], three
+// classes: every split distinct enough to stay, every leaf a vote.
+std::string complete_forest(int n_trees, int depth) {
+  std::ostringstream out;
+  out << R"({"format": "mcuport-model", "format_version": 1, "kind": "tree_ensemble",
+    "estimator": "RandomForestClassifier", "task": "classification", "n_features": 4,
+    "classes": [0, 1, 2], "input_ranges": [[0, 1], [0, 1], [0, 1], [0, 1]],
+    "params": {"trees": [)";
+  const int n_inner = (1 << depth) - 1;
+  const int n_nodes = 2 * n_inner + 1;
+  for (int t = 0; t < n_trees; ++t) {
+    std::ostringstream left, right, feature, threshold, value;
+    for (int i = 0; i < n_nodes; ++i) {
+      const char* sep = i == 0 ? "" : ", ";
+      const bool inner = i < n_inner;
+      left << sep << (inner ? 2 * i + 1 : -1);
+      right << sep << (inner ? 2 * i + 2 : -1);
+      feature << sep << (inner ? (i + t) % 4 : -2);
+      threshold << sep << (inner ? 0.005 + 0.01 * ((i * 7 + t) % 97) : -2.0);
+      value << sep << (inner ? "null" : (i + t) % 3 == 0 ? "[1, 0, 0]" : (i + t) % 3 == 1 ? "[0, 1, 0]" : "[0, 0, 1]");
+    }
+    out << (t == 0 ? "" : ", ") << "{\"children_left\": [" << left.str() << "], \"children_right\": ["
+        << right.str() << "], \"feature\": [" << feature.str() << "], \"threshold\": ["
+        << threshold.str() << "], \"value\": [" << value.str() << "]}";
+  }
+  out << "]}}";
+  return out.str();
+}
+
+// Target::register_sums: Cortex-M4F's fast code adds leaves to local sums in forests cut into
+// groups of 2,048 splits, but not in the small groups of a forest beyond 16,384 splits (a
+// group about a tree, whose one leaf does not pay for loading and storing the sums); other
+// targets keep the sums in acc[].
+TEST(Port, RegisterSumsWhereTheTargetAndTheGroupsPayForThem) {
+  // (find() rather than HasSubstr: a failure would print headers of half a megabyte.)
+  const auto has = [](const std::string& header, const char* text) {
+    return header.find(text) != std::string::npos;
+  };
+  mcuport::PortOptions options;
+  options.numeric = mcuport::Numeric::Fixed;
+  options.layout = mcuport::TreeLayout::Fast;
+  options.target = "cortex-m4f";
+  const std::string small = mcuport::port_model(complete_forest(6, 10), options).header;  // 6,138 splits
+  EXPECT_TRUE(has(small, " s2 = acc[2];") && has(small, "acc[2] = s2;"));
+  EXPECT_FALSE(has(small, "acc[1u] = "));
+  const std::string large = mcuport::port_model(complete_forest(17, 10), options).header;  // 17,391
+  EXPECT_FALSE(has(large, " s2 = acc[2];"));
+  EXPECT_TRUE(has(large, "acc[1u] = "));
+  options.target = "cortex-m0";
+  const std::string m0 = mcuport::port_model(complete_forest(6, 10), options).header;
+  EXPECT_FALSE(has(m0, " s2 = acc[2];"));
+  EXPECT_TRUE(has(m0, "acc[1u] = "));
+}
+
 TEST(Port, TargetDecidesTheDefaultNumericMode) {
   mcuport::PortOptions options;
   EXPECT_EQ(mcuport::port_model(tiny_model(), options).numeric, mcuport::Numeric::Float);
