@@ -146,7 +146,7 @@ LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout, uint32_t i
     }
     if (nonzero == 1 && proba_one(leaf, last)) {
       coding.id[leaf] = static_cast<uint32_t>(last);  // leaves are distinct: one per class
-    } else if (nonzero <= inline_entries) {
+    } else if (inline_entries > 0 && nonzero <= inline_entries) {
       coding.inlined.push_back(leaf);
     } else {
       coding.id[leaf] = static_cast<uint32_t>(n_classes + coding.mixed.size());
@@ -160,12 +160,17 @@ LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout, uint32_t i
   for (uint32_t leaf : coding.mixed) {
     coding.start.push_back(coding.klass.size());
     for (std::size_t c = 0; c < n_classes; ++c) {
-      if (!proba_nonzero(leaf, c)) continue;
-      coding.klass.push_back(static_cast<uint32_t>(c));
+      // Every run has an entry: a leaf whose probabilities are all 0 (weights that round to
+      // 0, or all zero) keeps class 0's, which adds nothing, as the row would.
+      if (!proba_nonzero(leaf, c) && !(c + 1 == n_classes && coding.start.back() == coding.klass.size())) {
+        continue;
+      }
+      const std::size_t k = proba_nonzero(leaf, c) ? c : 0;
+      coding.klass.push_back(static_cast<uint32_t>(k));
       if (fixed) {
-        coding.code.push_back(program.leaf_proba_code[leaf * n_classes + c]);
+        coding.code.push_back(program.leaf_proba_code[leaf * n_classes + k]);
       } else {
-        coding.value.push_back(program.leaf_proba_float[leaf * n_classes + c]);
+        coding.value.push_back(program.leaf_proba_float[leaf * n_classes + k]);
       }
     }
   }

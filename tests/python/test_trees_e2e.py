@@ -12,6 +12,8 @@ proves for every disagreement.
 
 from __future__ import annotations
 
+import pathlib
+
 import numpy as np
 import pytest
 from sklearn.ensemble import (
@@ -310,3 +312,30 @@ def test_fast_mixed_leaves_inline_or_called_as_the_target_says(target, tmp_path)
         got = model.run(codes)
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
+
+
+ALL_ZERO_LEAF = (pathlib.Path(__file__).resolve().parents[1] / "fuzz" / "regressions"
+                 / "extra_trees_all_zero_leaf.json")
+
+
+@pytest.mark.parametrize("target", ["host", "cortex-m0"])
+@pytest.mark.parametrize("proba_bits", [16, 8])
+def test_a_leaf_whose_probabilities_round_to_zero(target, proba_bits, tmp_path):
+    """A leaf whose probabilities are all 2.2e-308 (codes 0 in fixed mode; a fuzzer's find, in
+    tests/fuzz/regressions/): it adds nothing. Both layouts' C answers as the simulator does,
+    predictions and probability codes, on 2,000 random rows that reach it and the others (the
+    compact layout once read past its entry runs; Cortex-M0's fast code keeps it in a table)."""
+    document = ALL_ZERO_LEAF.read_text()
+    simulated = mcuport.load(document, proba_bits=proba_bits)
+    rng = np.random.default_rng(SEED)
+    X = rng.uniform(-3, 3, (2000, 3))
+    reach = (X[:, 2] > -1.2038951349245974) & (X[:, 1] <= -1.095708928925427)
+    assert reach.sum() > 100  # rows that end in the all-zero leaf of tree 0
+    for layout in LAYOUTS:
+        generated = mcuport.generate(document, name="m", numeric="fixed", layout=layout,
+                                     target=target, proba_bits=proba_bits)
+        with HostModel(generated, workdir=tmp_path / layout) as model:
+            codes, _ = model.quantize(X)
+            y, scores = model.run(codes)
+        np.testing.assert_array_equal(y, simulated.predict_codes(codes))
+        np.testing.assert_array_equal(scores, simulated.scores_codes(codes))
