@@ -319,7 +319,7 @@ def report(
         generated = generate(text, name=name, numeric=mode, target=description["name"],
                              proba_bits=proba_bits if mode == "fixed" else None)
         if generated.proba_bits is not None:
-            unit = 2**generated.proba_bits - 1
+            unit = _core.proba_one_code(generated.proba_bits)
             notes.append(f"fixed: tree leaf probabilities in {generated.proba_bits} bits "
                          f"(proba_bits={generated.proba_bits}): each within 0.5/{unit} of "
                          "scikit-learn's per class and tree")

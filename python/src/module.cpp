@@ -7,6 +7,7 @@
 #include "mcuport/dump.hpp"
 #include "mcuport/error.hpp"
 #include "mcuport/load.hpp"
+#include "mcuport/lower_trees.hpp"
 #include "mcuport/port.hpp"
 #include "mcuport/save.hpp"
 #include "mcuport/simulator.hpp"
@@ -157,6 +158,8 @@ PYBIND11_MODULE(_core, m) {
         py::arg("numeric"), py::arg("target"), py::arg("layout") = py::none(),
         py::arg("proba_bits") = py::none(), py::arg("style") = "c", py::arg("classname") = "",
         "Port a model document; returns a dict with the header and what was decided.");
+  m.def("proba_one_code", &mcuport::proba_one_code, py::arg("proba_bits"),
+        "The code of probability 1.0 for fixed-mode tree leaves of proba_bits bits.");
   m.def(
       "validate",
       [](const std::string& model_json) {

@@ -93,15 +93,19 @@ def test_report_states_8_bit_leaf_probabilities(iris_forest, capsys):
     printed = capsys.readouterr().out
     row, = report.rows
     assert row.proba_bits == 8 and report.to_dict()["rows"][0]["proba_bits"] == 8
-    assert "tree leaf probabilities in 8 bits (proba_bits=8)" in printed
+    assert "tree leaf probabilities in 8 bits (proba_bits=8): each within 0.5/255 " in printed
     generated = mcuport.generate(forest, name="model", numeric="fixed", target="atmega328p",
                                  calibration=X_train, proba_bits=8)
     with HostModel(generated) as host:
         expected = forest.classes_[host.run(host.quantize(X_test)[0])[0]]
     np.testing.assert_array_equal(row.predictions, expected)
-    default, = mcuport.report(forest, X_test, y_test, target="atmega328p", numeric="fixed",
-                              calibration=X_train, print_table=False).rows
+    default_report = mcuport.report(forest, X_test, y_test, target="atmega328p",
+                                    numeric="fixed", calibration=X_train, print_table=False)
+    default, = default_report.rows
     assert default.proba_bits == 16
+    # the unit the header uses (docs/fixed-point.md: 65280 at 16 bits)
+    assert any("in 16 bits (proba_bits=16): each within 0.5/65280 " in note
+               for note in default_report.notes)
 
 
 def test_report_on_a_regressor_gives_r2_and_the_distance_to_scikit_learn(capsys):
