@@ -159,20 +159,20 @@ LeafCoding leaf_coding(const TreeProgram& program, TreeLayout layout, uint32_t i
   coding.n_refs = n_classes + coding.mixed.size() + coding.inlined.size();
   for (uint32_t leaf : coding.mixed) {
     coding.start.push_back(coding.klass.size());
-    for (std::size_t c = 0; c < n_classes; ++c) {
-      // Every run has an entry: a leaf whose probabilities are all 0 (weights that round to
-      // 0, or all zero) keeps class 0's, which adds nothing, as the row would.
-      if (!proba_nonzero(leaf, c) && !(c + 1 == n_classes && coding.start.back() == coding.klass.size())) {
-        continue;
-      }
-      const std::size_t k = proba_nonzero(leaf, c) ? c : 0;
-      coding.klass.push_back(static_cast<uint32_t>(k));
+    const auto add_entry = [&](std::size_t c) {
+      coding.klass.push_back(static_cast<uint32_t>(c));
       if (fixed) {
-        coding.code.push_back(program.leaf_proba_code[leaf * n_classes + k]);
+        coding.code.push_back(program.leaf_proba_code[leaf * n_classes + c]);
       } else {
-        coding.value.push_back(program.leaf_proba_float[leaf * n_classes + k]);
+        coding.value.push_back(program.leaf_proba_float[leaf * n_classes + c]);
       }
+    };
+    for (std::size_t c = 0; c < n_classes; ++c) {
+      if (proba_nonzero(leaf, c)) add_entry(c);
     }
+    // Every run has an entry: a leaf whose probabilities are all 0 (weights that round to 0,
+    // or all zero) keeps class 0's, which adds nothing, as its row would.
+    if (coding.klass.size() == coding.start.back()) add_entry(0);
   }
   coding.start.push_back(coding.klass.size());
   const uint64_t value_bytes = fixed ? program.proba_bits / 8 : 8;
@@ -1949,6 +1949,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                  "_N_CLASSES; ++c) {\n        if (acc[c] > acc[best]) {\n            best = c;\n"
                  "        }\n    }\n    return (int32_t)best;\n";
       }
+      const bool loop_c = n_classes > 16 || !finish.empty();
       std::string sum_locals;
       if (register_sums && walk_functions.empty()) {
         // One function: the sums start at zero in their locals and are stored once at the end.
@@ -1959,7 +1960,6 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
           finish += "    acc[" + i + "] = s" + i + ";\n";
         }
       }
-      const bool loop_c = n_classes > 16 || (!finish.empty() && !register_sums);
       code.functions += context.render(
           kAccumulate,
           (TemplateValues{{"acc_doc", acc_doc},

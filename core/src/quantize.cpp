@@ -132,15 +132,11 @@ FeatureQuantization place_thresholds(const FeatureQuantization& plain,
   FeatureQuantization wide;
   wide.scale = (plain.hi - plain.lo) / (kCodeSpan - 2 * kSlack);
   wide.zero_point = kCodeMin + kSlack - plain.lo / wide.scale;
-  std::vector<std::pair<int32_t, double>> plain_codes;
+  double best = 0;  // the plain quantization's score
   std::vector<std::pair<int32_t, double>> wide_codes;
   for (const auto& [threshold, weight] : thresholds) {
-    plain_codes.emplace_back(quantize_threshold(plain, threshold), weight);
+    if (immediate_compare(quantize_threshold(plain, threshold))) best += weight;
     wide_codes.emplace_back(quantize_threshold(wide, threshold), weight);
-  }
-  double best = 0;
-  for (const auto& [code, weight] : plain_codes) {
-    if (immediate_compare(code)) best += weight;
   }
   const std::vector<double> scores = shift_scores(wide_codes);
   int32_t best_shift = 0;
