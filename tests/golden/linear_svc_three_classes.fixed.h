@@ -86,10 +86,49 @@ static const double linear_svc_three_classes_input_zero_point[2] = {
     -0.5, -32768.0
 };
 
+#if MCUPORT_MUL32_ONLY
+/* Row 0 of linear_svc_three_classes_scores_row written out, for cores whose only multiply is
+ * 32 x 32 -> 32: its weights as immediates, its zero weights left out. */
+static inline int32_t linear_svc_three_classes_scores_row_0(const int16_t x[]) {
+    int32_t acc = -308693606;
+    acc += (int32_t)x[0u] * 24576;
+    acc -= (int32_t)x[1u] * 10240;
+    return acc;
+}
+
+/* Row 1 of linear_svc_three_classes_scores_row written out, for cores whose only multiply is
+ * 32 x 32 -> 32: its weights as immediates, its zero weights left out. */
+static inline int32_t linear_svc_three_classes_scores_row_1(const int16_t x[]) {
+    int32_t acc = 114083533;
+    acc -= (int32_t)x[0u] * 8192;
+    acc += (int32_t)x[1u] * 5120;
+    return acc;
+}
+
+/* Row 2 of linear_svc_three_classes_scores_row written out, for cores whose only multiply is
+ * 32 x 32 -> 32: its weights as immediates, its zero weights left out. */
+static inline int32_t linear_svc_three_classes_scores_row_2(const int16_t x[]) {
+    int32_t acc = 268451840;
+    acc += (int32_t)x[0u] * 12288;
+    acc += (int32_t)x[1u] * 20480;
+    return acc;
+}
+
+#endif
 /* Output k of scores.
  * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-28; its
  * magnitude is at most 1449544294, which int32_t holds for every int16 input. */
 static inline int64_t linear_svc_three_classes_scores_row(const int16_t x[], uint32_t k) {
+#if MCUPORT_MUL32_ONLY
+    switch (k) {
+    case 0u:
+        return (int64_t)linear_svc_three_classes_scores_row_0(x);
+    case 1u:
+        return (int64_t)linear_svc_three_classes_scores_row_1(x);
+    default:
+        return (int64_t)linear_svc_three_classes_scores_row_2(x);
+    }
+#else
     int32_t acc = (int32_t)linear_svc_three_classes_linear_bias[k];
 #if MCUPORT_SIMD32
     {
@@ -110,6 +149,7 @@ static inline int64_t linear_svc_three_classes_scores_row(const int16_t x[], uin
     }
 #endif
     return (int64_t)acc;
+#endif
 }
 
 /* The decision function of each output.

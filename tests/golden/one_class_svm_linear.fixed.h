@@ -77,10 +77,26 @@ static const double one_class_svm_linear_input_zero_point[3] = {
     -32768.0, -32768.0, -0.5
 };
 
+#if MCUPORT_MUL32_ONLY
+/* Row 0 of one_class_svm_linear_decision_values_row written out, for cores whose only multiply is
+ * 32 x 32 -> 32: its weights as immediates, its zero weights left out. */
+static inline int32_t one_class_svm_linear_decision_values_row_0(const int16_t x[]) {
+    int32_t acc = 187924890;
+    acc += (int32_t)x[0u] * 7373;
+    acc += (int32_t)x[1u] * 6554;
+    acc += (int32_t)x[2u] * 26215;
+    return acc;
+}
+
+#endif
 /* Output k of decision_values.
  * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-30; its
  * magnitude is at most 1503297946, which int32_t holds for every int16 input. */
 static inline int64_t one_class_svm_linear_decision_values_row(const int16_t x[], uint32_t k) {
+#if MCUPORT_MUL32_ONLY
+    (void)k;
+    return (int64_t)one_class_svm_linear_decision_values_row_0(x);
+#else
     int32_t acc = (int32_t)one_class_svm_linear_pair_bias[k];
 #if MCUPORT_SIMD32
     {
@@ -102,6 +118,7 @@ static inline int64_t one_class_svm_linear_decision_values_row(const int16_t x[]
     }
 #endif
     return (int64_t)acc;
+#endif
 }
 
 /* The decision value of every pair of classes (i < j, in libsvm's order); positive votes for i.

@@ -87,10 +87,42 @@ static const double pca_whiten_input_zero_point[4] = {
     -120148.00000000001, -87380.499999999985, -48544.944444444445, -35498.625
 };
 
+#if MCUPORT_MUL32_ONLY
+/* Row 0 of pca_whiten_component written out, for cores whose only multiply is
+ * 32 x 32 -> 32: its weights as immediates, its zero weights left out. */
+static inline int32_t pca_whiten_component_0(const int16_t x[]) {
+    int32_t acc = 90025399;
+    acc += (int32_t)x[0u] * 4834;
+    acc -= (int32_t)x[1u] * 863;
+    acc += (int32_t)x[2u] * 18087;
+    acc += (int32_t)x[3u] * 3473;
+    return acc;
+}
+
+/* Row 1 of pca_whiten_component written out, for cores whose only multiply is
+ * 32 x 32 -> 32: its weights as immediates, its zero weights left out. */
+static inline int32_t pca_whiten_component_1(const int16_t x[]) {
+    int32_t acc = 94321370;
+    acc += (int32_t)x[0u] * 15777;
+    acc += (int32_t)x[1u] * 13353;
+    acc -= (int32_t)x[2u] * 7313;
+    acc -= (int32_t)x[3u] * 773;
+    return acc;
+}
+
+#endif
 /* Output k plus the rounding half of its shift (in the offset), at row k's own binary point.
  * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-F_k (row k's own binary point, 28 to 29); its
  * magnitude is at most 1313815258, which int32_t holds for every int16 input. */
 static inline int64_t pca_whiten_component(const int16_t x[], uint32_t k) {
+#if MCUPORT_MUL32_ONLY
+    switch (k) {
+    case 0u:
+        return (int64_t)pca_whiten_component_0(x);
+    default:
+        return (int64_t)pca_whiten_component_1(x);
+    }
+#else
     int32_t acc = (int32_t)pca_whiten_component_bias[k];
 #if MCUPORT_SIMD32
     {
@@ -118,6 +150,7 @@ static inline int64_t pca_whiten_component(const int16_t x[], uint32_t k) {
     }
 #endif
     return (int64_t)acc;
+#endif
 }
 
 /* Output k: the row (which holds half a unit of the output format beside its sum) shifted right

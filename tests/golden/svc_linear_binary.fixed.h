@@ -83,10 +83,25 @@ static const double svc_linear_binary_input_zero_point[2] = {
     -0.5, -0.5
 };
 
+#if MCUPORT_MUL32_ONLY
+/* Row 0 of svc_linear_binary_decision_values_row written out, for cores whose only multiply is
+ * 32 x 32 -> 32: its weights as immediates, its zero weights left out. */
+static inline int32_t svc_linear_binary_decision_values_row_0(const int16_t x[]) {
+    int32_t acc = 134240256;
+    acc += (int32_t)x[0u] * 24576;
+    acc += (int32_t)x[1u] * 20480;
+    return acc;
+}
+
+#endif
 /* Output k of decision_values.
  * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-30; its
  * magnitude is at most 1610635264, which int32_t holds for every int16 input. */
 static inline int64_t svc_linear_binary_decision_values_row(const int16_t x[], uint32_t k) {
+#if MCUPORT_MUL32_ONLY
+    (void)k;
+    return (int64_t)svc_linear_binary_decision_values_row_0(x);
+#else
     int32_t acc = (int32_t)svc_linear_binary_pair_bias[k];
 #if MCUPORT_SIMD32
     {
@@ -107,6 +122,7 @@ static inline int64_t svc_linear_binary_decision_values_row(const int16_t x[], u
     }
 #endif
     return (int64_t)acc;
+#endif
 }
 
 /* The decision value of every pair of classes (i < j, in libsvm's order); positive votes for i.
@@ -121,9 +137,7 @@ static inline void svc_linear_binary_decision_values(const int16_t x[], int64_t 
 /* Two classes: the pair (0,1) votes for class 0 when its decision value is positive, as libsvm
  * and scikit-learn's SVC.predict. */
 static inline int32_t svc_linear_binary_predict(const int16_t x[]) {
-    int64_t dec[1];
-    svc_linear_binary_decision_values(x, dec);
-    return dec[0] > 0 ? 0 : 1;
+    return (int32_t)svc_linear_binary_decision_values_row(x, 0u) > 0 ? 0 : 1;
 }
 
 /* scikit-learn's decision_function * 2^SVC_LINEAR_BINARY_SCORE_FRAC_BITS: positive for class 1 (libsvm's value,

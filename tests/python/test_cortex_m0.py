@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.naive_bayes import GaussianNB
@@ -23,7 +24,7 @@ from sklearn.svm import SVC, LinearSVC, OneClassSVM
 from sklearn.tree import DecisionTreeClassifier
 
 import mcuport
-from mcuport.host import STRICT_FLAGS
+from mcuport.host import STRICT_FLAGS, HostModel
 
 from conftest import REPORT_LINES, SEED, require, split
 
@@ -187,3 +188,56 @@ def test_mahalanobis_cortex_m0_builds_no_64_bit_product(dataset, straight_line, 
     assert "__aeabi_lmul" not in undefined, sorted(undefined)
     assert float_helpers(undefined) == set(), sorted(undefined)
 
+
+
+# Affine maps of at most 64 nonzero weights, written out row by row for cores whose only
+# multiply is 32 x 32 -> 32 (codegen/src/emit_affine.cpp, kStraightLineMul32Terms): int32 rows
+# (PCA, LinearSVC), an int64 row summed in int32 pairs (the 30-feature linear SVC on breast
+# cancer, wine's LinearSVC) and a linear SVC's votes reading its rows one by one.
+MUL32_ROW_MODELS = {  # (estimator, data set, rows, their sums' type)
+    "PCA": (lambda: PCA(n_components=4, random_state=SEED), "wine", 4, "int32_t"),
+    "LinearSVC": (lambda: LinearSVC(dual=True, max_iter=20000, random_state=SEED), "wine", 3,
+                  "int64_t"),
+    "SVC(linear, binary)": (lambda: SVC(kernel="linear"), "breast_cancer", 1, "int64_t"),
+    "SVC(linear, votes)": (lambda: SVC(kernel="linear"), "iris", 3, "int32_t"),
+}
+HOST_COMPILERS = (("gcc", "-std=c99"), ("clang", "-std=c99"), ("g++", "-std=c++11", "-x", "c++"),
+                  ("clang++", "-std=c++11", "-x", "c++"))
+
+
+@pytest.mark.parametrize("kind", MUL32_ROW_MODELS)
+def test_written_out_rows_answer_like_the_simulator_on_every_compiler(kind, tmp_path):
+    """The Cortex-M0 header's written-out rows (MCUPORT_MUL32_ONLY forced on the host), built by
+    gcc, clang, g++ and clang++ with the strict flags: on the whole test split, the same
+    predictions and scores as the simulator, bit for bit."""
+    factory, dataset, n_rows, sum_type = MUL32_ROW_MODELS[kind]
+    X_train, X_test, y_train, _ = split(dataset)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = factory().fit(X_train) if kind == "PCA" else factory().fit(X_train, y_train)
+    document = mcuport.to_json(estimator, calibration=X_train)
+    generated = mcuport.generate(document, name="m", numeric="fixed", target="cortex-m0")
+    rows = re.findall(r"^static inline (int32_t|int64_t) m_\w+_(\d+)\(const int16_t x\[\]\) \{$",
+                      generated.header, flags=re.M)
+    assert [int(k) for _, k in rows] == list(range(n_rows))
+    assert {t for t, _ in rows} == {sum_type}
+    simulated = mcuport.load(document)
+    for i, (cc, *std) in enumerate(HOST_COMPILERS):
+        require(cc, "clang" if "clang" in cc else ("g++" if cc == "g++" else "gcc"))
+        with HostModel(generated, cc=cc, cflags=(*std, "-O1", "-DMCUPORT_MUL32_ONLY=1",
+                                                 *STRICT_FLAGS),
+                       workdir=tmp_path / f"cc{i}") as host:
+            X = host.quantize(X_test)[0]
+            predictions, scores = host.run(X)
+        if predictions is not None:
+            np.testing.assert_array_equal(predictions, simulated.predict_codes(X))
+        np.testing.assert_array_equal(scores, simulated.scores_codes(X))
+
+
+def test_large_maps_keep_their_table_on_cortex_m0():
+    """Beyond 64 nonzero weights (digits' PCA: 64 x 8) a map keeps its weight table and loop."""
+    X_train, _, _, _ = split("digits")
+    generated = mcuport.generate(PCA(n_components=8, random_state=SEED).fit(X_train), name="m",
+                                 numeric="fixed", calibration=X_train, target="cortex-m0")
+    assert "MCUPORT_MUL32_ONLY\n/* Row 0" not in generated.header
+    assert "m_component_weight[k][f]" in generated.header
