@@ -259,12 +259,19 @@ class PointerTrackingBuilder {
   bool string(json::string_t& v) { return value_done(dom_.string(v)); }
   bool binary(json::binary_t& v) { return value_done(dom_.binary(v)); }
   bool start_object(std::size_t n) {
-    frames_.push_back({false, 0, false, {}});
+    frames_.push_back({false, 0, false, {}, {}});
     return dom_.start_object(n);
   }
+  // A key written twice in one object is an error (the DOM would keep the last value silently,
+  // so two readers of one file could see different models). It names the second occurrence.
   bool key(json::string_t& k) {
-    frames_.back().has_key = true;
-    frames_.back().key = k;
+    Frame& frame = frames_.back();
+    frame.has_key = true;
+    frame.key = k;
+    if (!frame.keys.insert(k).second) {
+      throw Error(pointer(), "duplicate key " + printable(shorten("\"" + k + "\"")) +
+                                 ": each key may appear once in an object");
+    }
     return dom_.key(k);
   }
   bool end_object() {
@@ -272,7 +279,7 @@ class PointerTrackingBuilder {
     return value_done(dom_.end_object());
   }
   bool start_array(std::size_t n) {
-    frames_.push_back({true, 0, false, {}});
+    frames_.push_back({true, 0, false, {}, {}});
     return dom_.start_array(n);
   }
   bool end_array() {
@@ -307,6 +314,7 @@ class PointerTrackingBuilder {
     std::size_t index;  // arrays: the element being read
     bool has_key;       // objects: a key has been read and its value not yet finished
     std::string key;
+    std::set<std::string> keys;  // objects: the keys read so far
   };
 
   bool value_done(bool ok) {

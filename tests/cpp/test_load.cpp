@@ -249,6 +249,21 @@ TEST(LoadErrors, MalformedJsonInsideAnArrayNamesTheElement) {
               ThrowsLoadError(tree_path("/threshold/1"), "unexpected end of input"));
 }
 
+// A key written twice names its second occurrence, at the top level and deep inside a tree.
+TEST(LoadErrors, DuplicateKeysAreRejected) {
+  const std::string text = classifier().dump();
+  ASSERT_EQ(text.rfind("{\"", 0), 0u);
+  EXPECT_THAT(loading("{\"n_features\":2," + text.substr(1)),
+              ThrowsLoadError("/n_features", "duplicate key \"n_features\""));
+  const std::string threshold = "\"threshold\":[";
+  const std::size_t at = text.find(threshold);
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_THAT(loading(text.substr(0, at) + "\"threshold\":[0.5,0.5]," + text.substr(at)),
+              ThrowsLoadError(tree_path("/threshold"), "duplicate key \"threshold\""));
+  // The same key in two objects (every tree has its own "threshold") is not a duplicate.
+  EXPECT_NO_THROW(mcuport::load_model(text));
+}
+
 TEST(LoadErrors, TrailingTextHasNoPointer) {
   EXPECT_THAT(loading(classifier().dump() + " {}"),
               ThrowsLoadError("", "expected end of input"));
