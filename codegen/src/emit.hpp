@@ -53,6 +53,16 @@ struct FamilyCode {
 };
 
 FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program);
+// The compact layout's two tree formats (0: counted leaves, 1: leaf codes in the records): the
+// bytes of the tables emit_trees predicts for each without writing them (it chooses by these
+// and writes only the one it keeps), and the bytes of the tables each writes, which the tests
+// hold equal to them.
+struct CompactFormatBytes {
+  uint64_t predicted[2] = {0, 0};
+  uint64_t written[2] = {0, 0};
+  bool coded = false;  // the format emit_trees keeps: leaf codes
+};
+CompactFormatBytes compact_format_bytes(const EmitContext& context, const TreeProgram& program);
 FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program);
 FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program);
 

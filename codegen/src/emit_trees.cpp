@@ -537,6 +537,51 @@ std::vector<T> distinct_thresholds(const PreOrder& order, const std::vector<T>& 
   return distinct;
 }
 
+// The distinct thresholds of a program's records (distinct_thresholds), found once for both
+// compact formats.
+struct DistinctThresholds {
+  bool fixed = true;
+  std::vector<int32_t> codes;  // fixed mode
+  std::vector<float> floats;   // float mode
+};
+
+DistinctThresholds distinct_thresholds_of(const TreeProgram& program, const PreOrder& order) {
+  DistinctThresholds distinct;
+  distinct.fixed = program.numeric == Numeric::Fixed;
+  if (distinct.fixed) {
+    distinct.codes = distinct_thresholds(order, program.threshold_code);
+  } else {
+    distinct.floats = distinct_thresholds(order, program.threshold_float);
+  }
+  return distinct;
+}
+
+// How the records hold a threshold: its rank among the distinct ones, or (fixed mode, ranked
+// false) the code less the smallest code, in `bits` bits.
+struct ThresholdField {
+  bool ranked = true;
+  uint32_t bits = 0;
+};
+
+// The threshold field of the fewer bytes: `record_bytes(bits)` is the bytes of the records with a
+// threshold field of `bits` bits.
+ThresholdField threshold_field(const DistinctThresholds& distinct,
+                               const std::function<uint64_t(uint32_t)>& record_bytes) {
+  if (!distinct.fixed) return {true, bits_for(distinct.floats.size() - 1)};
+  const uint32_t rank_bits = bits_for(distinct.codes.size() - 1);
+  const uint32_t offset_bits = bits_for(static_cast<uint64_t>(
+      static_cast<int64_t>(distinct.codes.back()) - distinct.codes.front()));
+  const bool ranked =
+      record_bytes(rank_bits) + 2 * distinct.codes.size() <= record_bytes(offset_bits);
+  return {ranked, ranked ? rank_bits : offset_bits};
+}
+
+// The bytes of the table compact_thresholds adds for `field`.
+uint64_t threshold_table_bytes(const DistinctThresholds& distinct, ThresholdField field) {
+  if (!distinct.fixed) return 4 * distinct.floats.size();
+  return field.ranked ? 2 * distinct.codes.size() : 0;
+}
+
 struct CompactThresholds {
   std::vector<uint64_t> field;  // per record
   uint32_t bits = 0;
@@ -544,33 +589,31 @@ struct CompactThresholds {
   bool ranked = true;
 };
 
+// The records' threshold fields as `field` says, and their table (threshold_table_bytes).
 CompactThresholds compact_thresholds(const EmitContext& context, const TreeProgram& program,
                                      const PreOrder& order, uint32_t feature_bits,
-                                     const std::function<uint64_t(uint32_t)>& record_bytes,
+                                     const DistinctThresholds& distinct, ThresholdField field,
                                      FamilyCode& code) {
   const std::string& p = context.prefix;
   const auto n_entries = static_cast<uint32_t>(order.split.size());
   CompactThresholds out;
   out.field.assign(n_entries, 0);
+  out.ranked = field.ranked;
+  out.bits = field.bits;
   const std::string field_of = "(split >> " + std::to_string(feature_bits) + ") & ";
-  if (program.numeric == Numeric::Fixed) {
-    const std::vector<int32_t> distinct = distinct_thresholds(order, program.threshold_code);
-    const uint32_t rank_bits = bits_for(distinct.size() - 1);
-    const uint32_t offset_bits =
-        bits_for(static_cast<uint64_t>(static_cast<int64_t>(distinct.back()) - distinct.front()));
-    const bool ranked = record_bytes(rank_bits) + 2 * distinct.size() <= record_bytes(offset_bits);
-    out.ranked = ranked;
-    out.bits = ranked ? rank_bits : offset_bits;
+  if (distinct.fixed) {
+    const std::vector<int32_t>& codes = distinct.codes;
+    const bool ranked = field.ranked;
     for (uint32_t i = 0; i < n_entries; ++i) {
-      const int32_t c = order.split[i] == kNoSplit ? distinct.front()
+      const int32_t c = order.split[i] == kNoSplit ? codes.front()
                                                    : program.threshold_code[order.split[i]];
       out.field[i] =
-          ranked ? static_cast<uint64_t>(std::lower_bound(distinct.begin(), distinct.end(), c) -
-                                         distinct.begin())
-                 : static_cast<uint64_t>(static_cast<int64_t>(c) - distinct.front());
+          ranked ? static_cast<uint64_t>(std::lower_bound(codes.begin(), codes.end(), c) -
+                                         codes.begin())
+                 : static_cast<uint64_t>(static_cast<int64_t>(c) - codes.front());
     }
     if (ranked) {
-      code.tables.add("int16_t", 2, p + "_threshold", integer_literals(distinct),
+      code.tables.add("int16_t", 2, p + "_threshold", integer_literals(codes),
                       "the distinct threshold codes, ascending: go left when xq[feature] <= "
                       "code (decision-exact)");
       out.expr = p + "_threshold[" + field_of + hex_mask(out.bits) + "]";
@@ -578,7 +621,7 @@ CompactThresholds compact_thresholds(const EmitContext& context, const TreeProgr
       // The code in int arithmetic (16 bits on AVR) when the field fits an int16: the sum is a
       // code, so it does too; else in int32_t.
       const std::string int_t = out.bits <= 15 ? "int" : "int32_t";
-      const int32_t low = distinct.front();
+      const int32_t low = codes.front();
       out.expr = "(" + int_t + ")(" + field_of + hex_mask(out.bits) + ")" +
                  (low == INT16_MIN ? " + (" + int_t + ")INT16_MIN"
                   : low < 0        ? " - " + std::to_string(-static_cast<int64_t>(low))
@@ -586,16 +629,14 @@ CompactThresholds compact_thresholds(const EmitContext& context, const TreeProgr
     }
     return out;
   }
-  const std::vector<float> distinct = distinct_thresholds(order, program.threshold_float);
-  out.bits = bits_for(distinct.size() - 1);
+  const std::vector<float>& floats = distinct.floats;
   for (uint32_t i = 0; i < n_entries; ++i) {
     if (order.split[i] == kNoSplit) continue;
     out.field[i] = static_cast<uint64_t>(
-        std::lower_bound(distinct.begin(), distinct.end(),
-                         program.threshold_float[order.split[i]]) -
-        distinct.begin());
+        std::lower_bound(floats.begin(), floats.end(), program.threshold_float[order.split[i]]) -
+        floats.begin());
   }
-  code.tables.add("float", 4, p + "_threshold", float_literals(distinct),
+  code.tables.add("float", 4, p + "_threshold", float_literals(floats),
                   "the distinct thresholds, ascending: go left when x[feature] <= this float32 "
                   "(decision-exact)");
   out.expr = p + "_threshold[" + field_of + hex_mask(out.bits) + "]";
@@ -712,29 +753,92 @@ uint32_t max_left_splits(const PreOrder& order) {
   return most;
 }
 
-// Compact layout: the packed tables and `{{p}}_find_leaf(t, x)`.
-std::string compact_find_leaf(const EmitContext& context, const TreeProgram& program,
-                              const PreOrder& order, const CompactLeaves& leaves,
-                              FamilyCode& code) {
-  const std::string& p = context.prefix;
-  const uint32_t n_entries = static_cast<uint32_t>(order.split.size());
-  const uint32_t n_trees = static_cast<uint32_t>(order.tree_first.size());
-  // Node numbers in the narrowest fast type that holds them (16 bits on AVR).
-  const std::string idx_t = n_entries + 1u <= 0xffffu ? "uint_fast16_t" : "uint32_t";
-  std::string functions;
+// Compact layout, leaf codes: the shape of the records (payload width, codes less a base per
+// tree or not, the pairs that go to a table). A split with two leaf children holds both codes
+// in P bits (the left in the low half) when they fit, else (its pair bit set) the number of its
+// pair in the tree's part of a table of pairs.
+struct Shape {
+  uint32_t payload_bits = 0;
+  bool window = false;
+  uint64_t pairs = 0;       // codes in the pair table (two a split)
+  uint64_t pair_code_max = 0;
+  uint64_t bytes = ~0ull;
+};
 
-  std::vector<uint32_t> first = order.tree_first;
-  first.push_back(n_entries);
-  const CType first_type = unsigned_type_for(n_entries);
-  code.tables.add(first_type.name, first_type.bytes, p + "_tree_first", integer_literals(first),
-                  "the first split node of each tree, and the end of the last");
+// The leaf-code format (compact_find_leaf) as planned before a table is written: the children
+// of every split, the per-tree bases, the threshold field and the shape, and the bytes of its
+// tables (coded_table_bytes).
+struct CodedPlan {
+  std::vector<uint32_t> first;  // per tree, its first split node; then the end of the last
+  std::vector<uint8_t> left_leaf;
+  std::vector<uint8_t> right_leaf;
+  std::vector<uint64_t> left_ref;
+  std::vector<uint64_t> right_ref;
+  std::vector<uint32_t> tree_of;
+  std::vector<uint64_t> base;  // per tree, the base of its codes from leaves.n_fixed on
+  bool nan_left = false;
+  uint32_t feature_bits = 0;
+  ThresholdField thresholds;
+  Shape shape;
+  // Split records: feature | threshold | [NaN-left] | left leaf | right leaf | [pair] and the
+  // payload, from the low bits up. The payload lies in the second part of the record when the
+  // rest fits the first (a read of a field is then one load, never two), else right above.
+  uint32_t nan_shift = 0;
+  uint32_t left_shift = 0;
+  uint32_t pair_shift = 0;
+  uint32_t head_bits = 0;
+  bool payload_high = false;
+  uint32_t payload_shift = 0;
+  uint64_t bytes = 0;  // of the tables compact_find_leaf writes
+};
+
+// The bytes of the tables compact_find_leaf writes for `plan`, in its order: the tree starts,
+// the thresholds, the records, the pair starts and pairs, the bases.
+uint64_t coded_table_bytes(const CodedPlan& plan, const DistinctThresholds& distinct) {
+  const auto n_entries = static_cast<uint64_t>(plan.left_leaf.size());
+  const uint64_t n_trees = plan.base.size();
+  const uint32_t pb = plan.shape.payload_bits;
+  uint64_t bytes = (n_trees + 1) * unsigned_type_for(n_entries).bytes +
+                   threshold_table_bytes(distinct, plan.thresholds) +
+                   parts_bytes(n_entries, column_parts(plan.payload_shift + pb, n_entries));
+  const uint64_t pairs = plan.shape.pairs;
+  if (pairs != 0) {
+    bytes += (n_trees + 1) * unsigned_type_for(pairs).bytes +
+             parts_bytes(pairs, column_parts(bits_for(plan.shape.pair_code_max), pairs));
+  }
+  if (plan.shape.window) {
+    const uint64_t base_max = *std::max_element(plan.base.begin(), plan.base.end());
+    bytes += n_trees * unsigned_type_for(base_max).bytes;
+  }
+  return bytes;
+}
+
+// The leaf code of reference `ref` in tree t: less the tree's base (window) from n_fixed on.
+uint64_t coded_leaf_code(const CodedPlan& plan, const CompactLeaves& leaves, uint64_t ref,
+                         uint32_t t, bool window) {
+  return window && ref >= leaves.n_fixed ? ref - plan.base[t] : ref;
+}
+
+CodedPlan plan_coded(const TreeProgram& program, const PreOrder& order,
+                     const CompactLeaves& leaves, const DistinctThresholds& distinct) {
+  CodedPlan plan;
+  const auto n_entries = static_cast<uint32_t>(order.split.size());
+  const auto n_trees = static_cast<uint32_t>(order.tree_first.size());
+  plan.first = order.tree_first;
+  plan.first.push_back(n_entries);
+  const std::vector<uint32_t>& first = plan.first;
 
   // The children of every split: leaf or not, the leaf's reference, the tree.
-  std::vector<uint8_t> left_leaf(n_entries, 0);
-  std::vector<uint8_t> right_leaf(n_entries, 0);
-  std::vector<uint64_t> left_ref(n_entries, 0);
-  std::vector<uint64_t> right_ref(n_entries, 0);
-  std::vector<uint32_t> tree_of(n_entries, 0);
+  std::vector<uint8_t>& left_leaf = plan.left_leaf;
+  std::vector<uint8_t>& right_leaf = plan.right_leaf;
+  std::vector<uint64_t>& left_ref = plan.left_ref;
+  std::vector<uint64_t>& right_ref = plan.right_ref;
+  std::vector<uint32_t>& tree_of = plan.tree_of;
+  left_leaf.assign(n_entries, 0);
+  right_leaf.assign(n_entries, 0);
+  left_ref.assign(n_entries, 0);
+  right_ref.assign(n_entries, 0);
+  tree_of.assign(n_entries, 0);
   {
     std::vector<uint32_t> leaf_pos(n_entries, 0);  // the pre-order number of its first leaf
     for (uint32_t t = 0; t < n_trees; ++t) {
@@ -758,7 +862,8 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
     }
   }
   // Per tree, the smallest reference from n_fixed on, less n_fixed: the base of its codes.
-  std::vector<uint64_t> base(n_trees, ~0ull);
+  std::vector<uint64_t>& base = plan.base;
+  base.assign(n_trees, ~0ull);
   for (uint32_t i = 0; i < n_entries; ++i) {
     for (int side = 0; side < 2; ++side) {
       const bool is_leaf = side == 0 ? left_leaf[i] != 0 : right_leaf[i] != 0;
@@ -771,58 +876,89 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
   for (uint64_t& b : base) {
     if (b == ~0ull) b = 0;
   }
-  const auto leaf_code = [&](uint64_t ref, uint32_t t, bool window) {
-    return window && ref >= leaves.n_fixed ? ref - base[t] : ref;
-  };
   const uint32_t max_skip = max_left_splits(order);
 
   // The payload's width P and whether codes are stored less their tree's base: the fewest
-  // table and code bytes. A split with two leaf children holds both codes in P bits (the left
-  // in the low half) when they fit, else (its pair bit set) the number of its pair in the
-  // tree's part of a table of pairs.
-  struct Shape {
-    uint32_t payload_bits = 0;
-    bool window = false;
-    uint64_t pairs = 0;       // codes in the pair table (two a split)
+  // table and code bytes (shape_for). Which widths fit, and the pairs each sends to the table,
+  // do not depend on the record's other fields (the threshold field's width is chosen by
+  // shape_for's bytes), so they are found once, for every width and window in one pass over the
+  // splits, rather than in one pass per width for each call: a split with two leaf children
+  // holds its codes in P bits (the left in the low P / 2, the right in the other P - P / 2) from
+  // P = max(2 * bits(left code), 2 * bits(right code) - 1) on, and below that its two codes go
+  // to the pair table; a width fits when every lone leaf child's code fits it and the payload
+  // of each tree's last pair, 2 * (its pairs - 1), is below 2^P.
+  struct WidthStats {
+    bool feasible = false;
+    uint64_t pairs = 0;
     uint64_t pair_code_max = 0;
-    uint64_t bytes = ~0ull;
   };
+  const uint32_t p_min = std::max<uint32_t>(bits_for(max_skip), 1);
+  const uint32_t p_max = std::min<uint32_t>(p_min + 16, 40);
+  const uint32_t n_widths = p_max - p_min + 1;
+  std::vector<WidthStats> stats(2 * std::size_t{n_widths});  // [window * n_widths + P - p_min]
+  for (int w = 0; w < 2; ++w) {
+    const bool window = w != 0;
+    if (window && leaves.n_fixed >= leaves.n_refs) continue;  // no width is feasible
+    // Bucket k < n_widths: the splits whose codes fit P = p_min + k and up; n_widths: none.
+    std::vector<uint64_t> count(n_widths + 1, 0);
+    std::vector<uint64_t> code_max(n_widths + 1, 0);
+    std::vector<uint64_t> tree_count(n_widths + 1, 0);
+    std::vector<uint64_t> most(n_widths, 0);  // per width, the most pairs of one tree
+    uint32_t lone_bits = 0;  // the widest code of a lone leaf child
+    for (uint32_t t = 0; t < n_trees; ++t) {
+      bool any = false;
+      std::fill(tree_count.begin(), tree_count.end(), 0);
+      for (uint32_t i = first[t]; i < first[t + 1]; ++i) {
+        const uint64_t lc = coded_leaf_code(plan, leaves, left_ref[i], t, window);
+        const uint64_t rc = coded_leaf_code(plan, leaves, right_ref[i], t, window);
+        if (left_leaf[i] != 0 && right_leaf[i] != 0) {
+          const uint32_t right_bits = bits_for(rc);
+          const uint32_t need =
+              std::max<uint32_t>(2 * bits_for(lc), right_bits == 0 ? 0 : 2 * right_bits - 1);
+          const uint32_t k = std::min(std::max(need, p_min), p_max + 1) - p_min;
+          ++count[k];
+          ++tree_count[k];
+          code_max[k] = std::max({code_max[k], lc, rc});
+          any = true;
+        } else if (left_leaf[i] != 0) {
+          lone_bits = std::max(lone_bits, bits_for(lc));
+        } else if (right_leaf[i] != 0) {
+          lone_bits = std::max(lone_bits, bits_for(rc));
+        }
+      }
+      if (!any) continue;
+      uint64_t above = 0;  // the tree's splits whose codes do not fit p_min + k
+      for (uint32_t k = n_widths; k-- > 0;) {
+        above += tree_count[k + 1];
+        most[k] = std::max(most[k], above);
+      }
+    }
+    uint64_t above = 0;
+    uint64_t above_max = 0;
+    for (uint32_t k = n_widths; k-- > 0;) {
+      above += count[k + 1];
+      above_max = std::max(above_max, code_max[k + 1]);
+      const uint32_t pb = p_min + k;
+      WidthStats& s = stats[w * std::size_t{n_widths} + k];
+      s.feasible = lone_bits <= pb && (most[k] == 0 || 2 * (most[k] - 1) < (1ull << pb));
+      s.pairs = 2 * above;
+      s.pair_code_max = above_max;
+    }
+  }
   const auto shape_for = [&](uint32_t head_bits) {
     Shape best;
-    const uint32_t p_min = std::max<uint32_t>(bits_for(max_skip), 1);
-    for (uint32_t pb = p_min; pb <= std::min<uint32_t>(p_min + 16, 40); ++pb) {
+    for (uint32_t pb = p_min; pb <= p_max; ++pb) {
       for (int w = 0; w < 2; ++w) {
         const bool window = w != 0;
-        if (window && leaves.n_fixed >= leaves.n_refs) continue;
-        const uint32_t half = pb / 2;
-        bool feasible = true;
-        uint64_t pairs = 0;
-        uint64_t pair_code_max = 0;
-        std::vector<uint64_t> tree_pairs(n_trees, 0);
-        for (uint32_t i = 0; i < n_entries && feasible; ++i) {
-          const uint32_t t = tree_of[i];
-          const uint64_t lc = leaf_code(left_ref[i], t, window);
-          const uint64_t rc = leaf_code(right_ref[i], t, window);
-          if (left_leaf[i] != 0 && right_leaf[i] != 0) {
-            if (lc < (1ull << half) && rc < (1ull << (pb - half))) continue;
-            if (tree_pairs[t] >= (1ull << pb)) feasible = false;
-            tree_pairs[t] += 2;
-            pairs += 2;
-            pair_code_max = std::max({pair_code_max, lc, rc});
-          } else if (left_leaf[i] != 0) {
-            feasible = lc < (1ull << pb);
-          } else if (right_leaf[i] != 0) {
-            feasible = rc < (1ull << pb);
-          }
-        }
-        if (!feasible) continue;
-        const uint32_t head = head_bits + (pairs != 0 ? 1 : 0);
+        const WidthStats& s = stats[w * std::size_t{n_widths} + (pb - p_min)];
+        if (!s.feasible) continue;
+        const uint32_t head = head_bits + (s.pairs != 0 ? 1 : 0);
         uint64_t bytes = column_cost(n_entries, head + pb) + (window ? 2ull * n_trees + 16 : 0);
-        if (pairs != 0) {
-          bytes += column_cost(pairs, bits_for(pair_code_max)) + 2ull * n_trees + 32;
+        if (s.pairs != 0) {
+          bytes += column_cost(s.pairs, bits_for(s.pair_code_max)) + 2ull * n_trees + 32;
         }
         if (bytes < best.bytes) {
-          best = {pb, window, pairs, pair_code_max, bytes};
+          best = {pb, window, s.pairs, s.pair_code_max, bytes};
         }
       }
     }
@@ -830,28 +966,66 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
     return best;
   };
 
-  const bool nan_left = any_nan_left(program, order);
-  const uint32_t feature_bits = bits_for(static_cast<uint64_t>(program.n_features) - 1);
-  const uint32_t flag_bits = (nan_left ? 1 : 0) + 2;  // [NaN-left], left leaf, right leaf
-  const CompactThresholds thresholds = compact_thresholds(
-      context, program, order, feature_bits,
-      [&](uint32_t bits) { return shape_for(feature_bits + bits + flag_bits).bytes; }, code);
-  const Shape shape = shape_for(feature_bits + thresholds.bits + flag_bits);
+  plan.nan_left = any_nan_left(program, order);
+  plan.feature_bits = bits_for(static_cast<uint64_t>(program.n_features) - 1);
+  const uint32_t flag_bits = (plan.nan_left ? 1 : 0) + 2;  // [NaN-left], left leaf, right leaf
+  plan.thresholds = threshold_field(distinct, [&](uint32_t bits) {
+    return shape_for(plan.feature_bits + bits + flag_bits).bytes;
+  });
+  plan.shape = shape_for(plan.feature_bits + plan.thresholds.bits + flag_bits);
 
-  // Split records: feature | threshold | [NaN-left] | left leaf | right leaf | [pair] and the
-  // payload, from the low bits up. The payload lies in the second part of the record when the
-  // rest fits the first (a read of a field is then one load, never two), else right above.
+  const uint32_t pb = plan.shape.payload_bits;
+  plan.nan_shift = plan.feature_bits + plan.thresholds.bits;
+  plan.left_shift = plan.nan_shift + (plan.nan_left ? 1 : 0);
+  plan.pair_shift = plan.left_shift + 2;
+  plan.head_bits = plan.pair_shift + (plan.shape.pairs != 0 ? 1 : 0);
+  const ColumnParts tight = column_parts(plan.head_bits + pb, n_entries);
+  plan.payload_high = tight.high != 0 && tight.low != 0 && plan.head_bits <= tight.low &&
+                      pb <= tight.high;
+  plan.payload_shift = plan.payload_high ? tight.low : plan.head_bits;
+  plan.bytes = coded_table_bytes(plan, distinct);
+  return plan;
+}
+
+// Compact layout: the packed tables of `plan` (plan_coded) and `{{p}}_find_leaf(t, x)`.
+std::string compact_find_leaf(const EmitContext& context, const TreeProgram& program,
+                              const PreOrder& order, const CompactLeaves& leaves,
+                              const DistinctThresholds& distinct, const CodedPlan& plan,
+                              FamilyCode& code) {
+  const std::string& p = context.prefix;
+  const uint32_t n_entries = static_cast<uint32_t>(order.split.size());
+  const uint32_t n_trees = static_cast<uint32_t>(order.tree_first.size());
+  // Node numbers in the narrowest fast type that holds them (16 bits on AVR).
+  const std::string idx_t = n_entries + 1u <= 0xffffu ? "uint_fast16_t" : "uint32_t";
+  std::string functions;
+
+  const std::vector<uint32_t>& first = plan.first;
+  const CType first_type = unsigned_type_for(n_entries);
+  code.tables.add(first_type.name, first_type.bytes, p + "_tree_first", integer_literals(first),
+                  "the first split node of each tree, and the end of the last");
+  const std::vector<uint8_t>& left_leaf = plan.left_leaf;
+  const std::vector<uint8_t>& right_leaf = plan.right_leaf;
+  const std::vector<uint64_t>& left_ref = plan.left_ref;
+  const std::vector<uint64_t>& right_ref = plan.right_ref;
+  const std::vector<uint32_t>& tree_of = plan.tree_of;
+  const std::vector<uint64_t>& base = plan.base;
+  const auto leaf_code = [&](uint64_t ref, uint32_t t, bool window) {
+    return coded_leaf_code(plan, leaves, ref, t, window);
+  };
+  const bool nan_left = plan.nan_left;
+  const uint32_t feature_bits = plan.feature_bits;
+  const CompactThresholds thresholds = compact_thresholds(context, program, order, feature_bits,
+                                                          distinct, plan.thresholds, code);
+  const Shape& shape = plan.shape;
   const uint32_t pb = shape.payload_bits;
   const uint32_t half = pb / 2;
   const bool any_pair = shape.pairs != 0;
-  const uint32_t nan_shift = feature_bits + thresholds.bits;
-  const uint32_t left_shift = nan_shift + (nan_left ? 1 : 0);
-  const uint32_t pair_shift = left_shift + 2;
-  const uint32_t head_bits = pair_shift + (any_pair ? 1 : 0);
-  const ColumnParts tight = column_parts(head_bits + pb, n_entries);
-  const bool payload_high = tight.high != 0 && tight.low != 0 && head_bits <= tight.low &&
-                            pb <= tight.high;
-  const uint32_t payload_shift = payload_high ? tight.low : head_bits;
+  const uint32_t nan_shift = plan.nan_shift;
+  const uint32_t left_shift = plan.left_shift;
+  const uint32_t pair_shift = plan.pair_shift;
+  const uint32_t head_bits = plan.head_bits;
+  const bool payload_high = plan.payload_high;
+  const uint32_t payload_shift = plan.payload_shift;
   std::vector<uint64_t> records;
   std::vector<uint64_t> pair_codes;
   std::vector<uint64_t> pair_first(n_trees + 1, 0);
@@ -888,6 +1062,7 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
       for (uint32_t u = t + 1; u <= n_trees; ++u) pair_first[u] = pair_codes.size();
     }
   }
+  MCUPORT_ASSERT(pair_codes.size() == shape.pairs);
   const Column column = add_column(code, p + "_split", records, payload_shift + pb, idx_t,
                                    "split nodes, in pre-order per tree (see " + p +
                                        "_find_leaf)");
@@ -1017,11 +1192,72 @@ static inline uint32_t {{p}}_find_leaf(uint32_t t, const {{xt}} x[]) {
 
 )";
 
-// Compact layout, counted leaves: the packed tables and `{{p}}_find_leaf(t, x)`, the records
-// holding the leaves of the left subtree and the leaves a table of references in pre-order.
+// Compact layout, counted leaves: the records' fields as planned before a table is written, and
+// the bytes of its tables (counted_table_bytes).
+struct CountedPlan {
+  uint32_t feature_bits = 0;
+  // n_left is stored as is, or less one when that saves a bit (a largest n_left of 2^k).
+  uint32_t nl_offset = 0;
+  uint32_t nl_bits = 0;
+  ThresholdField thresholds;
+  // Split records: feature | threshold | [NaN-left] | [right-is-leaf] | n_left (less
+  // nl_offset), from the low bits up. The right-is-leaf bit is there when the record has a
+  // spare bit for it (in the part the walk reads first); else the walk counts the leaves of the
+  // current subtree to know when the right child is a leaf (it is when its subtree has one).
+  bool nan_left = false;
+  uint32_t nan_shift = 0;
+  uint32_t bit_shift = 0;
+  bool right_leaf_bit = false;
+  uint32_t nl_shift = 0;
+  uint32_t record_bits = 0;
+  uint64_t bytes = 0;  // of the tables compact_find_leaf_counted writes
+};
+
+// The bytes of the tables compact_find_leaf_counted writes for `plan`, in its order: the leaf
+// references, the tree starts, the thresholds, the records.
+uint64_t counted_table_bytes(const CountedPlan& plan, const PreOrder& order,
+                             const CompactLeaves& leaves, const DistinctThresholds& distinct) {
+  const uint64_t n_entries = order.split.size();
+  const uint64_t n_leaves = leaves.ref.size();
+  return parts_bytes(n_leaves,
+                     column_parts(bits_for(std::max<uint64_t>(leaves.n_refs, 1) - 1), n_leaves)) +
+         (order.tree_first.size() + 1) * unsigned_type_for(n_entries).bytes +
+         threshold_table_bytes(distinct, plan.thresholds) +
+         parts_bytes(n_entries, column_parts(plan.record_bits, n_entries));
+}
+
+CountedPlan plan_counted(const TreeProgram& program, const PreOrder& order,
+                         const CompactLeaves& leaves, const DistinctThresholds& distinct) {
+  CountedPlan plan;
+  const uint32_t n_entries = static_cast<uint32_t>(order.split.size());
+  uint32_t max_n_left = 1;
+  for (uint32_t n : order.n_left) max_n_left = std::max(max_n_left, n);
+  plan.feature_bits = bits_for(static_cast<uint64_t>(program.n_features) - 1);
+  plan.nl_offset = bits_for(max_n_left) > bits_for(max_n_left - 1) ? 1 : 0;
+  plan.nl_bits = bits_for(max_n_left - plan.nl_offset);
+  plan.thresholds = threshold_field(distinct, [&](uint32_t bits) {
+    return column_cost(n_entries, plan.feature_bits + bits + plan.nl_bits);
+  });
+  plan.nan_left = any_nan_left(program, order);
+  plan.nan_shift = plan.feature_bits + plan.thresholds.bits;
+  plan.bit_shift = plan.nan_shift + (plan.nan_left ? 1 : 0);
+  const ColumnParts tight = column_parts(plan.bit_shift + plan.nl_bits, n_entries);
+  const ColumnParts with_bit = column_parts(plan.bit_shift + plan.nl_bits + 1, n_entries);
+  plan.right_leaf_bit = with_bit.low == tight.low && with_bit.high == tight.high &&
+                        (tight.high == 0 || plan.bit_shift < tight.low);
+  plan.nl_shift = plan.bit_shift + (plan.right_leaf_bit ? 1 : 0);
+  plan.record_bits = plan.nl_shift + plan.nl_bits;
+  plan.bytes = counted_table_bytes(plan, order, leaves, distinct);
+  return plan;
+}
+
+// Compact layout, counted leaves: the packed tables of `plan` (plan_counted) and
+// `{{p}}_find_leaf(t, x)`, the records holding the leaves of the left subtree and the leaves a
+// table of references in pre-order.
 std::string compact_find_leaf_counted(const EmitContext& context, const TreeProgram& program,
                                       const PreOrder& order, const CompactLeaves& leaves,
-                                      FamilyCode& code) {
+                                      const DistinctThresholds& distinct,
+                                      const CountedPlan& plan, FamilyCode& code) {
   const std::string& p = context.prefix;
   const uint32_t n_entries = static_cast<uint32_t>(order.split.size());
   // Node and leaf numbers in the narrowest fast type that holds them (16 bits on AVR).
@@ -1039,29 +1275,17 @@ std::string compact_find_leaf_counted(const EmitContext& context, const TreeProg
   code.tables.add(first_type.name, first_type.bytes, p + "_tree_first", integer_literals(first),
                   "the first split node of each tree, and the end of the last");
 
-  uint32_t max_n_left = 1;
-  for (uint32_t n : order.n_left) max_n_left = std::max(max_n_left, n);
-  const uint32_t feature_bits = bits_for(static_cast<uint64_t>(program.n_features) - 1);
-  // n_left is stored as is, or less one when that saves a bit (a largest n_left of 2^k).
-  const uint32_t nl_offset = bits_for(max_n_left) > bits_for(max_n_left - 1) ? 1 : 0;
-  const uint32_t nl_bits = bits_for(max_n_left - nl_offset);
-  const CompactThresholds thresholds = compact_thresholds(
-      context, program, order, feature_bits,
-      [&](uint32_t bits) { return column_cost(n_entries, feature_bits + bits + nl_bits); }, code);
-
-  // Split records: feature | threshold | [NaN-left] | [right-is-leaf] | n_left (less nl_offset),
-  // from the low bits up. The right-is-leaf bit is there when the record has a spare bit for it
-  // (in the part the walk reads first); else the walk counts the leaves of the current subtree
-  // to know when the right child is a leaf (it is when its subtree has one).
-  const bool nan_left = any_nan_left(program, order);
-  const uint32_t nan_shift = feature_bits + thresholds.bits;
-  const uint32_t bit_shift = nan_shift + (nan_left ? 1 : 0);
-  const ColumnParts tight = column_parts(bit_shift + nl_bits, n_entries);
-  const ColumnParts with_bit = column_parts(bit_shift + nl_bits + 1, n_entries);
-  const bool right_leaf_bit = with_bit.low == tight.low && with_bit.high == tight.high &&
-                              (tight.high == 0 || bit_shift < tight.low);
-  const uint32_t nl_shift = bit_shift + (right_leaf_bit ? 1 : 0);
-  const uint32_t record_bits = nl_shift + nl_bits;
+  const uint32_t feature_bits = plan.feature_bits;
+  const uint32_t nl_offset = plan.nl_offset;
+  const uint32_t nl_bits = plan.nl_bits;
+  const CompactThresholds thresholds = compact_thresholds(context, program, order, feature_bits,
+                                                          distinct, plan.thresholds, code);
+  const bool nan_left = plan.nan_left;
+  const uint32_t nan_shift = plan.nan_shift;
+  const uint32_t bit_shift = plan.bit_shift;
+  const bool right_leaf_bit = plan.right_leaf_bit;
+  const uint32_t nl_shift = plan.nl_shift;
+  const uint32_t record_bits = plan.record_bits;
   std::vector<uint64_t> records;
   for (uint32_t i = 0; i < n_entries; ++i) {
     uint64_t r = order.split[i] == kNoSplit ? 0 : program.feature[order.split[i]];
@@ -1148,25 +1372,55 @@ std::string compact_find_leaf_counted(const EmitContext& context, const TreeProg
 // in few bits; else (counted leaves) each leaf is stored once.
 // A value is the probability itself (fixed mode), or its rank among the distinct probabilities
 // when that takes fewer bytes (always in float mode, whose values are float64).
-CompactLeaves compact_entries(const EmitContext& context, const TreeProgram& program,
-                              const LeafCoding& coding, const PreOrder& order, bool coded,
-                              const std::string& acc_t, FamilyCode& code,
-                              std::string* add_mixed) {
-  const std::string& p = context.prefix;
+// plan_entries decides the layout and the fields and counts the bytes of the tables;
+// compact_entries writes them.
+constexpr uint32_t kSentinel = 0xffffffffu;  // an entry that ends the leaf before it
+
+struct EntriesPlan {
+  CompactLeaves leaves;
+  bool any = false;             // mixed leaves as entries: tables for compact_entries to write
+  std::vector<uint32_t> items;  // indices into coding.mixed, or kSentinel, in entry order
+  uint64_t n_entries = 0;
+  bool ordered = false;
+  bool ranked = false;
+  uint32_t class_bits = 0;
+  uint32_t value_bits = 0;
+  std::vector<uint64_t> distinct_codes;  // fixed mode, ascending
+  std::vector<double> distinct_values;   // float mode, ascending
+  uint64_t bytes = 0;                    // of the tables compact_entries writes
+};
+
+// The bytes of the tables compact_entries writes for `plan`: the entries and the distinct
+// probabilities their values are ranks in.
+uint64_t entries_table_bytes(const EntriesPlan& plan, const TreeProgram& program) {
+  if (!plan.any) return 0;
+  const bool fixed = program.numeric == Numeric::Fixed;
+  const uint32_t entry_bits = plan.class_bits + plan.value_bits + (plan.ordered ? 0 : 1);
+  uint64_t bytes = parts_bytes(plan.n_entries, column_parts(entry_bits, plan.n_entries));
+  if (fixed && plan.ranked) {
+    bytes += plan.distinct_codes.size() * (program.proba_bits == 8 ? 1 : 2);
+  } else if (!fixed) {
+    bytes += plan.distinct_values.size() * 8;
+  }
+  return bytes;
+}
+
+EntriesPlan plan_entries(const TreeProgram& program, const LeafCoding& coding,
+                         const PreOrder& order, bool coded) {
   const bool fixed = program.numeric == Numeric::Fixed;
   const uint32_t n_classes = program.n_classes;
-  CompactLeaves out;
+  EntriesPlan plan;
+  CompactLeaves& out = plan.leaves;
   out.n_refs = coding.n_refs;
   out.n_fixed = program.leaf_kind == LeafKind::Proba ? n_classes : 0;
   for (uint32_t leaf : order.leaf) out.ref.push_back(coding.id[leaf]);
-  if (program.leaf_kind != LeafKind::Proba || coding.mixed.empty()) return out;
+  if (program.leaf_kind != LeafKind::Proba || coding.mixed.empty()) return plan;
 
   // The layout, tree by tree: mixed leaves (indices into coding.mixed; kSentinel: an entry that
   // ends the leaf before it, see below) in entry order. `ordered`: the leaves a tree adds are in
   // descending order of their first class, so that a leaf ends where the next entry's class is
   // not above its own (entries are in ascending class order within a leaf), with a sentinel
   // entry of class 0 where that does not hold and after the last leaf: no last-entry bit.
-  constexpr uint32_t kSentinel = 0xffffffffu;
   const uint32_t window_bits = std::max<uint32_t>(8, bits_for(max_left_splits(order)));
   const uint64_t window = !coded                             ? ~0ull >> 2
                           : (1ull << window_bits) > n_classes ? (1ull << window_bits) - n_classes
@@ -1285,11 +1539,37 @@ CompactLeaves compact_entries(const EmitContext& context, const TreeProgram& pro
   }
   const Layout& lay = ordered ? by_class : with_bit;
   out.ref = lay.ref;
-  const uint64_t n_entries = lay.n_entries;
-  out.n_refs = n_classes + n_entries;
-  const uint32_t value_bits = ranked ? rank_bits : program.proba_bits;
+  out.n_refs = n_classes + lay.n_entries;
+  plan.any = true;
+  plan.items = lay.items;
+  plan.n_entries = lay.n_entries;
+  plan.ordered = ordered;
+  plan.ranked = ranked;
+  plan.class_bits = class_bits;
+  plan.value_bits = ranked ? rank_bits : program.proba_bits;
+  plan.distinct_codes = std::move(distinct_codes);
+  plan.distinct_values = std::move(distinct_values);
+  plan.bytes = entries_table_bytes(plan, program);
+  return plan;
+}
+
+// The entries of `plan` (plan_entries): their tables, and in `add_mixed` the C that adds a
+// mixed leaf. Nothing where the plan has no entries.
+void compact_entries(const EmitContext& context, const TreeProgram& program,
+                     const LeafCoding& coding, const EntriesPlan& plan, const std::string& acc_t,
+                     FamilyCode& code, std::string* add_mixed) {
+  if (!plan.any) return;
+  const std::string& p = context.prefix;
+  const bool fixed = program.numeric == Numeric::Fixed;
+  const uint64_t n_entries = plan.n_entries;
+  const bool ordered = plan.ordered;
+  const bool ranked = plan.ranked;
+  const uint32_t class_bits = plan.class_bits;
+  const uint32_t value_bits = plan.value_bits;
+  const std::vector<uint64_t>& distinct_codes = plan.distinct_codes;
+  const std::vector<double>& distinct_values = plan.distinct_values;
   std::vector<uint64_t> entries;
-  for (uint32_t m : lay.items) {
+  for (uint32_t m : plan.items) {
     if (m == kSentinel) {
       entries.push_back(0);
       continue;
@@ -1312,6 +1592,7 @@ CompactLeaves compact_entries(const EmitContext& context, const TreeProgram& pro
       entries.push_back(entry);
     }
   }
+  MCUPORT_ASSERT(entries.size() == n_entries);
   const uint32_t last_shift = class_bits + value_bits;
   const std::string one = std::to_string(program.proba_code_one);
   const uint64_t max_entry = n_entries + 1;
@@ -1357,7 +1638,51 @@ CompactLeaves compact_entries(const EmitContext& context, const TreeProgram& pro
                   add + "\n        if ((entry >> " + std::to_string(last_shift) +
                   ") != 0u) {\n            break;\n        }\n        ++e;\n    }\n}\n\n";
   }
-  return out;
+}
+
+// The compact layout's two formats (0: counted leaves, 1: leaf codes in the records), planned
+// (what each would write, and the bytes of its tables) so that only the one kept is written.
+struct CompactPlans {
+  DistinctThresholds distinct;  // shared by the two
+  EntriesPlan entries[2];
+  CountedPlan counted;
+  CodedPlan coded;
+  uint64_t bytes(int format) const {
+    return entries[format].bytes + (format != 0 ? coded.bytes : counted.bytes);
+  }
+};
+
+CompactPlans plan_compact(const TreeProgram& program, const LeafCoding& coding,
+                          const PreOrder& order) {
+  CompactPlans plans;
+  plans.distinct = distinct_thresholds_of(program, order);
+  plans.entries[0] = plan_entries(program, coding, order, false);
+  plans.entries[1] = plan_entries(program, coding, order, true);
+  plans.counted = plan_counted(program, order, plans.entries[0].leaves, plans.distinct);
+  plans.coded = plan_coded(program, order, plans.entries[1].leaves, plans.distinct);
+  return plans;
+}
+
+// Leaf codes when their tables and the code that decodes a leaf code (kCodedWalkBytes) take
+// fewer bytes than the tables of counted leaves.
+bool choose_coded(const CompactPlans& plans, const TreeProgram& program) {
+  return plans.bytes(1) + kCodedWalkBytes[program.numeric == Numeric::Fixed ? 0 : 1] <
+         plans.bytes(0);
+}
+
+// Writes format `format` of `plans`: its tables to `code` (plans.bytes(format) of them) and the
+// C that adds a mixed leaf to `add_mixed` (where there are mixed leaves); returns
+// {{p}}_find_leaf and the functions it calls.
+std::string write_compact(const EmitContext& context, const TreeProgram& program,
+                          const LeafCoding& coding, const PreOrder& order,
+                          const CompactPlans& plans, int format, const std::string& acc_t,
+                          FamilyCode& code, std::string* add_mixed) {
+  const EntriesPlan& entries = plans.entries[format];
+  compact_entries(context, program, coding, entries, acc_t, code, add_mixed);
+  return format != 0 ? compact_find_leaf(context, program, order, entries.leaves,
+                                         plans.distinct, plans.coded, code)
+                     : compact_find_leaf_counted(context, program, order, entries.leaves,
+                                                 plans.distinct, plans.counted, code);
 }
 
 const char* kAddLeaf = R"(/* Adds one tree's leaf to the per-class sums. */
@@ -1575,22 +1900,13 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     std::string compact_add_mixed;
     const PreOrder order = pre_order(program);
     // The two compact formats, leaf codes in the records or counted leaves: the one of the
-    // fewer table and code bytes (emitted once each to count them).
-    FamilyCode scratch[2];
-    std::string scratch_add_mixed[2];
-    std::string scratch_walk[2];
-    for (int c = 0; c < 2; ++c) {
-      const CompactLeaves leaves = compact_entries(context, program, coding, order, c != 0,
-                                                   acc_t, scratch[c], &scratch_add_mixed[c]);
-      scratch_walk[c] = c != 0 ? compact_find_leaf(context, program, order, leaves, scratch[c])
-                               : compact_find_leaf_counted(context, program, order, leaves,
-                                                           scratch[c]);
-    }
-    const bool coded =
-        scratch[1].tables.bytes() + kCodedWalkBytes[fixed ? 0 : 1] < scratch[0].tables.bytes();
-    code.tables.append(scratch[coded ? 1 : 0].tables);
-    compact_add_mixed = scratch_add_mixed[coded ? 1 : 0];
-    compact_walk = scratch_walk[coded ? 1 : 0];
+    // fewer table and code bytes, both planned and counted (plan_compact), the one kept written.
+    // No table is written before these: they come first, as they did when both were written.
+    MCUPORT_ASSERT(code.tables.tables().empty());
+    const CompactPlans plans = plan_compact(program, coding, order);
+    compact_walk = write_compact(context, program, coding, order, plans,
+                                 choose_coded(plans, program) ? 1 : 0, acc_t, code,
+                                 &compact_add_mixed);
     if (!add_mixed.empty()) add_mixed = compact_add_mixed;
   }
 
@@ -2011,6 +2327,25 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     }
   }
   return code;
+}
+
+CompactFormatBytes compact_format_bytes(const EmitContext& context, const TreeProgram& program) {
+  // As emit_trees codes the leaves for the compact layout (no leaf is added inline).
+  const LeafCoding coding = leaf_coding(program, TreeLayout::Compact, 0);
+  const PreOrder order = pre_order(program);
+  const CompactPlans plans = plan_compact(program, coding, order);
+  CompactFormatBytes out;
+  out.coded = choose_coded(plans, program);
+  for (int format = 0; format < 2; ++format) {
+    FamilyCode scratch;
+    std::string add_mixed;
+    // The sums' type is text only; it does not change a table.
+    write_compact(context, program, coding, order, plans, format, "uint32_t", scratch,
+                  &add_mixed);
+    out.predicted[format] = plans.bytes(format);
+    out.written[format] = scratch.tables.bytes();
+  }
+  return out;
 }
 
 }  // namespace mcuport::codegen
