@@ -228,3 +228,19 @@ def test_targets_describe_what_the_issue_asks_for():
         for key in ("clock_hz", "flash_bytes", "ram_bytes", "cflags", "compiler", "emulator"):
             assert key in target
     assert "cortex-m4" in TARGETS["cortex-m4f"]["aliases"]
+
+
+def test_linear_svc_votes_read_int32_rows_where_int_is_32_bits():
+    """A fixed linear SVC whose rows are int32 sums votes from its rows one by one where int is
+    32 bits (Cortex-M, host: fewer instructions than through the int64 array), and keeps the
+    array on the ATmega328P, whose 16-bit int makes the rows no cheaper (measured in cycles)."""
+    X_train, _, y_train, _ = split("iris")
+    svc = SVC(kernel="linear").fit(X_train, y_train)
+    headers = {t: mcuport.generate(svc, name="m", numeric="fixed", calibration=X_train,
+                                   target=t).header
+               for t in ("cortex-m4f", "cortex-m0", "avr-atmega328p")}
+    by_row = "w0 = (int32_t)m_decision_values_row(x, 0u) > 0 ? 1u : 0u;"
+    assert "magnitude is at most" in headers["cortex-m4f"] and "int32_t acc" in headers["cortex-m4f"]
+    assert by_row in headers["cortex-m4f"] and by_row in headers["cortex-m0"]
+    assert by_row not in headers["avr-atmega328p"]
+    assert "w0 = dec[0] > 0 ? 1u : 0u;" in headers["avr-atmega328p"]
