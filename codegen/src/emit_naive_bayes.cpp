@@ -273,8 +273,8 @@ std::string difference_of_squares(const NaiveBayesProgram& program) {
 // S_1 >= 0; one int64 sum takes both classes' squares (|B| < 2^61 and every S < 2^62, so every
 // partial sum stays below 2^63 in magnitude). More classes: e_c = S_c - B_c = -jll_c, summed from
 // -B_c, and the first smallest e_c is the first largest jll_c.
-std::string unrolled_predict_one_point(const EmitContext& context, const NaiveBayesProgram& program,
-                                       const std::vector<std::vector<std::string>>& terms) {
+std::string unrolled_predict_one_point_body(const EmitContext& context, const NaiveBayesProgram& program,
+                                            const std::vector<std::vector<std::string>>& terms) {
   const std::string& p = context.prefix;
   std::string body;
   if (program.n_classes == 2) {
@@ -303,13 +303,13 @@ std::string unrolled_predict_one_point(const EmitContext& context, const NaiveBa
     }
     body += "    (void)low;\n    return best;\n";
   }
-  return context.render(kUnrolledPredict, {{"body", body}});
+  return body;
 }
 
 // predict of the straight-line form with a binary point per class: each class's score as
 // predict_joint_log_proba forms it, compared as it is formed.
-std::string unrolled_predict(const EmitContext& context, const NaiveBayesProgram& program,
-                             const std::vector<std::vector<std::string>>& terms) {
+std::string unrolled_predict_body(const EmitContext& context, const NaiveBayesProgram& program,
+                                  const std::vector<std::vector<std::string>>& terms) {
   const std::string& p = context.prefix;
   const FixedSquaredDistance& distance = *program.distance;
   std::string body = "    uint64_t sum;\n    int64_t score;\n    int64_t top;\n    int32_t best = 0;\n";
@@ -328,7 +328,66 @@ std::string unrolled_predict(const EmitContext& context, const NaiveBayesProgram
     }
   }
   body += "    (void)top;\n    return best;\n";
-  return context.render(kUnrolledPredict, {{"body", body}});
+  return body;
+}
+
+// The same terms with Arm's DSP multiplies: two inputs in one word (pair k: x_2k in its low
+// half, x_2k+1 in its high half), two roots in one constant, and each t = x root - offset one
+// SMLABB or SMLATT (16 x 16 + 32; exact, |t| < 2^31). Empty where an offset's negation is not
+// an int32 value.
+std::vector<std::vector<std::string>> dsp_terms(const NaiveBayesProgram& program) {
+  const FixedSquaredDistance& distance = *program.distance;
+  const uint32_t n = program.n_features;
+  std::vector<std::vector<std::string>> terms(program.n_classes);
+  for (uint32_t c = 0; c < program.n_classes; ++c) {
+    for (uint32_t f = 0; f < n; ++f) {
+      const int64_t offset = distance.offset[c * n + f];
+      if (offset == INT32_MIN) return {};
+      const int64_t root = distance.root[c * n + f];
+      if (f + 1 == n && n % 2 == 1) {
+        terms[c].push_back("(int32_t)x[" + std::to_string(f) + "] * " + std::to_string(root) +
+                           (offset < 0 ? " + " : " - ") +
+                           std::to_string(offset < 0 ? -offset : offset));
+        continue;
+      }
+      const uint32_t first = f - f % 2;
+      const int64_t roots = static_cast<int64_t>(distance.root[c * n + first]) |
+                            (static_cast<int64_t>(distance.root[c * n + first + 1]) << 16);
+      terms[c].push_back(std::string(f % 2 == 0 ? "__smlabb" : "__smlatt") + "(pair" +
+                         std::to_string(f / 2) + ", " + std::to_string(roots) + ", " +
+                         std::to_string(-offset) + ")");
+    }
+  }
+  return terms;
+}
+
+// predict of the straight-line form: compares the scores as it forms them; with Arm's DSP
+// multiplies where there are more than two classes (two take one product per feature instead).
+std::string unrolled_predict(const EmitContext& context, const NaiveBayesProgram& program,
+                             const std::vector<std::vector<std::string>>& terms, bool one_point) {
+  auto body = [&](const std::vector<std::vector<std::string>>& t) {
+    return one_point ? unrolled_predict_one_point_body(context, program, t)
+                     : unrolled_predict_body(context, program, t);
+  };
+  const std::vector<std::vector<std::string>> dsp =
+      program.n_classes > 2 && program.n_features > 1 ? dsp_terms(program)
+                                                       : std::vector<std::vector<std::string>>{};
+  std::string text;
+  if (dsp.empty()) {
+    text = body(terms);
+  } else {
+    std::string pairs;
+    for (uint32_t k = 0; k < program.n_features / 2; ++k) {
+      pairs += "    int32_t pair" + std::to_string(k) + ";\n";
+    }
+    for (uint32_t k = 0; k < program.n_features / 2; ++k) {
+      pairs += "    memcpy(&pair" + std::to_string(k) + ", &x[" + std::to_string(2 * k) + "], 4);\n";
+    }
+    text = "#if MCUPORT_SIMD32 && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP\n"
+           "    /* two inputs a word (little-endian: x[2k] in the low half) for SMLABB / SMLATT */\n" +
+           pairs + body(dsp) + "#else\n" + body(terms) + "#endif\n";
+  }
+  return context.render(kUnrolledPredict, {{"body", text}});
 }
 
 }  // namespace
@@ -392,8 +451,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
         code.functions += square_function(context, "uint64_t");
         code.functions +=
             context.render(kFixedJointLogProbaUnrolled, {{"body", body}, {"point", point}});
-        predict = one_point ? unrolled_predict_one_point(context, program, terms)
-                            : unrolled_predict(context, program, terms);
+        predict = unrolled_predict(context, program, terms, one_point);
       } else {
         code.tables.add_2d("int32_t", 4, p + "_class_offset", program.n_classes, program.n_features,
                            integer_literals(distance.offset),

@@ -427,6 +427,36 @@ static inline void pipeline_scaler_pca_naive_bayes_predict_joint_log_proba(const
 static inline int32_t pipeline_scaler_pca_naive_bayes_predict(const int16_t x_in[]) {
     int16_t x[PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS];
     pipeline_scaler_pca_naive_bayes_stage(x_in, x);
+#if MCUPORT_SIMD32 && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+    /* two inputs a word (little-endian: x[2k] in the low half) for SMLABB / SMLATT */
+    int32_t pair0;
+    memcpy(&pair0, &x[0], 4);
+    /* per class, e_c = S_c - B_c (the negated score, from -B_c up: |B| < 2^61 and
+     * S_c < 2^62); the first smallest e_c is the first largest score */
+    int64_t e;
+    int64_t low;
+    int32_t best = 0;
+    e = INT64_C(2031338339552103);
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square(__smlabb(pair0, 296185018, 542714941));
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square(__smlatt(pair0, 296185018, 628885));
+    low = e;
+    e = INT64_C(4396082846391406);
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square(__smlabb(pair0, 339681580, -12711852));
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square(__smlatt(pair0, 339681580, 48786916));
+    if (e < low) {
+        low = e;
+        best = 1;
+    }
+    e = INT64_C(4515415436581077);
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square(__smlabb(pair0, 358686631, -108769097));
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square(__smlatt(pair0, 358686631, 1783985));
+    if (e < low) {
+        low = e;
+        best = 2;
+    }
+    (void)low;
+    return best;
+#else
     /* per class, e_c = S_c - B_c (the negated score, from -B_c up: |B| < 2^61 and
      * S_c < 2^62); the first smallest e_c is the first largest score */
     int64_t e;
@@ -452,6 +482,7 @@ static inline int32_t pipeline_scaler_pca_naive_bayes_predict(const int16_t x_in
     }
     (void)low;
     return best;
+#endif
 }
 
 /* The label of class `index` (0 .. PIPELINE_SCALER_PCA_NAIVE_BAYES_N_CLASSES - 1), or NULL for any other index. */

@@ -406,6 +406,34 @@ def test_cortex_m0_forest_reads_its_inputs_from_stack_words(tmp_path):
     np.testing.assert_array_equal(got[1], expected[1])
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("target", ["cortex-m4f", "cortex-m0"])
+def test_naive_bayes_straight_line_predict_on_the_chip(target, n_classes, tmp_path):
+    """GaussianNB's straight-line predict as each core compiles it (Cortex-M4F: SMLABB/SMLATT
+    on input pairs for three classes, one product per feature for two; Cortex-M0: squares from
+    16-bit halves) against the simulator on random and extreme codes, with the last two classes
+    the same so that rows near them are ties the first index must win."""
+    from conftest import extreme_codes
+
+    require_target(target)
+    random = np.random.default_rng(SEED)
+    X = np.concatenate([random.normal(c, 1.0, (60, 5)) for c in range(n_classes - 1)])
+    y = np.repeat(np.arange(n_classes - 1), 60)
+    X = np.concatenate([X, X[y == n_classes - 2]])
+    y = np.concatenate([y, np.full(60, n_classes - 1)])
+    document = mcuport.to_json(GaussianNB().fit(X, y), calibration=X)
+    generated = mcuport.generate(document, name="m", numeric="fixed", target=target)
+    assert ("__smlatt(pair1," in generated.header) == (n_classes > 2)
+    simulated = mcuport.load(document)
+    with HostModel(generated, workdir=tmp_path / "host") as host:
+        codes = np.concatenate([host.quantize(X)[0], extreme_codes(5, 400)])
+    with TargetModel(generated, workdir=tmp_path / "target") as chip:
+        measured = chip.measure(codes)
+    expected = simulated.predict_codes(codes)
+    np.testing.assert_array_equal(measured.predictions, expected)
+    assert np.sum(expected == n_classes - 2) > 50
+
+
 @pytest.mark.parametrize("n_trees", [10, 30])
 def test_cortex_m4f_forest_keeps_its_sums_in_registers(n_trees, tmp_path):
     """On Cortex-M4F (Target::register_sums) a fast forest with probability leaves adds them to
