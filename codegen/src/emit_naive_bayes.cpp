@@ -86,28 +86,13 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
 
 )";
 
-// The per-term form where tables are plain data (Arm, RISC-V, host): one term per call of
-// {{p}}_term, walked by pointer. With a 64-bit multiply-accumulate the loop takes four terms a
+// The per-term form where tables are plain data (Arm, RISC-V, host), walked by pointer, each
+// term written out where it is used. With a 64-bit multiply-accumulate the loop takes four terms a
 // turn into a signed sum (each t^2 < 2^62 and every partial sum below 2^62, so the same integer):
 // gcc keeps one UMLAL per term there, where it reassociated an unsigned sum's four squares into a
 // second 64-bit sum and spilled; on Cortex-M0 four terms a turn spilled more (measured), so the
 // loop there stays one term a turn.
-const char* kFixedJointLogProbaTerms = R"(/* One term of the weighted squared distance: floor(|x - center| root / 2^shift), below 2^32
- * (|x - center| < 2^{{reach_bits}}, root < 2^16 and root |x - center| < 2^32 by construction). */
-static inline uint32_t {{p}}_term(int32_t x, int32_t center, uint32_t root, uint32_t shift) {
-    const int32_t d = x - center;
-#if MCUPORT_SIMD32
-    /* |d| with the sign as a mask: two instructions on Cortex-M4 (gcc makes the conditional
-     * negation three; on Cortex-M0 and AVR the mask costs more) */
-    const uint32_t sign = 0u - (uint32_t)(d < 0);
-    const uint32_t m = ((uint32_t)d ^ sign) - sign;
-#else
-    const uint32_t m = (uint32_t)(d < 0 ? -d : d);
-#endif
-    return (m * root) >> shift;
-}
-
-/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
+const char* kFixedJointLogProbaTerms = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
  * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
  * sum_f t_f^2, t_f = floor(|x_f - center_cf| * root_cf / 2^shift_cf): |x - center| < 2^{{reach_bits}} and
  * root < 2^16 make the product a 32-bit one, each t^2 is exact in 64 bits, and every sum is at
@@ -120,8 +105,7 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
         uint32_t low = 0u;  /* the sum, as two 32-bit words */
         uint32_t high = 0u;
         for (f = 0u; f < {{nf}}; ++f) {
-            const uint32_t t = {{p}}_term(x[f], {{center0}}, {{root0}}, {{shift0}});
-            /* No 32 x 32 -> 64 multiply instruction: with t = th 2^16 + tl, t^2's low word is
+{{one32}}            /* No 32 x 32 -> 64 multiply instruction: with t = th 2^16 + tl, t^2's low word is
              * t * t mod 2^32 and its high word th^2 + ((th tl + (tl^2 >> 17)) >> 15) (the inner
              * sum stays below 2^32); the low word's carry is added by hand, and the sum stays
              * below 2^62, so high never wraps. */
@@ -519,27 +503,32 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
       }
       values.emplace("pointers", pointer_lines);
       if (pointers) {
-        auto call = [&](uint32_t u, const std::string& indent) {
-          const std::string k = std::to_string(2 * u);
-          const std::string k1 = std::to_string(2 * u + 1);
+        // One term, t = floor(|x - center| root / 2^shift), written where it is used (gcc -Os
+        // did not always inline a function of it).
+        auto term_lines = [&](uint32_t u, const std::string& indent) {
           const std::string fu = u == 0 ? "f" : "f + " + std::to_string(u) + "u";
-          const std::string shift =
-              distance.uniform_shift() ? std::to_string(distance.shift.front()) + "u"
-                                       : "shift[" + fu + "]";
-          return indent + "const uint32_t t = " + p + "_term(x[" + fu + "], term[" + k + "], " +
-                 (narrow ? "(uint16_t)" : "(uint32_t)") + "term[" + k1 + "], " + shift + ");\n" +
-                 indent + "sum += (int64_t)((uint64_t)t * t);\n";
+          const std::string shift = distance.uniform_shift()
+                                        ? std::to_string(distance.shift.front()) + "u"
+                                        : "shift[" + fu + "]";
+          return indent + "const int32_t d = (int32_t)x[" + fu + "] - (int32_t)term[" +
+                 std::to_string(2 * u) + "];\n#if MCUPORT_SIMD32\n" + indent +
+                 "const uint32_t sign = 0u - (uint32_t)(d < 0);  /* |d|: two instructions on "
+                 "Cortex-M4 */\n" +
+                 indent + "const uint32_t m = ((uint32_t)d ^ sign) - sign;\n#else\n" + indent +
+                 "const uint32_t m = (uint32_t)(d < 0 ? -d : d);\n#endif\n" + indent +
+                 "const uint32_t t = (m * (uint32_t)" + (narrow ? "(uint16_t)" : "") + "term[" +
+                 std::to_string(2 * u + 1) + "]) >> " + shift + ";\n";
         };
+        const std::string add = "sum += (int64_t)((uint64_t)t * t);\n";
         std::string four;
-        for (uint32_t u = 0; u < 4; ++u) four += "            {\n" + call(u, "                ") + "            }\n";
+        for (uint32_t u = 0; u < 4; ++u) {
+          four += "            {\n" + term_lines(u, "                ") + "                " + add +
+                  "            }\n";
+        }
         values.emplace("four", four);
-        values.emplace("one", call(0, "            "));
+        values.emplace("one", term_lines(0, "            ") + "            " + add);
+        values.emplace("one32", term_lines(0, "            "));
         for (const char* key : {"center", "root", "step", "rt", "shift"}) values.erase(key);
-        values.emplace("center0", "term[0]");
-        values.emplace("root0", std::string(narrow ? "(uint16_t)" : "(uint32_t)") + "term[1]");
-        values.emplace("shift0", distance.uniform_shift()
-                                     ? std::to_string(distance.shift.front()) + "u"
-                                     : "shift[f]");
         code.functions += context.render(kFixedJointLogProbaTerms, values);
       } else {
         code.functions += context.render(kFixedJointLogProba, values);
