@@ -216,7 +216,7 @@ def test_naive_bayes_per_term_loop_takes_four_terms_a_turn_and_the_rest(tmp_path
     X[y == 1, 2] = 0.5  # constant within class 1
     estimator = GaussianNB().fit(X, y)
     generated, _, predictions, _ = _naive_bayes_against_the_simulator(estimator, X, tmp_path)
-    assert "m_term(" in generated.header and "f + 4u <=" in generated.header
+    assert "m_class_shift" in generated.header and "f + 4u <=" in generated.header
     assert np.mean(estimator.predict(X) == estimator.classes_[predictions[:len(X)]]) >= 0.95
 
 
