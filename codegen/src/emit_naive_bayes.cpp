@@ -3,6 +3,7 @@
 // mode; in fixed mode the distances are FixedSquaredDistance (one 32-bit product per term) and
 // the constants int64.
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "emit.hpp"
@@ -252,6 +253,50 @@ std::string difference_of_squares(const NaiveBayesProgram& program) {
   return text;
 }
 
+// The same products with Arm's DSP multiplies: two inputs in one word (pair k: x_2k low,
+// x_2k+1 high), and where a feature's root difference and sum are both signed halfwords, one
+// constant with R_0 - R_1 in its low half and R_0 + R_1 in its high half, each factor one SMLAxy
+// (16 x 16 + 32, the same int32 value); other features keep the plain product. "" where no
+// feature takes the DSP form.
+std::string difference_of_squares_dsp(const NaiveBayesProgram& program) {
+  const FixedSquaredDistance& distance = *program.distance;
+  const uint32_t n = program.n_features;
+  std::string products;
+  std::set<uint32_t> pairs;
+  for (uint32_t f = 0; f < n; ++f) {
+    const int64_t r0 = distance.root[f];
+    const int64_t r1 = distance.root[n + f];
+    const int64_t c0 = distance.offset[f];
+    const int64_t c1 = distance.offset[n + f];
+    const int64_t difference = r0 - r1;
+    const int64_t sum = r0 + r1;
+    const bool paired = f / 2 < n / 2;  // an odd last feature has no pair
+    if (!paired || difference < -32768 || difference > 32767 || sum > 32767) {
+      auto linear = [&](int64_t root, int64_t offset) {
+        return "((int32_t)x[" + std::to_string(f) + "] * " + std::to_string(root) +
+               (offset < 0 ? " + " : " - ") + std::to_string(offset < 0 ? -offset : offset) + ")";
+      };
+      products += "    e += (int64_t)" + linear(difference, c0 - c1) + " * " +
+                  linear(sum, c0 + c1) + ";\n";
+      continue;
+    }
+    const int64_t roots = (sum << 16) | (difference & 0xFFFF);
+    const std::string x = f % 2 == 0 ? "b" : "t";
+    const std::string pair = "pair" + std::to_string(f / 2);
+    pairs.insert(f / 2);
+    products += "    e += (int64_t)__smla" + x + "b(" + pair + ", " + std::to_string(roots) + ", " +
+                std::to_string(c1 - c0) + ") * __smla" + x + "t(" + pair + ", " +
+                std::to_string(roots) + ", " + std::to_string(-(c0 + c1)) + ");\n";
+  }
+  if (pairs.empty()) return "";
+  std::string text = "    /* two inputs a word (little-endian: x[2k] in the low half) */\n";
+  for (uint32_t k : pairs) text += "    int32_t pair" + std::to_string(k) + ";\n";
+  for (uint32_t k : pairs) {
+    text += "    memcpy(&pair" + std::to_string(k) + ", &x[" + std::to_string(2 * k) + "], 4);\n";
+  }
+  return text + products;
+}
+
 // predict of the straight-line form at one binary point: no score array and no argmax loop.
 // Two classes: class 1 wins when B_1 - S_1 > B_0 - S_0, that is when e = (B_1 - B_0 - 1) + S_0 -
 // S_1 >= 0; one int64 sum takes both classes' squares (|B| < 2^61 and every S < 2^62, so every
@@ -270,6 +315,8 @@ std::string unrolled_predict_one_point_body(const EmitContext& context, const Na
     if (!products.empty()) body += "#if MCUPORT_MUL32_ONLY\n";
     for (const std::string& t : terms[0]) body += "    e += (int64_t)" + p + "_square(" + t + ");\n";
     for (const std::string& t : terms[1]) body += "    e -= (int64_t)" + p + "_square(" + t + ");\n";
+    const std::string dsp = products.empty() ? "" : difference_of_squares_dsp(program);
+    if (!dsp.empty()) body += "#elif MCUPORT_SIMD32 && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP\n" + dsp;
     if (!products.empty()) body += "#else\n" + products + "#endif\n";
     body += "    return e < 0 ? 0 : 1;\n";
   } else {
