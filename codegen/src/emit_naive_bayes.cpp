@@ -247,7 +247,8 @@ std::string difference_of_squares(const NaiveBayesProgram& program) {
     const int64_t c0 = distance.offset[f];
     const int64_t c1 = distance.offset[n + f];
     if (!fits(r0 - r1, c0 - c1) || !fits(r0 + r1, c0 + c1)) return "";
-    text += "    e += (int64_t)" + linear(f, r0 - r1, c0 - c1) + " * " + linear(f, r0 + r1, c0 + c1) +
+    text += "    e += (int64_t)" + linear(f, r0 - r1, c0 - c1) + " * " +
+            linear(f, r0 + r1, c0 + c1) +
             ";\n";
   }
   return text;
@@ -302,7 +303,8 @@ std::string difference_of_squares_dsp(const NaiveBayesProgram& program) {
 // S_1 >= 0; one int64 sum takes both classes' squares (|B| < 2^61 and every S < 2^62, so every
 // partial sum stays below 2^63 in magnitude). More classes: e_c = S_c - B_c = -jll_c, summed from
 // -B_c, and the first smallest e_c is the first largest jll_c.
-std::string unrolled_predict_one_point_body(const EmitContext& context, const NaiveBayesProgram& program,
+std::string unrolled_predict_one_point_body(const EmitContext& context,
+                                            const NaiveBayesProgram& program,
                                             const std::vector<std::vector<std::string>>& terms) {
   const std::string& p = context.prefix;
   std::string body;
@@ -313,10 +315,16 @@ std::string unrolled_predict_one_point_body(const EmitContext& context, const Na
             int64_literal(program.bias_code[1] - program.bias_code[0] - 1) + ";\n";
     const std::string products = difference_of_squares(program);
     if (!products.empty()) body += "#if MCUPORT_MUL32_ONLY\n";
-    for (const std::string& t : terms[0]) body += "    e += (int64_t)" + p + "_square(" + t + ");\n";
-    for (const std::string& t : terms[1]) body += "    e -= (int64_t)" + p + "_square(" + t + ");\n";
+    for (const std::string& t : terms[0]) {
+      body += "    e += (int64_t)" + p + "_square(" + t + ");\n";
+    }
+    for (const std::string& t : terms[1]) {
+      body += "    e -= (int64_t)" + p + "_square(" + t + ");\n";
+    }
     const std::string dsp = products.empty() ? "" : difference_of_squares_dsp(program);
-    if (!dsp.empty()) body += "#elif MCUPORT_SIMD32 && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP\n" + dsp;
+    if (!dsp.empty()) {
+      body += "#elif MCUPORT_SIMD32 && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP\n" + dsp;
+    }
     if (!products.empty()) body += "#else\n" + products + "#endif\n";
     body += "    return e < 0 ? 0 : 1;\n";
   } else {
@@ -325,11 +333,14 @@ std::string unrolled_predict_one_point_body(const EmitContext& context, const Na
     body += "    int64_t e;\n    int64_t low;\n    int32_t best = 0;\n";
     for (uint32_t c = 0; c < program.n_classes; ++c) {
       body += "    e = " + int64_literal(-program.bias_code[c]) + ";\n";
-      for (const std::string& t : terms[c]) body += "    e += (int64_t)" + p + "_square(" + t + ");\n";
+      for (const std::string& t : terms[c]) {
+        body += "    e += (int64_t)" + p + "_square(" + t + ");\n";
+      }
       if (c == 0) {
         body += "    low = e;\n";
       } else {
-        body += "    if (e < low) {\n        low = e;\n        best = " + std::to_string(c) + ";\n    }\n";
+        body += "    if (e < low) {\n        low = e;\n        best = " + std::to_string(c) +
+                ";\n    }\n";
       }
     }
     body += "    (void)low;\n    return best;\n";
@@ -343,7 +354,8 @@ std::string unrolled_predict_body(const EmitContext& context, const NaiveBayesPr
                                   const std::vector<std::vector<std::string>>& terms) {
   const std::string& p = context.prefix;
   const FixedSquaredDistance& distance = *program.distance;
-  std::string body = "    uint64_t sum;\n    int64_t score;\n    int64_t top;\n    int32_t best = 0;\n";
+  std::string body =
+      "    uint64_t sum;\n    int64_t score;\n    int64_t top;\n    int32_t best = 0;\n";
   for (uint32_t c = 0; c < program.n_classes; ++c) {
     body += "    sum = 0u;\n";
     for (const std::string& t : terms[c]) body += "    sum += " + p + "_square(" + t + ");\n";
@@ -354,7 +366,8 @@ std::string unrolled_predict_body(const EmitContext& context, const NaiveBayesPr
     if (c == 0) {
       body += "    top = " + score + ";\n";
     } else {
-      body += "    score = " + score + ";\n    if (score > top) {\n        top = score;\n        best = " +
+      body += "    score = " + score +
+              ";\n    if (score > top) {\n        top = score;\n        best = " +
               std::to_string(c) + ";\n    }\n";
     }
   }
@@ -412,7 +425,8 @@ std::string unrolled_predict(const EmitContext& context, const NaiveBayesProgram
       pairs += "    int32_t pair" + std::to_string(k) + ";\n";
     }
     for (uint32_t k = 0; k < program.n_features / 2; ++k) {
-      pairs += "    memcpy(&pair" + std::to_string(k) + ", &x[" + std::to_string(2 * k) + "], 4);\n";
+      pairs += "    memcpy(&pair" + std::to_string(k) + ", &x[" + std::to_string(2 * k) +
+               "], 4);\n";
     }
     text = "#if MCUPORT_SIMD32 && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP\n"
            "    /* two inputs a word (little-endian: x[2k] in the low half) for SMLABB / SMLATT */\n" +
@@ -472,7 +486,9 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
         std::string body;
         for (uint32_t c = 0; c < program.n_classes; ++c) {
           body += "    {\n        uint64_t sum = 0u;\n";
-          for (const std::string& t : terms[c]) body += "        sum += " + p + "_square(" + t + ");\n";
+          for (const std::string& t : terms[c]) {
+            body += "        sum += " + p + "_square(" + t + ");\n";
+          }
           const int k = distance.row_shift[c];
           const std::string rounded =
               k > 0 ? "mcuport_fx_round_shift_u64(sum, " + std::to_string(k) + ")" : "sum";
