@@ -406,14 +406,16 @@ def test_cortex_m0_forest_reads_its_inputs_from_stack_words(tmp_path):
     np.testing.assert_array_equal(got[1], expected[1])
 
 
-@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("n_classes,spread", [(2, 1.0), (3, 1.0), (3, 64.0)],
+                         ids=["two-classes", "three-classes", "point-per-class"])
 @pytest.mark.parametrize("target", ["cortex-m4f", "cortex-m0"])
-def test_naive_bayes_straight_line_predict_on_the_chip(target, n_classes, tmp_path):
+def test_naive_bayes_straight_line_predict_on_the_chip(target, n_classes, spread, tmp_path):
     """GaussianNB's straight-line predict as each core compiles it (Cortex-M4F: SMLAxy on input
     pairs, squared for three classes, the two factors of one product per feature for two;
     Cortex-M0: squares from 16-bit halves) against the simulator on random and extreme codes.
-    Two classes: close but different, so that every product counts; three: the last two the
-    same, so that rows near them are ties the first index must win."""
+    Two classes: close but different, so that every product counts; three (at one binary point,
+    and with a point per class where the variances are 64 times apart): the last two the same,
+    so that rows near them are ties the first index must win."""
     from conftest import extreme_codes
 
     require_target(target)
@@ -422,7 +424,7 @@ def test_naive_bayes_straight_line_predict_on_the_chip(target, n_classes, tmp_pa
         X = np.concatenate([random.normal(0, 1.0, (60, 15)), random.normal(0.4, 1.1, (60, 15))])
         y = np.repeat(np.arange(2), 60)
     else:
-        X = np.concatenate([random.normal(c, 1.0, (60, 5)) for c in range(2)])
+        X = np.concatenate([random.normal(c, spread ** c, (60, 5)) for c in range(2)])
         X = np.concatenate([X, X[60:]])
         y = np.repeat(np.arange(3), 60)
     document = mcuport.to_json(GaussianNB().fit(X, y), calibration=X)
@@ -430,6 +432,7 @@ def test_naive_bayes_straight_line_predict_on_the_chip(target, n_classes, tmp_pa
     # the DSP branch (taken on Cortex-M4F): SMLAxy on input pairs, squared or multiplied
     assert "__smlatt(pair" in generated.header
     assert ("__smlabt(pair" in generated.header) == (n_classes == 2)
+    assert ("mcuport_fx_round_shift_u64(sum," in generated.header) == (spread > 1)
     simulated = mcuport.load(document)
     with HostModel(generated, workdir=tmp_path / "host") as host:
         codes = np.concatenate([host.quantize(X)[0], extreme_codes(X.shape[1], 400)])
