@@ -2,6 +2,8 @@
 // the class means (2 multiply-adds per class and feature), then the argmax. Float32 in float
 // mode; in fixed mode the distances are FixedSquaredDistance (one 32-bit product per term) and
 // the constants int64.
+#include <cstdint>
+#include <set>
 #include <string>
 
 #include "emit.hpp"
@@ -85,6 +87,52 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
 
 )";
 
+// The per-term form where tables are plain data (Arm, RISC-V, host), walked by pointer, each
+// term written out where it is used. With a 64-bit multiply-accumulate the loop takes four terms a
+// turn into a signed sum (each t^2 < 2^62 and every partial sum below 2^62, so the same integer):
+// gcc keeps one UMLAL per term there, where it reassociated an unsigned sum's four squares into a
+// second 64-bit sum and spilled; on Cortex-M0 four terms a turn spilled more (measured), so the
+// loop there stays one term a turn.
+const char* kFixedJointLogProbaTerms = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
+ * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
+ * sum_f t_f^2, t_f = floor(|x_f - center_cf| * root_cf / 2^shift_cf): |x - center| < 2^{{reach_bits}} and
+ * root < 2^16 make the product a 32-bit one, each t^2 is exact in 64 bits, and every sum is at
+ * most {{bound}} (below 2^62) for every int16 input. */
+static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_t out[]) {
+{{stage}}{{pointers}}    uint32_t c;
+    for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
+        uint32_t f;
+#if MCUPORT_MUL32_ONLY
+        uint32_t low = 0u;  /* the sum, as two 32-bit words */
+        uint32_t high = 0u;
+        for (f = 0u; f < {{nf}}; ++f) {
+{{one32}}            /* No 32 x 32 -> 64 multiply instruction: with t = th 2^16 + tl, t^2's low word is
+             * t * t mod 2^32 and its high word th^2 + ((th tl + (tl^2 >> 17)) >> 15) (the inner
+             * sum stays below 2^32); the low word's carry is added by hand, and the sum stays
+             * below 2^62, so high never wraps. */
+            const uint32_t th = t >> 16;
+            const uint32_t tl = t & UINT32_C(0xFFFF);
+            const uint32_t square = t * t;
+            low += square;
+            high += th * th + ((th * tl + ((tl * tl) >> 17)) >> 15) + (low < square ? 1u : 0u);
+            term += 2;
+        }
+        out[c] = {{p}}_class_bias[c] - (int64_t)(((uint64_t)high << 32) | low);
+#else
+        int64_t sum = 0;
+        for (f = 0u; f + 4u <= {{nf}}; f += 4u) {
+{{four}}            term += 8;
+        }
+        for (; f < {{nf}}; ++f) {
+{{one}}            term += 2;
+        }
+        out[c] = {{p}}_class_bias[c] - sum;
+#endif
+{{row_step}}    }
+}
+
+)";
+
 // Fixed mode with per-class blocks: the values are exact (no per-term shift), so the sign of
 // x - center does not matter; where the classes have points of their own, one rounding shift per
 // class brings the sum to the scores' point.
@@ -149,6 +197,13 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
 
 )";
 
+const char* kUnrolledPredict = R"(/* The class with the largest joint log-likelihood (ties go to the lowest index): the scores
+ * of {{p}}_predict_joint_log_proba, compared as they are formed. */
+static inline int32_t {{p}}_predict(const int16_t {{xin}}[]) {
+{{stage}}{{body}}}
+
+)";
+
 const char* kPredict = R"(/* The class with the largest joint log-likelihood; ties go to the lowest index. */
 static inline int32_t {{p}}_predict(const {{xt}} x[]) {
     {{st}} jll[{{P}}_N_CLASSES];
@@ -158,6 +213,228 @@ static inline int32_t {{p}}_predict(const {{xt}} x[]) {
 
 )";
 
+std::string int64_literal(int64_t value) {
+  // INT64_MIN has no literal of its own; the class constants stay below 2^61 in magnitude.
+  return "INT64_C(" + std::to_string(value) + ")";
+}
+
+// Two classes at one binary point, where a 32 x 32 -> 64 multiply is one instruction: per
+// feature, t_0^2 - t_1^2 = (t_0 - t_1) (t_0 + t_1), both factors linear in x and exact int32
+// values where each (and its product term x coefficient) stays within int32 over every int16 code
+// (checked here at both ends of the code range; else ""). One multiply-accumulate per feature
+// where the squares took two and a subtraction.
+std::string difference_of_squares(const NaiveBayesProgram& program) {
+  const FixedSquaredDistance& distance = *program.distance;
+  const uint32_t n = program.n_features;
+  auto fits = [](int64_t root, int64_t offset) {
+    for (int64_t q : {int64_t{-32768}, int64_t{32767}}) {
+      const int64_t product = q * root;
+      const int64_t value = product - offset;
+      if (product < INT32_MIN || product > INT32_MAX || value < INT32_MIN || value > INT32_MAX) {
+        return false;
+      }
+    }
+    return true;
+  };
+  auto linear = [](uint32_t f, int64_t root, int64_t offset) {
+    return "((int32_t)x[" + std::to_string(f) + "] * " + std::to_string(root) +
+           (offset < 0 ? " + " : " - ") + std::to_string(offset < 0 ? -offset : offset) + ")";
+  };
+  std::string text;
+  for (uint32_t f = 0; f < n; ++f) {
+    const int64_t r0 = distance.root[f];
+    const int64_t r1 = distance.root[n + f];
+    const int64_t c0 = distance.offset[f];
+    const int64_t c1 = distance.offset[n + f];
+    if (!fits(r0 - r1, c0 - c1) || !fits(r0 + r1, c0 + c1)) return "";
+    text += "    e += (int64_t)" + linear(f, r0 - r1, c0 - c1) + " * " +
+            linear(f, r0 + r1, c0 + c1) +
+            ";\n";
+  }
+  return text;
+}
+
+// The same products with Arm's DSP multiplies: two inputs in one word (pair k: x_2k low,
+// x_2k+1 high), and where a feature's root difference and sum are both signed halfwords, one
+// constant with R_0 - R_1 in its low half and R_0 + R_1 in its high half, each factor one SMLAxy
+// (16 x 16 + 32, the same int32 value); other features keep the plain product. "" where no
+// feature takes the DSP form.
+std::string difference_of_squares_dsp(const NaiveBayesProgram& program) {
+  const FixedSquaredDistance& distance = *program.distance;
+  const uint32_t n = program.n_features;
+  std::string products;
+  std::set<uint32_t> pairs;
+  for (uint32_t f = 0; f < n; ++f) {
+    const int64_t r0 = distance.root[f];
+    const int64_t r1 = distance.root[n + f];
+    const int64_t c0 = distance.offset[f];
+    const int64_t c1 = distance.offset[n + f];
+    const int64_t difference = r0 - r1;
+    const int64_t sum = r0 + r1;
+    const bool paired = f / 2 < n / 2;  // an odd last feature has no pair
+    if (!paired || difference < -32768 || difference > 32767 || sum > 32767) {
+      auto linear = [&](int64_t root, int64_t offset) {
+        return "((int32_t)x[" + std::to_string(f) + "] * " + std::to_string(root) +
+               (offset < 0 ? " + " : " - ") + std::to_string(offset < 0 ? -offset : offset) + ")";
+      };
+      products += "    e += (int64_t)" + linear(difference, c0 - c1) + " * " +
+                  linear(sum, c0 + c1) + ";\n";
+      continue;
+    }
+    const int64_t roots = (sum << 16) | (difference & 0xFFFF);
+    const std::string x = f % 2 == 0 ? "b" : "t";
+    const std::string pair = "pair" + std::to_string(f / 2);
+    pairs.insert(f / 2);
+    products += "    e += (int64_t)__smla" + x + "b(" + pair + ", " + std::to_string(roots) + ", " +
+                std::to_string(c1 - c0) + ") * __smla" + x + "t(" + pair + ", " +
+                std::to_string(roots) + ", " + std::to_string(-(c0 + c1)) + ");\n";
+  }
+  if (pairs.empty()) return "";
+  std::string text = "    /* two inputs a word (little-endian: x[2k] in the low half) */\n";
+  for (uint32_t k : pairs) text += "    int32_t pair" + std::to_string(k) + ";\n";
+  for (uint32_t k : pairs) {
+    text += "    memcpy(&pair" + std::to_string(k) + ", &x[" + std::to_string(2 * k) + "], 4);\n";
+  }
+  return text + products;
+}
+
+// predict of the straight-line form at one binary point: no score array and no argmax loop.
+// Two classes: class 1 wins when B_1 - S_1 > B_0 - S_0, that is when e = (B_1 - B_0 - 1) + S_0 -
+// S_1 >= 0; one int64 sum takes both classes' squares (|B| < 2^61 and every S < 2^62, so every
+// partial sum stays below 2^63 in magnitude). More classes: e_c = S_c - B_c = -jll_c, summed from
+// -B_c, and the first smallest e_c is the first largest jll_c.
+std::string unrolled_predict_one_point_body(const EmitContext& context,
+                                            const NaiveBayesProgram& program,
+                                            const std::vector<std::vector<std::string>>& terms) {
+  const std::string& p = context.prefix;
+  std::string body;
+  if (program.n_classes == 2) {
+    body += "    /* class 1 when its score is the larger: when (B_1 - B_0 - 1) + S_0 - S_1 >= 0,\n"
+            "     * S_c the class's sum of squares (every partial sum below 2^63 in magnitude) */\n";
+    body += "    int64_t e = " +
+            int64_literal(program.bias_code[1] - program.bias_code[0] - 1) + ";\n";
+    const std::string products = difference_of_squares(program);
+    if (!products.empty()) body += "#if MCUPORT_MUL32_ONLY\n";
+    for (const std::string& t : terms[0]) {
+      body += "    e += (int64_t)" + p + "_square(" + t + ");\n";
+    }
+    for (const std::string& t : terms[1]) {
+      body += "    e -= (int64_t)" + p + "_square(" + t + ");\n";
+    }
+    const std::string dsp = products.empty() ? "" : difference_of_squares_dsp(program);
+    if (!dsp.empty()) {
+      body += "#elif MCUPORT_SIMD32 && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP\n" + dsp;
+    }
+    if (!products.empty()) body += "#else\n" + products + "#endif\n";
+    body += "    return e < 0 ? 0 : 1;\n";
+  } else {
+    body += "    /* per class, e_c = S_c - B_c (the negated score, from -B_c up: |B| < 2^61 and\n"
+            "     * S_c < 2^62); the first smallest e_c is the first largest score */\n";
+    body += "    int64_t e;\n    int64_t low;\n    int32_t best = 0;\n";
+    for (uint32_t c = 0; c < program.n_classes; ++c) {
+      body += "    e = " + int64_literal(-program.bias_code[c]) + ";\n";
+      for (const std::string& t : terms[c]) {
+        body += "    e += (int64_t)" + p + "_square(" + t + ");\n";
+      }
+      if (c == 0) {
+        body += "    low = e;\n";
+      } else {
+        body += "    if (e < low) {\n        low = e;\n        best = " + std::to_string(c) +
+                ";\n    }\n";
+      }
+    }
+    body += "    (void)low;\n    return best;\n";
+  }
+  return body;
+}
+
+// predict of the straight-line form with a binary point per class: each class's score as
+// predict_joint_log_proba forms it, compared as it is formed.
+std::string unrolled_predict_body(const EmitContext& context, const NaiveBayesProgram& program,
+                                  const std::vector<std::vector<std::string>>& terms) {
+  const std::string& p = context.prefix;
+  const FixedSquaredDistance& distance = *program.distance;
+  std::string body =
+      "    uint64_t sum;\n    int64_t score;\n    int64_t top;\n    int32_t best = 0;\n";
+  for (uint32_t c = 0; c < program.n_classes; ++c) {
+    body += "    sum = 0u;\n";
+    for (const std::string& t : terms[c]) body += "    sum += " + p + "_square(" + t + ");\n";
+    const int k = distance.row_shift[c];
+    const std::string rounded =
+        k > 0 ? "mcuport_fx_round_shift_u64(sum, " + std::to_string(k) + ")" : "sum";
+    const std::string score = p + "_class_bias[" + std::to_string(c) + "] - (int64_t)" + rounded;
+    if (c == 0) {
+      body += "    top = " + score + ";\n";
+    } else {
+      body += "    score = " + score +
+              ";\n    if (score > top) {\n        top = score;\n        best = " +
+              std::to_string(c) + ";\n    }\n";
+    }
+  }
+  body += "    (void)top;\n    return best;\n";
+  return body;
+}
+
+// The same terms with Arm's DSP multiplies: two inputs in one word (pair k: x_2k in its low
+// half, x_2k+1 in its high half), two roots in one constant, and each t = x root - offset one
+// SMLABB or SMLATT (16 x 16 + 32; exact, |t| < 2^31). Empty where an offset's negation is not
+// an int32 value.
+std::vector<std::vector<std::string>> dsp_terms(const NaiveBayesProgram& program) {
+  const FixedSquaredDistance& distance = *program.distance;
+  const uint32_t n = program.n_features;
+  std::vector<std::vector<std::string>> terms(program.n_classes);
+  for (uint32_t c = 0; c < program.n_classes; ++c) {
+    for (uint32_t f = 0; f < n; ++f) {
+      const int64_t offset = distance.offset[c * n + f];
+      if (offset == INT32_MIN) return {};
+      const int64_t root = distance.root[c * n + f];
+      if (f + 1 == n && n % 2 == 1) {
+        terms[c].push_back("(int32_t)x[" + std::to_string(f) + "] * " + std::to_string(root) +
+                           (offset < 0 ? " + " : " - ") +
+                           std::to_string(offset < 0 ? -offset : offset));
+        continue;
+      }
+      const uint32_t first = f - f % 2;
+      const int64_t roots = static_cast<int64_t>(distance.root[c * n + first]) |
+                            (static_cast<int64_t>(distance.root[c * n + first + 1]) << 16);
+      terms[c].push_back(std::string(f % 2 == 0 ? "__smlabb" : "__smlatt") + "(pair" +
+                         std::to_string(f / 2) + ", " + std::to_string(roots) + ", " +
+                         std::to_string(-offset) + ")");
+    }
+  }
+  return terms;
+}
+
+// predict of the straight-line form: compares the scores as it forms them; with Arm's DSP
+// multiplies where there are more than two classes (two take one product per feature instead).
+std::string unrolled_predict(const EmitContext& context, const NaiveBayesProgram& program,
+                             const std::vector<std::vector<std::string>>& terms, bool one_point) {
+  auto body = [&](const std::vector<std::vector<std::string>>& t) {
+    return one_point ? unrolled_predict_one_point_body(context, program, t)
+                     : unrolled_predict_body(context, program, t);
+  };
+  const std::vector<std::vector<std::string>> dsp =
+      program.n_classes > 2 && program.n_features > 1 ? dsp_terms(program)
+                                                       : std::vector<std::vector<std::string>>{};
+  std::string text;
+  if (dsp.empty()) {
+    text = body(terms);
+  } else {
+    std::string pairs;
+    for (uint32_t k = 0; k < program.n_features / 2; ++k) {
+      pairs += "    int32_t pair" + std::to_string(k) + ";\n";
+    }
+    for (uint32_t k = 0; k < program.n_features / 2; ++k) {
+      pairs += "    memcpy(&pair" + std::to_string(k) + ", &x[" + std::to_string(2 * k) +
+               "], 4);\n";
+    }
+    text = "#if MCUPORT_SIMD32 && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP\n"
+           "    /* two inputs a word (little-endian: x[2k] in the low half) for SMLABB / SMLATT */\n" +
+           pairs + body(dsp) + "#else\n" + body(terms) + "#endif\n";
+  }
+  return context.render(kUnrolledPredict, {{"body", text}});
+}
+
 }  // namespace
 
 FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram& program) {
@@ -166,6 +443,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
   const std::string& P = context.macro;
   const bool fixed = program.distance.has_value();
   const std::string st = fixed ? "int64_t" : "float";
+  std::string predict;  // written by the form that has its own predict, else kPredict
   code.macros += "#define " + P + "_N_CLASSES " + std::to_string(program.n_classes) + "\n";
   if (fixed) {
     const FixedSquaredDistance& distance = *program.distance;
@@ -193,15 +471,23 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
       if (!one_point) code.fixed_runtime = true;  // mcuport_fx_round_shift_u64
       if (pointers &&
           static_cast<std::size_t>(program.n_classes) * program.n_features <= kUnrolledTerms) {
-        std::string body;
+        // Per class, its terms t_f = x_f root - offset (the same expressions in both functions).
+        std::vector<std::vector<std::string>> terms(program.n_classes);
         const uint32_t n = program.n_features;
         for (uint32_t c = 0; c < program.n_classes; ++c) {
-          body += "    {\n        uint64_t sum = 0u;\n";
           for (uint32_t f = 0; f < n; ++f) {
             const int64_t offset = distance.offset[c * n + f];
-            body += "        sum += " + p + "_square((int32_t)x[" + std::to_string(f) + "] * " +
-                    std::to_string(distance.root[c * n + f]) + (offset < 0 ? " + " : " - ") +
-                    std::to_string(offset < 0 ? -offset : offset) + ");\n";
+            terms[c].push_back("(int32_t)x[" + std::to_string(f) + "] * " +
+                               std::to_string(distance.root[c * n + f]) +
+                               (offset < 0 ? " + " : " - ") +
+                               std::to_string(offset < 0 ? -offset : offset));
+          }
+        }
+        std::string body;
+        for (uint32_t c = 0; c < program.n_classes; ++c) {
+          body += "    {\n        uint64_t sum = 0u;\n";
+          for (const std::string& t : terms[c]) {
+            body += "        sum += " + p + "_square(" + t + ");\n";
           }
           const int k = distance.row_shift[c];
           const std::string rounded =
@@ -212,6 +498,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
         code.functions += square_function(context, "uint64_t");
         code.functions +=
             context.render(kFixedJointLogProbaUnrolled, {{"body", body}, {"point", point}});
+        predict = unrolled_predict(context, program, terms, one_point);
       } else {
         code.tables.add_2d("int32_t", 4, p + "_class_offset", program.n_classes, program.n_features,
                            integer_literals(distance.offset),
@@ -278,7 +565,37 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
                        pointers ? "        shift += " + context.render("{{nf}}") + ";\n" : "");
       }
       values.emplace("pointers", pointer_lines);
-      code.functions += context.render(kFixedJointLogProba, values);
+      if (pointers) {
+        // One term, t = floor(|x - center| root / 2^shift), written where it is used (gcc -Os
+        // did not always inline a function of it).
+        auto term_lines = [&](uint32_t u, const std::string& indent) {
+          const std::string fu = u == 0 ? "f" : "f + " + std::to_string(u) + "u";
+          const std::string shift = distance.uniform_shift()
+                                        ? std::to_string(distance.shift.front()) + "u"
+                                        : "shift[" + fu + "]";
+          return indent + "const int32_t d = (int32_t)x[" + fu + "] - (int32_t)term[" +
+                 std::to_string(2 * u) + "];\n#if MCUPORT_SIMD32\n" + indent +
+                 "const uint32_t sign = 0u - (uint32_t)(d < 0);  /* |d|: two instructions on "
+                 "Cortex-M4 */\n" +
+                 indent + "const uint32_t m = ((uint32_t)d ^ sign) - sign;\n#else\n" + indent +
+                 "const uint32_t m = (uint32_t)(d < 0 ? -d : d);\n#endif\n" + indent +
+                 "const uint32_t t = (m * (uint32_t)" + (narrow ? "(uint16_t)" : "") + "term[" +
+                 std::to_string(2 * u + 1) + "]) >> " + shift + ";\n";
+        };
+        const std::string add = "sum += (int64_t)((uint64_t)t * t);\n";
+        std::string four;
+        for (uint32_t u = 0; u < 4; ++u) {
+          four += "            {\n" + term_lines(u, "                ") + "                " + add +
+                  "            }\n";
+        }
+        values.emplace("four", four);
+        values.emplace("one", term_lines(0, "            ") + "            " + add);
+        values.emplace("one32", term_lines(0, "            "));
+        for (const char* key : {"center", "root", "step", "rt", "shift"}) values.erase(key);
+        code.functions += context.render(kFixedJointLogProbaTerms, values);
+      } else {
+        code.functions += context.render(kFixedJointLogProba, values);
+      }
     }
   } else {
     code.tables.add("float", 4, p + "_bias", rounded_float_literals(program.bias),
@@ -293,8 +610,11 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
                  std::to_string(program.n_features) + " features: " +
                  std::to_string(2 * program.n_classes * program.n_features) +
                  " multiply-adds per prediction.\n";
-  code.functions += argmax_function(context, st);
-  code.functions += context.render(kPredict, {{"st", st}});
+  if (predict.empty()) {
+    code.functions += argmax_function(context, st);
+    predict = context.render(kPredict, {{"st", st}});
+  }
+  code.functions += predict;
   code.scores = {"int32_t", p + "_predict_joint_log_proba", program.n_classes, st};
   const std::string xt = context.input_type();
   code.api += " *   int32_t " + p + "_predict(const " + xt + " x[]);   class index\n";

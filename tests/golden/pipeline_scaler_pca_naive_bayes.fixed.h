@@ -422,23 +422,67 @@ static inline void pipeline_scaler_pca_naive_bayes_predict_joint_log_proba(const
     }
 }
 
-/* The first index of the largest of n values, as numpy's argmax. */
-static inline int32_t pipeline_scaler_pca_naive_bayes_argmax(const int64_t values[], uint32_t n) {
-    uint32_t i;
-    uint32_t best = 0u;
-    for (i = 1u; i < n; ++i) {
-        if (values[i] > values[best]) {
-            best = i;
-        }
+/* The class with the largest joint log-likelihood (ties go to the lowest index): the scores
+ * of pipeline_scaler_pca_naive_bayes_predict_joint_log_proba, compared as they are formed. */
+static inline int32_t pipeline_scaler_pca_naive_bayes_predict(const int16_t x_in[]) {
+    int16_t x[PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS];
+    pipeline_scaler_pca_naive_bayes_stage(x_in, x);
+#if MCUPORT_SIMD32 && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+    /* two inputs a word (little-endian: x[2k] in the low half) for SMLABB / SMLATT */
+    int32_t pair0;
+    memcpy(&pair0, &x[0], 4);
+    /* per class, e_c = S_c - B_c (the negated score, from -B_c up: |B| < 2^61 and
+     * S_c < 2^62); the first smallest e_c is the first largest score */
+    int64_t e;
+    int64_t low;
+    int32_t best = 0;
+    e = INT64_C(2031338339552103);
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square(__smlabb(pair0, 296185018, 542714941));
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square(__smlatt(pair0, 296185018, 628885));
+    low = e;
+    e = INT64_C(4396082846391406);
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square(__smlabb(pair0, 339681580, -12711852));
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square(__smlatt(pair0, 339681580, 48786916));
+    if (e < low) {
+        low = e;
+        best = 1;
     }
-    return (int32_t)best;
-}
-
-/* The class with the largest joint log-likelihood; ties go to the lowest index. */
-static inline int32_t pipeline_scaler_pca_naive_bayes_predict(const int16_t x[]) {
-    int64_t jll[PIPELINE_SCALER_PCA_NAIVE_BAYES_N_CLASSES];
-    pipeline_scaler_pca_naive_bayes_predict_joint_log_proba(x, jll);
-    return pipeline_scaler_pca_naive_bayes_argmax(jll, PIPELINE_SCALER_PCA_NAIVE_BAYES_N_CLASSES);
+    e = INT64_C(4515415436581077);
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square(__smlabb(pair0, 358686631, -108769097));
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square(__smlatt(pair0, 358686631, 1783985));
+    if (e < low) {
+        low = e;
+        best = 2;
+    }
+    (void)low;
+    return best;
+#else
+    /* per class, e_c = S_c - B_c (the negated score, from -B_c up: |B| < 2^61 and
+     * S_c < 2^62); the first smallest e_c is the first largest score */
+    int64_t e;
+    int64_t low;
+    int32_t best = 0;
+    e = INT64_C(2031338339552103);
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 27834 + 542714941);
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 4519 + 628885);
+    low = e;
+    e = INT64_C(4396082846391406);
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 8492 - 12711852);
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 5183 + 48786916);
+    if (e < low) {
+        low = e;
+        best = 1;
+    }
+    e = INT64_C(4515415436581077);
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square((int32_t)x[0] * 8103 - 108769097);
+    e += (int64_t)pipeline_scaler_pca_naive_bayes_square((int32_t)x[1] * 5473 + 1783985);
+    if (e < low) {
+        low = e;
+        best = 2;
+    }
+    (void)low;
+    return best;
+#endif
 }
 
 /* The label of class `index` (0 .. PIPELINE_SCALER_PCA_NAIVE_BAYES_N_CLASSES - 1), or NULL for any other index. */

@@ -406,6 +406,43 @@ def test_cortex_m0_forest_reads_its_inputs_from_stack_words(tmp_path):
     np.testing.assert_array_equal(got[1], expected[1])
 
 
+@pytest.mark.parametrize("n_classes,spread", [(2, 1.0), (3, 1.0), (3, 64.0)],
+                         ids=["two-classes", "three-classes", "point-per-class"])
+@pytest.mark.parametrize("target", ["cortex-m4f", "cortex-m0"])
+def test_naive_bayes_straight_line_predict_on_the_chip(target, n_classes, spread, tmp_path):
+    """GaussianNB's straight-line predict as each core compiles it (Cortex-M4F: SMLAxy on input
+    pairs, squared for three classes, the two factors of one product per feature for two;
+    Cortex-M0: squares from 16-bit halves) against the simulator on random and extreme codes.
+    Two classes: close but different, so that every product counts; three (at one binary point,
+    and with a point per class where the variances are 64 times apart): the last two the same,
+    so that rows near them are ties the first index must win."""
+    from conftest import extreme_codes
+
+    require_target(target)
+    random = np.random.default_rng(SEED)
+    if n_classes == 2:  # 15 features: straight-line (30 terms), roots below 2^14
+        X = np.concatenate([random.normal(0, 1.0, (60, 15)), random.normal(0.4, 1.1, (60, 15))])
+        y = np.repeat(np.arange(2), 60)
+    else:
+        X = np.concatenate([random.normal(c, spread ** c, (60, 5)) for c in range(2)])
+        X = np.concatenate([X, X[60:]])
+        y = np.repeat(np.arange(3), 60)
+    document = mcuport.to_json(GaussianNB().fit(X, y), calibration=X)
+    generated = mcuport.generate(document, name="m", numeric="fixed", target=target)
+    # the DSP branch (taken on Cortex-M4F): SMLAxy on input pairs, squared or multiplied
+    assert "__smlatt(pair" in generated.header
+    assert ("__smlabt(pair" in generated.header) == (n_classes == 2)
+    assert ("mcuport_fx_round_shift_u64(sum," in generated.header) == (spread > 1)
+    simulated = mcuport.load(document)
+    with HostModel(generated, workdir=tmp_path / "host") as host:
+        codes = np.concatenate([host.quantize(X)[0], extreme_codes(X.shape[1], 400)])
+    with TargetModel(generated, workdir=tmp_path / "target") as chip:
+        measured = chip.measure(codes)
+    expected = simulated.predict_codes(codes)
+    np.testing.assert_array_equal(measured.predictions, expected)
+    assert np.sum(expected == 0) > 50 and np.sum(expected == 1) > 50
+
+
 @pytest.mark.parametrize("n_trees", [10, 30])
 def test_cortex_m4f_forest_keeps_its_sums_in_registers(n_trees, tmp_path):
     """On Cortex-M4F (Target::register_sums) a fast forest with probability leaves adds them to

@@ -164,6 +164,62 @@ def test_simulator_is_bit_identical_for_naive_bayes_blocks_in_a_loop(spread, tmp
     assert np.mean(estimator.predict(X) == estimator.classes_[predictions[:len(X)]]) >= 0.99
 
 
+def _naive_bayes_against_the_simulator(estimator, X, tmp_path, n_random=3000):
+    document = mcuport.to_json(estimator, calibration=X)
+    generated = mcuport.generate(document, name="m", numeric="fixed")
+    simulated = mcuport.load(document)
+    with HostModel(generated, workdir=tmp_path) as model:
+        test_codes, _ = model.quantize(X)
+        codes = np.concatenate([test_codes, extreme_codes(generated.n_features, n_random)])
+        predictions, scores = model.run(codes)
+    np.testing.assert_array_equal(simulated.predict_codes(codes), predictions)
+    np.testing.assert_array_equal(simulated.scores_codes(codes), scores)
+    return generated, codes, predictions, scores
+
+
+@pytest.mark.parametrize("n_classes,spread", [(2, 1.0), (3, 1.0), (3, 64.0)],
+                         ids=["two-classes", "three-classes", "point-per-class"])
+def test_naive_bayes_straight_line_predict_is_the_first_largest_score(n_classes, spread,
+                                                                     tmp_path):
+    """The straight-line form's predict compares the scores as it forms them (two classes at
+    one binary point: one int64 sum of (t_0 - t_1)(t_0 + t_1) per feature; more: the negated
+    scores from -B_c; a point per class: the rounded scores): it must give the simulator's
+    answers on random and extreme codes, and the first largest score where the last two classes
+    are the same (every row a tie between them)."""
+    random = np.random.default_rng(SEED)
+    n_features = 4
+    X = np.concatenate([random.normal(c, spread ** (c / 2), (60, n_features))
+                        for c in range(n_classes - 1)])
+    y = np.repeat(np.arange(n_classes - 1), 60)
+    last = X[y == n_classes - 2]
+    X = np.concatenate([X, last])  # the last class: a copy of the one before it
+    y = np.concatenate([y, np.full(len(last), n_classes - 1)])
+    estimator = GaussianNB().fit(X, y)
+    generated, codes, predictions, scores = _naive_bayes_against_the_simulator(estimator, X,
+                                                                               tmp_path)
+    assert "m_square(" in generated.header and "m_class_offset" not in generated.header
+    assert ("(int64_t)((int32_t)x[0] *" in generated.header) == (n_classes == 2)
+    assert ("mcuport_fx_round_shift_u64(sum," in generated.header) == (spread > 1)
+    np.testing.assert_array_equal(scores[:, -1], scores[:, -2])
+    np.testing.assert_array_equal(predictions, np.argmax(scores, axis=1))
+    assert np.sum(predictions == n_classes - 2) > 100  # ties decided, not only missed
+
+
+def test_naive_bayes_per_term_loop_takes_four_terms_a_turn_and_the_rest(tmp_path):
+    """The per-term form (a feature constant within a class: weights far apart) with 7
+    features: four terms a turn, then three one by one; the generated code and the simulator
+    agree bit for bit on random and extreme codes."""
+    random = np.random.default_rng(SEED)
+    X = random.normal(0, 1, (240, 7))
+    y = np.repeat(np.arange(3), 80)
+    X += y[:, None]
+    X[y == 1, 2] = 0.5  # constant within class 1
+    estimator = GaussianNB().fit(X, y)
+    generated, _, predictions, _ = _naive_bayes_against_the_simulator(estimator, X, tmp_path)
+    assert "m_class_shift" in generated.header and "f + 4u <=" in generated.header
+    assert np.mean(estimator.predict(X) == estimator.classes_[predictions[:len(X)]]) >= 0.95
+
+
 @pytest.mark.parametrize("kind", ["SVC(linear, multi)"])
 def test_one_vs_one_votes_break_ties_to_the_lowest_class(kind, tmp_path):
     """The generated predict counts each pair's vote (decision > 0: the first class of the
