@@ -119,14 +119,15 @@ static inline int64_t {{p}}_{{function}}(const int16_t x[], uint32_t k) {
 
 // On cores whose only multiply is 32 x 32 -> 32 (Cortex-M0, M0+, M23: MCUPORT_MUL32_ONLY), a
 // map of at most kStraightLineMul32Terms nonzero weights is written out, a function per row with
-// its weights as immediates and its zero weights left out: the same exact sum, in the same int32
-// pairs where the accumulator is int64. Thumb-1's LDRSH takes only a register offset, so a table
-// walk costs gcc -Os about 11 instructions a product there (a register for each offset, the sums
-// spilled); written out, wine's 4-component PCA went from 12.0 to 5.2 instructions a product and
-// the 30-feature linear SVC on breast cancer from 13.0 to 6.4, for about 10 bytes of code a weight
-// instead of 2 bytes of table (the compiler then drops the table). The row function dispatches
-// with a switch: where k is a constant (a linear SVC's votes), the switch folds away and the one
-// row's code is inlined; a switch of whole rows was not inlined at its three call sites.
+// its weights as immediates and its zero weights left out: the same exact sum (with an int64
+// accumulator, consecutive terms are summed in int32 while their bound allows, each group
+// widened once). Thumb-1's LDRSH takes only a register offset, so a table walk costs gcc -Os
+// about 11 instructions a product there (a register for each offset, the sums spilled); written
+// out, wine's 4-component PCA went from 12.0 to 5.5 instructions a product and the 30-feature
+// linear SVC on breast cancer from 13.0 to 5.1, for about 10 bytes of code a weight instead of
+// 2 bytes of table (the compiler then drops the table). The row function dispatches with a
+// switch: where k is a constant (a linear SVC's votes), the switch folds away and the one row's
+// code is inlined; a switch of whole rows was not inlined at its three call sites.
 constexpr std::size_t kStraightLineMul32Terms = 64;
 
 // The largest sum of |w| over a group of terms summed in int32: 32768 * 65535 < 2^31.
@@ -155,6 +156,7 @@ std::string mul32_row(const FixedLinear& map, uint32_t k) {
                : (bias == INT32_MIN ? "INT32_MIN" : std::to_string(bias));
   std::string text = "    " + std::string(map.wide ? "int64_t" : "int32_t") + " acc = " + literal +
                      ";\n";
+  if (terms.empty()) return text + "    (void)x; /* every weight of this row is 0 */\n    return acc;\n";
   if (!map.wide) {
     for (const auto& [f, w] : terms) {
       bool negative = false;

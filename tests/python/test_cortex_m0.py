@@ -200,6 +200,10 @@ MUL32_ROW_MODELS = {  # (estimator, data set, rows, their sums' type)
                   "int64_t"),
     "SVC(linear, binary)": (lambda: SVC(kernel="linear"), "breast_cancer", 1, "int64_t"),
     "SVC(linear, votes)": (lambda: SVC(kernel="linear"), "iris", 3, "int32_t"),
+    # L1 with a strong penalty: rows whose weights are all 0 (the row reads no input).
+    "LinearSVC(l1, zero rows)": (
+        lambda: LinearSVC(penalty="l1", dual=False, C=1e-3, random_state=SEED), "iris", 3,
+        "int32_t"),
 }
 HOST_COMPILERS = (("gcc", "-std=c99"), ("clang", "-std=c99"), ("g++", "-std=c++11", "-x", "c++"),
                   ("clang++", "-std=c++11", "-x", "c++"))
@@ -208,8 +212,10 @@ HOST_COMPILERS = (("gcc", "-std=c99"), ("clang", "-std=c99"), ("g++", "-std=c++1
 @pytest.mark.parametrize("kind", MUL32_ROW_MODELS)
 def test_written_out_rows_answer_like_the_simulator_on_every_compiler(kind, tmp_path):
     """The Cortex-M0 header's written-out rows (MCUPORT_MUL32_ONLY forced on the host), built by
-    gcc, clang, g++ and clang++ with the strict flags: on the whole test split, the same
-    predictions and scores as the simulator, bit for bit."""
+    gcc (with UndefinedBehaviorSanitizer, no recovery), clang, g++ and clang++ with the strict
+    flags: on the whole test split and on codes at the ends of the int16 range (where a group
+    summed in int32 beyond its bound would overflow), the same predictions and scores as the
+    simulator, bit for bit."""
     factory, dataset, n_rows, sum_type = MUL32_ROW_MODELS[kind]
     X_train, X_test, y_train, _ = split(dataset)
     with warnings.catch_warnings():
@@ -221,13 +227,19 @@ def test_written_out_rows_answer_like_the_simulator_on_every_compiler(kind, tmp_
                       generated.header, flags=re.M)
     assert [int(k) for _, k in rows] == list(range(n_rows))
     assert {t for t, _ in rows} == {sum_type}
+    if "zero rows" in kind:
+        assert "(void)x; /* every weight of this row is 0 */" in generated.header
     simulated = mcuport.load(document)
+    rng = np.random.default_rng(SEED)
+    extremes = rng.choice(np.array([-32768, -32767, -1, 0, 1, 32767], np.int16),
+                          size=(500, X_test.shape[1]))
     for i, (cc, *std) in enumerate(HOST_COMPILERS):
         require(cc, "clang" if "clang" in cc else ("g++" if cc == "g++" else "gcc"))
+        sanitize = ("-fsanitize=undefined", "-fno-sanitize-recover=all") if cc == "gcc" else ()
         with HostModel(generated, cc=cc, cflags=(*std, "-O1", "-DMCUPORT_MUL32_ONLY=1",
-                                                 *STRICT_FLAGS),
+                                                 *sanitize, *STRICT_FLAGS),
                        workdir=tmp_path / f"cc{i}") as host:
-            X = host.quantize(X_test)[0]
+            X = np.vstack([host.quantize(X_test)[0], extremes])
             predictions, scores = host.run(X)
         if predictions is not None:
             np.testing.assert_array_equal(predictions, simulated.predict_codes(X))
