@@ -264,6 +264,25 @@ TEST(LoadErrors, DuplicateKeysAreRejected) {
   EXPECT_NO_THROW(mcuport::load_model(text));
 }
 
+// A hostile key reaches the message only escaped and cut: no control byte or NUL, no megabyte of
+// key (path() keeps the raw pointer).
+TEST(LoadErrors, HostileKeysAreEscapedInTheMessage) {
+  const std::string key = std::string("\x1b[31mRED") + '\0' + "x/~" + std::string(100000, 'k');
+  const std::string text = "{" + json(key).dump() + ":1," + json(key).dump() + ":2}";
+  try {
+    mcuport::load_model(text);
+    FAIL() << "a duplicate key was accepted";
+  } catch (const mcuport::Error& e) {
+    const std::string message = e.what();
+    EXPECT_THAT(message, HasSubstr("duplicate key \"\\x1b[31mRED\\x00x/~kkk"));
+    EXPECT_THAT(message, HasSubstr("(/\\x1b[31mRED\\x00x~1~0kkk"));
+    EXPECT_LT(message.size(), 400u);
+    for (const char c : message) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << static_cast<int>(c);
+    EXPECT_EQ(e.path(), "/" + std::string("\x1b[31mRED") + '\0' + "x~1~0" +
+                            std::string(100000, 'k'));
+  }
+}
+
 TEST(LoadErrors, TrailingTextHasNoPointer) {
   EXPECT_THAT(loading(classifier().dump() + " {}"),
               ThrowsLoadError("", "expected end of input"));
