@@ -142,7 +142,7 @@ std::string mul32_term(uint32_t f, int32_t w, bool& negative) {
 }
 
 // The body of row k's function: its bias, then its nonzero terms added to `acc` (int32, or int64
-// in exact int32 pairs).
+// in exact int32 groups).
 std::string mul32_row(const FixedLinear& map, uint32_t k) {
   std::vector<std::pair<uint32_t, int32_t>> terms;
   for (uint32_t f = 0; f < map.n_features; ++f) {
@@ -168,8 +168,8 @@ std::string mul32_row(const FixedLinear& map, uint32_t k) {
   // Consecutive terms summed in int32 while their bound 32768 sum |w| stays below 2^31 (at
   // least a pair: |w| <= 32767), each group added to the int64 sum once: exact, and most of a
   // row's 64-bit adds gone where its weights are small (breast cancer's linear SVC: 30 terms in
-  // 3 groups).
-  if (!terms.empty()) text += "    int32_t s;\n";
+  // 2 groups).
+  text += "    int32_t s;\n";
   uint64_t group = 0;  // sum of |w| in the group so far
   for (std::size_t i = 0; i < terms.size(); ++i) {
     const int64_t w = terms[i].second;
@@ -182,8 +182,7 @@ std::string mul32_row(const FixedLinear& map, uint32_t k) {
     text += first ? std::string("    s = ") + (negative ? "-" : "") + term + ";\n"
                   : std::string(negative ? "    s -= " : "    s += ") + term + ";\n";
   }
-  if (!terms.empty()) text += "    acc += s;\n";
-  return text + "    return acc;\n";
+  return text + "    acc += s;\n    return acc;\n";
 }
 
 struct Mul32Code {

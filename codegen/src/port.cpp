@@ -8,38 +8,30 @@
 #include "mcuport/load.hpp"
 #include "mcuport/lower.hpp"
 #include "mcuport/target.hpp"
+#include "mcuport/text.hpp"
 
 namespace mcuport {
 
 const char* const kVersion = MCUPORT_VERSION;
 
-namespace {
-
-// An option's text as an error message shows it: printable ASCII, '?' for anything else.
-std::string printable(const std::string& text) {
-  std::string shown;
-  for (char c : text) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
-  return shown;
-}
-
-}  // namespace
-
 Numeric parse_numeric(const std::string& text) {
   if (text == "float") return Numeric::Float;
   if (text == "fixed") return Numeric::Fixed;
-  throw Error("", "unknown numeric mode \"" + printable(text) + "\" (expected \"float\" or \"fixed\")");
+  throw Error("", "unknown numeric mode \"" + escape_unprintable(text) +
+                      "\" (expected \"float\" or \"fixed\")");
 }
 
 TreeLayout parse_layout(const std::string& text) {
   if (text == "fast") return TreeLayout::Fast;
   if (text == "compact") return TreeLayout::Compact;
-  throw Error("", "unknown tree layout \"" + printable(text) + "\" (expected \"fast\" or \"compact\")");
+  throw Error("", "unknown tree layout \"" + escape_unprintable(text) +
+                      "\" (expected \"fast\" or \"compact\")");
 }
 
 uint32_t parse_proba_bits(const std::string& text) {
   if (text == "8") return 8;
   if (text == "16") return 16;
-  throw Error("", "unknown proba_bits \"" + printable(text) + "\" (expected 8 or 16)");
+  throw Error("", "unknown proba_bits \"" + escape_unprintable(text) + "\" (expected 8 or 16)");
 }
 
 const char* to_string(TreeLayout layout) {
@@ -49,7 +41,8 @@ const char* to_string(TreeLayout layout) {
 Style parse_style(const std::string& text) {
   if (text == "c") return Style::C;
   if (text == "micromlgen") return Style::Micromlgen;
-  throw Error("", "unknown style \"" + printable(text) + "\" (expected \"c\" or \"micromlgen\")");
+  throw Error("", "unknown style \"" + escape_unprintable(text) +
+                      "\" (expected \"c\" or \"micromlgen\")");
 }
 
 std::string micromlgen_classname(const std::string& estimator) {

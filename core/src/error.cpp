@@ -1,29 +1,20 @@
 // Error types: message formatting lives here so that every error reads the same way.
 #include "mcuport/error.hpp"
 
+#include "mcuport/text.hpp"
+
 namespace mcuport {
 
 namespace {
 // The path as the message shows it: a hostile document's keys are part of it, so bytes outside
 // printable ASCII are escaped (a control byte or a NUL cannot reach a terminal or cut the
-// message short) and a path longer than kShownPathChars is cut. path() keeps the raw pointer.
+// message short), and only its first kShownPathChars bytes are shown. path() keeps the raw
+// pointer.
 constexpr std::size_t kShownPathChars = 200;
 
 std::string shown_path(const std::string& path) {
-  std::string out;
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(path[i]);
-    if (byte >= 0x20 && byte < 0x7f) {
-      out += path[i];
-    } else {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 15];
-    }
-    if (out.size() >= kShownPathChars && i + 1 < path.size()) return out + "...";
-  }
-  return out;
+  if (path.size() <= kShownPathChars) return escape_unprintable(path);
+  return escape_unprintable(path.substr(0, kShownPathChars)) + "...";
 }
 
 std::string format_message(const std::string& path, const std::string& detail) {

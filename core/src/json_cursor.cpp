@@ -8,6 +8,7 @@
 
 #include "mcuport/error.hpp"
 #include "mcuport/limits.hpp"
+#include "mcuport/text.hpp"
 
 namespace mcuport::detail {
 
@@ -31,24 +32,6 @@ std::string escape_pointer_token(const std::string& key) {
 std::string shorten(std::string text, std::size_t max_chars = 60) {
   if (text.size() > max_chars) text = text.substr(0, max_chars) + "...";
   return text;
-}
-
-// nlohmann's messages quote the bytes read, which in a hostile document need not be UTF-8 or
-// printable: escape them, so that the message is ASCII text wherever it is shown.
-std::string printable(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte < 0x7f) {
-      out += c;
-    } else {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 15];
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -269,7 +252,7 @@ class PointerTrackingBuilder {
     frame.has_key = true;
     frame.key = k;
     if (!frame.keys.insert(k).second) {
-      throw Error(pointer(), "duplicate key " + printable(shorten("\"" + k + "\"")) +
+      throw Error(pointer(), "duplicate key " + escape_unprintable(shorten("\"" + k + "\"")) +
                                  ": each key may appear once in an object");
     }
     return dom_.key(k);
@@ -292,12 +275,12 @@ class PointerTrackingBuilder {
     // 406 is nlohmann's "number overflow": a literal such as 1e999 that no double holds.
     if constexpr (std::is_same_v<Exception, json::out_of_range>) {
       if (e.id == 406) {
-        throw Error(pointer(), "number " + printable(shorten(last_token)) +
+        throw Error(pointer(), "number " + escape_unprintable(shorten(last_token)) +
                                    " is beyond the range of a double (every number must be "
                                    "finite; JSON has no infinity)");
       }
     }
-    std::string detail = "malformed model JSON: " + printable(e.what());
+    std::string detail = "malformed model JSON: " + escape_unprintable(e.what());
     // last_token holds the text read since the previous token: "2, N" for a NaN element.
     std::string word = last_token.substr(last_token.find_last_of(" \t\r\n,:[{") + 1);
     if (!word.empty() && word[0] == '-') word.erase(0, 1);
@@ -387,7 +370,7 @@ nlohmann::json parse_document(const std::string& text) {
   try {
     nlohmann::json::sax_parse(text, &builder);
   } catch (const nlohmann::json::exception& e) {  // the DOM builder's own (excessive sizes)
-    throw Error("", "malformed model JSON: " + printable(e.what()));
+    throw Error("", "malformed model JSON: " + escape_unprintable(e.what()));
   }
   return document;
 }

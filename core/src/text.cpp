@@ -1,4 +1,4 @@
-// Locale-independent number formatting (see text.hpp).
+// Locale-independent number formatting and message escaping (see text.hpp).
 #include "mcuport/text.hpp"
 
 #include <charconv>
@@ -14,6 +14,22 @@ std::string format_general(double value, int significant_digits) {
                                     std::chars_format::general, significant_digits);
   MCUPORT_ASSERT(result.ec == std::errc());
   return std::string(buffer, result.ptr);
+}
+
+std::string escape_unprintable(const std::string& text) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace mcuport

@@ -564,6 +564,9 @@ TEST(Port, RejectsAnUnknownNumericMode) {
                 ThrowsOptionError(std::string("unknown numeric mode \"") + mode +
                                   "\" (expected \"float\" or \"fixed\")"));
   }
+  // Bytes outside printable ASCII are shown escaped, as in every message (text.hpp).
+  EXPECT_THAT([] { mcuport::parse_numeric(std::string("fi\x01x\xc3\xa9" "d")); },
+              ThrowsOptionError("unknown numeric mode \"fi\\x01x\\xc3\\xa9d\""));
   EXPECT_EQ(mcuport::parse_numeric("float"), mcuport::Numeric::Float);
   EXPECT_EQ(mcuport::parse_numeric("fixed"), mcuport::Numeric::Fixed);
 }

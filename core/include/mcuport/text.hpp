@@ -1,5 +1,6 @@
-// Locale-independent number formatting. printf's %g follows LC_NUMERIC, so a host program that
-// set a German locale would get "1,5" in generated C; these never do.
+// Text helpers. Locale-independent number formatting: printf's %g follows LC_NUMERIC, so a host
+// program that set a German locale would get "1,5" in generated C; these never do. And the one
+// escaping of untrusted bytes (a hostile document's keys, a caller's option) in messages.
 #pragma once
 
 #include <string>
@@ -8,5 +9,9 @@ namespace mcuport {
 
 // As printf("%.*g", significant_digits, value) in the "C" locale.
 std::string format_general(double value, int significant_digits);
+
+// `text` as an error message shows it: printable ASCII kept, every other byte (control bytes,
+// NUL, bytes of UTF-8 sequences) as \xNN, so the message is ASCII text wherever it is shown.
+std::string escape_unprintable(const std::string& text);
 
 }  // namespace mcuport
