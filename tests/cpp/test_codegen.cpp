@@ -22,6 +22,7 @@
 #include "const_storage.hpp"
 #include "mcuport/error.hpp"
 #include "mcuport/port.hpp"
+#include "test_files.hpp"
 
 namespace {
 
@@ -41,14 +42,6 @@ using testing::ThrowsMessage;
 auto ThrowsOptionError(const std::string& message) {
   return AllOf(ThrowsMessage<mcuport::Error>(HasSubstr(message)),
                Throws<mcuport::Error>(Property("path", &mcuport::Error::path, Eq(""))));
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot read " << path;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 std::string tiny_model() {

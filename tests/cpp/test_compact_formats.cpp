@@ -19,6 +19,7 @@
 #include "mcuport/load.hpp"
 #include "mcuport/lower.hpp"
 #include "mcuport/target.hpp"
+#include "test_files.hpp"
 
 namespace {
 
@@ -123,14 +124,6 @@ std::string forest_document(const ForestShape& shape) {
   }
   out << "]}}";
   return out.str();
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot read " << path;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 struct Variant {

@@ -16,6 +16,7 @@
 
 #include "mcuport/error.hpp"
 #include "mcuport/port.hpp"
+#include "test_files.hpp"
 
 namespace {
 
@@ -114,14 +115,6 @@ const Regression kRegressions[] = {
 };
 
 void PrintTo(const Regression& regression, std::ostream* out) { *out << regression.file; }
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot read " << path;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 class FuzzRegression : public testing::TestWithParam<Regression> {};
 

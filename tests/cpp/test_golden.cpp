@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "mcuport/port.hpp"
+#include "test_files.hpp"
 
 namespace {
 
@@ -29,14 +30,6 @@ std::string name_from_stem(const std::string& stem) {
     if (!keep) c = '_';
   }
   return name;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot read " << path;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 std::vector<std::string> split_lines(const std::string& text) {

@@ -17,19 +17,13 @@
 #include "mcuport/error.hpp"
 #include "mcuport/load.hpp"
 #include "mcuport/port.hpp"
+#include "test_files.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
 const fs::path kCorpusDir = fs::path(MCUPORT_SOURCE_DIR) / "tests" / "hostile";
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 struct HostileCase {
   std::string name;  // the file is <name>.json

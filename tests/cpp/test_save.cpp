@@ -21,19 +21,13 @@
 #include "mcuport/load.hpp"
 #include "mcuport/port.hpp"
 #include "mcuport/save.hpp"
+#include "test_files.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 using testing::HasSubstr;
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 std::vector<fs::path> documents() {
   std::vector<fs::path> out;
