@@ -61,6 +61,10 @@ struct CompactFormatBytes {
   uint64_t predicted[2] = {0, 0};
   uint64_t written[2] = {0, 0};
   bool coded = false;  // the format emit_trees keeps: leaf codes
+  // Per format: the records' threshold field is 16 bits and goes first, and (where int is 16
+  // bits) the records' low part is 16 bits wide, the threshold itself.
+  bool threshold_first[2] = {false, false};
+  bool low16[2] = {false, false};
 };
 CompactFormatBytes compact_format_bytes(const EmitContext& context, const TreeProgram& program);
 FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program);

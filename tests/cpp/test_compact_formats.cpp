@@ -132,17 +132,22 @@ struct Variant {
 };
 constexpr Variant kVariants[] = {{Numeric::Fixed, 16}, {Numeric::Fixed, 8}, {Numeric::Float, 16}};
 
-// How often each format was kept, over the documents checked.
+// How often each format was kept, and how often a format's records had their 16-bit threshold
+// first (with a 16-bit low part), over the documents checked.
 struct Kept {
   int counted = 0;
   int coded = 0;
+  int threshold_first = 0;
+  int low16 = 0;
 };
 
 // The counted and the written bytes of both formats, in every numeric mode and probability
-// width (the compact tables do not depend on the target).
+// width, where int is 32 bits and where it is 16 (there a record whose threshold goes first has
+// a 16-bit low part).
 void expect_counts_equal_tables(const std::string& what, const std::string& document,
                                 Kept& kept) {
   const mcuport::Model model = mcuport::load_model(document);
+  for (const char* target : {"host", "avr-atmega328p"})
   for (const Variant& variant : kVariants) {
     mcuport::LowerOptions options;
     options.proba_bits = variant.proba_bits;
@@ -150,7 +155,7 @@ void expect_counts_equal_tables(const std::string& what, const std::string& docu
     const auto& program = std::get<mcuport::TreeProgram>(lowered.program);
     const mcuport::codegen::EmitContext context{
         model,
-        mcuport::find_target("host"),
+        mcuport::find_target(target),
         variant.numeric,
         "m",
         "M",
@@ -160,12 +165,19 @@ void expect_counts_equal_tables(const std::string& what, const std::string& docu
     const mcuport::codegen::CompactFormatBytes bytes =
         mcuport::codegen::compact_format_bytes(context, program);
     const std::string where = what + (variant.numeric == Numeric::Fixed ? ", fixed " : ", float ") +
-                              std::to_string(variant.proba_bits) + "-bit";
+                              std::to_string(variant.proba_bits) + "-bit, " + target;
     EXPECT_EQ(bytes.predicted[0], bytes.written[0]) << where << ": counted leaves";
     EXPECT_EQ(bytes.predicted[1], bytes.written[1]) << where << ": leaf codes";
     EXPECT_GT(bytes.written[0], 0u) << where;
     EXPECT_GT(bytes.written[1], 0u) << where;
     (bytes.coded ? kept.coded : kept.counted) += 1;
+    for (int format = 0; format < 2; ++format) {
+      kept.threshold_first += bytes.threshold_first[format] ? 1 : 0;
+      kept.low16 += bytes.low16[format] ? 1 : 0;
+      EXPECT_EQ(bytes.low16[format],
+                bytes.threshold_first[format] && std::string(target) != "host")
+          << where << ", format " << format;
+    }
   }
 }
 
@@ -230,16 +242,19 @@ TEST(CompactFormats, CountedBytesAreTheWrittenTablesOnRandomForests) {
   // The comparison decides something here: each format is kept somewhere.
   EXPECT_GT(kept.counted, 0);
   EXPECT_GT(kept.coded, 0);
+  EXPECT_GT(kept.low16, 0);
 }
 
 TEST(CompactFormats, CountedBytesAreTheWrittenTablesOnTheGoldenForests) {
   Kept kept;
   for (const char* stem : {"random_forest_classifier_compact", "random_forest_leaf_codes_compact",
                            "random_forest_regressor_compact", "tree_nan_left_compact",
-                           "decision_tree_numeric_labels_compact"}) {
+                           "decision_tree_numeric_labels_compact",
+                           "random_forest_threshold_first_compact"}) {
     const std::string path = std::string(MCUPORT_SOURCE_DIR "/tests/golden/") + stem + ".json";
     expect_counts_equal_tables(stem, read_file(path), kept);
   }
+  EXPECT_GT(kept.low16, 0);
 }
 
 }  // namespace

@@ -75,7 +75,7 @@ static inline uint32_t decision_tree_numeric_labels_compact_find_leaf(uint32_t t
     uint_fast16_t node = (uint_fast16_t)decision_tree_numeric_labels_compact_tree_first[t];
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
-        const uint_fast16_t split = (uint_fast16_t)decision_tree_numeric_labels_compact_split[node];
+        const uint_fast8_t split = (uint_fast8_t)decision_tree_numeric_labels_compact_split[node];
         const uint_fast16_t n_left = (uint_fast16_t)((split >> 5) + 1u);
         if (x[split & 0x3u] <= decision_tree_numeric_labels_compact_threshold[(split >> 2) & 0x3u]) {
             if (n_left == 1u) {

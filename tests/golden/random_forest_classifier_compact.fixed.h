@@ -98,14 +98,11 @@ static const double random_forest_classifier_compact_input_zero_point[3] = {
     -32767500.499999657, -94719.050240292272, -85893.922531992896
 };
 
-static inline uint_fast16_t random_forest_classifier_compact_entry_at(uint_fast16_t i) {
-    return (uint_fast16_t)((uint_fast16_t)random_forest_classifier_compact_entry[i]);
-}
-
 /* Adds the mixed leaf whose first entry is e to the sums. */
-static inline void random_forest_classifier_compact_add_mixed(uint32_t acc[], uint32_t e) {
+static inline void random_forest_classifier_compact_add_mixed(uint32_t acc[], uint32_t first) {
+    uint_fast16_t e = (uint_fast16_t)first;
     for (;;) {
-        const uint_fast16_t entry = random_forest_classifier_compact_entry_at((uint_fast16_t)e);
+        const uint_fast8_t entry = (uint_fast8_t)random_forest_classifier_compact_entry[e];
         acc[entry & 0x3u] = (uint32_t)(acc[entry & 0x3u] + (random_forest_classifier_compact_entry_proba[(entry >> 2) & 0xFu]));
         if ((entry >> 6) != 0u) {
             break;
@@ -142,7 +139,7 @@ static inline uint32_t random_forest_classifier_compact_find_leaf(uint32_t t, co
     uint_fast16_t node = (uint_fast16_t)random_forest_classifier_compact_tree_first[t];
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
-        const uint_fast16_t split = (uint_fast16_t)random_forest_classifier_compact_split[node];
+        const uint_fast8_t split = (uint_fast8_t)random_forest_classifier_compact_split[node];
         const uint_fast16_t n_left = (uint_fast16_t)((split >> 5) + 1u);
         if (x[split & 0x3u] <= random_forest_classifier_compact_threshold[(split >> 2) & 0x3u]) {
             if (n_left == 1u) {

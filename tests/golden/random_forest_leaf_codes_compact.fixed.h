@@ -114,14 +114,11 @@ static const double random_forest_leaf_codes_compact_input_zero_point[13] = {
     -45586.052781740371
 };
 
-static inline uint_fast16_t random_forest_leaf_codes_compact_entry_at(uint_fast16_t i) {
-    return (uint_fast16_t)((uint_fast16_t)random_forest_leaf_codes_compact_entry[i]);
-}
-
 /* Adds the mixed leaf whose first entry is e to the sums. */
-static inline void random_forest_leaf_codes_compact_add_mixed(uint32_t acc[], uint32_t e) {
+static inline void random_forest_leaf_codes_compact_add_mixed(uint32_t acc[], uint32_t first) {
+    uint_fast16_t e = (uint_fast16_t)first;
     for (;;) {
-        const uint_fast16_t entry = random_forest_leaf_codes_compact_entry_at((uint_fast16_t)e);
+        const uint_fast8_t entry = (uint_fast8_t)random_forest_leaf_codes_compact_entry[e];
         acc[entry & 0x3u] = (uint32_t)(acc[entry & 0x3u] + (random_forest_leaf_codes_compact_entry_proba[(entry >> 2) & 0x3u]));
         if ((entry >> 4) != 0u) {
             break;

@@ -78,14 +78,11 @@ static const char *const random_forest_leaf_codes_compact_labels[3] = {
     "0", "1", "2"
 };
 
-static inline uint_fast16_t random_forest_leaf_codes_compact_entry_at(uint_fast16_t i) {
-    return (uint_fast16_t)((uint_fast16_t)random_forest_leaf_codes_compact_entry[i]);
-}
-
 /* Adds the mixed leaf whose first entry is e to the sums. */
-static inline void random_forest_leaf_codes_compact_add_mixed(double acc[], uint32_t e) {
+static inline void random_forest_leaf_codes_compact_add_mixed(double acc[], uint32_t first) {
+    uint_fast16_t e = (uint_fast16_t)first;
     for (;;) {
-        const uint_fast16_t entry = random_forest_leaf_codes_compact_entry_at((uint_fast16_t)e);
+        const uint_fast8_t entry = (uint_fast8_t)random_forest_leaf_codes_compact_entry[e];
         acc[entry & 0x3u] += random_forest_leaf_codes_compact_entry_proba[(entry >> 2) & 0x3u];
         if ((entry >> 4) != 0u) {
             break;
@@ -124,7 +121,7 @@ static inline uint32_t random_forest_leaf_codes_compact_find_leaf(uint32_t t, co
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
         const uint_fast16_t split = (uint_fast16_t)random_forest_leaf_codes_compact_split[node];
-        const uint_fast16_t n_left = (uint_fast16_t)((split >> 12));
+        const uint_fast16_t n_left = (uint_fast16_t)(split >> 12);
         const float value = x[split & 0xFu];
         const float threshold = random_forest_leaf_codes_compact_threshold[(split >> 4) & 0x3Fu];
         if ((split & 1024u) != 0u ? !(value > threshold) : value <= threshold) {

@@ -78,7 +78,7 @@ static inline uint32_t random_forest_regressor_compact_find_leaf(uint32_t t, con
     uint_fast16_t node = (uint_fast16_t)random_forest_regressor_compact_tree_first[t];
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
-        const uint_fast16_t split = (uint_fast16_t)random_forest_regressor_compact_split[node];
+        const uint_fast8_t split = (uint_fast8_t)random_forest_regressor_compact_split[node];
         const uint_fast16_t n_left = (uint_fast16_t)((split >> 4) + 1u);
         if (x[split & 0x1u] <= random_forest_regressor_compact_threshold[(split >> 1) & 0x3u]) {
             if (n_left == 1u) {

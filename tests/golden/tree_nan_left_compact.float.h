@@ -89,7 +89,7 @@ static inline uint32_t tree_nan_left_compact_find_leaf(uint32_t t, const float x
     uint_fast16_t node = (uint_fast16_t)tree_nan_left_compact_tree_first[t];
     uint_fast16_t leaf = (uint_fast16_t)(node + t);
     for (;;) {
-        const uint_fast16_t split = (uint_fast16_t)tree_nan_left_compact_split[node];
+        const uint_fast8_t split = (uint_fast8_t)tree_nan_left_compact_split[node];
         const uint_fast16_t n_left = (uint_fast16_t)((split >> 5) + 1u);
         const float value = x[split & 0x1u];
         const float threshold = tree_nan_left_compact_threshold[(split >> 1) & 0x3u];

@@ -38,7 +38,7 @@ from mcuport.firmware import (ForeignCode, TargetModel, ToolchainMissing, _Unico
                               measure_known_loop)
 from mcuport.host import HostModel
 
-from conftest import REPORT_LINES, SEED, require, split
+from conftest import REPORT_LINES, SEED, extreme_codes, require, split, threshold_edge_rows
 
 FULL = os.environ.get("MCUPORT_FULL_TARGETS") == "1"
 EMULATED_ARCHES = ("armv6m", "armv7em", "avr5", "rv32")
@@ -497,3 +497,64 @@ def test_mahalanobis_straight_line_31_bit_weights(target, tmp_path):
     np.testing.assert_array_equal(measured.predictions, simulated.predict_codes(codes))
     np.testing.assert_array_equal(measured.scores, simulated.scores_codes(codes))
     assert set(np.unique(measured.predictions)) == {-1, 1}
+
+
+# Compact trees whose threshold codes span more than half the int16 range: a 16-bit threshold
+# field, stored first in each record (the code + 32768, compared with the input's code + 32768
+# unsigned). The depth-6 forest gives counted leaves (a record of 24 bits), the others leaf codes
+# in the records (32 bits); where int is 16 bits the records' low part is the threshold itself.
+WIDE_THRESHOLD_MODELS = {  # features, estimator, leaf codes (else counted leaves)
+    "forest-3-features": (3, lambda: RandomForestClassifier(
+        n_estimators=10, max_depth=6, random_state=SEED), False),
+    "forest-30-features": (30, lambda: RandomForestClassifier(
+        n_estimators=10, max_depth=8, random_state=SEED), True),
+    "tree-5-features": (5, lambda: DecisionTreeClassifier(random_state=SEED), True),
+}
+
+
+@pytest.mark.parametrize("kind", WIDE_THRESHOLD_MODELS)
+@pytest.mark.parametrize("target", ["cortex-m0", "avr-atmega328p"])
+def test_compact_records_whose_threshold_goes_first(kind, target, tmp_path):
+    """Such a model on a 32-bit core and on the ATmega328P (16-bit int, 16-bit record parts):
+    on the chip and compiled for the host by gcc, clang, g++ and clang++ (the target's header),
+    the same classes and probability codes as the simulator, on the test split, on inputs at and
+    just above the split thresholds and on codes over the whole int16 range and at its ends."""
+    from sklearn.datasets import make_classification
+
+    require_target(target)
+    n_features, factory, coded = WIDE_THRESHOLD_MODELS[kind]
+    X, y = make_classification(n_samples=2000, n_features=n_features, n_informative=3,
+                               n_redundant=0, random_state=SEED)
+    X_train, X_test, y_train = X[:1500], X[1500:], y[:1500]
+    estimator = factory().fit(X_train, y_train)
+    document = mcuport.to_json(estimator, calibration=X_train)
+    generated = mcuport.generate(document, name="m", numeric="fixed", layout="compact",
+                                 target=target)
+    header = generated.header
+    assert "bits 0-15 its threshold code + 32768" in header
+    assert ("the payload" in header) == coded
+    # 16-bit int: the threshold is a record's low 16-bit part, also where a 32-bit part would
+    # take the same bytes (a record of leaf codes); no 32-bit record is put together
+    assert ("static const uint16_t m_split_low[" in header) == (
+        target == "avr-atmega328p" or not coded)
+    assert "m_split_at(" not in header
+    simulated = mcuport.load(document)
+    rng = np.random.default_rng(SEED)
+    edges = threshold_edge_rows(estimator, X_test, 600)
+    with HostModel(generated, workdir=tmp_path / "host") as host:
+        codes = np.concatenate([host.quantize(X_test)[0], host.quantize(edges)[0],
+                                extreme_codes(n_features, 400)])
+        on_host = host.run(codes)
+    expected = (simulated.predict_codes(codes), simulated.scores_codes(codes))
+    for got, want in zip(on_host, expected):
+        np.testing.assert_array_equal(got, want)
+    for i, (cc, *std) in enumerate((("clang", "-std=c99"), ("g++", "-std=c++11", "-x", "c++"),
+                                    ("clang++", "-std=c++11", "-x", "c++"))):
+        with HostModel(generated, cc=cc, cflags=(*std, *mcuport.host.STRICT_FLAGS),
+                       workdir=tmp_path / f"cc{i}") as other:
+            np.testing.assert_array_equal(other.run(codes)[1], expected[1])
+    on_chip = codes[rng.permutation(len(codes))[:300]]  # the emulators are slower
+    with TargetModel(generated, workdir=tmp_path / "chip") as chip:
+        classes, proba = chip.run(on_chip)
+    np.testing.assert_array_equal(classes, simulated.predict_codes(on_chip))
+    np.testing.assert_array_equal(proba, simulated.scores_codes(on_chip))

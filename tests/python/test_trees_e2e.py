@@ -249,7 +249,10 @@ def test_compact_layout_with_wide_words_and_32_bit_indices(numeric, tmp_path):
                                  calibration=X_train if numeric == "fixed" else None)
     assert header_macros(generated.header)["N_SPLITS"] > 65535
     assert "static const uint32_t m_split_low[" in generated.header  # 32 + 8 bits a record
-    assert "m_split_high[node] << " in generated.header
+    assert "static const uint8_t m_split_high[" in generated.header
+    # n_left (or the payload) straddles the two parts: its bits from each, in 16-bit arithmetic
+    assert "(uint_fast16_t)(split >> 28) | (uint_fast16_t)((uint_fast8_t)m_split_high[node]) << 4" \
+        in generated.header
     assert "uint32_t node = (uint32_t)m_tree_first[t];" in generated.header
     with HostModel(generated, workdir=tmp_path / "gcc") as model:
         if numeric == "fixed":
