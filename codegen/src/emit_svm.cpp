@@ -194,11 +194,14 @@ static inline int32_t {{p}}_predict(const {{xt}} x[]) {
 
 )";
 
-// The same for a fixed linear kernel with an int32 row: that row's sign, in int32.
+// The same for a fixed linear kernel with an int32 row: that row's sign, in int32. The row's
+// magnitude is at most INT32_MAX (FixedLinear::wide is false), so the row less one cannot
+// overflow, and its sign bit is the class: 1 where the value is at most 0. One shift where
+// `> 0 ? 0 : 1` is a compare and a select (Cortex-M4F, ceiling-fan: 14 -> 12 instructions).
 const char* kPredictBinaryRow = R"(/* Two classes: the pair (0,1) votes for class 0 when its decision value is positive, as libsvm
- * and scikit-learn's SVC.predict. */
+ * and scikit-learn's SVC.predict: class 1 is the sign bit of the value less one. */
 static inline int32_t {{p}}_predict(const int16_t x[]) {
-    return {{row_open}}0u) > 0 ? 0 : 1;
+    return (int32_t)((uint32_t)({{row_open}}0u) - 1) >> 31);
 }
 
 )";

@@ -135,9 +135,9 @@ static inline void svc_linear_binary_decision_values(const int16_t x[], int64_t 
 }
 
 /* Two classes: the pair (0,1) votes for class 0 when its decision value is positive, as libsvm
- * and scikit-learn's SVC.predict. */
+ * and scikit-learn's SVC.predict: class 1 is the sign bit of the value less one. */
 static inline int32_t svc_linear_binary_predict(const int16_t x[]) {
-    return (int32_t)svc_linear_binary_decision_values_row(x, 0u) > 0 ? 0 : 1;
+    return (int32_t)((uint32_t)((int32_t)svc_linear_binary_decision_values_row(x, 0u) - 1) >> 31);
 }
 
 /* scikit-learn's decision_function * 2^SVC_LINEAR_BINARY_SCORE_FRAC_BITS: positive for class 1 (libsvm's value,

@@ -558,3 +558,42 @@ def test_compact_records_whose_threshold_goes_first(kind, target, tmp_path):
         classes, proba = chip.run(on_chip)
     np.testing.assert_array_equal(classes, simulated.predict_codes(on_chip))
     np.testing.assert_array_equal(proba, simulated.scores_codes(on_chip))
+
+
+@pytest.mark.parametrize("target", ["cortex-m0", "cortex-m4f"])
+def test_binary_linear_svc_decides_a_zero_value_as_libsvm(target, tmp_path):
+    """A two-class linear SVC with int32 rows answers with the sign bit of its value less one:
+    class 1 exactly where the value is at most 0 (libsvm votes for class 0 on a positive value).
+    Codes on which the value is exactly 0 are found by search and run, with their neighbours
+    and the ends of the int16 range, on the chip and on the host, against the simulator."""
+    require_target(target)
+    X_train, _, y_train, _ = split("breast_cancer")
+    X_train, y_train = X_train[:, :2], y_train
+    svc = SVC(kernel="linear", C=0.01).fit(X_train, y_train)
+    document = mcuport.to_json(svc, calibration=X_train)
+    generated = mcuport.generate(document, name="m", numeric="fixed", target=target)
+    assert ">> 31);" in generated.header  # the sign bit: no compare and select
+    simulated = mcuport.load(document)
+    # The value is bias + w0 x0 + w1 x1 in integers (the header's tables): the codes on which it
+    # is 0 solve that for x0, one x1 at a time; the simulator confirms each.
+    (w0, w1), = re.findall(r"m_pair_weight\[1\]\[2\] = \{\s*\{(-?\d+), (-?\d+)\}", generated.header)
+    bias = int(re.search(r"m_pair_bias\[1\] = \{\s*(-?\d+)", generated.header).group(1))
+    w0, w1 = int(w0), int(w1)
+    x1 = np.arange(-32768, 32768, dtype=np.int64)
+    rest = -(bias + w1 * x1)
+    solved = (rest % w0 == 0) & (np.abs(rest // w0 + 0.5) < 32768)
+    zeros = np.stack([rest[solved] // w0, x1[solved]], axis=1)[:20]
+    assert len(zeros) >= 1, "no code gives a decision value of 0"
+    assert np.all(simulated.scores_codes(zeros.astype(np.int16))[:, 0] == 0)
+    zeros = np.array(zeros, dtype=np.int64)
+    codes = np.concatenate([zeros, zeros + [1, 0], zeros - [1, 0], zeros + [0, 1],
+                            zeros - [0, 1], [[-32768, -32768], [32767, 32767],
+                                             [-32768, 32767], [32767, -32768]]])
+    codes = codes.clip(-32768, 32767).astype(np.int16)
+    expected = simulated.predict_codes(codes)
+    assert np.all(expected[:len(zeros)] == 1)  # value 0: class 1, as libsvm
+    assert len(np.unique(expected)) == 2
+    with HostModel(generated, workdir=tmp_path / "host") as host:
+        np.testing.assert_array_equal(host.run(codes)[0], expected)
+    with TargetModel(generated, workdir=tmp_path / "chip") as chip:
+        np.testing.assert_array_equal(chip.run(codes)[0], expected)
