@@ -597,3 +597,82 @@ def test_binary_linear_svc_decides_a_zero_value_as_libsvm(target, tmp_path):
         np.testing.assert_array_equal(host.run(codes)[0], expected)
     with TargetModel(generated, workdir=tmp_path / "chip") as chip:
         np.testing.assert_array_equal(chip.run(codes)[0], expected)
+
+
+def libsvm_winner(votes_for_second: int, n_classes: int) -> int:
+    """libsvm's one-vs-one election: pair k of (i, j), i < j, in order (0,1), (0,2), ..., (1,2),
+    votes for j where bit k is set, else for i; the most votes win, ties to the lowest class."""
+    votes = [0] * n_classes
+    k = 0
+    for i in range(n_classes):
+        for j in range(i + 1, n_classes):
+            votes[j if (votes_for_second >> k) & 1 else i] += 1
+            k += 1
+    return max(range(n_classes), key=lambda c: (votes[c], -c))
+
+
+def zero_value_codes(header: str, simulated) -> np.ndarray:
+    """Codes on which a linear SVC's pair has a decision value of exactly 0 (a vote for its
+    second class), one set per pair: bias + w_f x_f + w_g x_g = 0 solved in the header's integers
+    for the first two features that allow it, the other codes 0, confirmed by the simulator."""
+    weights = re.search(r"m_pair_weight\[\d+\]\[\d+\] = \{(.*?)\};", header, re.S).group(1)
+    rows = [[int(v) for v in re.findall(r"-?\d+", row)] for row in re.findall(r"\{([^}]*)\}", weights)]
+    biases = [int(v) for v in re.findall(r"INT64_C\((-?\d+)\)|(?<![\w(])(-?\d+)(?=[,\s}])",
+                                          re.search(r"m_pair_bias\[\d+\] = \{(.*?)\};", header,
+                                                    re.S).group(1)) for v in v if v]
+    found = []
+    free = np.arange(-32768, 32768, dtype=np.int64)
+    for k, (w, bias) in enumerate(zip(rows, biases)):
+        for f, g in ((f, g) for f in range(len(w)) for g in range(len(w)) if f != g and w[f]):
+            rest = -(bias + w[g] * free)
+            solved = (rest % w[f] == 0) & (np.abs(rest // w[f] + 0.5) < 32768)
+            if solved.any():
+                break
+        codes = np.zeros((int(min(solved.sum(), 10)), len(w)), dtype=np.int64)
+        codes[:, f], codes[:, g] = (rest[solved] // w[f])[:10], free[solved][:10]
+        codes = codes.astype(np.int16)
+        assert len(codes) > 0 and np.all(simulated.scores_codes(codes)[:, k] == 0), k
+        found.append(codes)
+    return np.concatenate(found)
+
+
+@pytest.mark.parametrize("kernel", ["linear", "rbf"])
+@pytest.mark.parametrize("n_classes", [3, 4])
+@pytest.mark.parametrize("target", ["cortex-m0", "cortex-m4f"])
+def test_svc_vote_table_elects_as_libsvm(target, n_classes, kernel, tmp_path):
+    """SVC with 3 or 4 classes: predict reads the winner from a table indexed by the pairs'
+    votes. The table equals libsvm's election of every vote pattern (counted here, apart from
+    mcuport), and predict answers as the simulator on the chip and on the host, on the test
+    split and on codes over the whole int16 range, in fixed mode; in float mode the host build
+    answers as scikit-learn."""
+    from sklearn.datasets import make_classification
+
+    require_target(target)
+    X, y = make_classification(n_samples=600, n_features=5, n_informative=4, n_redundant=0,
+                               n_classes=n_classes, n_clusters_per_class=1, random_state=SEED)
+    X_train, X_test, y_train = X[:450], X[450:], y[:450]
+    svc = SVC(kernel=kernel).fit(X_train, y_train)
+    document = mcuport.to_json(svc, calibration=X_train)
+    n_pairs = n_classes * (n_classes - 1) // 2
+    for numeric in ("fixed", "float"):
+        generated = mcuport.generate(document, name="m", numeric=numeric, target=target)
+        table = re.search(r"m_vote_winner\[(\d+)\] = \{([^}]*)\}", generated.header)
+        assert table is not None and int(table.group(1)) == 1 << n_pairs
+        winners = [int(v) for v in table.group(2).replace("\n", " ").split(",")]
+        assert winners == [libsvm_winner(i, n_classes) for i in range(1 << n_pairs)]
+        with HostModel(generated, workdir=tmp_path / f"host-{numeric}") as host:
+            if numeric == "float":
+                rows = X_test.astype(np.float32)
+                np.testing.assert_array_equal(host.run(rows)[0], svc.predict(rows))
+                continue
+            codes = np.concatenate([host.quantize(X_test)[0],
+                                    np.random.default_rng(SEED).integers(
+                                        -32768, 32768, (300, 5)).astype(np.int16)])
+            simulated = mcuport.load(document)
+            if kernel == "linear":  # and codes on which a pair's value is exactly 0
+                codes = np.concatenate([codes, zero_value_codes(generated.header, simulated)])
+            expected = simulated.predict_codes(codes)
+            assert len(np.unique(expected)) == n_classes
+            np.testing.assert_array_equal(host.run(codes)[0], expected)
+        with TargetModel(generated, workdir=tmp_path / "chip") as chip:
+            np.testing.assert_array_equal(chip.run(codes)[0], expected)

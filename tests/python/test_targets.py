@@ -239,8 +239,8 @@ def test_linear_svc_votes_read_int32_rows_where_int_is_32_bits():
     headers = {t: mcuport.generate(svc, name="m", numeric="fixed", calibration=X_train,
                                    target=t).header
                for t in ("cortex-m4f", "cortex-m0", "avr-atmega328p")}
-    by_row = "w0 = (int32_t)m_decision_values_row(x, 0u) > 0 ? 1u : 0u;"
+    by_row = "index = ((uint32_t)((int32_t)m_decision_values_row(x, 0u) - 1) >> 31);"
     assert "magnitude is at most" in headers["cortex-m4f"] and "int32_t acc" in headers["cortex-m4f"]
     assert by_row in headers["cortex-m4f"] and by_row in headers["cortex-m0"]
     assert by_row not in headers["avr-atmega328p"]
-    assert "w0 = dec[0] > 0 ? 1u : 0u;" in headers["avr-atmega328p"]
+    assert "index = (dec[0] > 0 ? 0u : 1u);" in headers["avr-atmega328p"]
