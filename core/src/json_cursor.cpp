@@ -3,7 +3,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <set>
 #include <type_traits>
 
 #include "mcuport/error.hpp"
@@ -223,51 +222,59 @@ std::vector<double> JsonCursor::as_finite_matrix(std::size_t rows, std::size_t c
 
 namespace {
 
-// Builds the document as nlohmann's own parser does, and keeps the JSON pointer of the value being
-// read, so that a syntax error or a number beyond the double range names the place where the
-// parser stopped ("(/params/trees/0/threshold/3) ... 1e999"), not only a line and column.
+// Builds the document (as nlohmann's own DOM parser does: each value placed in the array or under
+// the key of the container being built), and keeps the JSON pointer of the value being read, so
+// that a syntax error or a number beyond the double range names the place where the parser
+// stopped ("(/params/trees/0/threshold/3) ... 1e999"), not only a line and column.
 class PointerTrackingBuilder {
  public:
   using json = nlohmann::json;
 
-  explicit PointerTrackingBuilder(json& root) : dom_(root, true) {}
+  explicit PointerTrackingBuilder(json& root) : root_(root) {}
 
-  bool null() { return value_done(dom_.null()); }
-  bool boolean(bool v) { return value_done(dom_.boolean(v)); }
-  bool number_integer(json::number_integer_t v) { return value_done(dom_.number_integer(v)); }
-  bool number_unsigned(json::number_unsigned_t v) { return value_done(dom_.number_unsigned(v)); }
-  bool number_float(json::number_float_t v, const json::string_t& text) {
-    return value_done(dom_.number_float(v, text));
+  bool null() { return value_done(place(nullptr)); }
+  bool boolean(bool v) { return value_done(place(v)); }
+  bool number_integer(json::number_integer_t v) { return value_done(place(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return value_done(place(v)); }
+  bool number_float(json::number_float_t v, const json::string_t& /*text*/) {
+    return value_done(place(v));
   }
-  bool string(json::string_t& v) { return value_done(dom_.string(v)); }
-  bool binary(json::binary_t& v) { return value_done(dom_.binary(v)); }
-  bool start_object(std::size_t n) {
-    frames_.push_back({false, 0, false, {}, {}});
-    return dom_.start_object(n);
+  bool string(json::string_t& v) { return value_done(place(std::move(v))); }
+  bool binary(json::binary_t& v) { return value_done(place(json::binary(std::move(v)))); }
+  bool start_object(std::size_t /*n*/) {
+    containers_.push_back(place(json::value_t::object));
+    frames_.push_back({false, 0, false, {}});
+    return true;
   }
-  // A key written twice in one object is an error (the DOM would keep the last value silently,
-  // so two readers of one file could see different models). It names the second occurrence.
+  // A key written twice in one object is an error (a DOM would keep the last value silently, so
+  // two readers of one file could see different models). It names the second occurrence, and is
+  // found in the object being built: no copy of its keys.
   bool key(json::string_t& k) {
     Frame& frame = frames_.back();
     frame.has_key = true;
     frame.key = k;
-    if (!frame.keys.insert(k).second) {
+    json& object = *containers_.back();
+    if (object.contains(k)) {
       throw Error(pointer(), "duplicate key " + escape_unprintable(shorten("\"" + k + "\"")) +
                                  ": each key may appear once in an object");
     }
-    return dom_.key(k);
+    member_ = &object[std::move(k)];
+    return true;
   }
   bool end_object() {
+    containers_.pop_back();
     frames_.pop_back();
-    return value_done(dom_.end_object());
+    return value_done(true);
   }
-  bool start_array(std::size_t n) {
-    frames_.push_back({true, 0, false, {}, {}});
-    return dom_.start_array(n);
+  bool start_array(std::size_t /*n*/) {
+    containers_.push_back(place(json::value_t::array));
+    frames_.push_back({true, 0, false, {}});
+    return true;
   }
   bool end_array() {
+    containers_.pop_back();
     frames_.pop_back();
-    return value_done(dom_.end_array());
+    return value_done(true);
   }
 
   template <class Exception>
@@ -297,8 +304,26 @@ class PointerTrackingBuilder {
     std::size_t index;  // arrays: the element being read
     bool has_key;       // objects: a key has been read and its value not yet finished
     std::string key;
-    std::set<std::string> keys;  // objects: the keys read so far
   };
+
+  // Puts a value where the document is at: the root, the end of the array being built, or under
+  // the key just read, and returns it. A container is then filled in place through that pointer:
+  // only the innermost container being built ever changes, so the ones around it (and the
+  // pointers to them) stay where they are until it is finished.
+  template <class Value>
+  json* place(Value&& value) {
+    if (containers_.empty()) {
+      root_ = json(std::forward<Value>(value));
+      return &root_;
+    }
+    json& container = *containers_.back();
+    if (container.is_array()) {
+      container.push_back(json(std::forward<Value>(value)));
+      return &container.back();
+    }
+    *member_ = json(std::forward<Value>(value));
+    return member_;
+  }
 
   bool value_done(bool ok) {
     if (!frames_.empty()) {
@@ -327,7 +352,9 @@ class PointerTrackingBuilder {
     return out.empty() && !frames_.empty() ? "/" : out;
   }
 
-  nlohmann::detail::json_sax_dom_parser<json> dom_;
+  json& root_;
+  std::vector<json*> containers_;  // the arrays and objects being built, innermost last
+  json* member_ = nullptr;          // the value under the key just read
   std::vector<Frame> frames_;
 };
 
