@@ -1789,8 +1789,12 @@ void compact_entries(const EmitContext& context, const TreeProgram& program,
                p + "_add_mixed(" + acc_t + " acc[], uint32_t first) {\n    " + entry_idx_t +
                " e = (" + entry_idx_t + ")first;\n";
   if (ordered) {
+    // `next` is the next entry's part holding its class; where the class straddles the parts
+    // (more classes than the low part holds), its upper bits are read from the next entry's
+    // high part, at e (already the next entry's index there).
     RecordFields next = fields;
-    next.low = next.high = "next";
+    next.low = "next";
+    next.high = parts.low != 0 ? "(" + entry_column.high("e", high_t) + ")" : "next";
     *add_mixed += "    " + entry_t + " entry = " + read + ";\n    for (;;) {\n" + read_high +
                   "        " + entry_t + " next;\n        " + add + "\n        ++e;\n        next = " +
                   read + ";\n        if (" + next.field(0, class_bits) + " <= " + fields.field(0, class_bits) +

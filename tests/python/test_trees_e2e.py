@@ -342,3 +342,90 @@ def test_a_leaf_whose_probabilities_round_to_zero(target, proba_bits, tmp_path):
             y, scores = model.run(codes)
         np.testing.assert_array_equal(y, simulated.predict_codes(codes))
         np.testing.assert_array_equal(scores, simulated.scores_codes(codes))
+
+
+def wide_class_forest_document(n_classes: int = 300, n_features: int = 4, depth: int = 6,
+                               n_trees: int = 3, seed: int = SEED) -> str:
+    """A model document of a forest of full trees whose leaves each hold two to four of
+    `n_classes` classes in one of five weight patterns: mixed leaves with only five distinct
+    probabilities (1/4, 1/3, 1/2, 2/3, 3/4) over class indices up to n_classes - 1."""
+    import json
+
+    rng = np.random.default_rng(seed)
+    patterns = [(1, 1), (1, 1, 1), (1, 2), (1, 1, 2), (1, 3)]
+    trees = []
+    for _ in range(n_trees):
+        n_nodes = 2 ** (depth + 1) - 1
+        n_splits = 2 ** depth - 1
+        left = [2 * i + 1 if i < n_splits else -1 for i in range(n_nodes)]
+        right = [2 * i + 2 if i < n_splits else -1 for i in range(n_nodes)]
+        feature, threshold, value = [], [], []
+        for i in range(n_nodes):
+            if i < n_splits:
+                feature.append(int(rng.integers(n_features)))
+                threshold.append(float(rng.uniform(0, 100)))
+                value.append(None)
+                continue
+            feature.append(-2)
+            threshold.append(-2.0)
+            pattern = patterns[int(rng.integers(len(patterns)))]
+            weights = [0.0] * n_classes
+            for c, w in zip(rng.choice(n_classes, size=len(pattern), replace=False), pattern):
+                weights[int(c)] = float(w)
+            value.append(weights)
+        trees.append({"children_left": left, "children_right": right, "feature": feature,
+                      "threshold": threshold, "value": value,
+                      "missing_go_to_left": [0] * n_nodes})
+    return json.dumps({
+        "format": "mcuport-model", "format_version": 1, "producer": "test",
+        "kind": "tree_ensemble", "estimator": "RandomForestClassifier",
+        "task": "classification", "n_features": n_features, "classes": list(range(n_classes)),
+        "input_ranges": [[0.0, 100.0]] * n_features, "params": {"trees": trees}})
+
+
+@pytest.mark.parametrize("target", ["host", "avr-atmega328p"])
+@pytest.mark.parametrize("numeric", ["fixed", "float"])
+def test_compact_entries_in_class_order_with_a_class_wider_than_a_byte(numeric, target, tmp_path):
+    """Compact mixed-leaf entries in ascending class order (a leaf ends before an entry whose
+    class is not above its last one's), 300 classes (9 class bits) and 5 distinct probabilities
+    (3 rank bits): 12-bit entries in a byte and a nibble, the class straddling the two. The walk
+    compares the next entry's whole class, its 9th bit from the nibble table too. The C (the
+    target's header, compiled for the host) answers as the simulator does in fixed mode, and as
+    the walk of the document does in float mode, on 2,000 random rows."""
+    document = wide_class_forest_document()
+    generated = mcuport.generate(document, name="m", numeric=numeric, layout="compact",
+                                 target=target)
+    header = generated.header
+    assert "in ascending class order" in header
+    assert "static const uint8_t m_entry_low[" in header
+    assert "static const uint8_t m_entry_high[" in header
+    # the class: 8 bits from the byte, its 9th from the nibble
+    assert "acc[(uint_fast16_t)entry | (uint_fast16_t)(entry_high & 0x1u) << 8]" in header
+    rng = np.random.default_rng(SEED)
+    X = rng.uniform(-10, 110, (2000, 4)).astype(np.float32)
+    with HostModel(generated, workdir=tmp_path) as model:
+        if numeric == "fixed":
+            codes, _ = model.quantize(X)
+            classes, scores = model.run(codes)
+        else:
+            classes, scores = model.run(X)
+    if numeric == "fixed":
+        simulated = mcuport.load(document)
+        np.testing.assert_array_equal(scores, simulated.scores_codes(codes))
+        np.testing.assert_array_equal(classes, simulated.predict_codes(codes))
+        return
+    # float mode: the mean over the trees of the normalized leaf weights
+    import json
+
+    expected = np.zeros((len(X), 300))
+    for tree in json.loads(document)["params"]["trees"]:
+        for r, row in enumerate(X):
+            i = 0
+            while tree["children_left"][i] >= 0:
+                go_left = row[tree["feature"][i]] <= np.float32(tree["threshold"][i])
+                i = tree["children_left"][i] if go_left else tree["children_right"][i]
+            weights = np.array(tree["value"][i])
+            expected[r] += weights / weights.sum()
+    expected /= 3
+    np.testing.assert_allclose(scores, expected, rtol=1e-6, atol=1e-12)
+    np.testing.assert_array_equal(classes, np.argmax(scores, axis=1))
