@@ -414,39 +414,49 @@ uint64_t parts_bytes(uint64_t n, ColumnParts parts) {
 // What a column's reads cost in code, in bytes of flash (estimated): a second part to read and
 // combine, and arithmetic wider than 16 bits (AVR does it a byte at a time). On a small model
 // that outweighs the bytes a tighter column saves.
+// What a target asks of a column's parts (column_parts). `narrow` (int of 16 bits, AVR): no
+// 32-bit low part, but two 16-bit parts (the same bytes; a field is then read from them in
+// arithmetic as wide as the field, where avr-gcc -Os shifts a 32-bit value a bit at a time in a
+// loop). `low16`: a low part of exactly 16 bits (a record whose first 16 bits are one field,
+// Head::threshold_first; set only with narrow).
+struct PartsRule {
+  bool narrow = false;
+  bool low16 = false;
+};
+
 // A record of two 16-bit parts (low16) is read in 16-bit arithmetic.
 uint64_t parts_code_bytes(ColumnParts parts, bool low16 = false) {
   return (parts.high != 0 ? 48 : 0) +
          ((low16 ? parts.high : parts.low + parts.high) > 16 ? 32 : 0);
 }
 
-// The parts of a column of n elements of `bits` bits: the least table and code bytes. `low16`:
-// a low part of 16 bits (a record whose first 16 bits are one field, Head::threshold_first), where
-// the column is at most 48 bits wide.
-ColumnParts column_parts(uint32_t bits, uint64_t n, bool low16 = false) {
+// The parts of a column of n elements of `bits` bits: the least table and code bytes, as `rule`
+// allows (a column wider than 48 bits takes the parts of any target).
+ColumnParts column_parts(uint32_t bits, uint64_t n, PartsRule rule = {}) {
   static const ColumnParts kParts[] = {{0, 4},  {8, 0},  {8, 4},  {16, 0},  {16, 4},
                                        {16, 8}, {16, 16}, {16, 32}, {32, 0},  {32, 4},
                                        {32, 8}, {32, 16}, {32, 32}};
   bits = std::max<uint32_t>(bits, 1);
   const ColumnParts* best = nullptr;
   for (const ColumnParts& parts : kParts) {
-    if (parts.low + parts.high < bits || (low16 && parts.low != 16)) continue;
-    // {16, 16} and {16, 32} take the bytes of a {32, ...}: only where the low part must be 16.
-    if (!low16 && parts.low == 16 && parts.high >= 16) continue;
-    if (best == nullptr || parts_bytes(n, parts) + parts_code_bytes(parts, low16) <
-                               parts_bytes(n, *best) + parts_code_bytes(*best, low16)) {
+    if (parts.low + parts.high < bits || (rule.low16 && parts.low != 16)) continue;
+    // {16, 16} and {16, 32} take the bytes of a {32, ...}: only where a 32-bit low part is not
+    // wanted.
+    if (rule.narrow ? parts.low == 32 : parts.low == 16 && parts.high >= 16) continue;
+    if (best == nullptr || parts_bytes(n, parts) + parts_code_bytes(parts, rule.low16) <
+                               parts_bytes(n, *best) + parts_code_bytes(*best, rule.low16)) {
       best = &parts;
     }
   }
-  if (best == nullptr && low16) return column_parts(bits, n, false);  // wider than 48 bits
+  if (best == nullptr && rule.narrow) return column_parts(bits, n);  // wider than 48 bits
   if (best == nullptr) internal_error(__FILE__, __LINE__, "a packed field wider than 64 bits");
   return *best;
 }
 
 // Table and code bytes of a column of n elements of `bits` bits (column_parts).
-uint64_t column_cost(uint64_t n, uint32_t bits, bool low16 = false) {
-  const ColumnParts parts = column_parts(bits, n, low16);
-  return parts_bytes(n, parts) + parts_code_bytes(parts, low16 && parts.low == 16);
+uint64_t column_cost(uint64_t n, uint32_t bits, PartsRule rule = {}) {
+  const ColumnParts parts = column_parts(bits, n, rule);
+  return parts_bytes(n, parts) + parts_code_bytes(parts, rule.low16 && parts.low == 16);
 }
 
 // The C type a read of up to `bits` bits is done in: 16-bit arithmetic where it suffices (AVR
@@ -484,9 +494,9 @@ struct Column {
 // Adds the tables of a column of `bits`-bit elements (column_parts) to `code`.
 Column add_column(FamilyCode& code, const std::string& name, const std::vector<uint64_t>& values,
                   uint32_t bits, const std::string& idx_t, const std::string& what,
-                  bool low16 = false) {
+                  PartsRule rule = {}) {
   Column column;
-  column.parts = column_parts(bits, values.size(), low16);
+  column.parts = column_parts(bits, values.size(), rule);
   column.read_t = read_type(column.parts.low + column.parts.high);
   column.name = name;
   const ColumnParts parts = column.parts;
@@ -767,10 +777,11 @@ bool threshold_first(const DistinctThresholds& distinct, ThresholdField field) {
 }
 
 // Where int is 16 bits (AVR), 32-bit arithmetic is done a byte at a time and a shift by a
-// constant that is not a multiple of 8 is a loop: there a record whose threshold goes first is
-// stored with a low part of 16 bits (two 16-bit parts rather than one 32-bit one, the same
-// bytes), so that the threshold is read as is and the other fields in 16-bit arithmetic. On a
-// 32-bit core one 32-bit load and a bit-field extract are cheaper than two loads.
+// constant that is not a multiple of 8 is a loop: there no table has a 32-bit low part (two
+// 16-bit parts rather than one 32-bit one, the same bytes: PartsRule::narrow), and a record whose
+// threshold goes first has a low part of 16 bits, so that the threshold is read as is and the
+// other fields in 16-bit arithmetic. On a 32-bit core one 32-bit load and a bit-field extract
+// are cheaper than two loads.
 bool int_is_narrow(const EmitContext& context) { return context.target.int_bits <= 16; }
 
 // The comment of a record's feature, threshold and NaN-left fields.
@@ -900,7 +911,7 @@ struct CodedPlan {
   uint32_t feature_bits = 0;
   ThresholdField thresholds;
   Head head;
-  bool low16 = false;  // the records' low part is 16 bits: the threshold (column_parts)
+  PartsRule parts_rule;  // of the records (the pairs: narrow alone)
   Shape shape;
   // Split records: feature | threshold (or threshold | feature: Head) | [NaN-left] | left leaf |
   // right leaf | [pair] and the payload, from the low bits up. The payload lies in the second
@@ -924,11 +935,12 @@ uint64_t coded_table_bytes(const CodedPlan& plan, const DistinctThresholds& dist
   uint64_t bytes = (n_trees + 1) * unsigned_type_for(n_entries).bytes +
                    threshold_table_bytes(distinct, plan.thresholds) +
                    parts_bytes(n_entries, column_parts(plan.payload_shift + pb, n_entries,
-                                                      plan.low16));
+                                                      plan.parts_rule));
   const uint64_t pairs = plan.shape.pairs;
   if (pairs != 0) {
     bytes += (n_trees + 1) * unsigned_type_for(pairs).bytes +
-             parts_bytes(pairs, column_parts(bits_for(plan.shape.pair_code_max), pairs));
+             parts_bytes(pairs, column_parts(bits_for(plan.shape.pair_code_max), pairs,
+                                             {plan.parts_rule.narrow, false}));
   }
   if (plan.shape.window) {
     const uint64_t base_max = *std::max_element(plan.base.begin(), plan.base.end());
@@ -1070,7 +1082,7 @@ CodedPlan plan_coded(const TreeProgram& program, const PreOrder& order,
       s.pair_code_max = above_max;
     }
   }
-  const auto shape_for = [&](uint32_t head_bits, bool low16) {
+  const auto shape_for = [&](uint32_t head_bits, PartsRule rule) {
     Shape best;
     for (uint32_t pb = p_min; pb <= p_max; ++pb) {
       for (int w = 0; w < 2; ++w) {
@@ -1079,9 +1091,10 @@ CodedPlan plan_coded(const TreeProgram& program, const PreOrder& order,
         if (!s.feasible) continue;
         const uint32_t head = head_bits + (s.pairs != 0 ? 1 : 0);
         uint64_t bytes =
-            column_cost(n_entries, head + pb, low16) + (window ? 2ull * n_trees + 16 : 0);
+            column_cost(n_entries, head + pb, rule) + (window ? 2ull * n_trees + 16 : 0);
         if (s.pairs != 0) {
-          bytes += column_cost(s.pairs, bits_for(s.pair_code_max)) + 2ull * n_trees + 32;
+          bytes += column_cost(s.pairs, bits_for(s.pair_code_max), {narrow_int, false}) +
+                   2ull * n_trees + 32;
         }
         if (bytes < best.bytes) {
           best = {pb, window, s.pairs, s.pair_code_max, bytes};
@@ -1097,20 +1110,19 @@ CodedPlan plan_coded(const TreeProgram& program, const PreOrder& order,
   const uint32_t flag_bits = (plan.nan_left ? 1 : 0) + 2;  // [NaN-left], left leaf, right leaf
   plan.thresholds = threshold_field(distinct, [&](ThresholdField field) {
     return shape_for(plan.feature_bits + field.bits + flag_bits,
-                     narrow_int && threshold_first(distinct, field))
+                     {narrow_int, narrow_int && threshold_first(distinct, field)})
         .bytes;
   });
   plan.head = {plan.feature_bits, plan.thresholds.bits, threshold_first(distinct, plan.thresholds)};
-  plan.low16 = narrow_int && plan.head.threshold_first;
-  const bool low16 = plan.low16;
-  plan.shape = shape_for(plan.feature_bits + plan.thresholds.bits + flag_bits, low16);
+  plan.parts_rule = {narrow_int, narrow_int && plan.head.threshold_first};
+  plan.shape = shape_for(plan.feature_bits + plan.thresholds.bits + flag_bits, plan.parts_rule);
 
   const uint32_t pb = plan.shape.payload_bits;
   plan.nan_shift = plan.feature_bits + plan.thresholds.bits;
   plan.left_shift = plan.nan_shift + (plan.nan_left ? 1 : 0);
   plan.pair_shift = plan.left_shift + 2;
   plan.head_bits = plan.pair_shift + (plan.shape.pairs != 0 ? 1 : 0);
-  const ColumnParts tight = column_parts(plan.head_bits + pb, n_entries, low16);
+  const ColumnParts tight = column_parts(plan.head_bits + pb, n_entries, plan.parts_rule);
   plan.payload_high = tight.high != 0 && tight.low != 0 && plan.head_bits <= tight.low &&
                       pb <= tight.high;
   plan.payload_shift = plan.payload_high ? tight.low : plan.head_bits;
@@ -1196,7 +1208,7 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
   const Column column = add_column(code, p + "_split", records, payload_shift + pb, idx_t,
                                    "split nodes, in pre-order per tree (see " + p +
                                        "_find_leaf)",
-                                   plan.low16);
+                                   plan.parts_rule);
   const ColumnParts parts = column.parts;
   const std::string code_t = read_type(std::max<uint32_t>(
       pb, any_pair ? bits_for(shape.pair_code_max) : 0));
@@ -1233,7 +1245,8 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
     functions += add_column(code, p + "_pair", pair_codes, bits_for(shape.pair_code_max),
                             pair_idx_t,
                             "the leaf codes of splits with two leaf children that do not fit "
-                            "their payload: left, right")
+                            "their payload: left, right",
+                            {plan.parts_rule.narrow, false})
                      .function;
     pair_code = "        if (" + fields.bit_set(pair_shift) + ") {\n            code = (" +
                 code_t + ")" + p + "_pair_at((" + pair_idx_t + ")(" + p +
@@ -1323,7 +1336,7 @@ static inline uint32_t {{p}}_find_leaf(uint32_t t, const {{xt}} x[]) {
 struct CountedPlan {
   uint32_t feature_bits = 0;
   Head head;
-  bool low16 = false;  // the records' low part is 16 bits: the threshold (column_parts)
+  PartsRule parts_rule;  // of the records (the leaf references: narrow alone)
   // n_left is stored as is, or less one when that saves a bit (a largest n_left of 2^k).
   uint32_t nl_offset = 0;
   uint32_t nl_bits = 0;
@@ -1349,11 +1362,12 @@ uint64_t counted_table_bytes(const CountedPlan& plan, const PreOrder& order,
   const uint64_t n_entries = order.split.size();
   const uint64_t n_leaves = leaves.ref.size();
   return parts_bytes(n_leaves,
-                     column_parts(bits_for(std::max<uint64_t>(leaves.n_refs, 1) - 1), n_leaves)) +
+                     column_parts(bits_for(std::max<uint64_t>(leaves.n_refs, 1) - 1), n_leaves,
+                                  {plan.parts_rule.narrow, false})) +
          (order.tree_first.size() + 1) * unsigned_type_for(n_entries).bytes +
          threshold_table_bytes(distinct, plan.thresholds) +
          parts_bytes(n_entries,
-                     column_parts(plan.record_bits, n_entries, plan.low16));
+                     column_parts(plan.record_bits, n_entries, plan.parts_rule));
 }
 
 CountedPlan plan_counted(const TreeProgram& program, const PreOrder& order,
@@ -1368,16 +1382,16 @@ CountedPlan plan_counted(const TreeProgram& program, const PreOrder& order,
   plan.nl_bits = bits_for(max_n_left - plan.nl_offset);
   plan.thresholds = threshold_field(distinct, [&](ThresholdField field) {
     return column_cost(n_entries, plan.feature_bits + field.bits + plan.nl_bits,
-                       narrow_int && threshold_first(distinct, field));
+                       {narrow_int, narrow_int && threshold_first(distinct, field)});
   });
   plan.head = {plan.feature_bits, plan.thresholds.bits, threshold_first(distinct, plan.thresholds)};
-  plan.low16 = narrow_int && plan.head.threshold_first;
-  const bool low16 = plan.low16;
+  plan.parts_rule = {narrow_int, narrow_int && plan.head.threshold_first};
+  const PartsRule rule = plan.parts_rule;
   plan.nan_left = any_nan_left(program, order);
   plan.nan_shift = plan.feature_bits + plan.thresholds.bits;
   plan.bit_shift = plan.nan_shift + (plan.nan_left ? 1 : 0);
-  const ColumnParts tight = column_parts(plan.bit_shift + plan.nl_bits, n_entries, low16);
-  const ColumnParts with_bit = column_parts(plan.bit_shift + plan.nl_bits + 1, n_entries, low16);
+  const ColumnParts tight = column_parts(plan.bit_shift + plan.nl_bits, n_entries, rule);
+  const ColumnParts with_bit = column_parts(plan.bit_shift + plan.nl_bits + 1, n_entries, rule);
   plan.right_leaf_bit = with_bit.low == tight.low && with_bit.high == tight.high &&
                         (tight.high == 0 || plan.bit_shift < tight.low);
   plan.nl_shift = plan.bit_shift + (plan.right_leaf_bit ? 1 : 0);
@@ -1402,7 +1416,8 @@ std::string compact_find_leaf_counted(const EmitContext& context, const TreeProg
 
   functions += add_column(code, p + "_leaf_ref", leaves.ref,
                           bits_for(std::max<uint64_t>(leaves.n_refs, 1) - 1),
-                          idx_t, "the reference of every leaf, in pre-order")
+                          idx_t, "the reference of every leaf, in pre-order",
+                          {plan.parts_rule.narrow, false})
                    .function;
   std::vector<uint32_t> first = order.tree_first;
   first.push_back(n_entries);
@@ -1436,7 +1451,7 @@ std::string compact_find_leaf_counted(const EmitContext& context, const TreeProg
   const Column column = add_column(code, p + "_split", records, record_bits, idx_t,
                                    "split nodes, in pre-order per tree (see " + p +
                                        "_find_leaf)",
-                                   plan.low16);
+                                   plan.parts_rule);
   // The walk reads both parts of the record at every split (n_left is in the high part, where
   // there is one): the high part into a local where more than one field lies in it, else in
   // that field's expression (avr-gcc schedules the latter better: 825 against 925 cycles on the
@@ -1528,6 +1543,7 @@ struct EntriesPlan {
   std::vector<uint64_t> distinct_codes;  // fixed mode, ascending
   std::vector<double> distinct_values;   // float mode, ascending
   uint64_t bytes = 0;                    // of the tables compact_entries writes
+  bool narrow = false;                   // int of 16 bits (PartsRule)
 };
 
 // The bytes of the tables compact_entries writes for `plan`: the entries and the distinct
@@ -1536,7 +1552,8 @@ uint64_t entries_table_bytes(const EntriesPlan& plan, const TreeProgram& program
   if (!plan.any) return 0;
   const bool fixed = program.numeric == Numeric::Fixed;
   const uint32_t entry_bits = plan.class_bits + plan.value_bits + (plan.ordered ? 0 : 1);
-  uint64_t bytes = parts_bytes(plan.n_entries, column_parts(entry_bits, plan.n_entries));
+  uint64_t bytes =
+      parts_bytes(plan.n_entries, column_parts(entry_bits, plan.n_entries, {plan.narrow, false}));
   if (fixed && plan.ranked) {
     bytes += plan.distinct_codes.size() * (program.proba_bits == 8 ? 1 : 2);
   } else if (!fixed) {
@@ -1546,7 +1563,7 @@ uint64_t entries_table_bytes(const EntriesPlan& plan, const TreeProgram& program
 }
 
 EntriesPlan plan_entries(const TreeProgram& program, const LeafCoding& coding,
-                         const PreOrder& order, bool coded) {
+                         const PreOrder& order, bool coded, bool narrow_int) {
   const bool fixed = program.numeric == Numeric::Fixed;
   const uint32_t n_classes = program.n_classes;
   EntriesPlan plan;
@@ -1654,7 +1671,8 @@ EntriesPlan plan_entries(const TreeProgram& program, const LeafCoding& coding,
   // Entries of `n` and the bits of a value: table bytes (the rank table's too).
   const auto entry_bytes = [&](uint64_t n, bool ranked, bool ordered) {
     const uint32_t bits = class_bits + (ranked ? rank_bits : program.proba_bits) + (ordered ? 0 : 1);
-    return column_cost(n, bits) + (ranked ? distinct_codes.size() * code_bytes : 0);
+    return column_cost(n, bits, {narrow_int, false}) +
+           (ranked ? distinct_codes.size() * code_bytes : 0);
   };
   const Layout with_bit = lay_out(false);
   const Layout by_class = lay_out(true);
@@ -1674,8 +1692,8 @@ EntriesPlan plan_entries(const TreeProgram& program, const LeafCoding& coding,
       }
     }
   } else {
-    ordered = column_cost(by_class.n_entries, class_bits + rank_bits) + 8 <
-              column_cost(with_bit.n_entries, class_bits + rank_bits + 1);
+    ordered = column_cost(by_class.n_entries, class_bits + rank_bits, {narrow_int, false}) + 8 <
+              column_cost(with_bit.n_entries, class_bits + rank_bits + 1, {narrow_int, false});
   }
   const Layout& lay = ordered ? by_class : with_bit;
   out.ref = lay.ref;
@@ -1689,6 +1707,7 @@ EntriesPlan plan_entries(const TreeProgram& program, const LeafCoding& coding,
   plan.value_bits = ranked ? rank_bits : program.proba_bits;
   plan.distinct_codes = std::move(distinct_codes);
   plan.distinct_values = std::move(distinct_values);
+  plan.narrow = narrow_int;
   plan.bytes = entries_table_bytes(plan, program);
   return plan;
 }
@@ -1745,7 +1764,8 @@ void compact_entries(const EmitContext& context, const TreeProgram& program,
                   : "probability, " + one + " = 1.0 (rounded to nearest)") +
           (ordered ? "; a leaf's entries are in ascending class order and end before an entry "
                      "whose class is not above the last one's"
-                   : ", then a bit set on a leaf's last entry"));
+                   : ", then a bit set on a leaf's last entry"),
+      {plan.narrow, false});
   // An entry's parts are read into `entry` (the part holding the class: the low one, or the only
   // one) and `entry_high`, and its fields taken from them (RecordFields).
   const ColumnParts parts = entry_column.parts;
@@ -1822,8 +1842,8 @@ CompactPlans plan_compact(const TreeProgram& program, const LeafCoding& coding, 
                           const PreOrder& order) {
   CompactPlans plans;
   plans.distinct = distinct_thresholds_of(program, order);
-  plans.entries[0] = plan_entries(program, coding, order, false);
-  plans.entries[1] = plan_entries(program, coding, order, true);
+  plans.entries[0] = plan_entries(program, coding, order, false, narrow_int);
+  plans.entries[1] = plan_entries(program, coding, order, true, narrow_int);
   plans.counted =
       plan_counted(program, order, plans.entries[0].leaves, plans.distinct, narrow_int);
   plans.coded = plan_coded(program, order, plans.entries[1].leaves, plans.distinct, narrow_int);
@@ -2505,8 +2525,8 @@ CompactFormatBytes compact_format_bytes(const EmitContext& context, const TreePr
   out.coded = choose_coded(plans, program);
   out.threshold_first[0] = plans.counted.head.threshold_first;
   out.threshold_first[1] = plans.coded.head.threshold_first;
-  out.low16[0] = plans.counted.low16;
-  out.low16[1] = plans.coded.low16;
+  out.low16[0] = plans.counted.parts_rule.low16;
+  out.low16[1] = plans.coded.parts_rule.low16;
   for (int format = 0; format < 2; ++format) {
     FamilyCode scratch;
     std::string add_mixed;
