@@ -1343,9 +1343,9 @@ struct CountedPlan {
   ThresholdField thresholds;
   // Split records: feature | threshold (or threshold | feature: Head) | [NaN-left] |
   // [right-is-leaf] | n_left (less nl_offset), from the low bits up. The right-is-leaf bit is
-  // there when the record has a spare bit for it (in the part the walk reads first); else the
-  // walk counts the leaves of the current subtree to know when the right child is a leaf (it
-  // is when its subtree has one).
+  // there when the record has a spare bit for it (the walk reads both parts of a record); else
+  // the walk counts the leaves of the current subtree to know when the right child is a leaf
+  // (it is when its subtree has one).
   bool nan_left = false;
   uint32_t nan_shift = 0;
   uint32_t bit_shift = 0;
@@ -1392,8 +1392,7 @@ CountedPlan plan_counted(const TreeProgram& program, const PreOrder& order,
   plan.bit_shift = plan.nan_shift + (plan.nan_left ? 1 : 0);
   const ColumnParts tight = column_parts(plan.bit_shift + plan.nl_bits, n_entries, rule);
   const ColumnParts with_bit = column_parts(plan.bit_shift + plan.nl_bits + 1, n_entries, rule);
-  plan.right_leaf_bit = with_bit.low == tight.low && with_bit.high == tight.high &&
-                        (tight.high == 0 || plan.bit_shift < tight.low);
+  plan.right_leaf_bit = with_bit.low == tight.low && with_bit.high == tight.high;
   plan.nl_shift = plan.bit_shift + (plan.right_leaf_bit ? 1 : 0);
   plan.record_bits = plan.nl_shift + plan.nl_bits;
   plan.bytes = counted_table_bytes(plan, order, leaves, distinct);
