@@ -411,9 +411,6 @@ uint64_t parts_bytes(uint64_t n, ColumnParts parts) {
   return n * parts.low / 8 + (parts.high == 4 ? (n + 1) / 2 : n * parts.high / 8);
 }
 
-// What a column's reads cost in code, in bytes of flash (estimated): a second part to read and
-// combine, and arithmetic wider than 16 bits (AVR does it a byte at a time). On a small model
-// that outweighs the bytes a tighter column saves.
 // What a target asks of a column's parts (column_parts). `narrow` (int of 16 bits, AVR): no
 // 32-bit low part, but two 16-bit parts (the same bytes; a field is then read from them in
 // arithmetic as wide as the field, where avr-gcc -Os shifts a 32-bit value a bit at a time in a
@@ -424,7 +421,10 @@ struct PartsRule {
   bool low16 = false;
 };
 
-// A record of two 16-bit parts (low16) is read in 16-bit arithmetic.
+// What a column's reads cost in code, in bytes of flash (estimated): a second part to read and
+// combine, and arithmetic wider than 16 bits (AVR does it a byte at a time; a record of two
+// 16-bit parts, `low16`, is read in 16-bit arithmetic). On a small model that outweighs the bytes
+// a tighter column saves.
 uint64_t parts_code_bytes(ColumnParts parts, bool low16 = false) {
   return (parts.high != 0 ? 48 : 0) +
          ((low16 ? parts.high : parts.low + parts.high) > 16 ? 32 : 0);
@@ -1837,8 +1837,8 @@ struct CompactPlans {
   }
 };
 
-CompactPlans plan_compact(const TreeProgram& program, const LeafCoding& coding, bool narrow_int,
-                          const PreOrder& order) {
+CompactPlans plan_compact(const TreeProgram& program, const LeafCoding& coding,
+                          const PreOrder& order, bool narrow_int) {
   CompactPlans plans;
   plans.distinct = distinct_thresholds_of(program, order);
   plans.entries[0] = plan_entries(program, coding, order, false, narrow_int);
@@ -2089,7 +2089,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     // fewer table and code bytes, both planned and counted (plan_compact), the one kept written.
     // No table is written before these: they come first, as they did when both were written.
     MCUPORT_ASSERT(code.tables.tables().empty());
-    const CompactPlans plans = plan_compact(program, coding, int_is_narrow(context), order);
+    const CompactPlans plans = plan_compact(program, coding, order, int_is_narrow(context));
     compact_walk = write_compact(context, program, coding, order, plans,
                                  choose_coded(plans, program) ? 1 : 0, acc_t, code,
                                  &compact_add_mixed);
@@ -2519,7 +2519,7 @@ CompactFormatBytes compact_format_bytes(const EmitContext& context, const TreePr
   // As emit_trees codes the leaves for the compact layout (no leaf is added inline).
   const LeafCoding coding = leaf_coding(program, TreeLayout::Compact, 0);
   const PreOrder order = pre_order(program);
-  const CompactPlans plans = plan_compact(program, coding, int_is_narrow(context), order);
+  const CompactPlans plans = plan_compact(program, coding, order, int_is_narrow(context));
   CompactFormatBytes out;
   out.coded = choose_coded(plans, program);
   out.threshold_first[0] = plans.counted.head.threshold_first;

@@ -242,8 +242,8 @@ class PointerTrackingBuilder {
   bool string(json::string_t& v) { return value_done(place(std::move(v))); }
   bool binary(json::binary_t& v) { return value_done(place(json::binary(std::move(v)))); }
   bool start_object(std::size_t /*n*/) {
-    containers_.push_back(place(json::value_t::object));
-    frames_.push_back({false, 0, false, {}});
+    json* object = place(json::value_t::object);
+    frames_.push_back({false, 0, false, {}, object});
     return true;
   }
   // A key written twice in one object is an error (a DOM would keep the last value silently, so
@@ -253,7 +253,7 @@ class PointerTrackingBuilder {
     Frame& frame = frames_.back();
     frame.has_key = true;
     frame.key = k;
-    json& object = *containers_.back();
+    json& object = *frame.container;
     if (object.contains(k)) {
       throw Error(pointer(), "duplicate key " + escape_unprintable(shorten("\"" + k + "\"")) +
                                  ": each key may appear once in an object");
@@ -262,17 +262,15 @@ class PointerTrackingBuilder {
     return true;
   }
   bool end_object() {
-    containers_.pop_back();
     frames_.pop_back();
     return value_done(true);
   }
   bool start_array(std::size_t /*n*/) {
-    containers_.push_back(place(json::value_t::array));
-    frames_.push_back({true, 0, false, {}});
+    json* array = place(json::value_t::array);
+    frames_.push_back({true, 0, false, {}, array});
     return true;
   }
   bool end_array() {
-    containers_.pop_back();
     frames_.pop_back();
     return value_done(true);
   }
@@ -304,6 +302,7 @@ class PointerTrackingBuilder {
     std::size_t index;  // arrays: the element being read
     bool has_key;       // objects: a key has been read and its value not yet finished
     std::string key;
+    json* container;  // the array or object being built (only the innermost one changes)
   };
 
   // Puts a value where the document is at: the root, the end of the array being built, or under
@@ -312,11 +311,11 @@ class PointerTrackingBuilder {
   // pointers to them) stay where they are until it is finished.
   template <class Value>
   json* place(Value&& value) {
-    if (containers_.empty()) {
+    if (frames_.empty()) {
       root_ = json(std::forward<Value>(value));
       return &root_;
     }
-    json& container = *containers_.back();
+    json& container = *frames_.back().container;
     if (container.is_array()) {
       container.push_back(json(std::forward<Value>(value)));
       return &container.back();
@@ -353,8 +352,7 @@ class PointerTrackingBuilder {
   }
 
   json& root_;
-  std::vector<json*> containers_;  // the arrays and objects being built, innermost last
-  json* member_ = nullptr;          // the value under the key just read
+  json* member_ = nullptr;  // the value under the key just read
   std::vector<Frame> frames_;
 };
 
