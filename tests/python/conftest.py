@@ -17,6 +17,23 @@ from sklearn.model_selection import train_test_split
 CLASSIFICATION_DATASETS = ("iris", "wine", "breast_cancer", "digits")
 SEED = 0
 
+# The host compilers beside gcc (HostModel's default) that every header must build with,
+# without a warning under the strict flags: (driver, flags).
+OTHER_COMPILERS = (
+    ("clang", "-std=c99"),
+    ("g++", "-std=c++11", "-x", "c++"),
+    ("clang++", "-std=c++11", "-x", "c++"),
+)
+
+
+def compile_everywhere(generated, tmp_path) -> None:
+    """The header (through the host driver, which calls every function) compiles without a
+    warning as C99 under clang and as C++11 under g++ and clang++."""
+    from mcuport.host import STRICT_FLAGS, HostModel
+
+    for i, (cc, *std) in enumerate(OTHER_COMPILERS):
+        HostModel(generated, cc=cc, cflags=(*std, *STRICT_FLAGS), workdir=tmp_path / f"cc{i}")
+
 
 def find_cli(command: str = "mcuport") -> Optional[str]:
     """A command installed with the mcuport package under test (mcuport, mcuport-report): beside

@@ -26,7 +26,7 @@ from sklearn.tree import DecisionTreeClassifier
 import mcuport
 from mcuport.host import STRICT_FLAGS, HostModel
 
-from conftest import REPORT_LINES, SEED, require, split
+from conftest import OTHER_COMPILERS, REPORT_LINES, SEED, require, split
 
 CC = "arm-none-eabi-gcc"
 M0_FLAGS = [
@@ -205,8 +205,7 @@ MUL32_ROW_MODELS = {  # (estimator, data set, rows, their sums' type)
         lambda: LinearSVC(penalty="l1", dual=False, C=1e-3, random_state=SEED), "iris", 3,
         "int32_t"),
 }
-HOST_COMPILERS = (("gcc", "-std=c99"), ("clang", "-std=c99"), ("g++", "-std=c++11", "-x", "c++"),
-                  ("clang++", "-std=c++11", "-x", "c++"))
+HOST_COMPILERS = (("gcc", "-std=c99"), *OTHER_COMPILERS)
 
 
 @pytest.mark.parametrize("kind", MUL32_ROW_MODELS)

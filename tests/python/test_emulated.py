@@ -38,7 +38,8 @@ from mcuport.firmware import (ForeignCode, TargetModel, ToolchainMissing, _Unico
                               measure_known_loop)
 from mcuport.host import HostModel
 
-from conftest import REPORT_LINES, SEED, extreme_codes, require, split, threshold_edge_rows
+from conftest import (OTHER_COMPILERS, REPORT_LINES, SEED, extreme_codes, require, split,
+                      threshold_edge_rows)
 
 FULL = os.environ.get("MCUPORT_FULL_TARGETS") == "1"
 EMULATED_ARCHES = ("armv6m", "armv7em", "avr5", "rv32")
@@ -548,8 +549,7 @@ def test_compact_records_whose_threshold_goes_first(kind, target, tmp_path):
     expected = (simulated.predict_codes(codes), simulated.scores_codes(codes))
     for got, want in zip(on_host, expected):
         np.testing.assert_array_equal(got, want)
-    for i, (cc, *std) in enumerate((("clang", "-std=c99"), ("g++", "-std=c++11", "-x", "c++"),
-                                    ("clang++", "-std=c++11", "-x", "c++"))):
+    for i, (cc, *std) in enumerate(OTHER_COMPILERS):
         with HostModel(generated, cc=cc, cflags=(*std, *mcuport.host.STRICT_FLAGS),
                        workdir=tmp_path / f"cc{i}") as other:
             np.testing.assert_array_equal(other.run(codes)[1], expected[1])
@@ -558,57 +558,6 @@ def test_compact_records_whose_threshold_goes_first(kind, target, tmp_path):
         classes, proba = chip.run(on_chip)
     np.testing.assert_array_equal(classes, simulated.predict_codes(on_chip))
     np.testing.assert_array_equal(proba, simulated.scores_codes(on_chip))
-
-
-@pytest.mark.parametrize("target", ["cortex-m0", "cortex-m4f"])
-def test_binary_linear_svc_decides_a_zero_value_as_libsvm(target, tmp_path):
-    """A two-class linear SVC with int32 rows answers with the sign bit of its value less one:
-    class 1 exactly where the value is at most 0 (libsvm votes for class 0 on a positive value).
-    Codes on which the value is exactly 0 are found by search and run, with their neighbours
-    and the ends of the int16 range, on the chip and on the host, against the simulator."""
-    require_target(target)
-    X_train, _, y_train, _ = split("breast_cancer")
-    X_train, y_train = X_train[:, :2], y_train
-    svc = SVC(kernel="linear", C=0.01).fit(X_train, y_train)
-    document = mcuport.to_json(svc, calibration=X_train)
-    generated = mcuport.generate(document, name="m", numeric="fixed", target=target)
-    assert ">> 31);" in generated.header  # the sign bit: no compare and select
-    simulated = mcuport.load(document)
-    # The value is bias + w0 x0 + w1 x1 in integers (the header's tables): the codes on which it
-    # is 0 solve that for x0, one x1 at a time; the simulator confirms each.
-    (w0, w1), = re.findall(r"m_pair_weight\[1\]\[2\] = \{\s*\{(-?\d+), (-?\d+)\}", generated.header)
-    bias = int(re.search(r"m_pair_bias\[1\] = \{\s*(-?\d+)", generated.header).group(1))
-    w0, w1 = int(w0), int(w1)
-    x1 = np.arange(-32768, 32768, dtype=np.int64)
-    rest = -(bias + w1 * x1)
-    solved = (rest % w0 == 0) & (np.abs(rest // w0 + 0.5) < 32768)
-    zeros = np.stack([rest[solved] // w0, x1[solved]], axis=1)[:20]
-    assert len(zeros) >= 1, "no code gives a decision value of 0"
-    assert np.all(simulated.scores_codes(zeros.astype(np.int16))[:, 0] == 0)
-    zeros = np.array(zeros, dtype=np.int64)
-    codes = np.concatenate([zeros, zeros + [1, 0], zeros - [1, 0], zeros + [0, 1],
-                            zeros - [0, 1], [[-32768, -32768], [32767, 32767],
-                                             [-32768, 32767], [32767, -32768]]])
-    codes = codes.clip(-32768, 32767).astype(np.int16)
-    expected = simulated.predict_codes(codes)
-    assert np.all(expected[:len(zeros)] == 1)  # value 0: class 1, as libsvm
-    assert len(np.unique(expected)) == 2
-    with HostModel(generated, workdir=tmp_path / "host") as host:
-        np.testing.assert_array_equal(host.run(codes)[0], expected)
-    with TargetModel(generated, workdir=tmp_path / "chip") as chip:
-        np.testing.assert_array_equal(chip.run(codes)[0], expected)
-
-
-def libsvm_winner(votes_for_second: int, n_classes: int) -> int:
-    """libsvm's one-vs-one election: pair k of (i, j), i < j, in order (0,1), (0,2), ..., (1,2),
-    votes for j where bit k is set, else for i; the most votes win, ties to the lowest class."""
-    votes = [0] * n_classes
-    k = 0
-    for i in range(n_classes):
-        for j in range(i + 1, n_classes):
-            votes[j if (votes_for_second >> k) & 1 else i] += 1
-            k += 1
-    return max(range(n_classes), key=lambda c: (votes[c], -c))
 
 
 def zero_value_codes(header: str, simulated) -> np.ndarray:
@@ -634,6 +583,46 @@ def zero_value_codes(header: str, simulated) -> np.ndarray:
         assert len(codes) > 0 and np.all(simulated.scores_codes(codes)[:, k] == 0), k
         found.append(codes)
     return np.concatenate(found)
+
+
+@pytest.mark.parametrize("target", ["cortex-m0", "cortex-m4f"])
+def test_binary_linear_svc_decides_a_zero_value_as_libsvm(target, tmp_path):
+    """A two-class linear SVC with int32 rows answers with the sign bit of its value less one:
+    class 1 exactly where the value is at most 0 (libsvm votes for class 0 on a positive value).
+    Codes on which the value is exactly 0 (zero_value_codes) are run, with their neighbours and
+    the ends of the int16 range, on the chip and on the host, against the simulator."""
+    require_target(target)
+    X_train, _, y_train, _ = split("breast_cancer")
+    X_train, y_train = X_train[:, :2], y_train
+    svc = SVC(kernel="linear", C=0.01).fit(X_train, y_train)
+    document = mcuport.to_json(svc, calibration=X_train)
+    generated = mcuport.generate(document, name="m", numeric="fixed", target=target)
+    assert ">> 31);" in generated.header  # the sign bit: no compare and select
+    simulated = mcuport.load(document)
+    zeros = zero_value_codes(generated.header, simulated).astype(np.int64)
+    codes = np.concatenate([zeros, zeros + [1, 0], zeros - [1, 0], zeros + [0, 1],
+                            zeros - [0, 1], [[-32768, -32768], [32767, 32767],
+                                             [-32768, 32767], [32767, -32768]]])
+    codes = codes.clip(-32768, 32767).astype(np.int16)
+    expected = simulated.predict_codes(codes)
+    assert np.all(expected[:len(zeros)] == 1)  # value 0: class 1, as libsvm
+    assert len(np.unique(expected)) == 2
+    with HostModel(generated, workdir=tmp_path / "host") as host:
+        np.testing.assert_array_equal(host.run(codes)[0], expected)
+    with TargetModel(generated, workdir=tmp_path / "chip") as chip:
+        np.testing.assert_array_equal(chip.run(codes)[0], expected)
+
+
+def libsvm_winner(votes_for_second: int, n_classes: int) -> int:
+    """libsvm's one-vs-one election: pair k of (i, j), i < j, in order (0,1), (0,2), ..., (1,2),
+    votes for j where bit k is set, else for i; the most votes win, ties to the lowest class."""
+    votes = [0] * n_classes
+    k = 0
+    for i in range(n_classes):
+        for j in range(i + 1, n_classes):
+            votes[j if (votes_for_second >> k) & 1 else i] += 1
+            k += 1
+    return max(range(n_classes), key=lambda c: (votes[c], -c))
 
 
 @pytest.mark.parametrize("kernel", ["linear", "rbf"])

@@ -21,7 +21,7 @@ from sklearn.tree import DecisionTreeClassifier
 import mcuport
 from mcuport.host import STRICT_FLAGS, HostModel
 
-from conftest import SEED, split
+from conftest import OTHER_COMPILERS, SEED, split
 
 HOSTILE = [
     'quote " and \\ backslash',
@@ -114,9 +114,7 @@ def test_hostile_strings_stay_data_in_every_family(kind, numeric, tmp_path):
     strings = document["feature_names"] + document.get("classes", [])
     for text in strings:
         assert text.encode() in literals, text
-    for i, (cc, *std) in enumerate([("gcc", "-std=c99"), ("clang", "-std=c99"),
-                                    ("g++", "-std=c++11", "-x", "c++"),
-                                    ("clang++", "-std=c++11", "-x", "c++")]):
+    for i, (cc, *std) in enumerate((("gcc", "-std=c99"), *OTHER_COMPILERS)):
         with HostModel(generated, cc=cc, cflags=(*std, *STRICT_FLAGS),
                        workdir=tmp_path / f"cc{i}") as model:
             if "classes" in document and i == 0:

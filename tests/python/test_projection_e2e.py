@@ -26,9 +26,10 @@ from sklearn.covariance import EllipticEnvelope, EmpiricalCovariance, MinCovDet
 from sklearn.decomposition import PCA
 
 import mcuport
-from mcuport.host import STRICT_FLAGS, HostModel
+from mcuport.host import HostModel
 
-from conftest import CLASSIFICATION_DATASETS, REPORT_LINES, SEED, header_macros, split
+from conftest import (CLASSIFICATION_DATASETS, REPORT_LINES, SEED, compile_everywhere,
+                      header_macros, split)
 
 REL = 1e-5
 
@@ -38,14 +39,6 @@ def real_values(generated, codes):
     values of dequantize() are these rounded; the integer arithmetic works on the exact ones.)"""
     q = generated.input_quantization
     return q[:, 2] * (codes.astype(np.float64) - q[:, 3])
-
-
-def compile_everywhere(generated, tmp_path):
-    for i, (cc, *std) in enumerate(
-        [("clang", "-std=c99"), ("g++", "-std=c++11", "-x", "c++"),
-         ("clang++", "-std=c++11", "-x", "c++")]
-    ):
-        HostModel(generated, cc=cc, cflags=(*std, *STRICT_FLAGS), workdir=tmp_path / f"cc{i}")
 
 
 def pca_for(dataset, n_components, whiten):

@@ -23,7 +23,7 @@ from sklearn.svm import SVC, LinearSVC, NuSVC, OneClassSVM
 import mcuport
 from mcuport.host import STRICT_FLAGS, HostModel
 
-from conftest import CLASSIFICATION_DATASETS, SEED, split
+from conftest import CLASSIFICATION_DATASETS, SEED, compile_everywhere, split
 
 U = 2.0**-24  # float32 unit roundoff
 SAFETY = 4.0  # the bounds below are first-order; a generous factor keeps them rigorous
@@ -51,14 +51,6 @@ def fitted(kind, dataset):
             warnings.simplefilter("ignore", ConvergenceWarning)  # LinearSVC on unscaled data
             _fitted[kind, dataset] = ESTIMATORS[kind]().fit(X_train, y_train)
     return _fitted[kind, dataset]
-
-
-def compile_everywhere(generated, tmp_path):
-    for i, (cc, *std) in enumerate(
-        [("clang", "-std=c99"), ("g++", "-std=c++11", "-x", "c++"),
-         ("clang++", "-std=c++11", "-x", "c++")]
-    ):
-        HostModel(generated, cc=cc, cflags=(*std, *STRICT_FLAGS), workdir=tmp_path / f"cc{i}")
 
 
 def kernel_values_and_bounds(svm, X):

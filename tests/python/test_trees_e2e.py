@@ -30,6 +30,7 @@ from mcuport.host import HostModel
 
 from conftest import (
     CLASSIFICATION_DATASETS,
+    OTHER_COMPILERS,
     SEED,
     extreme_codes,
     header_macros,
@@ -65,12 +66,6 @@ REGRESSORS = {
     "RandomForestRegressor": lambda: RandomForestRegressor(random_state=SEED),
     "ExtraTreesRegressor": lambda: ExtraTreesRegressor(random_state=SEED),
 }
-
-OTHER_COMPILERS = (
-    ("clang", "-std=c99"),
-    ("g++", "-std=c++11", "-x", "c++"),
-    ("clang++", "-std=c++11", "-x", "c++"),
-)
 
 _fitted = {}
 
