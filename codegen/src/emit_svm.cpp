@@ -80,9 +80,13 @@ static inline void {{p}}_rescale(const int16_t x[], int32_t y[]) {
  * 2^25 in magnitude, its square below 2^50, the sum below {{nf}} * 2^50. */
 static inline uint64_t {{p}}_sv_distance(const int32_t y[], uint32_t s) {
     uint64_t sum = 0u;
-    uint32_t f;
-    for (f = 0u; f < {{nf}}; ++f) {
-        const int32_t d = y[f] - {{p}}_sv[s][f];
+    uint32_t f = {{nf}};
+    /* Last feature first: the sum is exact in any order, and counting down to zero left gcc -Os
+     * registers enough for the exp inlined after it (Cortex-M4F, 30 features: 11% fewer
+     * instructions than counting up). */
+    while (f != 0u) {
+        const int32_t d = y[f - 1u] - {{p}}_sv[s][f - 1u];
+        --f;
 #if MCUPORT_MUL32_ONLY
         /* No 32 x 32 -> 64 multiply instruction: m^2 = mh^2 2^32 + 2 mh ml 2^16 + ml^2 from the
          * 16-bit halves of m = |d| < 2^25, the same integer with three 32-bit multiplies. */
