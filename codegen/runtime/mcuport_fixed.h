@@ -22,9 +22,9 @@
 #include <stdint.h>
 
 /* Bumped whenever a result of this file changes; a generated header can check it. */
-#define MCUPORT_FX_RUNTIME_VERSION 1
+#define MCUPORT_FX_RUNTIME_VERSION 2
 
-/* Where the runtime's one table lives: in flash, read with pgm_read_dword, on AVR (a header
+/* Where the runtime's tables live: in flash, read with pgm_read_dword, on AVR (a header
  * generated for such a target defines both macros before this file); plain const data elsewhere. */
 #ifndef MCUPORT_FX_ROM
 #define MCUPORT_FX_ROM
@@ -109,27 +109,48 @@ static inline int32_t mcuport_fx_saturate_i32(int64_t value) {
     return (int32_t)value;
 }
 
-/* One unsigned Horner step b - g r: the product is Q(s_g + 32), rounded half up by `shift` to b's
- * Q format, as mcuport_fx_round_shift_u64 does. The polynomials below keep it non-negative and
- * below 2^32, and g r < 0.7 * 2^64 (r <= ln2 in Q32), so adding half first cannot wrap. A macro,
- * so that every shift is a constant the compiler folds: as a function, gcc -Os called it with a
- * variable 64-bit shift (on Cortex-M0 a library call). */
-#define MCUPORT_FX_HORNER_STEP(b, g, r, shift) \
-    ((uint32_t)(b) - (uint32_t)((mcuport_fx_mul_u32((g), (r)) + (UINT64_C(1) << ((shift) - 1))) >> (shift)))
-
-/* Shared core of the kernels: exp(-t) = y * 2^-halvings with y in (1/2, 1], for t in Q40 and
- * 0 <= t < 23. Returns y in Q63 and halvings (0 .. 33).
+/* Shared core of the kernels: exp(-t) = y * 2^-halvings for t in Q40 and 0 <= t < 23, with y
+ * within 0.15 LSB (2^-30) of exp(-r) in (1/2, 1] and at most 1. Returns y in Q63 and halvings
+ * (0 .. 33).
  *
- * Range reduction t = n ln2 + r with 0 <= r < ln2 makes exp(-t) = exp(-r) 2^-n. Then
- * exp(-r) = 1 - r (b1 - r (b2 - r (... - r b7))): a degree-7 minimax polynomial whose inner
- * values stay positive on [0, ln2], so Horner's rule runs in unsigned 32-bit words, each in the
- * Q format that gives it the most bits (Q31 .. Q44). */
+ * Range reduction t = n ln2 + r with 0 <= r < ln2 makes exp(-t) = exp(-r) 2^-n. Then r is split
+ * into its top 5 bits (steps of 1/32), the next 6 (steps of 1/2048) and the rest g < 2^-11:
+ * exp(-r) = (1 - c1)(1 - c2)(1 - cg), with c1 = 1 - exp(-a/32) and c2 = 1 - exp(-b/2048) read from
+ * two tables and cg = g - g^2/2 (1 - exp(-g) to 2^-35.5). The complements (1 - value) keep
+ * exp(0) exact and every factor in an unsigned 32-bit word; two 32 x 32 -> 64 products and one
+ * 32-bit square, where a polynomial took seven products. */
 typedef struct {
     uint64_t y_q63;
     int halvings;
 } mcuport_fx_exp_core;
 
 static inline mcuport_fx_exp_core mcuport_fx_exp_neg_q40(uint64_t t_q40) {
+    /* round((1 - exp(-a / 32)) 2^33), a = 0 .. 22 (a / 32 < ln2): below 2^32 */
+    static const uint32_t c1_q33[23] MCUPORT_FX_ROM = {
+        UINT32_C(0), UINT32_C(264284503), UINT32_C(520437828), UINT32_C(768710142),
+        UINT32_C(1009343921), UINT32_C(1242574177), UINT32_C(1468628692), UINT32_C(1687728241),
+        UINT32_C(1900086805), UINT32_C(2105911783), UINT32_C(2305404193), UINT32_C(2498758866),
+        UINT32_C(2686164641), UINT32_C(2867804547), UINT32_C(3043855981), UINT32_C(3214490881),
+        UINT32_C(3379875897), UINT32_C(3540172551), UINT32_C(3695537396), UINT32_C(3846122167),
+        UINT32_C(3992073931), UINT32_C(4133535232), UINT32_C(4270644226)};
+    /* round((1 - exp(-b / 2048)) 2^36), b = 0 .. 63: below 2^31 */
+    static const uint32_t c2_q36[64] MCUPORT_FX_ROM = {
+        UINT32_C(0), UINT32_C(33546241), UINT32_C(67076107), UINT32_C(100589604),
+        UINT32_C(134086741), UINT32_C(167567527), UINT32_C(201031968), UINT32_C(234480073),
+        UINT32_C(267911850), UINT32_C(301327307), UINT32_C(334726452), UINT32_C(368109292),
+        UINT32_C(401475837), UINT32_C(434826093), UINT32_C(468160068), UINT32_C(501477772),
+        UINT32_C(534779211), UINT32_C(568064393), UINT32_C(601333327), UINT32_C(634586020),
+        UINT32_C(667822481), UINT32_C(701042716), UINT32_C(734246735), UINT32_C(767434545),
+        UINT32_C(800606154), UINT32_C(833761570), UINT32_C(866900800), UINT32_C(900023854),
+        UINT32_C(933130738), UINT32_C(966221460), UINT32_C(999296029), UINT32_C(1032354451),
+        UINT32_C(1065396737), UINT32_C(1098422892), UINT32_C(1131432925), UINT32_C(1164426843),
+        UINT32_C(1197404656), UINT32_C(1230366369), UINT32_C(1263311993), UINT32_C(1296241533),
+        UINT32_C(1329154998), UINT32_C(1362052397), UINT32_C(1394933736), UINT32_C(1427799023),
+        UINT32_C(1460648267), UINT32_C(1493481476), UINT32_C(1526298656), UINT32_C(1559099816),
+        UINT32_C(1591884964), UINT32_C(1624654108), UINT32_C(1657407254), UINT32_C(1690144412),
+        UINT32_C(1722865589), UINT32_C(1755570793), UINT32_C(1788260031), UINT32_C(1820933312),
+        UINT32_C(1853590643), UINT32_C(1886232031), UINT32_C(1918857486), UINT32_C(1951467014),
+        UINT32_C(1984060623), UINT32_C(2016638321), UINT32_C(2049200116), UINT32_C(2081746016)};
     mcuport_fx_exp_core result;
     const uint64_t ln2_q40 = UINT64_C(762123384786); /* 0.6931471805599453 */
     /* n from 21 bits of t times 1477 / 2^10 (just below 1 / ln2): n or n - 1; one correction. */
@@ -137,33 +158,40 @@ static inline mcuport_fx_exp_core mcuport_fx_exp_neg_q40(uint64_t t_q40) {
     uint32_t n = (t_q16 * UINT32_C(1477)) >> 26;          /* product < 2^32 */
     /* n ln2 with ln2_q40 = 177 2^32 + 1914173394: n < 34, so n 177 fits 32 bits. */
     uint64_t r_q40 = t_q40 - (((uint64_t)(n * 177u) << 32) + mcuport_fx_mul_u32(n, UINT32_C(1914173394)));
-    uint32_t r;
+    uint32_t c1;
+    uint32_t c2;
+    uint32_t c12;
     uint32_t g;
+    uint32_t g_top;
+    uint32_t cg;
     if (r_q40 >= ln2_q40) {
         r_q40 -= ln2_q40;
         n += 1u;
     }
-    r = (uint32_t)mcuport_fx_round_shift_u64(r_q40, 8); /* Q32, <= ln2 */
-    /* g_k = b_k - r g_(k+1), each in the Q format s_k beside its coefficient. */
-    g = UINT32_C(2484784244);                                 /* b7 Q44 = 1.4124363e-4 */
-    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2922687261), g, r, 35); /* b6 Q41 = 1.3290843e-3 */
-    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2281460761), g, r, 35); /* b5 Q38 = 8.2999059e-3 */
-    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2862597229), g, r, 34); /* b4 Q36 = 4.1656272e-2 */
-    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2863281659), g, r, 34); /* b3 Q34 = 0.16666493 */
-    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2147483054), g, r, 34); /* b2 Q32 = 0.49999986 */
-    g = MCUPORT_FX_HORNER_STEP(UINT32_C(2147483640), g, r, 33); /* b1 Q31 = 0.99999999627 */
+    /* r < ln2 < 2^-0.5: r_q40 < 2^40, so its bits 35..39 are a < 23 and 29..34 are b. */
+    c1 = MCUPORT_FX_ROM_U32(&c1_q33[(uint32_t)(r_q40 >> 35)]);
+    c2 = MCUPORT_FX_ROM_U32(&c2_q36[(uint32_t)(r_q40 >> 29) & 63u]);
+    g = (uint32_t)r_q40 & UINT32_C(0x1FFFFFFF); /* Q40, < 2^-11 */
+    /* 1 - (1 - c1)(1 - c2) = c1 + c2 (1 - c1), Q33, rounded half up: c2 (2^33 - c1) < 2^63.96,
+     * and the result is 1 - exp(-s) for some s < ln2, below 1/2: it fits 32 bits. */
+    c12 = c1 + (uint32_t)((((uint64_t)c2 << 33) - mcuport_fx_mul_u32(c2, c1) + (UINT64_C(1) << 35)) >> 36);
+    /* g^2 / 2 from g's top 16 bits (Q27, squared Q54), rounded to Q40; (2^16 - 1)^2 + 2^14 < 2^32. */
+    g_top = g >> 13;
+    cg = g - ((g_top * g_top + (UINT32_C(1) << 14)) >> 15);
     result.halvings = (int)n;
-    /* 1 - r g1 in Q63: the product is exact, and below 2^63 since g1 < 1 and r <= ln2. */
-    result.y_q63 = (UINT64_C(1) << 63) - mcuport_fx_mul_u32(g, r);
+    /* (1 - c12)(1 - cg) = 1 - c12 - cg + cg c12 in Q63; cg c12 is Q73, truncated, and below
+     * c12: y <= 2^63. */
+    result.y_q63 = (UINT64_C(1) << 63) - ((uint64_t)c12 << 30) - ((uint64_t)cg << 23) +
+                   (mcuport_fx_mul_u32(cg, c12) >> 10);
     return result; /* returned by value, not through a pointer: gcc's AddressSanitizer reported
                     * stack-use-after-scope on such an out-parameter when inlined in a loop */
 }
 
 /* exp(-t) in Q30, for t = t_q / 2^frac_bits.
  * t <= 0 gives MCUPORT_FX_ONE_Q30 (exp(0) exactly; negative t saturates at one). t >= 22, where
- * exp(-t) < 2^-31.7, gives 0. Error: below 0.84 LSB (2^-30) for every input; documented as 1 LSB.
- * Cost: 8 multiplies with a 64-bit product (each an __aeabi_lmul call on Cortex-M0) and one
- * 32-bit multiply; no division, no table. */
+ * exp(-t) < 2^-31.7, gives 0. Error: below 0.66 LSB (2^-30) for every input; documented as 1 LSB.
+ * Cost: 3 multiplies with a 64-bit product (n ln2 and the core's two) and two 32-bit multiplies;
+ * two tables (348 bytes); no division. */
 static inline int32_t mcuport_fx_exp_neg(int64_t t_q, int frac_bits) {
     mcuport_fx_exp_core core;
     if (frac_bits < MCUPORT_FX_MIN_FRAC_BITS || frac_bits > MCUPORT_FX_MAX_FRAC_BITS) {
@@ -172,7 +200,7 @@ static inline int32_t mcuport_fx_exp_neg(int64_t t_q, int frac_bits) {
     if (t_q <= 0) {
         return MCUPORT_FX_ONE_Q30;
     }
-    if (t_q >= ((int64_t)22 << frac_bits)) {
+    if (((uint64_t)t_q >> frac_bits) >= 22u) { /* t_q > 0 here: the same test as t >= 22 */
         return 0;
     }
     core = mcuport_fx_exp_neg_q40((uint64_t)t_q << (40 - frac_bits));
@@ -233,7 +261,7 @@ static inline int32_t mcuport_fx_tanh_q40(uint64_t two_x_q40) {
 /* tanh(x) in Q30, for x = x_q / 2^frac_bits. Odd: tanh(-x) = -tanh(x) bit for bit.
  * |x| >= 11.125, where 1 - tanh|x| < 0.47 LSB, gives +-MCUPORT_FX_ONE_Q30. Error: below 0.91 LSB
  * (2^-30) for every input; documented as 1 LSB. Cost: exp_neg's plus 4 multiplies with a 64-bit
- * product (12 in all) and a 132-byte table; no division. */
+ * product (7 in all) and a 132-byte table beside exp's two; no division. */
 static inline int32_t mcuport_fx_tanh(int64_t x_q, int frac_bits) {
     const uint64_t magnitude = x_q < 0 ? 0u - (uint64_t)x_q : (uint64_t)x_q;
     int32_t tanh_magnitude;

@@ -115,7 +115,7 @@ static inline int32_t {{p}}_argmax(const {{type}} values[], uint32_t n) {
 std::string runtime_block() {
   return std::string("\n/* ---- mcuport fixed-point runtime (codegen/runtime/mcuport_fixed.h) ---- */\n") +
          fixed_runtime_text() +
-         "#if MCUPORT_FX_RUNTIME_VERSION != 1\n"
+         "#if MCUPORT_FX_RUNTIME_VERSION != 2\n"
          "#error \"headers from different mcuport releases share one fixed-point runtime\"\n"
          "#endif\n/* ---- end of the runtime ---- */\n";
 }

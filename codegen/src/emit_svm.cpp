@@ -81,9 +81,9 @@ static inline void {{p}}_rescale(const int16_t x[], int32_t y[]) {
 static inline uint64_t {{p}}_sv_distance(const int32_t y[], uint32_t s) {
     uint64_t sum = 0u;
     uint32_t f = {{nf}};
-    /* Last feature first: the sum is exact in any order, and counting down to zero left gcc -Os
-     * registers enough for the exp inlined after it (Cortex-M4F, 30 features: 11% fewer
-     * instructions than counting up). */
+    /* Last feature first: the sum is exact in any order, and counting down to zero leaves gcc -Os
+     * registers enough for the exp inlined after it (Cortex-M4F, breast cancer's 30 features: 9%
+     * fewer instructions a prediction than counting up). */
     while (f != 0u) {
         const int32_t d = y[f - 1u] - {{p}}_sv[s][f - 1u];
         --f;

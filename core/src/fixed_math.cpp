@@ -11,12 +11,24 @@ namespace {
 
 constexpr uint64_t kLn2Q40 = 762123384786u;  // 0.6931471805599453
 
-// One Horner step b - g r, the product rounded by `shift` to b's Q format.
-uint32_t horner_step(uint32_t b, uint32_t g, uint32_t r, int shift) {
-  return b - static_cast<uint32_t>(round_shift(uint64_t{g} * r, shift));
-}
+// round((1 - exp(-a / 32)) 2^33), a = 0 .. 22, and round((1 - exp(-b / 2048)) 2^36), b = 0 .. 63.
+constexpr std::array<uint32_t, 23> kExpStepQ33 = {
+    0u, 264284503u, 520437828u, 768710142u, 1009343921u, 1242574177u, 1468628692u, 1687728241u,
+    1900086805u, 2105911783u, 2305404193u, 2498758866u, 2686164641u, 2867804547u, 3043855981u,
+    3214490881u, 3379875897u, 3540172551u, 3695537396u, 3846122167u, 3992073931u, 4133535232u,
+    4270644226u};
+constexpr std::array<uint32_t, 64> kExpFineStepQ36 = {
+    0u, 33546241u, 67076107u, 100589604u, 134086741u, 167567527u, 201031968u, 234480073u,
+    267911850u, 301327307u, 334726452u, 368109292u, 401475837u, 434826093u, 468160068u, 501477772u,
+    534779211u, 568064393u, 601333327u, 634586020u, 667822481u, 701042716u, 734246735u, 767434545u,
+    800606154u, 833761570u, 866900800u, 900023854u, 933130738u, 966221460u, 999296029u,
+    1032354451u, 1065396737u, 1098422892u, 1131432925u, 1164426843u, 1197404656u, 1230366369u,
+    1263311993u, 1296241533u, 1329154998u, 1362052397u, 1394933736u, 1427799023u, 1460648267u,
+    1493481476u, 1526298656u, 1559099816u, 1591884964u, 1624654108u, 1657407254u, 1690144412u,
+    1722865589u, 1755570793u, 1788260031u, 1820933312u, 1853590643u, 1886232031u, 1918857486u,
+    1951467014u, 1984060623u, 2016638321u, 2049200116u, 2081746016u};
 
-// exp(-t) = y 2^-halvings, y in (1/2, 1] returned in Q63, for t in Q40 with 0 <= t < 23.
+// exp(-t) = y 2^-halvings, y returned in Q63 (at most 1), for t in Q40 with 0 <= t < 23.
 uint64_t exp_neg_q40(uint64_t t_q40, int& halvings) {
   const uint32_t t_q16 = static_cast<uint32_t>(t_q40 >> 24);
   uint32_t n = (t_q16 * uint32_t{1477}) >> 26;  // n or n - 1
@@ -25,16 +37,17 @@ uint64_t exp_neg_q40(uint64_t t_q40, int& halvings) {
     r_q40 -= kLn2Q40;
     n += 1u;
   }
-  const uint32_t r = static_cast<uint32_t>(round_shift(r_q40, 8));  // Q32
-  uint32_t g = 2484784244u;                 // b7 Q44
-  g = horner_step(2922687261u, g, r, 35);  // b6 Q41
-  g = horner_step(2281460761u, g, r, 35);  // b5 Q38
-  g = horner_step(2862597229u, g, r, 34);  // b4 Q36
-  g = horner_step(2863281659u, g, r, 34);  // b3 Q34
-  g = horner_step(2147483054u, g, r, 34);  // b2 Q32
-  g = horner_step(2147483640u, g, r, 33);  // b1 Q31
+  const uint32_t c1 = kExpStepQ33[static_cast<size_t>(r_q40 >> 35)];
+  const uint32_t c2 = kExpFineStepQ36[static_cast<size_t>((r_q40 >> 29) & 63u)];
+  const uint32_t g = static_cast<uint32_t>(r_q40) & 0x1FFFFFFFu;  // Q40, < 2^-11
+  // 1 - (1 - c1)(1 - c2) in Q33, rounded half up.
+  const uint32_t c12 = c1 + static_cast<uint32_t>(((uint64_t{c2} << 33) - uint64_t{c2} * c1 +
+                                                    (uint64_t{1} << 35)) >> 36);
+  const uint32_t g_top = g >> 13;                                  // Q27
+  const uint32_t cg = g - ((g_top * g_top + (uint32_t{1} << 14)) >> 15);  // g - g^2/2, Q40
   halvings = static_cast<int>(n);
-  return (uint64_t{1} << 63) - uint64_t{g} * r;
+  return (uint64_t{1} << 63) - (uint64_t{c12} << 30) - (uint64_t{cg} << 23) +
+         ((uint64_t{cg} * c12) >> 10);
 }
 
 // ceil(2^31 / (1 + i / 32)), i = 0 .. 32.
@@ -120,8 +133,8 @@ int32_t tanh(int64_t x_q, int frac_bits) {
   return x_q < 0 ? -tanh_magnitude : tanh_magnitude;
 }
 
-// One LSB each. Every argument is within 0.84 LSB (exp_neg) and 0.91 LSB (tanh): an exhaustive
-// sweep of the reduced arguments below ln2 and the analysis above it (docs/fixed-point.md).
+// One LSB each: the analysis in docs/fixed-point.md, with the stages' errors measured by
+// tests/cpp/test_fixed_math.cpp.
 double exp_neg_max_error() { return std::ldexp(1.0, -kResultFracBits); }
 double tanh_max_error() { return std::ldexp(1.0, -kResultFracBits); }
 

@@ -321,9 +321,6 @@ TEST(FixedExpNeg, RandomAndEdgeInputsOfEveryFormat) {
       for (int64_t q : neighbourhood(k * ln2, frac_bits, 0, limit)) inputs.push_back(q);
     }
     for (int64_t q : neighbourhood(22, frac_bits, 0, limit)) inputs.push_back(q);
-    if (frac_bits == 40) {  // the worst inputs the full sweep of reduced arguments found
-      for (int64_t end : {-128, 127}) inputs.push_back(int64_t{256} * 2873589293 + end);
-    }
     for (int i = 0; i < 30000; ++i) {
       inputs.push_back(std::uniform_int_distribution<int64_t>(0, limit)(random));
       inputs.push_back(random_log_uniform(random, limit));
@@ -386,7 +383,7 @@ TEST(FixedTanh, RandomAndEdgeInputsOfEveryFormat) {
         inputs.push_back(-q);
       }
     }
-    if (frac_bits == 40) {  // the worst inputs the full sweep of reduced arguments found
+    if (frac_bits == 40) {  // the worst inputs of the former polynomial core (still edge inputs)
       for (int64_t end : {-64, 63}) inputs.push_back(int64_t{128} * 2910606987 + end);
     }
     for (int64_t q : neighbourhood(11.125L, frac_bits, -limit, limit)) {
@@ -403,90 +400,134 @@ TEST(FixedTanh, RandomAndEdgeInputsOfEveryFormat) {
   std::cout << "    " << sweep.record().describe("tanh, random and edges, Q8..Q40") << "\n";
 }
 
-// --- every reduced argument ---------------------------------------------------------------
+// --- the exp core's two stages ------------------------------------------------------------
 //
-// Below t = ln2 (n = 0 in the range reduction) a result depends only on r, t rounded to Q32, and
-// every input of every format is one of the Q40 values that round to some r. So sweeping every r,
-// with the error taken at both ends of the interval of arguments that round to it, bounds the
-// error of all inputs below ln2 (2|x| below ln2 for tanh). Above ln2 the errors of the
-// polynomial stage are scaled by 2^-n and the analysis in docs/fixed-point.md bounds them from
-// the polynomial error measured here. The whole sweep (3e9 values) takes minutes in a Release
-// build, so the suite runs every 4099th r and the full sweep is a disabled test:
-//   mcuport_tests --gtest_filter='*EveryReducedArgument*' --gtest_also_run_disabled_tests
+// Below ln2 (n = 0) the core returns y = (1 - c12)(1 - cg) in Q63 (the product cg c12 truncated,
+// below 2^-63): c12 stands for C = 1 - exp(-s), s = a/32 + b/2048 the top 11 bits of r (two
+// tables and one product), and cg for G = 1 - exp(-g), g < 2^-11 the rest of r. As
+// (1 - C)(1 - G) = exp(-r),
+//   |y - exp(-r)| <= |c12 - C| (1 - cg) + |cg - G| (1 - C) + 2^-63 <= e12 + eg + 2^-63,
+// with e12 the largest error of c12 over every (a, b) and eg that of cg over every g. Both sweeps
+// below are complete, so they bound the core for every r of every format; docs/fixed-point.md
+// builds the kernels' bounds on them. The core is called with r itself (t = r < ln2): with g = 0
+// it returns c12 exactly in y's high bits, with a = b = 0 it returns cg.
 
 constexpr uint64_t kLn2Q40 = 762123384786u;
-constexpr uint64_t kLastReducedArgument = (kLn2Q40 - 1 + 128) / 256;  // r of t = ln2 - 2^-40
+constexpr uint64_t kOneQ63 = uint64_t{1} << 63;
 
-struct ReducedSweep {
-  long double polynomial_lsb = 0;  // |y - exp(-r)| of the core, before the final rounding
-  long double exp_neg_lsb = 0;
-  long double tanh_lsb = 0;
-  uint64_t worst_exp_neg_r = 0;
-  uint64_t worst_tanh_r = 0;
-};
+// c12 of the cell (a, b), read back from the core; fails the test if y is not 1 - c12 exactly.
+uint32_t core_c12(uint32_t a, uint32_t b) {
+  const uint64_t r = (uint64_t{a} << 35) | (uint64_t{b} << 29);
+  const mcuport_fx_exp_core core = mcuport_fx_exp_neg_q40(r);
+  EXPECT_EQ(core.halvings, 0) << a << " " << b;
+  EXPECT_EQ((kOneQ63 - core.y_q63) & ((uint64_t{1} << 30) - 1), 0u) << a << " " << b;
+  return static_cast<uint32_t>((kOneQ63 - core.y_q63) >> 30);  // Q33
+}
 
-// (Fills `result` rather than returning it: gtest's ASSERT_* return from void functions only.)
-void sweep_reduced_arguments(uint64_t stride, ReducedSweep& result) {
-  const long double q40 = std::ldexp(1.0L, -40);
-  for (uint64_t r = 0; r <= kLastReducedArgument; r += stride) {
-    // The Q40 arguments that round to r, and the one the kernels are called with.
-    const uint64_t t_lo = r == 0 ? 0 : 256 * r - 128;
-    const uint64_t t_hi = std::min(256 * r + 127, kLn2Q40 - 1);
-    const uint64_t t_mid = std::min(256 * r, kLn2Q40 - 1);
+// The cells some r < ln2 reaches: s = a/32 + b/2048 below ln2.
+bool cell_reachable(uint32_t a, uint32_t b) {
+  return ((uint64_t{a} << 35) | (uint64_t{b} << 29)) < kLn2Q40;
+}
 
-    const mcuport_fx_exp_core core = mcuport_fx_exp_neg_q40(t_mid);
-    const uint64_t y_q63 = core.y_q63;
-    ASSERT_EQ(core.halvings, 0) << r;
-    const long double exact_at_r = std::exp(-std::ldexp(static_cast<long double>(r), -32));
-    result.polynomial_lsb = std::max(
-        result.polynomial_lsb, std::fabs(std::ldexp(static_cast<long double>(y_q63), -63) -
-                                         exact_at_r) / kLsb);
-
-    const long double exp_lo = std::exp(-(t_lo * q40));  // exp(-t) at both ends
-    const long double exp_hi = std::exp(-(t_hi * q40));
-    const int32_t exp_neg = fixed::exp_neg(static_cast<int64_t>(t_mid), 40);
-    ASSERT_EQ(exp_neg, mcuport_fx_exp_neg(static_cast<int64_t>(t_mid), 40)) << r;
-    const long double exp_error = std::max(std::fabs(exp_neg * kLsb - exp_lo),
-                                           std::fabs(exp_neg * kLsb - exp_hi)) / kLsb;
-    if (exp_error > result.exp_neg_lsb) {
-      result.exp_neg_lsb = exp_error;
-      result.worst_exp_neg_r = r;
-    }
-
-    // tanh of x = t/2: x_q = t/2 in Q40 reaches the even t; tanh(t/2) = (1 - e^-t) / (1 + e^-t).
-    const int64_t x_q = static_cast<int64_t>(t_mid / 2);
-    const int32_t tanh = fixed::tanh(x_q, 40);
-    ASSERT_EQ(tanh, mcuport_fx_tanh(x_q, 40)) << r;
-    ASSERT_EQ(tanh, mcuport_fx_tanh_q40(t_mid)) << "odd t rounds to another r: " << r;
-    const long double tanh_error =
-        std::max(std::fabs(tanh * kLsb - (1 - exp_lo) / (1 + exp_lo)),
-                 std::fabs(tanh * kLsb - (1 - exp_hi) / (1 + exp_hi))) / kLsb;
-    if (tanh_error > result.tanh_lsb) {
-      result.tanh_lsb = tanh_error;
-      result.worst_tanh_r = r;
+long double table_stage_error_lsb() {
+  long double worst = 0;
+  for (uint32_t a = 0; a < 23; ++a) {
+    for (uint32_t b = 0; b < 64; ++b) {
+      if (!cell_reachable(a, b)) continue;
+      const uint32_t c12 = core_c12(a, b);
+      const long double s = a / 32.0L + b / 2048.0L;
+      const long double exact = -std::expm1(-s);
+      worst = std::max(worst, std::fabs(std::ldexp(static_cast<long double>(c12), -33) - exact));
     }
   }
+  return worst / kLsb;
 }
 
-void check_reduced_sweep(uint64_t stride) {
-  ReducedSweep sweep;
-  sweep_reduced_arguments(stride, sweep);
-  if (::testing::Test::HasFatalFailure()) return;
-  std::cout.precision(4);
-  std::cout << std::fixed << "    every " << stride << "th r below ln2: polynomial error "
-            << static_cast<double>(sweep.polynomial_lsb) << " LSB; exp_neg "
-            << static_cast<double>(sweep.exp_neg_lsb) << " LSB (r = " << sweep.worst_exp_neg_r
-            << "); tanh " << static_cast<double>(sweep.tanh_lsb)
-            << " LSB (r = " << sweep.worst_tanh_r << ")\n";
-  // docs/fixed-point.md builds the bounds for t >= ln2 on this number.
-  EXPECT_LE(sweep.polynomial_lsb, 0.29L);
-  EXPECT_LE(sweep.exp_neg_lsb * kLsb, fixed::exp_neg_max_error());
-  EXPECT_LE(sweep.tanh_lsb * kLsb, fixed::tanh_max_error());
+long double remainder_stage_error_lsb(uint32_t stride) {
+  long double worst = 0;
+  for (uint32_t g = 0; g < (uint32_t{1} << 29); g += stride) {
+    const mcuport_fx_exp_core core = mcuport_fx_exp_neg_q40(g);
+    if (core.halvings != 0 || ((kOneQ63 - core.y_q63) & ((uint64_t{1} << 23) - 1)) != 0) {
+      ADD_FAILURE() << "g = " << g << ": y is not 1 - cg";
+      return 1;
+    }
+    const long double cg = std::ldexp(static_cast<long double>((kOneQ63 - core.y_q63) >> 23), -40);
+    const long double exact = -std::expm1(-std::ldexp(static_cast<long double>(g), -40));
+    worst = std::max(worst, std::fabs(cg - exact));
+  }
+  // The largest g, where the dropped g^3/6 is largest, whatever the stride.
+  const uint32_t last = (uint32_t{1} << 29) - 1;
+  const mcuport_fx_exp_core core = mcuport_fx_exp_neg_q40(last);
+  const long double cg = std::ldexp(static_cast<long double>((kOneQ63 - core.y_q63) >> 23), -40);
+  worst = std::max(worst, std::fabs(cg + std::expm1(-std::ldexp(static_cast<long double>(last), -40))));
+  return worst / kLsb;
 }
 
-TEST(FixedEveryReducedArgument, Every4099th) { check_reduced_sweep(4099); }
+// docs/fixed-point.md's bounds for t >= ln2 and for tanh are built on e12 + eg <= 0.15.
+constexpr long double kCoreStagesLsb = 0.15L;
 
-TEST(FixedEveryReducedArgument, DISABLED_Every) { check_reduced_sweep(1); }
+TEST(FixedExpCore, EveryTableCell) {
+  const long double e12 = table_stage_error_lsb();
+  std::cout << "    every table cell: |c12 - (1 - exp(-s))| <= " << static_cast<double>(e12)
+            << " LSB\n";
+  EXPECT_LE(e12, 0.125L);
+}
+
+TEST(FixedExpCore, Every61stRemainder) {
+  const long double eg = remainder_stage_error_lsb(61);
+  std::cout << "    every 61st g: |cg - (1 - exp(-g))| <= " << static_cast<double>(eg) << " LSB\n";
+  EXPECT_LE(eg, 0.025L);
+}
+
+// All 2^29 remainders: seconds in a Release build.
+//   mcuport_tests --gtest_filter='FixedExpCore.*' --gtest_also_run_disabled_tests
+TEST(FixedExpCore, DISABLED_EveryRemainder) {
+  const long double eg = remainder_stage_error_lsb(1);
+  std::cout << "    every g: |cg - (1 - exp(-g))| <= " << static_cast<double>(eg) << " LSB\n";
+  EXPECT_LE(eg, 0.025L);
+}
+
+// The composition: in every cell, at g = 0, at the last g and at random g, y is within the two
+// stages' errors of exp(-r), the C runtime and the mirror agree, and exp_neg and tanh are within
+// their bounds.
+TEST(FixedExpCore, EveryCellComposesWithinTheStagesBound) {
+  const long double bound = table_stage_error_lsb() + remainder_stage_error_lsb(4099);
+  ASSERT_LE(bound, kCoreStagesLsb);
+  std::mt19937_64 random(11);
+  const long double q40 = std::ldexp(1.0L, -40);
+  long double core_lsb = 0;
+  long double exp_neg_lsb = 0;
+  long double tanh_lsb = 0;
+  for (uint32_t a = 0; a < 23; ++a) {
+    for (uint32_t b = 0; b < 64; ++b) {
+      if (!cell_reachable(a, b)) continue;
+      const uint64_t base = (uint64_t{a} << 35) | (uint64_t{b} << 29);
+      std::vector<uint64_t> rs = {base, base + (uint64_t{1} << 29) - 1};
+      for (int i = 0; i < 64; ++i) rs.push_back(base + (random() & ((uint64_t{1} << 29) - 1)));
+      for (uint64_t r : rs) {
+        if (r >= kLn2Q40) continue;
+        const mcuport_fx_exp_core core = mcuport_fx_exp_neg_q40(r);
+        const long double exact = std::exp(-(r * q40));
+        core_lsb = std::max(core_lsb, std::fabs(std::ldexp(static_cast<long double>(core.y_q63), -63) - exact) / kLsb);
+        const int32_t exp_neg = fixed::exp_neg(static_cast<int64_t>(r), 40);
+        ASSERT_EQ(exp_neg, mcuport_fx_exp_neg(static_cast<int64_t>(r), 40)) << r;
+        exp_neg_lsb = std::max(exp_neg_lsb, std::fabs(exp_neg * kLsb - exact) / kLsb);
+        // tanh(r/2) = (1 - e^-r) / (1 + e^-r), at even r (x_q = r/2 in Q40).
+        const uint64_t even = r & ~uint64_t{1};
+        const int32_t tanh = fixed::tanh(static_cast<int64_t>(even / 2), 40);
+        ASSERT_EQ(tanh, mcuport_fx_tanh(static_cast<int64_t>(even / 2), 40)) << r;
+        const long double e = std::exp(-(even * q40));
+        tanh_lsb = std::max(tanh_lsb, std::fabs(tanh * kLsb - (1 - e) / (1 + e)) / kLsb);
+      }
+    }
+  }
+  std::cout << "    every cell below ln2: core " << static_cast<double>(core_lsb) << " LSB (stages "
+            << static_cast<double>(bound) << "); exp_neg " << static_cast<double>(exp_neg_lsb)
+            << " LSB; tanh " << static_cast<double>(tanh_lsb) << " LSB\n";
+  EXPECT_LE(core_lsb, bound + 1e-9L);
+  EXPECT_LE(exp_neg_lsb * kLsb, fixed::exp_neg_max_error());
+  EXPECT_LE(tanh_lsb * kLsb, fixed::tanh_max_error());
+}
 
 // --- the embedded runtime text ----------------------------------------------------------------
 
