@@ -189,8 +189,13 @@ static inline mcuport_fx_exp_core mcuport_fx_exp_neg_q40(uint64_t t_q40) {
     /* n from 21 bits of t times 1477 / 2^10 (just below 1 / ln2): n or n - 1; one correction. */
     const uint32_t t_q16 = (uint32_t)(t_q40 >> 24);       /* < 23 * 2^16 */
     uint32_t n = (t_q16 * UINT32_C(1477)) >> 26;          /* product < 2^32 */
+#if MCUPORT_FX_MUL32_ONLY
+    /* n ln2 with ln2_q40 = 11629079 2^16 + 63442: n < 34, so both products fit 32 bits. */
+    uint64_t r_q40 = t_q40 - (((uint64_t)(n * UINT32_C(11629079)) << 16) + n * UINT32_C(63442));
+#else
     /* n ln2 with ln2_q40 = 177 2^32 + 1914173394: n < 34, so n 177 fits 32 bits. */
     uint64_t r_q40 = t_q40 - (((uint64_t)(n * 177u) << 32) + mcuport_fx_mul_u32(n, UINT32_C(1914173394)));
+#endif
     uint32_t c1;
     uint32_t c2;
     uint32_t c12;
@@ -223,8 +228,8 @@ static inline mcuport_fx_exp_core mcuport_fx_exp_neg_q40(uint64_t t_q40) {
 /* exp(-t) in Q30, for t = t_q / 2^frac_bits.
  * t <= 0 gives MCUPORT_FX_ONE_Q30 (exp(0) exactly; negative t saturates at one). t >= 22, where
  * exp(-t) < 2^-31.7, gives 0. Error: below 0.66 LSB (2^-30) for every input; documented as 1 LSB.
- * Cost: 3 multiplies with a 64-bit product (n ln2 and the core's two) and two 32-bit multiplies;
- * two tables (348 bytes); no division. */
+ * Cost: 3 multiplies with a 64-bit product (n ln2 and the core's two; n ln2 is two 32-bit ones
+ * where MCUPORT_FX_MUL32_ONLY) and two 32-bit multiplies; two tables (348 bytes); no division. */
 static inline int32_t mcuport_fx_exp_neg(int64_t t_q, int frac_bits) {
     mcuport_fx_exp_core core;
     if (frac_bits < MCUPORT_FX_MIN_FRAC_BITS || frac_bits > MCUPORT_FX_MAX_FRAC_BITS) {
