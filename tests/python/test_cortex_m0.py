@@ -252,3 +252,35 @@ def test_large_maps_keep_their_table_on_cortex_m0():
                                  numeric="fixed", calibration=X_train, target="cortex-m0")
     assert "MCUPORT_MUL32_ONLY\n/* Row 0" not in generated.header
     assert "m_component_weight[k][f]" in generated.header
+
+
+# RBF distances where the core has no 32 x 32 -> 64 multiply (codegen/src/emit_svm.cpp,
+# rbf_mul32_distance_loop): each |d| < 2^25 split into 13-bit halves, three 32-bit sums joined to
+# the 64-bit distance once per support vector (wine, 13 features) or every 63 features (digits,
+# 64: one chunk of 63 and one of 1). A sum that outgrew 32 bits, a wrong shift or a dropped
+# term would change the distances, and with them the decision values.
+@pytest.mark.parametrize("dataset, chunked", [("wine", False), ("digits", True)])
+def test_rbf_distances_from_32_bit_sums_answer_like_the_simulator(dataset, chunked, tmp_path):
+    """The Cortex-M0 header's RBF distance (MCUPORT_MUL32_ONLY forced on the host), built by gcc
+    (UndefinedBehaviorSanitizer, no recovery), clang, g++ and clang++ with the strict flags: on
+    the whole test split and on codes at the ends of the int16 range (the largest differences),
+    the same predictions and decision values as the simulator, bit for bit."""
+    X_train, X_test, y_train, _ = split(dataset)
+    document = mcuport.to_json(SVC().fit(X_train, y_train), calibration=X_train)
+    generated = mcuport.generate(document, name="m", numeric="fixed", target="cortex-m0")
+    assert ("const uint32_t stop = f > 63u ? f - 63u : 0u;" in generated.header) == chunked
+    assert "hl += mh * ml;" in generated.header
+    simulated = mcuport.load(document)
+    rng = np.random.default_rng(SEED)
+    extremes = rng.choice(np.array([-32768, -32767, -1, 0, 1, 32767], np.int16),
+                          size=(200, X_test.shape[1]))
+    for i, (cc, *std) in enumerate(HOST_COMPILERS):
+        require(cc, "clang" if "clang" in cc else ("g++" if cc == "g++" else "gcc"))
+        sanitize = ("-fsanitize=undefined", "-fno-sanitize-recover=all") if cc == "gcc" else ()
+        with HostModel(generated, cc=cc, cflags=(*std, "-O1", "-DMCUPORT_MUL32_ONLY=1",
+                                                 *sanitize, *STRICT_FLAGS),
+                       workdir=tmp_path / f"cc{i}") as host:
+            X = np.vstack([host.quantize(X_test)[0], extremes])
+            predictions, scores = host.run(X)
+        np.testing.assert_array_equal(predictions, simulated.predict_codes(X))
+        np.testing.assert_array_equal(scores, simulated.scores_codes(X))
