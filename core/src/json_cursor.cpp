@@ -253,12 +253,14 @@ class PointerTrackingBuilder {
     Frame& frame = frames_.back();
     frame.has_key = true;
     frame.key = k;
-    json& object = *frame.container;
-    if (object.contains(k)) {
+    // One lookup; try_emplace does not move from k where the key is already there.
+    const auto [slot, inserted] =
+        frame.container->get_ref<json::object_t&>().try_emplace(std::move(k));
+    if (!inserted) {
       throw Error(pointer(), "duplicate key " + escape_unprintable(shorten("\"" + k + "\"")) +
                                  ": each key may appear once in an object");
     }
-    member_ = &object[std::move(k)];
+    member_ = &slot->second;
     return true;
   }
   bool end_object() {
