@@ -222,13 +222,13 @@ std::string vote_table(const EmitContext& context, uint32_t n_classes, const std
       "the bits of an\n * index into " + p + "_vote_winner. */\n"
       "static inline int32_t " + p + "_predict(const " + context.input_type() + " x[]) {\n";
   if (row_open.empty()) out += "    " + dt + " dec[" + P + "_N_PAIRS];\n";
-  out += "    uint32_t index;\n";
+  out += "    unsigned index; /* below 64: int's width is enough (16 bits on AVR) */\n";
   if (row_open.empty()) out += "    " + p + "_decision_values(x, dec);\n";
   for (uint32_t k = 0; k < n_pairs; ++k) {
     const std::string i = std::to_string(k);
     const std::string vote =
         row_open.empty() ? "(dec[" + i + "] > " + zero + " ? 0u : 1u)"
-                         : "((uint32_t)(" + row_open + i + "u) - 1) >> 31)";
+                         : "(unsigned)((uint32_t)(" + row_open + i + "u) - 1) >> 31)";
     out += k == 0 ? "    index = " + vote + ";\n"
                   : "    index |= " + vote + " << " + i + ";\n";
   }

@@ -184,10 +184,10 @@ static inline void svc_linear_three_classes_decision_values(const int16_t x[], i
  * the lowest class index, as libsvm and scikit-learn's SVC.predict. The votes are the bits of an
  * index into svc_linear_three_classes_vote_winner. */
 static inline int32_t svc_linear_three_classes_predict(const int16_t x[]) {
-    uint32_t index;
-    index = ((uint32_t)((int32_t)svc_linear_three_classes_decision_values_row(x, 0u) - 1) >> 31);
-    index |= ((uint32_t)((int32_t)svc_linear_three_classes_decision_values_row(x, 1u) - 1) >> 31) << 1;
-    index |= ((uint32_t)((int32_t)svc_linear_three_classes_decision_values_row(x, 2u) - 1) >> 31) << 2;
+    unsigned index; /* below 64: int's width is enough (16 bits on AVR) */
+    index = (unsigned)((uint32_t)((int32_t)svc_linear_three_classes_decision_values_row(x, 0u) - 1) >> 31);
+    index |= (unsigned)((uint32_t)((int32_t)svc_linear_three_classes_decision_values_row(x, 1u) - 1) >> 31) << 1;
+    index |= (unsigned)((uint32_t)((int32_t)svc_linear_three_classes_decision_values_row(x, 2u) - 1) >> 31) << 2;
     return (int32_t)svc_linear_three_classes_vote_winner[index];
 }
 

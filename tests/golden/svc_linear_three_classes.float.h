@@ -69,7 +69,7 @@ static inline void svc_linear_three_classes_decision_values(const float x[], flo
  * index into svc_linear_three_classes_vote_winner. */
 static inline int32_t svc_linear_three_classes_predict(const float x[]) {
     float dec[SVC_LINEAR_THREE_CLASSES_N_PAIRS];
-    uint32_t index;
+    unsigned index; /* below 64: int's width is enough (16 bits on AVR) */
     svc_linear_three_classes_decision_values(x, dec);
     index = (dec[0] > 0.0f ? 0u : 1u);
     index |= (dec[1] > 0.0f ? 0u : 1u) << 1;
