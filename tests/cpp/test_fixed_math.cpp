@@ -493,7 +493,7 @@ TEST(FixedExpCore, Every61stRemainder) {
   EXPECT_LE(eg, 0.025L);
 }
 
-// All 2^29 remainders: seconds in a Release build.
+// All 2^29 remainders: about 70 s in a Release build (0.0212 LSB).
 //   mcuport_tests --gtest_filter='FixedExpCore.*' --gtest_also_run_disabled_tests
 TEST(FixedExpCore, DISABLED_EveryRemainder) {
   const long double eg = remainder_stage_error_lsb(1);
