@@ -90,7 +90,7 @@ std::string rbf_mul32_distance_loop(const EmitContext& context, uint32_t n_featu
 )");
   }
   return context.render(R"(    while (f != 0u) {
-        const uint32_t stop = f > 63u ? f - 63u : 0u;
+        const uint32_t stop = f > {{chunk}}u ? f - {{chunk}}u : 0u;
         uint32_t hh = 0u;
         uint32_t hl = 0u;
         uint32_t ll = 0u;
@@ -98,7 +98,8 @@ std::string rbf_mul32_distance_loop(const EmitContext& context, uint32_t n_featu
 )" + body + R"(        }
         sum += ((uint64_t)hh << 26) + ((uint64_t)hl << 14) + ll;
     }
-)");
+)",
+                        {{"chunk", std::to_string(kMul32DistanceChunk)}});
 }
 
 // The RBF kernel in fixed mode (FixedRbfDistance): the input rescaled once into the common
@@ -421,7 +422,7 @@ FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
                          {"mul32_loop", rbf_mul32_distance_loop(context, program.n_features)},
                          {"chunk_doc", program.n_features <= kMul32DistanceChunk
                                            ? "support vector"
-                                           : "63 features"}});
+                                           : std::to_string(kMul32DistanceChunk) + " features"}});
       setup = "    int32_t y[" + context.render("{{nf}}") + "];\n    " + p + "_rescale(x, y);\n";
       std::string argument = p + "_sv_distance(y, s)";
       if (map.exp_shift > 0) {

@@ -230,7 +230,7 @@ static inline mcuport_fx_exp_core mcuport_fx_exp_neg_q40(uint64_t t_q40) {
 
 /* exp(-t) in Q30, for t = t_q / 2^frac_bits.
  * t <= 0 gives MCUPORT_FX_ONE_Q30 (exp(0) exactly; negative t saturates at one). t >= 22, where
- * exp(-t) < 2^-31.7, gives 0. Error: below 0.66 LSB (2^-30) for every input; documented as 1 LSB.
+ * exp(-t) < 2^-31.7, gives 0. Error: below 0.65 LSB (2^-30) for every input; documented as 1 LSB.
  * Cost: 3 multiplies with a 64-bit product (n ln2 and the core's two; n ln2 is two 32-bit ones
  * where MCUPORT_FX_MUL32_ONLY) and two 32-bit multiplies; two tables (348 bytes); no division. */
 static inline int32_t mcuport_fx_exp_neg(int64_t t_q, int frac_bits) {
@@ -300,7 +300,7 @@ static inline int32_t mcuport_fx_tanh_q40(uint64_t two_x_q40) {
 }
 
 /* tanh(x) in Q30, for x = x_q / 2^frac_bits. Odd: tanh(-x) = -tanh(x) bit for bit.
- * |x| >= 11.125, where 1 - tanh|x| < 0.47 LSB, gives +-MCUPORT_FX_ONE_Q30. Error: below 0.91 LSB
+ * |x| >= 11.125, where 1 - tanh|x| < 0.47 LSB, gives +-MCUPORT_FX_ONE_Q30. Error: below 0.76 LSB
  * (2^-30) for every input; documented as 1 LSB. Cost: exp_neg's plus 4 multiplies with a 64-bit
  * product (7 in all) and a 132-byte table beside exp's two; no division. */
 static inline int32_t mcuport_fx_tanh(int64_t x_q, int frac_bits) {

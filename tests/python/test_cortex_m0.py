@@ -284,3 +284,53 @@ def test_rbf_distances_from_32_bit_sums_answer_like_the_simulator(dataset, chunk
             predictions, scores = host.run(X)
         np.testing.assert_array_equal(predictions, simulated.predict_codes(X))
         np.testing.assert_array_equal(scores, simulated.scores_codes(X))
+
+
+def header_array(header: str, name: str) -> np.ndarray:
+    """The integers of `static const <type> name[...]... = {...};` in a generated header."""
+    match = re.search(rf"\b{name}(?:\[\w+\])+ = \{{(.*?)\}};", header, re.S)
+    assert match, name
+    return np.array([int(v) for v in re.findall(r"-?\d+", match.group(1))], np.int64)
+
+
+def test_rbf_distance_chunks_hold_the_largest_low_halves(tmp_path):
+    """The 63-feature chunks of the Cortex-M0 RBF distance at their limit: 200 features of equal
+    width (every feature reaches the domain's 2^24), and rows whose codes are chosen, feature by
+    feature, to make the low half ml of |y - sv| as large as the codes allow against one support
+    vector each. Over 127 features those ml^2 sum past 2^32 (a chunk that long would wrap the
+    32-bit sum, which the earlier tests' data never do), over 63 they cannot. gamma keeps every
+    kernel above exp(-2), so a wrapped sum would change the decision values; gcc with UBSan and
+    the macro forced on the host must answer like the simulator, bit for bit."""
+    rng = np.random.default_rng(SEED)
+    n_features = 200
+    X = rng.uniform(-1, 1, size=(300, n_features))
+    y = (X[:, :5].sum(axis=1) > 0).astype(int)
+    document = mcuport.to_json(SVC(gamma=0.5 / n_features).fit(X, y), calibration=X)
+    generated = mcuport.generate(document, name="m", numeric="fixed", target="cortex-m0")
+    assert "const uint32_t stop = f > 63u ? f - 63u : 0u;" in generated.header
+    scale = header_array(generated.header, "m_sv_scale")
+    shift = header_array(generated.header, "m_sv_shift")
+    sv = header_array(generated.header, "m_sv").reshape(-1, n_features)
+    codes = np.arange(-32768, 32768, dtype=np.int64)[:, None]
+    product = codes * scale[None, :]  # y = round(code scale / 2^shift), half away from zero
+    y_all = np.sign(product) * ((np.abs(product) + (1 << (shift - 1))) >> shift)
+    assert np.abs(y_all).max() < 1 << 24
+    rows = []
+    for s in range(0, len(sv), max(1, len(sv) // 20)):
+        low = np.abs(y_all - sv[s][None, :]) & 0x1FFF
+        best = low.argmax(axis=0)
+        rows.append(best - 32768)
+        ml = low[best, np.arange(n_features)]
+        squares = np.convolve(ml * ml, np.ones(127, np.int64), mode="valid")
+        assert squares.max() >= 1 << 32  # 127 features would wrap the 32-bit sum ...
+        assert 63 * (0x1FFF ** 2) < 1 << 32  # ... 63 never can
+    X_codes = np.array(rows, np.int16)
+    simulated = mcuport.load(document)
+    require("gcc", "gcc")
+    with HostModel(generated, cc="gcc",
+                   cflags=("-std=c99", "-O1", "-DMCUPORT_MUL32_ONLY=1", "-fsanitize=undefined",
+                           "-fno-sanitize-recover=all", *STRICT_FLAGS),
+                   workdir=tmp_path) as host:
+        predictions, scores = host.run(X_codes)
+    np.testing.assert_array_equal(predictions, simulated.predict_codes(X_codes))
+    np.testing.assert_array_equal(scores, simulated.scores_codes(X_codes))
