@@ -239,7 +239,7 @@ def test_linear_svc_votes_read_int32_rows_where_int_is_32_bits():
     headers = {t: mcuport.generate(svc, name="m", numeric="fixed", calibration=X_train,
                                    target=t).header
                for t in ("cortex-m4f", "cortex-m0", "avr-atmega328p")}
-    by_row = "index = ((uint32_t)((int32_t)m_decision_values_row(x, 0u) - 1) >> 31);"
+    by_row = "index = (unsigned)((uint32_t)((int32_t)m_decision_values_row(x, 0u) - 1) >> 31);"
     assert "magnitude is at most" in headers["cortex-m4f"] and "int32_t acc" in headers["cortex-m4f"]
     assert by_row in headers["cortex-m4f"] and by_row in headers["cortex-m0"]
     assert by_row not in headers["avr-atmega328p"]
