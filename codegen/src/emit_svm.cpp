@@ -123,7 +123,7 @@ static inline uint64_t {{p}}_sv_distance(const int32_t y[], uint32_t s) {
 #if MCUPORT_MUL32_ONLY
     /* No 32 x 32 -> 64 multiply instruction: m = |d| < 2^25 as mh 2^13 + ml (mh < 2^12,
      * ml < 2^13), m^2 = mh^2 2^26 + mh ml 2^14 + ml^2, and each of the three sums stays below
-     * 2^32 over 63 features (mh^2 < 2^24, mh ml < 2^25, ml^2 < 2^26): three 32-bit multiplies
+     * 2^32 over {{chunk}} features (mh^2 < 2^24, mh ml < 2^25, ml^2 < 2^26): three 32-bit multiplies
      * and adds a term, the 64-bit sum once per {{chunk_doc}}. The same integer. */
 {{mul32_loop}}#else
     /* Last feature first: the sum is exact in any order, and counting down to zero leaves gcc -Os
@@ -420,6 +420,7 @@ FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
       code.functions += context.render(
           kRbfDistance, {{"frac_bits", std::to_string(map.frac_bits)},
                          {"mul32_loop", rbf_mul32_distance_loop(context, program.n_features)},
+                         {"chunk", std::to_string(kMul32DistanceChunk)},
                          {"chunk_doc", program.n_features <= kMul32DistanceChunk
                                            ? "support vector"
                                            : std::to_string(kMul32DistanceChunk) + " features"}});
