@@ -3,6 +3,7 @@
 // the transposed Cholesky factor of the precision matrix, upper triangular and packed row by row
 // (n (n + 1) / 2 multiply-accumulates), or dense after a PCA stage. Fixed mode: int16 codes,
 // proven int32/int64 accumulators, components rounded before squaring, the threshold an integer.
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <string>
@@ -113,6 +114,51 @@ const char* kRow32Halves = R"(        {
             }
             acc += high * 65536 + low;
         }
+)";
+
+// 23-bit weights on cores whose only multiply is 32 x 32 -> 32 (Cortex-M0): w = hi 2^8 + lo,
+// an int16 high part and a byte (lo in [0, 255]), 3 bytes a weight where the 16-bit halves take
+// 4. Each product fits int32 (|hi x| <= 2^30, lo |x| <= 255 * 32768), and a row's sums of them
+// fit int32 where its bounds 32768 sum_f |hi_f| and 32768 sum_f lo_f do (every row's low sum
+// must, else the halves layout is used); a row whose high sum may not is marked in row_wide and
+// sums it in int64. acc = bias + high 2^8 + low: the same integer as kRow32. gcc -Os for
+// Cortex-M0 makes an int32 term 14 instructions with one index into the row (it reloads the
+// three bases), against 17 with three moving pointers and 36 for the halves (breast_cancer:
+// 16,631 -> 9,025 instructions a prediction).
+const char* kFixedScoreBytes = R"(/* The squared Mahalanobis distance * 2^{{P}}_SCORE_FRAC_BITS, on codes. Row r: the component
+ * z_r = bias[r] + sum_f weight[f] * xq[f] (weights packed row by row{{packing}}) in units of
+ * 2^-{{z_bits}}, |z_r| <= {{z_bound}} in int64_t{{shift_doc}}; |z_r| < 2^31 then, and the sum
+ * of squares is at most {{score_bound}}. Each weight is hi * 2^8 + lo (lo in [0, 255]); the row's
+ * sums of hi xq and lo xq are int32 ({{wide_doc}}), and acc = bias + high * 2^8 + low. */
+static inline int64_t {{p}}_score(const int16_t x[]) {
+    int64_t sum = 0;
+    const int16_t* h = {{p}}_weight_hi;
+    const uint8_t* l = {{p}}_weight_lo;
+    uint32_t r;
+    for (r = 0u; r < {{P}}_N_ROWS; ++r) {
+        const int16_t* const v = &x[{{first}}];
+        const uint32_t n = {{P}}_N_FEATURES - {{first}};
+        uint32_t k = 0u;
+        int32_t low = 0;
+        int64_t acc;
+{{loops}}        h += n;
+        l += n;
+        sum += {{p}}_square({{z}});
+    }
+    return sum;
+}
+
+)";
+
+// The row loop of kFixedScoreBytes ({{indent}}: its indentation): {{high_t}} int32_t, or int64_t
+// for rows whose bound 32768 sum_f |hi_f| reaches 2^31 ({{high}} then needs no widening).
+const char* kBytesRowLoop = R"({{indent}}{{high_t}} high = 0;
+{{indent}}do {
+{{indent}}    const int32_t xv = v[k];
+{{indent}}    high += (int32_t)h[k] * xv;
+{{indent}}    low += (int32_t)l[k] * xv;
+{{indent}}} while (++k != n);
+{{indent}}acc = {{p}}_bias[r] + {{high}} * 256 + low;
 )";
 
 // With int16 weights: pairs of products (each pair below 2^31 in magnitude), one SMLAD/SMLALD
@@ -250,7 +296,45 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
         context.target.const_storage == ConstStorage::Ram && packed.size() <= kUnrolledTerms;
     const std::string doc = "the factor of the precision matrix, input quantization folded in, * 2^" +
                             std::to_string(map.frac_bits);
+    // 23-bit weights there: an int16 high part and a byte (kFixedScoreBytes), where every row's
+    // low sum is within int32; row_wide marks the rows whose high sum may not be.
+    std::vector<uint8_t> row_wide;
+    bool bytes = halves && !unrolled && map.weight_bits == 23;
+    if (bytes) {
+      std::size_t i = 0;
+      for (uint32_t r = 0; r < program.n_rows && bytes; ++r) {
+        uint64_t high_bound = 0;
+        uint64_t low_bound = 0;
+        for (uint32_t f = program.triangular ? r : 0; f < n; ++f, ++i) {
+          const int64_t w = packed_code[i];
+          const int64_t lo = w & 0xFF;
+          const int64_t hi = (w - lo) / 256;
+          high_bound += static_cast<uint64_t>(hi < 0 ? -hi : hi) * 32768u;
+          low_bound += static_cast<uint64_t>(lo) * 32768u;
+        }
+        bytes = low_bound <= 0x7fffffffu;
+        row_wide.push_back(high_bound > 0x7fffffffu ? 1 : 0);
+      }
+    }
+    const std::size_t n_wide_rows = bytes ? static_cast<std::size_t>(std::count(row_wide.begin(), row_wide.end(), 1)) : 0;
     if (unrolled) {
+    } else if (bytes) {
+      std::vector<int32_t> high;
+      std::vector<int32_t> low;
+      for (int32_t w : packed_code) {
+        const int64_t lo = static_cast<int64_t>(w) & 0xFF;
+        MCUPORT_ASSERT(w > -(1 << 23) && w < (1 << 23));
+        low.push_back(static_cast<int32_t>(lo));
+        high.push_back(static_cast<int32_t>((static_cast<int64_t>(w) - lo) / 256));
+      }
+      code.tables.add("int16_t", 2, p + "_weight_hi", integer_literals(high), doc + ": high parts");
+      code.tables.add("uint8_t", 1, p + "_weight_lo", integer_literals(low),
+                      "the same weights' low bytes: weight = hi * 256 + lo");
+      if (n_wide_rows != 0 && n_wide_rows != row_wide.size()) {
+        std::vector<int32_t> flags(row_wide.begin(), row_wide.end());
+        code.tables.add("uint8_t", 1, p + "_row_wide", integer_literals(flags),
+                        "per row: 1 where 32768 sum |hi| reaches 2^31, so that the high sum is int64");
+      }
     } else if (halves) {
       std::vector<int32_t> high;
       std::vector<int32_t> low;
@@ -407,7 +491,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     // index) and one 64-bit multiply-accumulate forms each product (not the halves).
     const bool pairs = !unrolled && wide_weights && !halves &&
                        context.target.const_storage == ConstStorage::Ram;
-    if (unrolled || pairs) {
+    if (unrolled || pairs || bytes) {
     } else if (wide_weights) {
       row = context.render(halves ? kRow32Halves : kRow32, {{"first", first}});
     } else {
@@ -415,26 +499,48 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                                     {"acc_t", map.wide ? "int64_t" : "int32_t"},
                                     {"smla", map.wide ? "__smlald" : "__smlad"}});
     }
-    if (pairs) {
+    // What every loop form's score function says of its sums.
+    const TemplateValues score_values = {{"packing", packing},
+                                         {"first", first},
+                                         {"z_bits", std::to_string(map.frac_bits)},
+                                         {"z_bound", z_bound},
+                                         {"shift_doc", shift_doc},
+                                         {"score_bound", std::to_string(program.score_bound)},
+                                         {"z", z}};
+    if (bytes) {
+      MCUPORT_ASSERT(map.wide);  // 23-bit weights: int64 accumulators
+      std::string loops;
+      std::string wide_doc;
+      const auto row_loop = [&](bool wide_row, const std::string& indent) {
+        return context.render(kBytesRowLoop, {{"indent", indent},
+                                              {"high_t", wide_row ? "int64_t" : "int32_t"},
+                                              {"high", wide_row ? "high" : "(int64_t)high"}});
+      };
+      if (n_wide_rows == 0) {
+        loops = row_loop(false, "        ");
+        wide_doc = "the high sum too, in every row";
+      } else if (n_wide_rows == row_wide.size()) {
+        loops = row_loop(true, "        ");
+        wide_doc = "the high sum int64 in every row";
+      } else {
+        loops = context.render("        if ({{p}}_row_wide[r] != 0u) {\n") + row_loop(true, "            ") +
+                "        } else {\n" + row_loop(false, "            ") + "        }\n";
+        wide_doc = "the high sum int64 in the " + std::to_string(n_wide_rows) + " rows marked in row_wide";
+      }
+      TemplateValues values = score_values;
+      values["wide_doc"] = wide_doc;
+      values["loops"] = loops;
+      code.functions += context.render(kFixedScoreBytes, values);
+    } else if (pairs) {
       MCUPORT_ASSERT(map.wide);  // 31-bit weights: int64 sums
-      code.functions += context.render(kFixedScorePairs,
-                                       {{"packing", packing},
-                                        {"first", first},
-                                        {"z_bits", std::to_string(map.frac_bits)},
-                                        {"z_bound", z_bound},
-                                        {"shift_doc", shift_doc},
-                                        {"score_bound", std::to_string(program.score_bound)},
-                                        {"z", z}});
-    } else if (!unrolled) code.functions += context.render(
-        kFixedScore,
-        {{"packing", packing},
-         {"z_bits", std::to_string(map.frac_bits)},
-         {"z_bound", z_bound},
-         {"acc_t", map.wide ? "int64_t" : "int32_t"},
-         {"shift_doc", shift_doc},
-         {"score_bound", std::to_string(program.score_bound)},
-         {"row", row},
-         {"z", z}});
+      code.functions += context.render(kFixedScorePairs, score_values);
+    } else if (!unrolled) {
+      TemplateValues values = score_values;
+      values.erase("first");  // in `row`
+      values["acc_t"] = map.wide ? "int64_t" : "int32_t";
+      values["row"] = row;
+      code.functions += context.render(kFixedScore, values);
+    }
     code.summary = " * Fixed point: " + std::to_string(map.weight_bits + 1) +
                    "-bit weights with the input quantization folded in, " +
                    (map.wide ? "int64" : "int32") + " accumulators, int64 score. Each component is within " +

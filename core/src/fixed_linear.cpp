@@ -13,7 +13,7 @@ namespace mcuport {
 FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector<double>& bias,
                             const InputQuantization& quantization, int weight_bits,
                             bool int32_accumulator) {
-  MCUPORT_ASSERT(weight_bits == 15 || weight_bits == 31);
+  MCUPORT_ASSERT(weight_bits == 15 || weight_bits == 23 || weight_bits == 31);
   FixedLinear map;
   map.weight_bits = weight_bits;
   const double weight_max = std::ldexp(1.0, weight_bits) - 1;

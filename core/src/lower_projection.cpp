@@ -19,12 +19,14 @@ using detail::as_matrix;
 using detail::as_vector;
 using detail::RowMatrix;
 
-// The 15-bit map unless its rounding error is too large for `accurate_enough`; then 31 bits.
+// The narrowest weights whose rounding error `accurate_enough` accepts: 15 bits, else 23, else 31.
 template <typename Check>
 FixedLinear quantize_accurately(const std::vector<double>& weight, const std::vector<double>& bias,
                                 const InputQuantization& quantization, Check accurate_enough) {
-  FixedLinear narrow = quantize_linear(weight, bias, quantization, 15);
-  if (accurate_enough(narrow)) return narrow;
+  for (int bits : {15, 23}) {
+    FixedLinear map = quantize_linear(weight, bias, quantization, bits);
+    if (accurate_enough(map)) return map;
+  }
   return quantize_linear(weight, bias, quantization, 31);
 }
 
@@ -229,8 +231,9 @@ MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefi
   if (!quantization) return program;
 
   const std::vector<double> bias = centered_offsets(program.weight, n, program.center);
-  // 15-bit weights when the distance they give is within 1e-3 (relative) of the exact one at
-  // the threshold (or, without one, at d2 = n, an inlier's typical squared distance).
+  // The narrowest weights (15, 23 or 31 bits) for which the distance is within 1e-3 (relative)
+  // of the exact one at the threshold (or, without one, at d2 = n, an inlier's typical squared
+  // distance).
   const double at = model.has_threshold && model.threshold > 0 ? model.threshold : static_cast<double>(n);
   program.fixed = quantize_accurately(program.weight, bias, *quantization, [&](const FixedLinear& m) {
     const double e = m.error_bound;

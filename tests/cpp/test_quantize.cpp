@@ -18,6 +18,7 @@
 #include "mcuport/fixed_linear.hpp"
 #include "mcuport/load.hpp"
 #include "mcuport/lower_pipeline.hpp"
+#include "mcuport/lower_projection.hpp"
 #include "mcuport/quantize.hpp"
 
 namespace {
@@ -634,4 +635,39 @@ TEST(NaiveBayesDistanceBound, IsTight) {
       mcuport::quantize_squared_distance({4.1, 0.2}, {0.5 / 0.3, 0.5 / 0.01}, quantization, 62);
   EXPECT_LT(mcuport::distance_error_bound(map, 0, 1.0), 2e-4);  // mostly the centers on whole codes
   EXPECT_LT(mcuport::distance_error_bound(map, 0, 100.0), 100.0 * 0x1p-14);
+}
+
+// A Mahalanobis map takes the narrowest weights (15, 23 or 31 bits) whose rounding keeps the
+// distance within 1e-3 (relative) of the exact one at the threshold (here none: at d2 = n).
+// Two features on [-1, 1], precision diag(s^2, 1): the factor's largest weight s sets the
+// binary point, and the rounding error of the other row grows with it.
+TEST(LowerMahalanobis, TakesTheNarrowestAccurateWeights) {
+  mcuport::InputQuantization quantization;
+  for (int f = 0; f < 2; ++f) quantization.features.push_back(mcuport::quantization_for_range({-1.0, 1.0}));
+  mcuport::AffinePrefix identity;
+  identity.n_inputs = identity.n_outputs = 2;
+  identity.scale = {1.0, 1.0};
+  identity.center = {0.0, 0.0};
+  const auto accurate = [](const mcuport::FixedLinear& map) {
+    const double e = map.error_bound;
+    return 2 * e * std::sqrt(2.0 * 2.0) + 2 * e * e <= 1e-3 * 2.0;
+  };
+  for (const auto& [s, bits] : std::vector<std::pair<double, int>>{{1.0, 15}, {100.0, 23}, {1e6, 31}}) {
+    mcuport::Mahalanobis model;
+    model.location = {0.1, -0.2};
+    model.precision = {s * s, 0.0, 0.0, 1.0};
+    const mcuport::MahalanobisProgram program = mcuport::lower_mahalanobis(model, identity, &quantization);
+    ASSERT_TRUE(program.fixed.has_value());
+    EXPECT_EQ(program.fixed->weight_bits, bits) << "s = " << s;
+    EXPECT_TRUE(accurate(*program.fixed) || bits == 31) << "s = " << s;
+    for (const int weight_bits : {15, 23, 31}) {
+      if (weight_bits >= bits) break;  // every narrower width falls short
+      const std::vector<double> bias = mcuport::centered_offsets(program.weight, 2, program.center);
+      EXPECT_FALSE(accurate(mcuport::quantize_linear(program.weight, bias, quantization, weight_bits)))
+          << "s = " << s << ", " << weight_bits << " bits";
+    }
+    for (int32_t w : program.fixed->weight) {
+      EXPECT_LT(std::abs(static_cast<int64_t>(w)), int64_t{1} << bits);
+    }
+  }
 }

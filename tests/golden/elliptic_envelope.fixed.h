@@ -3,8 +3,8 @@
  * Do not edit: regenerate it from the model; the same model and options give the same bytes.
  *
  * Numeric mode: fixed (integer-only predict path). Target: host.
- * Fixed point: 32-bit weights with the input quantization folded in, int64 accumulators, int64 score. Each component is within 9.83e-08 of the exact one on the dequantized input, so a score near d2 is within
- *   2 e sqrt(4 d2) + 4 e^2 of it (e = 9.83e-08).
+ * Fixed point: 24-bit weights with the input quantization folded in, int64 accumulators, int64 score. Each component is within 8.48e-06 of the exact one on the dequantized input, so a score near d2 is within
+ *   2 e sqrt(4 d2) + 4 e^2 of it (e = 8.48e-06).
  * 4 components x 4 inputs: 10 multiply-accumulates and 4 squares per distance.
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
@@ -58,7 +58,7 @@ extern "C" {
 #define ELLIPTIC_ENVELOPE_FIXED_POINT 1 /* 1: integer inputs and outputs; 0: float */
 #define ELLIPTIC_ENVELOPE_N_ROWS 4u /* components of the distance (sum of their squares) */
 #define ELLIPTIC_ENVELOPE_SCORE_FRAC_BITS 46 /* score = squared distance * 2^this */
-#define ELLIPTIC_ENVELOPE_COMPONENT_ERROR_BOUND 9.8332271214509308e-08 /* e: each component within e of the exact one; a score near d2 within
+#define ELLIPTIC_ENVELOPE_COMPONENT_ERROR_BOUND 8.4843720964477027e-06 /* e: each component within e of the exact one; a score near d2 within
    2 e sqrt(N_ROWS d2) + N_ROWS e^2 of d2 */
 #define ELLIPTIC_ENVELOPE_THRESHOLD INT64_C(1235354248024661) /* the largest inlier score: floor(threshold * 2^SCORE_FRAC_BITS) */
 #define ELLIPTIC_ENVELOPE_TABLE_BYTES 0
@@ -88,18 +88,18 @@ static inline int64_t elliptic_envelope_square(int32_t t) {
 #endif
 }
 
-/* A component from its accumulator a, which holds the rounding half 2^16 beside the exact sum:
- * z = floor(a / 2^17), the sum rounded half up, |z| < 2^31. The unsigned shift of a's 64 bits is
- * z + 2^47 for a negative a (z for a >= 0), so its low word is z's two's complement. */
+/* A component from its accumulator a, which holds the rounding half 2^8 beside the exact sum:
+ * z = floor(a / 2^9), the sum rounded half up, |z| < 2^31. The unsigned shift of a's 64 bits is
+ * z + 2^55 for a negative a (z for a >= 0), so its low word is z's two's complement. */
 static inline int32_t elliptic_envelope_component(int64_t acc) {
-    const uint32_t m = (uint32_t)((uint64_t)acc >> 17);
+    const uint32_t m = (uint32_t)((uint64_t)acc >> 9);
     return m >= UINT32_C(0x80000000) ? -(int32_t)(~m) - 1 : (int32_t)m;
 }
 
 /* start + the squared Mahalanobis distance * 2^ELLIPTIC_ENVELOPE_SCORE_FRAC_BITS, on codes. Row r's
  * component z_r = offset_r + sum_f weight_rf * xq[f] (weights and offsets written into the code,
- * input quantization folded in, upper triangular) in units of 2^-40,
- * rounded right (half up) by 17 bits before squaring:
+ * input quantization folded in, upper triangular) in units of 2^-32,
+ * rounded right (half up) by 9 bits before squaring:
  * |z_r| < 2^31, and the sum of squares is at most 1444969832678240400. */
 static inline int64_t elliptic_envelope_distance(const int16_t x[], int64_t start) {
     const int32_t u0 = (int32_t)x[0] + 32768;
@@ -108,23 +108,23 @@ static inline int64_t elliptic_envelope_distance(const int16_t x[], int64_t star
     const int32_t u3 = (int32_t)x[3] + 32768;
     int64_t sum = start;
     int64_t acc;
-    acc = INT64_C(12045573480683)
-          + (int64_t)u0 * 501961664
-          + (int64_t)u1 * (-287180642)
-          + (int64_t)u2 * (-1098689202)
-          + (int64_t)u3 * 516300843;
+    acc = INT64_C(47053016161)
+          + (int64_t)u0 * 1960788
+          + (int64_t)u1 * (-1121799)
+          + (int64_t)u2 * (-4291755)
+          + (int64_t)u3 * 2016800;
     sum += elliptic_envelope_square(elliptic_envelope_component(acc));
-    acc = INT64_C(-9938797422711)
-          + (int64_t)u1 * 202326266
-          + (int64_t)u2 * 619722604
-          + (int64_t)u3 * (-518736213);
+    acc = INT64_C(-38823425256)
+          + (int64_t)u1 * 790337
+          + (int64_t)u2 * 2420791
+          + (int64_t)u3 * (-2026313);
     sum += elliptic_envelope_square(elliptic_envelope_component(acc));
-    acc = INT64_C(-423681612344)
-          + (int64_t)u2 * 786189338
-          + (int64_t)u3 * (-773259402);
+    acc = INT64_C(-1654987866)
+          + (int64_t)u2 * 3071052
+          + (int64_t)u3 * (-3020545);
     sum += elliptic_envelope_square(elliptic_envelope_component(acc));
-    acc = INT64_C(-4652935684911)
-          + (int64_t)u3 * 141998497;
+    acc = INT64_C(-18175542179)
+          + (int64_t)u3 * 554682;
     sum += elliptic_envelope_square(elliptic_envelope_component(acc));
     return sum;
 }

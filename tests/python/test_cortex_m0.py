@@ -169,18 +169,20 @@ def test_negative_control_float_header_is_flagged(tmp_path):
     assert all(re.match(r"__aeabi_[a-z0-9]*(f|d)", s) or "sf" in s or "df" in s for s in found)
 
 
-@pytest.mark.parametrize("dataset,straight_line", [("iris", True), ("wine", False)])
-def test_mahalanobis_cortex_m0_builds_no_64_bit_product(dataset, straight_line, tmp_path):
+@pytest.mark.parametrize("dataset,form", [("iris", "straight line"), ("wine", "bytes"),
+                                          ("breast_cancer", "halves")])
+def test_mahalanobis_cortex_m0_builds_no_64_bit_product(dataset, form, tmp_path):
     """EllipticEnvelope for Cortex-M0: iris (10 multiply-accumulates) as straight-line code, wine
-    (91, 31-bit weights) as the 16-bit halves loop. Neither may call __aeabi_lmul (gcc folds a
-    single x hi * 65536 into a 64-bit product unless the header keeps it a 32-bit one)."""
+    (91, 23-bit weights) as the loop over an int16 high part and a byte, breast_cancer (465,
+    31-bit weights) as the 16-bit halves loop. None may call __aeabi_lmul (gcc folds a single
+    x hi * 65536 into a 64-bit product unless the header keeps it a 32-bit one)."""
     from sklearn.covariance import EllipticEnvelope
 
     X_train, _, _, _ = split(dataset)
     estimator = EllipticEnvelope(random_state=SEED, support_fraction=0.9).fit(X_train)
     generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train,
                                  target="cortex-m0")
-    assert ("m_distance(const int16_t x[], int64_t start)" in generated.header) == straight_line
+    assert mahalanobis_form(generated.header) == form
     entry = ('#include "model.h"\n'
              "int32_t entry_predict(const int16_t x[]) { return m_predict(x); }\n"
              "int64_t entry_score(const int16_t x[]) { return m_score(x); }\n")
@@ -334,3 +336,70 @@ def test_rbf_distance_chunks_hold_the_largest_low_halves(tmp_path):
         predictions, scores = host.run(X_codes)
     np.testing.assert_array_equal(predictions, simulated.predict_codes(X_codes))
     np.testing.assert_array_equal(scores, simulated.scores_codes(X_codes))
+
+
+def mahalanobis_form(header: str) -> str:
+    """Which Cortex-M0 form a fixed Mahalanobis header takes (codegen/src/emit_mahalanobis.cpp)."""
+    if "m_distance(const int16_t x[], int64_t start)" in header:
+        return "straight line"
+    if "static const uint8_t m_weight_lo[" in header:
+        return "bytes"
+    assert "static const uint16_t m_weight_lo[" in header
+    return "halves"
+
+
+def row_extremes(header: str, n_features: int) -> np.ndarray:
+    """For each row of a triangular Cortex-M0 byte-weight header, the two codes that drive its
+    high sum (sum_f hi_f xq_f) to the ends of its proven bound +-32768 sum_f |hi_f|, and the
+    same for its low sum (every lo is >= 0): the sums the int32 bounds are about."""
+    hi = header_array(header, "m_weight_hi")
+    rows = []
+    start = 0
+    for r in range(n_features):
+        h = hi[start:start + n_features - r]
+        start += n_features - r
+        for sign in (1, -1):
+            codes = np.zeros(n_features, np.int64)
+            codes[r:] = np.where(sign * h >= 0, 32767, -32768)
+            rows.append(codes)
+    rows.append(np.full(n_features, -32768))
+    rows.append(np.full(n_features, 32767))
+    assert start == len(hi)
+    return np.array(rows, np.int16)
+
+
+# 23-bit Mahalanobis weights on Cortex-M0 (codegen/src/emit_mahalanobis.cpp, kFixedScoreBytes):
+# hi * 2^8 + lo, the row's sums of hi xq and lo xq in int32 where their bounds are below 2^31,
+# the high sum in int64 in the rows marked in row_wide. wine's default fit has no such row,
+# breast_cancer's has some. A row whose high sum were int32 beyond its bound would overflow at
+# its extreme codes, which UndefinedBehaviorSanitizer (gcc, no recovery) stops.
+@pytest.mark.parametrize("dataset, wide_rows", [("wine", False), ("breast_cancer", True)])
+def test_mahalanobis_weight_bytes_answer_like_the_simulator(dataset, wide_rows, tmp_path):
+    """The Cortex-M0 header's byte-weight loop, built on the host by gcc (UBSan), clang, g++ and
+    clang++ with the strict flags: on the whole test split, on codes at the ends of every row's
+    bounds and at the corners of the int16 cube, the simulator's scores and decisions, bit for
+    bit, with inliers and outliers among them."""
+    from sklearn.covariance import EllipticEnvelope
+
+    X_train, X_test, _, _ = split(dataset)
+    document = mcuport.to_json(EllipticEnvelope(random_state=SEED).fit(X_train),
+                               calibration=X_train)
+    generated = mcuport.generate(document, name="m", numeric="fixed", target="cortex-m0")
+    header = generated.header
+    assert mahalanobis_form(header) == "bytes" and "24-bit weights" in header
+    assert ("m_row_wide[" in header) == wide_rows
+    assert "int32_t high = 0;" in header
+    if wide_rows:
+        assert 0 < header_array(header, "m_row_wide").sum() < X_test.shape[1]
+    simulated = mcuport.load(document)
+    extremes = row_extremes(header, X_test.shape[1])
+    for i, (cc, *std) in enumerate(HOST_COMPILERS):
+        require(cc, "clang" if "clang" in cc else ("g++" if cc == "g++" else "gcc"))
+        sanitize = ("-fsanitize=undefined", "-fno-sanitize-recover=all") if cc == "gcc" else ()
+        with HostModel(generated, cc=cc, cflags=(*std, "-O1", *sanitize, *STRICT_FLAGS),
+                       workdir=tmp_path / f"cc{i}") as host:
+            X = np.vstack([host.quantize(X_test)[0], extremes])
+            predictions, scores = host.run(X)
+        np.testing.assert_array_equal(scores[:, 0], simulated.scores_codes(X)[:, 0])
+        np.testing.assert_array_equal(predictions, simulated.predict_codes(X))
+    assert set(np.unique(predictions)) == {-1, 1}

@@ -101,9 +101,12 @@ MODELS = {
     "PCA(whiten)": (lambda: PCA(n_components=3, whiten=True, random_state=SEED), "wine", None),
     "EllipticEnvelope": (lambda: EllipticEnvelope(random_state=SEED, support_fraction=0.9),
                          "iris", None),
-    # 31-bit weights: the 16-bit halves layout of the Cortex-M0 header
+    # 23-bit weights: an int16 high part and a byte in the Cortex-M0 header
     "EllipticEnvelope(wine)": (lambda: EllipticEnvelope(random_state=SEED, support_fraction=0.9),
                                "wine", None),
+    # 31-bit weights: the 16-bit halves layout of the Cortex-M0 header
+    "EllipticEnvelope(breast_cancer)": (
+        lambda: EllipticEnvelope(random_state=SEED, support_fraction=0.9), "breast_cancer", None),
     "EmpiricalCovariance": (lambda: EmpiricalCovariance(), "iris", None),
     "Mahalanobis": (lambda: mcuport.Mahalanobis(np.array([5.8, 3.0, 3.8, 1.2]),
                                                 covariance=np.diag([0.7, 0.2, 3.1, 0.6]),

@@ -14,8 +14,8 @@ struct FixedLinear {
   uint32_t n_outputs = 0;
   uint32_t n_features = 0;
   // out_k * 2^frac_bits ~= bias[k] + sum_f weight[k][f] * q_f
-  std::vector<int32_t> weight;  // n_outputs x n_features, within int16 (or int32: weight_bits 31)
-  int weight_bits = 15;         // 15: int16 x int16 products; 31: int32 x int16 in int64
+  std::vector<int32_t> weight;  // n_outputs x n_features, |weight| < 2^weight_bits
+  int weight_bits = 15;         // 15: int16 x int16 products; 23 or 31: int32 x int16 in int64
   std::vector<int64_t> bias;    // n_outputs
   int frac_bits = 0;
   // The largest |bias_k + sum_f weight_kf q_f| over all int16 codes: the accumulator never
@@ -35,8 +35,9 @@ struct FixedLinear {
 
 // `weight` is n_outputs x n_features (row-major) in real units of the inputs. Throws
 // mcuport::Error when the folded bias cannot be held (input ranges absurdly far from zero).
-// weight_bits 15 (int16 weights, cheap products) or 31 (int32 weights, for ill-conditioned uses
-// such as a kernel argument that is raised to a power).
+// weight_bits 15 (int16 weights, cheap products), 23 (an int16 high part and a byte: products
+// that sum in int32 where a core has no 32 x 32 -> 64 multiply) or 31 (int32 weights, for
+// ill-conditioned uses such as a kernel argument that is raised to a power).
 // int32_accumulator (15-bit weights): the finest binary point at which the accumulator bound
 // stays below 2^31, so that the sums need no int64 (fewer weight bits).
 FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector<double>& bias,
