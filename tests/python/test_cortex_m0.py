@@ -349,18 +349,23 @@ def mahalanobis_form(header: str) -> str:
 
 
 def row_extremes(header: str, n_features: int) -> np.ndarray:
-    """For each row of a triangular Cortex-M0 byte-weight header, the two codes that drive its
-    high sum (sum_f hi_f xq_f) to the ends of its proven bound +-32768 sum_f |hi_f|, and the
-    same for its low sum (every lo is >= 0): the sums the int32 bounds are about."""
+    """For each row of a Cortex-M0 byte-weight header (triangular: row r from column r on; or
+    dense, after a PCA stage), the two codes that drive its high sum (sum_f hi_f xq_f) to the
+    ends of its proven bound +-32768 sum_f |hi_f|, and the same for its low sum (every lo is
+    >= 0): the sums the int32 bounds are about."""
     hi = header_array(header, "m_weight_hi")
+    n_rows = int(re.search(r"#define M_N_ROWS (\d+)u", header).group(1))
+    triangular = len(hi) == n_features * (n_features + 1) // 2 and n_rows == n_features
+    assert triangular or len(hi) == n_rows * n_features
     rows = []
     start = 0
-    for r in range(n_features):
-        h = hi[start:start + n_features - r]
-        start += n_features - r
+    for r in range(n_rows):
+        first = r if triangular else 0
+        h = hi[start:start + n_features - first]
+        start += n_features - first
         for sign in (1, -1):
             codes = np.zeros(n_features, np.int64)
-            codes[r:] = np.where(sign * h >= 0, 32767, -32768)
+            codes[first:] = np.where(sign * h >= 0, 32767, -32768)
             rows.append(codes)
     rows.append(np.full(n_features, -32768))
     rows.append(np.full(n_features, 32767))
@@ -371,25 +376,33 @@ def row_extremes(header: str, n_features: int) -> np.ndarray:
 # 23-bit Mahalanobis weights on Cortex-M0 (codegen/src/emit_mahalanobis.cpp, kFixedScoreBytes):
 # hi * 2^8 + lo, the row's sums of hi xq and lo xq in int32 where their bounds are below 2^31,
 # the high sum in int64 in the rows marked in row_wide. wine's default fit has no such row,
-# breast_cancer's has some. A row whose high sum were int32 beyond its bound would overflow at
-# its extreme codes, which UndefinedBehaviorSanitizer (gcc, no recovery) stops.
-@pytest.mark.parametrize("dataset, wide_rows", [("wine", False), ("breast_cancer", True)])
-def test_mahalanobis_weight_bytes_answer_like_the_simulator(dataset, wide_rows, tmp_path):
+# breast_cancer's has some, and behind a 12-component PCA (dense rows of 30 weights) every row
+# is one. A row whose high sum were int32 beyond its bound would overflow at its extreme codes,
+# which UndefinedBehaviorSanitizer (gcc, no recovery) stops.
+@pytest.mark.parametrize("dataset, pca, wide_rows", [("wine", 0, "none"),
+                                                     ("breast_cancer", 0, "some"),
+                                                     ("breast_cancer", 12, "all")])
+def test_mahalanobis_weight_bytes_answer_like_the_simulator(dataset, pca, wide_rows, tmp_path):
     """The Cortex-M0 header's byte-weight loop, built on the host by gcc (UBSan), clang, g++ and
     clang++ with the strict flags: on the whole test split, on codes at the ends of every row's
     bounds and at the corners of the int16 cube, the simulator's scores and decisions, bit for
     bit, with inliers and outliers among them."""
     from sklearn.covariance import EllipticEnvelope
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
     X_train, X_test, _, _ = split(dataset)
-    document = mcuport.to_json(EllipticEnvelope(random_state=SEED).fit(X_train),
-                               calibration=X_train)
+    estimator = EllipticEnvelope(random_state=SEED)
+    if pca:
+        estimator = make_pipeline(StandardScaler(), PCA(pca, random_state=SEED), estimator)
+    document = mcuport.to_json(estimator.fit(X_train), calibration=X_train)
     generated = mcuport.generate(document, name="m", numeric="fixed", target="cortex-m0")
     header = generated.header
     assert mahalanobis_form(header) == "bytes" and "24-bit weights" in header
-    assert ("m_row_wide[" in header) == wide_rows
-    assert "int32_t high = 0;" in header
-    if wide_rows:
+    assert ("m_row_wide[" in header) == (wide_rows == "some")
+    assert ("int32_t high = 0;" in header) == (wide_rows != "all")
+    assert ("int64_t high = 0;" in header) == (wide_rows != "none")
+    if wide_rows == "some":
         assert 0 < header_array(header, "m_row_wide").sum() < X_test.shape[1]
     simulated = mcuport.load(document)
     extremes = row_extremes(header, X_test.shape[1])
