@@ -421,16 +421,19 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
         int64_t offset = map.bias[r] + acc_offset;
         std::string terms;
         if (halves) {
-          // No 32 x 32 -> 64 multiply: w = hi 2^16 + lo (lo in [0, 65535]), the row's sums
+          // No 32 x 32 -> 64 multiply: w = hi 2^b + lo (lo in [0, 2^b - 1]; b = 16 for 31-bit
+          // weights, 8 for 23-bit ones, whose low sums then fit int32), the row's sums
           // H = sum_f hi_f x_f and L = sum_f lo_f x_f of 32-bit products (|hi x| <= 2^30,
           // |lo x| < 2^31), each in int32 where its bound sum |c_f| 32768 allows, else int64;
-          // acc = offset + H 65536 + L, exactly.
+          // acc = offset + H 2^b + L, exactly.
+          const int64_t base = map.weight_bits == 23 ? 256 : 65536;
+          const std::string scale = std::to_string(base);
           std::vector<std::pair<uint32_t, int64_t>> high;
           std::vector<std::pair<uint32_t, int64_t>> low;
           for (uint32_t f = program.triangular ? r : 0; f < n; ++f, ++i) {
             const int64_t w = packed_code[i];
-            const int64_t lo = w & 0xFFFF;
-            if ((w - lo) != 0) high.emplace_back(f, (w - lo) / 65536);
+            const int64_t lo = w & (base - 1);
+            if ((w - lo) != 0) high.emplace_back(f, (w - lo) / base);
             if (lo != 0) low.emplace_back(f, lo);
           }
           const auto sum_of = [](const std::vector<std::pair<uint32_t, int64_t>>& parts) {
@@ -447,17 +450,17 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
             return std::make_pair(narrow, text);
           };
           if (high.size() == 1) {
-            // One term: gcc would fold (x hi) 65536 into a 64-bit product with a constant, a
+            // One term: gcc would fold (x hi) 2^b into a 64-bit product with a constant, a
             // call to __aeabi_lmul; the unsigned product (the same bits, |x hi| <= 2^30) read
             // back as int32 keeps it a 32-bit multiply.
             signed_helper = true;
             terms += "\n          + (int64_t)" + p + "_signed((uint32_t)(int32_t)x[" +
                      std::to_string(high[0].first) + "] * (uint32_t)" +
                      (high[0].second < 0 ? "(" + std::to_string(high[0].second) + ")"
-                                         : std::to_string(high[0].second)) + ") * 65536";
+                                         : std::to_string(high[0].second)) + ") * " + scale;
           } else if (!high.empty()) {
             const auto h = sum_of(high);
-            terms += "\n          + (int64_t)(" + h.second + ") * 65536";
+            terms += "\n          + (int64_t)(" + h.second + ") * " + scale;
           }
           if (!low.empty()) {
             const auto l = sum_of(low);

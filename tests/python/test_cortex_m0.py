@@ -183,12 +183,32 @@ def test_mahalanobis_cortex_m0_builds_no_64_bit_product(dataset, form, tmp_path)
     generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train,
                                  target="cortex-m0")
     assert mahalanobis_form(generated.header) == form
+    assert_no_64_bit_product(generated.header, tmp_path)
+
+
+def assert_no_64_bit_product(header: str, tmp_path) -> None:
     entry = ('#include "model.h"\n'
              "int32_t entry_predict(const int16_t x[]) { return m_predict(x); }\n"
              "int64_t entry_score(const int16_t x[]) { return m_score(x); }\n")
-    undefined, _ = cross_compile(generated.header, entry, tmp_path)
+    undefined, _ = cross_compile(header, entry, tmp_path)
     assert "__aeabi_lmul" not in undefined, sorted(undefined)
     assert float_helpers(undefined) == set(), sorted(undefined)
+
+
+def test_mahalanobis_straight_line_23_bit_weights_split_at_bit_8(tmp_path):
+    """The golden EllipticEnvelope document (4 features, 23-bit weights) for Cortex-M0: straight
+    line, each row offset + H 2^8 + L with H = sum hi x and L = sum lo x of 32-bit products (lo a
+    byte, so L is one int32 sum), a single-term H kept a 32-bit product; no __aeabi_lmul. (The
+    emulated tests hold its answers to the simulator on the chip.)"""
+    from pathlib import Path
+
+    document = (Path(__file__).resolve().parents[1] / "golden" / "elliptic_envelope.json").read_text()
+    generated = mcuport.generate(document, name="m", numeric="fixed", target="cortex-m0")
+    header = generated.header
+    assert mahalanobis_form(header) == "straight line" and "24-bit weights" in header
+    assert ") * 256\n" in header and "65536" not in header.split("m_distance")[1]
+    assert "m_signed((uint32_t)(int32_t)x[3] * (uint32_t)" in header
+    assert_no_64_bit_product(header, tmp_path)
 
 
 
