@@ -312,7 +312,8 @@ def header_array(header: str, name: str) -> np.ndarray:
     """The integers of `static const <type> name[...]... = {...};` in a generated header."""
     match = re.search(rf"\b{name}(?:\[\w+\])+ = \{{(.*?)\}};", header, re.S)
     assert match, name
-    return np.array([int(v) for v in re.findall(r"-?\d+", match.group(1))], np.int64)
+    text = match.group(1).replace("INT16_MIN", "-32768")  # how -32768 is written
+    return np.array([int(v) for v in re.findall(r"-?\d+", text)], np.int64)
 
 
 def test_rbf_distance_chunks_hold_the_largest_low_halves(tmp_path):
@@ -436,3 +437,79 @@ def test_mahalanobis_weight_bytes_answer_like_the_simulator(dataset, pca, wide_r
         np.testing.assert_array_equal(scores[:, 0], simulated.scores_codes(X)[:, 0])
         np.testing.assert_array_equal(predictions, simulated.predict_codes(X))
     assert set(np.unique(predictions)) == {-1, 1}
+
+
+def mahalanobis_from_weight_codes(codes: np.ndarray) -> str:
+    """The document of a mcuport.Mahalanobis whose fixed weights are exactly `codes` (upper
+    triangular, positive diagonal, largest |code| 2^23 - 1): inputs on [-32, 32 - 2^-10] step
+    2^-10 from a zero point of 0, so the factor codes / 2^13 folds to codes * 2^-23 and its
+    largest weight puts the binary point at 2^-23; the bias is 0."""
+    factor = np.asarray(codes, float) / 8192.0
+    n = len(codes)
+    model = mcuport.Mahalanobis(np.zeros(n), precision=factor.T @ factor, threshold=float(n))
+    return mcuport.to_json(model, input_ranges=[(-32.0, 32.0 - 2.0**-10)] * n)
+
+
+def edge_weight_codes(n: int) -> np.ndarray:
+    """23-bit weight codes at the edges of the Cortex-M0 split w = hi 2^8 + lo: row 0's high
+    parts -32768 and -32768 (bound 32768 sum |hi| = 2^31 exactly, every hi negative, so an int32
+    high sum overflows at xq = 32767), row 1's -32768 and 32767 (2^31 - 32768, the largest int32
+    bound), weights -1 (hi -1, lo 255) and -(2^23 - 256) (hi -32767, lo 0); with n = 4 (straight
+    line) a row with a single hi of -32768 and one with 32767 and lo 255."""
+    top = 2**23 - 1
+    codes = np.zeros((n, n), np.int64)
+    for r in range(n):
+        codes[r, r] = 1 + 37 * r  # hi 0
+    codes[0, 1] = codes[0, 2] = -top
+    if n == 4:
+        codes[1, 3] = -top
+        codes[2, 3] = top
+        codes[3, 3] = 200
+        return codes
+    codes[1, 2], codes[1, 3] = -top, top
+    codes[2, 3:] = -1
+    codes[3, 4], codes[3, 5] = -(2**23 - 256), -257
+    return codes
+
+
+@pytest.mark.parametrize("n_features", [4, 9])
+def test_mahalanobis_weight_bytes_at_the_int32_edges(n_features, tmp_path):
+    """23-bit weight codes built to sit on the bounds of the Cortex-M0 byte split (straight line
+    with 4 features, the loop with 9): a row whose high sum reaches exactly 2^31 (int64: marked in
+    row_wide, or its products widened) beside one at 2^31 - 32768 (int32), hi = -32768 alone in a
+    row (the unsigned single-term product) and lo = 255 under negative weights. gcc (UBSan, no
+    recovery), clang, g++ and clang++ must answer like the simulator, bit for bit, on every
+    corner of the int16 cube and at every row's extreme codes (the wine and breast cancer tests
+    never put a row on 2^31 itself: a bound test off by one passes them and fails here)."""
+    codes = edge_weight_codes(n_features)
+    document = mahalanobis_from_weight_codes(codes)
+    generated = mcuport.generate(document, name="m", numeric="fixed", target="cortex-m0")
+    header = generated.header
+    assert "24-bit weights" in header
+    if n_features == 4:
+        assert mahalanobis_form(header) == "straight line"
+        assert "(int64_t)((int32_t)x[1] * (-32768)) + (int64_t)((int32_t)x[2] * (-32768))" in header
+        assert "m_signed((uint32_t)(int32_t)x[3] * (uint32_t)(-32768)) * 256" in header
+        extremes = np.array([[-32768 if (k >> f) & 1 else 32767 for f in range(n_features)]
+                             for k in range(2**n_features)], np.int16)
+    else:
+        assert mahalanobis_form(header) == "bytes"
+        packed = np.concatenate([codes[r, r:] for r in range(n_features)])
+        hi = header_array(header, "m_weight_hi")
+        np.testing.assert_array_equal(hi * 256 + header_array(header, "m_weight_lo"), packed)
+        assert 32768 * np.abs(hi[:n_features]).sum() == 2**31
+        assert 32768 * np.abs(hi[n_features:2 * n_features - 1]).sum() == 2**31 - 32768
+        np.testing.assert_array_equal(header_array(header, "m_row_wide"), [1] + [0] * (n_features - 1))
+        extremes = row_extremes(header, n_features)
+    simulated = mcuport.load(document)
+    rng = np.random.default_rng(SEED)
+    X = np.vstack([extremes, rng.integers(-32768, 32768, (100, n_features))]).astype(np.int16)
+    for i, (cc, *std) in enumerate(HOST_COMPILERS):
+        require(cc, "clang" if "clang" in cc else ("g++" if cc == "g++" else "gcc"))
+        sanitize = ("-fsanitize=undefined", "-fno-sanitize-recover=all") if cc == "gcc" else ()
+        with HostModel(generated, cc=cc, cflags=(*std, "-O1", *sanitize, *STRICT_FLAGS),
+                       workdir=tmp_path / f"cc{i}") as host:
+            predictions, scores = host.run(X)
+        np.testing.assert_array_equal(scores[:, 0], simulated.scores_codes(X)[:, 0])
+        np.testing.assert_array_equal(predictions, simulated.predict_codes(X))
+    assert_no_64_bit_product(header, tmp_path)
