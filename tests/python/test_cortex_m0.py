@@ -175,7 +175,7 @@ def test_mahalanobis_cortex_m0_builds_no_64_bit_product(dataset, form, tmp_path)
     """EllipticEnvelope for Cortex-M0: iris (10 multiply-accumulates) as straight-line code, wine
     (91, 23-bit weights) as the loop over an int16 high part and a byte, breast_cancer (465,
     31-bit weights) as the 16-bit halves loop. None may call __aeabi_lmul (gcc folds a single
-    x hi * 65536 into a 64-bit product unless the header keeps it a 32-bit one)."""
+    x hi * 2^b into a 64-bit product unless the header keeps it a 32-bit one)."""
     from sklearn.covariance import EllipticEnvelope
 
     X_train, _, _, _ = split(dataset)
