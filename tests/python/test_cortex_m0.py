@@ -499,7 +499,8 @@ def test_mahalanobis_weight_bytes_at_the_int32_edges(n_features, tmp_path):
         np.testing.assert_array_equal(hi * 256 + header_array(header, "m_weight_lo"), packed)
         assert 32768 * np.abs(hi[:n_features]).sum() == 2**31
         assert 32768 * np.abs(hi[n_features:2 * n_features - 1]).sum() == 2**31 - 32768
-        np.testing.assert_array_equal(header_array(header, "m_row_wide"), [1] + [0] * (n_features - 1))
+        wide = header_array(header, "m_row_wide")
+        np.testing.assert_array_equal(wide, [1] + [0] * (n_features - 1))
         extremes = row_extremes(header, n_features)
     simulated = mcuport.load(document)
     rng = np.random.default_rng(SEED)

@@ -481,8 +481,8 @@ def test_cortex_m4f_forest_keeps_its_sums_in_registers(n_trees, tmp_path):
 def test_mahalanobis_straight_line_wide_weights(target, tmp_path):
     """The golden EllipticEnvelope document (4 features, 23-bit weights, 10 multiply-accumulates):
     straight-line code (on Cortex-M0 each weight split at bit 8, hi 2^8 + lo, a single-term row's
-    product kept 32 bits wide; the loop on AVR), on the chip, against the simulator, on codes over the whole
-    int16 range, at its corners and near the data, scores and decisions alike."""
+    product kept 32 bits wide; the loop on AVR), on the chip, against the simulator, on codes over
+    the whole int16 range, at its corners and near the data, scores and decisions alike."""
     require_target(target)
     from pathlib import Path
 
