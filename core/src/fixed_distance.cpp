@@ -337,6 +337,14 @@ FixedRbfDistance quantize_rbf_distance(const std::vector<double>& centers, doubl
   map.frac_bits = static_cast<int>(std::floor(-2.0 * std::log2(c_min)));
   while (std::ldexp(1.0, -map.frac_bits) < c_min * c_min) --map.frac_bits;
   const double c = std::sqrt(std::ldexp(1.0, -map.frac_bits));
+  if (!(c > 0)) {
+    // A domain unit whose square 2^-F underflows the double range (a subnormal gamma times a
+    // feature some 1e-290 wide): no feature scale sqrt(gamma) s / c is finite.
+    throw Error("/params/gamma",
+                "the RBF kernel's gamma " + format_general(gamma, 3) +
+                    " with these input ranges gives distances too small for fixed mode's RBF "
+                    "domain (its unit underflows the double range); use float mode");
+  }
   if (!std::isfinite(c)) {
     // |p| near 1e300 codes: no unit can hold it, and an infinite one would zero every feature.
     throw Error("/input_ranges",

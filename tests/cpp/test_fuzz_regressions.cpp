@@ -93,6 +93,13 @@ const Regression kRegressions[] = {
     // which the range check refuses.
     {"svc_rbf_subnormal_dual_coef.json", "host", mcuport::Numeric::Fixed, "",
      "the SVM's coefficients cannot be represented in fixed point"},
+    // Found by the CI minute of fuzzing at 010e1ee: an RBF SVC with gamma 5e-324 (the smallest
+    // subnormal) and a feature range 1e-289 wide: sqrt(gamma) times the code step and the reach
+    // is itself subnormal, so the domain unit's square 2^-F underflowed to 0 and c = 0; every
+    // feature scale sqrt(gamma) s / c was infinite (InternalError: assertion k >= 1 && mantissa
+    // < 2^30 in quantize_rbf_distance). A unit that underflows is refused at /params/gamma.
+    {"svc_rbf_subnormal_gamma_unit_underflow.json", "host", mcuport::Numeric::Fixed, "/params/gamma",
+     "the RBF kernel's gamma 4.94e-324 with these input ranges gives distances too small"},
     // Found by a 2-minute run on the hostile-corpus branch: an RBF SVC whose support vectors lie
     // up to 9.2e18 from a feature of range [3, 3]. The domain unit c keeps every scaled code
     // below 2^24 for the exact scales, but feature 1's scale, its shift held at 62 bits, had the
