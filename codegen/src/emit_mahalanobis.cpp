@@ -199,6 +199,13 @@ const char* kRow16 = R"(#if MCUPORT_SIMD32
         }
 )";
 
+// The Cortex-M0 layouts' split of a weight: w = hi 2^bits + lo, lo in [0, 2^bits - 1].
+std::pair<int64_t, int64_t> split_weight(int64_t w, int bits) {
+  const int64_t base = int64_t{1} << bits;
+  const int64_t lo = w & (base - 1);
+  return {(w - lo) / base, lo};
+}
+
 // Small models (at most kUnrolledTerms multiply-accumulates, tables in the data address space,
 // a 32 x 32 -> 64 multiply or 15-bit weights): straight-line code with the weights and offsets
 // written into the instructions (no table, no loop), and predict folds the threshold into the
@@ -306,9 +313,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
         uint64_t high_bound = 0;
         uint64_t low_bound = 0;
         for (uint32_t f = program.triangular ? r : 0; f < n; ++f, ++i) {
-          const int64_t w = packed_code[i];
-          const int64_t lo = w & 0xFF;
-          const int64_t hi = (w - lo) / 256;
+          const auto [hi, lo] = split_weight(packed_code[i], 8);
           high_bound += static_cast<uint64_t>(hi < 0 ? -hi : hi) * 32768u;
           low_bound += static_cast<uint64_t>(lo) * 32768u;
         }
@@ -318,34 +323,28 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     }
     const std::size_t n_wide_rows = bytes ? static_cast<std::size_t>(std::count(row_wide.begin(), row_wide.end(), 1)) : 0;
     if (unrolled) {
-    } else if (bytes) {
+    } else if (halves) {
+      // w = hi 2^b + lo: an int16 and a byte where `bytes` (b = 8, |w| < 2^23), else two 16-bit
+      // halves (b = 16).
+      const int b = bytes ? 8 : 16;
       std::vector<int32_t> high;
       std::vector<int32_t> low;
       for (int32_t w : packed_code) {
-        const int64_t lo = static_cast<int64_t>(w) & 0xFF;
-        MCUPORT_ASSERT(w > -(1 << 23) && w < (1 << 23));
+        MCUPORT_ASSERT(!bytes || (w > -(1 << 23) && w < (1 << 23)));
+        const auto [hi, lo] = split_weight(w, b);
+        high.push_back(static_cast<int32_t>(hi));
         low.push_back(static_cast<int32_t>(lo));
-        high.push_back(static_cast<int32_t>((static_cast<int64_t>(w) - lo) / 256));
       }
-      code.tables.add("int16_t", 2, p + "_weight_hi", integer_literals(high), doc + ": high parts");
-      code.tables.add("uint8_t", 1, p + "_weight_lo", integer_literals(low),
-                      "the same weights' low bytes: weight = hi * 256 + lo");
+      code.tables.add("int16_t", 2, p + "_weight_hi", integer_literals(high),
+                      doc + (bytes ? ": high parts" : ": high halves"));
+      code.tables.add(bytes ? "uint8_t" : "uint16_t", bytes ? 1 : 2, p + "_weight_lo", integer_literals(low),
+                      bytes ? "the same weights' low bytes: weight = hi * 256 + lo"
+                            : "the same weights' low halves: weight = hi * 65536 + lo");
       if (n_wide_rows != 0 && n_wide_rows != row_wide.size()) {
         std::vector<int32_t> flags(row_wide.begin(), row_wide.end());
         code.tables.add("uint8_t", 1, p + "_row_wide", integer_literals(flags),
                         "per row: 1 where 32768 sum |hi| reaches 2^31, so that the high sum is int64");
       }
-    } else if (halves) {
-      std::vector<int32_t> high;
-      std::vector<int32_t> low;
-      for (int32_t w : packed_code) {
-        const int64_t lo = static_cast<int64_t>(w) & 0xFFFF;
-        low.push_back(static_cast<int32_t>(lo));
-        high.push_back(static_cast<int32_t>((static_cast<int64_t>(w) - lo) / 65536));
-      }
-      code.tables.add("int16_t", 2, p + "_weight_hi", integer_literals(high), doc + ": high halves");
-      code.tables.add("uint16_t", 2, p + "_weight_lo", integer_literals(low),
-                      "the same weights' low halves: weight = hi * 65536 + lo");
     } else {
       code.tables.add(wide_weights ? "int32_t" : "int16_t", wide_weights ? 4 : 2, p + "_weight",
                       integer_literals(packed_code), doc);
@@ -426,14 +425,13 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
           // H = sum_f hi_f x_f and L = sum_f lo_f x_f of 32-bit products (|hi x| <= 2^30,
           // |lo x| < 2^31), each in int32 where its bound sum |c_f| 32768 allows, else int64;
           // acc = offset + H 2^b + L, exactly.
-          const int64_t base = map.weight_bits == 23 ? 256 : 65536;
-          const std::string scale = std::to_string(base);
+          const int b = map.weight_bits == 23 ? 8 : 16;
+          const std::string scale = std::to_string(int64_t{1} << b);
           std::vector<std::pair<uint32_t, int64_t>> high;
           std::vector<std::pair<uint32_t, int64_t>> low;
           for (uint32_t f = program.triangular ? r : 0; f < n; ++f, ++i) {
-            const int64_t w = packed_code[i];
-            const int64_t lo = w & (base - 1);
-            if ((w - lo) != 0) high.emplace_back(f, (w - lo) / base);
+            const auto [hi, lo] = split_weight(packed_code[i], b);
+            if (hi != 0) high.emplace_back(f, hi);
             if (lo != 0) low.emplace_back(f, lo);
           }
           const auto sum_of = [](const std::vector<std::pair<uint32_t, int64_t>>& parts) {

@@ -230,6 +230,25 @@ MUL32_ROW_MODELS = {  # (estimator, data set, rows, their sums' type)
 HOST_COMPILERS = (("gcc", "-std=c99"), *OTHER_COMPILERS)
 
 
+def answers_like_the_simulator(generated, simulated, codes, tmp_path, *, mul32_only):
+    """Builds the header on the host with gcc (UndefinedBehaviorSanitizer, no recovery), clang,
+    g++ and clang++ and the strict flags (MCUPORT_MUL32_ONLY forced where `mul32_only`), runs the
+    int16 rows `codes(host)` and holds predictions and scores to the simulator's, bit for bit.
+    Returns the last build's predictions."""
+    macro = ("-DMCUPORT_MUL32_ONLY=1",) if mul32_only else ()
+    for i, (cc, *std) in enumerate(HOST_COMPILERS):
+        require(cc, "clang" if "clang" in cc else ("g++" if cc == "g++" else "gcc"))
+        sanitize = ("-fsanitize=undefined", "-fno-sanitize-recover=all") if cc == "gcc" else ()
+        with HostModel(generated, cc=cc, cflags=(*std, "-O1", *macro, *sanitize, *STRICT_FLAGS),
+                       workdir=tmp_path / f"cc{i}") as host:
+            X = codes(host)
+            predictions, scores = host.run(X)
+        if predictions is not None:
+            np.testing.assert_array_equal(predictions, simulated.predict_codes(X))
+        np.testing.assert_array_equal(scores, simulated.scores_codes(X))
+    return predictions
+
+
 @pytest.mark.parametrize("kind", MUL32_ROW_MODELS)
 def test_written_out_rows_answer_like_the_simulator_on_every_compiler(kind, tmp_path):
     """The Cortex-M0 header's written-out rows (MCUPORT_MUL32_ONLY forced on the host), built by
@@ -254,17 +273,9 @@ def test_written_out_rows_answer_like_the_simulator_on_every_compiler(kind, tmp_
     rng = np.random.default_rng(SEED)
     extremes = rng.choice(np.array([-32768, -32767, -1, 0, 1, 32767], np.int16),
                           size=(500, X_test.shape[1]))
-    for i, (cc, *std) in enumerate(HOST_COMPILERS):
-        require(cc, "clang" if "clang" in cc else ("g++" if cc == "g++" else "gcc"))
-        sanitize = ("-fsanitize=undefined", "-fno-sanitize-recover=all") if cc == "gcc" else ()
-        with HostModel(generated, cc=cc, cflags=(*std, "-O1", "-DMCUPORT_MUL32_ONLY=1",
-                                                 *sanitize, *STRICT_FLAGS),
-                       workdir=tmp_path / f"cc{i}") as host:
-            X = np.vstack([host.quantize(X_test)[0], extremes])
-            predictions, scores = host.run(X)
-        if predictions is not None:
-            np.testing.assert_array_equal(predictions, simulated.predict_codes(X))
-        np.testing.assert_array_equal(scores, simulated.scores_codes(X))
+    answers_like_the_simulator(
+        generated, simulated, lambda host: np.vstack([host.quantize(X_test)[0], extremes]),
+        tmp_path, mul32_only=True)
 
 
 def test_large_maps_keep_their_table_on_cortex_m0():
@@ -296,16 +307,10 @@ def test_rbf_distances_from_32_bit_sums_answer_like_the_simulator(dataset, chunk
     rng = np.random.default_rng(SEED)
     extremes = rng.choice(np.array([-32768, -32767, -1, 0, 1, 32767], np.int16),
                           size=(200, X_test.shape[1]))
-    for i, (cc, *std) in enumerate(HOST_COMPILERS):
-        require(cc, "clang" if "clang" in cc else ("g++" if cc == "g++" else "gcc"))
-        sanitize = ("-fsanitize=undefined", "-fno-sanitize-recover=all") if cc == "gcc" else ()
-        with HostModel(generated, cc=cc, cflags=(*std, "-O1", "-DMCUPORT_MUL32_ONLY=1",
-                                                 *sanitize, *STRICT_FLAGS),
-                       workdir=tmp_path / f"cc{i}") as host:
-            X = np.vstack([host.quantize(X_test)[0], extremes])
-            predictions, scores = host.run(X)
-        np.testing.assert_array_equal(predictions, simulated.predict_codes(X))
-        np.testing.assert_array_equal(scores, simulated.scores_codes(X))
+    predictions = answers_like_the_simulator(
+        generated, simulated, lambda host: np.vstack([host.quantize(X_test)[0], extremes]),
+        tmp_path, mul32_only=True)
+    assert predictions is not None
 
 
 def header_array(header: str, name: str) -> np.ndarray:
@@ -427,15 +432,9 @@ def test_mahalanobis_weight_bytes_answer_like_the_simulator(dataset, pca, wide_r
         assert 0 < header_array(header, "m_row_wide").sum() < X_test.shape[1]
     simulated = mcuport.load(document)
     extremes = row_extremes(header, X_test.shape[1])
-    for i, (cc, *std) in enumerate(HOST_COMPILERS):
-        require(cc, "clang" if "clang" in cc else ("g++" if cc == "g++" else "gcc"))
-        sanitize = ("-fsanitize=undefined", "-fno-sanitize-recover=all") if cc == "gcc" else ()
-        with HostModel(generated, cc=cc, cflags=(*std, "-O1", *sanitize, *STRICT_FLAGS),
-                       workdir=tmp_path / f"cc{i}") as host:
-            X = np.vstack([host.quantize(X_test)[0], extremes])
-            predictions, scores = host.run(X)
-        np.testing.assert_array_equal(scores[:, 0], simulated.scores_codes(X)[:, 0])
-        np.testing.assert_array_equal(predictions, simulated.predict_codes(X))
+    predictions = answers_like_the_simulator(
+        generated, simulated, lambda host: np.vstack([host.quantize(X_test)[0], extremes]),
+        tmp_path, mul32_only=False)
     assert set(np.unique(predictions)) == {-1, 1}
 
 
@@ -505,12 +504,7 @@ def test_mahalanobis_weight_bytes_at_the_int32_edges(n_features, tmp_path):
     simulated = mcuport.load(document)
     rng = np.random.default_rng(SEED)
     X = np.vstack([extremes, rng.integers(-32768, 32768, (100, n_features))]).astype(np.int16)
-    for i, (cc, *std) in enumerate(HOST_COMPILERS):
-        require(cc, "clang" if "clang" in cc else ("g++" if cc == "g++" else "gcc"))
-        sanitize = ("-fsanitize=undefined", "-fno-sanitize-recover=all") if cc == "gcc" else ()
-        with HostModel(generated, cc=cc, cflags=(*std, "-O1", *sanitize, *STRICT_FLAGS),
-                       workdir=tmp_path / f"cc{i}") as host:
-            predictions, scores = host.run(X)
-        np.testing.assert_array_equal(scores[:, 0], simulated.scores_codes(X)[:, 0])
-        np.testing.assert_array_equal(predictions, simulated.predict_codes(X))
+    predictions = answers_like_the_simulator(generated, simulated, lambda host: X, tmp_path,
+                                             mul32_only=False)
+    assert predictions is not None
     assert_no_64_bit_product(header, tmp_path)
