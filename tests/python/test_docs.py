@@ -16,9 +16,12 @@ KIND is one of
   warnings (``wrap``: the statements inside a function; ``arduino``: with avr-g++ against the
   Arduino core, after ``#include <Arduino.h>``; ``mcuport``: C++17 against mcuport's headers);
 - ``json valid``: a whole model document that the core loads;
-- ``output NAME [timings]``: a part of the output of the named producer (``script:PATH``, a
-  Python script of the repository, or a producer defined here), line for line; with
-  ``timings``, the times in seconds are measured and may differ;
+- ``output NAME [timings] [within=F]``: a part of the output of the named producer
+  (``script:PATH``, a Python script of the repository, or a producer defined here), line for
+  line; with ``timings``, the times in seconds are measured and may differ; with ``within=F``,
+  each number but a percentage may differ by a factor up to F (zero stays zero): errors
+  measured against a solver's solution (liblinear, libsvm) move with the numpy and scipy the
+  machine has;
 - ``signatures FILE``: each line declares a function that FILE defines with that signature;
 - ``messages``: each line is the message of a document of the hostile corpus (tests/hostile);
 - ``layout``: each directory the block lists exists;
@@ -342,18 +345,55 @@ def _script(path: str) -> str:
 
 
 SECONDS = re.compile(r"\b\d+(\.\d+)? ?s\b")
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.%])")
+
+
+def _within(expected: str, output: str, factor: float) -> bool:
+    """Whether some run of output's lines matches expected's lines, their words equal and each
+    number (not a percentage) within `factor` of expected's, zero only where expected has zero."""
+    want = expected.splitlines()
+    have = output.splitlines()
+
+    def same(a: str, b: str) -> bool:
+        if NUMBER.sub("#", a) != NUMBER.sub("#", b):
+            return False
+        for x, y in zip(NUMBER.findall(a), NUMBER.findall(b)):
+            x, y = float(x), float(y)
+            if (x == 0) != (y == 0) or (x != 0 and not 1 / factor <= y / x <= factor):
+                return False
+        return True
+
+    return any(all(same(w, h) for w, h in zip(want, have[i:i + len(want)]))
+               for i in range(len(have) - len(want) + 1))
 
 
 def run_output(block, tmp_path, monkeypatch):
     """The block is a part of the producer's output, line for line; with `timings`, times in
-    seconds may differ (they are measured, not computed)."""
-    (name,) = [a for a in block.args if a != "timings"]
+    seconds may differ (they are measured, not computed); with `within=F`, other numbers than
+    percentages by a factor up to F."""
+    (name,) = [a for a in block.args if a != "timings" and not a.startswith("within=")]
     output = _script(name[len("script:"):]) if name.startswith("script:") else OUTPUTS[name]()
     expected = block.text
     if "timings" in block.flags:
         output, expected = SECONDS.sub("<time>", output), SECONDS.sub("<time>", expected)
+    if "within" in block.options:
+        factor = float(block.options["within"])
+        assert factor >= 1 and _within(expected, output, factor), (
+            f"{block.id}: the output of {name} has changed beyond a factor {factor}:\n{output}")
+        return
     assert expected in output, (f"{block.id}: the output of {name} has changed:\n{output}")
 
+
+
+def test_within_holds_words_and_percentages_and_numbers_to_a_factor():
+    expected = "SVC(linear)  wine  fixed  100.00%  0.000404\nGaussianNB  wine  fixed  100.00%  0\n"
+    output = "header\n" + expected.replace("0.000404", "0.00061") + "footer\n"
+    assert _within(expected, output, 4)
+    assert not _within(expected, output.replace("0.00061", "0.0017"), 4)  # 4.2 times
+    assert not _within(expected, output.replace("100.00%", "99.50%"), 4)  # percentages exact
+    assert not _within(expected, output.replace("  0\n", "  1e-09\n"), 4)  # zero stays zero
+    assert not _within(expected, output.replace("wine  fixed", "wine  float"), 4)
+    assert not _within(expected, "header\n", 4)
 
 def run_signatures(block, tmp_path, monkeypatch):
     (file,) = block.args
