@@ -65,33 +65,55 @@ static inline int64_t {{p}}_score(const int16_t x[]) {
 // code. Measured and not kept: the index loop unrolled by two (3,816: gcc -Os tests at the top
 // and recomputes the indices), a turn that ends on the input pointer (2,815: gcc recomputes the
 // weight pointer after each row), a count of pairs (3,212).
+// With 15-bit weights ({{w_t}} int16_t) where a core has the DSP extension (Cortex-M4/M7), the
+// same walk: a turn is one SMLAD/SMLALD on a word of two weights and a word of two inputs (both
+// may be unaligned, which these cores load in one instruction), elsewhere the pair's exact sum
+// (two int16 products, below 2^31). gcc -Os for Cortex-M4 makes that turn 5 instructions where
+// the index loop of kRow16 spills its four words: MinCovDet on wine (91 terms, 15-bit weights)
+// 732 -> 482 instructions a prediction (633 with its former 23-bit weights).
 const char* kFixedScorePairs = R"(/* The squared Mahalanobis distance * 2^{{P}}_SCORE_FRAC_BITS, on codes. Row r: the component
  * z_r = bias[r] + sum_f weight[f] * xq[f] (weights packed row by row{{packing}}) in units of
- * 2^-{{z_bits}}, |z_r| <= {{z_bound}} in int64_t{{shift_doc}}; |z_r| < 2^31 then, and the sum
+ * 2^-{{z_bits}}, |z_r| <= {{z_bound}} in {{acc_t}}{{shift_doc}}; |z_r| < 2^31 then, and the sum
  * of squares is at most {{score_bound}}. The weights are read in order by one pointer, two
  * products a turn. */
 static inline int64_t {{p}}_score(const int16_t x[]) {
     int64_t sum = 0;
-    const int32_t* w = {{p}}_weight;
+    const {{w_t}}* w = {{p}}_weight;
     uint32_t r;
     for (r = 0u; r < {{P}}_N_ROWS; ++r) {
-        int64_t acc = {{p}}_bias[r];
+        {{acc_t}} acc = {{bias}};
         const int16_t* v = &x[{{first}}];
-        const int32_t* const row_end = w + ({{P}}_N_FEATURES - {{first}});
+        const {{w_t}}* const row_end = w + ({{P}}_N_FEATURES - {{first}});
         if ((({{P}}_N_FEATURES - {{first}}) & 1u) != 0u) {
-            acc += (int64_t)*w++ * *v++;
+            acc += {{product}};
         }
         if (w != row_end) {
             do {
-                acc += (int64_t)*w++ * *v++;
-                acc += (int64_t)*w++ * *v++;
-            } while (w != row_end);
+{{turn}}            } while (w != row_end);
         }
         sum += {{p}}_square({{z}});
     }
     return sum;
 }
 
+)";
+
+// A turn of kFixedScorePairs: two 31-bit weights, or two 15-bit ones ({{smla}}: __smlad for an
+// int32 accumulator, __smlald for an int64 one).
+const char* kPairsTurn32 = R"(                acc += (int64_t)*w++ * *v++;
+                acc += (int64_t)*w++ * *v++;
+)";
+const char* kPairsTurn16 = R"(#if MCUPORT_SIMD32
+                int32_t wp;
+                int32_t xp;
+                memcpy(&wp, w, 4u);
+                memcpy(&xp, v, 4u);
+                acc = {{smla}}(wp, xp, acc);
+#else
+                acc += ({{acc_t}})((int32_t)w[0] * (int32_t)v[0] + (int32_t)w[1] * (int32_t)v[1]);
+#endif
+                w += 2;
+                v += 2;
 )";
 
 // The component's dot product with 31-bit weights: int32 x int16 products in int64.
@@ -218,6 +240,34 @@ const char* kComponentShift = R"(/* A component from its accumulator a, which ho
  * z + 2^{{s64}} for a negative a (z for a >= 0), so its low word is z's two's complement. */
 static inline int32_t {{p}}_component(int64_t acc) {
     const uint32_t m = (uint32_t)((uint64_t)acc >> {{s}});
+    return m >= UINT32_C(0x80000000) ? -(int32_t)(~m) - 1 : (int32_t)m;
+}
+
+)";
+
+// Rows on their own binary points (15-bit weights, a point per row): row r's shift, from the
+// row_shift table, in a loop.
+const char* kComponentBy = R"(/* A component from its accumulator a, rounded right (half up) by s bits (0 <= s <= 32):
+ * z = floor((a + 2^(s-1)) / 2^s) (a for s = 0), |z| < 2^31. The 64-bit unsigned sum and shift
+ * give z + a multiple of 2^(64-s) for a negative one, so the low word is z's two's complement. */
+static inline int32_t {{p}}_component_by(int64_t acc, uint32_t s) {
+    const uint32_t m = (uint32_t)(((uint64_t)acc + (((uint64_t)1 << s) >> 1)) >> s);
+    return m >= UINT32_C(0x80000000) ? -(int32_t)(~m) - 1 : (int32_t)m;
+}
+
+)";
+
+// The same for an int32 accumulator (shifts at most 31), in 32-bit words: with u = a + 2^31
+// (a's bits with the top one flipped, in [0, 2^32)), floor((a + 2^(s-1)) / 2^s) is
+// floor(u / 2^s) + (bit s-1 of a) - 2^(31-s), computed modulo 2^32 (no 64-bit shift by a
+// variable amount, a library call on Cortex-M0 and AVR).
+const char* kComponentBy32 = R"(/* A component from its int32 accumulator a, rounded right (half up) by s bits (0 <= s <= 31):
+ * z = floor((a + 2^(s-1)) / 2^s) (a for s = 0). With u = a + 2^31 in [0, 2^32), z is
+ * floor(u / 2^s) + (bit s-1 of a) - 2^(31-s), here modulo 2^32: its two's complement. */
+static inline int32_t {{p}}_component_by(int32_t acc, uint32_t s) {
+    const uint32_t u = (uint32_t)acc ^ UINT32_C(0x80000000);
+    const uint32_t m = s == 0u ? (uint32_t)acc
+                               : (u >> s) + ((u >> (s - 1u)) & 1u) - (UINT32_C(0x80000000) >> s);
     return m >= UINT32_C(0x80000000) ? -(int32_t)(~m) - 1 : (int32_t)m;
 }
 
@@ -350,21 +400,34 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                       integer_literals(packed_code), doc);
     }
     const int s = program.square_shift;
+    // Every row shifted by s, or (15-bit weights, a binary point per row) each by its own.
+    const bool uniform = std::all_of(program.row_shift.begin(), program.row_shift.end(),
+                                     [&](int shift) { return shift == s; });
+    MCUPORT_ASSERT(uniform || !wide_weights);
     // The rounding half 2^(s-1) of the components' shift (kComponentShift); s <= 32
     // (lower_mahalanobis). An int64 accumulator holds it from the start, in its offset (no
-    // overflow: |bias| + 2^31 + 32768 sum |w| < 2^63); an int32 one takes it when widened.
+    // overflow: |bias| + 2^31 + 32768 sum |w| < 2^63); an int32 one takes it when widened. With
+    // a shift per row, kComponentBy adds each row's.
     MCUPORT_ASSERT(s <= 32);
     const int64_t acc_offset = s > 0 ? int64_t{1} << (s - 1) : 0;
-    const bool half_in_bias = map.wide && !unrolled;
+    const bool half_in_bias = map.wide && !unrolled && uniform;
     std::vector<std::string> bias;
     for (int64_t b : map.bias) {
       bias.push_back(map.wide ? "INT64_C(" + std::to_string(half_in_bias ? b + acc_offset : b) + ")"
                               : std::to_string(b));
     }
+    const std::string points = map.row_frac_bits.empty() ? "2^" + std::to_string(map.frac_bits)
+                                                         : "2^(the row's point)";
     if (!unrolled) code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_bias", bias,
                     "per row: the offset of the component" +
                         std::string(half_in_bias && s > 0 ? " and the rounding half 2^" + std::to_string(s - 1) : "") +
-                        ", * 2^" + std::to_string(map.frac_bits));
+                        ", * " + points);
+    if (!unrolled && !uniform) {
+      std::vector<int32_t> shifts(program.row_shift.begin(), program.row_shift.end());
+      code.tables.add("uint8_t", 1, p + "_row_shift", integer_literals(shifts),
+                      "per row: the right shift (rounded half up) that brings its component from its "
+                      "binary point to 2^-" + std::to_string(program.score_frac_bits / 2));
+    }
     code.macros += "#define " + P + "_SCORE_FRAC_BITS " + std::to_string(program.score_frac_bits) +
                    " /* score = squared distance * 2^this */\n";
     code.macros += "#define " + P + "_COMPONENT_ERROR_BOUND " + format_general(program.z_error, 17) +
@@ -380,14 +443,27 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     std::string z = "(int32_t)acc";
     std::string shift_doc;
     code.functions += square_function(context, "int64_t");
-    if (s > 0) {
+    if (!uniform) {
+      shift_doc = ",\n * each row on its own binary point, rounded right (half up) by row_shift[r] bits into "
+                  "units of 2^-" + std::to_string(program.score_frac_bits / 2) + " before squaring";
+      if (!unrolled) {
+        z = p + "_component_by(acc, " + p + "_row_shift[r])";
+        code.functions += context.render(!map.wide && s <= 31 ? kComponentBy32 : kComponentBy);
+      }
+    } else if (s > 0) {
       z = half_in_bias ? p + "_component(acc)"
                        : p + "_component((int64_t)acc + INT64_C(" + std::to_string(acc_offset) + "))";
       shift_doc = ",\n * rounded right (half up) by " + std::to_string(s) + " bits before squaring";
-      code.functions += context.render(kComponentShift, {{"s", std::to_string(s)},
-                                                         {"s1", std::to_string(s - 1)},
-                                                         {"s64", std::to_string(64 - s)}});
     }
+    // The loops' rows of one shift, and unrolled int64 ones, call kComponentShift.
+    const auto component_function = [&] {
+      return context.render(kComponentShift, {{"s", std::to_string(s)},
+                                              {"s1", std::to_string(s - 1)},
+                                              {"s64", std::to_string(64 - s)}});
+    };
+    if (!unrolled && uniform && s > 0) code.functions += component_function();
+    // Where each row has its own binary point, the docs name the row's.
+    const std::string z_bits = map.row_frac_bits.empty() ? std::to_string(map.frac_bits) : "(row r's point)";
     std::string row;
     code.simd = true;  // MCUPORT_MUL32_ONLY (the squares), MCUPORT_SIMD32 (int16 weights)
     // |z|^2 <= score_bound < 2^62 (lower_mahalanobis), hence |z| < 2^31.
@@ -399,7 +475,36 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       // -32768 sum_f w_f: the same integer (every partial sum below 2^62), and gcc forms each
       // product with one SMLAL on Cortex-M4, where with the signed x_f it builds a constant's
       // 64-bit product from UMULL, MLA and a carried add (6 instructions against 2).
-      const bool wide = map.wide || s > 0;
+      // Each row's accumulator, by its bound (32768 sum_f |w_f| + |offset|): an int32 where the
+      // row needs no shift and the bound fits; with a shift s <= 31 and 15-bit weights, where
+      // the bound plus the half 2^(s-1) stays below 2^31, an unsigned sum biased by 2^31
+      // (acc + half + 2^31 lies in [0, 2^32), so the wrapping sum is that exactly, and its shift
+      // by s less 2^(31-s) is z's two's complement: one multiply-add a term and two instructions
+      // a row on every core); else int64.
+      enum class Kind { Int32, Biased, Int64 };
+      std::vector<Kind> kinds;
+      {
+        std::size_t j = 0;
+        for (uint32_t r = 0; r < program.n_rows; ++r) {
+          const int shift = program.row_shift[r];
+          uint64_t bound = static_cast<uint64_t>(map.bias[r] < 0 ? -map.bias[r] : map.bias[r]);
+          for (uint32_t f = program.triangular ? r : 0; f < n; ++f, ++j) {
+            bound += static_cast<uint64_t>(std::llabs(packed_code[j])) * 32768u;
+          }
+          const uint64_t half = shift > 0 ? uint64_t{1} << (shift - 1) : 0;
+          kinds.push_back(wide_weights                                         ? Kind::Int64
+                          : shift == 0 && bound <= 0x7fffffffu                 ? Kind::Int32
+                          : shift > 0 && shift <= 31 && bound + half <= 0x7fffffffu ? Kind::Biased
+                                                                               : Kind::Int64);
+        }
+      }
+      const auto has = [&](Kind kind) { return std::find(kinds.begin(), kinds.end(), kind) != kinds.end(); };
+      const bool one_kind = std::all_of(kinds.begin(), kinds.end(), [&](Kind k) { return k == kinds[0]; });
+      // One variable per kind used, `acc` where there is one kind.
+      const auto name = [&](Kind kind) {
+        return one_kind || kind == Kind::Int64 ? std::string("acc") : kind == Kind::Int32 ? "acc32" : "accu";
+      };
+      if (uniform && s > 0 && has(Kind::Int64)) code.functions += component_function();
       std::string body;
       if (wide_weights && !halves) {
         std::vector<bool> used(n, false);
@@ -413,11 +518,16 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                   "] + 32768;\n";
         }
       }
-      body += "    int64_t sum = start;\n    " + std::string(wide ? "int64_t" : "int32_t") + " acc;\n";
+      body += "    int64_t sum = start;\n";
+      if (has(Kind::Int64)) body += "    int64_t acc;\n";
+      if (has(Kind::Int32)) body += "    int32_t " + name(Kind::Int32) + ";\n";
+      if (has(Kind::Biased)) body += "    uint32_t " + name(Kind::Biased) + ";\n";
       std::size_t i = 0;
       bool signed_helper = false;
       for (uint32_t r = 0; r < program.n_rows; ++r) {
-        int64_t offset = map.bias[r] + acc_offset;
+        const Kind kind = kinds[r];
+        const int shift = program.row_shift[r];
+        int64_t offset = map.bias[r] + (shift > 0 ? int64_t{1} << (shift - 1) : 0);
         std::string terms;
         if (halves) {
           // No 32 x 32 -> 64 multiply: w = hi 2^b + lo (lo in [0, 2^b - 1]; b = 16 for 31-bit
@@ -471,19 +581,37 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
           const std::string literal = w < 0 ? "(" + std::to_string(w) + ")" : std::to_string(w);
           const std::string k = std::to_string(f);
           if (wide_weights) offset -= int64_t{32768} * w;
-          terms += "\n          + " + (wide_weights ? "(int64_t)u" + k + " * " + literal
-                                     : wide ? "(int64_t)((int32_t)x[" + k + "] * " + literal + ")"
-                                            : "(int32_t)x[" + k + "] * " + literal);
+          const std::string product = "(int32_t)x[" + k + "] * " + literal;
+          terms += "\n          + " + (wide_weights           ? "(int64_t)u" + k + " * " + literal
+                                     : kind == Kind::Int64  ? "(int64_t)(" + product + ")"
+                                     : kind == Kind::Biased ? "(uint32_t)(" + product + ")"
+                                                            : product);
         }
-        body += "    acc = " + (wide ? "INT64_C(" + std::to_string(offset) + ")" : std::to_string(offset)) +
-                terms;
-        body += ";\n    sum += " + p + "_square(" +
-                (s > 0 ? p + "_component(acc)" : "(int32_t)acc") + ");\n";
+        const std::string acc = name(kind);
+        std::string component = "(int32_t)" + acc;
+        if (kind == Kind::Int64) {
+          body += "    acc = INT64_C(" + std::to_string(offset) + ")" + terms;
+          if (shift > 0 && uniform) {
+            component = p + "_component(acc)";
+          } else if (shift > 0) {
+            signed_helper = true;  // the low word of the unsigned shift, as kComponentShift
+            component = p + "_signed((uint32_t)((uint64_t)acc >> " + std::to_string(shift) + "))";
+          }
+        } else if (kind == Kind::Biased) {
+          const uint64_t biased = static_cast<uint64_t>(offset + (int64_t{1} << 31));  // in [0, 2^32)
+          body += "    " + acc + " = UINT32_C(" + std::to_string(biased) + ")" + terms;
+          signed_helper = true;
+          component = p + "_signed((" + acc + " >> " + std::to_string(shift) + ") - UINT32_C(" +
+              std::to_string(uint64_t{1} << (31 - shift)) + "))";
+        } else {
+          body += "    " + acc + " = " + std::to_string(offset) + terms;
+        }
+        body += ";\n    sum += " + p + "_square(" + component + ");\n";
       }
       if (signed_helper) code.functions += context.render(kSigned);
       code.functions += context.render(
           kFixedSumUnrolled, {{"packing", program.triangular ? ", upper triangular" : ""},
-                              {"z_bits", std::to_string(map.frac_bits)},
+                              {"z_bits", z_bits},
                               {"shift_doc", shift_doc},
                               {"score_bound", std::to_string(program.score_bound)},
                               {"body", body}});
@@ -492,7 +620,10 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     // index) and one 64-bit multiply-accumulate forms each product (not the halves).
     const bool pairs = !unrolled && wide_weights && !halves &&
                        context.target.const_storage == ConstStorage::Ram;
-    if (unrolled || pairs || bytes) {
+    // 15-bit weights walked in pairs on cores with the DSP extension (targets are data: arch).
+    const bool pairs16 = !unrolled && !wide_weights && context.target.arch == "armv7em" &&
+                         context.target.const_storage == ConstStorage::Ram;
+    if (unrolled || pairs || pairs16 || bytes) {
     } else if (wide_weights) {
       row = context.render(halves ? kRow32Halves : kRow32, {{"first", first}});
     } else {
@@ -503,7 +634,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     // What every loop form's score function says of its sums.
     const TemplateValues score_values = {{"packing", packing},
                                          {"first", first},
-                                         {"z_bits", std::to_string(map.frac_bits)},
+                                         {"z_bits", z_bits},
                                          {"z_bound", z_bound},
                                          {"shift_doc", shift_doc},
                                          {"score_bound", std::to_string(program.score_bound)},
@@ -532,9 +663,18 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       values["wide_doc"] = wide_doc;
       values["loops"] = loops;
       code.functions += context.render(kFixedScoreBytes, values);
-    } else if (pairs) {
-      MCUPORT_ASSERT(map.wide);  // 31-bit weights: int64 sums
-      code.functions += context.render(kFixedScorePairs, score_values);
+    } else if (pairs || pairs16) {
+      MCUPORT_ASSERT(map.wide || pairs16);  // 31-bit weights: int64 sums
+      const std::string acc_t = map.wide ? "int64_t" : "int32_t";
+      TemplateValues values = score_values;
+      values["w_t"] = pairs ? "int32_t" : "int16_t";
+      values["acc_t"] = acc_t;
+      values["bias"] = pairs ? p + "_bias[r]" : "(" + acc_t + ")" + p + "_bias[r]";
+      values["product"] = pairs ? "(int64_t)*w++ * *v++" : "(int32_t)*w++ * (int32_t)*v++";
+      values["turn"] = pairs ? context.render(kPairsTurn32)
+                             : context.render(kPairsTurn16, {{"smla", map.wide ? "__smlald" : "__smlad"},
+                                                             {"acc_t", acc_t}});
+      code.functions += context.render(kFixedScorePairs, values);
     } else if (!unrolled) {
       TemplateValues values = score_values;
       values.erase("first");  // in `row`
@@ -543,7 +683,8 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       code.functions += context.render(kFixedScore, values);
     }
     code.summary = " * Fixed point: " + std::to_string(map.weight_bits + 1) +
-                   "-bit weights with the input quantization folded in, " +
+                   "-bit weights with the input quantization folded in" +
+                   (map.row_frac_bits.empty() ? ", " : ", each row on its own binary point, ") +
                    (map.wide ? "int64" : "int32") + " accumulators, int64 score. Each component is within " +
                    format_general(program.z_error, 3) +
                    " of the exact one on the dequantized input, so a score near d2 is within\n *   2 e sqrt(" +

@@ -49,10 +49,12 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
   while (max_weight > 0 && std::round(std::ldexp(max_weight, map.frac_bits)) > weight_max) --map.frac_bits;
 
   double worst = 0;
-  double worst_error = 0;  // in units of 2^-frac_bits
+  double worst_error = 0;         // in units of 2^-frac_bits
+  std::vector<double> row_error;  // each row's, in the same units
   for (;;) {
     map.weight.clear();
     map.bias.clear();
+    row_error.clear();
     worst = 0;
     worst_error = 0;
     for (uint32_t k = 0; k < map.n_outputs; ++k) {
@@ -78,7 +80,8 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
       }
       map.bias.push_back(static_cast<int64_t>(b));
       worst = std::max(worst, std::fabs(b) + sum);
-      worst_error = std::max(worst_error, error + std::fabs(b - exact_bias));
+      row_error.push_back(error + std::fabs(b - exact_bias));
+      worst_error = std::max(worst_error, row_error.back());
     }
     // Asked for an int32 accumulator: one bit coarser until the bound fits (it halves each time,
     // less the roundings; a map whose offset alone overflows gives up and stays wide).
@@ -93,6 +96,7 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
   // The rounding residuals are known exactly; the double sums of at most a few thousand
   // non-negative terms are within n 2^-53 (relative), which the factor covers.
   map.error_bound = std::ldexp(worst_error * (1 + 0x1p-40), -map.frac_bits);
+  for (const double e : row_error) map.row_error_bound.push_back(std::ldexp(e * (1 + 0x1p-40), -map.frac_bits));
   return map;
 }
 

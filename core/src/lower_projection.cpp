@@ -19,15 +19,27 @@ using detail::as_matrix;
 using detail::as_vector;
 using detail::RowMatrix;
 
-// The narrowest weights whose rounding error `accurate_enough` accepts: 15 bits, else 23, else 31.
-template <typename Check>
-FixedLinear quantize_accurately(const std::vector<double>& weight, const std::vector<double>& bias,
-                                const InputQuantization& quantization, Check accurate_enough) {
-  for (int bits : {15, 23}) {
-    FixedLinear map = quantize_linear(weight, bias, quantization, bits);
-    if (accurate_enough(map)) return map;
+// Row r of `from` (quantized on its own binary point) in place of `into`'s, and `into`'s
+// bounds updated: `into` then has a point per row.
+void take_row(FixedLinear& into, const FixedLinear& from, uint32_t r) {
+  const uint32_t n = into.n_features;
+  if (into.row_frac_bits.empty()) into.row_frac_bits.assign(into.n_outputs, into.frac_bits);
+  std::copy_n(from.weight.begin() + static_cast<std::ptrdiff_t>(r) * n, n,
+              into.weight.begin() + static_cast<std::ptrdiff_t>(r) * n);
+  into.bias[r] = from.bias[r];
+  into.row_frac_bits[r] = from.row_frac_bits[r];
+  into.row_error_bound[r] = from.row_error_bound[r];
+  into.error_bound = *std::max_element(into.row_error_bound.begin(), into.row_error_bound.end());
+  // As quantize_linear computes it: the largest |bias| + 32768 sum |w| over the rows.
+  double worst = 0;
+  for (uint32_t k = 0; k < into.n_outputs; ++k) {
+    double sum = std::fabs(static_cast<double>(into.bias[k]));
+    for (uint32_t f = 0; f < n; ++f) sum += std::fabs(static_cast<double>(into.weight[k * n + f])) * 32768.0;
+    worst = std::max(worst, sum);
   }
-  return quantize_linear(weight, bias, quantization, 31);
+  into.accumulator_bound = static_cast<uint64_t>(worst);
+  into.wide = into.weight_bits > 15 || worst > static_cast<double>(std::numeric_limits<int32_t>::max());
+  into.frac_bits = *std::min_element(into.row_frac_bits.begin(), into.row_frac_bits.end());
 }
 
 // The smallest right shift after which every |value| <= bound, rounded, is at most `limit`.
@@ -137,8 +149,10 @@ PcaProgram lower_pca(const Pca& pca, const AffinePrefix& prefix,
     spread.push_back(std::sqrt(pca.explained_variance[k]) / pca.output_divisor(k));
   }
   const std::vector<double> bias = centered_offsets(program.weight, program.n_outputs, program.center);
+  // With one binary point, every row is held to the largest row's bound (as before each row's
+  // own bound was recorded; a check on each row's would choose cheaper forms for some models).
   const auto row_error = [](const FixedLinear& m, uint32_t k) {
-    return m.row_error_bound.empty() ? m.error_bound : m.row_error_bound[k];
+    return m.row_frac_bits.empty() ? m.error_bound : m.row_error_bound[k];
   };
   const auto accurate = [&](const FixedLinear& m) {
     for (uint32_t k = 0; k < program.n_outputs; ++k) {
@@ -231,33 +245,104 @@ MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefi
   if (!quantization) return program;
 
   const std::vector<double> bias = centered_offsets(program.weight, n, program.center);
-  // The narrowest weights (15, 23 or 31 bits) for which the distance is within 1e-3 (relative)
-  // of the exact one at the threshold (or, without one, at d2 = n, an inlier's typical squared
-  // distance).
+  // Each component z_r is within e_r of the exact one (row r's rounding bound), so by
+  // Cauchy-Schwarz |score - d2| <= sum_r (2 |z_r| e_r + e_r^2) <= 2 sqrt(E d2) + E, E = sum_r e_r^2.
+  // The weights must keep that within 1e-3 (relative) of d2 at the threshold (or, without one,
+  // at d2 = n, an inlier's typical squared distance).
   const double at = model.has_threshold && model.threshold > 0 ? model.threshold : static_cast<double>(n);
-  program.fixed = quantize_accurately(program.weight, bias, *quantization, [&](const FixedLinear& m) {
-    const double e = m.error_bound;
-    return 2 * e * std::sqrt(static_cast<double>(n) * at) + static_cast<double>(n) * e * e <= 1e-3 * at;
-  });
-  // Shift each component right until n squares of the largest fit below 2^62.
-  const uint64_t bound = program.fixed->accumulator_bound;
-  uint64_t shifted = bound;
-  int shift = 0;
-  const auto fits = [&](uint64_t b) {
-    return static_cast<long double>(b) * static_cast<long double>(b) * static_cast<long double>(n) <
-           0x1p62L;
+  const auto accurate = [&](const FixedLinear& m) {
+    double e2 = 0;
+    for (const double e : m.row_error_bound) e2 += e * e;
+    return 2 * std::sqrt(e2 * at) + e2 <= 1e-3 * at;
   };
-  while (!fits(shifted)) {
-    ++shift;
-    shifted = (bound + (uint64_t{1} << (shift - 1))) >> shift;
+  // Each row's component is its accumulator rounded right (half up) by row_shift[r] bits into
+  // one format 2^-z_frac_bits, the finest in which n squares of the largest fit below 2^62.
+  // Empty when some row would need more than 32 bits (a row on a point far finer than the
+  // others'; only maps with a point per row get there).
+  struct Shifts {
+    std::vector<int> row_shift;
+    std::vector<uint64_t> shifted_bound;  // per row: its largest |z|
+    int z_frac_bits = 0;
+  };
+  const auto shifts_of = [&](const FixedLinear& m) {
+    const auto fits = [&](uint64_t b) {
+      return static_cast<long double>(b) * static_cast<long double>(b) * static_cast<long double>(n) <
+             0x1p62L;
+    };
+    const auto point = [&](uint32_t r) { return m.row_frac_bits.empty() ? m.frac_bits : m.row_frac_bits[r]; };
+    std::vector<uint64_t> bound(n);
+    Shifts out;
+    for (uint32_t r = 0; r < n; ++r) {
+      double sum = std::fabs(static_cast<double>(m.bias[r]));
+      for (uint32_t f = 0; f < m.n_features; ++f) {
+        sum += std::fabs(static_cast<double>(m.weight[r * m.n_features + f])) * 32768.0;
+      }
+      bound[r] = static_cast<uint64_t>(sum);  // exact: below 2^62 (quantize_linear)
+      int need = 0;
+      uint64_t shifted = bound[r];
+      while (!fits(shifted)) {
+        ++need;
+        shifted = (bound[r] + (uint64_t{1} << (need - 1))) >> need;
+      }
+      out.z_frac_bits = r == 0 ? point(r) - need : std::min(out.z_frac_bits, point(r) - need);
+    }
+    for (uint32_t r = 0; r < n; ++r) {
+      const int s = point(r) - out.z_frac_bits;  // at least the row's own need
+      if (s > 32) return std::optional<Shifts>();
+      out.row_shift.push_back(s);
+      // Rounded half up: the largest |z| is at +bound, the unsigned rounding of the bound.
+      out.shifted_bound.push_back(s > 0 ? (bound[r] + (uint64_t{1} << (s - 1))) >> s : bound[r]);
+    }
+    return std::optional<Shifts>(out);
+  };
+  // The cheapest weights that pass: 15 bits on one binary point; else 15 bits with the fewest
+  // rows on their own points (a row of small weights keeps its bits there, for a shift into the
+  // common format), taken in the order of what each saves of sum_r e_r^2; else 23 bits on one
+  // point; else 31.
+  std::optional<Shifts> shifts;
+  const auto take = [&](FixedLinear m) {
+    if (!accurate(m)) return false;
+    shifts = shifts_of(m);
+    if (!shifts) return false;
+    program.fixed = std::move(m);
+    return true;
+  };
+  const FixedLinear common = quantize_linear(program.weight, bias, *quantization, 15);
+  if (!take(common)) {
+    const FixedLinear own = quantize_linear_rows(program.weight, bias, *quantization, 15, false);
+    std::vector<uint32_t> order;
+    for (uint32_t r = 0; r < n; ++r) {
+      if (own.row_frac_bits[r] > common.frac_bits) order.push_back(r);
+    }
+    const auto saves = [&](uint32_t r) {
+      return common.row_error_bound[r] * common.row_error_bound[r] - own.row_error_bound[r] * own.row_error_bound[r];
+    };
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return saves(a) > saves(b); });
+    FixedLinear mixed = common;
+    for (const uint32_t r : order) {
+      take_row(mixed, own, r);
+      if (take(mixed)) break;
+    }
   }
-  // shifted < 2^31 (n shifted^2 < 2^62) and bound < 2^63: at most 32 bits.
-  MCUPORT_ASSERT(shift <= 32);
-  program.square_shift = shift;
+  if (!program.fixed) take(quantize_linear(program.weight, bias, *quantization, 23));
+  if (!program.fixed) {
+    program.fixed = quantize_linear(program.weight, bias, *quantization, 31);
+    shifts = shifts_of(*program.fixed);
+  }
+  MCUPORT_ASSERT(shifts.has_value());  // one binary point: every row's shift is at most 32 (below)
+  // One point: the largest row's need, at most 32, since its bound is below 2^63 and n of its
+  // shifted squares fit below 2^62 once it is below 2^31.
+  program.row_shift = shifts->row_shift;
+  program.square_shift = *std::max_element(program.row_shift.begin(), program.row_shift.end());
+  const uint64_t shifted = *std::max_element(shifts->shifted_bound.begin(), shifts->shifted_bound.end());
   program.score_bound = shifted * shifted * n;
-  const int z_frac_bits = program.fixed->frac_bits - shift;
+  const int z_frac_bits = shifts->z_frac_bits;
   program.score_frac_bits = 2 * z_frac_bits;
-  program.z_error = program.fixed->error_bound + (shift > 0 ? std::ldexp(0.5, -z_frac_bits) : 0.0);
+  program.z_error = 0;
+  for (uint32_t r = 0; r < n; ++r) {
+    program.z_error = std::max(program.z_error, program.fixed->row_error_bound[r] +
+                                                    (program.row_shift[r] > 0 ? std::ldexp(0.5, -z_frac_bits) : 0.0));
+  }
   if (model.has_threshold) {
     const long double code = std::floor(std::ldexp(static_cast<long double>(model.threshold),
                                                    program.score_frac_bits));
@@ -282,8 +367,8 @@ void evaluate_pca(const PcaProgram& program, const int16_t* codes, int64_t* out)
 
 int64_t evaluate_mahalanobis(const MahalanobisProgram& program, const int16_t* codes) {
   int64_t score = 0;
-  const int s = program.square_shift;  // <= 32 (lower_mahalanobis)
   for (uint32_t r = 0; r < program.n_rows; ++r) {
+    const int s = program.row_shift[r];  // <= 32 (lower_mahalanobis)
     const int64_t acc = evaluate_fixed_linear_row(*program.fixed, codes, r);
     int64_t z = acc;
     if (s > 0) {

@@ -648,9 +648,11 @@ TEST(LowerMahalanobis, TakesTheNarrowestAccurateWeights) {
   identity.n_inputs = identity.n_outputs = 2;
   identity.scale = {1.0, 1.0};
   identity.center = {0.0, 0.0};
+  // The check of lower_mahalanobis: E = sum_r e_r^2 over the rows' own bounds (Cauchy-Schwarz).
   const auto accurate = [](const mcuport::FixedLinear& map) {
-    const double e = map.error_bound;
-    return 2 * e * std::sqrt(2.0 * 2.0) + 2 * e * e <= 1e-3 * 2.0;
+    double e2 = 0;
+    for (const double e : map.row_error_bound) e2 += e * e;
+    return 2 * std::sqrt(e2 * 2.0) + e2 <= 1e-3 * 2.0;
   };
   for (const auto& [s, bits] : std::vector<std::pair<double, int>>{{1.0, 15}, {100.0, 23}, {1e6, 31}}) {
     mcuport::Mahalanobis model;
@@ -666,8 +668,89 @@ TEST(LowerMahalanobis, TakesTheNarrowestAccurateWeights) {
       EXPECT_FALSE(accurate(mcuport::quantize_linear(program.weight, bias, quantization, weight_bits)))
           << "s = " << s << ", " << weight_bits << " bits";
     }
+    if (bits > 15) {  // nor does a point per row help: the large weight's own row falls short
+      const std::vector<double> bias = mcuport::centered_offsets(program.weight, 2, program.center);
+      EXPECT_FALSE(accurate(mcuport::quantize_linear_rows(program.weight, bias, quantization, 15, false)))
+          << "s = " << s;
+    }
+    EXPECT_TRUE(program.fixed->row_frac_bits.empty()) << "s = " << s;
+    EXPECT_EQ(program.row_shift, std::vector<int>(2, program.square_shift)) << "s = " << s;
     for (int32_t w : program.fixed->weight) {
       EXPECT_LT(std::abs(static_cast<int64_t>(w)), int64_t{1} << bits);
     }
+  }
+}
+
+// Where 15-bit weights on one binary point fall short but some rows on their own points pass,
+// those rows (the fewest, taken by what each saves) get their own points: here the middle row of
+// a factor whose rows are about 18, 8.5 and 1.6 (inputs on [-1, 1], threshold 5). Each row's
+// shift brings it to one format, and every score of every int16 input stays within the bound
+// mahalanobis_score_error gives from the components' error.
+TEST(LowerMahalanobis, GivesRowsTheirOwnPointsWhereOnePointFallsShort) {
+  const std::size_t n = 3;
+  mcuport::InputQuantization quantization;
+  for (std::size_t f = 0; f < n; ++f) quantization.features.push_back(mcuport::quantization_for_range({-1.0, 1.0}));
+  mcuport::AffinePrefix identity;
+  identity.n_inputs = identity.n_outputs = n;
+  identity.scale = {1.0, 1.0, 1.0};
+  identity.center = {0.0, 0.0, 0.0};
+  const double u[3][3] = {{17.882, -16.308, -1.528}, {0.0, 8.539, -8.389}, {0.0, 0.0, 1.592}};
+  mcuport::Mahalanobis model;
+  model.location = {0.0, 0.0, 0.0};
+  model.precision.assign(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < n; ++j) {
+      for (std::size_t k = 0; k < n; ++k) model.precision[i * n + j] += u[k][i] * u[k][j];
+    }
+  }
+  model.has_threshold = true;
+  model.threshold = 5.0;
+  const mcuport::MahalanobisProgram program = mcuport::lower_mahalanobis(model, identity, &quantization);
+  ASSERT_TRUE(program.fixed.has_value());
+  const mcuport::FixedLinear& map = *program.fixed;
+  EXPECT_EQ(map.weight_bits, 15);
+  ASSERT_EQ(map.row_frac_bits.size(), n);
+  EXPECT_EQ(map.row_frac_bits[0], map.frac_bits);
+  EXPECT_GT(map.row_frac_bits[1], map.frac_bits);  // the middle row alone on its own point
+  EXPECT_EQ(map.row_frac_bits[2], map.frac_bits);
+  // One point for all fails the check (which is why the row has its own).
+  const auto accurate = [&](const mcuport::FixedLinear& m) {
+    double e2 = 0;
+    for (const double e : m.row_error_bound) e2 += e * e;
+    return 2 * std::sqrt(e2 * model.threshold) + e2 <= 1e-3 * model.threshold;
+  };
+  const std::vector<double> bias = mcuport::centered_offsets(program.weight, n, program.center);
+  EXPECT_FALSE(accurate(mcuport::quantize_linear(program.weight, bias, quantization, 15)));
+  EXPECT_TRUE(accurate(map));
+  const int z_frac_bits = program.score_frac_bits / 2;
+  for (std::size_t r = 0; r < n; ++r) {
+    EXPECT_EQ(program.row_shift[r], map.row_frac_bits[r] - z_frac_bits) << "row " << r;
+    EXPECT_LE(program.row_shift[r], 32);
+  }
+  EXPECT_GT(program.row_shift[1], program.row_shift[0]);
+  std::mt19937_64 random(5);
+  std::uniform_int_distribution<int> code(INT16_MIN, INT16_MAX);
+  std::vector<int16_t> codes(n);
+  for (int trial = 0; trial < 20000; ++trial) {
+    for (std::size_t f = 0; f < n; ++f) {
+      codes[f] = static_cast<int16_t>(trial < 8 ? ((trial >> f) & 1 ? INT16_MIN : INT16_MAX)
+                                      : trial < 10000 ? code(random) / 64 : code(random));
+    }
+    long double exact = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      long double z = 0;
+      for (std::size_t f = 0; f < n; ++f) {
+        const auto& q = quantization.features[f];
+        z += static_cast<long double>(u[r][f]) * q.scale * (codes[f] - q.zero_point);
+      }
+      exact += z * z;
+    }
+    const int64_t score = mcuport::evaluate_mahalanobis(program, codes.data());
+    ASSERT_GE(score, 0);
+    ASSERT_LE(static_cast<uint64_t>(score), program.score_bound);
+    const long double got = std::ldexp(static_cast<long double>(score), -program.score_frac_bits);
+    ASSERT_LE(std::fabs(static_cast<double>(got - exact)),
+              mcuport::mahalanobis_score_error(program, static_cast<double>(exact)) * (1 + 1e-9))
+        << "trial " << trial;
   }
 }

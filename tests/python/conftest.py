@@ -59,6 +59,18 @@ def split(name: str):
     return train_test_split(X, y, test_size=0.25, random_state=SEED, stratify=stratify)
 
 
+def thin_mahalanobis():
+    """A mcuport.Mahalanobis that takes 31-bit weights (the 16-bit halves of the Cortex-M0
+    header): breast_cancer's training mean and covariance with a threshold of 1, where the score
+    must be within 1e-3 of d2 (23-bit weights pass from a threshold of about 3). Every fitted
+    covariance of the tests' data sets takes 15 or 23 bits at its own threshold."""
+    import mcuport
+
+    X_train = split("breast_cancer")[0]
+    return mcuport.Mahalanobis(X_train.mean(axis=0), covariance=np.cov(X_train, rowvar=False),
+                               threshold=1.0)
+
+
 def header_macros(header: str, name: str = "m") -> dict:
     """The numeric #defines of a generated header, without the prefix: {"N_TREES": 100, ...}.
     Macros that are not numbers (function-like or attribute macros) are left out."""

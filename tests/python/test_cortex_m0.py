@@ -26,7 +26,7 @@ from sklearn.tree import DecisionTreeClassifier
 import mcuport
 from mcuport.host import STRICT_FLAGS, HostModel
 
-from conftest import OTHER_COMPILERS, REPORT_LINES, SEED, require, split
+from conftest import OTHER_COMPILERS, REPORT_LINES, SEED, require, split, thin_mahalanobis
 
 CC = "arm-none-eabi-gcc"
 M0_FLAGS = [
@@ -172,16 +172,19 @@ def test_negative_control_float_header_is_flagged(tmp_path):
 @pytest.mark.parametrize("dataset,form", [("iris", "straight line"), ("wine", "bytes"),
                                           ("breast_cancer", "halves")])
 def test_mahalanobis_cortex_m0_builds_no_64_bit_product(dataset, form, tmp_path):
-    """EllipticEnvelope for Cortex-M0: iris (10 multiply-accumulates) as straight-line code, wine
-    (91, 23-bit weights) as the loop over an int16 high part and a byte, breast_cancer (465,
-    31-bit weights) as the 16-bit halves loop. None may call __aeabi_lmul (gcc folds a single
+    """Mahalanobis distances for Cortex-M0: iris's EllipticEnvelope (10 multiply-accumulates) as
+    straight-line code, wine's (91, 23-bit weights) as the loop over an int16 high part and a
+    byte, a breast_cancer distance at a threshold of 1 (465, 31-bit weights: conftest's
+    thin_mahalanobis) as the 16-bit halves loop. None may call __aeabi_lmul (gcc folds a single
     x hi * 2^b into a 64-bit product unless the header keeps it a 32-bit one)."""
     from sklearn.covariance import EllipticEnvelope
 
     X_train, _, _, _ = split(dataset)
-    estimator = EllipticEnvelope(random_state=SEED, support_fraction=0.9).fit(X_train)
+    estimator = (thin_mahalanobis() if form == "halves" else
+                 EllipticEnvelope(random_state=SEED, support_fraction=0.9).fit(X_train))
     generated = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train,
                                  target="cortex-m0")
+    assert ("32-bit weights" in generated.header) == (form == "halves")
     assert mahalanobis_form(generated.header) == form
     assert_no_64_bit_product(generated.header, tmp_path)
 
@@ -508,3 +511,71 @@ def test_mahalanobis_weight_bytes_at_the_int32_edges(n_features, tmp_path):
                                              mul32_only=False)
     assert predictions is not None
     assert_no_64_bit_product(header, tmp_path)
+
+
+# Mahalanobis maps whose 15-bit weights pass the accuracy check only with a binary point per row
+# (core/src/lower_projection.cpp): rows of small weights keep their bits, and each meets the
+# common format by its own rounding shift. Upper-triangular factors (rows from the diagonal on)
+# on inputs in [-1, 1], and the threshold the check is taken at. The forms: an int32 row beside a
+# biased uint32 one (the ceiling fan's shape); biased uint32 rows beside int64 ones shifted in
+# line; a loop (9 x 9: 45 multiply-accumulates, more than the straight line takes) reading each
+# row's shift from a table.
+PER_ROW_POINTS = {
+    "int32 and biased rows": (
+        [[17.882, -16.308, -1.528], [8.539, -8.389], [1.592]], 5.0,
+        ("int32_t acc32;", "uint32_t accu;", "accu >> 1) - UINT32_C(1073741824)")),
+    "biased and int64 rows": (
+        [[120.334, -47.643, 111.601], [1.023, -0.143], [1.04]], 33.88,
+        ("uint32_t accu;", "int64_t acc;", "m_signed((uint32_t)((uint64_t)acc >> ")),
+    "a shift table": (
+        [[7.399, 4.457, 6.079, 3.71, 1.125, -0.241, 1.11, -3.392, 4.145],
+         [0.135, -0.069, 0.01, -0.022, 0.233, 0.023, -0.245, 0.052],
+         [0.022, 0.001, -0.044, -0.041, -0.028, -0.003, 0.007],
+         [0.142, -0.264, 0.319, -0.342, -1.022, -0.397], [3.811, -3.702, -1.155, -1.366, 3.146],
+         [2.293, 1.465, 8.771, -0.107], [12.967, 1.104, 7.631], [0.099, -0.107], [0.031]], 7.46,
+        ("static const uint8_t m_row_shift[9]", "m_component_by(acc, m_row_shift[r])")),
+}
+
+
+def per_row_points_document(case: str) -> str:
+    rows, threshold, _ = PER_ROW_POINTS[case]
+    n = len(rows)
+    factor = np.zeros((n, n))
+    for r, row in enumerate(rows):
+        factor[r, r:] = row
+    model = mcuport.Mahalanobis(np.zeros(n), precision=factor.T @ factor, threshold=threshold)
+    return mcuport.to_json(model, input_ranges=[(-1.0, 1.0)] * n)
+
+
+def per_row_points_codes(n: int) -> np.ndarray:
+    """Every corner of the int16 cube (each row's sum at both ends of its bound), random codes,
+    and small ones near the location (inliers)."""
+    rng = np.random.default_rng(SEED)
+    corners = np.array([[-32768 if (k >> f) & 1 else 32767 for f in range(n)]
+                        for k in range(2**n)])
+    return np.vstack([corners, rng.integers(-32768, 32768, (100, n)),
+                      rng.integers(-300, 300, (100, n))]).astype(np.int16)
+
+
+@pytest.mark.parametrize("mul32_only", [True, False], ids=["mul32-only", "64-bit-products"])
+@pytest.mark.parametrize("case", PER_ROW_POINTS)
+def test_mahalanobis_rows_on_their_own_points_answer_like_the_simulator(case, mul32_only,
+                                                                          tmp_path):
+    """Each form of rows on their own binary points, built on the host by gcc (UBSan, no
+    recovery), clang, g++ and clang++ with the strict flags, with and without the Cortex-M0
+    multiply: the simulator's scores and decisions, bit for bit, at every corner of the int16
+    cube (where a biased row beyond its bound would wrap), at random codes and near the
+    location, inliers and outliers among them."""
+    document = per_row_points_document(case)
+    generated = mcuport.generate(document, name="m", numeric="fixed",
+                                 target="cortex-m0" if mul32_only else "cortex-m4f")
+    header = generated.header
+    assert "16-bit weights" in header and "each row on its own binary point" in header
+    for text in PER_ROW_POINTS[case][2]:
+        assert text in header
+    n = len(PER_ROW_POINTS[case][0])
+    simulated = mcuport.load(document)
+    predictions = answers_like_the_simulator(generated, simulated,
+                                             lambda host: per_row_points_codes(n), tmp_path,
+                                             mul32_only=mul32_only)
+    assert set(np.unique(predictions)) == {-1, 1}

@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.covariance import EllipticEnvelope, EmpiricalCovariance
+from sklearn.covariance import EllipticEnvelope, EmpiricalCovariance, MinCovDet
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.exceptions import ConvergenceWarning
@@ -39,7 +39,7 @@ from mcuport.firmware import (ForeignCode, TargetModel, ToolchainMissing, _Unico
 from mcuport.host import HostModel
 
 from conftest import (OTHER_COMPILERS, REPORT_LINES, SEED, extreme_codes, require, split,
-                      threshold_edge_rows)
+                      thin_mahalanobis, threshold_edge_rows)
 
 FULL = os.environ.get("MCUPORT_FULL_TARGETS") == "1"
 EMULATED_ARCHES = ("armv6m", "armv7em", "avr5", "rv32")
@@ -100,9 +100,13 @@ MODELS = {
     # high sum in int64 in the rows marked in row_wide)
     "EllipticEnvelope(wine)": (lambda: EllipticEnvelope(random_state=SEED, support_fraction=0.9),
                                "wine", None),
-    # 31-bit weights on breast_cancer: the 16-bit halves layout of the Cortex-M0 header
+    # 23-bit weights on breast_cancer, some rows' high sums in int64 (row_wide) on Cortex-M0
     "EllipticEnvelope(breast_cancer)": (
         lambda: EllipticEnvelope(random_state=SEED, support_fraction=0.9), "breast_cancer", None),
+    # 31-bit weights: the 16-bit halves layout of the Cortex-M0 header
+    "Mahalanobis(31-bit)": (thin_mahalanobis, "breast_cancer", None),
+    # 15-bit weights in the loop form: on Cortex-M4F pairs walked by one pointer, SMLALD
+    "MinCovDet(wine)": (lambda: MinCovDet(random_state=SEED), "wine", None),
     "EmpiricalCovariance": (lambda: EmpiricalCovariance(), "iris", None),
     "StandardScaler+SVC(rbf)": (lambda: make_pipeline(StandardScaler(), SVC()), "wine", "y"),
 }
@@ -111,7 +115,7 @@ MODELS = {
 SUBSET_FIXED = ("DecisionTreeClassifier", "RandomForestClassifier", "GaussianNB",
                 "GaussianNB(digits)", "SVC(rbf)",
                 "PCA", "LinearSVC", "EllipticEnvelope", "EllipticEnvelope(wine)",
-                "EllipticEnvelope(breast_cancer)")
+                "EllipticEnvelope(breast_cancer)", "Mahalanobis(31-bit)", "MinCovDet(wine)")
 SUBSET_FLOAT = ("DecisionTreeClassifier",)
 
 
@@ -119,6 +123,8 @@ def fitted(kind):
     factory, dataset, labels = MODELS[kind]
     X_train, X_test, y_train, _ = split(dataset)
     estimator = factory()
+    if isinstance(estimator, mcuport.Mahalanobis):  # given, not fitted
+        return estimator, X_train, X_test
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if labels is None:
@@ -698,3 +704,30 @@ def test_avr_compact_records_of_17_to_32_bits_are_two_16_bit_parts(tmp_path):
         np.testing.assert_array_equal(host.run(codes)[0], simulated.predict_codes(codes))
     with TargetModel(generated, workdir=tmp_path / "chip") as chip:
         np.testing.assert_array_equal(chip.run(codes)[0], simulated.predict_codes(codes))
+
+
+@pytest.mark.parametrize("case", ["int32 and biased rows", "biased and int64 rows",
+                                  "a shift table"])
+@pytest.mark.parametrize("target", ["cortex-m4f", "cortex-m0", "avr-atmega328p"])
+def test_mahalanobis_rows_on_their_own_points_on_the_chip(target, case, tmp_path):
+    """Mahalanobis rows on their own binary points (test_cortex_m0.PER_ROW_POINTS) as each core
+    compiles them: the straight-line rows of Cortex-M4F (SMLAxy) and Cortex-M0 (MULS), and the
+    ATmega328P's loop over its PROGMEM tables with the row_shift table, which it takes for every
+    map; the simulator's scores and decisions at every corner of the int16 cube, at random codes
+    and near the location."""
+    from test_cortex_m0 import per_row_points_codes, per_row_points_document
+
+    require_target(target)
+    document = per_row_points_document(case)
+    generated = mcuport.generate(document, name="m", numeric="fixed", target=target)
+    header = generated.header
+    assert "each row on its own binary point" in header
+    assert ("m_row_shift[" in header) == (target == "avr-atmega328p" or case == "a shift table")
+    n = int(re.search(r"#define M_N_FEATURES (\d+)", header).group(1))
+    codes = per_row_points_codes(n)
+    simulated = mcuport.load(document)
+    with TargetModel(generated, workdir=tmp_path / "target") as chip:
+        measured = chip.measure(codes)
+    np.testing.assert_array_equal(measured.predictions, simulated.predict_codes(codes))
+    np.testing.assert_array_equal(measured.scores, simulated.scores_codes(codes))
+    assert set(np.unique(measured.predictions)) == {-1, 1}

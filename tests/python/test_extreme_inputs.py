@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.covariance import EllipticEnvelope, EmpiricalCovariance
+from sklearn.covariance import EllipticEnvelope, EmpiricalCovariance, MinCovDet
 from sklearn.decomposition import PCA
 from sklearn.ensemble import (ExtraTreesClassifier, ExtraTreesRegressor, RandomForestClassifier,
                               RandomForestRegressor)
@@ -45,7 +45,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 import mcuport
 from mcuport.host import STRICT_FLAGS, HostModel, find_compiler
 
-from conftest import SEED, require, split
+from conftest import SEED, require, split, thin_mahalanobis
 
 SANITIZE = ("-fsanitize=undefined,address,float-cast-overflow", "-fno-sanitize-recover=all",
             "-fno-omit-frame-pointer")
@@ -104,9 +104,13 @@ MODELS = {
     # 23-bit weights: an int16 high part and a byte in the Cortex-M0 header
     "EllipticEnvelope(wine)": (lambda: EllipticEnvelope(random_state=SEED, support_fraction=0.9),
                                "wine", None),
-    # 31-bit weights: the 16-bit halves layout of the Cortex-M0 header
+    # 23-bit weights, some rows' high sums in int64 (row_wide) in the Cortex-M0 header
     "EllipticEnvelope(breast_cancer)": (
         lambda: EllipticEnvelope(random_state=SEED, support_fraction=0.9), "breast_cancer", None),
+    # 31-bit weights: the 16-bit halves layout of the Cortex-M0 header
+    "Mahalanobis(31-bit)": (thin_mahalanobis, "breast_cancer", None),
+    # 15-bit weights in the loop form (91 terms): pairs walked by one pointer on Cortex-M4F
+    "MinCovDet(wine)": (lambda: MinCovDet(random_state=SEED), "wine", None),
     "EmpiricalCovariance": (lambda: EmpiricalCovariance(), "iris", None),
     "Mahalanobis": (lambda: mcuport.Mahalanobis(np.array([5.8, 3.0, 3.8, 1.2]),
                                                 covariance=np.diag([0.7, 0.2, 3.1, 0.6]),
@@ -155,12 +159,17 @@ def cases():
             # The Cortex-M0 header on the host, its 32 x 32 -> 32 multiply paths forced: the
             # exact squares and products from 16-bit halves, and the Mahalanobis halves layout.
             out.append((kind, "fixed", None, None, "cortex-m0"))
+        if kind.startswith(("EllipticEnvelope", "EmpiricalCovariance", "Mahalanobis", "MinCovDet")):
+            # Its own loop forms (the pointer walks in pairs; the DSP path runs on the chip,
+            # test_emulated.py): the portable branch here.
+            out.append((kind, "fixed", None, None, "cortex-m4f"))
     return [pytest.param(*c, id="-".join(str(v) for v in c if v not in (None, "host")))
             for c in out]
 
 
 # What the host build of another target's header needs (the same code the chip compiles).
-TARGET_CFLAGS = {"host": (), "cortex-m0": ("-DMCUPORT_MUL32_ONLY=1", "-DMCUPORT_FX_MUL32_ONLY=1")}
+TARGET_CFLAGS = {"host": (), "cortex-m0": ("-DMCUPORT_MUL32_ONLY=1", "-DMCUPORT_FX_MUL32_ONLY=1"),
+                 "cortex-m4f": ()}
 
 
 # --- The API: every function the header's comment lists, by the shape of its signature -------
@@ -567,7 +576,7 @@ def final_step(kind: str) -> str:
                    "OneClassSVM(linear", "LinearSVC", "GaussianNB", "PCA"):
         if last.startswith(family):
             return family
-    if last.startswith(("EllipticEnvelope", "EmpiricalCovariance", "Mahalanobis")):
+    if last.startswith(("EllipticEnvelope", "EmpiricalCovariance", "Mahalanobis", "MinCovDet")):
         return "Mahalanobis"
     assert last in TREES or "Tree" in last or "Forest" in last, kind
     return "tree"

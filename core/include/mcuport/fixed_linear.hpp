@@ -24,13 +24,15 @@ struct FixedLinear {
   bool wide = false;
   // Bound on |out_k - exact out_k| in real units, for every int16 input: the largest over k of
   // sum_f |weight rounding residual| * 32768 plus the bias's residual, times 2^-frac_bits (the
-  // residuals are known at port time: at most 0.5 each).
+  // residuals are known at port time: at most 0.5 each). row_error_bound[k] is row k's own
+  // (n_outputs of them).
   double error_bound = 0;
-  // Maps whose outputs are never compared with each other (PCA) may put each row on its own
-  // binary point: row k is then in units of 2^-row_frac_bits[k] (frac_bits is the coarsest), and
-  // row_error_bound[k] is row k's own bound. Empty: every row on frac_bits.
-  std::vector<int> row_frac_bits;
   std::vector<double> row_error_bound;
+  // Maps whose outputs are never compared with each other (PCA), or are brought to one format
+  // after each row's own shift (Mahalanobis components), may put each row on its own binary
+  // point: row k is then in units of 2^-row_frac_bits[k] (frac_bits is the coarsest). Empty:
+  // every row on frac_bits.
+  std::vector<int> row_frac_bits;
 };
 
 // `weight` is n_outputs x n_features (row-major) in real units of the inputs. Throws
