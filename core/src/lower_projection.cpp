@@ -19,16 +19,15 @@ using detail::as_matrix;
 using detail::as_vector;
 using detail::RowMatrix;
 
-// Row r of `from` (quantized on its own binary point) in place of `into`'s, and `into`'s
+// `row` (row r alone, quantized on its own binary point) in place of `into`'s row r, and `into`'s
 // bounds updated: `into` then has a point per row.
-void take_row(FixedLinear& into, const FixedLinear& from, uint32_t r) {
+void take_row(FixedLinear& into, const FixedLinear& row, uint32_t r) {
   const uint32_t n = into.n_features;
   if (into.row_frac_bits.empty()) into.row_frac_bits.assign(into.n_outputs, into.frac_bits);
-  std::copy_n(from.weight.begin() + static_cast<std::ptrdiff_t>(r) * n, n,
-              into.weight.begin() + static_cast<std::ptrdiff_t>(r) * n);
-  into.bias[r] = from.bias[r];
-  into.row_frac_bits[r] = from.row_frac_bits[r];
-  into.row_error_bound[r] = from.row_error_bound[r];
+  std::copy_n(row.weight.begin(), n, into.weight.begin() + static_cast<std::ptrdiff_t>(r) * n);
+  into.bias[r] = row.bias[0];
+  into.row_frac_bits[r] = row.frac_bits;
+  into.row_error_bound[r] = row.error_bound;
   into.error_bound = *std::max_element(into.row_error_bound.begin(), into.row_error_bound.end());
   // As quantize_linear computes it: the largest |bias| + 32768 sum |w| over the rows.
   double worst = 0;
@@ -309,18 +308,29 @@ MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefi
   };
   const FixedLinear common = quantize_linear(program.weight, bias, *quantization, 15);
   if (!take(common)) {
-    const FixedLinear own = quantize_linear_rows(program.weight, bias, *quantization, 15, false);
+    // Each row alone on its own point, where that point can hold its offset (a row of small
+    // weights on inputs far from it may need more than 64 bits there: it stays on the common
+    // point, which holds it).
+    std::vector<std::optional<FixedLinear>> own(n);
     std::vector<uint32_t> order;
     for (uint32_t r = 0; r < n; ++r) {
-      if (own.row_frac_bits[r] > common.frac_bits) order.push_back(r);
+      const auto row = program.weight.begin() + static_cast<std::ptrdiff_t>(r) * program.n_features;
+      try {
+        own[r] = quantize_linear(std::vector<double>(row, row + program.n_features), {bias[r]},
+                                 *quantization, 15);
+      } catch (const Error&) {
+        continue;
+      }
+      if (own[r]->frac_bits > common.frac_bits) order.push_back(r);
     }
     const auto saves = [&](uint32_t r) {
-      return common.row_error_bound[r] * common.row_error_bound[r] - own.row_error_bound[r] * own.row_error_bound[r];
+      return common.row_error_bound[r] * common.row_error_bound[r] -
+             own[r]->error_bound * own[r]->error_bound;
     };
     std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return saves(a) > saves(b); });
     FixedLinear mixed = common;
     for (const uint32_t r : order) {
-      take_row(mixed, own, r);
+      take_row(mixed, *own[r], r);
       if (take(mixed)) break;
     }
   }

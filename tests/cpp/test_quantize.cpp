@@ -681,6 +681,53 @@ TEST(LowerMahalanobis, TakesTheNarrowestAccurateWeights) {
   }
 }
 
+// A row whose offset cannot be held on its own binary point (small weights on an input whose
+// location lies far from its range: 1e-6 (x - 1e10), its offset 2^62 at its own point 2^-49)
+// stays on the common point, where it can: the port takes the next candidate rather than failing
+// (15 bits fall short at a threshold of 1e-4, on one point and with rows 0 and 1 on their own;
+// 23 bits on one point hold the offset at 2^-37).
+TEST(LowerMahalanobis, KeepsOnTheCommonPointARowWhoseOffsetItsOwnPointCannotHold) {
+  const std::size_t n = 3;
+  mcuport::InputQuantization quantization;
+  for (std::size_t f = 0; f < n; ++f) {
+    quantization.features.push_back(mcuport::quantization_for_range({-1.0, 1.0}));
+  }
+  mcuport::AffinePrefix identity;
+  identity.n_inputs = identity.n_outputs = n;
+  identity.scale = {1.0, 1.0, 1.0};
+  identity.center = {0.0, 0.0, 0.0};
+  mcuport::Mahalanobis model;
+  model.location = {0.0, 0.0, 1e10};
+  model.precision = {1.0, 0.0, 0.0, 0.0, 0.36, 0.0, 0.0, 0.0, 1e-12};
+  model.has_threshold = true;
+  model.threshold = 1e-4;
+  mcuport::MahalanobisProgram program;
+  ASSERT_NO_THROW(program = mcuport::lower_mahalanobis(model, identity, &quantization));
+  ASSERT_TRUE(program.fixed.has_value());
+  const mcuport::FixedLinear& map = *program.fixed;
+  EXPECT_EQ(map.weight_bits, 23);  // as before rows could have points of their own
+  EXPECT_TRUE(map.row_frac_bits.empty());
+  for (std::size_t r = 0; r < n; ++r) EXPECT_LE(program.row_shift[r], 32) << "row " << r;
+  for (const int32_t corner : {0, 1, 2, 3, 4, 5, 6, 7}) {
+    std::vector<int16_t> codes(n);
+    for (std::size_t f = 0; f < n; ++f) {
+      codes[f] = static_cast<int16_t>((corner >> f) & 1 ? INT16_MIN : INT16_MAX);
+    }
+    long double exact = 0;
+    for (std::size_t f = 0; f < n; ++f) {
+      const auto& q = quantization.features[f];
+      const long double x =
+          static_cast<long double>(q.scale) * (codes[f] - q.zero_point) - model.location[f];
+      exact += x * x * model.precision[f * n + f];
+    }
+    const int64_t score = mcuport::evaluate_mahalanobis(program, codes.data());
+    const long double got = std::ldexp(static_cast<long double>(score), -program.score_frac_bits);
+    EXPECT_LE(std::fabs(static_cast<double>(got - exact)),
+              mcuport::mahalanobis_score_error(program, static_cast<double>(exact)) * (1 + 1e-9))
+        << "corner " << corner;
+  }
+}
+
 // Where 15-bit weights on one binary point fall short but some rows on their own points pass,
 // those rows (the fewest, taken by what each saves) get their own points: here the middle row of
 // a factor whose rows are about 18, 8.5 and 1.6 (inputs on [-1, 1], threshold 5). Each row's
