@@ -351,8 +351,10 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     const bool halves = wide_weights && context.target.arch == "armv6m";
     const bool unrolled =
         context.target.const_storage == ConstStorage::Ram && packed.size() <= kUnrolledTerms;
-    const std::string doc = "the factor of the precision matrix, input quantization folded in, * 2^" +
-                            std::to_string(map.frac_bits);
+    // Each row's binary point: one for all, or (15-bit weights) the row's own.
+    const std::string points = map.row_frac_bits.empty() ? "2^" + std::to_string(map.frac_bits)
+                                                         : "2^(the row's point)";
+    const std::string doc = "the factor of the precision matrix, input quantization folded in, * " + points;
     // 23-bit weights there: an int16 high part and a byte (kFixedScoreBytes), where every row's
     // low sum is within int32; row_wide marks the rows whose high sum may not be.
     std::vector<uint8_t> row_wide;
@@ -416,8 +418,6 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       bias.push_back(map.wide ? "INT64_C(" + std::to_string(half_in_bias ? b + acc_offset : b) + ")"
                               : std::to_string(b));
     }
-    const std::string points = map.row_frac_bits.empty() ? "2^" + std::to_string(map.frac_bits)
-                                                         : "2^(the row's point)";
     if (!unrolled) code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_bias", bias,
                     "per row: the offset of the component" +
                         std::string(half_in_bias && s > 0 ? " and the rounding half 2^" + std::to_string(s - 1) : "") +

@@ -533,7 +533,8 @@ PER_ROW_POINTS = {
          [0.022, 0.001, -0.044, -0.041, -0.028, -0.003, 0.007],
          [0.142, -0.264, 0.319, -0.342, -1.022, -0.397], [3.811, -3.702, -1.155, -1.366, 3.146],
          [2.293, 1.465, 8.771, -0.107], [12.967, 1.104, 7.631], [0.099, -0.107], [0.031]], 7.46,
-        ("static const uint8_t m_row_shift[9]", "m_component_by(acc, m_row_shift[r])")),
+        ("static const uint8_t m_row_shift[9]", "m_component_by(acc, m_row_shift[r])",
+         "folded in, * 2^(the row's point) */\nstatic const int16_t m_weight[45]")),
 }
 
 
