@@ -339,9 +339,17 @@ MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefi
     program.fixed = quantize_linear(program.weight, bias, *quantization, 31);
     shifts = shifts_of(*program.fixed);
   }
-  MCUPORT_ASSERT(shifts.has_value());  // one binary point: every row's shift is at most 32 (below)
-  // One point: the largest row's need, at most 32, since its bound is below 2^63 and n of its
-  // shifted squares fit below 2^62 once it is below 2^31.
+  // One point: every row's shift is the largest row's need. Its bound is below 2^62, so 32 bits
+  // bring it below 2^30, but n of those squares fit below 2^62 only for n < 4; with offsets near
+  // 2^61 (inputs far from the location) and many rows the need exceeds 32.
+  if (!shifts) {
+    throw Error("/input_ranges",
+                "fixed mode cannot hold the distance's components: the model's offsets at the "
+                "binary point 2^-" + std::to_string(program.fixed->frac_bits) +
+                    " that its weights need are so large that " + std::to_string(n) +
+                    " of their squares need a shift beyond 32 bits; the input ranges lie far "
+                    "from the location: give ranges closer to the data or use float mode");
+  }
   program.row_shift = shifts->row_shift;
   program.square_shift = *std::max_element(program.row_shift.begin(), program.row_shift.end());
   const uint64_t shifted = *std::max_element(shifts->shifted_bound.begin(), shifts->shifted_bound.end());

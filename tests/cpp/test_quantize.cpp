@@ -728,6 +728,34 @@ TEST(LowerMahalanobis, KeepsOnTheCommonPointARowWhoseOffsetItsOwnPointCannotHold
   }
 }
 
+// Where only 31-bit weights are accurate enough and their offsets come near 2^61 (inputs on
+// [-1, 1], the location 32000 away, at 2^-45: 2^59.97), the components need a shift of 33 bits
+// once 100 of their squares must fit below 2^62, beyond the 32 the code can round: the port
+// says so (an input-range error, as for an offset beyond 2^61) rather than failing an assertion.
+TEST(LowerMahalanobis, RefusesComponentsThatNeedAShiftBeyond32Bits) {
+  const std::size_t n = 100;
+  mcuport::InputQuantization quantization;
+  mcuport::AffinePrefix identity;
+  identity.n_inputs = identity.n_outputs = n;
+  mcuport::Mahalanobis model;
+  model.precision.assign(n * n, 0.0);
+  for (std::size_t f = 0; f < n; ++f) {
+    quantization.features.push_back(mcuport::quantization_for_range({-1.0, 1.0}));
+    identity.scale.push_back(1.0);
+    identity.center.push_back(0.0);
+    model.location.push_back(32000.0);
+    model.precision[f * n + f] = 1.0;
+  }
+  model.has_threshold = true;
+  model.threshold = 1e-16;
+  EXPECT_THROW(mcuport::lower_mahalanobis(model, identity, &quantization), mcuport::Error);
+  model.location.assign(n, 0.0);  // the same map near its location: 31 bits, a shift of at most 32
+  const mcuport::MahalanobisProgram program = mcuport::lower_mahalanobis(model, identity, &quantization);
+  ASSERT_TRUE(program.fixed.has_value());
+  EXPECT_EQ(program.fixed->weight_bits, 31);
+  EXPECT_LE(program.square_shift, 32);
+}
+
 // Where 15-bit weights on one binary point fall short but some rows on their own points pass,
 // those rows (the fewest, taken by what each saves) get their own points: here the middle row of
 // a factor whose rows are about 18, 8.5 and 1.6 (inputs on [-1, 1], threshold 5). Each row's
