@@ -328,9 +328,14 @@ MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefi
              own[r]->error_bound * own[r]->error_bound;
     };
     std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return saves(a) > saves(b); });
+    // Greedily: each row joins unless its point lies too far from the others' for one format
+    // (a shift beyond 32 bits), where it stays on the common point and the next is tried.
     FixedLinear mixed = common;
     for (const uint32_t r : order) {
-      take_row(mixed, *own[r], r);
+      FixedLinear candidate = mixed;
+      take_row(candidate, *own[r], r);
+      if (!shifts_of(candidate)) continue;
+      mixed = std::move(candidate);
       if (take(mixed)) break;
     }
   }
