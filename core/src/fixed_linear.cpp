@@ -12,7 +12,7 @@ namespace mcuport {
 
 FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector<double>& bias,
                             const InputQuantization& quantization, int weight_bits,
-                            bool int32_accumulator) {
+                            bool int32_accumulator, uint32_t first_output) {
   MCUPORT_ASSERT(weight_bits == 15 || weight_bits == 23 || weight_bits == 31);
   FixedLinear map;
   map.weight_bits = weight_bits;
@@ -72,7 +72,7 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
       if (!(std::fabs(b) < 0x1p61)) {
         throw Error("/input_ranges",
                     "the model's offset " + format_general(folded_bias[k], 6) +
-                        " (output " + std::to_string(k) + ") cannot be held in 64-bit fixed point "
+                        " (output " + std::to_string(first_output + k) + ") cannot be held in 64-bit fixed point "
                         "at the binary point 2^-" + std::to_string(map.frac_bits) +
                         " that its weights need: the input ranges lie far from zero, or the "
                         "weights are far smaller than the offset; give ranges closer to the data "
@@ -110,7 +110,7 @@ FixedLinear quantize_linear_rows(const std::vector<double>& weight, const std::v
   for (uint32_t k = 0; k < map.n_outputs; ++k) {
     const std::vector<double> row(weight.begin() + static_cast<std::ptrdiff_t>(k) * map.n_features,
                                   weight.begin() + static_cast<std::ptrdiff_t>(k + 1) * map.n_features);
-    const FixedLinear one = quantize_linear(row, {bias[k]}, quantization, weight_bits, int32_accumulator);
+    const FixedLinear one = quantize_linear(row, {bias[k]}, quantization, weight_bits, int32_accumulator, k);
     map.weight.insert(map.weight.end(), one.weight.begin(), one.weight.end());
     map.bias.push_back(one.bias[0]);
     map.row_frac_bits.push_back(one.frac_bits);

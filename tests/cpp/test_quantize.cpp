@@ -637,6 +637,26 @@ TEST(NaiveBayesDistanceBound, IsTight) {
   EXPECT_LT(mcuport::distance_error_bound(map, 0, 100.0), 100.0 * 0x1p-14);
 }
 
+// A row whose offset its own binary point cannot hold is named by its index: each row is
+// quantized alone, where it was always "output 0".
+TEST(QuantizeLinearRows, NamesTheRowWhoseOffsetCannotBeHeld) {
+  mcuport::InputQuantization quantization;
+  for (int f = 0; f < 2; ++f) quantization.features.push_back(mcuport::quantization_for_range({-1.0, 1.0}));
+  // Row 2's only weight, 1e-9, puts its point at 2^-59, where its offset 1e8 is about 2^86;
+  // row 0's point, 2^-29, holds it.
+  const std::vector<double> weight = {1.0, 0.5, 0.25, -1.0, 1e-9, 0.0};
+  const std::vector<double> bias = {0.1, 0.2, 1e8};
+  try {
+    (void)mcuport::quantize_linear_rows(weight, bias, quantization, 15, false);
+    FAIL() << "no error";
+  } catch (const mcuport::Error& e) {
+    EXPECT_EQ(e.path(), "/input_ranges");
+    EXPECT_NE(e.detail().find("(output 2)"), std::string::npos) << e.detail();
+  }
+  // The same rows on one binary point hold it (the point is row 0's).
+  EXPECT_NO_THROW((void)mcuport::quantize_linear(weight, bias, quantization, 15));
+}
+
 // A Mahalanobis map takes the narrowest weights (15, 23 or 31 bits) whose rounding keeps the
 // distance within 1e-3 (relative) of the exact one at the threshold (here none: at d2 = n).
 // Two features on [-1, 1], precision diag(s^2, 1): the factor's largest weight s sets the

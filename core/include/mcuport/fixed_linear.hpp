@@ -42,9 +42,10 @@ struct FixedLinear {
 // ill-conditioned uses such as a kernel argument that is raised to a power).
 // int32_accumulator (15-bit weights): the finest binary point at which the accumulator bound
 // stays below 2^31, so that the sums need no int64 (fewer weight bits).
+// first_output numbers the outputs in error messages (a row quantized alone names itself).
 FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector<double>& bias,
                             const InputQuantization& quantization, int weight_bits = 15,
-                            bool int32_accumulator = false);
+                            bool int32_accumulator = false, uint32_t first_output = 0);
 
 // Every row on its own binary point (quantize_linear of that row alone): for outputs that are not
 // compared with each other, a row of small weights keeps all its bits.
