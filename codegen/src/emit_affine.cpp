@@ -79,10 +79,10 @@ const char* kPortablePairs = R"(    for (f = 0u; f + 2u <= {{nf}}; f += 2u) {
 
 // The same on Cortex-M0/M0+/M23 (armv6m; tables in the data address space, more than
 // kStraightLineFeatures inputs): one pointer into the row and one into the input, stepped by a
-// pair, the loop tested at its end on the input's. gcc -Os there: the digits PCA (16 x 64)
-// 14,316 -> 12,777 instructions a transform, SVC(linear) on digits (45 x 64) 40,951 -> 37,884
-// a prediction. A loop on an index with the row's address taken once made the second 42,203;
-// 32-bit halves of the sum with a hand-written carry, 14,248 and 39,321.
+// pair, the loop tested at its end on the input's. gcc -Os there (bench/compare.py's digits
+// models, 50 rows): the PCA (16 x 64) 14,316 -> 12,777 instructions a transform, SVC(linear)
+// (45 x 64) 40,951 -> 37,884 a prediction. A loop on an index with the row's address taken once
+// made the second 42,203; 32-bit halves of the sum with a hand-written carry, 14,248 and 39,321.
 const char* kPortablePairsArmv6m = R"(    {
         const int16_t* w = {{p}}_{{table}}_weight[k];
         const int16_t* v = x;

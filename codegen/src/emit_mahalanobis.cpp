@@ -401,7 +401,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       code.tables.add(wide_weights ? "int32_t" : "int16_t", wide_weights ? 4 : 2, p + "_weight",
                       integer_literals(packed_code), doc);
     }
-    const int s = program.square_shift;
+    const int s = *std::max_element(program.row_shift.begin(), program.row_shift.end());
     // Every row shifted by s, or (15-bit weights, a binary point per row) each by its own.
     const bool uniform = std::all_of(program.row_shift.begin(), program.row_shift.end(),
                                      [&](int shift) { return shift == s; });
@@ -484,13 +484,9 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       enum class Kind { Int32, Biased, Int64 };
       std::vector<Kind> kinds;
       {
-        std::size_t j = 0;
         for (uint32_t r = 0; r < program.n_rows; ++r) {
           const int shift = program.row_shift[r];
-          uint64_t bound = static_cast<uint64_t>(map.bias[r] < 0 ? -map.bias[r] : map.bias[r]);
-          for (uint32_t f = program.triangular ? r : 0; f < n; ++f, ++j) {
-            bound += static_cast<uint64_t>(std::llabs(packed_code[j])) * 32768u;
-          }
+          const uint64_t bound = row_accumulator_bound(map, r);
           const uint64_t half = shift > 0 ? uint64_t{1} << (shift - 1) : 0;
           kinds.push_back(wide_weights                                         ? Kind::Int64
                           : shift == 0 && bound <= 0x7fffffffu                 ? Kind::Int32

@@ -123,6 +123,16 @@ FixedLinear quantize_linear_rows(const std::vector<double>& weight, const std::v
   return map;
 }
 
+uint64_t row_accumulator_bound(const FixedLinear& map, uint32_t k) {
+  const int64_t b = map.bias[k];
+  uint64_t bound = b < 0 ? 0u - static_cast<uint64_t>(b) : static_cast<uint64_t>(b);
+  for (uint32_t f = 0; f < map.n_features; ++f) {
+    const int64_t w = map.weight[k * map.n_features + f];
+    bound += static_cast<uint64_t>(w < 0 ? -w : w) * 32768u;
+  }
+  return bound;
+}
+
 int64_t evaluate_fixed_linear_row(const FixedLinear& map, const int16_t* codes, uint32_t k) {
   int64_t acc = map.bias[k];
   for (uint32_t f = 0; f < map.n_features; ++f) {

@@ -29,15 +29,11 @@ void take_row(FixedLinear& into, const FixedLinear& row, uint32_t r) {
   into.row_frac_bits[r] = row.frac_bits;
   into.row_error_bound[r] = row.error_bound;
   into.error_bound = *std::max_element(into.row_error_bound.begin(), into.row_error_bound.end());
-  // As quantize_linear computes it: the largest |bias| + 32768 sum |w| over the rows.
-  double worst = 0;
+  into.accumulator_bound = 0;
   for (uint32_t k = 0; k < into.n_outputs; ++k) {
-    double sum = std::fabs(static_cast<double>(into.bias[k]));
-    for (uint32_t f = 0; f < n; ++f) sum += std::fabs(static_cast<double>(into.weight[k * n + f])) * 32768.0;
-    worst = std::max(worst, sum);
+    into.accumulator_bound = std::max(into.accumulator_bound, row_accumulator_bound(into, k));
   }
-  into.accumulator_bound = static_cast<uint64_t>(worst);
-  into.wide = into.weight_bits > 15 || worst > static_cast<double>(std::numeric_limits<int32_t>::max());
+  into.wide = into.weight_bits > 15 || into.accumulator_bound > 0x7fffffffu;
   into.frac_bits = *std::min_element(into.row_frac_bits.begin(), into.row_frac_bits.end());
 }
 
@@ -173,11 +169,7 @@ PcaProgram lower_pca(const Pca& pca, const AffinePrefix& prefix,
   };
   std::vector<uint64_t> row_bound(program.n_outputs);
   for (uint32_t k = 0; k < program.n_outputs; ++k) {
-    double sum = std::fabs(static_cast<double>(map.bias[k]));
-    for (uint32_t f = 0; f < map.n_features; ++f) {
-      sum += std::fabs(static_cast<double>(map.weight[k * map.n_features + f])) * 32768.0;
-    }
-    row_bound[k] = static_cast<uint64_t>(sum);  // exact: below 2^62 (quantize_linear)
+    row_bound[k] = row_accumulator_bound(map, k);
     uint64_t shifted = 0;
     const int out_bits = row_point(k) - shift_to_fit(row_bound[k], 0x7fffffffu, shifted);
     program.output_frac_bits = k == 0 ? out_bits : std::min(program.output_frac_bits, out_bits);
@@ -272,11 +264,7 @@ MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefi
     std::vector<uint64_t> bound(n);
     Shifts out;
     for (uint32_t r = 0; r < n; ++r) {
-      double sum = std::fabs(static_cast<double>(m.bias[r]));
-      for (uint32_t f = 0; f < m.n_features; ++f) {
-        sum += std::fabs(static_cast<double>(m.weight[r * m.n_features + f])) * 32768.0;
-      }
-      bound[r] = static_cast<uint64_t>(sum);  // exact: below 2^62 (quantize_linear)
+      bound[r] = row_accumulator_bound(m, r);
       int need = 0;
       uint64_t shifted = bound[r];
       while (!fits(shifted)) {
@@ -294,10 +282,10 @@ MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefi
     }
     return std::optional<Shifts>(out);
   };
-  // The cheapest weights that pass: 15 bits on one binary point; else 15 bits with the fewest
-  // rows on their own points (a row of small weights keeps its bits there, for a shift into the
-  // common format), taken in the order of what each saves of sum_r e_r^2; else 23 bits on one
-  // point; else 31.
+  // The cheapest weights that pass: 15 bits on one binary point; else 15 bits with rows on their
+  // own points (a row of small weights keeps its bits there, for a shift into the common
+  // format), added one at a time in the order of what each saves of sum_r e_r^2 until the check
+  // passes; else 23 bits on one point; else 31.
   std::optional<Shifts> shifts;
   const auto take = [&](FixedLinear m) {
     if (!accurate(m)) return false;
@@ -356,7 +344,6 @@ MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefi
                     "from the location: give ranges closer to the data or use float mode");
   }
   program.row_shift = shifts->row_shift;
-  program.square_shift = *std::max_element(program.row_shift.begin(), program.row_shift.end());
   const uint64_t shifted = *std::max_element(shifts->shifted_bound.begin(), shifts->shifted_bound.end());
   program.score_bound = shifted * shifted * n;
   const int z_frac_bits = shifts->z_frac_bits;

@@ -441,6 +441,12 @@ def test_mahalanobis_weight_bytes_answer_like_the_simulator(dataset, pca, wide_r
     assert set(np.unique(predictions)) == {-1, 1}
 
 
+def cube_corners(n: int) -> np.ndarray:
+    """The 2^n corners of the int16 cube: each coordinate -32768 or 32767."""
+    return np.array([[-32768 if (k >> f) & 1 else 32767 for f in range(n)] for k in range(2**n)],
+                    np.int16)
+
+
 def mahalanobis_from_weight_codes(codes: np.ndarray) -> str:
     """The document of a mcuport.Mahalanobis whose fixed weights are exactly `codes` (upper
     triangular, positive diagonal, largest |code| 2^23 - 1): inputs on [-32, 32 - 2^-10] step
@@ -492,8 +498,7 @@ def test_mahalanobis_weight_bytes_at_the_int32_edges(n_features, tmp_path):
         assert mahalanobis_form(header) == "straight line"
         assert "(int64_t)((int32_t)x[1] * (-32768)) + (int64_t)((int32_t)x[2] * (-32768))" in header
         assert "m_signed((uint32_t)(int32_t)x[3] * (uint32_t)(-32768)) * 256" in header
-        extremes = np.array([[-32768 if (k >> f) & 1 else 32767 for f in range(n_features)]
-                             for k in range(2**n_features)], np.int16)
+        extremes = cube_corners(n_features)
     else:
         assert mahalanobis_form(header) == "bytes"
         packed = np.concatenate([codes[r, r:] for r in range(n_features)])
@@ -552,9 +557,7 @@ def per_row_points_codes(n: int) -> np.ndarray:
     """Every corner of the int16 cube (each row's sum at both ends of its bound), random codes,
     and small ones near the location (inliers)."""
     rng = np.random.default_rng(SEED)
-    corners = np.array([[-32768 if (k >> f) & 1 else 32767 for f in range(n)]
-                        for k in range(2**n)])
-    return np.vstack([corners, rng.integers(-32768, 32768, (100, n)),
+    return np.vstack([cube_corners(n), rng.integers(-32768, 32768, (100, n)),
                       rng.integers(-300, 300, (100, n))]).astype(np.int16)
 
 

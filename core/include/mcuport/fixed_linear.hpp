@@ -53,6 +53,10 @@ FixedLinear quantize_linear_rows(const std::vector<double>& weight, const std::v
                                  const InputQuantization& quantization, int weight_bits,
                                  bool int32_accumulator);
 
+// Row k's accumulator bound, |bias_k| + 32768 sum_f |weight_kf|: the largest |row k| over int16
+// inputs, exact in integers (below 2^62, as quantize_linear ensures).
+uint64_t row_accumulator_bound(const FixedLinear& map, uint32_t k);
+
 // The same arithmetic the generated code runs, for the simulator: all outputs, or output k.
 void evaluate_fixed_linear(const FixedLinear& map, const int16_t* codes, int64_t* out);
 int64_t evaluate_fixed_linear_row(const FixedLinear& map, const int16_t* codes, uint32_t k);

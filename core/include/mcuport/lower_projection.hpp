@@ -85,11 +85,10 @@ struct MahalanobisProgram {
   // Fixed mode: z_r on codes in units of 2^-(row r's binary point: fixed->frac_bits, or
   // fixed->row_frac_bits[r] where each row has its own), rounded right (half up) by row_shift[r]
   // (at most 32) into one format, squared and summed into an int64 score in units of
-  // 2^-score_frac_bits; inlier when score <= threshold_code. square_shift is the largest
-  // row_shift (all of them where the rows share a point).
+  // 2^-score_frac_bits; inlier when score <= threshold_code. Where the rows share a point, they
+  // share one shift too.
   std::optional<FixedLinear> fixed;
   std::vector<int> row_shift;
-  int square_shift = 0;
   int score_frac_bits = 0;
   int64_t threshold_code = 0;
   uint64_t score_bound = 0;  // the largest score, < 2^62
