@@ -135,8 +135,7 @@ std::string smaller_proba_hint(const Model& model, const codegen::EmitContext& c
       (trees->leaf_kind != LeafKind::Proba && trees->leaf_kind != LeafKind::ClassAndProba)) {
     return "";
   }
-  LowerOptions smaller;
-  smaller.proba_bits = 8;
+  LowerOptions smaller = lower_options_for(context.target.name, 8);
   const LoweredModel lowered = lower(model, context.numeric, smaller);
   const codegen::FamilyCode family = emit_family(context, lowered.program);
   const uint64_t bytes = family.tables.bytes() + family.code_bytes_at_least;
@@ -147,6 +146,13 @@ std::string smaller_proba_hint(const Model& model, const codegen::EmitContext& c
 }
 
 }  // namespace
+
+LowerOptions lower_options_for(const std::string& target, uint32_t proba_bits) {
+  LowerOptions options;
+  options.proba_bits = proba_bits;
+  options.overlapping_words = find_target(target).unaligned_words;
+  return options;
+}
 
 PortResult port_model(const std::string& model_json, const PortOptions& options) {
   check_options(options);
@@ -168,8 +174,8 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
     throw Error("", "proba_bits applies to fixed mode (numeric=\"fixed\"); float mode keeps "
                     "scikit-learn's float64 leaf probabilities");
   }
-  LowerOptions lower_options;
-  lower_options.proba_bits = options.proba_bits.value_or(kDefaultProbaBits);
+  const LowerOptions lower_options =
+      lower_options_for(target.name, options.proba_bits.value_or(kDefaultProbaBits));
   const LoweredModel lowered = lower(model, numeric, lower_options);
 
   PortResult result;

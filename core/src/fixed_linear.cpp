@@ -10,6 +10,98 @@
 
 namespace mcuport {
 
+namespace {
+
+// The input quantization folded into the map: w.x + b = sum (w_f s_f) q_f + (b - sum w_f s_f z_f).
+struct Folded {
+  std::vector<double> weight;
+  std::vector<double> bias;
+  double max_weight = 0;
+};
+
+Folded fold(const std::vector<double>& weight, const std::vector<double>& bias,
+            const InputQuantization& quantization) {
+  const std::size_t n_features = quantization.features.size();
+  MCUPORT_ASSERT(weight.size() == bias.size() * n_features);
+  Folded out{std::vector<double>(weight.size()), bias, 0.0};
+  for (std::size_t k = 0; k < bias.size(); ++k) {
+    for (std::size_t f = 0; f < n_features; ++f) {
+      const FeatureQuantization& q = quantization.features[f];
+      const double a = weight[k * n_features + f] * q.scale;
+      if (!std::isfinite(a)) {
+        // The input range spread over 65536 codes gives a step that no weight code can follow.
+        throw Error("/input_ranges",
+                    "fixed mode cannot hold the model's affine map: weight " +
+                        format_general(weight[k * n_features + f], 6) + " of input " +
+                        std::to_string(f) + " times that input's code step " +
+                        format_general(q.scale, 6) +
+                        " is beyond the double range; give narrower input ranges or use float mode");
+      }
+      out.weight[k * n_features + f] = a;
+      out.bias[k] -= a * q.zero_point;
+      out.max_weight = std::max(out.max_weight, std::fabs(a));
+    }
+  }
+  return out;
+}
+
+// The offsets at the map's binary point; throws where one cannot be held.
+void quantize_offsets(FixedLinear& map, const Folded& folded, uint32_t first_output) {
+  map.bias.clear();
+  for (uint32_t k = 0; k < map.n_outputs; ++k) {
+    const double b = std::round(std::ldexp(folded.bias[k], map.frac_bits));
+    if (!(std::fabs(b) < 0x1p61)) {
+      throw Error("/input_ranges",
+                  "the model's offset " + format_general(folded.bias[k], 6) +
+                      " (output " + std::to_string(first_output + k) + ") cannot be held in 64-bit fixed point "
+                      "at the binary point 2^-" + std::to_string(map.frac_bits) +
+                      " that its weights need: the input ranges lie far from zero, or the "
+                      "weights are far smaller than the offset; give ranges closer to the data "
+                      "or use float mode");
+    }
+    map.bias.push_back(static_cast<int64_t>(b));
+  }
+}
+
+// The map's accumulator bound (max_k |bias_k| + 32768 sum_f |weight_kf|), in units of
+// 2^-frac_bits, and each row's rounding bound, sum_f |code - exact| 32768 + |bias residual|
+// (|sum_f (code - exact) q_f| over int16 q).
+double measure(FixedLinear& map, const Folded& folded, std::vector<double>& row_error) {
+  double worst = 0;
+  row_error.clear();
+  for (uint32_t k = 0; k < map.n_outputs; ++k) {
+    double sum = 0;
+    double error = 0;
+    for (uint32_t f = 0; f < map.n_features; ++f) {
+      const std::size_t i = static_cast<std::size_t>(k) * map.n_features + f;
+      const double code = map.weight[i];
+      sum += std::fabs(code) * 32768.0;
+      error += std::fabs(code - std::ldexp(folded.weight[i], map.frac_bits)) * 32768.0;
+    }
+    const double b = static_cast<double>(map.bias[k]);
+    worst = std::max(worst, std::fabs(b) + sum);
+    row_error.push_back(error + std::fabs(b - std::ldexp(folded.bias[k], map.frac_bits)));
+  }
+  return worst;
+}
+
+// The bounds from measure(), checked and recorded.
+void set_bounds(FixedLinear& map, double worst, const std::vector<double>& row_error) {
+  map.accumulator_bound = static_cast<uint64_t>(worst);
+  map.wide = map.weight_bits > 15 || worst > static_cast<double>(std::numeric_limits<int32_t>::max());
+  if (!(worst < 0x1p62)) {
+    throw Error("/input_ranges", "the model's affine map cannot be held in 64-bit fixed point");
+  }
+  // The rounding residuals are known exactly; the double sums of at most a few thousand
+  // non-negative terms are within n 2^-53 (relative), which the factor covers.
+  const double worst_error = row_error.empty() ? 0.0 : *std::max_element(row_error.begin(), row_error.end());
+  map.error_bound = std::ldexp(worst_error * (1 + 0x1p-40), -map.frac_bits);
+  map.row_error_bound.clear();
+  for (const double e : row_error) map.row_error_bound.push_back(std::ldexp(e * (1 + 0x1p-40), -map.frac_bits));
+}
+
+}  // namespace
+
 FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector<double>& bias,
                             const InputQuantization& quantization, int weight_bits,
                             bool int32_accumulator, uint32_t first_output) {
@@ -19,84 +111,58 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
   const double weight_max = std::ldexp(1.0, weight_bits) - 1;
   map.n_outputs = static_cast<uint32_t>(bias.size());
   map.n_features = static_cast<uint32_t>(quantization.features.size());
-  MCUPORT_ASSERT(weight.size() == static_cast<std::size_t>(map.n_outputs) * map.n_features);
-  // Fold the input quantization into the map: w.x + b = sum (w_f s_f) q_f + (b - sum w_f s_f z_f).
-  std::vector<double> folded_weight(weight.size());
-  std::vector<double> folded_bias(bias);
-  double max_weight = 0;
-  for (uint32_t k = 0; k < map.n_outputs; ++k) {
-    for (uint32_t f = 0; f < map.n_features; ++f) {
-      const FeatureQuantization& q = quantization.features[f];
-      const double a = weight[k * map.n_features + f] * q.scale;
-      if (!std::isfinite(a)) {
-        // The input range spread over 65536 codes gives a step that no weight code can follow.
-        throw Error("/input_ranges",
-                    "fixed mode cannot hold the model's affine map: weight " +
-                        format_general(weight[k * map.n_features + f], 6) + " of input " +
-                        std::to_string(f) + " times that input's code step " +
-                        format_general(q.scale, 6) +
-                        " is beyond the double range; give narrower input ranges or use float mode");
-      }
-      folded_weight[k * map.n_features + f] = a;
-      folded_bias[k] -= a * q.zero_point;
-      max_weight = std::max(max_weight, std::fabs(a));
-    }
-  }
+  const Folded folded = fold(weight, bias, quantization);
   // One binary point for all outputs (they are compared with each other): the largest weight
   // uses the whole weight range. Clamped as a double: a tiny weight makes the ratio infinite.
+  const double max_weight = folded.max_weight;
   const double bits = max_weight > 0 ? std::floor(std::log2(weight_max / max_weight)) : 0.0;
   map.frac_bits = static_cast<int>(std::clamp(bits, -60.0, 90.0));
   while (max_weight > 0 && std::round(std::ldexp(max_weight, map.frac_bits)) > weight_max) --map.frac_bits;
 
   double worst = 0;
-  double worst_error = 0;         // in units of 2^-frac_bits
-  std::vector<double> row_error;  // each row's, in the same units
+  std::vector<double> row_error;  // each row's, in units of 2^-frac_bits
   for (;;) {
     map.weight.clear();
-    map.bias.clear();
-    row_error.clear();
-    worst = 0;
-    worst_error = 0;
-    for (uint32_t k = 0; k < map.n_outputs; ++k) {
-      double sum = 0;
-      double error = 0;
-      for (uint32_t f = 0; f < map.n_features; ++f) {
-        const double exact = std::ldexp(folded_weight[k * map.n_features + f], map.frac_bits);
-        const double code = std::round(exact);
-        map.weight.push_back(static_cast<int32_t>(code));
-        sum += std::fabs(code) * 32768.0;
-        error += std::fabs(code - exact) * 32768.0;  // |sum_f (code - exact) q_f| over int16 q
-      }
-      const double exact_bias = std::ldexp(folded_bias[k], map.frac_bits);
-      const double b = std::round(exact_bias);
-      if (!(std::fabs(b) < 0x1p61)) {
-        throw Error("/input_ranges",
-                    "the model's offset " + format_general(folded_bias[k], 6) +
-                        " (output " + std::to_string(first_output + k) + ") cannot be held in 64-bit fixed point "
-                        "at the binary point 2^-" + std::to_string(map.frac_bits) +
-                        " that its weights need: the input ranges lie far from zero, or the "
-                        "weights are far smaller than the offset; give ranges closer to the data "
-                        "or use float mode");
-      }
-      map.bias.push_back(static_cast<int64_t>(b));
-      worst = std::max(worst, std::fabs(b) + sum);
-      row_error.push_back(error + std::fabs(b - exact_bias));
-      worst_error = std::max(worst_error, row_error.back());
-    }
+    for (const double a : folded.weight) map.weight.push_back(static_cast<int32_t>(std::round(std::ldexp(a, map.frac_bits))));
+    quantize_offsets(map, folded, first_output);
+    worst = measure(map, folded, row_error);
     // Asked for an int32 accumulator: one bit coarser until the bound fits (it halves each time,
     // less the roundings; a map whose offset alone overflows gives up and stays wide).
     if (!int32_accumulator || weight_bits > 15 || !(worst > 2147483647.0) || map.frac_bits <= -60) break;
     --map.frac_bits;
   }
-  map.accumulator_bound = static_cast<uint64_t>(worst);
-  map.wide = weight_bits > 15 || worst > static_cast<double>(std::numeric_limits<int32_t>::max());
-  if (!(worst < 0x1p62)) {
-    throw Error("/input_ranges", "the model's affine map cannot be held in 64-bit fixed point");
+  set_bounds(map, worst, row_error);
+  return map;
+}
+
+FixedLinear quantize_linear_words(const std::vector<double>& weight, const std::vector<double>& bias,
+                                  const InputQuantization& quantization,
+                                  const std::vector<bool>& stored) {
+  MCUPORT_ASSERT(stored.size() == weight.size());
+  // The point, the offsets and their checks of 31-bit weights; then the weights again, in order.
+  FixedLinear map = quantize_linear(weight, bias, quantization, 31);
+  const Folded folded = fold(weight, bias, quantization);
+  // W = 256 v + g with g the previous word's top byte and |v| <= 2^23 - 1: |W| < 2^31.
+  const double v_max = 0x1p23 - 1;
+  bool first = true;
+  uint32_t previous = 0;
+  for (std::size_t i = 0; i < weight.size(); ++i) {
+    if (!stored[i]) {
+      MCUPORT_ASSERT(map.weight[i] == 0);
+      continue;
+    }
+    if (!first) {
+      const auto g = static_cast<int32_t>(previous >> 24);
+      const double exact = std::ldexp(folded.weight[i], map.frac_bits);
+      const double v = std::clamp(std::round((exact - g) / 256), -v_max, v_max);
+      map.weight[i] = static_cast<int32_t>(v) * 256 + g;
+    }
+    first = false;
+    previous = static_cast<uint32_t>(map.weight[i]);
   }
-  // The rounding residuals are known exactly; the double sums of at most a few thousand
-  // non-negative terms are within n 2^-53 (relative), which the factor covers.
-  map.error_bound = std::ldexp(worst_error * (1 + 0x1p-40), -map.frac_bits);
-  for (const double e : row_error) map.row_error_bound.push_back(std::ldexp(e * (1 + 0x1p-40), -map.frac_bits));
+  std::vector<double> row_error;
+  set_bounds(map, measure(map, folded, row_error), row_error);
+  map.overlapping_words = true;
   return map;
 }
 

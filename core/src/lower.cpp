@@ -202,7 +202,7 @@ Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& pr
         } else if constexpr (std::is_same_v<T, Pca>) {
           return lower_pca(family, prefix, quantization);
         } else if constexpr (std::is_same_v<T, Mahalanobis>) {
-          return lower_mahalanobis(family, prefix, quantization);
+          return lower_mahalanobis(family, prefix, quantization, options.overlapping_words);
         } else if constexpr (std::is_same_v<T, GaussianNaiveBayes>) {
           NaiveBayesProgram program = lower_gaussian_nb(model, family);
           if (fixed) {

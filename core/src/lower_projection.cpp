@@ -213,7 +213,7 @@ PcaProgram lower_pca(const Pca& pca, const AffinePrefix& prefix,
 }
 
 MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefix& prefix,
-                                     const InputQuantization* quantization) {
+                                     const InputQuantization* quantization, bool overlapping_words) {
   MahalanobisProgram program;
   const std::size_t n = model.location.size();
   program.n_rows = static_cast<uint32_t>(n);
@@ -285,7 +285,8 @@ MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefi
   // The cheapest weights that pass: 15 bits on one binary point; else 15 bits with rows on their
   // own points (a row of small weights keeps its bits there, for a shift into the common
   // format), added one at a time in the order of what each saves of sum_r e_r^2 until the check
-  // passes; else 23 bits on one point; else 31.
+  // passes; else 23 bits on one point (as overlapping words where the target loads them:
+  // 3 bytes a weight); else 31.
   std::optional<Shifts> shifts;
   const auto take = [&](FixedLinear m) {
     if (!accurate(m)) return false;
@@ -326,6 +327,14 @@ MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefi
       mixed = std::move(candidate);
       if (take(mixed)) break;
     }
+  }
+  if (!program.fixed && overlapping_words) {
+    // The weights the code reads, in its order: row r from column r on (triangular), or all.
+    std::vector<bool> stored(program.weight.size(), !program.triangular);
+    for (uint32_t r = 0; r < n && program.triangular; ++r) {
+      for (uint32_t f = r; f < program.n_features; ++f) stored[r * program.n_features + f] = true;
+    }
+    take(quantize_linear_words(program.weight, bias, *quantization, stored));
   }
   if (!program.fixed) take(quantize_linear(program.weight, bias, *quantization, 23));
   if (!program.fixed) {

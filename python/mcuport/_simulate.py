@@ -54,8 +54,10 @@ class SimulatedModel:
     outputs are bit-identical to the compiled header's (a differential test holds them to it).
     """
 
-    def __init__(self, model_json: Union[str, bytes], proba_bits: int = 16) -> None:
-        self._sim = _core.Simulator(model_json, proba_bits)
+    def __init__(self, model_json: Union[str, bytes], proba_bits: int = 16,
+                 target: str = "host") -> None:
+        self._sim = _core.Simulator(model_json, proba_bits, target)
+        self.target = target
         self.task = self._sim.task
         self.n_features = self._sim.n_features
         self.classes_ = (
@@ -111,9 +113,14 @@ def load(
     calibration: Any = None,
     input_ranges: Optional[Sequence[Sequence[float]]] = None,
     proba_bits: int = 16,
+    target: str = "host",
 ) -> SimulatedModel:
     """Simulate the fixed-mode code of a model document (or a fitted estimator, with the same
-    ``classmap``/``calibration``/``input_ranges``/``proba_bits`` as :func:`mcuport.port`)."""
+    ``classmap``/``calibration``/``input_ranges``/``proba_bits`` as :func:`mcuport.port`).
+
+    ``target`` is the header's (:func:`mcuport.targets`, as for :func:`mcuport.port`): a few
+    layouts give other integers on some targets (a Mahalanobis distance's 24-bit weights on
+    Cortex-M4/M7), and the simulation computes that target's."""
     from ._port import _no_estimator_options, document_bytes, to_json, with_file_name_hint
 
     if isinstance(model, (str, bytes)):
@@ -122,6 +129,6 @@ def load(
     else:
         text = to_json(model, classmap=classmap, calibration=calibration, input_ranges=input_ranges)
     try:
-        return SimulatedModel(text, proba_bits)
+        return SimulatedModel(text, proba_bits, target)
     except _core.ModelError as error:
         raise with_file_name_hint(error, text) from None

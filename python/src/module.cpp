@@ -85,16 +85,16 @@ py::ssize_t rows_of(const py::buffer_info& info, int32_t n_features) {
 void bind_simulator(py::module_& m) {
   py::class_<mcuport::Simulator>(m, "Simulator",
                                  "Fixed-mode generated code, simulated bit for bit in the core.")
-      .def(py::init([](const std::string& model_json, uint32_t proba_bits) {
+      .def(py::init([](const std::string& model_json, uint32_t proba_bits, const std::string& target) {
              if (!mcuport::valid_proba_bits(proba_bits)) {
                throw mcuport::Error("", "proba_bits must be 8 or 16, got " +
                                             std::to_string(proba_bits));
              }
-             mcuport::LowerOptions options;
-             options.proba_bits = proba_bits;
-             return mcuport::Simulator(model_json, options);
+             // The integers of that target's header (some layouts are chosen per target).
+             return mcuport::Simulator(model_json, mcuport::lower_options_for(target, proba_bits));
            }),
-           py::arg("model_json"), py::arg("proba_bits") = mcuport::kDefaultProbaBits)
+           py::arg("model_json"), py::arg("proba_bits") = mcuport::kDefaultProbaBits,
+           py::arg("target") = "host")
       .def_property_readonly("n_features",
                              [](const mcuport::Simulator& s) { return s.info().n_features; })
       .def_property_readonly("n_scores", &mcuport::Simulator::n_scores)
@@ -204,6 +204,7 @@ PYBIND11_MODULE(_core, m) {
       d["flash_bytes"] = t.flash_bytes;
       d["ram_bytes"] = t.ram_bytes;
       d["max_object_bytes"] = t.max_object_bytes;
+      d["unaligned_words"] = t.unaligned_words;  // its lowering differs (LowerOptions::overlapping_words)
       out.append(d);
     }
     return out;

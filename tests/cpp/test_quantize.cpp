@@ -657,17 +657,27 @@ TEST(QuantizeLinearRows, NamesTheRowWhoseOffsetCannotBeHeld) {
   EXPECT_NO_THROW((void)mcuport::quantize_linear(weight, bias, quantization, 15));
 }
 
-// A Mahalanobis map takes the narrowest weights (15, 23 or 31 bits) whose rounding keeps the
-// distance within 1e-3 (relative) of the exact one at the threshold (here none: at d2 = n).
-// Two features on [-1, 1], precision diag(s^2, 1): the factor's largest weight s sets the
-// binary point, and the rounding error of the other row grows with it.
-TEST(LowerMahalanobis, TakesTheNarrowestAccurateWeights) {
+namespace {
+
+// Two inputs on [-1, 1] and the identity in front of the model.
+std::pair<mcuport::InputQuantization, mcuport::AffinePrefix> unit_square() {
   mcuport::InputQuantization quantization;
   for (int f = 0; f < 2; ++f) quantization.features.push_back(mcuport::quantization_for_range({-1.0, 1.0}));
   mcuport::AffinePrefix identity;
   identity.n_inputs = identity.n_outputs = 2;
   identity.scale = {1.0, 1.0};
   identity.center = {0.0, 0.0};
+  return {quantization, identity};
+}
+
+}  // namespace
+
+// A Mahalanobis map takes the narrowest weights (15, 23 or 31 bits) whose rounding keeps the
+// distance within 1e-3 (relative) of the exact one at the threshold (here none: at d2 = n).
+// Two features on [-1, 1], precision diag(s^2, 1): the factor's largest weight s sets the
+// binary point, and the rounding error of the other row grows with it.
+TEST(LowerMahalanobis, TakesTheNarrowestAccurateWeights) {
+  const auto [quantization, identity] = unit_square();
   // The check of lower_mahalanobis: E = sum_r e_r^2 over the rows' own bounds (Cauchy-Schwarz).
   const auto accurate = [](const mcuport::FixedLinear& map) {
     double e2 = 0;
@@ -848,4 +858,134 @@ TEST(LowerMahalanobis, GivesRowsTheirOwnPointsWhereOnePointFallsShort) {
               mcuport::mahalanobis_score_error(program, static_cast<double>(exact)) * (1 + 1e-9))
         << "trial " << trial;
   }
+}
+
+// quantize_linear_words: the stored weights, in row-major order, chain (each one's low byte is
+// the previous one's top byte), the others stay zero, every weight is within 128 of its exact
+// value at the 31-bit binary point (255 where the range's end clamps it), the offsets and the
+// point are quantize_linear's at 31 bits, and each row is within its recorded bound for every
+// int16 input tried (the corners and random codes).
+TEST(QuantizeLinearWords, ChainsTheBytesAndStaysWithinItsBounds) {
+  std::mt19937_64 random(17);
+  const std::vector<std::pair<double, double>> ranges = {{0, 1e-3}, {-5, 5}, {100, 2000}, {-1e4, 1e4}, {-1, 1}};
+  mcuport::InputQuantization quantization;
+  for (const auto& range : ranges) quantization.features.push_back(mcuport::quantization_for_range({range.first, range.second}));
+  const std::size_t n = ranges.size();
+  std::uniform_real_distribution<double> unit(-1, 1);
+  std::uniform_real_distribution<double> magnitude(-6, 6);
+  for (int model = 0; model < 40; ++model) {
+    const bool triangular = model % 2 == 0;
+    std::vector<double> weight(n * n, 0.0);
+    std::vector<bool> stored(n * n, !triangular);
+    for (std::size_t r = 0; r < n; ++r) {
+      for (std::size_t f = triangular ? r : 0; f < n; ++f) {
+        stored[r * n + f] = true;
+        // Some exact zeros among the stored weights (a zero weight chains too), some at the top
+        // of the range (the largest weight of the map: 2^31 - 1 at the point).
+        weight[r * n + f] = (model + r + f) % 7 == 3 ? 0.0 : unit(random) * std::pow(10.0, magnitude(random));
+      }
+    }
+    std::vector<double> bias(n);
+    for (auto& b : bias) b = unit(random) * 100;
+    const mcuport::FixedLinear map = mcuport::quantize_linear_words(weight, bias, quantization, stored);
+    const mcuport::FixedLinear plain = mcuport::quantize_linear(weight, bias, quantization, 31);
+    ASSERT_TRUE(map.overlapping_words);
+    ASSERT_EQ(map.weight_bits, 31);
+    ASSERT_TRUE(map.wide);
+    ASSERT_EQ(map.frac_bits, plain.frac_bits);
+    ASSERT_EQ(map.bias, plain.bias);
+    uint64_t bound = 0;
+    for (uint32_t r = 0; r < n; ++r) bound = std::max(bound, mcuport::row_accumulator_bound(map, r));
+    EXPECT_EQ(map.accumulator_bound, bound);
+    bool first = true;
+    uint32_t previous = 0;
+    for (std::size_t i = 0; i < n * n; ++i) {
+      if (!stored[i]) {
+        EXPECT_EQ(map.weight[i], 0) << "model " << model << " weight " << i;
+        continue;
+      }
+      const auto w = static_cast<uint32_t>(map.weight[i]);
+      if (!first) {
+        EXPECT_EQ(w & 0xFFu, previous >> 24) << "model " << model << " weight " << i;
+      }
+      first = false;
+      previous = w;
+      const double exact = std::ldexp(weight[i] * quantization.features[i % n].scale, map.frac_bits);
+      const double error = std::fabs(static_cast<double>(map.weight[i]) - exact);
+      EXPECT_LE(error, std::fabs(exact) < 0x1p31 - 256 ? 128.0 : 255.0) << "model " << model << " weight " << i;
+    }
+    std::uniform_int_distribution<int> code(INT16_MIN, INT16_MAX);
+    std::vector<int16_t> codes(n);
+    for (int trial = 0; trial < 2000; ++trial) {
+      for (std::size_t f = 0; f < n; ++f) {
+        codes[f] = static_cast<int16_t>(trial < 32 ? ((trial >> f) & 1 ? INT16_MIN : INT16_MAX) : code(random));
+      }
+      for (uint32_t k = 0; k < n; ++k) {
+        long double exact = bias[k];
+        for (std::size_t f = 0; f < n; ++f) {
+          const auto& q = quantization.features[f];
+          exact += static_cast<long double>(weight[k * n + f]) * q.scale * (codes[f] - q.zero_point);
+        }
+        const int64_t value = mcuport::evaluate_fixed_linear_row(map, codes.data(), k);
+        ASSERT_LE(static_cast<uint64_t>(value < 0 ? -value : value), mcuport::row_accumulator_bound(map, k));
+        const long double got = std::ldexp(static_cast<long double>(value), -map.frac_bits);
+        ASSERT_LE(std::fabs(static_cast<double>(got - exact)), map.row_error_bound[k] * (1 + 1e-9))
+            << "model " << model << " row " << k << " trial " << trial;
+      }
+    }
+  }
+}
+
+// Where a target loads unaligned words (LowerOptions::overlapping_words), a distance that needs
+// 24-bit weights takes them as overlapping words: 31-bit integers on a point 8 bits finer, with
+// the same check passed and every score within mahalanobis_score_error of the exact one. Models
+// that 15 bits serve, or that need 31, are lowered as without the option.
+TEST(LowerMahalanobis, TakesOverlappingWordsWhereTwentyFourBitsAreNeeded) {
+  const auto [quantization, identity] = unit_square();
+  int n_words = 0;
+  for (const double s : {1.0, 100.0, 1e6}) {  // 15, 23 and 31 bits without the option
+    mcuport::Mahalanobis model;
+    model.location = {0.1, -0.2};
+    model.precision = {s * s, 0.3 * s, 0.3 * s, 1.0};
+    const mcuport::MahalanobisProgram plain = mcuport::lower_mahalanobis(model, identity, &quantization);
+    const mcuport::MahalanobisProgram words = mcuport::lower_mahalanobis(model, identity, &quantization, true);
+    ASSERT_TRUE(plain.fixed && words.fixed);
+    if (plain.fixed->weight_bits != 23) {
+      EXPECT_FALSE(words.fixed->overlapping_words) << "s = " << s;
+      EXPECT_EQ(words.fixed->weight, plain.fixed->weight) << "s = " << s;
+      EXPECT_EQ(words.row_shift, plain.row_shift) << "s = " << s;
+      continue;
+    }
+    ASSERT_TRUE(words.fixed->overlapping_words) << "s = " << s;
+    ++n_words;
+    EXPECT_EQ(words.fixed->weight_bits, 31);
+    EXPECT_EQ(words.fixed->frac_bits, plain.fixed->frac_bits + 8);
+    EXPECT_EQ(words.row_shift[0], plain.row_shift[0] + 8);
+    EXPECT_EQ(words.score_frac_bits, plain.score_frac_bits);
+    // The chain over the stored (upper triangular) weights: row 0's two, then row 1's diagonal.
+    const auto& w = words.fixed->weight;
+    EXPECT_EQ(w[2], 0);
+    EXPECT_EQ(static_cast<uint32_t>(w[1]) & 0xFFu, static_cast<uint32_t>(w[0]) >> 24);
+    EXPECT_EQ(static_cast<uint32_t>(w[3]) & 0xFFu, static_cast<uint32_t>(w[1]) >> 24);
+    for (int trial = 0; trial < 65536 + 4; ++trial) {
+      const int16_t codes[2] = {static_cast<int16_t>(trial < 4 ? ((trial & 1) ? INT16_MIN : INT16_MAX) : trial - 4 - 32768),
+                                static_cast<int16_t>(trial < 4 ? ((trial & 2) ? INT16_MIN : INT16_MAX) : (trial * 7919) % 65536 - 32768)};
+      long double exact = 0;
+      long double y[2];
+      for (int f = 0; f < 2; ++f) {
+        const auto& q = quantization.features[static_cast<std::size_t>(f)];
+        y[f] = static_cast<long double>(q.scale) * (codes[f] - q.zero_point) - model.location[static_cast<std::size_t>(f)];
+      }
+      for (int i = 0; i < 2; ++i) {
+        for (int j = 0; j < 2; ++j) exact += y[i] * y[j] * model.precision[static_cast<std::size_t>(2 * i + j)];
+      }
+      const int64_t score = mcuport::evaluate_mahalanobis(words, codes);
+      ASSERT_LE(static_cast<uint64_t>(score), words.score_bound);
+      const long double got = std::ldexp(static_cast<long double>(score), -words.score_frac_bits);
+      ASSERT_LE(std::fabs(static_cast<double>(got - exact)),
+                mcuport::mahalanobis_score_error(words, static_cast<double>(exact)) * (1 + 1e-9))
+          << "trial " << trial;
+    }
+  }
+  EXPECT_EQ(n_words, 1);
 }

@@ -111,10 +111,10 @@ void port_one(const std::string& text, const mcuport::PortOptions& options, bool
 
 // The fixed-mode simulator on inputs at zero, at the ends of the input ranges and far outside
 // them (quantize saturates), NaN and the infinities, and the two ends alternating, through
-// quantize, predict and scores.
-void simulate(const std::string& text) {
+// quantize, predict and scores; with the lowering's choices for `target`.
+void simulate(const std::string& text, const char* target) {
   run("Simulator", [&] {
-    const mcuport::Simulator simulator(text);
+    const mcuport::Simulator simulator(text, mcuport::lower_options_for(target));
     const auto n = static_cast<std::size_t>(simulator.info().n_features);
     const float inf = std::numeric_limits<float>::infinity();
     const float nan = std::numeric_limits<float>::quiet_NaN();
@@ -170,8 +170,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
 
   const bool trees = std::holds_alternative<mcuport::TreeEnsemble>(model.family);
   // Targets that differ in what the emitters see: the host (no flash limit), a 32-bit chip
-  // without an FPU and the 8-bit AVR (16-bit int, 32-bit double, PROGMEM tables, 32 KB flash).
-  for (const char* target : {"host", "cortex-m0", "avr-atmega328p"}) {
+  // without an FPU, one with the DSP extension and unaligned word loads (its own Mahalanobis
+  // weights: LowerOptions::overlapping_words) and the 8-bit AVR (16-bit int, 32-bit double,
+  // PROGMEM tables, 32 KB flash).
+  for (const char* target : {"host", "cortex-m0", "cortex-m4f", "avr-atmega328p"}) {
     for (const mcuport::Numeric numeric : {mcuport::Numeric::Float, mcuport::Numeric::Fixed}) {
       mcuport::PortOptions options;
       options.name = "fuzz";
@@ -193,6 +195,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       }
     }
   }
-  simulate(text);
+  simulate(text, "host");
+  simulate(text, "cortex-m4f");
   return 0;
 }

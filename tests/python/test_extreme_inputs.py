@@ -454,7 +454,7 @@ def run_extremes(kind, numeric, layout, proba_bits, tmp_path, mutation=None, tar
     float_rows = float_extreme_rows(X_train)
     code_rows = code_extreme_rows(generated.n_features)
     if numeric == "fixed" and generated.n_scores:
-        simulated = mcuport.load(document, proba_bits=proba_bits or 16)
+        simulated = mcuport.load(document, proba_bits=proba_bits or 16, target=target)
         code_rows = np.concatenate([code_rows, worst_corners(simulated, generated.n_features)])
     out = parse(sanitized_run(harness(generated, functions, float_rows, code_rows),
                               generated.header, tmp_path, TARGET_CFLAGS[target]))
@@ -494,7 +494,7 @@ def test_extreme_inputs_run_clean_and_sane(kind, numeric, layout, proba_bits, ta
     else:
         inputs = float_rows
     n_rows = len(inputs)
-    simulated = mcuport.load(document, proba_bits=proba_bits or 16) if fixed else None
+    simulated = mcuport.load(document, proba_bits=proba_bits or 16, target=target) if fixed else None
     n_classes = generated.n_classes
     for kind_, ret, fn, out_t, count in functions:
         if kind_ == "row":

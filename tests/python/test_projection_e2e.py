@@ -24,9 +24,10 @@ import numpy as np
 import pytest
 from sklearn.covariance import EllipticEnvelope, EmpiricalCovariance, MinCovDet
 from sklearn.decomposition import PCA
+from sklearn.pipeline import make_pipeline
 
 import mcuport
-from mcuport.host import HostModel
+from mcuport.host import STRICT_FLAGS, HostModel
 
 from conftest import (CLASSIFICATION_DATASETS, REPORT_LINES, SEED, compile_everywhere,
                       header_macros, split)
@@ -313,6 +314,76 @@ def test_mahalanobis_fixed_every_code_range(dataset, straight_line, tmp_path):
     np.testing.assert_array_equal(simulated.predict_codes(codes), labels)
     assert set(np.unique(labels)) == {-1, 1}
     assert np.all(score[:, 0] >= 0)
+
+
+def overlapping_words_model(case):
+    """(model, X_train, X, distance of scikit-learn) for a case of the overlapping-words test."""
+    if case == "golden":  # 4 features, 10 multiply-accumulates: straight-line code
+        from pathlib import Path
+
+        document = (Path(__file__).resolve().parents[1] / "golden" / "elliptic_envelope.json").read_text()
+        X_train = split("iris")[0]
+        return document, None, np.concatenate([X_train, 3 * X_train]), None
+    if case == "PCA(5) then EllipticEnvelope":
+        X_train, X_test, _, _ = split("breast_cancer")
+        model = make_pipeline(PCA(5, random_state=SEED),
+                              EllipticEnvelope(random_state=SEED)).fit(X_train)
+        X = np.concatenate([X_test, X_train.mean(axis=0) + 1.6 * (X_test - X_train.mean(axis=0))])
+        return model, X_train, X, lambda v: model[-1].mahalanobis(model[:-1].transform(v))
+    models, X_train, X = detectors(case)
+    model = models["EllipticEnvelope"]
+    return model, X_train, X, model.mahalanobis
+
+
+@pytest.mark.parametrize("case,terms", [("golden", None), ("wine", 91), ("breast_cancer", 465),
+                                        ("PCA(5) then EllipticEnvelope", 150)])
+def test_mahalanobis_fixed_overlapping_words_on_cortex_m4f(case, terms, tmp_path):
+    """Cortex-M4F reads 24-bit weights 3 bytes apart, each weight the little-endian word at its
+    first byte, whose top byte is the next weight's low byte (LowerOptions::overlapping_words):
+    other integers than the host's, which mcuport.load(..., target="cortex-m4f") computes. The
+    header's portable C, built on the host, gives that simulation's bits on the whole test split
+    (and the split pushed out), on random codes over the int16 range and at its corners; every
+    score is within the header's bound of scikit-learn's distance; the host's simulation differs
+    (so the target matters). The table takes 3 bytes a weight and one more (triangular factors
+    and the dense rows after a PCA stage, whose rows are walked four products a turn from every
+    entry point); a straight-line model (the golden document's) writes the same integers into its
+    instructions.
+    The header also builds without a warning under clang, g++ and clang++, and with
+    -Wimplicit-fallthrough (the turn's entry points fall through); without __BYTE_ORDER__ its
+    words are assembled from their bytes, to the same bits."""
+    model, X_train, X, distance = overlapping_words_model(case)
+    generated = mcuport.generate(model, name="m", numeric="fixed", calibration=X_train,
+                                 target="cortex-m4f")
+    header = generated.header
+    assert "24-bit weights as overlapping 32-bit words" in header
+    if terms is None:
+        assert "m_weight[" not in header
+    else:
+        assert f"static const uint8_t m_weight[{3 * terms + 1}]" in header
+        assert "switch ((M_N_FEATURES" in header
+    macros = header_macros(header)
+    on_chip = mcuport.load(model, calibration=X_train, target="cortex-m4f")
+    on_host = mcuport.load(model, calibration=X_train)
+    strict = ("-std=c99", "-O1", *STRICT_FLAGS, "-Wimplicit-fallthrough")
+    with HostModel(generated, cflags=strict, workdir=tmp_path / "gcc") as compiled:
+        codes = codes_over_the_int16_range(compiled, X, 400)
+        labels, score = compiled.run(codes)
+    np.testing.assert_array_equal(on_chip.scores_codes(codes)[:, 0], score[:, 0])
+    np.testing.assert_array_equal(on_chip.predict_codes(codes), labels)
+    assert np.mean(on_host.scores_codes(codes)[:, 0] != score[:, 0]) > 0.5
+    assert set(np.unique(labels[:len(X)])) == {-1, 1}
+    if distance is not None:
+        d2 = distance(real_values(generated, codes[:len(X)]))
+        e, n = macros["COMPONENT_ERROR_BOUND"], macros["N_ROWS"]
+        value = score[:len(X), 0] * 2.0 ** -macros["SCORE_FRAC_BITS"]
+        assert np.all(np.abs(value - d2) <= 2 * e * np.sqrt(n * d2) + n * e * e)
+    if case == "breast_cancer":
+        compile_everywhere(generated, tmp_path)
+        HostModel(generated, cc="clang", cflags=strict, workdir=tmp_path / "clang")
+        # The words assembled from their bytes, as where the byte order is not known to be
+        # little-endian: the same bits.
+        with HostModel(generated, cflags=(*strict, "-U__BYTE_ORDER__"), workdir=tmp_path / "bytes") as compiled:
+            np.testing.assert_array_equal(compiled.run(codes)[1][:, 0], score[:, 0])
 
 
 def test_mahalanobis_fixed_threshold_beyond_every_score(tmp_path):

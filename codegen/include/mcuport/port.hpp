@@ -6,6 +6,7 @@
 #include <string>
 
 #include "mcuport/ir.hpp"
+#include "mcuport/lower.hpp"
 #include "mcuport/quantize.hpp"
 
 namespace mcuport {
@@ -74,6 +75,12 @@ struct PortResult {
   std::optional<TreeLayout> layout;  // the layout chosen (tree models only)
   uint32_t proba_bits = 0;  // tree classifiers in fixed mode: bits of a leaf probability code
 };
+
+// The lowering's choices that follow the target (port_model's; a Simulator built with them
+// computes that target's header's integers): proba_bits as given, and
+// LowerOptions::overlapping_words where the target loads unaligned words (Target::unaligned_words).
+// Throws mcuport::Error naming the known targets for an unknown one.
+LowerOptions lower_options_for(const std::string& target, uint32_t proba_bits = kDefaultProbaBits);
 
 // Throws mcuport::Error for a bad document or option; nothing is returned half-made.
 PortResult port_model(const std::string& model_json, const PortOptions& options);

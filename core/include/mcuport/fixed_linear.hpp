@@ -33,6 +33,10 @@ struct FixedLinear {
   // point: row k is then in units of 2^-row_frac_bits[k] (frac_bits is the coarsest). Empty:
   // every row on frac_bits.
   std::vector<int> row_frac_bits;
+  // quantize_linear_words: the weights the code reads (`stored`), in order, are the
+  // little-endian int32 words at bytes 0, 3, 6, ... of one byte stream, so that each one's low
+  // byte is the previous one's top byte (31-bit weights, 24 bits of precision, 3 bytes each).
+  bool overlapping_words = false;
 };
 
 // `weight` is n_outputs x n_features (row-major) in real units of the inputs. Throws
@@ -52,6 +56,16 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
 FixedLinear quantize_linear_rows(const std::vector<double>& weight, const std::vector<double>& bias,
                                  const InputQuantization& quantization, int weight_bits,
                                  bool int32_accumulator);
+
+// 31-bit weights in 3 bytes each: the weights marked in `stored` (n_outputs x n_features, the
+// others must be zero), taken in row-major order, are W_0, W_1, ... with W_i's low byte equal to
+// W_(i-1)'s top byte (W_0's is free), each the nearest such integer to the exact weight at the
+// 31-bit binary point: within 128 (255 at the ends of the range) of it, as 24-bit weights are
+// within 0.5 of theirs. Offsets, point and checks as quantize_linear(..., 31); the error
+// bounds are the actual roundings'.
+FixedLinear quantize_linear_words(const std::vector<double>& weight, const std::vector<double>& bias,
+                                  const InputQuantization& quantization,
+                                  const std::vector<bool>& stored);
 
 // Row k's accumulator bound, |bias_k| + 32768 sum_f |weight_kf|: the largest |row k| over int16
 // inputs, exact in integers (below 2^62, as quantize_linear ensures).

@@ -39,6 +39,11 @@ struct LoweredModel {
 struct LowerOptions {
   // Tree classifiers in fixed mode: bits of a leaf probability code (8 or 16).
   uint32_t proba_bits = kDefaultProbaBits;
+  // Mahalanobis distances whose weights need 24 bits: store them 3 bytes a weight, each read as
+  // the little-endian int32 at its first byte, so that its top byte is the next weight's low
+  // byte (quantize_linear_words). Other integers than the plain 24-bit weights', so the
+  // simulator must be told: port() sets it from the target (Target::unaligned_words).
+  bool overlapping_words = false;
 };
 
 // Throws mcuport::Error where the model cannot be lowered in this numeric mode.

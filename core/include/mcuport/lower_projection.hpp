@@ -118,8 +118,9 @@ void evaluate_stage(const StageProgram& stage, const int16_t* codes, int16_t* ou
 
 PcaProgram lower_pca(const Pca& pca, const AffinePrefix& prefix,
                      const InputQuantization* quantization);
+// overlapping_words: 24-bit weights as overlapping words (LowerOptions::overlapping_words).
 MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefix& prefix,
-                                     const InputQuantization* quantization);
+                                     const InputQuantization* quantization, bool overlapping_words = false);
 
 // The squared distance's error bound for a computed score near d2 (real units): each z_r is off
 // by at most z_error, so |score - d2| <= 2 z_error sqrt(n_rows d2) + n_rows z_error^2, plus the

@@ -54,6 +54,11 @@ struct Target {
   // core has registers enough for them, the input pointer and a loaded input (Thumb-2's 13).
   // 0: the sums stay in memory (Thumb-1 and AVR spill them, which costs more than memory).
   uint32_t register_sums = 0;
+  // The core loads a 32-bit word from any byte address in one instruction and multiplies 32 x
+  // 32 -> 64 in one (Cortex-M4/M7): a table of 24-bit weights then takes 3 bytes a weight, each
+  // read as the word at its first byte, whose top byte is the next weight's low byte (the
+  // lowering chooses those low bytes: LowerOptions::overlapping_words).
+  bool unaligned_words = false;
 };
 
 const char* to_string(ConstStorage storage);
