@@ -334,7 +334,13 @@ MahalanobisProgram lower_mahalanobis(const Mahalanobis& model, const AffinePrefi
     for (uint32_t r = 0; r < n && program.triangular; ++r) {
       for (uint32_t f = r; f < program.n_features; ++f) stored[r * program.n_features + f] = true;
     }
-    take(quantize_linear_words(program.weight, bias, *quantization, stored));
+    // The words sit on the 31-bit point, 8 bits finer than the 23-bit one: an offset that the
+    // 23-bit point holds may exceed 2^61 there (inputs far from the location), or the chained
+    // weights' bound 2^62. The 23-bit candidate is then tried, as on every other target.
+    try {
+      take(quantize_linear_words(program.weight, bias, *quantization, stored));
+    } catch (const Error&) {
+    }
   }
   if (!program.fixed) take(quantize_linear(program.weight, bias, *quantization, 23));
   if (!program.fixed) {

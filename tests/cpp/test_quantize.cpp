@@ -989,3 +989,34 @@ TEST(LowerMahalanobis, TakesOverlappingWordsWhereTwentyFourBitsAreNeeded) {
   }
   EXPECT_EQ(n_words, 1);
 }
+
+// The words sit on the 31-bit point, 8 bits finer than the 23-bit one. Inputs far from the
+// location (two on [1e8, 1e8 + 1000], the location at 0) give offsets of about 2^56 at the
+// 23-bit point, 2^64 at the 31-bit one: the words cannot hold them, and the distance takes the
+// 23-bit weights that every other target takes, rather than failing to port on Cortex-M4/M7.
+TEST(LowerMahalanobis, TakesTwentyThreeBitsWhereTheWordsCannotHoldTheOffsets) {
+  mcuport::InputQuantization quantization;
+  for (int f = 0; f < 2; ++f) quantization.features.push_back(mcuport::quantization_for_range({1e8, 1e8 + 1000}));
+  mcuport::AffinePrefix identity;
+  identity.n_inputs = identity.n_outputs = 2;
+  identity.scale = {1.0, 1.0};
+  identity.center = {0.0, 0.0};
+  mcuport::Mahalanobis model;
+  model.location = {0.0, 0.0};
+  // The inverse of the covariance [[1, 0.3], [0.3, 2]].
+  const double det = 2.0 - 0.09;
+  model.precision = {2.0 / det, -0.3 / det, -0.3 / det, 1.0 / det};
+  model.has_threshold = true;
+  model.threshold = 9.0;
+  const mcuport::MahalanobisProgram plain = mcuport::lower_mahalanobis(model, identity, &quantization);
+  ASSERT_TRUE(plain.fixed.has_value());
+  ASSERT_EQ(plain.fixed->weight_bits, 23);
+  EXPECT_THROW((void)mcuport::quantize_linear(plain.weight, {0.0, 0.0}, quantization, 31), mcuport::Error);
+  mcuport::MahalanobisProgram words;
+  ASSERT_NO_THROW(words = mcuport::lower_mahalanobis(model, identity, &quantization, true));
+  ASSERT_TRUE(words.fixed.has_value());
+  EXPECT_FALSE(words.fixed->overlapping_words);
+  EXPECT_EQ(words.fixed->weight, plain.fixed->weight);
+  EXPECT_EQ(words.fixed->bias, plain.fixed->bias);
+  EXPECT_EQ(words.row_shift, plain.row_shift);
+}

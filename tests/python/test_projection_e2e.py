@@ -386,6 +386,29 @@ def test_mahalanobis_fixed_overlapping_words_on_cortex_m4f(case, terms, tmp_path
             np.testing.assert_array_equal(compiled.run(codes)[1][:, 0], score[:, 0])
 
 
+def test_mahalanobis_far_inputs_take_23_bit_weights_on_cortex_m4f(tmp_path):
+    """Inputs far from the location (on [1e8, 1e8 + 1000]): the 31-bit point of the overlapping
+    words cannot hold the offsets (about 2^64) that the 23-bit point holds (2^56), so Cortex-M4F
+    takes the 23-bit weights as every other target does rather than refusing the model; its
+    header built on the host gives the target's simulation, bit for bit."""
+    model = mcuport.Mahalanobis([0.0, 0.0], covariance=[[1.0, 0.3], [0.3, 2.0]], threshold=9.0)
+    ranges = [(1e8, 1e8 + 1000.0)] * 2
+    on_m0 = mcuport.generate(model, name="m", numeric="fixed", input_ranges=ranges,
+                             target="cortex-m0")
+    generated = mcuport.generate(model, name="m", numeric="fixed", input_ranges=ranges,
+                                 target="cortex-m4f")
+    for header in (on_m0.header, generated.header):
+        assert "24-bit weights with the input quantization folded in" in header
+    simulated = mcuport.load(model, input_ranges=ranges, target="cortex-m4f")
+    rng = np.random.default_rng(SEED)
+    codes = np.concatenate([rng.integers(-32768, 32768, (200, 2)),
+                            [[-32768, -32768], [-32768, 32767], [32767, -32768], [32767, 32767]]])
+    with HostModel(generated, workdir=tmp_path / "gcc") as compiled:
+        labels, score = compiled.run(codes.astype(np.int16))
+    np.testing.assert_array_equal(simulated.scores_codes(codes)[:, 0], score[:, 0])
+    np.testing.assert_array_equal(simulated.predict_codes(codes), labels)
+
+
 def test_mahalanobis_fixed_threshold_beyond_every_score(tmp_path):
     """A threshold above every score an int16 input can give: the straight-line predict is the
     constant +1 (its sum could not start at -(THRESHOLD + 1)), as the simulator's compare."""
