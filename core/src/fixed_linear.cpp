@@ -142,7 +142,10 @@ FixedLinear quantize_linear_words(const std::vector<double>& weight, const std::
   // The point, the offsets and their checks of 31-bit weights; then the weights again, in order.
   FixedLinear map = quantize_linear(weight, bias, quantization, 31);
   const Folded folded = fold(weight, bias, quantization);
-  // W = 256 v + g with g the previous word's top byte and |v| <= 2^23 - 1: |W| < 2^31.
+  // W = 256 v + g with g the previous word's top byte (0 to 255) and v in [-2^23, 2^23 - 1]:
+  // |W| < 2^31 but for v = -2^23 with g = 0. |exact| < 2^31 - 1/2 (the largest weight rounds to
+  // at most 2^31 - 1), so where the clamp bites W is within 255.5 of it at either end (v = -2^23
+  // for g > 0: clamping at -(2^23 - 1) there would leave 256 + g - 1/2, up to 510.5).
   const double v_max = 0x1p23 - 1;
   bool first = true;
   uint32_t previous = 0;
@@ -154,7 +157,7 @@ FixedLinear quantize_linear_words(const std::vector<double>& weight, const std::
     if (!first) {
       const auto g = static_cast<int32_t>(previous >> 24);
       const double exact = std::ldexp(folded.weight[i], map.frac_bits);
-      const double v = std::clamp(std::round((exact - g) / 256), -v_max, v_max);
+      const double v = std::clamp(std::round((exact - g) / 256), g > 0 ? -0x1p23 : -v_max, v_max);
       map.weight[i] = static_cast<int32_t>(v) * 256 + g;
     }
     first = false;

@@ -862,7 +862,7 @@ TEST(LowerMahalanobis, GivesRowsTheirOwnPointsWhereOnePointFallsShort) {
 
 // quantize_linear_words: the stored weights, in row-major order, chain (each one's low byte is
 // the previous one's top byte), the others stay zero, every weight is within 128 of its exact
-// value at the 31-bit binary point (255 where the range's end clamps it), the offsets and the
+// value at the 31-bit binary point (255.5 where the range's end clamps it), the offsets and the
 // point are quantize_linear's at 31 bits, and each row is within its recorded bound for every
 // int16 input tried (the corners and random codes).
 TEST(QuantizeLinearWords, ChainsTheBytesAndStaysWithinItsBounds) {
@@ -912,7 +912,7 @@ TEST(QuantizeLinearWords, ChainsTheBytesAndStaysWithinItsBounds) {
       previous = w;
       const double exact = std::ldexp(weight[i] * quantization.features[i % n].scale, map.frac_bits);
       const double error = std::fabs(static_cast<double>(map.weight[i]) - exact);
-      EXPECT_LE(error, std::fabs(exact) < 0x1p31 - 256 ? 128.0 : 255.0) << "model " << model << " weight " << i;
+      EXPECT_LE(error, std::fabs(exact) < 0x1p31 - 256 ? 128.0 : 255.5) << "model " << model << " weight " << i;
     }
     std::uniform_int_distribution<int> code(INT16_MIN, INT16_MAX);
     std::vector<int16_t> codes(n);
@@ -1019,4 +1019,25 @@ TEST(LowerMahalanobis, TakesTwentyThreeBitsWhereTheWordsCannotHoldTheOffsets) {
   EXPECT_EQ(words.fixed->weight, plain.fixed->weight);
   EXPECT_EQ(words.fixed->bias, plain.fixed->bias);
   EXPECT_EQ(words.row_shift, plain.row_shift);
+}
+
+// The clamp at the negative end: after a small negative weight (top byte 255), the map's largest
+// weight, negative, at about -(2^31 - 400) on the point. v = round((exact - 255) / 256) is below
+// -(2^23 - 1); the word takes v = -2^23 (W = -2^31 + 255, |W| < 2^31), within 256 of the exact
+// value (at most 255.5), where clamping v to -(2^23 - 1) left it 463 away.
+TEST(QuantizeLinearWords, StaysWithin256AtTheNegativeEnd) {
+  mcuport::InputQuantization quantization;
+  for (int f = 0; f < 2; ++f) quantization.features.push_back(mcuport::quantization_for_range({-1.0, 1.0}));
+  const double scale = quantization.features[1].scale;
+  for (const double target : {2147483646.0, 2147483600.0, 2147483400.0, 2147483300.0}) {
+    const double x = std::ldexp(target, -40) / scale;  // the point turns out 2^40
+    const std::vector<double> weight = {-x * 1e-5, -x};
+    const mcuport::FixedLinear map = mcuport::quantize_linear_words(weight, {0.0}, quantization, {true, true});
+    ASSERT_EQ(map.frac_bits, 40);
+    ASSERT_EQ(static_cast<uint32_t>(map.weight[0]) >> 24, 255u);
+    EXPECT_EQ(static_cast<uint32_t>(map.weight[1]) & 0xFFu, 255u);
+    EXPECT_GT(map.weight[1], std::numeric_limits<int32_t>::min());
+    const double exact = std::ldexp(weight[1] * scale, map.frac_bits);
+    EXPECT_LE(std::fabs(static_cast<double>(map.weight[1]) - exact), 255.5) << "target " << target;
+  }
 }

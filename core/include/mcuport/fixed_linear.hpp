@@ -60,7 +60,7 @@ FixedLinear quantize_linear_rows(const std::vector<double>& weight, const std::v
 // 31-bit weights in 3 bytes each: the weights marked in `stored` (n_outputs x n_features, the
 // others must be zero), taken in row-major order, are W_0, W_1, ... with W_i's low byte equal to
 // W_(i-1)'s top byte (W_0's is free), each the nearest such integer to the exact weight at the
-// 31-bit binary point: within 128 (255 at the ends of the range) of it, as 24-bit weights are
+// 31-bit binary point: within 128 (less than 256 at the ends of the range) of it, as 24-bit weights are
 // within 0.5 of theirs. Offsets, point and checks as quantize_linear(..., 31); the error
 // bounds are the actual roundings'.
 FixedLinear quantize_linear_words(const std::vector<double>& weight, const std::vector<double>& bias,
