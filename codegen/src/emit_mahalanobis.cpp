@@ -774,8 +774,11 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       code.functions += context.render(kFixedScore, values);
     }
     code.summary = " * Fixed point: " +
-                   (map.overlapping_words ? std::string("24-bit weights as overlapping 32-bit words (each one's low "
-                                                                     "byte the previous one's top byte)")
+                   (map.overlapping_words
+                        ? std::string(unrolled ? "24-bit weights written into the code as the integers of overlapping "
+                                                 "32-bit words (each one's low byte the previous one's top byte)"
+                                               : "24-bit weights as overlapping 32-bit words (each one's low byte "
+                                                 "the previous one's top byte)")
                                           : std::to_string(map.weight_bits + 1) + "-bit weights") +
                    " with the input quantization folded in" +
                    (map.row_frac_bits.empty() ? ", " : ", each row on its own binary point, ") +

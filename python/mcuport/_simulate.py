@@ -57,7 +57,9 @@ class SimulatedModel:
     def __init__(self, model_json: Union[str, bytes], proba_bits: int = 16,
                  target: str = "host") -> None:
         self._sim = _core.Simulator(model_json, proba_bits, target)
-        self.target = target
+        # The target's own name where an alias was given ("cortex-m4" -> "cortex-m4f").
+        self.target = next((t["name"] for t in _core.targets()
+                            if target == t["name"] or target in t["aliases"]), target)
         self.task = self._sim.task
         self.n_features = self._sim.n_features
         self.classes_ = (

@@ -571,14 +571,14 @@ def test_mahalanobis_rows_on_their_own_points_answer_like_the_simulator(case, mu
     cube (where a biased row beyond its bound would wrap), at random codes and near the
     location, inliers and outliers among them."""
     document = per_row_points_document(case)
-    generated = mcuport.generate(document, name="m", numeric="fixed",
-                                 target="cortex-m0" if mul32_only else "cortex-m4f")
+    target = "cortex-m0" if mul32_only else "cortex-m4f"
+    generated = mcuport.generate(document, name="m", numeric="fixed", target=target)
     header = generated.header
     assert "16-bit weights" in header and "each row on its own binary point" in header
     for text in PER_ROW_POINTS[case][2]:
         assert text in header
     n = len(PER_ROW_POINTS[case][0])
-    simulated = mcuport.load(document)
+    simulated = mcuport.load(document, target=target)
     predictions = answers_like_the_simulator(generated, simulated,
                                              lambda host: per_row_points_codes(n), tmp_path,
                                              mul32_only=mul32_only)

@@ -730,7 +730,7 @@ def test_mahalanobis_rows_on_their_own_points_on_the_chip(target, case, tmp_path
     assert ("m_row_shift[" in header) == (target == "avr-atmega328p" or case == "a shift table")
     n = int(re.search(r"#define M_N_FEATURES (\d+)", header).group(1))
     codes = per_row_points_codes(n)
-    simulated = mcuport.load(document)
+    simulated = mcuport.load(document, target=target)
     with TargetModel(generated, workdir=tmp_path / "target") as chip:
         measured = chip.measure(codes)
     np.testing.assert_array_equal(measured.predictions, simulated.predict_codes(codes))

@@ -355,9 +355,9 @@ def test_mahalanobis_fixed_overlapping_words_on_cortex_m4f(case, terms, tmp_path
     generated = mcuport.generate(model, name="m", numeric="fixed", calibration=X_train,
                                  target="cortex-m4f")
     header = generated.header
-    assert "24-bit weights as overlapping 32-bit words" in header
+    assert "overlapping 32-bit words (each one's low byte the previous one's top byte)" in header
     if terms is None:
-        assert "m_weight[" not in header
+        assert "m_weight[" not in header and "24-bit weights written into the code" in header
     else:
         assert f"static const uint8_t m_weight[{3 * terms + 1}]" in header
         assert "switch ((M_N_FEATURES" in header
@@ -378,6 +378,12 @@ def test_mahalanobis_fixed_overlapping_words_on_cortex_m4f(case, terms, tmp_path
         value = score[:len(X), 0] * 2.0 ** -macros["SCORE_FRAC_BITS"]
         assert np.all(np.abs(value - d2) <= 2 * e * np.sqrt(n * d2) + n * e * e)
     if case == "breast_cancer":
+        # The target by an alias is the same target; an unknown one is refused by name.
+        alias = mcuport.load(model, calibration=X_train, target="cortex-m4")
+        assert alias.target == "cortex-m4f"
+        np.testing.assert_array_equal(alias.scores_codes(codes), on_chip.scores_codes(codes))
+        with pytest.raises(mcuport.ModelError, match="cortex-m4f"):
+            mcuport.load(model, calibration=X_train, target="cortex-m5")
         compile_everywhere(generated, tmp_path)
         HostModel(generated, cc="clang", cflags=strict, workdir=tmp_path / "clang")
         # The words assembled from their bytes, as where the byte order is not known to be
