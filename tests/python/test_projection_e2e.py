@@ -350,7 +350,8 @@ def test_mahalanobis_fixed_overlapping_words_on_cortex_m4f(case, terms, tmp_path
     other integers than the host's, which mcuport.load(..., target="cortex-m4f") computes. The
     header's portable C, built on the host, gives that simulation's bits on the whole test split
     (and the split pushed out), on random codes over the int16 range and at its corners; every
-    score is within the header's bound of scikit-learn's distance; the host's simulation differs
+    score is within the header's bound of the exact float64 distance (the model's own
+    mahalanobis, scikit-learn's for the pipeline); the host's simulation differs
     (so the target matters). The table takes 3 bytes a weight and one more (triangular factors
     and the dense rows after a PCA stage, whose rows are walked four products a turn from every
     entry point); a straight-line model (the golden document's) writes the same integers into its
