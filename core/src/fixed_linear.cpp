@@ -100,6 +100,15 @@ void set_bounds(FixedLinear& map, double worst, const std::vector<double>& row_e
   for (const double e : row_error) map.row_error_bound.push_back(std::ldexp(e * (1 + 0x1p-40), -map.frac_bits));
 }
 
+// One binary point for all outputs (they are compared with each other): the largest weight
+// uses the whole weight range. Clamped as a double: a tiny weight makes the ratio infinite.
+int binary_point(double max_weight, double weight_max) {
+  const double bits = max_weight > 0 ? std::floor(std::log2(weight_max / max_weight)) : 0.0;
+  int frac_bits = static_cast<int>(std::clamp(bits, -60.0, 90.0));
+  while (max_weight > 0 && std::round(std::ldexp(max_weight, frac_bits)) > weight_max) --frac_bits;
+  return frac_bits;
+}
+
 }  // namespace
 
 FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector<double>& bias,
@@ -112,12 +121,7 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
   map.n_outputs = static_cast<uint32_t>(bias.size());
   map.n_features = static_cast<uint32_t>(quantization.features.size());
   const Folded folded = fold(weight, bias, quantization);
-  // One binary point for all outputs (they are compared with each other): the largest weight
-  // uses the whole weight range. Clamped as a double: a tiny weight makes the ratio infinite.
-  const double max_weight = folded.max_weight;
-  const double bits = max_weight > 0 ? std::floor(std::log2(weight_max / max_weight)) : 0.0;
-  map.frac_bits = static_cast<int>(std::clamp(bits, -60.0, 90.0));
-  while (max_weight > 0 && std::round(std::ldexp(max_weight, map.frac_bits)) > weight_max) --map.frac_bits;
+  map.frac_bits = binary_point(folded.max_weight, weight_max);
 
   double worst = 0;
   std::vector<double> row_error;  // each row's, in units of 2^-frac_bits
@@ -139,9 +143,14 @@ FixedLinear quantize_linear_words(const std::vector<double>& weight, const std::
                                   const InputQuantization& quantization,
                                   const std::vector<bool>& stored) {
   MCUPORT_ASSERT(stored.size() == weight.size());
-  // The point, the offsets and their checks of 31-bit weights; then the weights again, in order.
-  FixedLinear map = quantize_linear(weight, bias, quantization, 31);
+  // The point and the offsets of 31-bit weights (quantize_linear's); the weights in order.
+  FixedLinear map;
+  map.weight_bits = 31;
+  map.n_outputs = static_cast<uint32_t>(bias.size());
+  map.n_features = static_cast<uint32_t>(quantization.features.size());
   const Folded folded = fold(weight, bias, quantization);
+  map.frac_bits = binary_point(folded.max_weight, 0x1p31 - 1);
+  map.weight.assign(weight.size(), 0);
   // W = 256 v + g with g the previous word's top byte (0 to 255) and v in [-2^23, 2^23 - 1]:
   // |W| < 2^31 but for v = -2^23 with g = 0. |exact| < 2^31 - 1/2 (the largest weight rounds to
   // at most 2^31 - 1), so where the clamp bites W is within 255.5 of it at either end (v = -2^23
@@ -150,19 +159,22 @@ FixedLinear quantize_linear_words(const std::vector<double>& weight, const std::
   bool first = true;
   uint32_t previous = 0;
   for (std::size_t i = 0; i < weight.size(); ++i) {
+    const double exact = std::ldexp(folded.weight[i], map.frac_bits);
     if (!stored[i]) {
-      MCUPORT_ASSERT(map.weight[i] == 0);
+      MCUPORT_ASSERT(exact == 0);
       continue;
     }
-    if (!first) {
+    if (first) {
+      map.weight[i] = static_cast<int32_t>(std::round(exact));
+    } else {
       const auto g = static_cast<int32_t>(previous >> 24);
-      const double exact = std::ldexp(folded.weight[i], map.frac_bits);
       const double v = std::clamp(std::round((exact - g) / 256), g > 0 ? -0x1p23 : -v_max, v_max);
       map.weight[i] = static_cast<int32_t>(v) * 256 + g;
     }
     first = false;
     previous = static_cast<uint32_t>(map.weight[i]);
   }
+  quantize_offsets(map, folded, 0);
   std::vector<double> row_error;
   set_bounds(map, measure(map, folded, row_error), row_error);
   map.overlapping_words = true;
