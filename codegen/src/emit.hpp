@@ -42,6 +42,7 @@ struct FamilyCode {
   std::string includes;   // extra "#include <...>" lines (float mode: <math.h>)
   bool fixed_runtime = false;  // paste codegen/runtime/mcuport_fixed.h into the header
   bool simd = false;           // define MCUPORT_SIMD32 (Arm DSP paths; emit_header.cpp)
+  bool thumb1_asm = false;     // define MCUPORT_THUMB1_ASM (Cortex-M0 inner loops; emit_header.cpp)
   std::string macros;     // "#define ..." lines
   TableWriter tables;
   std::string functions;
@@ -78,10 +79,16 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
                               const std::string& function, const std::string& table,
                               const std::string& doc);
 // With one_row, the function is `int64_t {{p}}_<function>(const int16_t x[], uint32_t k)`,
-// evaluating output k only.
+// evaluating output k only; where widened_inputs() holds, it takes `const int32_t x[]`, the codes
+// widened by `void {{p}}_<function>_inputs(const int16_t x[], int32_t xw[])` into an array of
+// widened_input_count() elements, which the caller provides.
 std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, const FixedLinear& map,
                               const std::string& function, const std::string& table,
                               const std::string& doc, bool one_row = false);
+// Whether a fixed map's rows take their inputs widened to int32 (Cortex-M0: int32 weights, the
+// inner loop in Thumb-1 assembly; emit_affine.cpp), and the widened array's length.
+bool widened_inputs(const EmitContext& context, const FixedLinear& map);
+uint32_t widened_input_count(const FixedLinear& map);
 FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram& program);
 FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program);
 FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram& program);

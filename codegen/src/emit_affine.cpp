@@ -247,6 +247,135 @@ Mul32Code mul32_code(const FixedLinear& map, const std::string& function) {
   return code;
 }
 
+// Cortex-M0/M0+ (armv6m), a looped map (more than kStraightLineFeatures inputs, more than
+// kStraightLineMul32Terms nonzero weights) of at most kWidenedInputsMax inputs: the caller widens
+// the codes to int32 once per prediction, padded with zeros to a multiple of 4, and the weights
+// are int32 (padded alike), so that in the inner loop one LDM loads two inputs and one LDM two
+// weights, and a pair of products is two MULS and one ADDS: no sign extensions, no register
+// offsets. gcc -Os kept Thumb-1's eight registers no better than the pairs of int16 loads
+// (kPortablePairsArmv6m: spills of the sign and the sum), so the loop is inline assembly
+// (MCUPORT_THUMB1_ASM, gcc and clang), and portable C elsewhere: the same exact sums. Digits'
+// 16-component PCA on Cortex-M0 (bench/compare.py, 50 rows): 12,777 -> 6,000 instructions a
+// transform (docs/fixed-point.md, "Widened inputs").
+constexpr uint32_t kWidenedInputsMax = 128;
+
+const char* kWidenInputs = R"(/* The codes widened to int32 for {{p}}_{{function}}, padded with zeros to {{n}}. */
+static inline void {{p}}_{{function}}_inputs(const int16_t x[], int32_t xw[]) {
+    uint32_t f;
+    for (f = 0u; f < {{nf}}; ++f) {
+        xw[f] = x[f];
+    }
+{{pad}}}
+
+)";
+
+// A widened row's loop, four products a turn: each pair p (|p| < 2^31) into s1, the sum modulo
+// 2^32, and for an int64 row floor(p / 2^16) into s2 as well. The assembly takes one operand, the
+// address of its state in memory, and keeps everything in fixed registers (an LDM fills its
+// registers in ascending order), saving the ones it borrows (r4-r7): it needs none of the
+// compiler's, so no caller's register pressure (r7 is the frame pointer of an unoptimised
+// build) can leave it without. Per turn: two LDM of two inputs, two of two weights, four MULS,
+// two ADDS of a pair, the pairs into s1 (and s2), the test of the end.
+const char* kThumb1Pairs = R"(    {
+{{state_doc}}        struct {
+            uint32_t s1;
+            uint32_t s2;
+            const int32_t* v;
+            const int32_t* w;
+            const int32_t* end;
+        } io;
+        const {{b_t}} b = ({{b_t}}){{p}}_{{table}}_bias[k];
+        io.s1 = (uint32_t)b;
+        io.s2 = {{s2_start}};
+        io.v = x;
+        io.w = w;
+        io.end = x + {{n}};
+        __asm__ volatile(
+            ".syntax unified\n\t"
+            "mov r3, %[io]\n\t"
+            "push {r3, r4, r5, r6, r7}\n\t"
+            "ldm r3!, {r4, r5, r6, r7}\n\t" /* s1, s2, v, w */
+            "ldr r3, [r3]\n\t"
+            "mov ip, r3\n" /* end */
+            "1:\n\t"
+            "ldm r6!, {r0, r1}\n\t"
+            "ldm r7!, {r2, r3}\n\t"
+            "muls r0, r2, r0\n\t"
+            "muls r1, r3, r1\n\t"
+            "adds r0, r0, r1\n\t"
+            "adds r4, r4, r0\n\t"
+{{s2_add}}            "ldm r6!, {r0, r1}\n\t"
+            "ldm r7!, {r2, r3}\n\t"
+            "muls r0, r2, r0\n\t"
+            "muls r1, r3, r1\n\t"
+            "adds r0, r0, r1\n\t"
+            "adds r4, r4, r0\n\t"
+{{s2_add}}            "cmp r6, ip\n\t"
+            "bne 1b\n\t"
+{{high_word}}            "pop {r3}\n\t"
+            "stm r3!, {r4, r5}\n\t"
+            "pop {r4, r5, r6, r7}\n"
+            :
+            : [io] "l"(&io)
+            : "r0", "r1", "r2", "r3", "r12", "cc", "memory");
+{{result}}    }
+)";
+
+// kThumb1Pairs' parts for an int64 row. s2 starts at floor(b / 2^16); with |b| < 2^46 and at
+// most 64 pairs, |s2| < 2^31 throughout.
+const char* kThumb1SumHigh = R"(            "asrs r0, r0, #16\n\t"
+            "adds r5, r5, r0\n\t"
+)";
+const char* kThumb1HighWord = R"(            /* The sum less s2 2^16 is the residues modulo 2^16 of b and of each pair: in
+             * [0, 2^32), so it is s1 - s2 2^16 modulo 2^32, and the sum's high word is
+             * floor(s2 / 2^16) plus the carry of adding s2 2^16 modulo 2^32 back: s1 < (s2 << 16). */
+            "lsls r0, r5, #16\n\t"
+            "asrs r5, r5, #16\n\t"
+            "cmp r4, r0\n\t"
+            "sbcs r0, r0\n\t"
+            "subs r5, r5, r0\n\t"
+)";
+const char* kThumb1Int64 = R"(        {
+            const uint64_t u = ((uint64_t)io.s2 << 32) | io.s1; /* the sum's two's complement */
+            return u >= UINT64_C(0x8000000000000000) ? -(int64_t)(~u) - 1 : (int64_t)u;
+        }
+)";
+// An int32 row (its bound below 2^31): s1 alone is the sum's two's complement.
+const char* kThumb1Int32 = R"(        return io.s1 >= UINT32_C(0x80000000) ? -(int64_t)(~io.s1) - 1 : (int64_t)io.s1;
+)";
+
+const char* kFixedLinearRowWidened = R"(/* {{doc}}
+ * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-{{frac_bits}}; its
+ * magnitude is at most {{bound}}, which {{acc_t}} holds for every int16 input. x: the codes
+ * widened to int32 by {{p}}_{{inputs}}. */
+static inline int64_t {{p}}_{{function}}(const int32_t x[], uint32_t k) {
+    const int32_t* w = {{p}}_{{table}}_weight[k];
+#if MCUPORT_THUMB1_ASM
+{{thumb1}}#else
+    {{acc_t}} acc = ({{acc_t}}){{p}}_{{table}}_bias[k];
+    uint32_t f;
+    for (f = 0u; f < {{n}}u; f += 2u) {
+        acc += ({{acc_t}})(x[f] * w[f] + x[f + 1u] * w[f + 1u]);
+    }
+    return (int64_t)acc;
+#endif
+}
+
+)";
+
+const char* kFixedLinearWidened = R"(/* {{doc}}
+ * out[k] = bias[k] + sum_f weight[k][f] * xq[f], in units of 2^-{{frac_bits}}. */
+static inline void {{p}}_{{function}}(const int16_t x[], int64_t out[]) {
+    int32_t xw[{{n}}];
+    uint32_t k;
+    {{p}}_{{inputs}}(x, xw);
+    for (k = 0u; k < {{n_outputs}}u; ++k) {
+        out[k] = {{p}}_{{function}}_row(xw, k);
+    }
+}
+
+)";
+
 const char* kFixedLinear = R"(/* {{doc}}
  * out[k] = bias[k] + sum_f weight[k][f] * xq[f], in units of 2^-{{frac_bits}}. */
 static inline void {{p}}_{{function}}(const int16_t x[], int64_t out[]) {
@@ -264,29 +393,119 @@ std::string int64_literal(int64_t value) {
 
 }  // namespace
 
+bool widened_inputs(const EmitContext& context, const FixedLinear& map) {
+  const bool armv6m =
+      context.target.arch == "armv6m" && context.target.const_storage == ConstStorage::Ram;
+  if (!armv6m || map.weight_bits > 15 || map.n_features <= kStraightLineFeatures ||
+      map.n_features > kWidenedInputsMax) {
+    return false;
+  }
+  const auto nonzero = static_cast<std::size_t>(
+      std::count_if(map.weight.begin(), map.weight.end(), [](int32_t w) { return w != 0; }));
+  if (nonzero <= kStraightLineMul32Terms) return false;  // the rows are written out (mul32_code)
+  // An int64 row's loop keeps floor(bias / 2^16) plus a pair's 2^15 per pair in 32 bits.
+  constexpr int64_t kBiasLimit = int64_t{1} << 46;
+  return std::all_of(map.bias.begin(), map.bias.end(),
+                     [](int64_t b) { return b > -kBiasLimit && b < kBiasLimit; });
+}
+
+uint32_t widened_input_count(const FixedLinear& map) { return (map.n_features + 3u) & ~3u; }
+
+namespace {
+
+// The weights, each row padded with zeros to n.
+std::vector<int32_t> padded_rows(const FixedLinear& map, uint32_t n) {
+  std::vector<int32_t> padded(std::size_t{map.n_outputs} * n, 0);
+  for (uint32_t k = 0; k < map.n_outputs; ++k) {
+    std::copy_n(map.weight.begin() + static_cast<std::ptrdiff_t>(std::size_t{k} * map.n_features),
+                map.n_features, padded.begin() + static_cast<std::ptrdiff_t>(std::size_t{k} * n));
+  }
+  return padded;
+}
+
+// emit_fixed_linear where widened_inputs() holds: the row function on widened inputs, the
+// function that widens them, and (not one_row) the function of every row.
+std::string emit_widened_linear(const EmitContext& context, FamilyCode& code,
+                                const FixedLinear& map, const std::string& function,
+                                const std::string& table, const std::string& doc, bool one_row,
+                                const std::string& frac_bits) {
+  const uint32_t n = widened_input_count(map);
+  code.thumb1_asm = true;
+  const std::string row_function = one_row ? function : function + "_row";
+  const std::string inputs = row_function + "_inputs";
+  const std::string n_text = std::to_string(n);
+  TemplateValues values = {{"frac_bits", frac_bits},
+                           {"table", table},
+                           {"bound", std::to_string(map.accumulator_bound)},
+                           {"acc_t", map.wide ? "int64_t" : "int32_t"},
+                           {"n", n_text},
+                           {"inputs", inputs},
+                           {"function", row_function},
+                           {"doc", one_row ? doc : "Output k of " + function + "."}};
+  values.emplace(
+      "thumb1",
+      context.render(kThumb1Pairs,
+                     {{"table", table},
+                      {"n", n_text},
+                      {"b_t", map.wide ? "uint64_t" : "uint32_t"},
+                      {"state_doc",
+                       map.wide ? "        /* Modulo 2^32: s1, from the bias b, the sum; s2, from "
+                                  "floor(b / 2^16), the sum of each\n         * pair's floor(pair "
+                                  "/ 2^16), then the sum's high word. */\n"
+                                : "        /* Modulo 2^32: s1, from the bias b, the sum (an int32 "
+                                  "row: s2 is unused). */\n"},
+                      {"s2_start", map.wide ? "(uint32_t)(b >> 16)" : "0u"},
+                      {"s2_add", map.wide ? kThumb1SumHigh : ""},
+                      {"high_word", map.wide ? kThumb1HighWord : ""},
+                      {"result", map.wide ? kThumb1Int64 : kThumb1Int32}}));
+  const std::string pad = n > map.n_features ? "    for (; f < " + n_text +
+                                                   "u; ++f) {\n        xw[f] = 0;\n    }\n"
+                                             : "";
+  std::string text = context.render(kWidenInputs, {{"function", row_function}, {"n", n_text},
+                                                   {"pad", pad}});
+  text += context.render(kFixedLinearRowWidened, values);
+  if (one_row) return text;
+  return text + context.render(kFixedLinearWidened, {{"doc", doc},
+                                                     {"function", function},
+                                                     {"frac_bits", frac_bits},
+                                                     {"inputs", inputs},
+                                                     {"n", n_text},
+                                                     {"n_outputs", std::to_string(map.n_outputs)}});
+}
+
+}  // namespace
+
 std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, const FixedLinear& map,
                               const std::string& function, const std::string& table,
                               const std::string& doc, bool one_row) {
   const std::string& p = context.prefix;
   const bool wide_weights = map.weight_bits > 15;
-  code.tables.add_2d(wide_weights ? "int32_t" : "int16_t", wide_weights ? 4 : 2,
-                     p + "_" + table + "_weight", map.n_outputs, map.n_features,
-                     integer_literals(map.weight),
-                     "weights with the input quantization folded in, * 2^" +
-                         (map.row_frac_bits.empty() ? std::to_string(map.frac_bits)
-                                                    : std::string("F_k (row k's own point)")));
+  const bool widened = widened_inputs(context, map);
+  const std::string point = map.row_frac_bits.empty() ? std::to_string(map.frac_bits)
+                                                      : std::string("F_k (row k's own point)");
+  if (widened) {
+    const uint32_t n = widened_input_count(map);
+    code.tables.add_2d("int32_t", 4, p + "_" + table + "_weight", map.n_outputs, n,
+                       integer_literals(padded_rows(map, n)),
+                       "weights with the input quantization folded in, * 2^" + point +
+                           "; int32, each row padded with zeros to " + std::to_string(n));
+  } else {
+    code.tables.add_2d(wide_weights ? "int32_t" : "int16_t", wide_weights ? 4 : 2,
+                       p + "_" + table + "_weight", map.n_outputs, map.n_features,
+                       integer_literals(map.weight),
+                       "weights with the input quantization folded in, * 2^" + point);
+  }
   std::vector<std::string> bias;
   for (int64_t b : map.bias) bias.push_back(map.wide ? int64_literal(b) : std::to_string(b));
   code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_" + table + "_bias",
-                  bias, "offsets with the input quantization folded in, * 2^" +
-                            (map.row_frac_bits.empty() ? std::to_string(map.frac_bits)
-                                                       : std::string("F_k (row k's own point)")));
+                  bias, "offsets with the input quantization folded in, * 2^" + point);
   std::string frac_bits = std::to_string(map.frac_bits);
   if (!map.row_frac_bits.empty()) {
     const auto [lo, hi] = std::minmax_element(map.row_frac_bits.begin(), map.row_frac_bits.end());
     frac_bits = "F_k (row k's own binary point, " + std::to_string(*lo) +
                 (*lo == *hi ? "" : " to " + std::to_string(*hi)) + ")";
   }
+  if (widened) return emit_widened_linear(context, code, map, function, table, doc, one_row, frac_bits);
   TemplateValues values = {{"frac_bits", frac_bits},
                            {"table", table},
                            {"bound", std::to_string(map.accumulator_bound)}};

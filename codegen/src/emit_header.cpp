@@ -148,6 +148,19 @@ const char* kSimdBlock = R"(
 #endif
 )";
 
+// Where the header holds Thumb-1 inline assembly (the inner loop of a Cortex-M0 dot product over
+// widened inputs, emit_affine.cpp): a compiler that takes GNU inline assembly (gcc, clang)
+// generating Thumb-1 code. Elsewhere, or with MCUPORT_NO_ASM, the same rows run as portable C and
+// give the same integers (every sum is exact).
+const char* kThumb1AsmBlock = R"(#ifndef MCUPORT_THUMB1_ASM
+#if defined(__GNUC__) && defined(__thumb__) && !defined(__thumb2__) && !defined(MCUPORT_NO_ASM)
+#define MCUPORT_THUMB1_ASM 1 /* Thumb-1 assembly for inner loops: same results, fewer instructions */
+#else
+#define MCUPORT_THUMB1_ASM 0
+#endif
+#endif
+)";
+
 const char* kFixedSquare = R"(/* t^2, exactly, for |t| < 2^31. Without a 32 x 32 -> 64 multiply instruction, from the 16-bit
  * halves of |t| = th 2^16 + tl: the low word |t| * |t| mod 2^32, the high word
  * th^2 + ((th tl + (tl^2 >> 17)) >> 15). */
@@ -274,7 +287,8 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family,
                     {"macros", family.macros},
                     {"includes", family.includes + support +
                                      (family.fixed_runtime ? runtime_block() : "") +
-                                     (family.simd ? kSimdBlock : "")},
+                                     (family.simd ? kSimdBlock : "") +
+                                     (family.thumb1_asm ? kThumb1AsmBlock : "")},
                     {"tables", family.tables.text(storage, context.macro) +
                                    tables.text(storage, context.macro)},
                     {"functions", functions},

@@ -36,7 +36,7 @@ const char* kRoundOutput32 = R"(/* Output k: the row (which holds half a unit of
  * by {{shift_doc}} bits, floor(acc / 2^s): the row rounded half up. acc + 2^31 is in [0, 2^32)
  * (|acc| <= {{bound}}), its shift is floor(acc / 2^s) + 2^(31 - s), and the difference, taken
  * modulo 2^32, is the result's two's complement (|result| <= {{out_bound}}). */
-static inline int32_t {{p}}_output(const int16_t x[], uint32_t k) {
+static inline int32_t {{p}}_output(const {{row_xt}} x[], uint32_t k) {
     const uint32_t u = (uint32_t)(int32_t){{p}}_component(x, k) ^ UINT32_C(0x80000000);
     const uint32_t s = {{shift}}; /* s <= 31 */
     const uint32_t m = (u >> s) - (UINT32_C(0x80000000) >> s);
@@ -57,7 +57,7 @@ const char* kRoundOutput64Word = R"(/* Output k: the row (which holds half a uni
  * The unsigned shift of acc's 64 bits is the result + 2^(64-s) for a negative acc (the result
  * for acc >= 0), so its low word, (lo >> s) | (hi << (32 - s)) (s <= 31), is the result's two's
  * complement. */
-static inline int32_t {{p}}_output(const int16_t x[], uint32_t k) {
+static inline int32_t {{p}}_output(const {{row_xt}} x[], uint32_t k) {
     const uint64_t u = (uint64_t){{p}}_component(x, k);
     const uint32_t s = {{shift}}; /* s <= 31 */
     const uint32_t m = s == 0u ? (uint32_t)u : ((uint32_t)u >> s) | ((uint32_t)(u >> 32) << (32u - s));
@@ -71,7 +71,7 @@ static inline int32_t {{p}}_output(const int16_t x[], uint32_t k) {
 // with ~a = -a - 1 >= 0 (2^s - h = h), so minus the unsigned rounding of ~a. s = 0 is a.
 const char* kRoundOutput64 = R"(/* Output k: the row rounded right by {{shift_doc}} bits, half up: floor((a + 2^(s-1)) / 2^s),
  * which for a < 0 is minus the half-up rounding of ~a = -a - 1 >= 0; |result| <= {{out_bound}}. */
-static inline int32_t {{p}}_output(const int16_t x[], uint32_t k) {
+static inline int32_t {{p}}_output(const {{row_xt}} x[], uint32_t k) {
     const int64_t a = {{p}}_component(x, k);
     const int s = {{shift}};
     if (s == 0) {
@@ -85,8 +85,8 @@ static inline int32_t {{p}}_output(const int16_t x[], uint32_t k) {
 
 const char* kFixedTransform = R"(/* PCA.transform on codes: y[k] = output k * 2^{{P}}_OUTPUT_FRAC_BITS, rounded; |y[k]| <= {{bound}}. */
 static inline void {{p}}_transform(const int16_t x[], int32_t y[]) {
-    uint32_t k;
-    for (k = 0u; k < {{P}}_N_OUTPUTS; ++k) {
+{{widened}}    uint32_t k;
+{{widen}}    for (k = 0u; k < {{P}}_N_OUTPUTS; ++k) {
         y[k] = (int32_t){{rounded}};
     }
 }
@@ -120,19 +120,19 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
                                      [&](int s) { return s == program.output_shift[0]; });
     const bool unshifted = uniform && program.output_shift[0] == 0;
     using Rounding = PcaProgram::Rounding;
+    FixedLinear emitted = map;
     if (program.rounding != Rounding::Runtime && !unshifted) {
       // The rounding half 2^(s-1) goes into row k's offset (it fits the sums: lower_pca).
-      FixedLinear with_half = map;
       for (uint32_t k = 0; k < program.n_outputs; ++k) {
         const int s = program.output_shift[k];
-        if (s > 0) with_half.bias[k] += int64_t{1} << (s - 1);
+        if (s > 0) emitted.bias[k] += int64_t{1} << (s - 1);
       }
-      with_half.accumulator_bound = program.half_bound;
-      code.functions += emit_fixed_linear(context, code, with_half, "component", "component",
+      emitted.accumulator_bound = program.half_bound;
+      code.functions += emit_fixed_linear(context, code, emitted, "component", "component",
                                           "Output k plus the rounding half of its shift (in the "
                                           "offset), at row k's own binary point.", true);
     } else {
-      code.functions += emit_fixed_linear(context, code, map, "component", "component",
+      code.functions += emit_fixed_linear(context, code, emitted, "component", "component",
                                           "Output k before the final rounding shift (row k's own "
                                           "binary point).", true);
     }
@@ -142,31 +142,40 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
                       "per output: the right shift from its row's binary point to the output's");
       shift = "(uint32_t)" + p + "_output_shift[k]";
     }
-    std::string rounded = "(int32_t)" + p + "_component(x, k)";
+    // On Cortex-M0 a large map's rows take the codes widened to int32 (emit_affine.cpp), once
+    // per transform.
+    const bool widened = widened_inputs(context, emitted);
+    const std::string row_x = widened ? "xw" : "x";
+    std::string rounded = "(int32_t)" + p + "_component(" + row_x + ", k)";
     const TemplateValues values = {{"shift_doc", uniform ? shift : p + "_output_shift[k]"},
-                                   {"out_bound", std::to_string(program.output_bound)}};
+                                   {"out_bound", std::to_string(program.output_bound)},
+                                   {"row_xt", widened ? "int32_t" : "int16_t"}};
     if (unshifted) {
     } else if (program.rounding == Rounding::Word32) {
       TemplateValues v = values;
       v.emplace("shift", uniform ? shift + "u" : shift);
       v.emplace("bound", std::to_string(program.half_bound));
       code.functions += context.render(kRoundOutput32, v);
-      rounded = p + "_output(x, k)";
+      rounded = p + "_output(" + row_x + ", k)";
     } else if (program.rounding == Rounding::Word64) {
       TemplateValues v = values;
       v.emplace("shift", uniform ? shift + "u" : shift);
       code.functions += context.render(kRoundOutput64Word, v);
-      rounded = p + "_output(x, k)";
+      rounded = p + "_output(" + row_x + ", k)";
     } else {
       // Shifts of 32 or more, or int64 sums: the runtime's 64-bit unsigned rounding takes any.
       code.fixed_runtime = true;
       TemplateValues v = values;
       v.emplace("shift", uniform ? shift : "(int)" + shift);
       code.functions += context.render(kRoundOutput64, v);
-      rounded = p + "_output(x, k)";
+      rounded = p + "_output(" + row_x + ", k)";
     }
-    code.functions += context.render(kFixedTransform, {{"bound", std::to_string(program.output_bound)},
-                                                       {"rounded", rounded}});
+    code.functions += context.render(
+        kFixedTransform,
+        {{"bound", std::to_string(program.output_bound)},
+         {"rounded", rounded},
+         {"widened", widened ? "    int32_t xw[" + std::to_string(widened_input_count(emitted)) + "];\n" : ""},
+         {"widen", widened ? "    " + p + "_component_inputs(x, xw);\n" : ""}});
     code.summary = " * Fixed point: " + std::to_string(program.fixed->weight_bits + 1) +
                    "-bit weights with the input quantization folded in, " +
                    (program.fixed->wide ? "int64" : "int32") + " accumulators; every output is within " +

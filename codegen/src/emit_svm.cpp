@@ -561,7 +561,10 @@ static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
   // it on targets whose int is 16 bits, where an int32 is no cheaper than the array (iris's
   // linear SVC on the ATmega328P: 1,198 -> 1,318 cycles by row).
   std::string row_open;
-  if (program.fixed && !program.fixed->wide && context.target.int_bits >= 32) {
+  // Rows on widened inputs (Cortex-M0, emit_affine.cpp) are read through the array, which widens
+  // the inputs once.
+  if (program.fixed && !program.fixed->wide && context.target.int_bits >= 32 &&
+      !widened_inputs(context, *program.fixed)) {
     row_open = "(int32_t)" + p + "_decision_values_row(x, ";
   }
   if (program.one_class) {

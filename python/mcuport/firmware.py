@@ -1039,6 +1039,9 @@ def _split(n: int, capacity: int) -> List[Tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
+_OPTIMIZE_FLAGS = ("-O0", "-O1", "-O2", "-O3", "-Os", "-Og")
+
+
 class TargetModel:
     """A generated header built into firmware for an emulated microcontroller, callable on
     whole arrays like :class:`mcuport.host.HostModel`. A :class:`ForeignCode` (another tool's
@@ -1047,16 +1050,24 @@ class TargetModel:
     The constructor compiles the firmware once (a warning in the generated header is a
     :class:`mcuport.host.CompileError`) and once more with an empty model, for the sizes. Rows
     that do not fit the target's flash in one image run in several images, transparently.
-    ``timeout``: the seconds any one compiler or emulator run may take.
+    ``timeout``: the seconds any one compiler or emulator run may take. ``optimize``: an
+    optimisation flag (``"-O0"``, ``"-O2"``, ...) in place of the target's (``-Os``), to run the
+    code as an unoptimised debug build or a speed build compiles it.
     """
 
     def __init__(self, generated: Union[Generated, ForeignCode], target: Optional[str] = None,
-                 *, workdir=None, timeout: float = 600.0) -> None:
+                 *, workdir=None, timeout: float = 600.0, optimize: Optional[str] = None) -> None:
         self.generated = generated
         if target is None and isinstance(generated, ForeignCode):
             raise ValueError("foreign code runs on the target given: pass target=")
         name = target if target is not None else generated.target
         self.info = _find_target(name)
+        if optimize is not None:
+            if optimize not in _OPTIMIZE_FLAGS:
+                raise ValueError(f"optimize must be one of {', '.join(_OPTIMIZE_FLAGS)}, got "
+                                 f"{optimize!r}")
+            self.info = dict(self.info, cflags=[optimize if flag.startswith("-O") else flag
+                                                for flag in self.info["cflags"]])
         self.target = self.info["name"]
         self._tmp = None if workdir is not None else tempfile.TemporaryDirectory(
             prefix="mcuport-fw-")

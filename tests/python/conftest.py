@@ -7,12 +7,18 @@ import pathlib
 import re
 import shutil
 import sys
+import warnings
 from typing import Optional
 
 import numpy as np
 import pytest
 from sklearn import datasets
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC, LinearSVC
 
 CLASSIFICATION_DATASETS = ("iris", "wine", "breast_cancer", "digits")
 SEED = 0
@@ -69,6 +75,72 @@ def thin_mahalanobis():
     X_train = split("breast_cancer")[0]
     return mcuport.Mahalanobis(X_train.mean(axis=0), covariance=np.cov(X_train, rowvar=False),
                                threshold=1.0)
+
+
+def int32_rows_linear_svc():
+    """(estimator, X_train, X_test): a 4-class LinearSVC on 22 features whose int16 rows sum in
+    int32 (bound 1.97e9, just under 2^31): four normal signals (the class is the largest) and 18
+    noise features of a tenth of their spread, whose small weights leave the rows' sums of
+    |weight| under 2^16. 88 nonzero weights: a looped map, not written out, on Cortex-M0."""
+    rng = np.random.default_rng(SEED)
+    X = rng.normal(size=(600, 22)) * np.r_[np.ones(4), np.full(18, 0.1)]
+    y = np.argmax(X[:, :4], axis=1)
+    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.25, random_state=SEED,
+                                                   stratify=y)
+    estimator = LinearSVC(dual=True, max_iter=20000, random_state=SEED).fit(X_train, y_train)
+    return estimator, X_train, X_test
+
+
+# Cortex-M0, a looped map of 17 to 128 inputs (more than 64 nonzero weights): its rows take the
+# codes widened to int32 once per prediction (padded with zeros to a multiple of 4), the weights
+# are int32 (padded alike), and the inner loop is Thumb-1 assembly where the compiler generates
+# Thumb-1 code, portable C elsewhere (codegen/src/emit_affine.cpp). name: (a function returning
+# (estimator, X_train, X_test), the widened length, the rows' sum type)
+def _fitted(factory, dataset, labelled=True):
+    def fit():
+        X_train, X_test, y_train, _ = split(dataset)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            estimator = factory().fit(X_train, y_train) if labelled else factory().fit(X_train)
+        return estimator, X_train, X_test
+    return fit
+
+
+WIDENED_MODELS = {
+    "PCA(digits)": (_fitted(lambda: PCA(n_components=16, random_state=SEED), "digits", False),
+                    64, "int64"),
+    "SVC(linear, digits)": (_fitted(lambda: SVC(kernel="linear"), "digits"), 64, "int64"),
+    "LinearSVC(digits)": (
+        _fitted(lambda: LinearSVC(dual=True, max_iter=20000, random_state=SEED), "digits"), 64,
+        "int64"),
+    # 30 inputs padded to 32
+    "StandardScaler+PCA(breast_cancer)": (
+        _fitted(lambda: make_pipeline(StandardScaler(), PCA(n_components=4, random_state=SEED)),
+                "breast_cancer", False), 32, "int64"),
+    # 22 inputs padded to 24, int32 rows
+    "LinearSVC(int32 rows)": (int32_rows_linear_svc, 24, "int32"),
+}
+
+
+def widened_header(kind):
+    """(generated, simulated, X_test) for a WIDENED_MODELS case, its Cortex-M0 header checked for
+    the widened form: the widening function (and its zero padding), int32 weights padded to the
+    widened length, and the assembly of the rows' sum type."""
+    import mcuport
+
+    fit, n, sum_type = WIDENED_MODELS[kind]
+    estimator, X_train, X_test = fit()
+    document = mcuport.to_json(estimator, calibration=X_train)
+    generated = mcuport.generate(document, name="m", numeric="fixed", target="cortex-m0")
+    header = generated.header
+    assert re.search(r"static inline void m_\w+_inputs\(const int16_t x\[\], int32_t xw\[\]\)",
+                     header)
+    assert re.search(rf"static const int32_t m_\w+_weight\[\d+\]\[{n}\] = ", header)
+    assert "#if MCUPORT_THUMB1_ASM" in header
+    assert ('"adds r5, r5, r0\\n\\t"' in header) == (sum_type == "int64")  # s2, an int64 row's
+    assert ("(an int32 row: s2 is unused)" in header) == (sum_type == "int32")
+    assert (f"for (; f < {n}u; ++f) {{\n        xw[f] = 0;" in header) == (n > X_test.shape[1])
+    return generated, mcuport.load(document, target="cortex-m0"), X_test
 
 
 def header_macros(header: str, name: str = "m") -> dict:

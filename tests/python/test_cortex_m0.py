@@ -26,7 +26,8 @@ from sklearn.tree import DecisionTreeClassifier
 import mcuport
 from mcuport.host import STRICT_FLAGS, HostModel
 
-from conftest import OTHER_COMPILERS, REPORT_LINES, SEED, require, split, thin_mahalanobis
+from conftest import (OTHER_COMPILERS, REPORT_LINES, SEED, WIDENED_MODELS, extreme_codes, require,
+                      split, thin_mahalanobis, widened_header)
 
 CC = "arm-none-eabi-gcc"
 M0_FLAGS = [
@@ -287,7 +288,54 @@ def test_large_maps_keep_their_table_on_cortex_m0():
     generated = mcuport.generate(PCA(n_components=8, random_state=SEED).fit(X_train), name="m",
                                  numeric="fixed", calibration=X_train, target="cortex-m0")
     assert "MCUPORT_MUL32_ONLY\n/* Row 0" not in generated.header
-    assert "m_component_weight[k][f]" in generated.header
+    assert "const int32_t* w = m_component_weight[k];" in generated.header
+
+
+@pytest.mark.parametrize("kind", WIDENED_MODELS)
+def test_widened_rows_answer_like_the_simulator_on_every_compiler(kind, tmp_path):
+    """The Cortex-M0 header's rows on widened inputs, as portable C (the host has no Thumb-1),
+    built by gcc (UndefinedBehaviorSanitizer, no recovery), clang, g++ and clang++ with the strict
+    flags: on the whole test split and on codes at the ends of the int16 range, the simulator's
+    predictions and scores, bit for bit. (The assembly runs on the emulated chip:
+    test_emulated.py.)"""
+    generated, simulated, X_test = widened_header(kind)
+    extremes = extreme_codes(X_test.shape[1], 400)
+    answers_like_the_simulator(
+        generated, simulated, lambda host: np.vstack([host.quantize(X_test)[0], extremes]),
+        tmp_path, mul32_only=True)
+
+
+ARM_COMPILERS = {
+    "gcc": ("arm-none-eabi-gcc", "gcc-arm-none-eabi", ("-x", "c", "-std=c99")),
+    "g++": ("arm-none-eabi-g++", "g++-arm-none-eabi", ("-x", "c++", "-std=c++17")),
+    "clang": ("clang", "clang", ("--target=armv6m-none-eabi", "-x", "c", "-std=c99",
+                                 "--sysroot=/usr/lib/arm-none-eabi",
+                                 "-isystem", "/usr/lib/arm-none-eabi/include")),
+}
+
+
+@pytest.mark.parametrize("optimize", ["-O0", "-Os", "-O2"])
+@pytest.mark.parametrize("compiler", ARM_COMPILERS)
+def test_widened_rows_take_the_assembly_on_every_arm_compiler(compiler, optimize, tmp_path):
+    """The rows' Thumb-1 assembly (both sum types) is what gcc, g++ and clang take for a
+    Cortex-M0 at every optimisation level (MCUPORT_THUMB1_ASM is 1; an unoptimised build keeps
+    r7 for its frame pointer, which the assembly saves), and the header compiles without a
+    warning under the strict flags; MCUPORT_NO_ASM turns it off."""
+    cc, package, language = ARM_COMPILERS[compiler]
+    require(cc, package)
+    for kind in ("PCA(digits)", "LinearSVC(int32 rows)"):
+        generated, _, _ = widened_header(kind)
+        (tmp_path / "model.h").write_text(generated.header)
+        (tmp_path / "entry.c").write_text(
+            f'#include "model.h"\nvoid entry(const int16_t x[], {generated.score_type} out[]) '
+            f'{{ {generated.scores_function}(x, out); }}\n')
+        base = [cc, "-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft", optimize, *language,
+                *STRICT_FLAGS]
+        subprocess.run([*base, "-c", "entry.c", "-o", "entry.o"], cwd=tmp_path, check=True)
+        for extra, value in (((), "1"), (("-DMCUPORT_NO_ASM",), "0")):
+            macros = subprocess.run([*base, *extra, "-dM", "-E", "entry.c"], cwd=tmp_path,
+                                    check=True, capture_output=True, text=True).stdout
+            assert re.search(rf"^#define MCUPORT_THUMB1_ASM {value}$", macros, flags=re.M)
 
 
 # RBF distances where the core has no 32 x 32 -> 64 multiply (codegen/src/emit_svm.cpp,

@@ -39,7 +39,7 @@ from mcuport.firmware import (ForeignCode, TargetModel, ToolchainMissing, _Unico
 from mcuport.host import HostModel
 
 from conftest import (OTHER_COMPILERS, REPORT_LINES, SEED, extreme_codes, require, split,
-                      thin_mahalanobis, threshold_edge_rows)
+                      thin_mahalanobis, threshold_edge_rows, widened_header)
 
 FULL = os.environ.get("MCUPORT_FULL_TARGETS") == "1"
 EMULATED_ARCHES = ("armv6m", "armv7em", "avr5", "rv32")
@@ -736,3 +736,32 @@ def test_mahalanobis_rows_on_their_own_points_on_the_chip(target, case, tmp_path
     np.testing.assert_array_equal(measured.predictions, simulated.predict_codes(codes))
     np.testing.assert_array_equal(measured.scores, simulated.scores_codes(codes))
     assert set(np.unique(measured.predictions)) == {-1, 1}
+
+
+# Cortex-M0 rows on widened inputs run their Thumb-1 assembly on the chip (codegen/src/
+# emit_affine.cpp): int64 rows (digits' PCA, 64 inputs; breast cancer's 30 padded to 32) and int32
+# rows (22 inputs padded to 24), at the target's -Os, unoptimised (r7 is then the frame pointer,
+# which the assembly saves and restores) and at -O2.
+@pytest.mark.parametrize("optimize", ["-Os", "-O0", "-O2"])
+@pytest.mark.parametrize("kind", ["PCA(digits)", "StandardScaler+PCA(breast_cancer)",
+                                  "LinearSVC(int32 rows)"])
+def test_cortex_m0_widened_rows_on_the_chip(kind, optimize, tmp_path):
+    """The whole test split and codes over the int16 range and at its ends: the simulator's
+    predictions and scores, bit for bit."""
+    require_target("cortex-m0")
+    generated, simulated, X_test = widened_header(kind)
+    X = np.vstack([simulated.quantize(X_test), extreme_codes(X_test.shape[1], 100)])
+    with TargetModel(generated, workdir=tmp_path, optimize=optimize) as chip:
+        assert optimize in chip.compiler_command
+        predictions, scores = chip.run(X)
+    np.testing.assert_array_equal(scores, simulated.scores_codes(X))
+    if predictions is not None:
+        np.testing.assert_array_equal(predictions, simulated.predict_codes(X))
+
+
+def test_an_unknown_optimisation_flag_is_refused():
+    X_train, _, _, _ = split("iris")
+    generated = mcuport.generate(DecisionTreeClassifier(random_state=SEED).fit(X_train, X_train[:, 0] > 5),
+                                 name="m", numeric="fixed", target="cortex-m0")
+    with pytest.raises(ValueError, match="optimize must be one of -O0, -O1"):
+        TargetModel(generated, optimize="-O9; rm -rf /")
