@@ -136,7 +136,11 @@ def find_compiler() -> str:
 
 
 class HostModel:
-    """A generated header compiled for this machine, callable on whole arrays."""
+    """A generated header compiled for this machine, callable on whole arrays.
+
+    ``timeout``: the seconds the compiler, and each call of the compiled driver, may take (a
+    :class:`CompileError` or a ``RuntimeError`` beyond it), so that code that never returns
+    fails instead of hanging its caller."""
 
     def __init__(
         self,
@@ -146,8 +150,10 @@ class HostModel:
         cflags: Sequence[str] = ("-std=c99", "-O1", *STRICT_FLAGS),
         libs: Sequence[str] = ("-lm",),
         workdir: Optional[os.PathLike] = None,
+        timeout: float = 600.0,
     ) -> None:
         self.generated = generated
+        self.timeout = timeout
         self._tmp = None if workdir is not None else tempfile.TemporaryDirectory(prefix="mcuport-")
         self.workdir = Path(workdir if workdir is not None else self._tmp.name)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -170,7 +176,10 @@ class HostModel:
         self.binary = self.workdir / "driver"
         compiler = cc if cc is not None else find_compiler()
         command = [*compiler.split(), *cflags, str(source), "-o", str(self.binary), *libs]
-        done = subprocess.run(command, capture_output=True, text=True)
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise CompileError(f"{' '.join(command)} took more than {timeout:g} s") from None
         if done.returncode != 0:
             raise CompileError(f"{' '.join(command)} failed:\n{done.stderr}")
 
@@ -190,7 +199,12 @@ class HostModel:
         return self.generated.numeric == "fixed"
 
     def _call(self, op: str, data: bytes) -> bytes:
-        done = subprocess.run([str(self.binary), op], input=data, capture_output=True)
+        try:
+            done = subprocess.run([str(self.binary), op], input=data, capture_output=True,
+                                  timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"generated code driver ({op}) did not finish within "
+                               f"{self.timeout:g} s") from None
         if done.returncode != 0:
             raise RuntimeError(f"generated code driver failed ({op}): exit {done.returncode}")
         return done.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -269,6 +270,20 @@ def test_labels_of_numeric_and_string_classes(tmp_path):
     tree = DecisionTreeClassifier(max_depth=2, random_state=SEED).fit(X_train, y_train * 10 - 5)
     with HostModel(mcuport.generate(tree), workdir=tmp_path / "n") as model:
         assert model.labels()[1:4] == [b"-5", b"5", b"15"]
+
+
+def test_host_model_stops_code_that_never_returns(iris_forest, tmp_path):
+    """A predict that never returns (a broken header) is a RuntimeError after the timeout, not a
+    hung caller."""
+    generated = mcuport.generate(iris_forest, name="m")
+    entry = "static inline int32_t m_predict(const float x[]) {\n"
+    assert entry in generated.header
+    header = generated.header.replace(
+        entry, entry + "    volatile int spin = 1;\n    while (spin) {\n    }\n")
+    broken = dataclasses.replace(generated, header=header)
+    with HostModel(broken, workdir=tmp_path, timeout=2) as model:
+        with pytest.raises(RuntimeError, match=r"did not finish within 2 s"):
+            model.run(np.zeros((1, 4), np.float32))
 
 
 def test_a_model_document_ports_like_the_estimator(iris_forest):
