@@ -149,11 +149,13 @@ const char* kSimdBlock = R"(
 )";
 
 // Where the header holds Thumb-1 inline assembly (the inner loop of a Cortex-M0 dot product over
-// widened inputs, emit_affine.cpp): a compiler that takes GNU inline assembly (gcc, clang)
-// generating Thumb-1 code. Elsewhere, or with MCUPORT_NO_ASM, the same rows run as portable C and
-// give the same integers (every sum is exact).
+// widened inputs, emit_affine.cpp): a compiler that takes GNU inline assembly (gcc, clang and
+// Arm Compiler 6; not Arm Compiler 5, which may define __GNUC__ but has an inline assembler of
+// its own) generating Thumb-1 code. Elsewhere, or with MCUPORT_NO_ASM, the same rows run as
+// portable C and give the same integers (every sum is exact).
 const char* kThumb1AsmBlock = R"(#ifndef MCUPORT_THUMB1_ASM
-#if defined(__GNUC__) && defined(__thumb__) && !defined(__thumb2__) && !defined(MCUPORT_NO_ASM)
+#if defined(__GNUC__) && !defined(__CC_ARM) && defined(__thumb__) && !defined(__thumb2__) && \
+    !defined(MCUPORT_NO_ASM)
 #define MCUPORT_THUMB1_ASM 1 /* Thumb-1 assembly for inner loops: same results, fewer instructions */
 #else
 #define MCUPORT_THUMB1_ASM 0
