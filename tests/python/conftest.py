@@ -77,18 +77,34 @@ def thin_mahalanobis():
                                threshold=1.0)
 
 
-def int32_rows_linear_svc():
-    """(estimator, X_train, X_test): a 4-class LinearSVC on 22 features whose int16 rows sum in
-    int32 (bound 1.97e9, just under 2^31): four normal signals (the class is the largest) and 18
-    noise features of a tenth of their spread, whose small weights leave the rows' sums of
-    |weight| under 2^16. 88 nonzero weights: a looped map, not written out, on Cortex-M0."""
+def _int32_rows_data():
+    """(X_train, X_test, y_train): four normal signals (the class is the largest) and 18 noise
+    features of a tenth of their spread."""
     rng = np.random.default_rng(SEED)
     X = rng.normal(size=(600, 22)) * np.r_[np.ones(4), np.full(18, 0.1)]
     y = np.argmax(X[:, :4], axis=1)
     X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.25, random_state=SEED,
                                                    stratify=y)
+    return X_train, X_test, y_train
+
+
+def int32_rows_linear_svc():
+    """(estimator, X_train, X_test): a 4-class LinearSVC on 22 features whose int16 rows sum in
+    int32 (bound 1.97e9, just under 2^31): the noise features' small weights leave the rows'
+    sums of |weight| under 2^16 (_int32_rows_data). 88 nonzero weights: a looped map, not
+    written out, on Cortex-M0."""
+    X_train, X_test, y_train = _int32_rows_data()
     estimator = LinearSVC(dual=True, max_iter=20000, random_state=SEED).fit(X_train, y_train)
     return estimator, X_train, X_test
+
+
+def int32_rows_linear_kernel_svc():
+    """(estimator, X_train, X_test): SVC(kernel="linear") on int32_rows_linear_svc's data: six
+    pairs of int32 rows (132 nonzero weights). Its predict reads the rows through the decision
+    values, which widen the inputs once (codegen/src/emit_svm.cpp), not row by row on int16
+    codes as it does where the rows are not widened."""
+    X_train, X_test, y_train = _int32_rows_data()
+    return SVC(kernel="linear").fit(X_train, y_train), X_train, X_test
 
 
 # Cortex-M0, a looped map of 17 to 128 inputs (more than 64 nonzero weights): its rows take the
@@ -119,6 +135,7 @@ WIDENED_MODELS = {
                 "breast_cancer", False), 32, "int64"),
     # 22 inputs padded to 24, int32 rows
     "LinearSVC(int32 rows)": (int32_rows_linear_svc, 24, "int32"),
+    "SVC(linear, int32 rows)": (int32_rows_linear_kernel_svc, 24, "int32"),
 }
 
 
