@@ -275,7 +275,8 @@ static inline void {{p}}_{{function}}_inputs(const int16_t x[], int32_t xw[]) {
 // registers in ascending order), saving the ones it borrows (r4-r7): it needs none of the
 // compiler's, so no caller's register pressure (r7 is the frame pointer of an unoptimised
 // build) can leave it without. Per turn: two LDM of two inputs, two of two weights, four MULS,
-// two ADDS of a pair, the pairs into s1 (and s2), the test of the end.
+// two ADDS of a pair, the pairs into s1 (and s2), the test of the end. Every instruction is in
+// Thumb-1 as ARMv4T has it, since MCUPORT_THUMB1_ASM takes any Thumb-1 core (emit_header.cpp).
 const char* kThumb1Pairs = R"(    {
 {{state_doc}}        struct {
             uint32_t s1;
@@ -292,7 +293,7 @@ const char* kThumb1Pairs = R"(    {
         io.end = x + {{n}};
         __asm__ volatile(
             ".syntax unified\n\t"
-            "mov r3, %[io]\n\t"
+            "movs r3, %[io]\n\t" /* MOVS: a MOV of two low registers is ARMv6 and later */
             "push {r3, r4, r5, r6, r7}\n\t"
             "ldm r3!, {r4, r5, r6, r7}\n\t" /* s1, s2, v, w */
             "ldr r3, [r3]\n\t"

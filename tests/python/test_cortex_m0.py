@@ -338,6 +338,27 @@ def test_widened_rows_take_the_assembly_on_every_arm_compiler(compiler, optimize
             assert re.search(rf"^#define MCUPORT_THUMB1_ASM {value}$", macros, flags=re.M)
 
 
+@pytest.mark.parametrize("cpu", ["arm7tdmi", "arm926ej-s", "cortex-m0plus", "cortex-m23"])
+def test_widened_rows_assemble_on_every_thumb1_core(cpu, tmp_path):
+    """MCUPORT_THUMB1_ASM is taken wherever the compiler generates Thumb-1 code (__thumb__
+    without __thumb2__): ARMv4T and ARMv5TE cores in Thumb state as well as ARMv6-M and ARMv8-M
+    Baseline. The assembly assembles on each (a MOV between two low registers is ARMv6 and
+    later: it copies its operand with MOVS)."""
+    require(CC, "gcc-arm-none-eabi")
+    for kind in ("PCA(digits)", "LinearSVC(int32 rows)"):
+        generated, _, _ = widened_header(kind)
+        (tmp_path / "model.h").write_text(generated.header)
+        (tmp_path / "entry.c").write_text(
+            f'#include "model.h"\nvoid entry(const int16_t x[], {generated.score_type} out[]) '
+            f'{{ {generated.scores_function}(x, out); }}\n')
+        base = [CC, f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=soft", "-Os", "-std=c99",
+                *STRICT_FLAGS]
+        macros = subprocess.run([*base, "-dM", "-E", "entry.c"], cwd=tmp_path, check=True,
+                                capture_output=True, text=True).stdout
+        assert re.search(r"^#define MCUPORT_THUMB1_ASM 1$", macros, flags=re.M)
+        subprocess.run([*base, "-c", "entry.c", "-o", "entry.o"], cwd=tmp_path, check=True)
+
+
 # RBF distances where the core has no 32 x 32 -> 64 multiply (codegen/src/emit_svm.cpp,
 # rbf_mul32_distance_loop): each |d| < 2^25 split into 13-bit halves, three 32-bit sums joined to
 # the 64-bit distance once per support vector (wine, 13 features) or every 63 features (digits,
