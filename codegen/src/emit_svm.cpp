@@ -449,6 +449,8 @@ static inline int64_t {{p}}_rbf_kernel(const int32_t y[], uint32_t s) {
       kernel_doc = "exp(-gamma |x - sv|^2) in Q30 (mcuport_fx_exp_neg)";
     } else {
       const FixedLinear& argument = *program.argument;
+      // The kernel calls the rows on the int16 codes: 31-bit weights, never widened.
+      MCUPORT_ASSERT(!widened_inputs(context, argument));
       code.functions += emit_fixed_linear(context, code, argument, "sv_argument", "sv",
                                           "gamma sv_k . x + coef0, the kernel's argument.", true);
       code.fixed_runtime = true;

@@ -107,6 +107,9 @@ FIXED_MODELS = {
         "diabetes",
     ),
     "LinearSVC": (lambda: LinearSVC(dual=True, max_iter=20000, random_state=SEED), "wine"),
+    # 64 inputs: rows on widened inputs, the Thumb-1 assembly
+    "LinearSVC(digits)": (lambda: LinearSVC(dual=True, max_iter=20000, random_state=SEED),
+                          "digits"),
     "SVC(linear)": (lambda: SVC(kernel="linear"), "iris"),
     "OneClassSVM(linear)": (lambda: OneClassSVM(kernel="linear", nu=0.2), "iris"),
     "GaussianNB": (lambda: GaussianNB(), "digits"),
@@ -141,12 +144,17 @@ def test_fixed_predict_path_is_integer_only_on_cortex_m0(kind, tmp_path):
                   if not name.startswith("entry_") and not sequential.fullmatch(name))
     helpers += max(trees, default=0)
     peak = max(size for name, size in stack.items() if name.startswith("entry_")) + helpers
+    if "#if MCUPORT_THUMB1_ASM" in generated.header:
+        peak += 20  # the rows' assembly pushes five registers, which -fstack-usage cannot see
     # The per-class (or per-pair) values are at most 8 bytes each, held by predict and by the
     # function that fills them.
     budget = 96 + 2 * 8 * max(generated.n_classes, generated.n_scores, 1)
     # Fast tree code copies the inputs it reads into int32 words on the stack
     # (Target::stack_input_words): 4 bytes an input.
     budget += 4 * max((int(n) for n in re.findall(r"int32_t xs\[(\d+)\]", generated.header)),
+                      default=0)
+    # So do maps on widened inputs (int32_t xw[n], padded to a multiple of 4).
+    budget += 4 * max((int(n) for n in re.findall(r"int32_t xw\[(\d+)\]", generated.header)),
                       default=0)
     if "mcuport_fx_" in generated.header:
         # The fixed-point runtime's exp or tanh, usually inlined (docs/fixed-point.md: 72 and
@@ -302,6 +310,30 @@ def test_widened_rows_answer_like_the_simulator_on_every_compiler(kind, tmp_path
     extremes = extreme_codes(X_test.shape[1], 400)
     answers_like_the_simulator(
         generated, simulated, lambda host: np.vstack([host.quantize(X_test)[0], extremes]),
+        tmp_path, mul32_only=True)
+
+
+@pytest.mark.parametrize("n_features, widened", [(16, False), (17, True), (128, True),
+                                                  (129, False)])
+def test_widened_rows_at_the_width_limits(n_features, widened, tmp_path):
+    """Maps of 17 to 128 inputs take widened inputs on Cortex-M0 (17: padded to 20), 16 and 129
+    do not; every form answers like the simulator (portable C on the host, four compilers)."""
+    rng = np.random.default_rng(SEED)
+    X = rng.normal(size=(400, n_features))
+    y = np.argmax(X[:, :4], axis=1)  # 4 classes: 68 nonzero weights at 17 inputs, not written out
+    X_train, X_test = X[:300], X[300:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = LinearSVC(dual=True, max_iter=20000, random_state=SEED).fit(X_train, y[:300])
+    document = mcuport.to_json(estimator, calibration=X_train)
+    generated = mcuport.generate(document, name="m", numeric="fixed", target="cortex-m0")
+    assert ("m_scores_row_inputs(x, xw);" in generated.header) == widened
+    if widened:
+        n = (n_features + 3) // 4 * 4
+        assert f"static const int32_t m_linear_weight[4][{n}] = " in generated.header
+    answers_like_the_simulator(
+        generated, mcuport.load(document, target="cortex-m0"),
+        lambda host: np.vstack([host.quantize(X_test)[0], extreme_codes(n_features, 100)]),
         tmp_path, mul32_only=True)
 
 
