@@ -315,7 +315,7 @@ const char* kThumb1Pairs = R"(    {
             "bne 1b\n\t"
 {{high_word}}            "pop {r3}\n\t"
             "stm r3!, {r4, r5}\n\t"
-            "pop {r4, r5, r6, r7}\n"
+            "pop {r4, r5, r6, r7}\n" MCUPORT_THUMB1_SYNTAX_END
             :
             : [io] "l"(&io)
             : "r0", "r1", "r2", "r3", "r12", "cc", "memory");

@@ -152,13 +152,23 @@ const char* kSimdBlock = R"(
 // widened inputs, emit_affine.cpp): a compiler that takes GNU inline assembly (gcc, clang and
 // Arm Compiler 6; not Arm Compiler 5, which may define __GNUC__ but has an inline assembler of
 // its own) generating Thumb-1 code. Elsewhere, or with MCUPORT_NO_ASM, the same rows run as
-// portable C and give the same integers (every sum is exact).
+// portable C and give the same integers (every sum is exact). The assembly is written in unified
+// syntax and ends in the syntax the compiler assumes for inline assembly: gcc's is divided (gcc 6
+// and later also switch back to unified after the block themselves, gcc 5 and older do not);
+// clang's integrated assembler takes unified syntax only.
 const char* kThumb1AsmBlock = R"(#ifndef MCUPORT_THUMB1_ASM
 #if defined(__GNUC__) && !defined(__CC_ARM) && defined(__thumb__) && !defined(__thumb2__) && \
     !defined(MCUPORT_NO_ASM)
 #define MCUPORT_THUMB1_ASM 1 /* Thumb-1 assembly for inner loops: same results, fewer instructions */
 #else
 #define MCUPORT_THUMB1_ASM 0
+#endif
+#endif
+#ifndef MCUPORT_THUMB1_SYNTAX_END
+#if defined(__clang__)
+#define MCUPORT_THUMB1_SYNTAX_END "" /* clang assembles unified syntax only */
+#else
+#define MCUPORT_THUMB1_SYNTAX_END ".syntax divided\n" /* gcc's syntax for inline assembly */
 #endif
 #endif
 )";

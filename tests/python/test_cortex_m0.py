@@ -368,6 +368,14 @@ def test_widened_rows_take_the_assembly_on_every_arm_compiler(compiler, optimize
             macros = subprocess.run([*base, *extra, "-dM", "-E", "entry.c"], cwd=tmp_path,
                                     check=True, capture_output=True, text=True).stdout
             assert re.search(rf"^#define MCUPORT_THUMB1_ASM {value}$", macros, flags=re.M)
+        if compiler != "clang":
+            # gcc's inline assembly is divided syntax: the block ends in it (gcc 5 and older
+            # would go on in the block's unified syntax); clang takes unified syntax only, and
+            # would refuse the directive.
+            assembly = subprocess.run([*base, "-S", "-o", "-", "entry.c"], cwd=tmp_path,
+                                      check=True, capture_output=True, text=True).stdout
+            ends = re.findall(r"pop \{r4, r5, r6, r7\}\n(.*)\n", assembly)
+            assert ends and all(end.strip() == ".syntax divided" for end in ends), ends
 
 
 @pytest.mark.parametrize("cpu", ["arm7tdmi", "arm926ej-s", "cortex-m0plus", "cortex-m23"])
