@@ -256,10 +256,13 @@ Mul32Code mul32_code(const FixedLinear& map, const std::string& function) {
 // (kPortablePairsArmv6m: spills of the sign and the sum), so the loop is inline assembly
 // (MCUPORT_THUMB1_ASM, gcc and clang), and portable C elsewhere: the same exact sums. Digits'
 // 16-component PCA on Cortex-M0 (bench/compare.py, 50 rows): 12,777 -> 6,000 instructions a
-// transform (docs/fixed-point.md, "Widened inputs").
+// transform (docs/fixed-point.md, "Widened inputs"). A map of 31-bit weights (the poly and
+// sigmoid kernels' arguments, a pipeline's stage) of at most kWidenedInputsMax inputs takes
+// widened inputs too, a term a turn, where its int32 x int16 products were each a call of
+// __aeabi_lmul (wine's SVC(poly): 106,375 -> 61,448 instructions a prediction).
 constexpr uint32_t kWidenedInputsMax = 128;
 
-const char* kWidenInputs = R"(/* The codes widened to int32 for {{p}}_{{function}}, padded with zeros to {{n}}. */
+const char* kWidenInputs = R"(/* The codes widened to int32 for {{p}}_{{function}}{{pad_doc}}. */
 static inline void {{p}}_{{function}}_inputs(const int16_t x[], int32_t xw[]) {
     uint32_t f;
     for (f = 0u; f < {{nf}}; ++f) {
@@ -274,8 +277,9 @@ static inline void {{p}}_{{function}}_inputs(const int16_t x[], int32_t xw[]) {
 // address of its state in memory, and keeps everything in fixed registers (an LDM fills its
 // registers in ascending order), saving the ones it borrows (r4-r7): it needs none of the
 // compiler's, so no caller's register pressure (r7 is the frame pointer of an unoptimised
-// build) can leave it without. Per turn: two LDM of two inputs, two of two weights, four MULS,
-// two ADDS of a pair, the pairs into s1 (and s2), the test of the end. Every instruction is in
+// build) can leave it without. Per turn, with 16-bit weights: two LDM of two inputs, two of two
+// weights, four MULS, two ADDS of a pair, the pairs into s1 (and s2), the test of the end; with
+// 31-bit weights, one term (kThumb1Term). Every instruction is in
 // Thumb-1 as ARMv4T has it, since MCUPORT_THUMB1_ASM takes any Thumb-1 core (emit_header.cpp).
 const char* kThumb1Pairs = R"(    {
 {{state_doc}}        struct {
@@ -299,19 +303,7 @@ const char* kThumb1Pairs = R"(    {
             "ldr r3, [r3]\n\t"
             "mov ip, r3\n" /* end */
             "1:\n\t"
-            "ldm r6!, {r0, r1}\n\t"
-            "ldm r7!, {r2, r3}\n\t"
-            "muls r0, r2, r0\n\t"
-            "muls r1, r3, r1\n\t"
-            "adds r0, r0, r1\n\t"
-            "adds r4, r4, r0\n\t"
-{{s2_add}}            "ldm r6!, {r0, r1}\n\t"
-            "ldm r7!, {r2, r3}\n\t"
-            "muls r0, r2, r0\n\t"
-            "muls r1, r3, r1\n\t"
-            "adds r0, r0, r1\n\t"
-            "adds r4, r4, r0\n\t"
-{{s2_add}}            "cmp r6, ip\n\t"
+{{turn}}            "cmp r6, ip\n\t"
             "bne 1b\n\t"
 {{high_word}}            "pop {r3}\n\t"
             "stm r3!, {r4, r5}\n\t"
@@ -322,10 +314,37 @@ const char* kThumb1Pairs = R"(    {
 {{result}}    }
 )";
 
-// kThumb1Pairs' parts for an int64 row. s2 starts at floor(b / 2^16); with |b| < 2^46 and at
-// most 64 pairs, |s2| < 2^31 throughout.
+// kThumb1Pairs' half turn for 16-bit weights: a pair into s1 (and for an int64 row, whose s2
+// starts at floor(b / 2^16), floor(pair / 2^16) into s2: with |b| < 2^46 and at most 64 pairs,
+// |s2| < 2^31 throughout).
+const char* kThumb1Pair = R"(            "ldm r6!, {r0, r1}\n\t"
+            "ldm r7!, {r2, r3}\n\t"
+            "muls r0, r2, r0\n\t"
+            "muls r1, r3, r1\n\t"
+            "adds r0, r0, r1\n\t"
+            "adds r4, r4, r0\n\t"
+{{s2_add}})";
 const char* kThumb1SumHigh = R"(            "asrs r0, r0, #16\n\t"
             "adds r5, r5, r0\n\t"
+)";
+// Its half turn for 31-bit weights: one term x w = x hi 2^16 + x lo, with w = hi 2^16 + lo
+// (hi in [-2^15, 2^15), lo in [0, 2^16)): |x hi| <= 2^30 and |x lo| < 2^31 are 32-bit products,
+// each added with its sign into the int64 sum held in (s2, s1), s2 the high word. Shifts, not
+// UXTH, split w: every instruction is ARMv4T's Thumb.
+const char* kThumb1Term = R"(            "ldm r6!, {r0}\n\t"
+            "ldm r7!, {r1}\n\t"
+            "asrs r2, r1, #16\n\t"
+            "lsls r1, r1, #16\n\t"
+            "lsrs r1, r1, #16\n\t"
+            "muls r2, r0, r2\n\t"
+            "muls r1, r0, r1\n\t"
+            "asrs r0, r1, #31\n\t"
+            "adds r4, r4, r1\n\t"
+            "adcs r5, r5, r0\n\t"
+            "lsls r0, r2, #16\n\t"
+            "asrs r2, r2, #16\n\t"
+            "adds r4, r4, r0\n\t"
+            "adcs r5, r5, r2\n\t"
 )";
 const char* kThumb1HighWord = R"(            /* The sum less s2 2^16 is the residues modulo 2^16 of b and of each pair: in
              * [0, 2^32), so it is s1 - s2 2^16 modulo 2^32, and the sum's high word is
@@ -355,10 +374,7 @@ static inline int64_t {{p}}_{{function}}(const int32_t x[], uint32_t k) {
 {{thumb1}}#else
     {{acc_t}} acc = ({{acc_t}}){{p}}_{{table}}_bias[k];
     uint32_t f;
-    for (f = 0u; f < {{n}}u; f += 2u) {
-        acc += ({{acc_t}})(x[f] * w[f] + x[f + 1u] * w[f + 1u]);
-    }
-    return (int64_t)acc;
+{{c_loop}}    return (int64_t)acc;
 #endif
 }
 
@@ -397,10 +413,10 @@ std::string int64_literal(int64_t value) {
 bool widened_inputs(const EmitContext& context, const FixedLinear& map) {
   const bool armv6m =
       context.target.arch == "armv6m" && context.target.const_storage == ConstStorage::Ram;
-  if (!armv6m || map.weight_bits > 15 || map.n_features <= kStraightLineFeatures ||
-      map.n_features > kWidenedInputsMax) {
-    return false;
-  }
+  if (!armv6m || map.n_features > kWidenedInputsMax) return false;
+  // 31-bit weights: each int32 x int16 product is otherwise a call of the 64-bit multiply.
+  if (map.weight_bits > 15) return true;
+  if (map.n_features <= kStraightLineFeatures) return false;
   const auto nonzero = static_cast<std::size_t>(
       std::count_if(map.weight.begin(), map.weight.end(), [](int32_t w) { return w != 0; }));
   if (nonzero <= kStraightLineMul32Terms) return false;  // the rows are written out (mul32_code)
@@ -410,7 +426,10 @@ bool widened_inputs(const EmitContext& context, const FixedLinear& map) {
                      [](int64_t b) { return b > -kBiasLimit && b < kBiasLimit; });
 }
 
-uint32_t widened_input_count(const FixedLinear& map) { return (map.n_features + 3u) & ~3u; }
+uint32_t widened_input_count(const FixedLinear& map) {
+  // 16-bit weights: four products a turn; 31-bit weights: one term a turn, no padding.
+  return map.weight_bits > 15 ? map.n_features : (map.n_features + 3u) & ~3u;
+}
 
 namespace {
 
@@ -439,31 +458,45 @@ std::string emit_widened_linear(const EmitContext& context, FamilyCode& code,
                            {"table", table},
                            {"bound", std::to_string(map.accumulator_bound)},
                            {"acc_t", map.wide ? "int64_t" : "int32_t"},
-                           {"n", n_text},
                            {"inputs", inputs},
                            {"function", row_function},
                            {"doc", one_row ? doc : "Output k of " + function + "."}};
+  const bool terms = map.weight_bits > 15;
+  const std::string state_doc =
+      terms ? "        /* s2 and s1: the int64 sum's high and low words, from the bias b. */\n"
+      : map.wide ? "        /* Modulo 2^32: s1, from the bias b, the sum; s2, from floor(b / 2^16), "
+                   "the sum of each\n         * pair's floor(pair / 2^16), then the sum's high "
+                   "word. */\n"
+                 : "        /* Modulo 2^32: s1, from the bias b, the sum (an int32 row: s2 is "
+                   "unused). */\n";
+  // The portable loop: pairs of 16-bit products in int32, or each int32 x int16 product in int64.
+  const std::string loop = "    for (f = 0u; f < " + n_text + (terms ? "u; ++f) {\n" : "u; f += 2u) {\n");
+  values.emplace("c_loop", loop + (terms ? "        acc += (int64_t)x[f] * w[f];\n"
+                                         : "        acc += (" + values.at("acc_t") +
+                                               ")(x[f] * w[f] + x[f + 1u] * w[f + 1u]);\n") +
+                               "    }\n");
+  // A turn: two pairs of 16-bit products (four products), or one 31-bit term.
+  const std::string pair =
+      terms ? "" : codegen::render(kThumb1Pair, {{"s2_add", map.wide ? kThumb1SumHigh : ""}});
   values.emplace(
       "thumb1",
       context.render(kThumb1Pairs,
                      {{"table", table},
                       {"n", n_text},
                       {"b_t", map.wide ? "uint64_t" : "uint32_t"},
-                      {"state_doc",
-                       map.wide ? "        /* Modulo 2^32: s1, from the bias b, the sum; s2, from "
-                                  "floor(b / 2^16), the sum of each\n         * pair's floor(pair "
-                                  "/ 2^16), then the sum's high word. */\n"
-                                : "        /* Modulo 2^32: s1, from the bias b, the sum (an int32 "
-                                  "row: s2 is unused). */\n"},
-                      {"s2_start", map.wide ? "(uint32_t)(b >> 16)" : "0u"},
-                      {"s2_add", map.wide ? kThumb1SumHigh : ""},
-                      {"high_word", map.wide ? kThumb1HighWord : ""},
+                      {"state_doc", state_doc},
+                      {"s2_start", terms ? "(uint32_t)(b >> 32)"
+                                         : map.wide ? "(uint32_t)(b >> 16)" : "0u"},
+                      {"turn", terms ? std::string(kThumb1Term) : pair + pair},
+                      {"high_word", map.wide && !terms ? kThumb1HighWord : ""},
                       {"result", map.wide ? kThumb1Int64 : kThumb1Int32}}));
   const std::string pad = n > map.n_features ? "    for (; f < " + n_text +
                                                    "u; ++f) {\n        xw[f] = 0;\n    }\n"
                                              : "";
-  std::string text = context.render(kWidenInputs, {{"function", row_function}, {"n", n_text},
-                                                   {"pad", pad}});
+  std::string text = context.render(
+      kWidenInputs, {{"function", row_function},
+                     {"pad_doc", pad.empty() ? "" : ", padded with zeros to " + n_text},
+                     {"pad", pad}});
   text += context.render(kFixedLinearRowWidened, values);
   if (one_row) return text;
   return text + context.render(kFixedLinearWidened, {{"doc", doc},
@@ -616,8 +649,8 @@ const char* kFixedStage = R"(/* The pipeline's stages in front of the estimator,
  * the int16 code the estimator reads, y[k] standing for 2^{{unit_bits}} * (y[k] - offset[k]);
  * outputs beyond the range the input ranges map to saturate. */
 static inline void {{p}}_stage(const int16_t x[], int16_t y[]) {
-    uint32_t k;
-    for (k = 0u; k < {{P}}_N_STAGE_OUTPUTS; ++k) {
+{{widened}}    uint32_t k;
+{{widen}}    for (k = 0u; k < {{P}}_N_STAGE_OUTPUTS; ++k) {
         const int64_t v = {{rounded}} + {{p}}_stage_offset[k];
         y[k] = (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
     }
@@ -656,14 +689,23 @@ std::string emit_stage(const EmitContext& context, FamilyCode& code) {
                                        "Stage output k before requantization.", true);
   code.tables.add("int32_t", 4, p + "_stage_offset", integer_literals(stage.offset),
                   "per output: the code standing for 0");
-  std::string rounded = p + "_stage_row(x, k)";
+  // On Cortex-M0 the rows take the codes widened to int32 (31-bit weights), once per call.
+  const bool widened = widened_inputs(raw, *stage.fixed);
+  std::string rounded = p + (widened ? "_stage_row(xw, k)" : "_stage_row(x, k)");
   if (stage.shift > 0) {
     code.fixed_runtime = true;
     rounded = "mcuport_fx_round_shift_i64(" + rounded + ", " + std::to_string(stage.shift) + ")";
   }
   const int unit_bits = stage.shift - stage.fixed->frac_bits;
-  return text + context.render(kFixedStage, {{"unit_bits", std::to_string(unit_bits)},
-                                             {"rounded", rounded}});
+  return text + context.render(
+                    kFixedStage,
+                    {{"unit_bits", std::to_string(unit_bits)},
+                     {"rounded", rounded},
+                     {"widened", widened ? "    int32_t xw[" +
+                                               std::to_string(widened_input_count(*stage.fixed)) +
+                                               "];\n"
+                                         : ""},
+                     {"widen", widened ? "    " + p + "_stage_row_inputs(x, xw);\n" : ""}});
 }
 
 }  // namespace mcuport::codegen

@@ -449,17 +449,24 @@ static inline int64_t {{p}}_rbf_kernel(const int32_t y[], uint32_t s) {
       kernel_doc = "exp(-gamma |x - sv|^2) in Q30 (mcuport_fx_exp_neg)";
     } else {
       const FixedLinear& argument = *program.argument;
-      // The kernel calls the rows on the int16 codes: 31-bit weights, never widened.
-      MCUPORT_ASSERT(!widened_inputs(context, argument));
       code.functions += emit_fixed_linear(context, code, argument, "sv_argument", "sv",
                                           "gamma sv_k . x + coef0, the kernel's argument.", true);
       code.fixed_runtime = true;
+      // On Cortex-M0 the argument's rows take the codes widened to int32 (emit_affine.cpp), once
+      // per prediction.
+      const bool widened = widened_inputs(context, argument);
+      const std::string row_x = widened ? "xw" : "x";
+      if (widened) {
+        setup = "    int32_t xw[" + std::to_string(widened_input_count(argument)) + "];\n    " + p +
+                "_sv_argument_inputs(x, xw);\n";
+      }
       const int e = argument.frac_bits;
       if (program.kernel == Kernel::Sigmoid) {
-        kernel_value = e <= 40 ? "(int64_t)mcuport_fx_tanh(" + p + "_sv_argument(x, s), " +
-                                     std::to_string(e) + ")"
+        kernel_value = e <= 40 ? "(int64_t)mcuport_fx_tanh(" + p + "_sv_argument(" + row_x +
+                                     ", s), " + std::to_string(e) + ")"
                                : "(int64_t)mcuport_fx_tanh(mcuport_fx_round_shift_i64(" + p +
-                                     "_sv_argument(x, s), " + std::to_string(e - 40) + "), 40)";
+                                     "_sv_argument(" + row_x + ", s), " + std::to_string(e - 40) +
+                                     "), 40)";
         kernel_doc = "tanh(gamma x.sv + coef0) in Q30 (mcuport_fx_tanh)";
       } else {
         const int shift = e + program.argument_shift_bits - 30;
@@ -468,7 +475,7 @@ static inline int64_t {{p}}_rbf_kernel(const int32_t y[], uint32_t s) {
                        : "a * (INT64_C(1) << " + std::to_string(-shift) + ")";
         code.functions += context.render(R"(/* (gamma x.sv_s + coef0)^{{degree}} / 2^{{scaled}} in Q30: the argument is normalised into
  * [-1, 1] by 2^{{m}} (at least its largest value), so every product stays below 2^61. */
-static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
+static inline int64_t {{p}}_poly_kernel(const {{row_xt}} x[], uint32_t s) {
     const int64_t a = {{p}}_sv_argument(x, s);
     const int64_t b = {{normalise}};
     int64_t power = (int64_t)MCUPORT_FX_ONE_Q30;
@@ -482,8 +489,9 @@ static inline int64_t {{p}}_poly_kernel(const int16_t x[], uint32_t s) {
 )", {{"degree", std::to_string(program.degree)},
      {"scaled", std::to_string(program.argument_shift_bits * program.degree)},
      {"m", std::to_string(program.argument_shift_bits)},
-     {"normalise", normalise}});
-        kernel_value = p + "_poly_kernel(x, s)";
+     {"normalise", normalise},
+     {"row_xt", widened ? "int32_t" : "int16_t"}});
+        kernel_value = p + "_poly_kernel(" + row_x + ", s)";
         kernel_doc = "(gamma x.sv + coef0)^degree, normalised, in Q30";
       }
     }

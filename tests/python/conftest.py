@@ -16,6 +16,7 @@ from sklearn import datasets
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
@@ -136,6 +137,18 @@ WIDENED_MODELS = {
     # 22 inputs padded to 24, int32 rows
     "LinearSVC(int32 rows)": (int32_rows_linear_svc, 24, "int32"),
     "SVC(linear, int32 rows)": (int32_rows_linear_kernel_svc, 24, "int32"),
+    # 31-bit weights (the kernels' arguments): one int32 x int16 term a turn, no padding; on
+    # standardised features some weights are negative (on raw wine and iris none is)
+    "SVC(poly, wine)": (_fitted(lambda: SVC(kernel="poly"), "wine"), 13, "int64 terms"),
+    "StandardScaler+SVC(poly, wine)": (
+        _fitted(lambda: make_pipeline(StandardScaler(), SVC(kernel="poly")), "wine"), 13,
+        "int64 terms"),
+    "SVC(sigmoid, iris)": (_fitted(lambda: SVC(kernel="sigmoid", gamma="auto"), "iris"), 4,
+                           "int64 terms"),
+    # a pipeline's stage (scaler and PCA composed, 31-bit weights) in front of naive Bayes
+    "StandardScaler+PCA+GaussianNB(wine)": (
+        _fitted(lambda: make_pipeline(StandardScaler(), PCA(n_components=5, random_state=SEED),
+                                      GaussianNB()), "wine"), 13, "int64 terms"),
 }
 
 
@@ -156,6 +169,7 @@ def widened_header(kind):
     assert "#if MCUPORT_THUMB1_ASM" in header
     assert ('"adds r5, r5, r0\\n\\t"' in header) == (sum_type == "int64")  # s2, an int64 row's
     assert ("(an int32 row: s2 is unused)" in header) == (sum_type == "int32")
+    assert ('"adcs r5, r5, r2\\n\\t"' in header) == (sum_type == "int64 terms")
     assert (f"for (; f < {n}u; ++f) {{\n        xw[f] = 0;" in header) == (n > X_test.shape[1])
     return generated, mcuport.load(document, target="cortex-m0"), X_test
 
