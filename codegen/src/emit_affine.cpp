@@ -367,7 +367,8 @@ const char* kThumb1Int32 = R"(        return io.s1 >= UINT32_C(0x80000000) ? -(i
 const char* kFixedLinearRowWidened = R"(/* {{doc}}
  * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-{{frac_bits}}; its
  * magnitude is at most {{bound}}, which {{acc_t}} holds for every int16 input. x: the codes
- * widened to int32 by {{p}}_{{inputs}}. */
+ * widened to int32 by {{p}}_{{inputs}}. The Thumb-1 assembly pushes 20 bytes of registers,
+ * which -fstack-usage does not count. */
 static inline int64_t {{p}}_{{function}}(const int32_t x[], uint32_t k) {
     const int32_t* w = {{p}}_{{table}}_weight[k];
 #if MCUPORT_THUMB1_ASM
