@@ -80,15 +80,24 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
                               const std::string& doc);
 // With one_row, the function is `int64_t {{p}}_<function>(const int16_t x[], uint32_t k)`,
 // evaluating output k only; where widened_inputs() holds, it takes `const int32_t x[]`, the codes
-// widened by `void {{p}}_<function>_inputs(const int16_t x[], int32_t xw[])` into an array of
-// widened_input_count() elements, which the caller provides.
+// widened by `void {{p}}_<function>_inputs(const int16_t x[], int32_t xw[])` into an array the
+// caller provides (row_inputs()).
 std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, const FixedLinear& map,
                               const std::string& function, const std::string& table,
                               const std::string& doc, bool one_row = false);
 // Whether a fixed map's rows take their inputs widened to int32 (Cortex-M0: int32 weights, the
-// inner loop in Thumb-1 assembly; emit_affine.cpp), and the widened array's length.
+// inner loop in Thumb-1 assembly; emit_affine.cpp).
 bool widened_inputs(const EmitContext& context, const FixedLinear& map);
-uint32_t widened_input_count(const FixedLinear& map);
+// What a function calling a map's rows (emit_fixed_linear's `row_function`) writes so that they
+// get their inputs: the codes widened once, or the codes as they are.
+struct RowInputs {
+  std::string x = "x";           // the array to pass the rows
+  std::string type = "int16_t";  // its element type
+  std::string declare;           // "    int32_t xw[n];\n" where widened, else nothing
+  std::string widen;             // "    <p>_<row_function>_inputs(x, xw);\n", else nothing
+};
+RowInputs row_inputs(const EmitContext& context, const FixedLinear& map,
+                     const std::string& row_function);
 FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram& program);
 FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program);
 FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram& program);

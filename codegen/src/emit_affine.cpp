@@ -279,8 +279,8 @@ static inline void {{p}}_{{function}}_inputs(const int16_t x[], int32_t xw[]) {
 // compiler's, so no caller's register pressure (r7 is the frame pointer of an unoptimised
 // build) can leave it without. Per turn, with 16-bit weights: two LDM of two inputs, two of two
 // weights, four MULS, two ADDS of a pair, the pairs into s1 (and s2), the test of the end; with
-// 31-bit weights, one term (kThumb1Term). Every instruction is in
-// Thumb-1 as ARMv4T has it, since MCUPORT_THUMB1_ASM takes any Thumb-1 core (emit_header.cpp).
+// 31-bit weights, one term (kThumb1Term). Every instruction is in Thumb-1 as ARMv4T has it,
+// since MCUPORT_THUMB1_ASM takes any Thumb-1 core (emit_header.cpp).
 const char* kThumb1Pairs = R"(    {
 {{state_doc}}        struct {
             uint32_t s1;
@@ -327,7 +327,7 @@ const char* kThumb1Pair = R"(            "ldm r6!, {r0, r1}\n\t"
 const char* kThumb1SumHigh = R"(            "asrs r0, r0, #16\n\t"
             "adds r5, r5, r0\n\t"
 )";
-// Its half turn for 31-bit weights: one term x w = x hi 2^16 + x lo, with w = hi 2^16 + lo
+// Its turn for 31-bit weights: one term x w = x hi 2^16 + x lo, with w = hi 2^16 + lo
 // (hi in [-2^15, 2^15), lo in [0, 2^16)): |x hi| <= 2^30 and |x lo| < 2^31 are 32-bit products,
 // each added with its sign into the int64 sum held in (s2, s1), s2 the high word. Shifts, not
 // UXTH, split w: every instruction is ARMv4T's Thumb.
@@ -384,10 +384,8 @@ static inline int64_t {{p}}_{{function}}(const int32_t x[], uint32_t k) {
 const char* kFixedLinearWidened = R"(/* {{doc}}
  * out[k] = bias[k] + sum_f weight[k][f] * xq[f], in units of 2^-{{frac_bits}}. */
 static inline void {{p}}_{{function}}(const int16_t x[], int64_t out[]) {
-    int32_t xw[{{n}}];
-    uint32_t k;
-    {{p}}_{{inputs}}(x, xw);
-    for (k = 0u; k < {{n_outputs}}u; ++k) {
+{{declare}}    uint32_t k;
+{{widen}}    for (k = 0u; k < {{n_outputs}}u; ++k) {
         out[k] = {{p}}_{{function}}_row(xw, k);
     }
 }
@@ -427,9 +425,25 @@ bool widened_inputs(const EmitContext& context, const FixedLinear& map) {
                      [](int64_t b) { return b > -kBiasLimit && b < kBiasLimit; });
 }
 
+namespace {
+
+// The widened array's length. 16-bit weights: four products a turn, so a multiple of 4; 31-bit
+// weights: one term a turn, no padding.
 uint32_t widened_input_count(const FixedLinear& map) {
-  // 16-bit weights: four products a turn; 31-bit weights: one term a turn, no padding.
   return map.weight_bits > 15 ? map.n_features : (map.n_features + 3u) & ~3u;
+}
+
+}  // namespace
+
+RowInputs row_inputs(const EmitContext& context, const FixedLinear& map,
+                     const std::string& row_function) {
+  RowInputs inputs;
+  if (!widened_inputs(context, map)) return inputs;
+  inputs.x = "xw";
+  inputs.type = "int32_t";
+  inputs.declare = "    int32_t xw[" + std::to_string(widened_input_count(map)) + "];\n";
+  inputs.widen = "    " + context.prefix + "_" + row_function + "_inputs(x, xw);\n";
+  return inputs;
 }
 
 namespace {
@@ -500,11 +514,12 @@ std::string emit_widened_linear(const EmitContext& context, FamilyCode& code,
                      {"pad", pad}});
   text += context.render(kFixedLinearRowWidened, values);
   if (one_row) return text;
+  const RowInputs rows = row_inputs(context, map, row_function);
   return text + context.render(kFixedLinearWidened, {{"doc", doc},
                                                      {"function", function},
                                                      {"frac_bits", frac_bits},
-                                                     {"inputs", inputs},
-                                                     {"n", n_text},
+                                                     {"declare", rows.declare},
+                                                     {"widen", rows.widen},
                                                      {"n_outputs", std::to_string(map.n_outputs)}});
 }
 
@@ -522,8 +537,10 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
     const uint32_t n = widened_input_count(map);
     code.tables.add_2d("int32_t", 4, p + "_" + table + "_weight", map.n_outputs, n,
                        integer_literals(padded_rows(map, n)),
-                       "weights with the input quantization folded in, * 2^" + point +
-                           "; int32, each row padded with zeros to " + std::to_string(n));
+                       "weights with the input quantization folded in, * 2^" + point + "; int32" +
+                           (n > map.n_features
+                                ? ", each row padded with zeros to " + std::to_string(n)
+                                : std::string()));
   } else {
     code.tables.add_2d(wide_weights ? "int32_t" : "int16_t", wide_weights ? 4 : 2,
                        p + "_" + table + "_weight", map.n_outputs, map.n_features,
@@ -650,7 +667,7 @@ const char* kFixedStage = R"(/* The pipeline's stages in front of the estimator,
  * the int16 code the estimator reads, y[k] standing for 2^{{unit_bits}} * (y[k] - offset[k]);
  * outputs beyond the range the input ranges map to saturate. */
 static inline void {{p}}_stage(const int16_t x[], int16_t y[]) {
-{{widened}}    uint32_t k;
+{{declare}}    uint32_t k;
 {{widen}}    for (k = 0u; k < {{P}}_N_STAGE_OUTPUTS; ++k) {
         const int64_t v = {{rounded}} + {{p}}_stage_offset[k];
         y[k] = (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
@@ -691,8 +708,8 @@ std::string emit_stage(const EmitContext& context, FamilyCode& code) {
   code.tables.add("int32_t", 4, p + "_stage_offset", integer_literals(stage.offset),
                   "per output: the code standing for 0");
   // On Cortex-M0 the rows take the codes widened to int32 (31-bit weights), once per call.
-  const bool widened = widened_inputs(raw, *stage.fixed);
-  std::string rounded = p + (widened ? "_stage_row(xw, k)" : "_stage_row(x, k)");
+  const RowInputs rows = row_inputs(raw, *stage.fixed, "stage_row");
+  std::string rounded = p + "_stage_row(" + rows.x + ", k)";
   if (stage.shift > 0) {
     code.fixed_runtime = true;
     rounded = "mcuport_fx_round_shift_i64(" + rounded + ", " + std::to_string(stage.shift) + ")";
@@ -702,11 +719,8 @@ std::string emit_stage(const EmitContext& context, FamilyCode& code) {
                     kFixedStage,
                     {{"unit_bits", std::to_string(unit_bits)},
                      {"rounded", rounded},
-                     {"widened", widened ? "    int32_t xw[" +
-                                               std::to_string(widened_input_count(*stage.fixed)) +
-                                               "];\n"
-                                         : ""},
-                     {"widen", widened ? "    " + p + "_stage_row_inputs(x, xw);\n" : ""}});
+                     {"declare", rows.declare},
+                     {"widen", rows.widen}});
 }
 
 }  // namespace mcuport::codegen

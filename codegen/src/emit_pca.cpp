@@ -85,7 +85,7 @@ static inline int32_t {{p}}_output(const {{row_xt}} x[], uint32_t k) {
 
 const char* kFixedTransform = R"(/* PCA.transform on codes: y[k] = output k * 2^{{P}}_OUTPUT_FRAC_BITS, rounded; |y[k]| <= {{bound}}. */
 static inline void {{p}}_transform(const int16_t x[], int32_t y[]) {
-{{widened}}    uint32_t k;
+{{declare}}    uint32_t k;
 {{widen}}    for (k = 0u; k < {{P}}_N_OUTPUTS; ++k) {
         y[k] = (int32_t){{rounded}};
     }
@@ -144,12 +144,12 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
     }
     // On Cortex-M0 a large map's rows take the codes widened to int32 (emit_affine.cpp), once
     // per transform.
-    const bool widened = widened_inputs(context, emitted);
-    const std::string row_x = widened ? "xw" : "x";
+    const RowInputs rows = row_inputs(context, emitted, "component");
+    const std::string& row_x = rows.x;
     std::string rounded = "(int32_t)" + p + "_component(" + row_x + ", k)";
     const TemplateValues values = {{"shift_doc", uniform ? shift : p + "_output_shift[k]"},
                                    {"out_bound", std::to_string(program.output_bound)},
-                                   {"row_xt", widened ? "int32_t" : "int16_t"}};
+                                   {"row_xt", rows.type}};
     if (unshifted) {
     } else if (program.rounding == Rounding::Word32) {
       TemplateValues v = values;
@@ -174,8 +174,8 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
         kFixedTransform,
         {{"bound", std::to_string(program.output_bound)},
          {"rounded", rounded},
-         {"widened", widened ? "    int32_t xw[" + std::to_string(widened_input_count(emitted)) + "];\n" : ""},
-         {"widen", widened ? "    " + p + "_component_inputs(x, xw);\n" : ""}});
+         {"declare", rows.declare},
+         {"widen", rows.widen}});
     code.summary = " * Fixed point: " + std::to_string(program.fixed->weight_bits + 1) +
                    "-bit weights with the input quantization folded in, " +
                    (program.fixed->wide ? "int64" : "int32") + " accumulators; every output is within " +

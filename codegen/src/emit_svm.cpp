@@ -454,12 +454,9 @@ static inline int64_t {{p}}_rbf_kernel(const int32_t y[], uint32_t s) {
       code.fixed_runtime = true;
       // On Cortex-M0 the argument's rows take the codes widened to int32 (emit_affine.cpp), once
       // per prediction.
-      const bool widened = widened_inputs(context, argument);
-      const std::string row_x = widened ? "xw" : "x";
-      if (widened) {
-        setup = "    int32_t xw[" + std::to_string(widened_input_count(argument)) + "];\n    " + p +
-                "_sv_argument_inputs(x, xw);\n";
-      }
+      const RowInputs rows = row_inputs(context, argument, "sv_argument");
+      const std::string& row_x = rows.x;
+      setup = rows.declare + rows.widen;
       const int e = argument.frac_bits;
       if (program.kernel == Kernel::Sigmoid) {
         kernel_value = e <= 40 ? "(int64_t)mcuport_fx_tanh(" + p + "_sv_argument(" + row_x +
@@ -490,7 +487,7 @@ static inline int64_t {{p}}_poly_kernel(const {{row_xt}} x[], uint32_t s) {
      {"scaled", std::to_string(program.argument_shift_bits * program.degree)},
      {"m", std::to_string(program.argument_shift_bits)},
      {"normalise", normalise},
-     {"row_xt", widened ? "int32_t" : "int16_t"}});
+     {"row_xt", rows.type}});
         kernel_value = p + "_poly_kernel(" + row_x + ", s)";
         kernel_doc = "(gamma x.sv + coef0)^degree, normalised, in Q30";
       }

@@ -337,6 +337,15 @@ def test_widened_rows_at_the_width_limits(n_features, widened, tmp_path):
         tmp_path, mul32_only=True)
 
 
+def write_widened_entry(kind, tmp_path):
+    """A WIDENED_MODELS header as model.h and entry.c calling its scores function."""
+    generated, _, _ = widened_header(kind)
+    (tmp_path / "model.h").write_text(generated.header)
+    (tmp_path / "entry.c").write_text(
+        f'#include "model.h"\nvoid entry(const int16_t x[], {generated.score_type} out[]) '
+        f'{{ {generated.scores_function}(x, out); }}\n')
+
+
 ARM_COMPILERS = {
     "gcc": ("arm-none-eabi-gcc", "gcc-arm-none-eabi", ("-x", "c", "-std=c99")),
     "g++": ("arm-none-eabi-g++", "g++-arm-none-eabi", ("-x", "c++", "-std=c++17")),
@@ -356,11 +365,7 @@ def test_widened_rows_take_the_assembly_on_every_arm_compiler(compiler, optimize
     cc, package, language = ARM_COMPILERS[compiler]
     require(cc, package)
     for kind in ("PCA(digits)", "LinearSVC(int32 rows)"):
-        generated, _, _ = widened_header(kind)
-        (tmp_path / "model.h").write_text(generated.header)
-        (tmp_path / "entry.c").write_text(
-            f'#include "model.h"\nvoid entry(const int16_t x[], {generated.score_type} out[]) '
-            f'{{ {generated.scores_function}(x, out); }}\n')
+        write_widened_entry(kind, tmp_path)
         base = [cc, "-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft", optimize, *language,
                 *STRICT_FLAGS]
         subprocess.run([*base, "-c", "entry.c", "-o", "entry.o"], cwd=tmp_path, check=True)
@@ -386,11 +391,7 @@ def test_widened_rows_assemble_on_every_thumb1_core(cpu, tmp_path):
     later: it copies its operand with MOVS)."""
     require(CC, "gcc-arm-none-eabi")
     for kind in ("PCA(digits)", "LinearSVC(int32 rows)"):
-        generated, _, _ = widened_header(kind)
-        (tmp_path / "model.h").write_text(generated.header)
-        (tmp_path / "entry.c").write_text(
-            f'#include "model.h"\nvoid entry(const int16_t x[], {generated.score_type} out[]) '
-            f'{{ {generated.scores_function}(x, out); }}\n')
+        write_widened_entry(kind, tmp_path)
         base = [CC, f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=soft", "-Os", "-std=c99",
                 *STRICT_FLAGS]
         macros = subprocess.run([*base, "-dM", "-E", "entry.c"], cwd=tmp_path, check=True,
