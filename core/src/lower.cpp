@@ -13,6 +13,13 @@ namespace mcuport {
 
 namespace {
 
+// The least n with v <= 2^n (0 for v <= 1).
+int ceil_log2(uint64_t v) {
+  int n = 0;
+  while (n < 64 && (uint64_t{1} << n) < v) ++n;
+  return n;
+}
+
 // The coefficients of a kernel SVM whose kernel values are Q30 with |K| <= 1, as int32 on one
 // binary point chosen so that no decision value can leave int64: the sum over the SVs of
 // |coefficient| * 2^30, plus the intercept, stays below 2^62. `scale` multiplies every
@@ -89,11 +96,22 @@ void lower_fixed_kernel(const Model& model, SvmProgram& program,
     return;
   }
   // Poly: |argument| <= accumulator_bound * 2^-e for every input; normalise by the next power of
-  // two so that b = argument / 2^m lies in [-1, 1] and b^degree stays in Q30.
-  const double largest = std::ldexp(static_cast<double>(program.argument->accumulator_bound), -e);
-  program.argument_shift_bits = largest > 0 ? static_cast<int>(std::ceil(std::log2(largest))) : 0;
-  quantize_kernel_coefficients(
-      program, std::ldexp(1.0, program.argument_shift_bits * program.degree));
+  // two so that b = argument / 2^m lies in [-1, 1] and b^degree stays in Q30. m is the bound's
+  // ceil(log2) less e, in integers: where gamma times a support vector nears the double range,
+  // e is far below zero, 2^-e is infinite as a double, and that infinity went into an int
+  // (UBSan float-cast-overflow, a fuzzer finding; on x86 it became INT_MIN, a shift of 2^31 bits
+  // in the generated code).
+  program.argument_shift_bits = ceil_log2(program.argument->accumulator_bound) - e;
+  const int scaled = program.argument_shift_bits * program.degree;  // |m| <= 1200, degree <= 16
+  if (scaled > 1023) {
+    throw Error("", "fixed mode for this poly SVM: the kernel's argument gamma x.sv + coef0 can "
+                    "reach 2^" + std::to_string(program.argument_shift_bits) +
+                        " over the input ranges, and raised to the power " +
+                        std::to_string(program.degree) + " that is beyond the double range (" +
+                        model.info.estimator +
+                        "); scale the inputs first (a StandardScaler in a pipeline) or use float mode");
+  }
+  quantize_kernel_coefficients(program, std::ldexp(1.0, scaled));
 }
 
 // Where a pipeline's stages go: composed into the weights of a family that is affine in its
