@@ -113,6 +113,11 @@ std::string float_literal(float value) {
   return ensure_floating_form(format_general(static_cast<double>(value), 9)) + "f";
 }
 
+std::string rounded_float_literal(double value) {
+  if (std::isfinite(value) && !std::isfinite(static_cast<float>(value))) beyond_c_number(value, "float32");
+  return float_literal(static_cast<float>(value));
+}
+
 std::string double_literal(double value) {
   if (!std::isfinite(value)) beyond_c_number(value, "double");
   return ensure_floating_form(format_general(value, 17));

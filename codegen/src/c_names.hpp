@@ -21,6 +21,9 @@ std::string string_literal(const std::string& bytes);
 // (As "%.9g" and "%.17g" in the C locale, whatever the process's locale.)
 std::string float_literal(float value);    // 9 significant digits + "f", with '.' or exponent
 std::string double_literal(double value);  // 17 significant digits
+// The float32 literal of a double rounded to float32; a double beyond the float32 range is
+// named in the error by its own value, not by the float32 infinity it rounds to.
+std::string rounded_float_literal(double value);
 // Both throw mcuport::Error for a value C cannot write (an infinity or a NaN): this does, naming
 // the value and the type ("float32" or "double").
 [[noreturn]] void beyond_c_number(double value, const char* type);

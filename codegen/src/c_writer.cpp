@@ -141,11 +141,7 @@ std::vector<std::string> float_literals(const std::vector<float>& values) {
 std::vector<std::string> rounded_float_literals(const std::vector<double>& values) {
   std::vector<std::string> out;
   out.reserve(values.size());
-  for (double v : values) {
-    // Named by its double value: float_literal would only see the float32 infinity.
-    if (std::isfinite(v) && !std::isfinite(static_cast<float>(v))) beyond_c_number(v, "float32");
-    out.push_back(float_literal(static_cast<float>(v)));
-  }
+  for (double v : values) out.push_back(rounded_float_literal(v));
   return out;
 }
 

@@ -111,7 +111,7 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
     code.macros += "#define " + P + "_OUTPUT_FRAC_BITS " + std::to_string(program.output_frac_bits) +
                    " /* outputs are real value * 2^this */\n";
     code.macros += "#define " + P + "_OUTPUT_SCALE " +
-                   float_literal(static_cast<float>(std::ldexp(1.0, -program.output_frac_bits))) +
+                   rounded_float_literal(std::ldexp(1.0, -program.output_frac_bits)) +
                    " /* real value = output * this */\n";
     code.macros += "#define " + P + "_OUTPUT_ERROR_BOUND " + format_general(program.error_bound, 17) +
                    " /* |dequantized output - exact transform of the dequantized input| <= this */\n";

@@ -521,8 +521,8 @@ static inline int64_t {{p}}_poly_kernel(const {{row_xt}} x[], uint32_t s) {
     std::string doc;
     std::string step = "        acc += x[f] * " + p + "_sv[s][f];\n";
     std::string result;
-    const std::string gamma = float_literal(static_cast<float>(program.gamma));
-    const std::string coef0 = float_literal(static_cast<float>(program.coef0));
+    const std::string gamma = rounded_float_literal(program.gamma);
+    const std::string coef0 = rounded_float_literal(program.coef0);
     switch (program.kernel) {
       case Kernel::Rbf:
         doc = "exp(-gamma |x - sv|^2), gamma = " + gamma;

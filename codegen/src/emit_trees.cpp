@@ -2320,7 +2320,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     code.macros += "#define " + context.macro + "_OUTPUT_FRAC_BITS " +
                    std::to_string(program.value_frac_bits) + "\n";
     code.macros += "#define " + context.macro + "_OUTPUT_SCALE " +
-                   float_literal(static_cast<float>(std::ldexp(1.0, -program.value_frac_bits))) +
+                   rounded_float_literal(std::ldexp(1.0, -program.value_frac_bits)) +
                    " /* real value = output * this */\n";
   }
 

@@ -272,8 +272,11 @@ TEST(FloatLiteral, NonFiniteValuesAreRefused) {
   // A finite double beyond float32 is named by its own value, not by the float infinity.
   refused([] { mcuport::codegen::rounded_float_literals({1.0, 1e39}); },
           "the float32 constant 1e+39, beyond the float32 range");
+  refused([] { mcuport::codegen::rounded_float_literal(-2e300); },
+          "the float32 constant -2e+300, beyond the float32 range");
   EXPECT_EQ(mcuport::codegen::rounded_float_literals({-3.4028234663852886e38})[0],
             "-3.40282347e+38f");
+  EXPECT_EQ(mcuport::codegen::rounded_float_literal(0.1), "0.100000001f");
 }
 
 // A model of 65535 features (the limit) without preprocessing: lower() used to compose the

@@ -128,6 +128,10 @@ const Regression kRegressions[] = {
     {"svc_poly_argument_beyond_double.json", "host", mcuport::Numeric::Fixed, "",
      "the kernel's argument gamma x.sv + coef0 can reach 2^1034 over the input ranges, and raised "
      "to the power 3 that is beyond the double range"},
+    // Float mode refuses gamma 1.7e300 as a float32 constant; the error said "constant inf",
+    // the float32 it rounds to, where it now names the double.
+    {"svc_poly_argument_beyond_double.json", "host", mcuport::Numeric::Float, "",
+     "the generated code would need the float32 constant 1.7e+300, beyond the float32 range"},
 };
 
 void PrintTo(const Regression& regression, std::ostream* out) { *out << regression.file; }
