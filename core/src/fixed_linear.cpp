@@ -64,32 +64,30 @@ void quantize_offsets(FixedLinear& map, const Folded& folded, uint32_t first_out
 }
 
 // The map's accumulator bound (max_k |bias_k| + 32768 sum_f |weight_kf|), in units of
-// 2^-frac_bits, and each row's rounding bound, sum_f |code - exact| 32768 + |bias residual|
-// (|sum_f (code - exact) q_f| over int16 q).
-double measure(FixedLinear& map, const Folded& folded, std::vector<double>& row_error) {
-  double worst = 0;
+// 2^-frac_bits, exact in integers (row_accumulator_bound: at most 2^63 + 65536 2^31 2^15 < 2^64;
+// a double sum rounded above 2^53), and each row's rounding bound, sum_f |code - exact| 32768 +
+// |bias residual| (|sum_f (code - exact) q_f| over int16 q).
+uint64_t measure(FixedLinear& map, const Folded& folded, std::vector<double>& row_error) {
+  uint64_t worst = 0;
   row_error.clear();
   for (uint32_t k = 0; k < map.n_outputs; ++k) {
-    double sum = 0;
     double error = 0;
     for (uint32_t f = 0; f < map.n_features; ++f) {
       const std::size_t i = static_cast<std::size_t>(k) * map.n_features + f;
-      const double code = map.weight[i];
-      sum += std::fabs(code) * 32768.0;
-      error += std::fabs(code - std::ldexp(folded.weight[i], map.frac_bits)) * 32768.0;
+      error += std::fabs(map.weight[i] - std::ldexp(folded.weight[i], map.frac_bits)) * 32768.0;
     }
+    worst = std::max(worst, row_accumulator_bound(map, k));
     const double b = static_cast<double>(map.bias[k]);
-    worst = std::max(worst, std::fabs(b) + sum);
     row_error.push_back(error + std::fabs(b - std::ldexp(folded.bias[k], map.frac_bits)));
   }
   return worst;
 }
 
 // The bounds from measure(), checked and recorded.
-void set_bounds(FixedLinear& map, double worst, const std::vector<double>& row_error) {
-  map.accumulator_bound = static_cast<uint64_t>(worst);
-  map.wide = map.weight_bits > 15 || worst > static_cast<double>(std::numeric_limits<int32_t>::max());
-  if (!(worst < 0x1p62)) {
+void set_bounds(FixedLinear& map, uint64_t worst, const std::vector<double>& row_error) {
+  map.accumulator_bound = worst;
+  map.wide = map.weight_bits > 15 || worst > uint64_t{std::numeric_limits<int32_t>::max()};
+  if (worst >= uint64_t{1} << 62) {
     throw Error("/input_ranges", "the model's affine map cannot be held in 64-bit fixed point");
   }
   // The rounding residuals are known exactly; the double sums of at most a few thousand
@@ -123,7 +121,7 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
   const Folded folded = fold(weight, bias, quantization);
   map.frac_bits = binary_point(folded.max_weight, weight_max);
 
-  double worst = 0;
+  uint64_t worst = 0;
   std::vector<double> row_error;  // each row's, in units of 2^-frac_bits
   for (;;) {
     map.weight.clear();
@@ -132,7 +130,7 @@ FixedLinear quantize_linear(const std::vector<double>& weight, const std::vector
     worst = measure(map, folded, row_error);
     // Asked for an int32 accumulator: one bit coarser until the bound fits (it halves each time,
     // less the roundings; a map whose offset alone overflows gives up and stays wide).
-    if (!int32_accumulator || weight_bits > 15 || !(worst > 2147483647.0) || map.frac_bits <= -60) break;
+    if (!int32_accumulator || weight_bits > 15 || worst <= uint64_t{std::numeric_limits<int32_t>::max()} || map.frac_bits <= -60) break;
     --map.frac_bits;
   }
   set_bounds(map, worst, row_error);

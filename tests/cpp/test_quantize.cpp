@@ -1041,3 +1041,26 @@ TEST(QuantizeLinearWords, StaysWithin256AtTheNegativeEnd) {
     EXPECT_LE(std::fabs(static_cast<double>(map.weight[1]) - exact), 255.5) << "target " << target;
   }
 }
+
+// The accumulator bound is summed in integers. 32768 inputs of weight code 2^31 - 1 add about
+// 2^61, where a double keeps multiples of 512 only, and the bias's code (a double of about 2^56,
+// a multiple of 16) lost its low bits in a double sum: the bound missed the exact
+// max_k |b_k| + 32768 sum_f |w_kf| by up to 256 either way (short by 16 and by 104 here).
+TEST(QuantizeLinear, TheAccumulatorBoundIsExactBeyondADoublesPrecision) {
+  const uint32_t n = 32768;
+  mcuport::InputQuantization quantization;
+  quantization.features.assign(n, mcuport::quantization_for_range({-1, 1}));
+  const std::vector<double> weight(n, 1.0);
+  int short_by_a_double = 0;
+  for (const double b : {1000.123, -1234.5678, 777.0001, 1.0e3 / 3}) {
+    const mcuport::FixedLinear map = mcuport::quantize_linear(weight, {b}, quantization, 31);
+    const uint64_t exact = mcuport::row_accumulator_bound(map, 0);
+    ASSERT_GT(exact, uint64_t{1} << 60);
+    EXPECT_EQ(map.accumulator_bound, exact) << "bias " << b;
+    // The case is one that a double sum gets wrong (else the test could not fail).
+    double sum = std::fabs(static_cast<double>(map.bias[0]));
+    for (const int32_t w : map.weight) sum += std::fabs(static_cast<double>(w)) * 32768.0;
+    if (static_cast<uint64_t>(sum) != exact) ++short_by_a_double;
+  }
+  EXPECT_GT(short_by_a_double, 0);
+}
