@@ -358,13 +358,13 @@ ARM_COMPILERS = {
 @pytest.mark.parametrize("optimize", ["-O0", "-Os", "-O2"])
 @pytest.mark.parametrize("compiler", ARM_COMPILERS)
 def test_widened_rows_take_the_assembly_on_every_arm_compiler(compiler, optimize, tmp_path):
-    """The rows' Thumb-1 assembly (both sum types) is what gcc, g++ and clang take for a
+    """The rows' Thumb-1 assembly (int32 and int64 sums of pairs, and 31-bit terms) is what gcc, g++ and clang take for a
     Cortex-M0 at every optimisation level (MCUPORT_THUMB1_ASM is 1; an unoptimised build keeps
     r7 for its frame pointer, which the assembly saves), and the header compiles without a
     warning under the strict flags; MCUPORT_NO_ASM turns it off."""
     cc, package, language = ARM_COMPILERS[compiler]
     require(cc, package)
-    for kind in ("PCA(digits)", "LinearSVC(int32 rows)"):
+    for kind in ("PCA(digits)", "LinearSVC(int32 rows)", "SVC(poly, wine)"):
         write_widened_entry(kind, tmp_path)
         base = [cc, "-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft", optimize, *language,
                 *STRICT_FLAGS]
@@ -390,7 +390,7 @@ def test_widened_rows_assemble_on_every_thumb1_core(cpu, tmp_path):
     Baseline. The assembly assembles on each (a MOV between two low registers is ARMv6 and
     later: it copies its operand with MOVS)."""
     require(CC, "gcc-arm-none-eabi")
-    for kind in ("PCA(digits)", "LinearSVC(int32 rows)"):
+    for kind in ("PCA(digits)", "LinearSVC(int32 rows)", "SVC(poly, wine)"):
         write_widened_entry(kind, tmp_path)
         base = [CC, f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=soft", "-Os", "-std=c99",
                 *STRICT_FLAGS]
