@@ -79,9 +79,9 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
                               const std::string& function, const std::string& table,
                               const std::string& doc);
 // With one_row, the function is `int64_t {{p}}_<function>(const int16_t x[], uint32_t k)`,
-// evaluating output k only; where widened_inputs() holds, it takes `const int32_t x[]`, the codes
-// widened by `void {{p}}_<function>_inputs(const int16_t x[], int32_t xw[])` into an array the
-// caller provides (row_inputs()).
+// evaluating output k only; where widened_inputs() holds, it takes `{{p}}_<function>_widened*`,
+// the codes widened by `void {{p}}_<function>_inputs(const int16_t x[], {{p}}_<function>_widened*)`
+// into a struct the caller provides (row_inputs()), which also holds the Thumb-1 loop's state.
 std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, const FixedLinear& map,
                               const std::string& function, const std::string& table,
                               const std::string& doc, bool one_row = false);
@@ -91,10 +91,10 @@ bool widened_inputs(const EmitContext& context, const FixedLinear& map);
 // What a function calling a map's rows (emit_fixed_linear's `row_function`) writes so that they
 // get their inputs: the codes widened once, or the codes as they are.
 struct RowInputs {
-  std::string x = "x";           // the array to pass the rows
-  std::string type = "int16_t";  // its element type
-  std::string declare;           // "    int32_t xw[n];\n" where widened, else nothing
-  std::string widen;             // "    <p>_<row_function>_inputs(x, xw);\n", else nothing
+  std::string x = "x";                     // what to pass the rows
+  std::string param = "const int16_t x[]";  // a parameter that forwards it, named x
+  std::string declare;  // "    <p>_<row_function>_widened xw;\n" where widened, else nothing
+  std::string widen;    // "    <p>_<row_function>_inputs(x, &xw);\n", else nothing
 };
 RowInputs row_inputs(const EmitContext& context, const FixedLinear& map,
                      const std::string& row_function);

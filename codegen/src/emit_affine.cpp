@@ -259,14 +259,34 @@ Mul32Code mul32_code(const FixedLinear& map, const std::string& function) {
 // transform (docs/fixed-point.md, "Widened inputs"). A map of 31-bit weights (the poly and
 // sigmoid kernels' arguments, a pipeline's stage) of at most kWidenedInputsMax inputs takes
 // widened inputs too, a term a turn, where its int32 x int16 products were each a call of
-// __aeabi_lmul (wine's SVC(poly): 106,375 -> 61,448 instructions a prediction).
+// __aeabi_lmul (wine's SVC(poly): 104,103 -> 60,993 instructions a prediction).
 constexpr uint32_t kWidenedInputsMax = 128;
 
-const char* kWidenInputs = R"(/* The codes widened to int32 for {{p}}_{{function}}{{pad_doc}}. */
-static inline void {{p}}_{{function}}_inputs(const int16_t x[], int32_t xw[]) {
+// The widened inputs and, for the assembly, its state in memory right after them: the loop ends
+// at the state's address, where the inputs end, so that the state's address is in a register
+// when the loop is done (the compiler counts the state in its caller's frame, where pushes of
+// the registers it borrows would be invisible to -fstack-usage).
+const char* kWidenInputs = R"(/* {{p}}_{{function}}'s inputs: the codes widened to int32{{pad_doc}}; then the state of its
+ * Thumb-1 loop, which must follow them: the loop ends at the state's address. */
+typedef struct {
+    int32_t x[{{n}}];
+#if MCUPORT_THUMB1_ASM
+    uint32_t kept[4]; /* r4-r7 while the loop has them */
+    uint32_t s1;
+    uint32_t s2;
+    const int32_t* v;
+    const int32_t* w;
+#endif
+} {{p}}_{{function}}_widened;
+#if MCUPORT_THUMB1_ASM
+typedef char {{p}}_{{function}}_state_follows_inputs[offsetof({{p}}_{{function}}_widened, kept) == {{n}}u * sizeof(int32_t) ? 1 : -1];
+#endif
+
+/* The codes widened to int32 for {{p}}_{{function}}{{pad_doc}}. */
+static inline void {{p}}_{{function}}_inputs(const int16_t x[], {{p}}_{{function}}_widened* xw) {
     uint32_t f;
     for (f = 0u; f < {{nf}}; ++f) {
-        xw[f] = x[f];
+        xw->x[f] = x[f];
     }
 {{pad}}}
 
@@ -274,42 +294,33 @@ static inline void {{p}}_{{function}}_inputs(const int16_t x[], int32_t xw[]) {
 
 // A widened row's loop, four products a turn: each pair p (|p| < 2^31) into s1, the sum modulo
 // 2^32, and for an int64 row floor(p / 2^16) into s2 as well. The assembly takes one operand, the
-// address of its state in memory, and keeps everything in fixed registers (an LDM fills its
-// registers in ascending order), saving the ones it borrows (r4-r7): it needs none of the
-// compiler's, so no caller's register pressure (r7 is the frame pointer of an unoptimised
-// build) can leave it without. Per turn, with 16-bit weights: two LDM of two inputs, two of two
-// weights, four MULS, two ADDS of a pair, the pairs into s1 (and s2), the test of the end; with
-// 31-bit weights, one term (kThumb1Term). Every instruction is in Thumb-1 as ARMv4T has it,
+// address of its state in memory (right after the inputs: the loop's end), and keeps everything
+// in fixed registers (an LDM fills its registers in ascending order), keeping the ones it borrows
+// (r4-r7) in the state: it needs none of the compiler's, so no caller's register pressure (r7 is
+// the frame pointer of an unoptimised build) can leave it without, and it pushes nothing. Per
+// turn, with 16-bit weights: two LDM of two inputs, two of two weights, four MULS, two ADDS of a
+// pair, the pairs into s1 (and s2), the test of the end; with 31-bit weights, one term
+// (kThumb1Term). Every instruction is in Thumb-1 as ARMv4T has it,
 // since MCUPORT_THUMB1_ASM takes any Thumb-1 core (emit_header.cpp).
 const char* kThumb1Pairs = R"(    {
-{{state_doc}}        struct {
-            uint32_t s1;
-            uint32_t s2;
-            const int32_t* v;
-            const int32_t* w;
-            const int32_t* end;
-        } io;
-        const {{b_t}} b = ({{b_t}}){{p}}_{{table}}_bias[k];
-        io.s1 = (uint32_t)b;
-        io.s2 = {{s2_start}};
-        io.v = x;
-        io.w = w;
-        io.end = x + {{n}};
+{{state_doc}}        const {{b_t}} b = ({{b_t}}){{p}}_{{table}}_bias[k];
+        in->s1 = (uint32_t)b;
+        in->s2 = {{s2_start}};
+        in->v = in->x;
+        in->w = w;
         __asm__ volatile(
             ".syntax unified\n\t"
-            "movs r3, %[io]\n\t" /* MOVS: a MOV of two low registers is ARMv6 and later */
-            "push {r3, r4, r5, r6, r7}\n\t"
-            "ldm r3!, {r4, r5, r6, r7}\n\t" /* s1, s2, v, w */
-            "ldr r3, [r3]\n\t"
-            "mov ip, r3\n" /* end */
+            "movs r3, %[state]\n\t" /* MOVS: a MOV of two low registers is ARMv6 and later */
+            "mov ip, r3\n\t" /* the end of the inputs */
+            "stm r3!, {r4, r5, r6, r7}\n\t" /* kept */
+            "ldm r3!, {r4, r5, r6, r7}\n" /* s1, s2, v, w */
             "1:\n\t"
 {{turn}}            "cmp r6, ip\n\t"
             "bne 1b\n\t"
-{{high_word}}            "pop {r3}\n\t"
-            "stm r3!, {r4, r5}\n\t"
-            "pop {r4, r5, r6, r7}\n" MCUPORT_THUMB1_SYNTAX_END
+{{high_word}}            "str r4, [r6, #16]\n\t" /* s1 (v has reached the state) */
+{{store_s2}}            "ldm r6, {r4, r5, r6, r7}\n" MCUPORT_THUMB1_SYNTAX_END
             :
-            : [io] "l"(&io)
+            : [state] "l"(in->kept)
             : "r0", "r1", "r2", "r3", "r12", "cc", "memory");
 {{result}}    }
 )";
@@ -355,24 +366,26 @@ const char* kThumb1HighWord = R"(            /* The sum less s2 2^16 is the resi
             "sbcs r0, r0\n\t"
             "subs r5, r5, r0\n\t"
 )";
+const char* kThumb1StoreHigh = R"(            "str r5, [r6, #20]\n\t" /* s2 */
+)";
 const char* kThumb1Int64 = R"(        {
-            const uint64_t u = ((uint64_t)io.s2 << 32) | io.s1; /* the sum's two's complement */
+            const uint64_t u = ((uint64_t)in->s2 << 32) | in->s1; /* the sum's two's complement */
             return u >= UINT64_C(0x8000000000000000) ? -(int64_t)(~u) - 1 : (int64_t)u;
         }
 )";
 // An int32 row (its bound below 2^31): s1 alone is the sum's two's complement.
-const char* kThumb1Int32 = R"(        return io.s1 >= UINT32_C(0x80000000) ? -(int64_t)(~io.s1) - 1 : (int64_t)io.s1;
+const char* kThumb1Int32 = R"(        return in->s1 >= UINT32_C(0x80000000) ? -(int64_t)(~in->s1) - 1 : (int64_t)in->s1;
 )";
 
 const char* kFixedLinearRowWidened = R"(/* {{doc}}
  * bias[k] + sum_f weight[k][f] * xq[f] for one row k, in units of 2^-{{frac_bits}}; its
- * magnitude is at most {{bound}}, which {{acc_t}} holds for every int16 input. x: the codes
- * widened to int32 by {{p}}_{{inputs}}. The Thumb-1 assembly pushes 20 bytes of registers,
- * which -fstack-usage does not count. */
-static inline int64_t {{p}}_{{function}}(const int32_t x[], uint32_t k) {
+ * magnitude is at most {{bound}}, which {{acc_t}} holds for every int16 input. in: the codes
+ * widened to int32 by {{p}}_{{inputs}} (and the Thumb-1 loop's state). */
+static inline int64_t {{p}}_{{function}}({{p}}_{{function}}_widened* in, uint32_t k) {
     const int32_t* w = {{p}}_{{table}}_weight[k];
 #if MCUPORT_THUMB1_ASM
 {{thumb1}}#else
+    const int32_t* x = in->x;
     {{acc_t}} acc = ({{acc_t}}){{p}}_{{table}}_bias[k];
     uint32_t f;
 {{c_loop}}    return (int64_t)acc;
@@ -386,7 +399,7 @@ const char* kFixedLinearWidened = R"(/* {{doc}}
 static inline void {{p}}_{{function}}(const int16_t x[], int64_t out[]) {
 {{declare}}    uint32_t k;
 {{widen}}    for (k = 0u; k < {{n_outputs}}u; ++k) {
-        out[k] = {{p}}_{{function}}_row(xw, k);
+        out[k] = {{p}}_{{function}}_row({{x}}, k);
     }
 }
 
@@ -439,10 +452,11 @@ RowInputs row_inputs(const EmitContext& context, const FixedLinear& map,
                      const std::string& row_function) {
   RowInputs inputs;
   if (!widened_inputs(context, map)) return inputs;
-  inputs.x = "xw";
-  inputs.type = "int32_t";
-  inputs.declare = "    int32_t xw[" + std::to_string(widened_input_count(map)) + "];\n";
-  inputs.widen = "    " + context.prefix + "_" + row_function + "_inputs(x, xw);\n";
+  const std::string type = context.prefix + "_" + row_function + "_widened";
+  inputs.x = "&xw";
+  inputs.param = type + "* x";
+  inputs.declare = "    " + type + " xw;\n";
+  inputs.widen = "    " + context.prefix + "_" + row_function + "_inputs(x, &xw);\n";
   return inputs;
 }
 
@@ -497,19 +511,20 @@ std::string emit_widened_linear(const EmitContext& context, FamilyCode& code,
       "thumb1",
       context.render(kThumb1Pairs,
                      {{"table", table},
-                      {"n", n_text},
                       {"b_t", map.wide ? "uint64_t" : "uint32_t"},
                       {"state_doc", state_doc},
                       {"s2_start", terms ? "(uint32_t)(b >> 32)"
                                          : map.wide ? "(uint32_t)(b >> 16)" : "0u"},
                       {"turn", terms ? std::string(kThumb1Term) : pair + pair},
                       {"high_word", map.wide && !terms ? kThumb1HighWord : ""},
+                      {"store_s2", map.wide ? kThumb1StoreHigh : ""},
                       {"result", map.wide ? kThumb1Int64 : kThumb1Int32}}));
   const std::string pad = n > map.n_features ? "    for (; f < " + n_text +
-                                                   "u; ++f) {\n        xw[f] = 0;\n    }\n"
+                                                   "u; ++f) {\n        xw->x[f] = 0;\n    }\n"
                                              : "";
   std::string text = context.render(
       kWidenInputs, {{"function", row_function},
+                     {"n", n_text},
                      {"pad_doc", pad.empty() ? "" : ", padded with zeros to " + n_text},
                      {"pad", pad}});
   text += context.render(kFixedLinearRowWidened, values);
@@ -520,6 +535,7 @@ std::string emit_widened_linear(const EmitContext& context, FamilyCode& code,
                                                      {"frac_bits", frac_bits},
                                                      {"declare", rows.declare},
                                                      {"widen", rows.widen},
+                                                     {"x", rows.x},
                                                      {"n_outputs", std::to_string(map.n_outputs)}});
 }
 

@@ -36,7 +36,7 @@ const char* kRoundOutput32 = R"(/* Output k: the row (which holds half a unit of
  * by {{shift_doc}} bits, floor(acc / 2^s): the row rounded half up. acc + 2^31 is in [0, 2^32)
  * (|acc| <= {{bound}}), its shift is floor(acc / 2^s) + 2^(31 - s), and the difference, taken
  * modulo 2^32, is the result's two's complement (|result| <= {{out_bound}}). */
-static inline int32_t {{p}}_output(const {{row_xt}} x[], uint32_t k) {
+static inline int32_t {{p}}_output({{row_param}}, uint32_t k) {
     const uint32_t u = (uint32_t)(int32_t){{p}}_component(x, k) ^ UINT32_C(0x80000000);
     const uint32_t s = {{shift}}; /* s <= 31 */
     const uint32_t m = (u >> s) - (UINT32_C(0x80000000) >> s);
@@ -57,7 +57,7 @@ const char* kRoundOutput64Word = R"(/* Output k: the row (which holds half a uni
  * The unsigned shift of acc's 64 bits is the result + 2^(64-s) for a negative acc (the result
  * for acc >= 0), so its low word, (lo >> s) | (hi << (32 - s)) (s <= 31), is the result's two's
  * complement. */
-static inline int32_t {{p}}_output(const {{row_xt}} x[], uint32_t k) {
+static inline int32_t {{p}}_output({{row_param}}, uint32_t k) {
     const uint64_t u = (uint64_t){{p}}_component(x, k);
     const uint32_t s = {{shift}}; /* s <= 31 */
     const uint32_t m = s == 0u ? (uint32_t)u : ((uint32_t)u >> s) | ((uint32_t)(u >> 32) << (32u - s));
@@ -71,7 +71,7 @@ static inline int32_t {{p}}_output(const {{row_xt}} x[], uint32_t k) {
 // with ~a = -a - 1 >= 0 (2^s - h = h), so minus the unsigned rounding of ~a. s = 0 is a.
 const char* kRoundOutput64 = R"(/* Output k: the row rounded right by {{shift_doc}} bits, half up: floor((a + 2^(s-1)) / 2^s),
  * which for a < 0 is minus the half-up rounding of ~a = -a - 1 >= 0; |result| <= {{out_bound}}. */
-static inline int32_t {{p}}_output(const {{row_xt}} x[], uint32_t k) {
+static inline int32_t {{p}}_output({{row_param}}, uint32_t k) {
     const int64_t a = {{p}}_component(x, k);
     const int s = {{shift}};
     if (s == 0) {
@@ -149,7 +149,7 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
     std::string rounded = "(int32_t)" + p + "_component(" + row_x + ", k)";
     const TemplateValues values = {{"shift_doc", uniform ? shift : p + "_output_shift[k]"},
                                    {"out_bound", std::to_string(program.output_bound)},
-                                   {"row_xt", rows.type}};
+                                   {"row_param", rows.param}};
     if (unshifted) {
     } else if (program.rounding == Rounding::Word32) {
       TemplateValues v = values;

@@ -472,7 +472,7 @@ static inline int64_t {{p}}_rbf_kernel(const int32_t y[], uint32_t s) {
                        : "a * (INT64_C(1) << " + std::to_string(-shift) + ")";
         code.functions += context.render(R"(/* (gamma x.sv_s + coef0)^{{degree}} / 2^{{scaled}} in Q30: the argument is normalised into
  * [-1, 1] by 2^{{m}} (at least its largest value), so every product stays below 2^61. */
-static inline int64_t {{p}}_poly_kernel(const {{row_xt}} x[], uint32_t s) {
+static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
     const int64_t a = {{p}}_sv_argument(x, s);
     const int64_t b = {{normalise}};
     int64_t power = (int64_t)MCUPORT_FX_ONE_Q30;
@@ -487,7 +487,7 @@ static inline int64_t {{p}}_poly_kernel(const {{row_xt}} x[], uint32_t s) {
      {"scaled", std::to_string(program.argument_shift_bits * program.degree)},
      {"m", std::to_string(program.argument_shift_bits)},
      {"normalise", normalise},
-     {"row_xt", rows.type}});
+     {"row_param", rows.param}});
         kernel_value = p + "_poly_kernel(" + row_x + ", s)";
         kernel_doc = "(gamma x.sv + coef0)^degree, normalised, in Q30";
       }

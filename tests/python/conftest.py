@@ -163,14 +163,15 @@ def widened_header(kind):
     document = mcuport.to_json(estimator, calibration=X_train)
     generated = mcuport.generate(document, name="m", numeric="fixed", target="cortex-m0")
     header = generated.header
-    assert re.search(r"static inline void m_\w+_inputs\(const int16_t x\[\], int32_t xw\[\]\)",
+    assert re.search(r"static inline void (m_\w+)_inputs\(const int16_t x\[\], \1_widened\* xw\)",
                      header)
+    assert re.search(rf"typedef struct {{\n    int32_t x\[{n}\];\n#if MCUPORT_THUMB1_ASM\n", header)
     assert re.search(rf"static const int32_t m_\w+_weight\[\d+\]\[{n}\] = ", header)
     assert "#if MCUPORT_THUMB1_ASM" in header
     assert ('"adds r5, r5, r0\\n\\t"' in header) == (sum_type == "int64")  # s2, an int64 row's
     assert ("(an int32 row: s2 is unused)" in header) == (sum_type == "int32")
     assert ('"adcs r5, r5, r2\\n\\t"' in header) == (sum_type == "int64 terms")
-    assert (f"for (; f < {n}u; ++f) {{\n        xw[f] = 0;" in header) == (n > X_test.shape[1])
+    assert (f"for (; f < {n}u; ++f) {{\n        xw->x[f] = 0;" in header) == (n > X_test.shape[1])
     return generated, mcuport.load(document, target="cortex-m0"), X_test
 
 
