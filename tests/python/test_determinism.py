@@ -24,27 +24,56 @@ import mcuport
 from conftest import SEED, find_cli, split
 from test_injection import FAMILIES, fit_family, hostile_document
 
-SCRIPT = (
-    "import sys, mcuport; "
-    "sys.stdout.write(mcuport.port(open(sys.argv[1]).read(), name='m', numeric=sys.argv[2]))"
-)
+# Ports each (document, numeric mode) of a jobs file and writes {job: header or error} as JSON.
+SCRIPT = """
+import json, sys, mcuport
+headers = {}
+for job, (path, numeric) in json.load(open(sys.argv[1])).items():
+    try:
+        headers[job] = mcuport.port(open(path).read(), name="m", numeric=numeric)
+    except Exception as error:
+        headers[job] = f"error: {error!r}"
+json.dump(headers, sys.stdout)
+"""
+SEEDS = ("0", "12345")
+
+
+@pytest.fixture(scope="module")
+def other_processes(tmp_path_factory):
+    """Every family fitted and exported here, and its document ported in both numeric modes by
+    one other process per hash seed (one process for all families: an interpreter's start and
+    imports cost more than the ports): ({kind: (estimator, X_train, document)},
+    {seed: {"kind|numeric": header}})."""
+    directory = tmp_path_factory.mktemp("determinism")
+    fitted, jobs = {}, {}
+    for i, kind in enumerate(FAMILIES):
+        estimator, X_train = fit_family(kind)
+        document = mcuport.to_json(estimator, calibration=X_train)
+        fitted[kind] = (estimator, X_train, document)
+        path = directory / f"model-{i}.json"
+        path.write_text(document)
+        for numeric in ("float", "fixed"):
+            jobs[f"{kind}|{numeric}"] = (str(path), numeric)
+    (directory / "jobs.json").write_text(json.dumps(jobs))
+    headers = {}
+    for seed in SEEDS:
+        run = subprocess.run([sys.executable, "-c", SCRIPT, str(directory / "jobs.json")],
+                             capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed})
+        headers[seed] = json.loads(run.stdout)
+    return fitted, headers
 
 
 @pytest.mark.parametrize("kind", FAMILIES)
-def test_headers_are_identical_across_processes(kind, tmp_path):
-    estimator, X_train = fit_family(kind)
-    document = mcuport.to_json(estimator, calibration=X_train)
+def test_headers_are_identical_across_processes(kind, other_processes):
+    fitted, headers = other_processes
+    estimator, X_train, document = fitted[kind]
     assert mcuport.to_json(estimator, calibration=X_train) == document
-    path = tmp_path / "model.json"
-    path.write_text(document)
     for numeric in ("float", "fixed"):
         expected = mcuport.port(document, name="m", numeric=numeric)
         assert mcuport.port(document, name="m", numeric=numeric) == expected
-        for seed in ("0", "12345"):
-            run = subprocess.run([sys.executable, "-c", SCRIPT, str(path), numeric],
-                                 capture_output=True, text=True, check=True,
-                                 env={**os.environ, "PYTHONHASHSEED": seed})
-            assert run.stdout == expected, (numeric, seed)
+        for seed in SEEDS:
+            assert headers[seed][f"{kind}|{numeric}"] == expected, (numeric, seed)
 
 
 def same_json(a, b, path="") -> None:
