@@ -50,6 +50,10 @@ import mcuport.micromlgen
 
 from conftest import find_cli
 
+# One worker runs every block (a document's python blocks share a namespace, in order) under
+# scripts/test's pytest-xdist (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("docs")
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 STRICT = ("-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Wshadow", "-Werror")

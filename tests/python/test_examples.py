@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+# One worker runs them one after another: some build in the examples' own directories.
+pytestmark = pytest.mark.xdist_group("examples")
 
 
 def test_quickstart_ports_compiles_and_agrees(tmp_path):
