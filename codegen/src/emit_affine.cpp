@@ -300,8 +300,8 @@ static inline void {{p}}_{{function}}_inputs(const int16_t x[], {{p}}_{{function
 // the frame pointer of an unoptimised build) can leave it without, and it pushes nothing. Per
 // turn, with 16-bit weights: two LDM of two inputs, two of two weights, four MULS, two ADDS of a
 // pair, the pairs into s1 (and s2), the test of the end; with 31-bit weights, one term
-// (kThumb1Term). Every instruction is in Thumb-1 as ARMv4T has it,
-// since MCUPORT_THUMB1_ASM takes any Thumb-1 core (emit_header.cpp).
+// (kThumb1Term). Every instruction is in Thumb-1 as ARMv4T has it, since MCUPORT_THUMB1_ASM
+// takes any Thumb-1 core (emit_header.cpp).
 const char* kThumb1Pairs = R"(    {
 {{state_doc}}        const {{b_t}} b = ({{b_t}}){{p}}_{{table}}_bias[k];
         in->s1 = (uint32_t)b;

@@ -249,6 +249,15 @@ def have(tool: str) -> bool:
     return shutil.which(tool) is not None
 
 
+def stack_usage(path) -> dict:
+    """The frames of a gcc -fstack-usage file: {function: (bytes, "static" | "dynamic" | ...)}."""
+    frames = {}
+    for line in pathlib.Path(path).read_text().splitlines():
+        location, size, qualifier = line.split("\t")
+        frames[location.rsplit(":", 1)[-1]] = (int(size), qualifier)
+    return frames
+
+
 def require(tool: str, package: str) -> None:
     """Fail (not skip) when a tool the README's set-up installs is missing."""
     if not have(tool):

@@ -27,7 +27,7 @@ import mcuport
 from mcuport.host import STRICT_FLAGS, HostModel
 
 from conftest import (OTHER_COMPILERS, REPORT_LINES, SEED, WIDENED_MODELS, extreme_codes, require,
-                      split, thin_mahalanobis, widened_header)
+                      split, stack_usage, thin_mahalanobis, widened_header)
 
 CC = "arm-none-eabi-gcc"
 M0_FLAGS = [
@@ -84,10 +84,7 @@ def cross_compile(header: str, entry: str, tmp_path):
         capture_output=True, text=True, check=True,
     )
     undefined = {line.split()[-1] for line in nm.stdout.splitlines() if line.strip()}
-    stack = {}
-    for line in (tmp_path / "entry.su").read_text().splitlines():
-        location, size, _kind = line.split("\t")
-        stack[location.rsplit(":", 1)[-1]] = int(size)
+    stack = {name: size for name, (size, _) in stack_usage(tmp_path / "entry.su").items()}
     return undefined, stack
 
 

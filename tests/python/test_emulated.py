@@ -18,7 +18,9 @@ import dataclasses
 import importlib.util
 import os
 import re
+import shlex
 import shutil
+import subprocess
 import warnings
 
 import numpy as np
@@ -39,7 +41,7 @@ from mcuport.firmware import (ForeignCode, TargetModel, ToolchainMissing, _Unico
 from mcuport.host import HostModel
 
 from conftest import (OTHER_COMPILERS, REPORT_LINES, SEED, extreme_codes, require, split,
-                      thin_mahalanobis, threshold_edge_rows, widened_header)
+                      stack_usage, thin_mahalanobis, threshold_edge_rows, widened_header)
 
 FULL = os.environ.get("MCUPORT_FULL_TARGETS") == "1"
 EMULATED_ARCHES = ("armv6m", "armv7em", "avr5", "rv32")
@@ -769,18 +771,13 @@ def stack_usage_bound(build_dir, command: str) -> tuple:
     command that built it: (bench_one's frame plus every model function's, {function: bytes}).
     The sum bounds the deepest call whatever it inlines, as long as every frame is one the
     compiler sees; a frame the compiler reports as dynamic fails."""
-    import shlex
-    import subprocess
-
     subprocess.run(shlex.split(command) + ["-fstack-usage"], cwd=build_dir, check=True,
                    capture_output=True, text=True)
     frames = {}
-    for line in (build_dir / "harness.su").read_text().splitlines():
-        place, size, qualifier = line.split("\t")
-        name = place.rsplit(":", 1)[-1]
+    for name, (size, qualifier) in stack_usage(build_dir / "harness.su").items():
         if name == "bench_one" or name.startswith(("m_", "mcuport_")):
-            assert qualifier == "static", line
-            frames[name] = int(size)
+            assert qualifier == "static", (name, qualifier)
+            frames[name] = size
     assert "bench_one" in frames, frames
     return sum(frames.values()), frames
 
