@@ -285,13 +285,22 @@ static inline int32_t mcuport_fx_tanh_q40(uint64_t two_x_q40) {
     }
     segment = (uint32_t)(e_q32 >> 27);
     q0_q31 = MCUPORT_FX_ROM_U32(&reciprocal_q31[segment]);
-    q0_q31 -= (uint32_t)(((uint64_t)(q0_q31 - MCUPORT_FX_ROM_U32(&reciprocal_q31[segment + 1u])) *
-                          ((uint32_t)e_q32 & UINT32_C(0x7FFFFFF))) >> 27);
-    e_q0_q63 = (y_q32 * q0_q31) >> halvings;
+    /* Every product below has 32-bit factors (mcuport_fx_mul_u32: no 64 x 64 multiply, which
+     * is a library call on Cortex-M0) but y_q32, which may be 2^32 exactly: where the only
+     * multiply is 32 x 32 -> 32, its high word (0 or 1) adds one 32-bit product. */
+    q0_q31 -= (uint32_t)(mcuport_fx_mul_u32(q0_q31 - MCUPORT_FX_ROM_U32(&reciprocal_q31[segment + 1u]),
+                                            (uint32_t)e_q32 & UINT32_C(0x7FFFFFF)) >> 27);
+#if MCUPORT_FX_MUL32_ONLY
+    e_q0_q63 = (mcuport_fx_mul_u32((uint32_t)y_q32, q0_q31) +
+                ((uint64_t)((uint32_t)(y_q32 >> 32) * q0_q31) << 32)) >> halvings;
+#else
+    e_q0_q63 = (y_q32 * q0_q31) >> halvings; /* UMULL and MLA on Cortex-M4 */
+#endif
     /* (1 + e) q0 - 1 in Q63, >= 0 because q0 >= 1 / (1 + e); < 2^51, so Q44 fits 32 bits. */
     eps_q44 = (uint32_t)((((uint64_t)q0_q31 << 32) + e_q0_q63 - (UINT64_C(1) << 63)) >> 19);
-    correction_q44 = eps_q44 - (uint32_t)(((uint64_t)eps_q44 * eps_q44) >> 44); /* eps - eps^2 */
-    s_q63 = e_q0_q63 - mcuport_fx_round_shift_u64((e_q0_q63 >> 32) * correction_q44, 12);
+    correction_q44 = eps_q44 - (uint32_t)(mcuport_fx_mul_u32(eps_q44, eps_q44) >> 44); /* eps - eps^2 */
+    s_q63 = e_q0_q63 - mcuport_fx_round_shift_u64(
+                           mcuport_fx_mul_u32((uint32_t)(e_q0_q63 >> 32), correction_q44), 12);
     /* s < 1/2, so 2s in Q30 is at most one. */
     return MCUPORT_FX_ONE_Q30 - (int32_t)mcuport_fx_round_shift_u64(s_q63, 32);
 }

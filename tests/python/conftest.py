@@ -258,6 +258,46 @@ def stack_usage(path) -> dict:
     return frames
 
 
+def arm_functions(listing: str) -> dict:
+    """An `objdump -d` listing of Arm code by function: {name: (callees, bytes pushed)}. The
+    bytes are what the function's PUSH and STMDB SP! instructions and its SUBs of an immediate
+    from SP reserve, summed: its own stack where those are its prologue (libgcc's integer
+    helpers, which no -fstack-usage file reports), an over-estimate, never an under-estimate,
+    otherwise. A SUB of a register from SP (a frame sized at run time) gives None."""
+    functions = {}
+    name = None
+    for line in listing.splitlines():
+        start = re.match(r"^[0-9a-f]+ <([^>]+)>:$", line)
+        if start:
+            name = start.group(1)
+            functions[name] = (set(), [0])
+            continue
+        if name is None:
+            continue
+        callees, pushed = functions[name]
+        call = re.search(r"\tblx?\s+[0-9a-f]+ <([^>+]+)>", line)
+        if call:
+            callees.add(call.group(1))
+        saved = re.search(r"\t(?:push(?:\.w)?|stmdb(?:\.w)?\s+sp!,)\s*\{([^}]*)\}", line)
+        if saved and pushed[0] is not None:
+            pushed[0] += 4 * len(saved.group(1).split(","))
+        reserved = re.search(r"\tsub(?:\.w|w)?\s+sp,\s*(?:sp,\s*)?(#?)(\w+)", line)
+        if reserved and pushed[0] is not None:
+            pushed[0] = pushed[0] + int(reserved.group(2), 0) if reserved.group(1) else None
+    return {name: (callees, pushed[0]) for name, (callees, pushed) in functions.items()}
+
+
+def reachable(functions: dict, roots) -> set:
+    """The functions of an arm_functions() map that calls from `roots` can reach, roots included."""
+    reached, todo = set(), list(roots)
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo.extend(functions[name][0])
+    return reached
+
+
 def require(tool: str, package: str) -> None:
     """Fail (not skip) when a tool the README's set-up installs is missing."""
     if not have(tool):
