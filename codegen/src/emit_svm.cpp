@@ -22,24 +22,28 @@ static inline float {{p}}_kernel(const float x[], uint32_t s) {
 
 )";
 
+// The support vectors are in class order (libsvm's n_support): one loop per class's run, and
+// for each the pairs its coefficient columns go to, read from a table, where a loop over every
+// class with the pair's index computed (a multiply and two branches a class) took about 20
+// instructions a term on Cortex-M4F.
 const char* kDecisionValues = R"(/* The decision value of every pair of classes (i < j, in libsvm's order (0,1), (0,2), ...,
- * (1,2), ...): positive votes for i. Each support vector adds its kernel value, times its
- * coefficient, into the pairs of its class. */
+ * (1,2), ...): positive votes for i. Class c's support vectors are s = sv_end[c - 1] (0 for
+ * class 0) to sv_end[c] - 1, as libsvm orders them; each adds its kernel value, times its
+ * coefficient in column t, into the pair sv_pair[c][t]. */
 static inline void {{p}}_decision_values(const {{xt}} {{xin}}[], {{dt}} dec[]) {
 {{stage}}    uint32_t p;
-    uint32_t s;
-    uint32_t j;
+    uint32_t s = 0u;
+    uint32_t c;
 {{setup}}    for (p = 0u; p < {{P}}_N_PAIRS; ++p) {
         dec[p] = {{p}}_intercept[p];
     }
-    for (s = 0u; s < {{P}}_N_SUPPORT_VECTORS; ++s) {
-        const uint32_t i = (uint32_t){{p}}_sv_class[s];
-        const {{dt}} k = {{kernel_value}};
-        for (j = 0u; j < {{P}}_N_CLASSES; ++j) {
-            if (j < i) {
-                dec[j * (2u * {{P}}_N_CLASSES - j - 1u) / 2u + (i - j - 1u)] += {{term_open}}{{p}}_sv_coef[s][j]{{term_mid}}k{{term_close}};
-            } else if (j > i) {
-                dec[i * (2u * {{P}}_N_CLASSES - i - 1u) / 2u + (j - i - 1u)] += {{term_open}}{{p}}_sv_coef[s][j - 1u]{{term_mid}}k{{term_close}};
+    for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
+        const uint32_t end = (uint32_t){{p}}_sv_end[c];
+        for (; s < end; ++s) {
+            const {{dt}} k = {{kernel_value}};
+            uint32_t t;
+            for (t = 0u; t < {{P}}_N_CLASSES - 1u; ++t) {
+                dec[{{p}}_sv_pair[c][t]] += {{term_open}}{{p}}_sv_coef[s][t]{{term_mid}}k{{term_close}};
             }
         }
     }
@@ -357,9 +361,30 @@ void add_support_vector_tables(const EmitContext& context, FamilyCode& code,
     code.tables.add("float", 4, p + "_intercept", rounded_float_literals(program.intercept),
                     "the intercept of each pair's decision function");
   }
-  const CType class_type = unsigned_type_for(program.n_classes - 1);
-  code.tables.add(class_type.name, class_type.bytes, p + "_sv_class",
-                  integer_literals(program.sv_class), "the class of each support vector");
+  if (program.n_pairs > 1) {  // kDecisionValues; one pair needs no classes (kDecisionValuesOnePair)
+    std::vector<uint64_t> end(program.n_classes, 0);
+    for (uint32_t s = 0; s < program.n_sv; ++s) {
+      const uint32_t c = program.sv_class[s];
+      MCUPORT_ASSERT(c < program.n_classes && (s == 0 || program.sv_class[s - 1] <= c));
+      end[c] = s + 1u;
+    }
+    for (uint32_t c = 1; c < program.n_classes; ++c) end[c] = std::max(end[c], end[c - 1]);
+    const CType end_type = unsigned_type_for(program.n_sv);
+    code.tables.add(end_type.name, end_type.bytes, p + "_sv_end", integer_literals(end),
+                    "one past the last support vector of each class (they are in class order)");
+    // Class c's coefficient column t belongs to the pair with class j = t (t < c) or t + 1.
+    std::vector<uint64_t> pair;
+    for (uint32_t c = 0; c < program.n_classes; ++c) {
+      for (uint32_t t = 0; t + 1 < program.n_classes; ++t) {
+        pair.push_back(t < c ? pair_index(t, c, program.n_classes)
+                             : pair_index(c, t + 1, program.n_classes));
+      }
+    }
+    const CType pair_type = unsigned_type_for(program.n_pairs - 1);
+    code.tables.add_2d(pair_type.name, pair_type.bytes, p + "_sv_pair", program.n_classes,
+                       program.n_classes - 1, integer_literals(pair),
+                       "per class, the pair each coefficient column adds into");
+  }
   if (fixed) {
     code.tables.add_2d("int32_t", 4, p + "_sv_coef", program.n_sv, rows,
                        integer_literals(program.coef_code),

@@ -14,7 +14,7 @@
  *   feature: [low, high] scale zero_point
  *   0: [3, 6.9] 5.95101854e-05 -83179.5385
  *   1: [1, 2.5] 2.28885328e-05 -76458
- * Tables read by the predict path: 369 bytes.
+ * Tables read by the predict path: 342 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with svc_rbf_binary_ or SVC_RBF_BINARY_):
@@ -356,16 +356,11 @@ extern "C" {
 #define SVC_RBF_BINARY_N_CLASSES 2
 #define SVC_RBF_BINARY_SCORE_FRAC_BITS 56 /* decision values are real value * 2^this */
 #define SVC_RBF_BINARY_N_SUPPORT_VECTORS 27u
-#define SVC_RBF_BINARY_TABLE_BYTES 369
+#define SVC_RBF_BINARY_TABLE_BYTES 342
 
 /* the intercept of each pair's decision function * 2^56 */
 static const int64_t svc_rbf_binary_intercept[1] = {
     INT64_C(-8572121288030596)
-};
-
-/* the class of each support vector */
-static const uint8_t svc_rbf_binary_sv_class[27] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
 };
 
 /* libsvm's dual coefficients * 2^26, one row per SV */

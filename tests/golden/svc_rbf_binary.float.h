@@ -4,7 +4,7 @@
  *
  * Numeric mode: float (float inputs and arithmetic). Target: host.
  * 27 support vectors of 2 features: 27 kernel evaluations per prediction.
- * Tables read by the predict path: 355 bytes.
+ * Tables read by the predict path: 328 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with svc_rbf_binary_ or SVC_RBF_BINARY_):
@@ -28,7 +28,7 @@ extern "C" {
 #define SVC_RBF_BINARY_N_PAIRS 1u
 #define SVC_RBF_BINARY_N_CLASSES 2
 #define SVC_RBF_BINARY_N_SUPPORT_VECTORS 27u
-#define SVC_RBF_BINARY_TABLE_BYTES 355
+#define SVC_RBF_BINARY_TABLE_BYTES 328
 
 /* support vectors */
 static const float svc_rbf_binary_sv[27][2] = {
@@ -64,11 +64,6 @@ static const float svc_rbf_binary_sv[27][2] = {
 /* the intercept of each pair's decision function */
 static const float svc_rbf_binary_intercept[1] = {
     -0.118962079f
-};
-
-/* the class of each support vector */
-static const uint8_t svc_rbf_binary_sv_class[27] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
 };
 
 /* libsvm's dual coefficients, one row per support vector */
