@@ -287,15 +287,23 @@ def arm_functions(listing: str) -> dict:
     return {name: (callees, pushed[0]) for name, (callees, pushed) in functions.items()}
 
 
-def reachable(functions: dict, roots) -> set:
-    """The functions of an arm_functions() map that calls from `roots` can reach, roots included."""
+def library_stack(functions: dict, roots, ours: tuple) -> dict:
+    """The stack of the code compiled elsewhere (libgcc's integer helpers, libc) that calls from
+    `roots` reach, in an arm_functions() map: {helper: bytes it and the deepest chain of helpers
+    it calls push}, for every reached function whose name does not start with one of `ours`
+    (objdump names an address by one of its aliases: __aeabi_uidiv may be __udivsi3)."""
     reached, todo = set(), list(roots)
     while todo:
         name = todo.pop()
         if name not in reached:
             reached.add(name)
             todo.extend(functions[name][0])
-    return reached
+
+    def deepest(name: str, seen: frozenset) -> int:
+        callees, pushed = functions[name]
+        assert pushed is not None, f"{name} sizes its frame at run time"
+        return pushed + max((deepest(c, seen | {name}) for c in callees - seen), default=0)
+    return {name: deepest(name, frozenset()) for name in reached if not name.startswith(ours)}
 
 
 def require(tool: str, package: str) -> None:

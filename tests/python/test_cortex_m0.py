@@ -10,7 +10,6 @@ a negative control: the same check must flag it.
 
 from __future__ import annotations
 
-import functools
 import re
 import subprocess
 import warnings
@@ -28,7 +27,7 @@ import mcuport
 from mcuport.host import STRICT_FLAGS, HostModel
 
 from conftest import (OTHER_COMPILERS, REPORT_LINES, SEED, WIDENED_MODELS, arm_functions,
-                      extreme_codes, reachable, require, split, stack_usage, thin_mahalanobis,
+                      extreme_codes, library_stack, require, split, stack_usage, thin_mahalanobis,
                       widened_header)
 
 CC = "arm-none-eabi-gcc"
@@ -102,16 +101,8 @@ def helper_stack(undefined: set, tmp_path) -> dict:
     listing = subprocess.run(["arm-none-eabi-objdump", "-d", str(tmp_path / "entry.elf")],
                              check=True, capture_output=True, text=True).stdout
     functions = arm_functions(listing)
-    ours = ("m_", "mcuport_", "entry_")
-    # The helpers as the model's calls name them (objdump names an address by one of its
-    # aliases: __aeabi_uidiv may be listed as __udivsi3).
-    reached = reachable(functions, [name for name in functions if name.startswith("entry_")])
-
-    def deepest(name: str, seen: frozenset) -> int:
-        callees, pushed = functions[name]
-        assert pushed is not None, f"{name} sizes its frame at run time"
-        return pushed + max((deepest(c, seen | {name}) for c in callees - seen), default=0)
-    library = {name: deepest(name, frozenset()) for name in reached if not name.startswith(ours)}
+    library = library_stack(functions, [name for name in functions if name.startswith("entry_")],
+                            ("m_", "mcuport_", "entry_"))
     assert len(library) >= len(called), (sorted(called), sorted(library))
     return library
 

@@ -40,9 +40,9 @@ from mcuport.firmware import (ForeignCode, TargetModel, ToolchainMissing, _Unico
                               measure_known_loop)
 from mcuport.host import HostModel
 
-from conftest import (OTHER_COMPILERS, REPORT_LINES, SEED, arm_functions, extreme_codes, reachable,
-                      require, split, stack_usage, thin_mahalanobis, threshold_edge_rows,
-                      widened_header)
+from conftest import (OTHER_COMPILERS, REPORT_LINES, SEED, arm_functions, extreme_codes,
+                      library_stack, require, split, stack_usage, thin_mahalanobis,
+                      threshold_edge_rows, widened_header)
 
 FULL = os.environ.get("MCUPORT_FULL_TARGETS") == "1"
 EMULATED_ARCHES = ("armv6m", "armv7em", "avr5", "rv32")
@@ -784,13 +784,8 @@ def stack_usage_bound(build_dir, command: str) -> tuple:
     assert "bench_one" in frames, frames
     listing = subprocess.run(["arm-none-eabi-objdump", "-d", str(build_dir / "fw.elf")],
                              check=True, capture_output=True, text=True).stdout
-    functions = arm_functions(listing)
-    for name in reachable(functions, ["bench_one"]):
-        # gcc's clones are m_f.constprop.0 in the ELF and m_f.constprop in the .su file.
-        if re.sub(r"\.\d+$", "", name) not in frames:
-            pushed = functions[name][1]
-            assert pushed is not None, f"{name} sizes its frame at run time"
-            frames[name] = pushed
+    frames.update(library_stack(arm_functions(listing), ["bench_one"],
+                                ("bench_one", "m_", "mcuport_")))
     return sum(frames.values()), frames
 
 
