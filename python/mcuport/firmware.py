@@ -117,6 +117,11 @@ class Measurement:
     """The command line that ran the firmware (and, for Cortex-M, what counted)."""
     compiler_command: str
     """The command that compiled the harness holding the model."""
+    firmware_directory: Path
+    """Where the firmware of the last measured rows was built (its ELF, ``fw.elf``, and the
+    harness source ``compiler_command`` compiles there), kept as long as the
+    :class:`TargetModel`'s ``workdir``. For a model with both predict and a scores function it
+    is the predict-only firmware, the one counted and whose stack was painted."""
 
 
 @dataclass(frozen=True)
@@ -1161,6 +1166,7 @@ class TargetModel:
         if len(rows) == 0:
             raise ValueError("inputs hold no rows")
         results, counts, stacks, command = [], [], [], ""
+        build = None
         g = self.generated
         # A model with both predict and a scores function is measured in a firmware that calls
         # predict only, the one predict_flash_bytes sizes: what a user who calls predict gets
@@ -1207,6 +1213,7 @@ class TargetModel:
             predict_flash_bytes=int(self.predict_flash_bytes),
             emulator=command,
             compiler_command=self.compiler_command,
+            firmware_directory=build.elf.parent,
         )
 
     def _unicorn_counts(self, counter: _UnicornCounter, n: int, y, scores) -> np.ndarray:
