@@ -2,6 +2,8 @@
 // lower it, emit C. Everything that can fail on user input fails before any text is produced.
 #include "mcuport/port.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "c_names.hpp"
 #include "emit.hpp"
 #include "mcuport/error.hpp"
@@ -154,12 +156,13 @@ LowerOptions lower_options_for(const std::string& target, uint32_t proba_bits) {
   return options;
 }
 
-PortResult port_model(const std::string& model_json, const PortOptions& options) {
-  check_options(options);
+namespace {
+
+// load (done) -> lower -> emit: the part of a port after the document is a validated Model.
+PortResult port_loaded(const Model& model, const PortOptions& options) {
   const Target& target = find_target(options.target);
   const Numeric numeric = options.numeric.value_or(target.default_numeric);
 
-  const Model model = load_model(model_json);
   const bool trees = std::holds_alternative<TreeEnsemble>(model.family);
   if (options.layout && !trees) {
     throw Error("", std::string("layout \"") + to_string(*options.layout) +
@@ -223,6 +226,18 @@ PortResult port_model(const std::string& model_json, const PortOptions& options)
                                     : std::string();
   result.header = codegen::emit_header(context, family, cpp_class);
   return result;
+}
+
+}  // namespace
+
+PortResult port_model(const std::string& model_json, const PortOptions& options) {
+  check_options(options);
+  return port_loaded(load_model(model_json), options);
+}
+
+PortResult port_document(const nlohmann::json& document, const PortOptions& options) {
+  check_options(options);
+  return port_loaded(load_document(document), options);
 }
 
 std::string port(const std::string& model_json, const PortOptions& options) {

@@ -164,7 +164,10 @@ std::vector<InputRange> load_input_ranges(const JsonCursor& cursor, int32_t n_fe
 }  // namespace
 
 Model load_model(const std::string& json_text) {
-  const nlohmann::json document = detail::parse_document(json_text);
+  return load_document(detail::parse_document(json_text));
+}
+
+Model load_document(const nlohmann::json& document) {
   const JsonCursor root(document, "");
   root.expect_keys({"format", "format_version", "producer", "kind", "estimator", "task",
                     "n_features", "feature_names", "classes", "input_ranges", "preprocessing",

@@ -9,7 +9,7 @@ from typing import Any, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from . import _core
-from .exporters import export_estimator
+from .exporters import export_values
 from .exporters.common import label
 
 _NUMERIC_MODES = ("float", "fixed")
@@ -106,7 +106,23 @@ def to_json(
 
 def _document_text(estimator, classmap, calibration, input_ranges, indent=None) -> str:
     """The model document of an estimator as JSON text, not yet validated by the core."""
-    document = export_estimator(estimator)
+    document = _document(estimator, classmap, calibration, input_ranges)
+    separators = (",", ":") if indent is None else None
+    return json.dumps(document, allow_nan=False, indent=indent, separators=separators,
+                      default=_json_value)
+
+
+def _json_value(value: Any) -> Any:
+    """json.dumps's hook for what the exporters keep as numpy arrays (a tree's node arrays)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _document(estimator, classmap, calibration, input_ranges) -> dict:
+    """The model document of an estimator as Python values (what json.dumps writes, numpy arrays
+    among them), not yet validated by the core."""
+    document = export_values(estimator)
     _apply_classmap(document, classmap)
     ranges = _input_ranges(document["n_features"], calibration, input_ranges)
     if ranges is not None and calibration is not None:
@@ -117,9 +133,7 @@ def _document_text(estimator, classmap, calibration, input_ranges, indent=None) 
         tail = {key: document.pop(key) for key in ("preprocessing", "params") if key in document}
         document["input_ranges"] = ranges
         document.update(tail)
-    separators = (",", ":") if indent is None else None
-    text = json.dumps(document, allow_nan=False, indent=indent, separators=separators)
-    return text
+    return document
 
 
 def generate(
@@ -162,20 +176,22 @@ def generate(
         raise ValueError(f"layout must be 'fast' or 'compact' (or None), got {layout!r}")
     if proba_bits is not None and (isinstance(proba_bits, bool) or proba_bits not in (8, 16)):
         raise ValueError(f"proba_bits must be 8 or 16 (or None), got {proba_bits!r}")
+    options = ("model" if name is None else name, numeric,
+               target if target is not None else "host", layout, proba_bits, style,
+               "" if classname is None else classname)
     if isinstance(estimator, (str, bytes)):
         _no_estimator_options(classmap, calibration, input_ranges)
         text = document_bytes(estimator)
+        try:
+            result = _core.port_model(text, *options)
+        except _core.ModelError as error:
+            raise with_file_name_hint(error, text) from None
     else:
-        # port_model loads and validates the document as to_json would: once is enough.
-        text = _document_text(estimator, classmap, calibration, input_ranges)
-    try:
-        result = _core.port_model(
-            text, "model" if name is None else name, numeric,
-            target if target is not None else "host", layout, proba_bits, style,
-            "" if classname is None else classname,
-        )
-    except _core.ModelError as error:
-        raise with_file_name_hint(error, text) from None
+        # The document goes to the core as Python values, not JSON text (the same document and
+        # validation as to_json's; writing and parsing the text was half of a large forest's
+        # port). The core loads and validates it as to_json would: once is enough.
+        result = _core.port_document(
+            _document(estimator, classmap, calibration, input_ranges), *options)
     quantization = result["input_quantization"]
     return Generated(
         header=result["header"],

@@ -2,6 +2,7 @@
 // Every failing document is a valid base document with exactly one thing changed, so a test
 // fails for the reason it names and for no other.
 #include <cfloat>
+#include <cmath>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "mcuport/error.hpp"
 #include "mcuport/ir.hpp"
 #include "mcuport/load.hpp"
+#include "mcuport/save.hpp"
 
 namespace {
 
@@ -327,6 +329,31 @@ TEST(LoadErrors, UnknownKeyIsEscapedInThePath) {
   json document = classifier();
   document["a/b~c"] = 1;
   EXPECT_THAT(loading(document), ThrowsLoadError("/a~1b~0c", "unknown key \"a/b~c\""));
+}
+
+// --- A document given as a JSON value (load_document) ---------------------------------------
+
+TEST(LoadDocument, IsTheModelItsTextIs) {
+  for (const json& document : {classifier(), regressor()}) {
+    EXPECT_EQ(mcuport::save_model(mcuport::load_document(document)),
+              mcuport::save_model(mcuport::load_model(document.dump())));
+  }
+}
+
+// A JSON value can hold what no JSON text can: NaN and infinities. They are refused where the
+// text's parser would have refused the literal, with the path.
+TEST(LoadDocument, NumbersThatAreNotFiniteAreRefusedWithTheirPath) {
+  const auto loading_value = [](json document) {
+    return [document = std::move(document)] { mcuport::load_document(document); };
+  };
+  EXPECT_THAT(loading_value(with(classifier(), tree_path("/threshold/2"), NAN)),
+              ThrowsLoadError(tree_path("/threshold/2"), "finite"));
+  EXPECT_THAT(loading_value(with(classifier(), tree_path("/value/4/1"), -INFINITY)),
+              ThrowsLoadError(tree_path("/value/4/1"), "finite"));
+  EXPECT_THAT(loading_value(with(regressor(), "/input_ranges/1/0", -INFINITY)),
+              ThrowsLoadError("/input_ranges/1/0", "finite"));
+  EXPECT_THAT(loading_value(with(classifier(), "/classes/1", NAN)),
+              ThrowsLoadError("/classes/1", "finite"));
 }
 
 // --- Required keys ------------------------------------------------------------------------

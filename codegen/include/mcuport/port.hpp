@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "mcuport/ir.hpp"
 #include "mcuport/lower.hpp"
 #include "mcuport/quantize.hpp"
@@ -85,6 +87,8 @@ LowerOptions lower_options_for(const std::string& target, uint32_t proba_bits = 
 // Throws mcuport::Error for a bad document or option; nothing is returned half-made.
 PortResult port_model(const std::string& model_json, const PortOptions& options);
 std::string port(const std::string& model_json, const PortOptions& options);
+// As port_model, from a document that is already a JSON value (load_document, mcuport/load.hpp).
+PortResult port_document(const nlohmann::json& document, const PortOptions& options);
 
 // Throws mcuport::Error if the name or the target is not usable (port_model checks them first).
 void check_options(const PortOptions& options);

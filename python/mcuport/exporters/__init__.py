@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
+import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
@@ -29,6 +30,25 @@ def supported_estimators() -> list:
 
 
 def export_estimator(estimator: Any) -> dict:
+    """The model document of a fitted estimator as JSON values (dicts, lists, numbers, strings,
+    None), ready for json.dumps. Not yet validated: the core does that."""
+    return _lists(export_values(estimator))
+
+
+def _lists(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _lists(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_lists(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def export_values(estimator: Any) -> dict:
+    """As :func:`export_estimator`, where an exporter may keep an array as a numpy array (a
+    tree's node arrays): what mcuport.generate hands the core (``_core.port_document`` takes
+    arrays whole)."""
     if isinstance(estimator, type):
         raise TypeError(
             f"mcuport was given the class {estimator.__name__} itself, not an estimator: "

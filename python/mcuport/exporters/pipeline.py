@@ -60,17 +60,17 @@ def _describe(name: str, step: Any) -> str:
     return f"step {name!r} ({type(step).__name__})"
 
 
-def _export_final(export_estimator: Any, name: str, final: Any) -> dict:
+def _export_final(export_values: Any, name: str, final: Any) -> dict:
     """The last step's document, by the registry, with its errors naming the step."""
     try:
-        return export_estimator(final)
+        return export_values(final)
     except (TypeError, ValueError) as error:
         kind = TypeError if isinstance(error, TypeError) else ValueError
         raise kind(f"the last {_describe(name, final)} of this Pipeline: {error}") from None
 
 
 def export_pipeline(pipeline: Pipeline) -> dict:
-    from . import EXPORTERS, export_estimator  # the registry imports this module
+    from . import EXPORTERS, export_values  # the registry imports this module
 
     steps: List[Tuple[str, Any]] = [
         (name, step)
@@ -94,7 +94,7 @@ def export_pipeline(pipeline: Pipeline) -> dict:
             "(make_pipeline of all the steps) before porting"
         )
     if type(final) not in EXPORTERS:
-        _export_final(export_estimator, final_name, final)  # raises the registry's TypeError
+        _export_final(export_values, final_name, final)  # raises the registry's TypeError
     for name, step in stages:
         if type(step) not in _STAGES:
             raise TypeError(
@@ -133,7 +133,7 @@ def export_pipeline(pipeline: Pipeline) -> dict:
             preprocessing.append(_stage(step))
         except ValueError as error:
             raise ValueError(f"{_describe(name, step)} of this Pipeline: {error}") from None
-    document = _export_final(export_estimator, final_name, final)
+    document = _export_final(export_values, final_name, final)
     if not stages:
         return document  # nothing in front of the estimator: exactly the estimator's document
 

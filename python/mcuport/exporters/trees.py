@@ -30,24 +30,29 @@ def _tree(tree_: Any, classifier: bool, n_classes: int) -> dict:
             "the tree was fitted on several outputs (multi-output); mcuport ports "
             "single-output models only"
         )
-    left = tree_.children_left.tolist()
-    split = tree_.children_left != -1
+    left = tree_.children_left
+    split = left != -1
     if not np.all(np.isfinite(tree_.threshold[split])):
         raise ValueError(
             "the tree was fitted on data with missing values (NaN): its splits route NaN "
             "separately, which mcuport does not support yet; impute missing values before fitting"
         )
-    # One tolist() per tree, not per leaf (porting large forests is dominated by this).
+    # The node arrays stay numpy arrays: the core takes them whole (mcuport.generate) and
+    # json.dumps lists them (mcuport.to_json). "value" holds a leaf's weights and null at a split:
+    # one tolist() of the leaves' rows per tree, not one per leaf (a large forest's port time).
+    leaves = np.flatnonzero(~split)
     if classifier:
-        rows = tree_.value[:, 0, :n_classes].tolist()
+        rows = tree_.value[leaves, 0, :n_classes].tolist()
     else:
-        rows = tree_.value[:, 0, 0].tolist()
-    values = [None if child != -1 else row for child, row in zip(left, rows)]
+        rows = tree_.value[leaves, 0, 0].tolist()
+    values: list = [None] * len(left)
+    for node, row in zip(leaves.tolist(), rows):
+        values[node] = row
     document = {
         "children_left": left,
-        "children_right": tree_.children_right.tolist(),
-        "feature": tree_.feature.tolist(),
-        "threshold": tree_.threshold.tolist(),
+        "children_right": tree_.children_right,
+        "feature": tree_.feature,
+        "threshold": tree_.threshold,
         "value": values,
     }
     # scikit-learn >= 1.3 routes a NaN input by each split's missing_go_to_left (fitted without

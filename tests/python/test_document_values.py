@@ -1,0 +1,219 @@
+"""An estimator reaches the core as Python values (``_core.port_document``), not as JSON text:
+mcuport.generate skips writing and parsing the text, which was about half the port of a large
+forest. These tests hold that path to the text one: the same header for every supported
+estimator and every checked-in document, and the text's errors (a number that is not finite, a
+value JSON has no type for, too deep a nesting) still refused, with the JSON path named.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.covariance import (
+    OAS,
+    EllipticEnvelope,
+    EmpiricalCovariance,
+    LedoitWolf,
+    MinCovDet,
+    ShrunkCovariance,
+)
+from sklearn.decomposition import PCA
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.svm import SVC, LinearSVC, NuSVC, OneClassSVM
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+import mcuport
+from mcuport import _core
+from mcuport.exporters import EXPORTERS
+
+from conftest import SEED, split, thin_mahalanobis
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# (estimator, data set, fitted without labels): one or more per exporter.
+ESTIMATORS = {
+    "DecisionTreeClassifier": (DecisionTreeClassifier(random_state=SEED), "wine", False),
+    "DecisionTreeRegressor": (DecisionTreeRegressor(max_depth=6, random_state=SEED), "diabetes",
+                              False),
+    "RandomForestClassifier": (RandomForestClassifier(n_estimators=5, random_state=SEED),
+                               "iris", False),
+    "RandomForestRegressor": (RandomForestRegressor(n_estimators=3, max_depth=5,
+                                                    random_state=SEED), "diabetes", False),
+    "ExtraTreesClassifier": (ExtraTreesClassifier(n_estimators=3, random_state=SEED),
+                             "breast_cancer", False),
+    "ExtraTreesRegressor": (ExtraTreesRegressor(n_estimators=3, max_depth=4, random_state=SEED),
+                            "diabetes", False),
+    "SVC": (SVC(kernel="rbf"), "iris", False),
+    "NuSVC": (NuSVC(kernel="poly", degree=2), "wine", False),
+    "OneClassSVM": (OneClassSVM(kernel="rbf", nu=0.1), "iris", True),
+    "LinearSVC": (LinearSVC(dual=True, max_iter=20000, random_state=SEED), "iris", False),
+    "GaussianNB": (GaussianNB(), "digits", False),
+    "PCA": (PCA(n_components=3, whiten=True, random_state=SEED), "wine", True),
+    "EllipticEnvelope": (EllipticEnvelope(random_state=SEED), "iris", True),
+    "EmpiricalCovariance": (EmpiricalCovariance(), "iris", True),
+    "MinCovDet": (MinCovDet(random_state=SEED), "iris", True),
+    "ShrunkCovariance": (ShrunkCovariance(), "wine", True),
+    "LedoitWolf": (LedoitWolf(), "wine", True),
+    "OAS": (OAS(), "wine", True),
+    "Pipeline": (make_pipeline(StandardScaler(), PCA(n_components=4, random_state=SEED),
+                               GaussianNB()), "wine", False),
+    "Pipeline(MinMaxScaler, DecisionTreeClassifier)": (
+        make_pipeline(MinMaxScaler(), DecisionTreeClassifier(max_depth=5, random_state=SEED)),
+        "breast_cancer", False),
+}
+
+
+def fitted(kind):
+    if kind == "Mahalanobis":
+        return thin_mahalanobis(), split("breast_cancer")[0]
+    estimator, dataset, unlabelled = ESTIMATORS[kind]
+    X_train, _, y_train, _ = split(dataset)
+    return (estimator.fit(X_train) if unlabelled else estimator.fit(X_train, y_train)), X_train
+
+
+def test_every_exporter_is_covered():
+    names = {kind.split("(")[0] for kind in ESTIMATORS} | {"Mahalanobis"}
+    assert names == {cls.__name__ for cls in EXPORTERS}
+
+
+@pytest.mark.parametrize("kind", [*ESTIMATORS, "Mahalanobis"])
+def test_an_estimator_ports_as_its_document_text_does(kind):
+    """Float mode, and fixed mode with calibration (the ranges are part of the document)."""
+    estimator, X_train = fitted(kind)
+    float_text = mcuport.to_json(estimator)
+    assert mcuport.port(estimator, numeric="float") == mcuport.port(float_text, numeric="float")
+    fixed_text = mcuport.to_json(estimator, calibration=X_train)
+    generated = mcuport.generate(estimator, numeric="fixed", calibration=X_train,
+                                 target="cortex-m4f")
+    assert generated.header == mcuport.port(fixed_text, numeric="fixed", target="cortex-m4f")
+
+
+DOCUMENTS = sorted([*ROOT.glob("tests/golden/*.json"), *ROOT.glob("tests/fuzz/corpus/*.json")])
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_checked_in_document_ports_alike_as_values(path):
+    """json.loads reads the text as the core's parser does (the same doubles, the same
+    integers): the values port to the same header, or fail with the same error."""
+    text = path.read_text()
+    values = json.loads(text)
+    for numeric in ("float", "fixed"):
+        options = ("m", numeric, "host")
+        try:
+            expected = _core.port_model(text, *options)["header"]
+        except mcuport.ModelError as error:
+            with pytest.raises(mcuport.ModelError) as caught:
+                _core.port_document(values, *options)
+            assert str(caught.value) == str(error)
+            continue
+        assert _core.port_document(values, *options)["header"] == expected
+
+
+@pytest.fixture(scope="module")
+def tree_text():
+    X_train, _, y_train, _ = split("iris")
+    tree = DecisionTreeClassifier(max_depth=3, random_state=SEED).fit(X_train, y_train)
+    return mcuport.to_json(tree)
+
+
+@pytest.fixture
+def tree_document(tree_text):
+    return json.loads(tree_text)  # a test's own copy to change
+
+
+def port_values(document):
+    return _core.port_document(document, "m", "float", "host")["header"]
+
+
+def test_numpy_arrays_port_as_the_lists_they_hold(tree_document):
+    expected = port_values(tree_document)
+    trees = tree_document["params"]["trees"]
+    for dtype in (np.int64, np.int32, np.int16):
+        trees[0]["children_left"] = np.array(trees[0]["children_left"], dtype=dtype)
+        trees[0]["feature"] = np.array(trees[0]["feature"], dtype=dtype)
+        assert port_values(tree_document) == expected
+    trees[0]["children_right"] = np.array(trees[0]["children_right"], dtype=np.int64)[::-1][::-1]
+    trees[0]["threshold"] = np.asarray(trees[0]["threshold"], dtype=np.float64)
+    assert port_values(tree_document) == expected
+    # a 2-D array is an array of arrays; an unsigned one holds the same integers
+    tree_document["input_ranges"] = np.array([[0.0, 10.0]] * 4)
+    with_ranges = port_values(tree_document)
+    tree_document["input_ranges"] = [[0.0, 10.0]] * 4
+    assert port_values(tree_document) == with_ranges
+    # 0-d arrays are scalars, of any integer dtype
+    tree_document["n_features"] = np.array(4, dtype=np.uint8)
+    assert port_values(tree_document) == with_ranges
+
+
+@pytest.mark.parametrize("bad, where", [
+    (float("nan"), "/params/trees/0/threshold/2"),
+    (math.inf, "/params/trees/0/threshold/2"),
+    (np.array([1.0, np.nan]), "/params/trees/0/threshold/2/1"),
+    (np.float64(-np.inf), "/params/trees/0/threshold/2"),
+])
+def test_a_number_that_is_not_finite_is_refused_with_its_path(tree_document, bad, where):
+    tree_document["params"]["trees"][0]["threshold"][2] = bad
+    with pytest.raises(mcuport.ModelError, match=rf"^\({where}\) a number is not finite"):
+        port_values(tree_document)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.int64(3), "Object of type int64 is not JSON serializable at /params/trees/0/feature/0"),
+    (object(), "Object of type object is not JSON serializable at /params/trees/0/feature/0"),
+    (np.array(["a"]), "a numpy array of dtype <U1 has no JSON value at /params/trees/0/feature/0"),
+    ({1: 2}, "a key of type int (keys must be strings) at /params/trees/0/feature/0"),
+])
+def test_a_value_json_has_no_type_for_is_a_type_error_with_its_path(tree_document, bad, message):
+    """As json.dumps refuses them (the exporters never build one: a TypeError is mcuport's bug)."""
+    tree_document["params"]["trees"][0]["feature"][0] = bad
+    with pytest.raises(TypeError) as caught:
+        port_values(tree_document)
+    assert str(caught.value) == message
+
+
+def test_the_values_path_keeps_the_texts_nesting_limit(tree_document):
+    deep = []
+    for _ in range(70):
+        deep = [deep]
+    tree_document["producer"] = deep
+    with pytest.raises(mcuport.ModelError, match=r"nesting deeper than 64 levels"):
+        port_values(tree_document)
+    nested = np.zeros((1,) * 30)  # numpy 1.x allows 32 dimensions
+    for _ in range(40):
+        nested = [nested]
+    tree_document["producer"] = nested
+    with pytest.raises(mcuport.ModelError, match=r"nesting deeper than 64 levels"):
+        port_values(tree_document)
+
+
+def test_integers_beyond_64_bits_are_doubles_as_the_parser_reads_them(tree_document):
+    tree_document["n_features"] = 2**70
+    with pytest.raises(mcuport.ModelError) as values:
+        port_values(tree_document)
+    text = json.dumps(tree_document)
+    with pytest.raises(mcuport.ModelError) as parsed:
+        _core.port_model(text, "m", "float", "host")
+    assert str(values.value) == str(parsed.value)
+    assert str(values.value).startswith("(/n_features) ")
+
+
+def test_an_error_of_the_document_names_the_same_path_either_way(tree_document):
+    tree_document["params"]["trees"][0]["children_left"][0] = 10**6
+    with pytest.raises(mcuport.ModelError) as values:
+        port_values(tree_document)
+    with pytest.raises(mcuport.ModelError) as parsed:
+        _core.port_model(json.dumps(tree_document), "m", "float", "host")
+    assert str(values.value) == str(parsed.value)
+    assert str(values.value).startswith("(/params/trees/0/children_left/0) ")
