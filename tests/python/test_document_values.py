@@ -217,3 +217,14 @@ def test_an_error_of_the_document_names_the_same_path_either_way(tree_document):
         _core.port_model(json.dumps(tree_document), "m", "float", "host")
     assert str(values.value) == str(parsed.value)
     assert str(values.value).startswith("(/params/trees/0/children_left/0) ")
+
+
+def test_a_string_with_a_lone_surrogate_is_refused_with_its_path(tree_document):
+    """Python strings can hold what UTF-8 cannot: refused as the text path refuses it."""
+    tree_document["classes"][1] = "a\ud800b"
+    with pytest.raises(mcuport.ModelError, match=r"^\(/classes/1\) a string is not valid Unicode"):
+        port_values(tree_document)
+    tree_document["classes"][1] = 1
+    tree_document["params"]["a\udc00"] = 1
+    with pytest.raises(mcuport.ModelError, match=r"^\(/params\) a key is not valid Unicode"):
+        port_values(tree_document)
