@@ -431,6 +431,9 @@ TEST(Port, RegisterSumsWhereTheTargetAndTheGroupsPayForThem) {
   const std::string large = mcuport::port_model(complete_forest(17, 10), options).header;  // 17,391
   EXPECT_FALSE(has(large, " s2 = acc[2];"));
   EXPECT_TRUE(has(large, "acc[1u] = "));
+  // Beyond 16,384 splits a tree's leaves that vote alike jump to one block of it (compile time).
+  EXPECT_TRUE(has(large, "t0_l0:\n    acc["));
+  EXPECT_FALSE(has(small, "t0_l0:"));
   options.target = "cortex-m0";
   const std::string m0 = mcuport::port_model(complete_forest(6, 10), options).header;
   EXPECT_FALSE(has(m0, " s2 = acc[2];"));

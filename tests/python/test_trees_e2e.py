@@ -162,6 +162,36 @@ def test_fixed_classifier_is_decision_exact(kind, dataset, layout, proba_bits, t
     assert np.all(margins <= 2 * per_class_bound + 1e-12), margins.max()
 
 
+@pytest.mark.parametrize("numeric", ["float", "fixed"])
+def test_fast_layout_of_a_forest_beyond_the_default_split_limit(numeric, tmp_path):
+    """A forest above 16,384 splits (kFastMaxSplits) gets the fast layout only when asked: its
+    trees are cut into groups of at most 512 splits, each a function, and a tree's leaves that
+    do the same (a vote for one class) jump to one block of it. The answers are scikit-learn's:
+    float mode exactly, on the test split and at the thresholds' float32 edges; fixed mode on the
+    values the codes stand for (pure leaves are votes: nothing is rounded)."""
+    X_train, X_test, y_train, _ = split("digits")
+    forest = RandomForestClassifier(n_estimators=110, random_state=SEED).fit(X_train, y_train)
+    options = {"calibration": X_train} if numeric == "fixed" else {}
+    generated = mcuport.generate(forest, name="m", numeric=numeric, layout="fast", **options)
+    assert header_macros(generated.header)["N_SPLITS"] > 16384
+    assert "m_trees_1(" in generated.header and "t0_l0:" in generated.header
+    # one add per class and tree, at most: the leaves that vote for it share it
+    assert max(len(re.findall(rf"acc\[{c}u\] = ", generated.header)) for c in range(10)) <= 110
+    with HostModel(generated, workdir=tmp_path) as model:
+        if numeric == "float":
+            X = np.concatenate([X_test.astype(np.float32),
+                                threshold_edge_rows(forest, X_test, 2000)])
+            classes, proba = model.run(X)
+        else:
+            codes = np.concatenate([model.quantize(X_test)[0], extreme_codes(64, 500)])
+            classes, proba = model.run(codes)
+            X = generated.dequantize(codes)
+            proba = proba / header_macros(generated.header)["PROBA_ONE"]
+    agree = forest.classes_[classes] == forest.predict(X)
+    assert agree.all(), f"{(~agree).sum()} of {len(X)} predictions differ from scikit-learn"
+    np.testing.assert_allclose(proba, forest.predict_proba(X), rtol=0, atol=2e-6)
+
+
 @pytest.mark.parametrize("kind", REGRESSORS)
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_float_regressor_within_1e5_relative(kind, layout, tmp_path):
