@@ -57,6 +57,11 @@ std::string JsonCursor::describe() const {
     return "an array of " + std::to_string(n) + (n == 1 ? " element" : " elements");
   }
   if (value_->is_object()) return "an object";
+  // A JSON value built in memory (load_document) can hold what text cannot; dump prints null.
+  if (value_->is_number_float() && !std::isfinite(value_->get<double>())) {
+    const double v = value_->get<double>();
+    return std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+  }
   // ensure_ascii and replace: any bytes a hostile document holds are printed safely.
   return shorten(value_->dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
 }

@@ -30,9 +30,11 @@ using Json = nlohmann::json;
 // A model document built in Python (the exporters' dicts and lists, with numpy arrays where an
 // exporter keeps one) as the JSON value json.dumps would write and the core's parser would read
 // back: non-negative integers unsigned, negative ones signed, integers beyond 64 bits as doubles,
-// floats as doubles. What JSON cannot hold fails as json.dumps(allow_nan=False) does, with the
-// JSON path: a non-finite number (ModelError), a type JSON has no value for or a key that is not
-// a string (TypeError).
+// floats as doubles; what only text is checked for (nesting, numbers beyond a double, UTF-8) is
+// checked here, with the JSON path. A non-finite number is a ModelError, as json.dumps(
+// allow_nan=False) refuses it. Stricter than json.dumps, which writes a key 1 as "1" and lists
+// any numpy array: a key that is not a string, an array of strings or objects and any other type
+// are TypeErrors (the exporters build none: such an error is mcuport's bug).
 class DocumentConverter {
  public:
   Json convert(py::handle value) {
@@ -146,7 +148,8 @@ class DocumentConverter {
 
   template <class T>
   static Json numpy_value(const py::array& array, int depth) {
-    const auto contiguous = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(array);
+    using Contiguous = py::array_t<T, py::array::c_style | py::array::forcecast>;
+    const auto contiguous = Contiguous::ensure(array);
     if (!contiguous) throw py::error_already_set();
     if (contiguous.ndim() == 0) return scalar(*contiguous.data());
     std::size_t at = 0;
@@ -181,6 +184,10 @@ class DocumentConverter {
       }
       return Json(std::string(text, static_cast<std::size_t>(size)));
     }
+    const bool is_array = py::isinstance<py::array>(value);
+    if (is_array && py::reinterpret_borrow<py::array>(value).ndim() == 0) {
+      return numpy_array(py::reinterpret_borrow<py::array>(value), depth);  // a scalar
+    }
     if (depth >= mcuport::limits::kMaxJsonNesting) {
       fail("nesting deeper than " + std::to_string(mcuport::limits::kMaxJsonNesting) + " levels");
     }
@@ -205,17 +212,18 @@ class DocumentConverter {
       return out;
     }
     if (PyList_Check(object) || PyTuple_Check(object)) {
-      const py::sequence sequence = py::reinterpret_borrow<py::sequence>(value);
-      const std::size_t n = py::len(sequence);
+      // The stored items, as json.dumps reads them (not a subclass's __getitem__).
+      const std::size_t n = static_cast<std::size_t>(PySequence_Fast_GET_SIZE(object));
+      PyObject** items = PySequence_Fast_ITEMS(object);
       Json out = Json::array();
       auto& elements = out.get_ref<Json::array_t&>();
       elements.reserve(n);
       for (std::size_t i = 0; i < n; ++i) {
-        within(i, [&] { elements.push_back(value_of(sequence[i], depth + 1)); });
+        within(i, [&] { elements.push_back(value_of(items[i], depth + 1)); });
       }
       return out;
     }
-    if (py::isinstance<py::array>(value)) {
+    if (is_array) {
       return numpy_array(py::reinterpret_borrow<py::array>(value), depth);
     }
     fail("Object of type " + type_name(object) + " is not JSON serializable", true);

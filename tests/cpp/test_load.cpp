@@ -354,6 +354,11 @@ TEST(LoadDocument, NumbersThatAreNotFiniteAreRefusedWithTheirPath) {
               ThrowsLoadError("/input_ranges/1/0", "finite"));
   EXPECT_THAT(loading_value(with(classifier(), "/classes/1", NAN)),
               ThrowsLoadError("/classes/1", "finite"));
+  // Where an integer is expected, the value is named as what it is (a dump would say null).
+  EXPECT_THAT(loading_value(with(classifier(), tree_path("/feature/0"), NAN)),
+              ThrowsLoadError(tree_path("/feature/0"), "NaN"));
+  EXPECT_THAT(loading_value(with(classifier(), "/n_features", INFINITY)),
+              ThrowsLoadError("/n_features", "Infinity"));
 }
 
 // --- Required keys ------------------------------------------------------------------------

@@ -100,15 +100,62 @@ def test_an_estimator_ports_as_its_document_text_does(kind):
     assert generated.header == mcuport.port(fixed_text, numeric="fixed", target="cortex-m4f")
 
 
-DOCUMENTS = sorted([*ROOT.glob("tests/golden/*.json"), *ROOT.glob("tests/fuzz/corpus/*.json")])
+CHECKED_IN = sorted(path for pattern in ("tests/golden/*.json", "tests/fuzz/corpus/*.json",
+                                         "tests/fuzz/regressions/*.json", "tests/hostile/*.json")
+                    for path in ROOT.glob(pattern) if path.name != "expected.json")
+
+
+class TextOnly(Exception):
+    """A document whose text says what no Python value can: read differently by json.loads."""
+
+
+def faithful_values(data: bytes):
+    """The document as json.loads reads it, where that is what the core's parser reads: not for
+    text that is not UTF-8, nor NaN or Infinity literals, numbers beyond a double, duplicate
+    keys (json.loads keeps the last, the core refuses them) or a text json.loads refuses."""
+    def no_constant(name):
+        raise TextOnly(name)
+
+    def pairs(items):
+        keys = [key for key, _ in items]
+        if len(set(keys)) != len(keys):
+            raise TextOnly("duplicate key")
+        return dict(items)
+
+    def number(text):
+        value = float(text)
+        if not math.isfinite(value):
+            raise TextOnly(text)
+        return value
+
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=no_constant,
+                          object_pairs_hook=pairs, parse_float=number)
+    except (TextOnly, UnicodeDecodeError, ValueError, RecursionError):
+        return TextOnly
+
+
+DOCUMENTS = [path for path in CHECKED_IN if faithful_values(path.read_bytes()) is not TextOnly]
+TEXT_ONLY = [path for path in CHECKED_IN if path not in DOCUMENTS]
+
+
+def test_only_documents_the_core_refuses_as_text_are_left_out():
+    """The documents no Python value can say are hostile text, refused by the core's parser."""
+    assert len(DOCUMENTS) > 150 and TEXT_ONLY
+    for path in TEXT_ONLY:
+        assert path.parent.name == "hostile", path
+        with pytest.raises(mcuport.ModelError):
+            _core.port_model(path.read_bytes(), "m", "float", "host")
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_a_checked_in_document_ports_alike_as_values(path):
     """json.loads reads the text as the core's parser does (the same doubles, the same
-    integers): the values port to the same header, or fail with the same error."""
-    text = path.read_text()
-    values = json.loads(text)
+    integers): the values port to the same header, or fail with the same error and path. The
+    hostile corpus (tests/hostile) and the fuzzer's regressions are most of the errors."""
+    data = path.read_bytes()
+    values = faithful_values(data)
+    text = data.decode("utf-8")
     for numeric in ("float", "fixed"):
         options = ("m", numeric, "host")
         try:
@@ -116,7 +163,11 @@ def test_a_checked_in_document_ports_alike_as_values(path):
         except mcuport.ModelError as error:
             with pytest.raises(mcuport.ModelError) as caught:
                 _core.port_document(values, *options)
-            assert str(caught.value) == str(error)
+            nesting = "nesting deeper than 64 levels"
+            if nesting in str(error):  # the text's says at which byte, the values' at which path
+                assert nesting in str(caught.value)
+            else:
+                assert str(caught.value) == str(error)
             continue
         assert _core.port_document(values, *options)["header"] == expected
 
@@ -144,10 +195,12 @@ def test_numpy_arrays_port_as_the_lists_they_hold(tree_document):
         trees[0]["children_left"] = np.array(trees[0]["children_left"], dtype=dtype)
         trees[0]["feature"] = np.array(trees[0]["feature"], dtype=dtype)
         assert port_values(tree_document) == expected
-    trees[0]["children_right"] = np.array(trees[0]["children_right"], dtype=np.int64)[::-1][::-1]
+    # an array that is a strided view, not contiguous
+    trees[0]["children_right"] = np.repeat(np.array(trees[0]["children_right"]), 2)[::2]
+    assert not trees[0]["children_right"].flags.c_contiguous
     trees[0]["threshold"] = np.asarray(trees[0]["threshold"], dtype=np.float64)
     assert port_values(tree_document) == expected
-    # a 2-D array is an array of arrays; an unsigned one holds the same integers
+    # a 2-D array is an array of arrays
     tree_document["input_ranges"] = np.array([[0.0, 10.0]] * 4)
     with_ranges = port_values(tree_document)
     tree_document["input_ranges"] = [[0.0, 10.0]] * 4
@@ -176,26 +229,56 @@ def test_a_number_that_is_not_finite_is_refused_with_its_path(tree_document, bad
     ({1: 2}, "a key of type int (keys must be strings) at /params/trees/0/feature/0"),
 ])
 def test_a_value_json_has_no_type_for_is_a_type_error_with_its_path(tree_document, bad, message):
-    """As json.dumps refuses them (the exporters never build one: a TypeError is mcuport's bug)."""
+    """Stricter than json.dumps, which writes a key 1 as "1" and lists any numpy array: the
+    exporters build none of these, so a TypeError here is mcuport's bug, not the user's."""
     tree_document["params"]["trees"][0]["feature"][0] = bad
     with pytest.raises(TypeError) as caught:
         port_values(tree_document)
     assert str(caught.value) == message
 
 
-def test_the_values_path_keeps_the_texts_nesting_limit(tree_document):
-    deep = []
-    for _ in range(70):
-        deep = [deep]
-    tree_document["producer"] = deep
-    with pytest.raises(mcuport.ModelError, match=r"nesting deeper than 64 levels"):
+def nested_lists(levels):
+    value = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("inner", ["lists", "numpy"])
+def test_the_values_path_keeps_the_texts_nesting_limit(tree_document, inner):
+    """64 levels (the document's object and 63 under "producer") are read, 65 are not, as the
+    text's parser counts them; numpy dimensions count as levels."""
+    def at(levels):  # "producer" holding `levels` nested arrays
+        if inner == "lists":
+            return nested_lists(levels)
+        value = np.zeros((1,) * 30)  # numpy 1.x allows 32 dimensions
+        for _ in range(levels - 30):
+            value = [value]
+        return value
+
+    for levels, refused in ((63, False), (64, True)):
+        tree_document["producer"] = at(levels)
+        with pytest.raises(mcuport.ModelError) as values:
+            port_values(tree_document)
+        with pytest.raises(mcuport.ModelError) as parsed:
+            _core.port_model(json.dumps(tree_document, default=lambda a: a.tolist()), "m",
+                             "float", "host")
+        nesting = "nesting deeper than 64 levels"
+        assert (nesting in str(values.value)) == refused, str(values.value)
+        assert (nesting in str(parsed.value)) == refused, str(parsed.value)
+        if not refused:  # a string was expected: both say so of the same place
+            assert str(values.value) == str(parsed.value)
+
+
+def test_a_0_d_array_is_a_number_at_any_depth(tree_document):
+    """A 0-d numpy array is a scalar, not a level: in the 64th level's array it is read."""
+    inner = [np.array(2.5)]
+    for _ in range(62):
+        inner = [inner]
+    tree_document["producer"] = inner  # the document and 63 arrays: 64 levels
+    with pytest.raises(mcuport.ModelError) as values:
         port_values(tree_document)
-    nested = np.zeros((1,) * 30)  # numpy 1.x allows 32 dimensions
-    for _ in range(40):
-        nested = [nested]
-    tree_document["producer"] = nested
-    with pytest.raises(mcuport.ModelError, match=r"nesting deeper than 64 levels"):
-        port_values(tree_document)
+    assert "nesting" not in str(values.value) and str(values.value).startswith("(/producer) ")
 
 
 def test_integers_beyond_64_bits_are_doubles_as_the_parser_reads_them(tree_document):

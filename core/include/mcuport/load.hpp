@@ -20,8 +20,11 @@ Model load_model(const std::string& json_text);
 // The same from a document that is already a JSON value, built by a program rather than read:
 // the Python package hands over what its exporters build this way, with no JSON text written
 // and parsed in between (for a 200-tree forest the text took about half the port's time). It is
-// validated as load_model validates its parse, with the same errors; the limits of text alone
-// (its size and nesting, numbers beyond a double) are the builder's to keep.
+// validated as load_model validates its parse, with the same errors for what both can hold (a
+// NaN or an infinity, which no text holds, is refused with its path); what only text is checked
+// for (its size and nesting, numbers beyond a double, strings that are not UTF-8) is the
+// builder's to keep (the Python package's converter, _core.port_document, checks all of it but
+// the size).
 Model load_document(const nlohmann::json& document);
 
 }  // namespace mcuport

@@ -48,7 +48,8 @@ def _lists(value: Any) -> Any:
 def export_values(estimator: Any) -> dict:
     """As :func:`export_estimator`, where an exporter may keep an array as a numpy array (a
     tree's node arrays): what mcuport.generate hands the core (``_core.port_document`` takes
-    arrays whole)."""
+    arrays whole). Such an array may be the fitted estimator's own (a view of ``tree_``'s), so
+    the document is to be read, not changed in place."""
     if isinstance(estimator, type):
         raise TypeError(
             f"mcuport was given the class {estimator.__name__} itself, not an estimator: "
