@@ -9,7 +9,7 @@ from typing import Any, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from . import _core
-from .exporters import export_values
+from .exporters import export_values, json_default
 from .exporters.common import label
 
 _NUMERIC_MODES = ("float", "fixed")
@@ -109,14 +109,7 @@ def _document_text(estimator, classmap, calibration, input_ranges, indent=None) 
     document = _document(estimator, classmap, calibration, input_ranges)
     separators = (",", ":") if indent is None else None
     return json.dumps(document, allow_nan=False, indent=indent, separators=separators,
-                      default=_json_value)
-
-
-def _json_value(value: Any) -> Any:
-    """json.dumps's hook for what the exporters keep as numpy arrays (a tree's node arrays)."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+                      default=json_default)
 
 
 def _document(estimator, classmap, calibration, input_ranges) -> dict:

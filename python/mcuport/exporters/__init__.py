@@ -40,9 +40,15 @@ def _lists(value: Any) -> Any:
         return {key: _lists(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_lists(item) for item in value]
+    return json_default(value) if isinstance(value, np.ndarray) else value
+
+
+def json_default(value: Any) -> Any:
+    """json.dumps's ``default`` for what export_values may hold besides JSON values: a numpy
+    array is its list."""
     if isinstance(value, np.ndarray):
         return value.tolist()
-    return value
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def export_values(estimator: Any) -> dict:
