@@ -14,6 +14,11 @@
 
 namespace mcuport::codegen {
 
+// The most inputs a predict copies, widened to int32, onto its stack once per prediction (512
+// bytes): Cortex-M0's looped affine maps (emit_affine.cpp) and naive Bayes's high-word terms
+// (emit_naive_bayes.cpp).
+constexpr uint32_t kWidenedInputsMax = 128;
+
 struct EmitContext {
   const Model& model;
   const Target& target;

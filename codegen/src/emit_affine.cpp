@@ -260,7 +260,7 @@ Mul32Code mul32_code(const FixedLinear& map, const std::string& function) {
 // sigmoid kernels' arguments, a pipeline's stage) of at most kWidenedInputsMax inputs takes
 // widened inputs too, a term a turn, where its int32 x int16 products were each a call of
 // __aeabi_lmul (wine's SVC(poly): 104,103 -> 60,993 instructions a prediction).
-constexpr uint32_t kWidenedInputsMax = 128;
+// (kWidenedInputsMax: emit.hpp.)
 
 // The widened inputs and, for the assembly, its state in memory right after them: the loop ends
 // at the state's address, where the inputs end, so that the state's address is in a register

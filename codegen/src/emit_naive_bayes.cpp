@@ -133,6 +133,43 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
 
 )";
 
+// The high-word form (FixedSquaredDistance::high_word: targets whose core gives the high word of
+// a 32 x 32 product in one instruction, Target::high_word_multiply), tables plain data: per term
+// the int32 difference (x - center) 2^15 and its product's high word with the 31-bit root, one
+// SMMUL (or SMULL) and one SMLAL on Cortex-M4, no shift and no absolute value. The inputs times
+// 2^15 are widened once per prediction onto the stack (at most kWidenedInputsMax of them), so
+// that the difference is one subtract with a shifted operand. Eight terms a turn, then the rest
+// one by one, into a signed sum (each t^2 < 2^62, every sum below 2^62). Digits on Cortex-M4F
+// (bench/compare.py, 50 rows): 7,481 instructions a prediction with the per-term shifts, 5,171
+// with the difference widened in each term, 4,927 with the widened inputs (4,727 with 16 terms a
+// turn, for 176 bytes more).
+const char* kFixedJointLogProbaHighWord = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
+ * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
+ * sum_f t_f^2, t_f = floor((x_f - center_cf) * root_cf / 2^17): the high word of the int32 values
+ * (x_f - center_cf) * 2^15 (|x - center| < 2^16) and root_cf (below 2^31), read as the int32 of
+ * its two's complement; |t| < 2^31, each t^2 is exact in 64 bits, and every sum is at most
+ * {{bound}} (below 2^62) for every int16 input. */
+static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_t out[]) {
+{{stage}}    const int16_t *center = &{{p}}_class_center[0][0];
+    const int32_t *root = &{{p}}_class_root[0][0];
+{{widen}}    uint32_t c;
+    for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
+        uint32_t f;
+        int64_t sum = 0;
+        for (f = 0u; f + 8u <= {{nf}}; f += 8u) {
+{{eight}}            center += 8;
+            root += 8;
+        }
+        for (; f < {{nf}}; ++f) {
+{{one}}            center += 1;
+            root += 1;
+        }
+        out[c] = {{p}}_class_bias[c] - sum;
+    }
+}
+
+)";
+
 // Fixed mode with per-class blocks: the values are exact (no per-term shift), so the sign of
 // x - center does not matter; where the classes have points of their own, one rounding shift per
 // class brings the sum to the scores' point.
@@ -528,6 +565,43 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
                               : ""}};
         code.functions += context.render(kFixedJointLogProbaBlocks, values);
       }
+    } else if (distance.high_word) {
+      // Only targets whose tables are plain data ask for high-word terms (Cortex-M4/M7).
+      MCUPORT_ASSERT(pointers && distance.center_fits_int16());
+      code.tables.add_2d("int16_t", 2, p + "_class_center", program.n_classes, program.n_features,
+                         integer_literals(distance.center),
+                         "per class and feature: the mean in input codes, rounded");
+      code.tables.add_2d("int32_t", 4, p + "_class_root", program.n_classes, program.n_features,
+                         integer_literals(distance.wide_root),
+                         "per class and feature: sqrt(0.5 / var) in codes * 2^(SCORE_FRAC_BITS / 2 "
+                         "+ 17)");
+      const bool widened = program.n_features <= kWidenedInputsMax;
+      const std::string widen =
+          widened ? context.render("    int32_t xs[{{nf}}];  /* x * 2^15, once per prediction */\n"
+                                   "    uint32_t i;\n"
+                                   "    for (i = 0u; i < {{nf}}; ++i) {\n"
+                                   "        xs[i] = (int32_t)x[i] * 32768;\n"
+                                   "    }\n")
+                  : "";
+      auto term_lines = [&](uint32_t u, const std::string& indent) {
+        const std::string fu = u == 0 ? "f" : "f + " + std::to_string(u) + "u";
+        const std::string xv = widened ? "xs[" + fu + "]" : "(int32_t)x[" + fu + "] * 32768";
+        const std::string k = std::to_string(u);
+        return indent + "const int32_t d = " + xv + " - (int32_t)center[" + k + "] * 32768;\n" +
+               indent + "const uint32_t m = (uint32_t)((uint64_t)((int64_t)d * root[" + k +
+               "]) >> 32);\n" + indent +
+               "const int32_t t = m >= UINT32_C(0x80000000) ? -(int32_t)(~m) - 1 : (int32_t)m;\n" +
+               indent + "sum += (int64_t)t * t;\n";
+      };
+      std::string eight;
+      for (uint32_t u = 0; u < 8; ++u) {
+        eight += "            {\n" + term_lines(u, "                ") + "            }\n";
+      }
+      code.functions += context.render(kFixedJointLogProbaHighWord,
+                                       {{"bound", std::to_string(distance.bound)},
+                                        {"widen", widen},
+                                        {"eight", eight},
+                                        {"one", term_lines(0, "            ")}});
     } else {
       const bool narrow = distance.center_fits_int16();
       const std::string ct = narrow ? "int16_t" : "int32_t";

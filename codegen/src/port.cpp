@@ -152,7 +152,9 @@ std::string smaller_proba_hint(const Model& model, const codegen::EmitContext& c
 LowerOptions lower_options_for(const std::string& target, uint32_t proba_bits) {
   LowerOptions options;
   options.proba_bits = proba_bits;
-  options.overlapping_words = find_target(target).unaligned_words;
+  const Target& found = find_target(target);
+  options.overlapping_words = found.unaligned_words;
+  options.high_word_terms = found.high_word_multiply;
   return options;
 }
 

@@ -134,12 +134,12 @@ bool quantize_blocks(FixedSquaredDistance& map, const std::vector<double>& unit_
   return true;
 }
 
-// The per-term form: one point F for every row, the largest (at most frac_bits_limit) at which
-// every term's 16-bit mantissa fits with a shift in [0, 31] and every row's largest sum over all
-// int16 inputs, computed exactly from the tables, stays below 2^62. `total` is the largest row
-// sum in real units, where the search starts.
-void quantize_per_term(FixedSquaredDistance& map, const std::vector<double>& unit_weight,
-                       const std::vector<double>& reach, double total, int frac_bits_limit) {
+// One point F for every row: the largest (at most frac_bits_limit; the search starts where the
+// largest row sum in real units, `total`, puts it) at which `fit(i, F)` sets term i's tables and
+// returns its largest |t| over all int16 inputs (negative: the term does not fit at F), and every
+// row's largest sum, the sum of those squares, stays below 2^62.
+template <typename Fit>
+void search_one_point(FixedSquaredDistance& map, double total, int frac_bits_limit, Fit fit) {
   const uint32_t n = map.n_features;
   map.blocks = false;
   map.row_shift.assign(map.n_rows, 0);
@@ -147,21 +147,13 @@ void quantize_per_term(FixedSquaredDistance& map, const std::vector<double>& uni
   map.frac_bits = std::min(map.frac_bits, frac_bits_limit);
   constexpr uint64_t kLimit = uint64_t{1} << 62;
   for (;; --map.frac_bits) {
-    map.root.assign(unit_weight.size(), 0);
-    map.shift.assign(unit_weight.size(), 0);
     bool fits = true;
     map.bound = 0;
     for (uint32_t r = 0; r < map.n_rows && fits; ++r) {
-      // The exact largest sum over int16 inputs: each term's largest value, at |q - P| = reach.
       uint64_t row_bound = 0;  // stays below 2^62 while fits
       for (uint32_t f = 0; f < n && fits; ++f) {
-        const std::size_t i = r * n + f;
-        const double s = std::sqrt(std::ldexp(unit_weight[i], map.frac_bits));
-        // |q - P| * R < 2^32: a 32-bit product.
-        const double limit = std::min(65535.0, std::floor(4294967295.0 / reach[i]));
-        fits = term_mantissa(s, limit, map.root[i], map.shift[i]);
-        const uint64_t top = (static_cast<uint64_t>(reach[i]) * map.root[i]) >> map.shift[i];
-        const uint64_t term = top * top;  // top < 2^32
+        const int64_t top = fit(r * n + f, map.frac_bits);  // below 2^32
+        const uint64_t term = top < 0 ? kLimit : static_cast<uint64_t>(top) * static_cast<uint64_t>(top);
         if (term >= kLimit || row_bound >= kLimit - term) fits = false;
         row_bound += fits ? term : 0;
       }
@@ -172,12 +164,53 @@ void quantize_per_term(FixedSquaredDistance& map, const std::vector<double>& uni
   map.row_frac_bits.assign(map.n_rows, map.frac_bits);
 }
 
+// The per-term form: every term's 16-bit mantissa fits with a shift in [0, 31] and its largest
+// value is at |q - P| = reach (reach R < 2^32: a 32-bit product).
+void quantize_per_term(FixedSquaredDistance& map, const std::vector<double>& unit_weight,
+                       const std::vector<double>& reach, double total, int frac_bits_limit) {
+  map.root.assign(unit_weight.size(), 0);
+  map.shift.assign(unit_weight.size(), 0);
+  search_one_point(map, total, frac_bits_limit, [&](std::size_t i, int F) -> int64_t {
+    const double s = std::sqrt(std::ldexp(unit_weight[i], F));
+    const double limit = std::min(65535.0, std::floor(4294967295.0 / reach[i]));
+    if (!term_mantissa(s, limit, map.root[i], map.shift[i])) return -1;
+    return static_cast<int64_t>((static_cast<uint64_t>(reach[i]) * map.root[i]) >> map.shift[i]);
+  });
+}
+
+// The high-word form: every W = round(s 2^17) stays below 2^31, and a term's largest |t| is at
+// one end of the int16 codes (t is monotonic in q). Every center is an int16 code (the caller's
+// check), so |q - P| <= 65535 and (q - P) 2^15 is an int32 value.
+void quantize_high_word(FixedSquaredDistance& map, const std::vector<double>& unit_weight,
+                        double total, int frac_bits_limit) {
+  map.high_word = true;
+  map.root.assign(unit_weight.size(), 0);
+  map.shift.assign(unit_weight.size(), 0);
+  map.wide_root.assign(unit_weight.size(), 0);
+  search_one_point(map, total, frac_bits_limit, [&](std::size_t i, int F) -> int64_t {
+    const double w = std::round(std::ldexp(std::sqrt(std::ldexp(unit_weight[i], F)), 17));
+    if (!(w < 0x1p31)) return -1;
+    map.wide_root[i] = static_cast<int32_t>(w);
+    const int32_t low = high_word_term(INT16_MIN - map.center[i], map.wide_root[i]);
+    const int32_t high = high_word_term(INT16_MAX - map.center[i], map.wide_root[i]);
+    return std::max(std::llabs(low), std::llabs(high));  // at most 2^30 + 1
+  });
+}
+
 }  // namespace
+
+int32_t high_word_term(int32_t d, int32_t wide_root) {
+  MCUPORT_ASSERT(d > -65536 && d < 65536 && wide_root >= 0);
+  const int64_t product = static_cast<int64_t>(d * 32768) * wide_root;  // |d 2^15| < 2^31
+  const auto m = static_cast<uint32_t>(static_cast<uint64_t>(product) >> 32);
+  // The int32 whose two's complement is m, as the generated code reads it.
+  return m >= 0x80000000u ? -static_cast<int32_t>(~m) - 1 : static_cast<int32_t>(m);
+}
 
 FixedSquaredDistance quantize_squared_distance(const std::vector<double>& centers,
                                                const std::vector<double>& weights,
                                                const InputQuantization& quantization,
-                                               int frac_bits_limit) {
+                                               int frac_bits_limit, bool high_word_terms) {
   FixedSquaredDistance map;
   map.n_features = static_cast<uint32_t>(quantization.features.size());
   map.n_rows = static_cast<uint32_t>(centers.size() / map.n_features);
@@ -230,7 +263,11 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
     total = std::max(total, row_total);
   }
   if (!quantize_blocks(map, unit_weight, code_center, frac_bits_limit)) {
-    quantize_per_term(map, unit_weight, reach, total, frac_bits_limit);
+    if (high_word_terms && map.center_fits_int16()) {
+      quantize_high_word(map, unit_weight, total, frac_bits_limit);
+    } else {
+      quantize_per_term(map, unit_weight, reach, total, frac_bits_limit);
+    }
   }
   // The error constants (docs/fixed-point.md, Gaussian naive Bayes).
   for (uint32_t r = 0; r < map.n_rows; ++r) {
@@ -239,13 +276,16 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
     for (uint32_t f = 0; f < n_features; ++f) {
       const std::size_t i = r * n_features + f;
       const double s = std::sqrt(std::ldexp(unit_weight[i], map.row_frac_bits[r]));
-      const double approx = std::ldexp(static_cast<double>(map.root[i]), -map.shift[i]);
+      const double approx = map.high_word ? std::ldexp(static_cast<double>(map.wide_root[i]), -17)
+                                           : std::ldexp(static_cast<double>(map.root[i]), -map.shift[i]);
       const double slope = std::fabs(approx - s);  // |R 2^-k - s|
       const double delta = std::fabs(map.center[i] - code_center[i]);
       // Per-term shifts: |t - s |a|| < 1 + m slope + s delta with m = |q - P| <= reach and
       // m <= |a| + delta (1: the shift rounds down). The mantissa's error counts relative to the
       // term (eta), or, where it stays below one unit at the largest reach (the negligible terms,
-      // whose mantissa has few bits), absolutely.
+      // whose mantissa has few bits), absolutely. High-word terms alike: |t| is within 1 of
+      // m W 2^-17 (the floor of a signed value rounds its magnitude down or up), and slope <=
+      // 2^-18 keeps every term absolute (reach slope < 1/4).
       double e = 0;
       if (map.blocks) {
         // t = q R - C = (q - c) R + rho with |rho| <= 1/2: | |t| - s |a| | <= 1/2 + |a| slope.
@@ -283,6 +323,16 @@ uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_
     const uint64_t rounded = fixed::round_shift(sum, map.row_shift[row]);
     MCUPORT_ASSERT(rounded <= map.bound);
     return rounded;
+  }
+  if (map.high_word) {
+    int64_t signed_sum = 0;  // as the generated code sums: each t^2 < 2^62, every sum below 2^62
+    for (uint32_t f = 0; f < map.n_features; ++f) {
+      const std::size_t i = row * map.n_features + f;
+      const int32_t t = high_word_term(static_cast<int32_t>(codes[f]) - map.center[i], map.wide_root[i]);
+      signed_sum += static_cast<int64_t>(t) * t;
+    }
+    MCUPORT_ASSERT(signed_sum >= 0 && static_cast<uint64_t>(signed_sum) <= map.bound);
+    return static_cast<uint64_t>(signed_sum);
   }
   for (uint32_t f = 0; f < map.n_features; ++f) {
     const std::size_t i = row * map.n_features + f;

@@ -231,7 +231,8 @@ Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& pr
             for (double b : program.bias) bias_max = std::max(bias_max, std::fabs(b));
             const int limit = std::min(62, static_cast<int>(std::floor(60.0 - std::log2(bias_max))));
             program.distance =
-                quantize_squared_distance(program.theta, program.weight, *quantization, limit);
+                quantize_squared_distance(program.theta, program.weight, *quantization, limit,
+                                          options.high_word_terms);
             for (double b : program.bias) {
               const double code = std::round(std::ldexp(b, program.distance->frac_bits));
               if (!(std::fabs(code) < 0x1p61)) {

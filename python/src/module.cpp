@@ -457,6 +457,7 @@ PYBIND11_MODULE(_core, m) {
       d["ram_bytes"] = t.ram_bytes;
       d["max_object_bytes"] = t.max_object_bytes;
       d["unaligned_words"] = t.unaligned_words;  // its lowering differs (LowerOptions::overlapping_words)
+      d["high_word_multiply"] = t.high_word_multiply;  // and LowerOptions::high_word_terms
       out.append(d);
     }
     return out;

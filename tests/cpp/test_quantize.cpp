@@ -541,12 +541,15 @@ TEST(QuantizeLinearRows, EachRowWithinItsOwnBoundAndInt32WhenAsked) {
 // on and outside the ranges, on whole codes and between them: every sum stays at or below the
 // proven largest sum (< 2^62), and the computed distance is within distance_error_bound of the
 // exact one on the dequantized input, at the extreme codes, at the class centers and at random.
-// Param: 0 the per-term form, 1 blocks at one point, 2 blocks at a point per row (rows 2^16 apart).
+// Param: 0 the per-term form, 1 blocks at one point, 2 blocks at a point per row (rows 2^16 apart),
+// 3 high-word terms (the weights of 0, asked for as on Cortex-M4; centers inside the ranges, so
+// that every rounded center is an int16 code).
 class NaiveBayesDistance : public ::testing::TestWithParam<int> {};
 
 TEST_P(NaiveBayesDistance, WithinTheDocumentedBound) {
-  const bool narrow_spread = GetParam() > 0;
+  const bool narrow_spread = GetParam() == 1 || GetParam() == 2;
   const bool rows_apart = GetParam() == 2;
+  const bool high_word = GetParam() == 3;
   std::mt19937_64 random(5);
   const std::vector<std::pair<double, double>> ranges = {
       {0, 16}, {0, 1e-3}, {-5, 5}, {100, 2000}, {-1e4, 1e4}, {0.5, 0.6}, {3, 3}};
@@ -565,7 +568,9 @@ TEST_P(NaiveBayesDistance, WithinTheDocumentedBound) {
         const auto [lo, hi] = ranges[f];
         const double width = std::max(hi - lo, 1e-3);
         // Every third center exactly on the range's low end (a constant feature of the class).
-        const double center = (r + f) % 3 == 0 ? lo : lo - 0.2 * width + 1.4 * width * unit(random);
+        const double center = (r + f) % 3 == 0 ? lo
+                              : high_word       ? lo + (hi - lo) * unit(random)
+                                                : lo - 0.2 * width + 1.4 * width * unit(random);
         centers.push_back(center);
         // Blocks need every weight of a row within about 2^6 of the row's largest term.
         const double variance = std::pow(10.0, log_variance(random)) * (narrow_spread ? 1.0 : width * width) *
@@ -577,9 +582,10 @@ TEST_P(NaiveBayesDistance, WithinTheDocumentedBound) {
       }
     }
     const mcuport::FixedSquaredDistance map =
-        mcuport::quantize_squared_distance(centers, weights, quantization, 62);
+        mcuport::quantize_squared_distance(centers, weights, quantization, 62, high_word);
     ASSERT_LT(map.bound, uint64_t{1} << 62);
     EXPECT_EQ(map.blocks, narrow_spread);
+    EXPECT_EQ(map.high_word, high_word);
     if (narrow_spread) {
       EXPECT_EQ(map.uniform_row_shift() && map.row_shift.front() == 0, !rows_apart);
     }
@@ -618,12 +624,58 @@ TEST_P(NaiveBayesDistance, WithinTheDocumentedBound) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Forms, NaiveBayesDistance, ::testing::Values(0, 1, 2),
+INSTANTIATE_TEST_SUITE_P(Forms, NaiveBayesDistance, ::testing::Values(0, 1, 2, 3),
                          [](const auto& param_info) {
                            return std::string(param_info.param == 0   ? "PerTermShifts"
                                               : param_info.param == 1 ? "BlocksOnePoint"
-                                                                      : "BlocksPointPerRow");
+                                              : param_info.param == 2 ? "BlocksPointPerRow"
+                                                                      : "HighWordTerms");
                          });
+
+// high_word_term is floor(d W / 2^17), the high word of d 2^15 W, over the whole domain's edges
+// (|d| < 2^16, 0 <= W < 2^31) and at random: each a 64-bit product, floored by integer division.
+TEST(NaiveBayesHighWord, TermIsTheFlooredProduct) {
+  const auto floored = [](int32_t d, int32_t w) {
+    const int64_t product = static_cast<int64_t>(d) * w;
+    const int64_t quotient = product / 131072;  // truncates toward zero
+    return quotient - ((product % 131072 != 0 && product < 0) ? 1 : 0);
+  };
+  std::vector<int32_t> ds = {-65535, -65534, -32769, -32768, -2, -1, 0, 1, 2, 32767, 65534, 65535};
+  std::vector<int32_t> ws = {0, 1, 2, 131071, 131072, 131073, 0x40000000, 0x7FFFFFFE, 0x7FFFFFFF};
+  std::mt19937_64 random(11);
+  std::uniform_int_distribution<int32_t> any_d(-65535, 65535);
+  std::uniform_int_distribution<int32_t> any_w(0, 0x7FFFFFFF);
+  for (int i = 0; i < 200; ++i) {
+    ds.push_back(any_d(random));
+    ws.push_back(any_w(random));
+  }
+  for (const int32_t d : ds) {
+    for (const int32_t w : ws) {
+      ASSERT_EQ(mcuport::high_word_term(d, w), floored(d, w)) << "d = " << d << ", W = " << w;
+    }
+  }
+}
+
+// High-word terms are asked for, not forced: a model whose rounded centers are not all int16
+// codes keeps the per-term shifts (|q - P| 2^15 would not be an int32 value), and one that fits
+// blocks keeps the blocks.
+TEST(NaiveBayesHighWord, OnlyWhereItApplies) {
+  mcuport::InputQuantization quantization;
+  quantization.features.push_back(mcuport::quantization_for_range({0, 16}));
+  quantization.features.push_back(mcuport::quantization_for_range({0, 16}));
+  // Weights 2^40 apart within the row: no blocks.
+  const std::vector<double> weights = {0.5, 0.5e12, 0.5e12, 0.5};
+  const auto inside = mcuport::quantize_squared_distance({8, 3, 1, 15}, weights, quantization, 62, true);
+  EXPECT_TRUE(inside.high_word);
+  EXPECT_FALSE(inside.blocks);
+  const auto outside = mcuport::quantize_squared_distance({8, 3, 1, 40}, weights, quantization, 62, true);
+  EXPECT_FALSE(outside.high_word);
+  EXPECT_FALSE(outside.blocks);
+  const auto blocks = mcuport::quantize_squared_distance({8, 3, 1, 15}, {0.5, 0.4, 0.3, 0.2},
+                                                         quantization, 62, true);
+  EXPECT_TRUE(blocks.blocks);
+  EXPECT_FALSE(blocks.high_word);
+}
 
 // The bound is not vacuous: for a class whose inputs sit near its centers the error allowed is a
 // small fraction of a unit, and it grows with the distance only as 2^-15 of it plus a square root.

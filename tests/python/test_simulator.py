@@ -164,10 +164,12 @@ def test_simulator_is_bit_identical_for_naive_bayes_blocks_in_a_loop(spread, tmp
     assert np.mean(estimator.predict(X) == estimator.classes_[predictions[:len(X)]]) >= 0.99
 
 
-def _naive_bayes_against_the_simulator(estimator, X, tmp_path, n_random=3000):
+def _naive_bayes_against_the_simulator(estimator, X, tmp_path, n_random=3000, target="host"):
+    """The header for `target` built on the host (its portable C) against the simulator of that
+    target's integers."""
     document = mcuport.to_json(estimator, calibration=X)
-    generated = mcuport.generate(document, name="m", numeric="fixed")
-    simulated = mcuport.load(document)
+    generated = mcuport.generate(document, name="m", numeric="fixed", target=target)
+    simulated = mcuport.load(document, target=target)
     with HostModel(generated, workdir=tmp_path) as model:
         test_codes, _ = model.quantize(X)
         codes = np.concatenate([test_codes, extreme_codes(generated.n_features, n_random)])
@@ -218,6 +220,34 @@ def test_naive_bayes_per_term_loop_takes_four_terms_a_turn_and_the_rest(tmp_path
     generated, _, predictions, _ = _naive_bayes_against_the_simulator(estimator, X, tmp_path)
     assert "m_class_shift" in generated.header and "f + 4u <=" in generated.header
     assert np.mean(estimator.predict(X) == estimator.classes_[predictions[:len(X)]]) >= 0.95
+
+
+@pytest.mark.parametrize("n_features,widened", [(11, True), (130, False)],
+                         ids=["widened-inputs", "beyond-the-widened-inputs"])
+def test_naive_bayes_high_word_terms_take_eight_a_turn_and_the_rest(n_features, widened,
+                                                                   tmp_path):
+    """High-word terms (Cortex-M4's header: Target::high_word_multiply) where the per-term form
+    would shift each term: eight terms a turn, then the rest one by one, on inputs widened onto
+    the stack (at most 128) or widened in each term. The header, built on the host, and the
+    simulator told the target agree bit for bit on random and extreme codes (the ends of the
+    int16 codes give the largest |x - center| and both signs of it), and the host's header keeps
+    the per-term shifts: other integers, the same answers on the training rows."""
+    random = np.random.default_rng(SEED)
+    X = random.normal(0, 1, (240, n_features))
+    y = np.repeat(np.arange(3), 80)
+    X += y[:, None]
+    X[y == 1, 2] = 0.5  # constant within class 1: weights far apart, no blocks
+    estimator = GaussianNB().fit(X, y)
+    generated, _, predictions, _ = _naive_bayes_against_the_simulator(
+        estimator, X, tmp_path / "m4", n_random=2000, target="cortex-m4f")
+    header = generated.header
+    assert "m_class_root" in header and "m_class_shift" not in header and "f + 8u <=" in header
+    assert ("int32_t xs[" in header) == widened
+    assert np.mean(estimator.predict(X) == estimator.classes_[predictions[:len(X)]]) >= 0.95
+    host = mcuport.generate(estimator, name="m", numeric="fixed", calibration=X)
+    assert "m_class_shift" in host.header and "m_class_root" not in host.header
+    np.testing.assert_array_equal(mcuport.load(estimator, calibration=X).predict(X),
+                                  mcuport.load(estimator, calibration=X, target="cortex-m4f").predict(X))
 
 
 @pytest.mark.parametrize("kind", ["SVC(linear, multi)"])

@@ -80,7 +80,8 @@ struct PortResult {
 
 // The lowering's choices that follow the target (port_model's; a Simulator built with them
 // computes that target's header's integers): proba_bits as given, and
-// LowerOptions::overlapping_words where the target loads unaligned words (Target::unaligned_words).
+// LowerOptions::overlapping_words where the target loads unaligned words (Target::unaligned_words),
+// LowerOptions::high_word_terms where it multiplies to a high word in one (Target::high_word_multiply).
 // Throws mcuport::Error naming the known targets for an unknown one.
 LowerOptions lower_options_for(const std::string& target, uint32_t proba_bits = kDefaultProbaBits);
 

@@ -10,6 +10,11 @@
 // - per-term shifts: sum_f floor(|q_f - P_rf| R_rf / 2^k_rf)^2 at one point F, R_rf a 16-bit
 //   mantissa of sqrt(u_rf 2^F) and k_rf a right shift in [0, 31] (weights far apart within a row,
 //   as the near-zero variances of digits give).
+// - high-word terms, in place of per-term shifts where the target asks for them (`high_word`):
+//   sum_f floor((q_f - P_rf) W_rf / 2^17)^2 at one point F, W_rf = round(sqrt(u_rf 2^F) 2^17)
+//   below 2^31, each term the high word of the int32 values (q - P) 2^15 and W (|q - P| < 2^16,
+//   so every P is an int16 code). Signed: a negative difference rounds the other way, other
+//   integers than the per-term shifts' for the same weights.
 // Every sum over all int16 inputs stays below 2^62. The RBF kernel, whose weights are shared by
 // every row, uses FixedRbfDistance below instead.
 #pragma once
@@ -27,9 +32,11 @@ struct FixedSquaredDistance {
   std::vector<int32_t> center;  // P_rf: the center in input codes, rounded (n_rows x n_features)
   std::vector<int32_t> offset;  // C_rf = round(c_rf R_rf), c_rf the exact center in codes (blocks)
   std::vector<uint16_t> root;   // R_rf: sqrt(u_rf 2^F) 2^k_rf rounded, below 2^16 (0: no term)
-  std::vector<uint8_t> shift;   // k_rf in [0, 31] (all 0 with blocks)
+  std::vector<uint8_t> shift;   // k_rf in [0, 31] (all 0 with blocks and high-word terms)
+  std::vector<int32_t> wide_root;  // W_rf = round(sqrt(u_rf 2^F) 2^17) in [0, 2^31) (high_word)
   int frac_bits = 0;            // F: T_r is returned in units of 2^-F
   bool blocks = false;          // per-row binary points (R_rf < 2^15, no per-term shift)
+  bool high_word = false;       // terms as high words of (q - P) 2^15 W (root, shift unused)
   std::vector<int> row_frac_bits;  // F_r (blocks; else F for every row)
   std::vector<uint8_t> row_shift;  // F_r - F: the row's sum is rounded right by this (blocks)
   // The largest sum over all int16 inputs (below 2^62), over every row.
@@ -46,11 +53,16 @@ struct FixedSquaredDistance {
 };
 
 // centers: n_rows x n_features in input units; weights: n_rows x n_features (u >= 0 per squared
-// input unit). F is at most frac_bits_limit.
+// input unit). F is at most frac_bits_limit. high_word_terms: high-word terms where the blocks
+// form does not apply and every rounded center is an int16 code (else per-term shifts).
 FixedSquaredDistance quantize_squared_distance(const std::vector<double>& centers,
                                                const std::vector<double>& weights,
                                                const InputQuantization& quantization,
-                                               int frac_bits_limit);
+                                               int frac_bits_limit, bool high_word_terms = false);
+
+// floor(d W / 2^17) as the generated code computes it: the high word of the 64-bit product of
+// d 2^15 and W, read without a signed shift (|d| < 2^16, 0 <= W < 2^31).
+int32_t high_word_term(int32_t d, int32_t wide_root);
 
 // T_r on codes, exactly as the generated code computes it (units of 2^-F).
 uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_t* codes,

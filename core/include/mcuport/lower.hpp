@@ -44,6 +44,11 @@ struct LowerOptions {
   // byte (quantize_linear_words). Other integers than the plain 24-bit weights', so the
   // simulator must be told: port() sets it from the target (Target::unaligned_words).
   bool overlapping_words = false;
+  // Gaussian naive Bayes whose terms need a shift each: take each term as the high word of
+  // (x - center) 2^15 times a 31-bit root, with no shift (FixedSquaredDistance::high_word).
+  // Other integers than the shifted terms', so the simulator must be told: port() sets it from
+  // the target (Target::high_word_multiply).
+  bool high_word_terms = false;
 };
 
 // Throws mcuport::Error where the model cannot be lowered in this numeric mode.
