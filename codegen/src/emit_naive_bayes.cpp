@@ -1,7 +1,7 @@
 // C for Gaussian naive Bayes: per class, a constant minus a weighted sum of squared distances to
 // the class means (2 multiply-adds per class and feature), then the argmax. Float32 in float
-// mode; in fixed mode the distances are FixedSquaredDistance (one 32-bit product per term) and
-// the constants int64.
+// mode; in fixed mode the distances are FixedSquaredDistance (one 32-bit value per term, from a
+// 32-bit product or the high word of a 32 x 32 one) and the constants int64.
 #include <cstdint>
 #include <set>
 #include <string>
@@ -136,9 +136,9 @@ static inline void {{p}}_predict_joint_log_proba(const int16_t {{xin}}[], int64_
 // The high-word form (FixedSquaredDistance::high_word: targets whose core gives the high word of
 // a 32 x 32 product in one instruction, Target::high_word_multiply), tables plain data: per term
 // the int32 difference (x - center) 2^15 and its product's high word with the 31-bit root, one
-// SMMUL (or SMULL) and one SMLAL on Cortex-M4, no shift and no absolute value. The inputs times
-// 2^15 are widened once per prediction onto the stack (at most kWidenedInputsMax of them), so
-// that the difference is one subtract with a shifted operand. Eight terms a turn, then the rest
+// SMULL (its high register kept) and one SMLAL on Cortex-M4, no shift and no absolute value. The
+// inputs times 2^15 are widened once per prediction onto the stack (at most kWidenedInputsMax of
+// them), so that the difference is one subtract with a shifted operand. Eight terms a turn, then the rest
 // one by one, into a signed sum (each t^2 < 2^62, every sum below 2^62). Digits on Cortex-M4F
 // (bench/compare.py, 50 rows): 7,481 instructions a prediction with the per-term shifts, 5,171
 // with the difference widened in each term, 4,927 with the widened inputs (4,727 with 16 terms a

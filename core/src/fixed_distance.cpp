@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "mcuport/error.hpp"
 #include "mcuport/fixed_math.hpp"
@@ -193,7 +194,7 @@ void quantize_high_word(FixedSquaredDistance& map, const std::vector<double>& un
     map.wide_root[i] = static_cast<int32_t>(w);
     const int32_t low = high_word_term(INT16_MIN - map.center[i], map.wide_root[i]);
     const int32_t high = high_word_term(INT16_MAX - map.center[i], map.wide_root[i]);
-    return std::max(std::llabs(low), std::llabs(high));  // at most 2^30 + 1
+    return std::max(std::llabs(low), std::llabs(high));  // at most 65535 (2^31 - 1) 2^-17 < 2^30
   });
 }
 

@@ -172,8 +172,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   // Targets that differ in what the emitters see: the host (no flash limit), a 32-bit chip
   // without an FPU, one with the DSP extension and unaligned word loads (its own Mahalanobis
   // weights and naive Bayes terms: LowerOptions::overlapping_words, high_word_terms) and the
-  // 8-bit AVR (16-bit int, 32-bit double,
-  // PROGMEM tables, 32 KB flash).
+  // 8-bit AVR (16-bit int, 32-bit double, PROGMEM tables, 32 KB flash).
   for (const char* target : {"host", "cortex-m0", "cortex-m4f", "avr-atmega328p"}) {
     for (const mcuport::Numeric numeric : {mcuport::Numeric::Float, mcuport::Numeric::Fixed}) {
       mcuport::PortOptions options;

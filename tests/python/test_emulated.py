@@ -455,7 +455,7 @@ def test_naive_bayes_straight_line_predict_on_the_chip(target, n_classes, spread
     assert "__smlatt(pair" in generated.header
     assert ("__smlabt(pair" in generated.header) == (n_classes == 2)
     assert ("mcuport_fx_round_shift_u64(sum," in generated.header) == (spread > 1)
-    simulated = mcuport.load(document)
+    simulated = mcuport.load(document, target=target)
     with HostModel(generated, workdir=tmp_path / "host") as host:
         codes = np.concatenate([host.quantize(X)[0], extreme_codes(X.shape[1], 400)])
     with TargetModel(generated, workdir=tmp_path / "target") as chip:

@@ -1,7 +1,7 @@
 // Fixed-point weighted squared distances on quantized inputs, one row r per class of naive Bayes:
 //   T_r(x) = sum_f u_rf (x_f - c_rf)^2
-// c_rf is the center in codes, P_rf the same rounded to a whole code. Two forms (docs/fixed-point.md, Gaussian naive
-// Bayes, proves the error bound that distance_error_bound returns for both):
+// c_rf is the center in codes, P_rf the same rounded to a whole code. Three forms (docs/fixed-point.md, Gaussian
+// naive Bayes, proves the error bound that distance_error_bound returns for each):
 // - per-row blocks (`blocks`): each row r has its own binary point F_r, and the sum
 //   sum_f (q_f R_rf - C_rf)^2 with R_rf = round(sqrt(u_rf 2^F_r)) < 2^15 and C_rf = round(c_rf R_rf)
 //   (the exact center in codes times the root) is exact (a signed 32-bit value and its square per
@@ -13,8 +13,8 @@
 // - high-word terms, in place of per-term shifts where the target asks for them (`high_word`):
 //   sum_f floor((q_f - P_rf) W_rf / 2^17)^2 at one point F, W_rf = round(sqrt(u_rf 2^F) 2^17)
 //   below 2^31, each term the high word of the int32 values (q - P) 2^15 and W (|q - P| < 2^16,
-//   so every P is an int16 code). Signed: a negative difference rounds the other way, other
-//   integers than the per-term shifts' for the same weights.
+//   so every P is an int16 code). Other integers than the per-term shifts' (another root, and
+//   a negative difference rounds its magnitude up), a bound of the same form.
 // Every sum over all int16 inputs stays below 2^62. The RBF kernel, whose weights are shared by
 // every row, uses FixedRbfDistance below instead.
 #pragma once
