@@ -458,6 +458,8 @@ PYBIND11_MODULE(_core, m) {
       d["max_object_bytes"] = t.max_object_bytes;
       d["unaligned_words"] = t.unaligned_words;  // its lowering differs (LowerOptions::overlapping_words)
       d["high_word_multiply"] = t.high_word_multiply;  // and LowerOptions::high_word_terms
+      d["fast_split_bytes_fixed"] = t.fast_split_bytes_fixed;  // port()'s floor for fast trees
+      d["fast_split_bytes_float"] = t.fast_split_bytes_float;
       out.append(d);
     }
     return out;

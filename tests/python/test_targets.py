@@ -8,6 +8,7 @@ The emulated runs of the same headers are in test_emulated.py.
 from __future__ import annotations
 
 import functools
+import re
 import subprocess
 import warnings
 
@@ -208,10 +209,80 @@ def test_a_model_too_large_for_the_target_is_refused_with_its_sizes():
     with pytest.raises(ValueError, match=r"the model's code and tables take at least \d+ bytes, "
                                          r"more than the 32768 bytes of flash of avr-atmega328p; "
                                          r"the fast layout's code for \d+ split nodes takes at "
-                                         r"least \d+ bytes; use layout=\"compact\""):
+                                         r"least \d+ bytes \(8 a split, fewer than any fast tree "
+                                         r"measured on avr-atmega328p\); use layout=\"compact\""):
         mcuport.generate(forest, numeric="fixed", target="arduino-uno", layout="fast")
     # The same model is fine where the flash is.
     assert mcuport.generate(forest, numeric="fixed", target="cortex-m4").target == "cortex-m4f"
+
+
+def n_splits(generated) -> int:
+    """The split nodes the header says it has (after folding), from its opening comment."""
+    match = re.search(r"([\d,]+) split nodes", generated.header)
+    assert match, generated.header[:400]
+    return int(match.group(1).replace(",", ""))
+
+
+@functools.lru_cache(maxsize=None)
+def dense_trees(numeric: str):
+    """Forests whose fast code is the densest measured: one or two inputs (a split's input is
+    often in a register already), thousands of splits, two classes (a leaf is one add), leaves
+    shared across trees. As large as the ATmega328P's flash lets port() take at its figure: 4,096
+    splits in fixed mode, 1,638 in float mode."""
+    rng = np.random.default_rng(SEED)
+    rows, trees = (4000, (4, 8)) if numeric == "fixed" else (2000, (3, 6))
+    X1 = rng.uniform(-1, 1, size=(rows, 1))
+    y1 = (np.sin(9 * X1[:, 0]) + 0.8 * rng.normal(size=rows) > 0).astype(int)
+    X2 = rng.uniform(-1, 1, size=(rows, 2))
+    y2 = (np.sin(3 * X2[:, 0]) + X2[:, 1] + 0.3 * rng.normal(size=rows) > 0).astype(int)
+    return {
+        "forest, one input": (
+            RandomForestClassifier(n_estimators=trees[0], random_state=SEED).fit(X1, y1), X1),
+        "forest, two inputs": (
+            RandomForestClassifier(n_estimators=trees[1], random_state=SEED).fit(X2, y2), X2),
+    }
+
+
+@pytest.mark.parametrize("numeric", ["fixed", "float"])
+@pytest.mark.parametrize("target", CROSS_TARGETS)
+def test_fast_tree_code_takes_more_than_the_figure_port_refuses_by(target, numeric, tmp_path):
+    """port() refuses fast tree code when its splits times the target's fast_split_bytes, plus
+    its tables, exceed the flash. The figure must stay below what the code takes, or a model
+    that fits would be refused: checked on the densest trees measured, compiled for the target
+    (code only; the tables are counted apart)."""
+    per_split = TARGETS[target][f"fast_split_bytes_{numeric}"]
+    for what, (forest, X) in dense_trees(numeric).items():
+        generated = mcuport.generate(forest, name="m", numeric=numeric, calibration=X,
+                                     target=target, layout="fast")
+        sizes = section_sizes(target, cross_compile(target, generated.header,
+                                                    entry_source(generated), tmp_path))
+        code = sum(v for k, v in sizes.items() if k.startswith(".text"))
+        splits = n_splits(generated)
+        assert splits > 1000, (what, splits)
+        assert code > per_split * splits, (what, target, numeric, code / splits, per_split)
+
+
+def test_a_fast_forest_that_fits_the_atmega328p_is_ported_and_links(tmp_path):
+    """A 2,900-split forest whose fast code fits the 32 KB of an ATmega328P: port() takes it
+    (at 16 bytes a split, its former figure, it refused it) and the firmware links."""
+    require("avr-gcc", TARGETS["avr-atmega328p"]["toolchain_package"])
+    rng = np.random.default_rng(SEED)
+    X = rng.uniform(-1, 1, size=(4000, 2))
+    y = (np.sin(3 * X[:, 0]) + X[:, 1] + 0.3 * rng.normal(size=4000) > 0).astype(int)
+    forest = RandomForestClassifier(n_estimators=9, random_state=SEED).fit(X, y)
+    generated = mcuport.generate(forest, name="m", numeric="fixed", calibration=X,
+                                 target="avr-atmega328p", layout="fast")
+    assert 16 * n_splits(generated) > 32768
+    (tmp_path / "model.h").write_text(generated.header)
+    (tmp_path / "firmware.c").write_text(
+        entry_source(generated) + "int main(void) {\n    static volatile int16_t x[2];\n"
+        "    return (int)entry_predict((const int16_t *)x);\n}\n")
+    command = ["avr-gcc", *TARGETS["avr-atmega328p"]["cflags"], "-std=c99", *STRICT_FLAGS,
+               "firmware.c", "-o", "firmware.elf"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    text = section_sizes("avr-atmega328p", tmp_path / "firmware.elf")[".text"]
+    assert 24000 < text <= 32768, text
 
 
 def test_targets_describe_what_the_issue_asks_for():
