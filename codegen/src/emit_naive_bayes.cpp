@@ -566,7 +566,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
         code.functions += context.render(kFixedJointLogProbaBlocks, values);
       }
     } else if (distance.high_word) {
-      // Only targets whose tables are plain data ask for high-word terms (Cortex-M4/M7).
+      // Only targets whose tables are plain data ask for high-word terms (Cortex-M4/M7, RV32).
       MCUPORT_ASSERT(pointers && distance.center_fits_int16());
       code.tables.add_2d("int16_t", 2, p + "_class_center", program.n_classes, program.n_features,
                          integer_literals(distance.center),

@@ -177,8 +177,8 @@ def test_target_answers_like_host(target, kind, numeric, tmp_path):
     document = mcuport.to_json(estimator, calibration=X_train)
     on_target = mcuport.generate(document, name="m", numeric=numeric, target=target)
     # The host's header, or where the target's lowering gives other integers (Cortex-M4F's
-    # overlapping Mahalanobis words and naive Bayes high-word terms) the target's header built on
-    # the host, its portable C.
+    # overlapping Mahalanobis words, Cortex-M4F's and RV32IMC's naive Bayes high-word terms) the
+    # target's header built on the host, its portable C.
     own_integers = numeric == "fixed" and (TARGET_INFO[target]["unaligned_words"] or
                                            TARGET_INFO[target]["high_word_multiply"])
     on_host = on_target if own_integers else mcuport.generate(document, name="m", numeric=numeric)

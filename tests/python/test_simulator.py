@@ -222,11 +222,12 @@ def test_naive_bayes_per_term_loop_takes_four_terms_a_turn_and_the_rest(tmp_path
     assert np.mean(estimator.predict(X) == estimator.classes_[predictions[:len(X)]]) >= 0.95
 
 
+@pytest.mark.parametrize("target", ["cortex-m4f", "rv32imc"])
 @pytest.mark.parametrize("n_features,widened", [(11, True), (130, False)],
                          ids=["widened-inputs", "beyond-the-widened-inputs"])
-def test_naive_bayes_high_word_terms_take_eight_a_turn_and_the_rest(n_features, widened,
+def test_naive_bayes_high_word_terms_take_eight_a_turn_and_the_rest(n_features, widened, target,
                                                                    tmp_path):
-    """High-word terms (Cortex-M4's header: Target::high_word_multiply) where the per-term form
+    """High-word terms (the header of Cortex-M4 or RV32IMC: Target::high_word_multiply) where the per-term form
     would shift each term: eight terms a turn, then the rest one by one, on inputs widened onto
     the stack (at most 128) or widened in each term. The header, built on the host, and the
     simulator told the target agree bit for bit on random and extreme codes (the ends of the
@@ -239,7 +240,7 @@ def test_naive_bayes_high_word_terms_take_eight_a_turn_and_the_rest(n_features, 
     X[y == 1, 2] = 0.5  # constant within class 1: weights far apart, no blocks
     estimator = GaussianNB().fit(X, y)
     generated, _, predictions, _ = _naive_bayes_against_the_simulator(
-        estimator, X, tmp_path / "m4", n_random=2000, target="cortex-m4f")
+        estimator, X, tmp_path / "target", n_random=2000, target=target)
     header = generated.header
     assert "m_class_root" in header and "m_class_shift" not in header and "f + 8u <=" in header
     assert ("int32_t xs[" in header) == widened

@@ -60,7 +60,7 @@ struct Target {
   // lowering chooses those low bytes: LowerOptions::overlapping_words).
   bool unaligned_words = false;
   // The core gives the high word of a signed 32 x 32 product in one instruction (SMMUL or SMULL
-  // on Cortex-M4/M7): a naive Bayes term whose weights need a shift each is then that high word
+  // on Cortex-M4/M7, MULH on RV32M): a naive Bayes term whose weights need a shift each is then that high word
   // of (x - center) 2^15 and a 31-bit root, with no shift and no absolute value (the lowering
   // chooses those roots: LowerOptions::high_word_terms).
   bool high_word_multiply = false;
