@@ -1,7 +1,9 @@
 // Golden tests: every tests/golden/<model>.json, ported with numeric float and fixed (a model
 // named *_compact with the compact tree layout), must give
-// tests/golden/<model>.float.h and <model>.fixed.h byte for byte. The headers are written only
-// by scripts/update-golden (with the same options as here) and reviewed as diffs.
+// tests/golden/<model>.float.h and <model>.fixed.h byte for byte, and ported for each target of
+// kTargets either tests/golden/<model>.<target>.<numeric>.h byte for byte or, where there is none,
+// the host's header with only its "Target:" line changed. The headers are written only by
+// scripts/update-golden (with the same options as here) and reviewed as diffs.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +23,8 @@ namespace fs = std::filesystem;
 
 const fs::path kGoldenDir = fs::path(MCUPORT_SOURCE_DIR) / "tests" / "golden";
 const char* const kNumericModes[] = {"float", "fixed"};
+// The targets with a toolchain here (scripts/update-golden names the same).
+const char* const kTargets[] = {"cortex-m0", "cortex-m4f", "avr-atmega328p", "rv32imc"};
 
 // The model name scripts/update-golden passes: the stem, bytes outside [A-Za-z0-9_] as '_'.
 std::string name_from_stem(const std::string& stem) {
@@ -122,6 +126,77 @@ INSTANTIATE_TEST_SUITE_P(Models, Golden, testing::ValuesIn(golden_cases()),
                                   param_info.param.numeric;
                          });
 
+struct TargetGoldenCase {
+  GoldenCase golden;
+  std::string target;
+
+  friend void PrintTo(const TargetGoldenCase& golden, std::ostream* out) {
+    *out << golden.golden.stem << ".json, numeric " << golden.golden.numeric << ", target "
+         << golden.target;
+  }
+};
+
+std::vector<TargetGoldenCase> target_golden_cases() {
+  std::vector<TargetGoldenCase> cases;
+  for (const GoldenCase& golden : golden_cases()) {
+    for (const char* target : kTargets) cases.push_back({golden, target});
+  }
+  return cases;
+}
+
+// The host's golden header as the target's would read if nothing but its target differed: the
+// one "Target: host." of its opening comment changed. Empty if the header has not exactly one.
+std::string with_target_line(const std::string& host_header, const std::string& target) {
+  const std::string line = "). Target: host.\n";
+  const std::size_t at = host_header.find(line);
+  if (at == std::string::npos || host_header.find(line, at + 1) != std::string::npos) return "";
+  return host_header.substr(0, at) + "). Target: " + target + ".\n" +
+         host_header.substr(at + line.size());
+}
+
+class TargetGolden : public testing::TestWithParam<TargetGoldenCase> {};
+
+TEST_P(TargetGolden, HeaderIsItsOwnGoldenOrTheHostsWithItsTarget) {
+  const TargetGoldenCase& golden = GetParam();
+  const std::string& stem = golden.golden.stem;
+  const std::string& numeric = golden.golden.numeric;
+  const fs::path host_path = kGoldenDir / (stem + "." + numeric + ".h");
+  const fs::path own_path = kGoldenDir / (stem + "." + golden.target + "." + numeric + ".h");
+  ASSERT_TRUE(fs::exists(host_path)) << host_path.string() << " is missing";
+
+  mcuport::PortOptions options;
+  options.name = name_from_stem(stem);
+  options.numeric = mcuport::parse_numeric(numeric);
+  options.target = golden.target;
+  if (is_compact_stem(stem)) options.layout = mcuport::TreeLayout::Compact;
+  const std::string generated = mcuport::port(read_file(kGoldenDir / (stem + ".json")), options);
+  const std::string retargeted = with_target_line(read_file(host_path), golden.target);
+  ASSERT_FALSE(retargeted.empty()) << host_path.string() << " has not one \"Target: host.\" line";
+  if (fs::exists(own_path)) {
+    // Its own header only where the target's differs beyond that line (update-golden writes no
+    // other), so that a target's header that becomes the host's again is noticed.
+    EXPECT_NE(retargeted, read_file(own_path))
+        << own_path.string() << " is the host's header but for its target line: run "
+        << "scripts/update-golden, which removes it";
+    const std::string expected = read_file(own_path);
+    if (generated != expected) FAIL() << describe_mismatch(own_path, expected, generated);
+  } else if (generated != retargeted) {
+    FAIL() << describe_mismatch(host_path, retargeted, generated)
+           << "\n(There is no " << own_path.string() << ", so the target's header must be the "
+           << "host's but for its target line.)";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, TargetGolden, testing::ValuesIn(target_golden_cases()),
+                         [](const testing::TestParamInfo<TargetGoldenCase>& param_info) {
+                           std::string target = param_info.param.target;
+                           for (char& c : target) {
+                             if (c == '-') c = '_';
+                           }
+                           return name_from_stem(param_info.param.golden.stem) + "_" + target +
+                                  "_" + param_info.param.golden.numeric;
+                         });
+
 TEST(GoldenDirectory, HoldsTheFixtures) {
   for (const char* stem : {"tiny_tree_classifier", "random_forest_classifier",
                            "random_forest_regressor", "decision_tree_numeric_labels"}) {
@@ -135,8 +210,15 @@ TEST(GoldenDirectory, EveryHeaderHasItsModel) {
     if (entry.path().extension() != ".h") continue;
     const fs::path mode = entry.path().stem().extension();  // ".float" of "x.float.h"
     EXPECT_TRUE(mode == ".float" || mode == ".fixed")
-        << entry.path().string() << " is not named <model>.float.h or <model>.fixed.h";
-    const fs::path model = kGoldenDir / (entry.path().stem().stem().string() + ".json");
+        << entry.path().string() << " is not named <model>[.<target>].float.h or .fixed.h";
+    fs::path stem = entry.path().stem().stem();  // "x" or "x.cortex-m0"
+    if (stem.has_extension()) {
+      const std::string target = stem.extension().string().substr(1);
+      EXPECT_TRUE(std::find(std::begin(kTargets), std::end(kTargets), target) != std::end(kTargets))
+          << entry.path().string() << " names a target the golden tests do not port for";
+      stem = stem.stem();
+    }
+    const fs::path model = kGoldenDir / (stem.string() + ".json");
     EXPECT_TRUE(fs::exists(model)) << entry.path().string() << " has no model " << model.string()
                                    << ": run scripts/update-golden";
   }
