@@ -1991,20 +1991,10 @@ std::string leaf_kind_text(LeafKind kind) {
   return "";
 }
 
-// Fast code is about this many bytes per split and per leaf on the supported cores (a load, a
-// compare with its constant, a branch; a return of a constant): a typical size, for the default
-// layout only (fast while it would take at most a quarter of the flash).
-constexpr uint64_t kFastBytesPerSplit = 12;
-constexpr uint64_t kFastBytesPerLeaf = 4;
-
-uint64_t typical_fast_code_bytes(const TreeProgram& program) {
-  return kFastBytesPerSplit * program.n_splits() +
-         kFastBytesPerLeaf * (program.n_splits() + program.n_trees);
-}
-
-// Fewer bytes than a split of fast code takes on the target (Target::fast_split_bytes_*, from
-// measurements): what port() refuses by, so that a refused model is one that cannot fit.
-uint32_t fast_split_bytes(const Target& target, Numeric numeric) {
+// What a split of fast code takes on the target in the program's numeric mode, measured
+// (Target::FastSplitBytes): the least, what port() refuses by, and the typical, what the default
+// layout decides by.
+const FastSplitBytes& fast_split_bytes(const Target& target, Numeric numeric) {
   return numeric == Numeric::Fixed ? target.fast_split_bytes_fixed : target.fast_split_bytes_float;
 }
 
@@ -2012,7 +2002,10 @@ TreeLayout choose_layout(const EmitContext& context, const TreeProgram& program)
   if (context.layout) return *context.layout;
   const uint64_t flash = context.target.flash_bytes;
   if (program.n_splits() > kFastMaxSplits) return TreeLayout::Compact;
-  if (flash != 0 && typical_fast_code_bytes(program) > flash / 4) return TreeLayout::Compact;
+  // Fast while its code, at the typical bytes a split, takes at most a quarter of the flash.
+  const uint64_t typical = uint64_t{fast_split_bytes(context.target, program.numeric).typical} *
+                           program.n_splits();
+  if (flash != 0 && typical > flash / 4) return TreeLayout::Compact;
   return TreeLayout::Fast;
 }
 
@@ -2030,13 +2023,12 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   if (fast) {
     // A floor, so that port() refuses only a model that cannot fit; the target's linker has
     // the last word on one that passes.
-    const uint32_t per_split = fast_split_bytes(context.target, program.numeric);
+    const uint32_t per_split = fast_split_bytes(context.target, program.numeric).least;
     code.code_bytes_at_least = uint64_t{per_split} * n_splits;
     code.code_size_advice =
         "the fast layout's code for " + std::to_string(n_splits) + " split nodes takes at least " +
-        std::to_string(code.code_bytes_at_least) + " bytes (" + std::to_string(per_split) +
-        " a split, fewer than any fast tree measured on " + context.target.name +
-        "); use layout=\"compact\" (packed tables, about 4 bytes a split) or a smaller model";
+        std::to_string(code.code_bytes_at_least) + " bytes (at least " + std::to_string(per_split) +
+        " a split on " + context.target.name + "); use layout=\"compact\" (packed tables, about 4 bytes a split) or a smaller model";
   }
   // One tree's leaf decides alone: a decision tree, or a vote forest of one tree. A forest of
   // one tree with probability leaves still averages (argmax of probabilities, not weights).

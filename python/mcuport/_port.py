@@ -233,8 +233,11 @@ def port(
     target: a target name (see :func:`targets`), default ``"host"``.
     layout: tree models only: ``"fast"`` (each tree as straight-line compares and jumps: the
         fewest cycles) or ``"compact"`` (packed node words walked by one loop: the least flash).
-        Both give the same answers. Default: fast when the fast code takes at most a quarter
-        of the target's flash (and the model has at most 16,384 split nodes), else compact.
+        Both give the same answers. Default: fast when the fast code, at the typical bytes a
+        split measured on the target, takes at most a quarter of the target's flash (and the
+        model has at most 16,384 split nodes), else compact. Fast code that cannot fit (its
+        splits at the fewest bytes a split measured on the target, plus its tables, exceed
+        the flash) raises :class:`ModelError`.
     proba_bits: tree models in fixed mode only: the bits of a leaf probability code, 16 (the
         default: error at most 0.5/65280 of a tree's vote per class) or 8 (half the bytes per
         probability, error at most 0.5/255; see docs/fixed-point.md). It changes the answers

@@ -121,9 +121,9 @@ def load(
     ``classmap``/``calibration``/``input_ranges``/``proba_bits`` as :func:`mcuport.port`).
 
     ``target`` is the header's (:func:`mcuport.targets`, as for :func:`mcuport.port`): a few
-    layouts give other integers on some targets (a Mahalanobis distance's 24-bit weights and
-    the terms of a naive Bayes model whose weights lie far apart, on Cortex-M4/M7), and the
-    simulation computes that target's."""
+    layouts give other integers on some targets (a Mahalanobis distance's 24-bit weights on
+    Cortex-M4/M7, and the terms of a naive Bayes model whose weights lie far apart on
+    Cortex-M4/M7 and RV32IMC), and the simulation computes that target's."""
     from ._port import _no_estimator_options, document_bytes, to_json, with_file_name_hint
 
     if isinstance(model, (str, bytes)):

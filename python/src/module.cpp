@@ -458,8 +458,15 @@ PYBIND11_MODULE(_core, m) {
       d["max_object_bytes"] = t.max_object_bytes;
       d["unaligned_words"] = t.unaligned_words;  // its lowering differs (LowerOptions::overlapping_words)
       d["high_word_multiply"] = t.high_word_multiply;  // and LowerOptions::high_word_terms
-      d["fast_split_bytes_fixed"] = t.fast_split_bytes_fixed;  // port()'s floor for fast trees
-      d["fast_split_bytes_float"] = t.fast_split_bytes_float;
+      // What a split of fast tree code takes: the least (port() refuses by it), the typical (the
+      // default layout decides by it).
+      for (const auto& [key, bytes] : {std::pair{"fast_split_bytes_fixed", t.fast_split_bytes_fixed},
+                                       std::pair{"fast_split_bytes_float", t.fast_split_bytes_float}}) {
+        py::dict split;
+        split["least"] = bytes.least;
+        split["typical"] = bytes.typical;
+        d[key] = split;
+      }
       out.append(d);
     }
     return out;

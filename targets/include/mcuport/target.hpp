@@ -17,6 +17,19 @@ enum class ConstStorage {
   Progmem,  // AVR: PROGMEM tables read with pgm_read_*; plain const data would be copied to RAM
 };
 
+// What a split node of fast tree code takes on a core, measured (the bench's tree rows and
+// test_targets' densest forests: one or two inputs, thousands of splits).
+struct FastSplitBytes {
+  // Fewer bytes than any split measured, rounded down. port() refuses a fast layout when its
+  // splits times this, plus its tables, exceed the flash, so that what it refuses cannot fit;
+  // a model that passes can still overflow the target's linker (test_targets checks the figure
+  // against the compiled code). 4 where unmeasured: a compare and a branch of 2 bytes each.
+  uint32_t least = 4;
+  // About the median measured: the default layout is fast while the splits times this take at
+  // most a quarter of the flash (test_targets checks a choice against the compiled code).
+  uint32_t typical = 16;
+};
+
 struct Target {
   std::string name;
   std::vector<std::string> aliases;  // other names accepted for it ("cortex-m4" for cortex-m4f)
@@ -64,16 +77,10 @@ struct Target {
   // of (x - center) 2^15 and a 31-bit root, with no shift and no absolute value (the lowering
   // chooses those roots: LowerOptions::high_word_terms).
   bool high_word_multiply = false;
-  // Fewer bytes of flash than any split node of fast tree code measured on this core takes,
-  // in fixed and in float mode (predict and scores code over split nodes, leaves included):
-  // the least of the bench's tree rows and of test_targets' densest trees (one or two inputs,
-  // thousands of splits), rounded down. port() refuses a fast layout when its splits times
-  // this, plus its tables, exceed the flash, so that what it refuses cannot fit, while a model
-  // that passes can still overflow the target's linker (trees take up to 3 times as much in
-  // fixed mode; test_targets checks the figure against the compiled code). 4 where unmeasured: a
-  // compare and a branch of 2 bytes each.
-  uint32_t fast_split_bytes_fixed = 4;
-  uint32_t fast_split_bytes_float = 4;
+  // Bytes of flash a split node of fast tree code takes on this core, in fixed and in float
+  // mode (predict's and the scores' code and tables over the split nodes, leaves included).
+  FastSplitBytes fast_split_bytes_fixed;
+  FastSplitBytes fast_split_bytes_float;
 };
 
 const char* to_string(ConstStorage storage);
