@@ -130,9 +130,9 @@ struct TargetGoldenCase {
   GoldenCase golden;
   std::string target;
 
-  friend void PrintTo(const TargetGoldenCase& golden, std::ostream* out) {
-    *out << golden.golden.stem << ".json, numeric " << golden.golden.numeric << ", target "
-         << golden.target;
+  friend void PrintTo(const TargetGoldenCase& param, std::ostream* out) {
+    *out << param.golden.stem << ".json, numeric " << param.golden.numeric << ", target "
+         << param.target;
   }
 };
 
