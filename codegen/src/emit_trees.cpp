@@ -2021,14 +2021,15 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   code.layout = layout;
   const bool fast = layout == TreeLayout::Fast;
   if (fast) {
-    // A floor, so that port() refuses only a model that cannot fit; the target's linker has
-    // the last word on one that passes.
+    // A floor from measurements, so that port() refuses only a model that would not fit at any
+    // density measured; the target's linker has the last word on one that passes.
     const uint32_t per_split = fast_split_bytes(context.target, program.numeric).least;
     code.code_bytes_at_least = uint64_t{per_split} * n_splits;
     code.code_size_advice =
         "the fast layout's code for " + std::to_string(n_splits) + " split nodes takes at least " +
         std::to_string(code.code_bytes_at_least) + " bytes (at least " + std::to_string(per_split) +
-        " a split on " + context.target.name + "); use layout=\"compact\" (packed tables, about 4 bytes a split) or a smaller model";
+        " a split on " + context.target.name +
+        "); use layout=\"compact\" (packed tables, about 4 bytes a split) or a smaller model";
   }
   // One tree's leaf decides alone: a decision tree, or a vote forest of one tree. A forest of
   // one tree with probability leaves still averages (argmax of probabilities, not weights).

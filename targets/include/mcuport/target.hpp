@@ -21,9 +21,10 @@ enum class ConstStorage {
 // test_targets' densest forests: one or two inputs, thousands of splits).
 struct FastSplitBytes {
   // Fewer bytes than any split measured, rounded down. port() refuses a fast layout when its
-  // splits times this, plus its tables, exceed the flash, so that what it refuses cannot fit;
-  // a model that passes can still overflow the target's linker (test_targets checks the figure
-  // against the compiled code). 4 where unmeasured: a compare and a branch of 2 bytes each.
+  // splits times this, plus its tables, exceed the flash, so that what it refuses would not fit
+  // at any density measured (a floor from measurements, not a proof); a model that passes can
+  // still overflow the target's linker (test_targets checks the figure against the compiled
+  // code). 4 where unmeasured: a compare and a branch of 2 bytes each.
   uint32_t least = 4;
   // About the median measured: the default layout is fast while the splits times this take at
   // most a quarter of the flash (test_targets checks a choice against the compiled code).
@@ -73,9 +74,9 @@ struct Target {
   // lowering chooses those low bytes: LowerOptions::overlapping_words).
   bool unaligned_words = false;
   // The core gives the high word of a signed 32 x 32 product in one instruction (SMMUL or SMULL
-  // on Cortex-M4/M7, MULH on RV32M): a naive Bayes term whose weights need a shift each is then that high word
-  // of (x - center) 2^15 and a 31-bit root, with no shift and no absolute value (the lowering
-  // chooses those roots: LowerOptions::high_word_terms).
+  // on Cortex-M4/M7, MULH on RV32M): a naive Bayes term whose weights need a shift each is then
+  // that high word of (x - center) 2^15 and a 31-bit root, with no shift and no absolute value
+  // (the lowering chooses those roots: LowerOptions::high_word_terms).
   bool high_word_multiply = false;
   // Bytes of flash a split node of fast tree code takes on this core, in fixed and in float
   // mode (predict's and the scores' code and tables over the split nodes, leaves included).
