@@ -246,7 +246,7 @@ def dense_trees(numeric: str):
 
 
 @pytest.mark.parametrize("numeric", ["fixed", "float"])
-@pytest.mark.parametrize("target", CROSS_TARGETS)
+@pytest.mark.parametrize("target", CROSS_TARGETS + ["cortex-m0plus"])
 def test_fast_tree_code_takes_more_than_the_figure_port_refuses_by(target, numeric, tmp_path):
     """port() refuses fast tree code when its splits times the target's fast_split_bytes, plus
     its tables, exceed the flash. The figure must stay below what the code takes, or a model
