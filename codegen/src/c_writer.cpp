@@ -152,4 +152,28 @@ std::vector<std::string> double_literals(const std::vector<double>& values) {
   return out;
 }
 
+std::string widen_codes(const std::string& from, const std::string& to, uint32_t n,
+                        uint32_t padded, const std::string& indent) {
+  std::string out;
+  const uint32_t looped = n / 4u >= 2u ? n / 4u * 4u : 0u;
+  if (looped > 0) {
+    out += indent + "{\n" + indent + "    const int16_t* src = " + from + ";\n" + indent +
+           "    int32_t* dst = " + to + ";\n" + indent + "    do {\n";
+    for (uint32_t i = 0; i < 4u; ++i) {
+      const std::string k = std::to_string(i);
+      out += indent + "        dst[" + k + "] = src[" + k + "];\n";
+    }
+    out += indent + "        dst += 4;\n" + indent + "        src += 4;\n" + indent +
+           "    } while (dst != " + to + " + " + std::to_string(looped) + ");\n" + indent + "}\n";
+  }
+  for (uint32_t i = looped; i < n; ++i) {
+    const std::string k = std::to_string(i);
+    out += indent + to + "[" + k + "] = " + from + "[" + k + "];\n";
+  }
+  for (uint32_t i = n; i < padded; ++i) {
+    out += indent + to + "[" + std::to_string(i) + "] = 0;\n";
+  }
+  return out;
+}
+
 }  // namespace mcuport::codegen

@@ -85,4 +85,13 @@ std::vector<std::string> float_literals(const std::vector<float>& values);
 std::vector<std::string> rounded_float_literals(const std::vector<double>& values);
 std::vector<std::string> double_literals(const std::vector<double>& values);
 
+// Statements (each line starting with `indent`) that copy the int16 codes from[0 .. n) into the
+// int32 words to[0 .. n) and set to[n .. padded) to zero: four codes a turn through two
+// pointers, the rest written out. Thumb-1 loads an int16 at an offset in two instructions (an
+// LDRSH takes only a register offset), so gcc -Os's loop over an index took seven a code and
+// this one takes four. `from` and `to` are expressions of type `const int16_t*` and `int32_t*`
+// (arrays); the statements declare `src` and `dst` in a block of their own.
+std::string widen_codes(const std::string& from, const std::string& to, uint32_t n,
+                        uint32_t padded, const std::string& indent);
+
 }  // namespace mcuport::codegen

@@ -284,11 +284,7 @@ typedef char {{p}}_{{function}}_state_follows_inputs[offsetof({{p}}_{{function}}
 
 /* The codes widened to int32 for {{p}}_{{function}}{{pad_doc}}. */
 static inline void {{p}}_{{function}}_inputs(const int16_t x[], {{p}}_{{function}}_widened* xw) {
-    uint32_t f;
-    for (f = 0u; f < {{nf}}; ++f) {
-        xw->x[f] = x[f];
-    }
-{{pad}}}
+{{copy}}}
 
 )";
 
@@ -515,18 +511,18 @@ std::string emit_widened_linear(const EmitContext& context, FamilyCode& code,
                       {"state_doc", state_doc},
                       {"s2_start", terms ? "(uint32_t)(b >> 32)"
                                          : map.wide ? "(uint32_t)(b >> 16)" : "0u"},
-                      {"turn", terms ? std::string(kThumb1Term) : pair + pair},
+                      {"turn", terms ? std::string(kThumb1Term)
+                               : n % 8u == 0 ? pair + pair + pair + pair
+                                             : pair + pair},
                       {"high_word", map.wide && !terms ? kThumb1HighWord : ""},
                       {"store_s2", map.wide ? kThumb1StoreHigh : ""},
                       {"result", map.wide ? kThumb1Int64 : kThumb1Int32}}));
-  const std::string pad = n > map.n_features ? "    for (; f < " + n_text +
-                                                   "u; ++f) {\n        xw->x[f] = 0;\n    }\n"
-                                             : "";
   std::string text = context.render(
-      kWidenInputs, {{"function", row_function},
-                     {"n", n_text},
-                     {"pad_doc", pad.empty() ? "" : ", padded with zeros to " + n_text},
-                     {"pad", pad}});
+      kWidenInputs,
+      {{"function", row_function},
+       {"n", n_text},
+       {"pad_doc", n > map.n_features ? ", padded with zeros to " + n_text : ""},
+       {"copy", widen_codes("x", "xw->x", map.n_features, n, "    ")}});
   text += context.render(kFixedLinearRowWidened, values);
   if (one_row) return text;
   const RowInputs rows = row_inputs(context, map, row_function);

@@ -362,8 +362,9 @@ FastWalk fast_tree_blocks(const EmitContext& context, const TreeProgram& program
     std::string locals;
     if (stack_words) {
       const std::string n = std::to_string(n_read);
-      locals += "    int32_t xs[" + n + "];\n    uint32_t f;\n    for (f = 0u; f < " + n +
-                "u; ++f) {\n        xs[f] = x[f];\n    }\n";
+      locals += "    int32_t xs[" + n + "];\n" +
+                widen_codes("x", "xs", static_cast<uint32_t>(n_read), static_cast<uint32_t>(n_read),
+                            "    ");
     }
     if (registers) {
       barrier.clear();

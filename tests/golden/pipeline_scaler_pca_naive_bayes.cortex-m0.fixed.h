@@ -429,10 +429,10 @@ typedef char pipeline_scaler_pca_naive_bayes_stage_row_state_follows_inputs[offs
 
 /* The codes widened to int32 for pipeline_scaler_pca_naive_bayes_stage_row. */
 static inline void pipeline_scaler_pca_naive_bayes_stage_row_inputs(const int16_t x[], pipeline_scaler_pca_naive_bayes_stage_row_widened* xw) {
-    uint32_t f;
-    for (f = 0u; f < PIPELINE_SCALER_PCA_NAIVE_BAYES_N_FEATURES; ++f) {
-        xw->x[f] = x[f];
-    }
+    xw->x[0] = x[0];
+    xw->x[1] = x[1];
+    xw->x[2] = x[2];
+    xw->x[3] = x[3];
 }
 
 /* Stage output k before requantization.

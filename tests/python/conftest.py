@@ -123,6 +123,17 @@ def _fitted(factory, dataset, labelled=True):
     return fit
 
 
+def _pca_of_first_features(n_features):
+    """StandardScaler and PCA(4) of breast_cancer's first n_features features: 4 n_features
+    nonzero 16-bit weights."""
+    def fit():
+        X_train, X_test, _, _ = split("breast_cancer")
+        X_train, X_test = X_train[:, :n_features], X_test[:, :n_features]
+        estimator = make_pipeline(StandardScaler(), PCA(n_components=4, random_state=SEED))
+        return estimator.fit(X_train), X_train, X_test
+    return fit
+
+
 WIDENED_MODELS = {
     "PCA(digits)": (_fitted(lambda: PCA(n_components=16, random_state=SEED), "digits", False),
                     64, "int64"),
@@ -134,6 +145,10 @@ WIDENED_MODELS = {
     "StandardScaler+PCA(breast_cancer)": (
         _fitted(lambda: make_pipeline(StandardScaler(), PCA(n_components=4, random_state=SEED)),
                 "breast_cancer", False), 32, "int64"),
+    # a widened length that is not a multiple of 8: four products a turn; 17 inputs are copied
+    # four a turn and one more, then padded with three zeros
+    "PCA(17 inputs)": (_pca_of_first_features(17), 20, "int64"),
+    "PCA(20 inputs)": (_pca_of_first_features(20), 20, "int64"),
     # 22 inputs padded to 24, int32 rows
     "LinearSVC(int32 rows)": (int32_rows_linear_svc, 24, "int32"),
     "SVC(linear, int32 rows)": (int32_rows_linear_kernel_svc, 24, "int32"),
@@ -171,7 +186,14 @@ def widened_header(kind):
     assert ('"adds r5, r5, r0\\n\\t"' in header) == (sum_type == "int64")  # s2, an int64 row's
     assert ("(an int32 row: s2 is unused)" in header) == (sum_type == "int32")
     assert ('"adcs r5, r5, r2\\n\\t"' in header) == (sum_type == "int64 terms")
-    assert (f"for (; f < {n}u; ++f) {{\n        xw->x[f] = 0;" in header) == (n > X_test.shape[1])
+    # The codes copied four a turn where there are eight or more, then the padding written out.
+    n_features = X_test.shape[1]
+    looped = n_features // 4 * 4 if n_features >= 8 else 0
+    assert (f"    }} while (dst != xw->x + {looped});\n" in header) == (looped > 0)
+    assert (f"    xw->x[{n - 1}] = 0;\n" in header) == (n > n_features)
+    # 16-bit weights: four products a turn, eight where the widened length is a multiple of 8.
+    pairs = header.count('"ldm r7!, {r2, r3}\\n\\t"')
+    assert pairs == (0 if sum_type == "int64 terms" else 4 if n % 8 == 0 else 2), pairs
     return generated, mcuport.load(document, target="cortex-m0"), X_test
 
 
