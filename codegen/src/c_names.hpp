@@ -22,7 +22,8 @@ std::string string_literal(const std::string& bytes);
 std::string float_literal(float value);    // 9 significant digits + "f", with '.' or exponent
 std::string double_literal(double value);  // 17 significant digits
 // The float32 literal of a double rounded to float32; a double beyond the float32 range is
-// named in the error by its own value, not by the float32 infinity it rounds to.
+// named in the error by its own value, not by the float32 infinity it rounds to, and so is a
+// nonzero one below its smallest normal number (2^-126), which would become 0 or a subnormal.
 std::string rounded_float_literal(double value);
 // Both throw mcuport::Error for a value C cannot write (an infinity or a NaN): this does, naming
 // the value and the type ("float32" or "double").

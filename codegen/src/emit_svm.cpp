@@ -7,6 +7,7 @@
 
 #include "emit.hpp"
 #include "mcuport/error.hpp"
+#include "mcuport/text.hpp"
 
 namespace mcuport::codegen {
 
@@ -514,14 +515,18 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
     const int64_t a = {{p}}_sv_argument(x, s);
     const {{p}}_poly_factor b = ({{p}}_poly_factor)({{normalise}});
     {{p}}_poly_factor power = MCUPORT_FX_ONE_Q30;
-    uint32_t i;
-    for (i = 0u; i < {{degree}}u; ++i) {
-        power = ({{p}}_poly_factor)mcuport_fx_round_shift_i64((int64_t)power * b, 30);
-    }
-    return (int64_t)power;
+{{power_loop}}    return (int64_t)power;
 }
 
-)", {{"degree", std::to_string(program.degree)},
+)", {{"power_loop",
+      // degree 0 (scikit-learn allows it): every kernel value is 1, and a loop of no turn
+      // would trip gcc's -Wtype-limits.
+      program.degree == 0
+          ? std::string("    (void)b;\n")
+          : "    uint32_t i;\n    for (i = 0u; i < " + std::to_string(program.degree) +
+                "u; ++i) {\n        power = (" + p +
+                "_poly_factor)mcuport_fx_round_shift_i64((int64_t)power * b, 30);\n    }\n"},
+     {"degree", std::to_string(program.degree)},
      {"scaled", std::to_string(program.argument_shift_bits * program.degree)},
      {"m", std::to_string(program.argument_shift_bits)},
      {"normalise", normalise},
@@ -543,7 +548,11 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
     units = " * 2^" + P + "_SCORE_FRAC_BITS";
     code.summary = " * " + std::to_string(program.n_sv) + " support vectors; fixed point: kernel " +
                    kernel_doc + ", int64 decision values (|dec| <= " +
-                   std::to_string(program.dec_bound) + ").\n";
+                   std::to_string(program.dec_bound) + ").\n" +
+                   (program.kernel == Kernel::Poly
+                        ? " * Every decision value within " + format_general(program.dec_error_bound, 4) +
+                              " of scikit-learn's on the values the codes stand for.\n"
+                        : std::string());
   } else if (program.collapsed()) {
     code.functions += emit_float_linear(
         context, code, program.pair_weight, program.intercept, "decision_values", "pair",
@@ -570,10 +579,14 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
       case Kernel::Poly:
         doc = "(gamma x.sv + coef0)^degree, gamma = " + gamma + ", coef0 = " + coef0 +
               ", degree " + std::to_string(program.degree);
-        result = "    {\n        const float base = " + gamma + " * acc + " + coef0 +
-                 ";\n        float power = 1.0f;\n        uint32_t i;\n        for (i = 0u; i < " +
-                 std::to_string(program.degree) + "u; ++i) {\n            power *= base;\n        }\n" +
-                 "        return power;\n    }\n";
+        // degree 0 (scikit-learn allows it): every kernel value is 1, as numpy's 0.0 ** 0.
+        result = program.degree == 0
+                     ? std::string("    (void)acc;\n    return 1.0f;\n")
+                     : "    {\n        const float base = " + gamma + " * acc + " + coef0 +
+                           ";\n        float power = 1.0f;\n        uint32_t i;\n        for (i = 0u; "
+                           "i < " + std::to_string(program.degree) +
+                           "u; ++i) {\n            power *= base;\n        }\n" +
+                           "        return power;\n    }\n";
         break;
       case Kernel::Sigmoid:
         doc = "tanh(gamma x.sv + coef0), gamma = " + gamma + ", coef0 = " + coef0;

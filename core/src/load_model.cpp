@@ -97,6 +97,10 @@ Label load_label(const JsonCursor& cursor) {
   Label label;
   if (cursor.json().is_string()) {
     label.text = cursor.as_string(limits::kMaxStringBytes);
+    if (label.text.find('\0') != std::string::npos) {
+      // The header keeps labels as C strings, which end at the first NUL: "a\0b" read "a".
+      cursor.fail("a class label cannot contain a NUL character (a C string ends at it)");
+    }
   } else if (cursor.json().is_number()) {
     cursor.as_finite();
     label.text = cursor.json().dump();  // the document's own spelling, shortest round trip
@@ -118,6 +122,9 @@ std::vector<Label> load_classes(const JsonCursor& cursor) {
   std::set<int64_t> seen_integer;
   std::set<uint64_t> seen_large;  // above INT64_MAX
   std::set<double> seen_fraction;
+  // The header writes each label as a C string, numbers in the document's spelling: the number
+  // 1 and the string "1" are two classes to scikit-learn but one text in C.
+  std::set<std::string> seen_c_text;
   for (std::size_t i = 0; i < n; ++i) {
     Label label = load_label(cursor.at(i));
     const nlohmann::json& value = cursor.at(i).json();
@@ -137,6 +144,11 @@ std::vector<Label> load_classes(const JsonCursor& cursor) {
     }
     if (!is_new) {
       cursor.at(i).fail("duplicate class label " + cursor.at(i).describe());
+    }
+    if (!seen_c_text.insert(label.text).second) {
+      cursor.at(i).fail("class label " + cursor.at(i).describe() +
+                        " is written in C as another class's label is: the header's labels "
+                        "could not tell them apart; give the classes distinct labels");
     }
     classes.push_back(std::move(label));
   }

@@ -63,6 +63,31 @@ void quantize_kernel_coefficients(SvmProgram& program, double scale) {
   MCUPORT_ASSERT(program.dec_bound < (uint64_t{1} << 62));
 }
 
+// A bound on |dec_p 2^-dec_frac_bits - dec_p(x)| for a poly kernel, every pair p and int16
+// input. With beta = (gamma sv.x + coef0) / 2^m exact and B = b / 2^30 the normalised argument,
+// |B - beta| <= d_b = argument error / 2^m + 2^-31 (the rounding to Q30), and |B| <= 1, |beta|
+// <= 1 + d_b. The power loop rounds each of its `degree` products to Q30 (2^-31 each, not
+// amplified since |B| <= 1), so |P - B^degree| <= degree 2^-31, and |B^degree - beta^degree| <=
+// degree (1 + d_b)^(degree - 1) d_b. Each kernel value carries 2^(m degree) into the
+// coefficients; a coefficient code is within 0.5 of its value (times |P| <= 1), the intercept
+// within 0.5 2^-dec_frac_bits. Over a pair, each SV counts with its largest coefficient.
+double poly_decision_error_bound(const SvmProgram& program) {
+  const double d = program.degree;
+  const double d_b = std::ldexp(program.argument->error_bound, -program.argument_shift_bits) +
+                     0x1p-31;
+  const double kernel_error = d * 0x1p-31 + d * std::pow(1 + d_b, d - 1) * d_b;
+  const std::size_t rows = program.sv_coef.size() / program.n_sv;
+  const double carried = std::ldexp(1.0, program.argument_shift_bits * program.degree);
+  const int e = program.dec_frac_bits - fixed::kResultFracBits;  // the coefficient codes' point
+  double sum = 0;
+  for (uint32_t s = 0; s < program.n_sv; ++s) {
+    double m = 0;
+    for (std::size_t r = 0; r < rows; ++r) m = std::max(m, std::fabs(program.sv_coef[s * rows + r]));
+    sum += m * carried * kernel_error + std::ldexp(0.5, -e);
+  }
+  return (sum + std::ldexp(0.5, -program.dec_frac_bits)) * (1 + 0x1p-40);
+}
+
 // Kernel SVMs in fixed mode. RBF: Q30 exp of a squared distance in a common int16 domain. Sigmoid and poly:
 // the argument gamma sv.x + coef0 as a fixed-point affine map (one row per SV), then tanh, or a
 // power of the argument normalised into [-1, 1].
@@ -79,6 +104,14 @@ void lower_fixed_kernel(const Model& model, SvmProgram& program,
     program.distance = quantize_rbf_distance(program.support_vectors, program.gamma, quantization);
     quantize_kernel_coefficients(program, 1.0);
     return;
+  }
+  if (program.kernel == Kernel::Sigmoid && !(program.gamma > 0)) {
+    // With gamma 0 every weight of the argument is 0, and quantize_linear's format for it fell
+    // below the tanh runtime's, which the message below blamed on gamma being too large.
+    throw Error("/params/gamma", "fixed mode needs a sigmoid kernel's gamma > 0, got " +
+                                     format_general(program.gamma, 6) +
+                                     " (with gamma 0 every kernel value is tanh(coef0)); use "
+                                     "float mode");
   }
   std::vector<double> weight(program.support_vectors.size());
   for (std::size_t i = 0; i < weight.size(); ++i) weight[i] = program.gamma * program.support_vectors[i];
@@ -112,6 +145,27 @@ void lower_fixed_kernel(const Model& model, SvmProgram& program,
                         "); scale the inputs first (a StandardScaler in a pipeline) or use float mode");
   }
   quantize_kernel_coefficients(program, std::ldexp(1.0, scaled));
+  program.dec_error_bound = poly_decision_error_bound(program);
+  // A classifier's decision values put its margin at +-1, a one-class SVM's decisions are its
+  // offset's scale: an error bound as large leaves the fixed-mode decisions unfounded (wine,
+  // SVC(kernel="poly", degree=5, coef0=-0.3, gamma="auto"): a bound of 576, and 10 of 45 test
+  // rows decided otherwise). Float mode keeps the exponent that the one binary point loses.
+  const double scale = program.one_class ? std::fabs(program.intercept.at(0)) : 1.0;
+  const std::string scale_text =
+      program.one_class ? "the model's offset, " + format_general(scale, 4) : "the margin, 1";
+  if (!(program.dec_error_bound < scale)) {
+    throw Error("/params/degree",
+                "fixed mode for this poly SVM: its decision values are proven only within " +
+                    format_general(program.dec_error_bound, 4) +
+                    " of scikit-learn's, no less than " + scale_text +
+                    " (the kernel's argument gamma x.sv + coef0 can reach 2^" +
+                    std::to_string(program.argument_shift_bits) +
+                    " over the input ranges, and each kernel value is kept as (argument / 2^" +
+                    std::to_string(program.argument_shift_bits) + ")^" +
+                    std::to_string(program.degree) +
+                    " in Q30); use float mode, a lower degree or narrower input ranges (" +
+                    model.info.estimator + ")");
+  }
 }
 
 // Where a pipeline's stages go: composed into the weights of a family that is affine in its

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import numbers
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence, Union
 
@@ -167,10 +168,17 @@ def generate(
         raise ValueError(f"numeric must be 'float' or 'fixed', got {numeric!r}")
     if layout is not None and layout not in _LAYOUTS:
         raise ValueError(f"layout must be 'fast' or 'compact' (or None), got {layout!r}")
-    if proba_bits is not None and (isinstance(proba_bits, bool) or proba_bits not in (8, 16)):
-        raise ValueError(f"proba_bits must be 8 or 16 (or None), got {proba_bits!r}")
+    for option, value in (("name", name), ("target", target)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{option} must be a str (or None), got {type(value).__name__}")
+    if proba_bits is not None and (isinstance(proba_bits, bool)
+                                   or not isinstance(proba_bits, numbers.Integral)
+                                   or proba_bits not in (8, 16)):
+        raise ValueError(f"proba_bits must be 8 or 16 (or None), got {proba_bits!r} "
+                         f"({type(proba_bits).__name__})")
     options = ("model" if name is None else name, numeric,
-               target if target is not None else "host", layout, proba_bits, style,
+               target if target is not None else "host", layout,
+               None if proba_bits is None else int(proba_bits), style,
                "" if classname is None else classname)
     if isinstance(estimator, (str, bytes)):
         _no_estimator_options(classmap, calibration, input_ranges)

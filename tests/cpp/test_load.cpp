@@ -202,8 +202,18 @@ TEST(LoadErrors, IntegerBeyondInt64DoesNotWrap) {
               ThrowsLoadError("/n_features", "expected an integer in [1, 65535], got -1e+30"));
 }
 
-TEST(Load, StringAndNumberWithTheSameSpellingAreDistinctLabels) {
-  EXPECT_NO_THROW(mcuport::load_model(with(classifier(), "/classes", {"1", 1, 2}).dump()));
+TEST(LoadErrors, LabelsTheHeaderWouldWriteAlikeAreRefused) {
+  // Two classes to scikit-learn, one C string "1" in the header.
+  EXPECT_THAT(loading(with(classifier(), "/classes", {"1", 1, 2})),
+              ThrowsLoadError("/classes/1", "is written in C as another class's label is"));
+  EXPECT_THAT(loading(with(classifier(), "/classes", {0, 2.5, "2.5"})),
+              ThrowsLoadError("/classes/2", "is written in C as another class's label is"));
+  EXPECT_NO_THROW(mcuport::load_model(with(classifier(), "/classes", {"one", 1, 2}).dump()));
+}
+
+TEST(LoadErrors, LabelWithANulCharacterIsRefused) {
+  EXPECT_THAT(loading(with(classifier(), "/classes", {std::string("a\0b", 3), "c", "d"})),
+              ThrowsLoadError("/classes/0", "a class label cannot contain a NUL character"));
 }
 
 TEST(Load, InternalNodeMayCarryAWellFormedValue) {

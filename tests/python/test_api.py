@@ -215,6 +215,34 @@ def test_bad_options_are_value_errors(iris_forest, options, message):
         mcuport.port(iris_forest, **options)
 
 
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"name": 5}, "name must be a str \\(or None\\), got int"),
+        ({"name": ["m"]}, "name must be a str \\(or None\\), got list"),
+        ({"target": 5}, "target must be a str \\(or None\\), got int"),
+    ],
+)
+def test_options_of_the_wrong_type_are_type_errors_naming_the_option(iris_forest, options,
+                                                                      message):
+    """They reached the extension's argument check, whose TypeError ("incompatible function
+    arguments") named no option."""
+    with pytest.raises(TypeError, match=message):
+        mcuport.port(iris_forest, **options)
+
+
+def test_a_float_proba_bits_is_refused_by_name(iris_forest):
+    """8.0 equals 8, so it passed the check and reached the extension's generic TypeError."""
+    with pytest.raises(ValueError, match=re.escape("proba_bits must be 8 or 16 (or None), got "
+                                                   "8.0 (float)")):
+        mcuport.port(iris_forest, numeric="fixed", proba_bits=8.0)
+
+
+def test_a_numpy_integer_proba_bits_is_taken(iris_forest):
+    header = mcuport.port(iris_forest, numeric="fixed", proba_bits=np.int64(8))
+    assert header == mcuport.port(iris_forest, numeric="fixed", proba_bits=8)
+
+
 def test_model_errors_name_the_json_path(iris_forest):
     document = json.loads(mcuport.to_json(iris_forest))
     document["params"]["trees"][3]["children_left"][0] = 10**6

@@ -10,6 +10,8 @@ patterns below check, not only that something failed.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans
@@ -307,6 +309,29 @@ def test_bad_classmap(tree, case, entrance):
         ENTRANCES[entrance](tree, classmap=classmap)
 
 
+@pytest.mark.parametrize("classmap, index, shown", [
+    ({0: "x", 1: 1, 2: "1"}, 2, '"1"'), ({0: "x", 1: "2.5", 2: 2.5}, 2, "2.5")])
+def test_labels_that_c_would_write_alike_are_refused(tree, classmap, index, shown):
+    """The number 1 and the string "1" are two labels to scikit-learn, but the header writes
+    every label as a C string: two classes would both read "1". Refused at the label, with its
+    JSON path, at every entrance that reads a document."""
+    for entrance in (lambda: mcuport.generate(tree, classmap=classmap),
+                     lambda: mcuport.load(tree, classmap=classmap)):
+        with pytest.raises(mcuport.ModelError,
+                           match=rf"^\(/classes/{index}\) class label {re.escape(shown)} is "
+                                 r"written in C as another class's label is"):
+            entrance()
+
+
+def test_a_label_with_a_nul_character_is_refused():
+    """A C string ends at its first NUL: the label "a\\0b" read "a" in the header."""
+    labels = np.array(["a\0b", "c", "d"])[Y3]
+    estimator = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, labels)
+    with pytest.raises(mcuport.ModelError, match=r"^\(/classes/0\) a class label cannot contain "
+                                                 r"a NUL character \(a C string ends at it\)"):
+        mcuport.generate(estimator, name="m")
+
+
 def test_classmap_of_a_regressor():
     regressor = DecisionTreeRegressor(max_depth=2).fit(X, X[:, 0])
     with pytest.raises(ValueError, match="classmap applies to classifiers only; leave it out"):
@@ -314,9 +339,9 @@ def test_classmap_of_a_regressor():
 
 
 def test_good_classmaps_still_work(tree):
-    """numpy integer keys and numpy labels, "1" and 1 (text and number are distinct labels)."""
-    text = mcuport.to_json(tree, classmap={np.int64(0): "1", np.int32(1): 1, 2: np.float32(2.5)})
-    assert '"classes":["1",1,2.5]' in text
+    """numpy integer keys and numpy labels, text and numbers."""
+    text = mcuport.to_json(tree, classmap={np.int64(0): "one", np.int32(1): 1, 2: np.float32(2.5)})
+    assert '"classes":["one",1,2.5]' in text
     assert mcuport.load(tree, classmap={0: "low", 1: "mid", 2: "high"}).classes_.tolist() == [
         "low", "mid", "high"]
 
@@ -335,3 +360,15 @@ def test_host_model_inputs_of_the_wrong_shape(tree, tmp_path):
                 model.run(np.zeros(bad.shape, np.int16))
         codes, _ = model.quantize(X[:3])
         assert codes.shape == (3, 4)
+
+
+def test_a_sigmoid_kernel_with_gamma_zero_is_refused_in_fixed_mode_for_what_it_is():
+    """With gamma 0 every kernel value is tanh(coef0). Fixed mode said gamma times the support
+    vectors was too large for the tanh runtime; it now says gamma is 0, as for the RBF kernel,
+    and float mode ports it."""
+    estimator = SVC(kernel="sigmoid", gamma=0.0, coef0=0.5).fit(X, Y)
+    with pytest.raises(mcuport.ModelError, match=r"^\(/params/gamma\) fixed mode needs a sigmoid "
+                                                 r"kernel's gamma > 0, got 0 \(with gamma 0 every "
+                                                 r"kernel value is tanh\(coef0\)\); use float mode"):
+        mcuport.generate(estimator, numeric="fixed", calibration=X)
+    assert mcuport.generate(estimator, numeric="float").header

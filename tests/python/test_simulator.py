@@ -42,7 +42,9 @@ MODELS = {
     "SVC(rbf, binary)": (lambda: SVC(gamma=0.01), "breast_cancer"),
     "OneClassSVM(rbf)": (lambda: OneClassSVM(nu=0.2), "wine"),
     "SVC(poly)": (lambda: SVC(kernel="poly"), "wine"),
-    "NuSVC(poly)": (lambda: NuSVC(nu=0.1, kernel="poly"), "breast_cancer"),
+    # iris: on unscaled breast_cancer its decision values are proven only within 4.6 of
+    # scikit-learn's, and fixed mode refuses it (test_svm_nb_e2e)
+    "NuSVC(poly)": (lambda: NuSVC(nu=0.1, kernel="poly"), "iris"),
     "SVC(sigmoid)": (lambda: SVC(kernel="sigmoid", gamma="auto"), "iris"),
     "OneClassSVM(poly)": (lambda: OneClassSVM(kernel="poly", nu=0.2), "iris"),
     "GaussianNB(wine)": (lambda: GaussianNB(), "wine"),

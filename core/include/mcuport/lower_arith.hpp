@@ -51,6 +51,9 @@ struct SvmProgram {
   std::vector<int64_t> intercept_code;  // n_pairs
   int dec_frac_bits = 0;
   uint64_t dec_bound = 0;               // proven max |dec_p| over all inputs
+  // Poly: |dec_p 2^-dec_frac_bits - scikit-learn's decision value| <= this for every int16
+  // input, on the values the codes stand for (lower.cpp, poly_decision_error_bound).
+  double dec_error_bound = 0;
 
   bool collapsed() const { return kernel == Kernel::Linear; }
 };
