@@ -156,7 +156,7 @@ void lower_fixed_kernel(const Model& model, SvmProgram& program,
   if (!(program.dec_error_bound < scale)) {
     throw Error("/params/degree",
                 "fixed mode for this poly SVM: its decision values are proven only within " +
-                    format_general(program.dec_error_bound, 4) +
+                    format_general(program.dec_error_bound * 1.001, 4) +
                     " of scikit-learn's, no less than " + scale_text +
                     " (the kernel's argument gamma x.sv + coef0 can reach 2^" +
                     std::to_string(program.argument_shift_bits) +

@@ -746,13 +746,14 @@ def test_mahalanobis_rows_on_their_own_points_on_the_chip(target, case, tmp_path
 # Cortex-M0 rows on widened inputs run their Thumb-1 assembly on the chip (codegen/src/
 # emit_affine.cpp): int64 rows (digits' PCA, 64 inputs; breast cancer's 30 padded to 32; digits'
 # LinearSVC, whose scores are the rows' whole int64 sums, where a PCA output keeps only the low
-# bits of a row's high word) and int32 rows (22 inputs padded to 24), at the target's -Os,
+# bits of a row's high word; all of these take eight products a turn, and 17 inputs padded to
+# 20, four a turn) and int32 rows (22 inputs padded to 24), at the target's -Os,
 # unoptimised (r7 is then the frame pointer, which the assembly saves and restores) and at -O2;
 # and the 31-bit rows, a term a turn, of the poly and sigmoid kernels' arguments and of a
 # pipeline's stage.
 @pytest.mark.parametrize("optimize", ["-Os", "-O0", "-O2"])
 @pytest.mark.parametrize("kind", ["PCA(digits)", "StandardScaler+PCA(breast_cancer)",
-                                  "LinearSVC(digits)", "LinearSVC(int32 rows)",
+                                  "PCA(17 inputs)", "LinearSVC(digits)", "LinearSVC(int32 rows)",
                                   "SVC(poly, wine)", "StandardScaler+SVC(poly, wine)",
                                   "SVC(sigmoid, iris)", "StandardScaler+PCA+GaussianNB(wine)"])
 def test_cortex_m0_widened_rows_on_the_chip(kind, optimize, tmp_path):
