@@ -4,6 +4,7 @@
 
 #include "emit.hpp"
 #include "mcuport/error.hpp"
+#include "mcuport/text.hpp"
 
 namespace mcuport::codegen {
 
@@ -58,7 +59,7 @@ FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program)
     units = " * 2^" + P + "_SCORE_FRAC_BITS";
     code.summary = " * Fixed point: int16 weights with the input quantization folded in, " +
                    std::string(program.fixed->wide ? "int64" : "int32") +
-                   " accumulators; scores within " + std::to_string(program.fixed->error_bound) +
+                   " accumulators; scores within " + format_bound(program.fixed->error_bound, 4) +
                    " of the exact decision function on the dequantized input.\n";
   } else {
     code.functions += emit_float_linear(context, code, program.coef, program.intercept, "scores",

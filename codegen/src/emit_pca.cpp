@@ -179,7 +179,7 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
     code.summary = " * Fixed point: " + std::to_string(program.fixed->weight_bits + 1) +
                    "-bit weights with the input quantization folded in, " +
                    (program.fixed->wide ? "int64" : "int32") + " accumulators; every output is within " +
-                   format_general(program.error_bound, 3) +
+                   format_bound(program.error_bound, 3) +
                    " of the exact transform of the dequantized input.\n";
     code.scores = {"", p + "_transform", program.n_outputs, "int32_t"};
   } else {

@@ -550,10 +550,8 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
                    kernel_doc + ", int64 decision values (|dec| <= " +
                    std::to_string(program.dec_bound) + ").\n" +
                    (program.kernel == Kernel::Poly
-                        // 4 digits rounded to nearest are within 5e-4 of it: printed from
-                        // 1.001 times the bound, the figure is never below it.
                         ? " * Every decision value within " +
-                              format_general(program.dec_error_bound * 1.001, 4) +
+                              format_bound(program.dec_error_bound, 4) +
                               " of scikit-learn's on the values the codes stand for.\n"
                         : std::string());
   } else if (program.collapsed()) {

@@ -2521,7 +2521,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
                       std::to_string(program.value_frac_bits) + " as an int32 (|sum| <= " +
                       std::to_string(program.accumulator_bound) +
                       "); error against the exact mean at most " +
-                      format_general(program.value_error_bound, 3) + ".\n";
+                      format_bound(program.value_error_bound, 3) + ".\n";
       code.functions += context.render(
           kRegressor,
           (TemplateValues{{"doc", "The prediction * 2^" + context.macro +

@@ -93,25 +93,21 @@ double poly_decision_error_bound(const SvmProgram& program) {
 // power of the argument normalised into [-1, 1].
 void lower_fixed_kernel(const Model& model, SvmProgram& program,
                         const InputQuantization& quantization) {
+  // The loader accepts gamma >= 0, as scikit-learn does. The RBF kernel's fixed domain is in
+  // sqrt(gamma) units, which gamma = 0 does not have; a sigmoid argument of zero weights got a
+  // format below the tanh runtime's (whose message blamed gamma for being too large).
+  if ((program.kernel == Kernel::Rbf || program.kernel == Kernel::Sigmoid) && !(program.gamma > 0)) {
+    const bool rbf = program.kernel == Kernel::Rbf;
+    throw Error("/params/gamma", std::string("fixed mode needs ") +
+                                     (rbf ? "an RBF" : "a sigmoid") + " kernel's gamma > 0, got " +
+                                     format_general(program.gamma, 6) +
+                                     " (with gamma 0 every kernel value is " +
+                                     (rbf ? "1" : "tanh(coef0)") + "); use float mode");
+  }
   if (program.kernel == Kernel::Rbf) {
-    if (!(program.gamma > 0)) {
-      // The loader accepts gamma >= 0, as scikit-learn does; the fixed domain is in
-      // sqrt(gamma) units, which gamma = 0 does not have.
-      throw Error("/params/gamma", "fixed mode needs an RBF kernel's gamma > 0, got " +
-                                       format_general(program.gamma, 6) +
-                                       " (with gamma 0 every kernel value is 1); use float mode");
-    }
     program.distance = quantize_rbf_distance(program.support_vectors, program.gamma, quantization);
     quantize_kernel_coefficients(program, 1.0);
     return;
-  }
-  if (program.kernel == Kernel::Sigmoid && !(program.gamma > 0)) {
-    // With gamma 0 every weight of the argument is 0, and quantize_linear's format for it fell
-    // below the tanh runtime's, which the message below blamed on gamma being too large.
-    throw Error("/params/gamma", "fixed mode needs a sigmoid kernel's gamma > 0, got " +
-                                     format_general(program.gamma, 6) +
-                                     " (with gamma 0 every kernel value is tanh(coef0)); use "
-                                     "float mode");
   }
   std::vector<double> weight(program.support_vectors.size());
   for (std::size_t i = 0; i < weight.size(); ++i) weight[i] = program.gamma * program.support_vectors[i];
@@ -156,7 +152,7 @@ void lower_fixed_kernel(const Model& model, SvmProgram& program,
   if (!(program.dec_error_bound < scale)) {
     throw Error("/params/degree",
                 "fixed mode for this poly SVM: its decision values are proven only within " +
-                    format_general(program.dec_error_bound * 1.001, 4) +
+                    format_bound(program.dec_error_bound, 4) +
                     " of scikit-learn's, no less than " + scale_text +
                     " (the kernel's argument gamma x.sv + coef0 can reach 2^" +
                     std::to_string(program.argument_shift_bits) +

@@ -2,6 +2,7 @@
 #include "mcuport/text.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <system_error>
 
 #include "mcuport/error.hpp"
@@ -14,6 +15,10 @@ std::string format_general(double value, int significant_digits) {
                                     std::chars_format::general, significant_digits);
   MCUPORT_ASSERT(result.ec == std::errc());
   return std::string(buffer, result.ptr);
+}
+
+std::string format_bound(double bound, int significant_digits) {
+  return format_general(bound * (1 + std::pow(10.0, 1 - significant_digits)), significant_digits);
 }
 
 std::string escape_unprintable(const std::string& text) {

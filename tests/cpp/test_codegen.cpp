@@ -22,6 +22,7 @@
 #include "const_storage.hpp"
 #include "mcuport/error.hpp"
 #include "mcuport/port.hpp"
+#include "mcuport/text.hpp"
 #include "test_files.hpp"
 
 namespace {
@@ -445,6 +446,24 @@ TEST(Port, TargetDecidesTheDefaultNumericMode) {
   EXPECT_EQ(mcuport::port_model(tiny_model(), options).numeric, mcuport::Numeric::Float);
   options.target = "cortex-m0";
   EXPECT_EQ(mcuport::port_model(tiny_model(), options).numeric, mcuport::Numeric::Fixed);
+}
+
+TEST(Text, PrintedBoundsAreNeverBelowTheBound) {
+  // Headers and messages state error bounds in 3 or 4 digits; rounded to nearest they fell up
+  // to half a unit short ("0.000065" for 6.5e-05 less a little, "2.98e-08" for 2.984e-08).
+  std::mt19937_64 random(7);
+  std::uniform_real_distribution<double> mantissa(1.0, 10.0);
+  std::uniform_int_distribution<int> exponent(-40, 40);
+  for (int digits : {3, 4}) {
+    for (int i = 0; i < 20000; ++i) {
+      const double bound = mantissa(random) * std::pow(10.0, exponent(random));
+      const std::string text = mcuport::format_bound(bound, digits);
+      const double printed = std::strtod(text.c_str(), nullptr);
+      ASSERT_GE(printed, bound) << text;
+      ASSERT_LE(printed, bound * (1 + 2 * std::pow(10.0, 1 - digits))) << text;
+    }
+  }
+  EXPECT_EQ(mcuport::format_bound(0, 4), "0");
 }
 
 TEST(Port, ModelStringsNeverReachTheHeaderRaw) {

@@ -7,7 +7,7 @@
  * leaves hold values, averaged over the trees.
  * Layout: compact (packed split nodes walked by one loop).
  * Folded away: 1 split(s) deciding the same way for every int16 input.
- * Output: the mean of the trees' values * 2^25 as an int32 (|sum| <= 1807745024); error against the exact mean at most 2.98e-08.
+ * Output: the mean of the trees' values * 2^25 as an int32 (|sum| <= 1807745024); error against the exact mean at most 3.01e-08.
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
  *     x[f] = scale[f] * (xq[f] - zero_point[f])

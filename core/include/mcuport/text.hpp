@@ -10,6 +10,12 @@ namespace mcuport {
 // As printf("%.*g", significant_digits, value) in the "C" locale.
 std::string format_general(double value, int significant_digits);
 
+// A nonnegative error bound in at most `significant_digits` digits, never below it, for the
+// bounds headers and messages state: to nearest, the digits could fall up to half a unit of
+// the last digit short, so the value is first raised by a whole unit's worth (10^(1 - digits)
+// relative).
+std::string format_bound(double bound, int significant_digits);
+
 // `text` as an error message shows it: printable ASCII kept, every other byte (control bytes,
 // NUL, bytes of UTF-8 sequences) as \xNN, so the message is ASCII text wherever it is shown.
 std::string escape_unprintable(const std::string& text);
