@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import numbers
+import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence, Union
 
@@ -130,6 +131,20 @@ def _document(estimator, classmap, calibration, input_ranges) -> dict:
     return document
 
 
+def check_str_option(option: str, value: Any, none: str = "") -> None:
+    """A str option (name=, target=) named in the error, where pybind11's would not say which."""
+    if not (value is None and none) and not isinstance(value, str):
+        raise TypeError(f"{option} must be a str{' ' + none if none else ''}, got "
+                        f"{type(value).__name__}")
+
+
+def check_proba_bits(proba_bits: Any, none: str = "") -> None:
+    if (isinstance(proba_bits, bool) or not isinstance(proba_bits, numbers.Integral)
+            or proba_bits not in (8, 16)):
+        raise ValueError(f"proba_bits must be 8 or 16{' ' + none if none else ''}, got "
+                         f"{proba_bits!r} ({type(proba_bits).__name__})")
+
+
 def generate(
     estimator: Any,
     name: Optional[str] = None,
@@ -169,13 +184,9 @@ def generate(
     if layout is not None and layout not in _LAYOUTS:
         raise ValueError(f"layout must be 'fast' or 'compact' (or None), got {layout!r}")
     for option, value in (("name", name), ("target", target)):
-        if value is not None and not isinstance(value, str):
-            raise TypeError(f"{option} must be a str (or None), got {type(value).__name__}")
-    if proba_bits is not None and (isinstance(proba_bits, bool)
-                                   or not isinstance(proba_bits, numbers.Integral)
-                                   or proba_bits not in (8, 16)):
-        raise ValueError(f"proba_bits must be 8 or 16 (or None), got {proba_bits!r} "
-                         f"({type(proba_bits).__name__})")
+        check_str_option(option, value, "(or None)")
+    if proba_bits is not None:
+        check_proba_bits(proba_bits, "(or None)")
     options = ("model" if name is None else name, numeric,
                target if target is not None else "host", layout,
                None if proba_bits is None else int(proba_bits), style,
@@ -398,12 +409,28 @@ def _cover_inlier_box(document: dict, ranges: list) -> list:
     ]
 
 
+# numpy 1.25 moved it to np.exceptions; 2.0 removed the old name.
+_ComplexWarning = (np.exceptions.ComplexWarning if hasattr(np, "exceptions")
+                   else np.ComplexWarning)
+
+
+def _real_array(values: Any) -> np.ndarray:
+    """values as float64, where numpy would drop a complex number's imaginary part with only a
+    ComplexWarning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", _ComplexWarning)
+        try:
+            return np.asarray(values, dtype=np.float64)
+        except _ComplexWarning:
+            raise ValueError("it holds complex numbers; give real ones") from None
+
+
 def _input_ranges(n_features: int, calibration: Any, input_ranges: Any) -> Optional[list]:
     if calibration is not None and input_ranges is not None:
         raise ValueError("give calibration or input_ranges, not both")
     if calibration is not None:
         try:
-            X = np.asarray(calibration, dtype=np.float64)
+            X = _real_array(calibration)
         except (TypeError, ValueError) as error:
             raise ValueError(
                 f"calibration must be an array of numbers of shape (n_samples, {n_features}): "
@@ -433,7 +460,7 @@ def _input_ranges(n_features: int, calibration: Any, input_ranges: Any) -> Optio
         return [[float(lo), float(hi)] for lo, hi in zip(X.min(axis=0), X.max(axis=0))]
     if input_ranges is not None:
         try:
-            R = np.asarray(input_ranges, dtype=np.float64)
+            R = _real_array(input_ranges)
         except (TypeError, ValueError) as error:
             raise ValueError(
                 f"input_ranges must be numbers, one (low, high) pair per feature, shape "

@@ -124,8 +124,11 @@ def load(
     layouts give other integers on some targets (a Mahalanobis distance's 24-bit weights on
     Cortex-M4/M7, and the terms of a naive Bayes model whose weights lie far apart on
     Cortex-M4/M7 and RV32IMC), and the simulation computes that target's."""
-    from ._port import _no_estimator_options, document_bytes, to_json, with_file_name_hint
+    from ._port import (_no_estimator_options, check_proba_bits, check_str_option, document_bytes,
+                        to_json, with_file_name_hint)
 
+    check_str_option("target", target)
+    check_proba_bits(proba_bits)
     if isinstance(model, (str, bytes)):
         _no_estimator_options(classmap, calibration, input_ranges)
         text = document_bytes(model)

@@ -238,6 +238,20 @@ def test_a_float_proba_bits_is_refused_by_name(iris_forest):
         mcuport.port(iris_forest, numeric="fixed", proba_bits=8.0)
 
 
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        ({"target": 5}, TypeError, "target must be a str, got int"),
+        ({"target": None}, TypeError, "target must be a str, got NoneType"),
+        ({"proba_bits": 8.0}, ValueError, re.escape("proba_bits must be 8 or 16, got 8.0 (float)")),
+        ({"proba_bits": 12}, ValueError, re.escape("proba_bits must be 8 or 16, got 12 (int)")),
+    ],
+)
+def test_load_names_an_option_of_the_wrong_type(iris_forest, options, error, message):
+    with pytest.raises(error, match=message):
+        mcuport.load(iris_forest, **options)
+
+
 def test_a_numpy_integer_proba_bits_is_taken(iris_forest):
     header = mcuport.port(iris_forest, numeric="fixed", proba_bits=np.int64(8))
     assert header == mcuport.port(iris_forest, numeric="fixed", proba_bits=8)

@@ -179,6 +179,10 @@ BAD_CALIBRATION = {
     "infinity": ([[0, 0, 0, np.inf]], r"NaN or infinite value \(row 0, column 3\); remove"),
     "minus infinity": ([[0, 0, 0, 0], [0, -np.inf, 0, 0]], r"\(row 1, column 1\)"),
     "None": ([[0, None, 0, 0]], r"NaN or infinite value \(row 0, column 1\)"),
+    # numpy drops the imaginary parts with only a ComplexWarning, even parts of 0
+    "complex": (X + 1j, r"calibration must be an array of numbers of shape \(n_samples, 4\): it "
+                "holds complex numbers; give real ones"),
+    "complex, imaginary parts 0": (X.astype(np.complex128), "it holds complex numbers"),
     "beyond float32": ([[0, 0, 1e300, 0]], r"calibration value 1e\+300 \(row 0, column 2\) is "
                        "beyond the float32 range that inputs are compared in; remove such rows "
                        "or rescale the feature"),
@@ -209,6 +213,8 @@ BAD_INPUT_RANGES = {
             " is not finite"),
     "text": ([GOOD_RANGE, ("low", "high"), GOOD_RANGE, GOOD_RANGE], r"input_ranges must be "
              r"numbers, one \(low, high\) pair per feature, shape \(4, 2\)"),
+    "complex": (np.array([GOOD_RANGE] * 4) * (1 + 1j), r"input_ranges must be numbers, one "
+                r"\(low, high\) pair per feature, shape \(4, 2\): it holds complex numbers"),
     "beyond float32": ([GOOD_RANGE, (0.0, 1e39), GOOD_RANGE, GOOD_RANGE],
                        r"input_ranges\[1\] = \(0.0, 1e\+39\) reaches beyond the float32 range"),
 }
