@@ -65,6 +65,14 @@ void check_model_name(const std::string& name, const std::string& what) {
   if (reserved_words().count(name) != 0) {
     throw Error("", "the " + what + " \"" + shown + "\" is a C or C++ keyword" + rule);
   }
+  // The headers' shared runtime (mcuport_fx_*, MCUPORT_SIMD32, MCUPORT_FX_ROM, ...) owns these
+  // prefixes: a model named mcuport_fx would define MCUPORT_FX_ROM beside the runtime's.
+  const std::string upper = to_upper_ascii(name);
+  if (upper == "MCUPORT" || upper.compare(0, 8, "MCUPORT_") == 0) {
+    throw Error("", "the " + what + " \"" + shown + "\" starts with \"" + shown.substr(0, 7) +
+                        "\": names that start with mcuport_ and MCUPORT_ belong to the generated "
+                        "code's shared runtime" + rule);
+  }
 }
 
 std::string to_upper_ascii(const std::string& text) {

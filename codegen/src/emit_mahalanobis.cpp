@@ -30,7 +30,7 @@ static inline float {{p}}_score(const float x[]) {
     for (r = 0u; r < {{P}}_N_ROWS; ++r) {
         float z = 0.0f;
         for (f = {{first}}; f < {{P}}_N_FEATURES; ++f) {
-            z += {{p}}_weight[i++] * (x[f] - {{p}}_center[f]);
+            z += {{p}}_row_weight[i++] * (x[f] - {{p}}_row_center[f]);
         }
         sum += z * z;
     }
@@ -49,7 +49,7 @@ static inline int64_t {{p}}_score(const int16_t x[]) {
     uint32_t r;
     uint32_t f;
     for (r = 0u; r < {{P}}_N_ROWS; ++r) {
-        {{acc_t}} acc = ({{acc_t}}){{p}}_bias[r];
+        {{acc_t}} acc = ({{acc_t}}){{p}}_row_bias[r];
 {{row}}        sum += {{p}}_square({{z}});
     }
     return sum;
@@ -78,7 +78,7 @@ const char* kFixedScorePairs = R"(/* The squared Mahalanobis distance * 2^{{P}}_
  * products a turn. */
 static inline int64_t {{p}}_score(const int16_t x[]) {
     int64_t sum = 0;
-    const {{w_t}}* w = {{p}}_weight;
+    const {{w_t}}* w = {{p}}_row_weight;
     uint32_t r;
     for (r = 0u; r < {{P}}_N_ROWS; ++r) {
         {{acc_t}} acc = {{bias}};
@@ -159,11 +159,11 @@ const char* kFixedScoreWords = R"(/* The squared Mahalanobis distance * 2^{{P}}_
  * product from the end (every row has at least one term). */
 static inline int64_t {{p}}_score(const int16_t x[]) {
     int64_t sum = 0;
-    const uint8_t* w = {{p}}_weight;
+    const uint8_t* w = {{p}}_row_weight;
     const int16_t* const end = x + {{P}}_N_FEATURES;
     uint32_t r;
     for (r = 0u; r < {{P}}_N_ROWS; ++r) {
-        int64_t acc = {{p}}_bias[r];
+        int64_t acc = {{p}}_row_bias[r];
         const int16_t* v = &x[{{first}}];
         switch (({{P}}_N_FEATURES - {{first}}) & 3u) {
             case 0u:
@@ -188,7 +188,7 @@ static inline int64_t {{p}}_score(const int16_t x[]) {
 
 // The component's dot product with 31-bit weights: int32 x int16 products in int64.
 const char* kRow32 = R"(        for (f = {{first}}; f < {{P}}_N_FEATURES; ++f) {
-            acc += (int64_t){{p}}_weight[i] * x[f];
+            acc += (int64_t){{p}}_row_weight[i] * x[f];
             ++i;
         }
 )";
@@ -200,8 +200,8 @@ const char* kRow32Halves = R"(        {
             int64_t high = 0;
             int64_t low = 0;
             for (f = {{first}}; f < {{P}}_N_FEATURES; ++f) {
-                high += (int32_t){{p}}_weight_hi[i] * (int32_t)x[f];
-                low += (int32_t){{p}}_weight_lo[i] * (int32_t)x[f];
+                high += (int32_t){{p}}_row_weight_hi[i] * (int32_t)x[f];
+                low += (int32_t){{p}}_row_weight_lo[i] * (int32_t)x[f];
                 ++i;
             }
             acc += high * 65536 + low;
@@ -224,8 +224,8 @@ const char* kFixedScoreBytes = R"(/* The squared Mahalanobis distance * 2^{{P}}_
  * sums of hi xq and lo xq are int32 ({{wide_doc}}), and acc = bias + high * 2^8 + low. */
 static inline int64_t {{p}}_score(const int16_t x[]) {
     int64_t sum = 0;
-    const int16_t* h = {{p}}_weight_hi;
-    const uint8_t* l = {{p}}_weight_lo;
+    const int16_t* h = {{p}}_row_weight_hi;
+    const uint8_t* l = {{p}}_row_weight_lo;
     uint32_t r;
     for (r = 0u; r < {{P}}_N_ROWS; ++r) {
         const int16_t* const v = &x[{{first}}];
@@ -250,7 +250,7 @@ const char* kBytesRowLoop = R"({{indent}}{{high_t}} high = 0;
 {{indent}}    high += (int32_t)h[k] * xv;
 {{indent}}    low += (int32_t)l[k] * xv;
 {{indent}}} while (++k != n);
-{{indent}}acc = {{p}}_bias[r] + {{high}} * 256 + low;
+{{indent}}acc = {{p}}_row_bias[r] + {{high}} * 256 + low;
 )";
 
 // With int16 weights: pairs of products (each pair below 2^31 in magnitude), one SMLAD/SMLALD
@@ -261,8 +261,8 @@ const char* kRow16 = R"(#if MCUPORT_SIMD32
             int32_t w1;
             int32_t x0;
             int32_t x1;
-            memcpy(&w0, &{{p}}_weight[i], 4u);
-            memcpy(&w1, &{{p}}_weight[i + 2u], 4u);
+            memcpy(&w0, &{{p}}_row_weight[i], 4u);
+            memcpy(&w1, &{{p}}_row_weight[i + 2u], 4u);
             memcpy(&x0, &x[f], 4u);
             memcpy(&x1, &x[f + 2u], 4u);
             acc = {{smla}}(w0, x0, acc);
@@ -272,7 +272,7 @@ const char* kRow16 = R"(#if MCUPORT_SIMD32
         if (f + 2u <= {{P}}_N_FEATURES) {
             int32_t w2;
             int32_t x2;
-            memcpy(&w2, &{{p}}_weight[i], 4u);
+            memcpy(&w2, &{{p}}_row_weight[i], 4u);
             memcpy(&x2, &x[f], 4u);
             acc = {{smla}}(w2, x2, acc);
             i += 2u;
@@ -280,13 +280,13 @@ const char* kRow16 = R"(#if MCUPORT_SIMD32
         }
 #else
         for (f = {{first}}; f + 2u <= {{P}}_N_FEATURES; f += 2u) {
-            acc += ({{acc_t}})((int32_t){{p}}_weight[i] * (int32_t)x[f] +
-                          (int32_t){{p}}_weight[i + 1u] * (int32_t)x[f + 1u]);
+            acc += ({{acc_t}})((int32_t){{p}}_row_weight[i] * (int32_t)x[f] +
+                          (int32_t){{p}}_row_weight[i + 1u] * (int32_t)x[f + 1u]);
             i += 2u;
         }
 #endif
         if (f < {{P}}_N_FEATURES) {
-            acc += (int32_t){{p}}_weight[i] * (int32_t)x[f];
+            acc += (int32_t){{p}}_row_weight[i] * (int32_t)x[f];
             ++i;
         }
 )";
@@ -354,13 +354,13 @@ const char* kFixedSumUnrolled = R"(/* start + the squared Mahalanobis distance *
  * component z_r = offset_r + sum_f weight_rf * xq[f] (weights and offsets written into the code,
  * input quantization folded in{{packing}}) in units of 2^-{{z_bits}}{{shift_doc}}:
  * |z_r| < 2^31, and the sum of squares is at most {{score_bound}}. */
-static inline int64_t {{p}}_distance(const int16_t x[], int64_t start) {
+static inline int64_t {{p}}_squared_distance(const int16_t x[], int64_t start) {
 {{body}}    return sum;
 }
 
 /* The squared Mahalanobis distance * 2^{{P}}_SCORE_FRAC_BITS. */
 static inline int64_t {{p}}_score(const int16_t x[]) {
-    return {{p}}_distance(x, 0);
+    return {{p}}_squared_distance(x, 0);
 }
 
 )";
@@ -369,7 +369,8 @@ const char* kPredictUnrolled = R"(/* +1 (inlier) when the squared distance is at
  * scikit-learn's predict: score <= THRESHOLD <=> score - (THRESHOLD + 1) < 0 (no overflow: the
  * score is at most {{score_bound}}), so the answer is 2 * (that sum's sign bit) - 1. */
 static inline int32_t {{p}}_predict(const int16_t x[]) {
-    return (int32_t)((uint32_t)((uint64_t){{p}}_distance(x, -{{P}}_THRESHOLD - 1) >> 63) << 1) - 1;
+    const int64_t d = {{p}}_squared_distance(x, -{{P}}_THRESHOLD - 1);
+    return (int32_t)((uint32_t)((uint64_t)d >> 63) << 1) - 1;
 }
 
 )";
@@ -461,9 +462,10 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
         high.push_back(static_cast<int32_t>(hi));
         low.push_back(static_cast<int32_t>(lo));
       }
-      code.tables.add("int16_t", 2, p + "_weight_hi", integer_literals(high),
+      code.tables.add("int16_t", 2, p + "_row_weight_hi", integer_literals(high),
                       doc + (bytes ? ": high parts" : ": high halves"));
-      code.tables.add(bytes ? "uint8_t" : "uint16_t", bytes ? 1 : 2, p + "_weight_lo", integer_literals(low),
+      code.tables.add(bytes ? "uint8_t" : "uint16_t", bytes ? 1 : 2, p + "_row_weight_lo",
+                      integer_literals(low),
                       bytes ? "the same weights' low bytes: weight = hi * 256 + lo"
                             : "the same weights' low halves: weight = hi * 65536 + lo");
       if (n_wide_rows != 0 && n_wide_rows != row_wide.size()) {
@@ -481,11 +483,11 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
         for (int byte = 0; byte < 3; ++byte) stream.push_back(static_cast<int32_t>((u >> (8 * byte)) & 0xFFu));
       }
       stream.push_back(packed_code.empty() ? 0 : static_cast<int32_t>(static_cast<uint32_t>(packed_code.back()) >> 24));
-      code.tables.add("uint8_t", 1, p + "_weight", integer_literals(stream),
+      code.tables.add("uint8_t", 1, p + "_row_weight", integer_literals(stream),
                       doc + ": weight i is the little-endian int32 at byte 3i (its top byte is the "
                             "next weight's low byte)");
     } else {
-      code.tables.add(wide_weights ? "int32_t" : "int16_t", wide_weights ? 4 : 2, p + "_weight",
+      code.tables.add(wide_weights ? "int32_t" : "int16_t", wide_weights ? 4 : 2, p + "_row_weight",
                       integer_literals(packed_code), doc);
     }
     const int s = *std::max_element(program.row_shift.begin(), program.row_shift.end());
@@ -505,10 +507,12 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       bias.push_back(map.wide ? "INT64_C(" + std::to_string(half_in_bias ? b + acc_offset : b) + ")"
                               : std::to_string(b));
     }
-    if (!unrolled) code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_bias", bias,
-                    "per row: the offset of the component" +
-                        std::string(half_in_bias && s > 0 ? " and the rounding half 2^" + std::to_string(s - 1) : "") +
-                        ", * " + points);
+    if (!unrolled) {
+      const std::string half =
+          half_in_bias && s > 0 ? " and the rounding half 2^" + std::to_string(s - 1) : "";
+      code.tables.add(map.wide ? "int64_t" : "int32_t", map.wide ? 8 : 4, p + "_row_bias", bias,
+                      "per row: the offset of the component" + half + ", * " + points);
+    }
     if (!unrolled && !uniform) {
       std::vector<int32_t> shifts(program.row_shift.begin(), program.row_shift.end());
       code.tables.add("uint8_t", 1, p + "_row_shift", integer_literals(shifts),
@@ -760,7 +764,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
       TemplateValues values = score_values;
       values["w_t"] = pairs ? "int32_t" : "int16_t";
       values["acc_t"] = acc_t;
-      values["bias"] = pairs ? p + "_bias[r]" : "(" + acc_t + ")" + p + "_bias[r]";
+      values["bias"] = pairs ? p + "_row_bias[r]" : "(" + acc_t + ")" + p + "_row_bias[r]";
       values["product"] = pairs ? "(int64_t)*w++ * *v++" : "(int32_t)*w++ * (int32_t)*v++";
       values["turn"] = pairs ? context.render(kPairsTurn32)
                              : context.render(kPairsTurn16, {{"smla", map.wide ? "__smlald" : "__smlad"},
@@ -788,9 +792,9 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                    std::to_string(program.n_rows) + " d2) + " + std::to_string(program.n_rows) +
                    " e^2 of it (e = " + format_general(program.z_error, 3) + ").\n";
   } else {
-    code.tables.add("float", 4, p + "_weight", rounded_float_literals(packed),
+    code.tables.add("float", 4, p + "_row_weight", rounded_float_literals(packed),
                     "the transposed Cholesky factor of the precision matrix, pipeline stages folded in");
-    code.tables.add("float", 4, p + "_center", rounded_float_literals(program.center),
+    code.tables.add("float", 4, p + "_row_center", rounded_float_literals(program.center),
                     "the location, in the raw input");
     if (program.has_threshold) {
       // score <= this (float32) <=> score <= threshold, for every float32 score.

@@ -20,10 +20,10 @@ static inline void {{p}}_predict_joint_log_proba(const float {{xin}}[], float ou
 {{stage}}    uint32_t c;
     uint32_t f;
     for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
-        float acc = {{p}}_bias[c];
+        float acc = {{p}}_class_bias[c];
         for (f = 0u; f < {{nf}}; ++f) {
             const float d = x[f] - {{p}}_theta[c][f];
-            acc -= {{p}}_weight[c][f] * d * d;
+            acc -= {{p}}_class_weight[c][f] * d * d;
         }
         out[c] = acc;
     }
@@ -672,11 +672,11 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
       }
     }
   } else {
-    code.tables.add("float", 4, p + "_bias", rounded_float_literals(program.bias),
+    code.tables.add("float", 4, p + "_class_bias", rounded_float_literals(program.bias),
                     "per class: log(prior) - 0.5 sum log(2 pi var)");
     code.tables.add_2d("float", 4, p + "_theta", program.n_classes, program.n_features,
                        rounded_float_literals(program.theta), "per class: the feature means");
-    code.tables.add_2d("float", 4, p + "_weight", program.n_classes, program.n_features,
+    code.tables.add_2d("float", 4, p + "_class_weight", program.n_classes, program.n_features,
                        rounded_float_literals(program.weight), "per class: 0.5 / variance");
     code.functions += context.render(kFloatJointLogProba);
   }

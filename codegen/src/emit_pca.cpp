@@ -20,7 +20,7 @@ static inline void {{p}}_transform(const float x[], float y[]) {
     for (k = 0u; k < {{P}}_N_OUTPUTS; ++k) {
         float acc = 0.0f;
         for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
-            acc += {{p}}_weight[k][f] * (x[f] - {{p}}_center[f]);
+            acc += {{p}}_component_weight[k][f] * (x[f] - {{p}}_component_center[f]);
         }
         y[k] = acc;
     }
@@ -36,7 +36,7 @@ const char* kRoundOutput32 = R"(/* Output k: the row (which holds half a unit of
  * by {{shift_doc}} bits, floor(acc / 2^s): the row rounded half up. acc + 2^31 is in [0, 2^32)
  * (|acc| <= {{bound}}), its shift is floor(acc / 2^s) + 2^(31 - s), and the difference, taken
  * modulo 2^32, is the result's two's complement (|result| <= {{out_bound}}). */
-static inline int32_t {{p}}_output({{row_param}}, uint32_t k) {
+static inline int32_t {{p}}_round_output({{row_param}}, uint32_t k) {
     const uint32_t u = (uint32_t)(int32_t){{p}}_component(x, k) ^ UINT32_C(0x80000000);
     const uint32_t s = {{shift}}; /* s <= 31 */
     const uint32_t m = (u >> s) - (UINT32_C(0x80000000) >> s);
@@ -57,7 +57,7 @@ const char* kRoundOutput64Word = R"(/* Output k: the row (which holds half a uni
  * The unsigned shift of acc's 64 bits is the result + 2^(64-s) for a negative acc (the result
  * for acc >= 0), so its low word, (lo >> s) | (hi << (32 - s)) (s <= 31), is the result's two's
  * complement. */
-static inline int32_t {{p}}_output({{row_param}}, uint32_t k) {
+static inline int32_t {{p}}_round_output({{row_param}}, uint32_t k) {
     const uint64_t u = (uint64_t){{p}}_component(x, k);
     const uint32_t s = {{shift}}; /* s <= 31 */
     const uint32_t m = s == 0u ? (uint32_t)u : ((uint32_t)u >> s) | ((uint32_t)(u >> 32) << (32u - s));
@@ -71,7 +71,7 @@ static inline int32_t {{p}}_output({{row_param}}, uint32_t k) {
 // with ~a = -a - 1 >= 0 (2^s - h = h), so minus the unsigned rounding of ~a. s = 0 is a.
 const char* kRoundOutput64 = R"(/* Output k: the row rounded right by {{shift_doc}} bits, half up: floor((a + 2^(s-1)) / 2^s),
  * which for a < 0 is minus the half-up rounding of ~a = -a - 1 >= 0; |result| <= {{out_bound}}. */
-static inline int32_t {{p}}_output({{row_param}}, uint32_t k) {
+static inline int32_t {{p}}_round_output({{row_param}}, uint32_t k) {
     const int64_t a = {{p}}_component(x, k);
     const int s = {{shift}};
     if (s == 0) {
@@ -156,19 +156,19 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
       v.emplace("shift", uniform ? shift + "u" : shift);
       v.emplace("bound", std::to_string(program.half_bound));
       code.functions += context.render(kRoundOutput32, v);
-      rounded = p + "_output(" + row_x + ", k)";
+      rounded = p + "_round_output(" + row_x + ", k)";
     } else if (program.rounding == Rounding::Word64) {
       TemplateValues v = values;
       v.emplace("shift", uniform ? shift + "u" : shift);
       code.functions += context.render(kRoundOutput64Word, v);
-      rounded = p + "_output(" + row_x + ", k)";
+      rounded = p + "_round_output(" + row_x + ", k)";
     } else {
       // Shifts of 32 or more, or int64 sums: the runtime's 64-bit unsigned rounding takes any.
       code.fixed_runtime = true;
       TemplateValues v = values;
       v.emplace("shift", uniform ? shift : "(int)" + shift);
       code.functions += context.render(kRoundOutput64, v);
-      rounded = p + "_output(" + row_x + ", k)";
+      rounded = p + "_round_output(" + row_x + ", k)";
     }
     code.functions += context.render(
         kFixedTransform,
@@ -183,10 +183,10 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
                    " of the exact transform of the dequantized input.\n";
     code.scores = {"", p + "_transform", program.n_outputs, "int32_t"};
   } else {
-    code.tables.add_2d("float", 4, p + "_weight", program.n_outputs, program.n_features,
+    code.tables.add_2d("float", 4, p + "_component_weight", program.n_outputs, program.n_features,
                        rounded_float_literals(program.weight),
                        "components (whitening and pipeline scalers folded in)");
-    code.tables.add("float", 4, p + "_center", rounded_float_literals(program.center),
+    code.tables.add("float", 4, p + "_component_center", rounded_float_literals(program.center),
                     "the input that maps to zero");
     code.functions += context.render(kFloatTransform);
     code.scores = {"", p + "_transform", program.n_outputs, "float"};

@@ -14,7 +14,7 @@ namespace mcuport::codegen {
 namespace {
 
 const char* kKernel = R"(/* The kernel between x and support vector s: {{kernel_doc}}. */
-static inline float {{p}}_kernel(const float x[], uint32_t s) {
+static inline float {{p}}_sv_kernel(const float x[], uint32_t s) {
     float acc = 0.0f;
     uint32_t f;
     for (f = 0u; f < {{nf}}; ++f) {
@@ -603,7 +603,7 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
                                       {"term_open", ""},
                                       {"term_mid", " * "},
                                       {"term_close", ""},
-                                      {"kernel_value", p + "_kernel(x, s)"},
+                                      {"kernel_value", p + "_sv_kernel(x, s)"},
                                       {"setup", ""}});
     code.summary = " * " + std::to_string(program.n_sv) + " support vectors of " +
                    std::to_string(n_features) + " features: " + std::to_string(program.n_sv) +

@@ -116,6 +116,23 @@ TEST(CheckModelName, RejectsKeywords) {
   }
 }
 
+// The runtime every fixed-mode header shares (mcuport_fx_mul_u32, MCUPORT_FX_ROM, ...) owns the
+// prefix: a model named mcuport_fx would define MCUPORT_FX_ROM beside it.
+TEST(CheckModelName, RejectsTheRuntimesPrefix) {
+  for (const char* name : {"mcuport", "MCUPORT", "McuPort", "mcuport_fx", "MCUPORT_SIMD32",
+                           "mcuport_fan"}) {
+    EXPECT_THAT([&] { check_model_name(name); },
+                ThrowsOptionError(std::string("the model name \"") + name + "\" starts with \"" +
+                                  std::string(name).substr(0, 7) +
+                                  "\": names that start with mcuport_ and MCUPORT_ belong to the "
+                                  "generated code's shared runtime"))
+        << name;
+  }
+  for (const char* name : {"mcuports", "mcuportable", "my_mcuport", "mcu_port"}) {
+    EXPECT_NO_THROW(check_model_name(name)) << name;
+  }
+}
+
 TEST(CheckModelName, MessageStatesTheRule) {
   EXPECT_THAT([] { check_model_name("1"); },
               ThrowsOptionError("must match [A-Za-z][A-Za-z0-9_]*, be at most 48 characters"));

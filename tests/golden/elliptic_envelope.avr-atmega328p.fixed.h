@@ -106,12 +106,12 @@ extern "C" {
 #define ELLIPTIC_ENVELOPE_TABLE_BYTES 72
 
 /* the factor of the precision matrix, input quantization folded in, * 2^32 (in flash) */
-static const int32_t elliptic_envelope_weight[10] ELLIPTIC_ENVELOPE_ROM = {
+static const int32_t elliptic_envelope_row_weight[10] ELLIPTIC_ENVELOPE_ROM = {
     1960788, -1121799, -4291755, 2016800, 790337, 2420791, -2026313, 3071052, -3020545, 554682
 };
 
 /* per row: the offset of the component and the rounding half 2^8, * 2^32 (in flash) */
-static const int64_t elliptic_envelope_bias[4] ELLIPTIC_ENVELOPE_ROM = {
+static const int64_t elliptic_envelope_row_bias[4] ELLIPTIC_ENVELOPE_ROM = {
     INT64_C(-717727), INT64_C(592664), INT64_C(25510), INT64_C(277597)
 };
 
@@ -159,9 +159,9 @@ static inline int64_t elliptic_envelope_score(const int16_t x[]) {
     uint32_t r;
     uint32_t f;
     for (r = 0u; r < ELLIPTIC_ENVELOPE_N_ROWS; ++r) {
-        int64_t acc = (int64_t)elliptic_envelope_rom_int64(&elliptic_envelope_bias[r]);
+        int64_t acc = (int64_t)elliptic_envelope_rom_int64(&elliptic_envelope_row_bias[r]);
         for (f = r; f < ELLIPTIC_ENVELOPE_N_FEATURES; ++f) {
-            acc += (int64_t)ELLIPTIC_ENVELOPE_ROM_I32(&elliptic_envelope_weight[i]) * x[f];
+            acc += (int64_t)ELLIPTIC_ENVELOPE_ROM_I32(&elliptic_envelope_row_weight[i]) * x[f];
             ++i;
         }
         sum += elliptic_envelope_square(elliptic_envelope_component(acc));

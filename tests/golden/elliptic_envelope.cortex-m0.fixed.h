@@ -106,7 +106,7 @@ static inline int32_t elliptic_envelope_signed(uint32_t m) {
  * input quantization folded in, upper triangular) in units of 2^-32,
  * rounded right (half up) by 9 bits before squaring:
  * |z_r| < 2^31, and the sum of squares is at most 1444969832678240400. */
-static inline int64_t elliptic_envelope_distance(const int16_t x[], int64_t start) {
+static inline int64_t elliptic_envelope_squared_distance(const int16_t x[], int64_t start) {
     int64_t sum = start;
     int64_t acc;
     acc = INT64_C(-717727)
@@ -130,14 +130,15 @@ static inline int64_t elliptic_envelope_distance(const int16_t x[], int64_t star
 
 /* The squared Mahalanobis distance * 2^ELLIPTIC_ENVELOPE_SCORE_FRAC_BITS. */
 static inline int64_t elliptic_envelope_score(const int16_t x[]) {
-    return elliptic_envelope_distance(x, 0);
+    return elliptic_envelope_squared_distance(x, 0);
 }
 
 /* +1 (inlier) when the squared distance is at most the threshold, else -1 (outlier), as
  * scikit-learn's predict: score <= THRESHOLD <=> score - (THRESHOLD + 1) < 0 (no overflow: the
  * score is at most 1444969832678240400), so the answer is 2 * (that sum's sign bit) - 1. */
 static inline int32_t elliptic_envelope_predict(const int16_t x[]) {
-    return (int32_t)((uint32_t)((uint64_t)elliptic_envelope_distance(x, -ELLIPTIC_ENVELOPE_THRESHOLD - 1) >> 63) << 1) - 1;
+    const int64_t d = elliptic_envelope_squared_distance(x, -ELLIPTIC_ENVELOPE_THRESHOLD - 1);
+    return (int32_t)((uint32_t)((uint64_t)d >> 63) << 1) - 1;
 }
 
 /* Conveniences outside the predict path (they use floating point).

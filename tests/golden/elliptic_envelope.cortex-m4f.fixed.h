@@ -101,7 +101,7 @@ static inline int32_t elliptic_envelope_component(int64_t acc) {
  * input quantization folded in, upper triangular) in units of 2^-40,
  * rounded right (half up) by 17 bits before squaring:
  * |z_r| < 2^31, and the sum of squares is at most 1444969664388588100. */
-static inline int64_t elliptic_envelope_distance(const int16_t x[], int64_t start) {
+static inline int64_t elliptic_envelope_squared_distance(const int16_t x[], int64_t start) {
     const int32_t u0 = (int32_t)x[0] + 32768;
     const int32_t u1 = (int32_t)x[1] + 32768;
     const int32_t u2 = (int32_t)x[2] + 32768;
@@ -131,14 +131,15 @@ static inline int64_t elliptic_envelope_distance(const int16_t x[], int64_t star
 
 /* The squared Mahalanobis distance * 2^ELLIPTIC_ENVELOPE_SCORE_FRAC_BITS. */
 static inline int64_t elliptic_envelope_score(const int16_t x[]) {
-    return elliptic_envelope_distance(x, 0);
+    return elliptic_envelope_squared_distance(x, 0);
 }
 
 /* +1 (inlier) when the squared distance is at most the threshold, else -1 (outlier), as
  * scikit-learn's predict: score <= THRESHOLD <=> score - (THRESHOLD + 1) < 0 (no overflow: the
  * score is at most 1444969664388588100), so the answer is 2 * (that sum's sign bit) - 1. */
 static inline int32_t elliptic_envelope_predict(const int16_t x[]) {
-    return (int32_t)((uint32_t)((uint64_t)elliptic_envelope_distance(x, -ELLIPTIC_ENVELOPE_THRESHOLD - 1) >> 63) << 1) - 1;
+    const int64_t d = elliptic_envelope_squared_distance(x, -ELLIPTIC_ENVELOPE_THRESHOLD - 1);
+    return (int32_t)((uint32_t)((uint64_t)d >> 63) << 1) - 1;
 }
 
 /* Conveniences outside the predict path (they use floating point).

@@ -28,13 +28,13 @@ extern "C" {
 #define ELLIPTIC_ENVELOPE_TABLE_BYTES 56
 
 /* the transposed Cholesky factor of the precision matrix, pipeline stages folded in */
-static const float elliptic_envelope_weight[10] = {
+static const float elliptic_envelope_row_weight[10] = {
     4.34840298f, -3.90563321f, -4.37440014f, 4.59867239f, 2.75162077f, 2.46740818f, -4.62036419f,
     3.13019085f, -6.88739252f, 1.26477528f
 };
 
 /* the location, in the raw input */
-static const float elliptic_envelope_center[4] = {
+static const float elliptic_envelope_row_center[4] = {
     5.73750019f, 3.03999996f, 3.4124999f, 1.06500006f
 };
 
@@ -48,7 +48,7 @@ static inline float elliptic_envelope_score(const float x[]) {
     for (r = 0u; r < ELLIPTIC_ENVELOPE_N_ROWS; ++r) {
         float z = 0.0f;
         for (f = r; f < ELLIPTIC_ENVELOPE_N_FEATURES; ++f) {
-            z += elliptic_envelope_weight[i++] * (x[f] - elliptic_envelope_center[f]);
+            z += elliptic_envelope_row_weight[i++] * (x[f] - elliptic_envelope_row_center[f]);
         }
         sum += z * z;
     }

@@ -62,7 +62,7 @@ extern "C" {
 #define GAUSSIAN_NB_FAR_WEIGHTS_TABLE_BYTES 108
 
 /* per class: log(prior) - 0.5 sum log(2 pi var) (in flash) */
-static const float gaussian_nb_far_weights_bias[3] GAUSSIAN_NB_FAR_WEIGHTS_ROM = {
+static const float gaussian_nb_far_weights_class_bias[3] GAUSSIAN_NB_FAR_WEIGHTS_ROM = {
     -4.56012964f, 5.55771446f, -4.97387314f
 };
 
@@ -74,7 +74,7 @@ static const float gaussian_nb_far_weights_theta[3][4] GAUSSIAN_NB_FAR_WEIGHTS_R
 };
 
 /* per class: 0.5 / variance (in flash) */
-static const float gaussian_nb_far_weights_weight[3][4] GAUSSIAN_NB_FAR_WEIGHTS_ROM = {
+static const float gaussian_nb_far_weights_class_weight[3][4] GAUSSIAN_NB_FAR_WEIGHTS_ROM = {
     {0.669181764f, 0.600386143f, 0.462328076f, 0.516462207f},
     {0.654715538f, 0.691295087f, 308288448.0f, 0.422219276f},
     {0.513889074f, 0.568504333f, 0.466341436f, 0.307810694f}
@@ -96,10 +96,10 @@ static inline void gaussian_nb_far_weights_predict_joint_log_proba(const float x
     uint32_t c;
     uint32_t f;
     for (c = 0u; c < GAUSSIAN_NB_FAR_WEIGHTS_N_CLASSES; ++c) {
-        float acc = GAUSSIAN_NB_FAR_WEIGHTS_ROM_FLOAT(&gaussian_nb_far_weights_bias[c]);
+        float acc = GAUSSIAN_NB_FAR_WEIGHTS_ROM_FLOAT(&gaussian_nb_far_weights_class_bias[c]);
         for (f = 0u; f < GAUSSIAN_NB_FAR_WEIGHTS_N_FEATURES; ++f) {
             const float d = x[f] - GAUSSIAN_NB_FAR_WEIGHTS_ROM_FLOAT(&gaussian_nb_far_weights_theta[c][f]);
-            acc -= GAUSSIAN_NB_FAR_WEIGHTS_ROM_FLOAT(&gaussian_nb_far_weights_weight[c][f]) * d * d;
+            acc -= GAUSSIAN_NB_FAR_WEIGHTS_ROM_FLOAT(&gaussian_nb_far_weights_class_weight[c][f]) * d * d;
         }
         out[c] = acc;
     }

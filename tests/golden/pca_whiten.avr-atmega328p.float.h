@@ -58,13 +58,13 @@ extern "C" {
 #define PCA_WHITEN_TABLE_BYTES 48
 
 /* components (whitening and pipeline scalers folded in) (in flash) */
-static const float pca_whiten_weight[2][4] PCA_WHITEN_ROM = {
+static const float pca_whiten_component_weight[2][4] PCA_WHITEN_ROM = {
     {0.178823113f, -0.0439097099f, 0.408862174f, 0.176661983f},
     {1.16716707f, 1.35832584f, -0.330623537f, -0.0786434561f}
 };
 
 /* the input that maps to zero (in flash) */
-static const float pca_whiten_center[4] PCA_WHITEN_ROM = {
+static const float pca_whiten_component_center[4] PCA_WHITEN_ROM = {
     5.84200001f, 3.04399991f, 3.71600008f, 1.17999995f
 };
 
@@ -75,7 +75,7 @@ static inline void pca_whiten_transform(const float x[], float y[]) {
     for (k = 0u; k < PCA_WHITEN_N_OUTPUTS; ++k) {
         float acc = 0.0f;
         for (f = 0u; f < PCA_WHITEN_N_FEATURES; ++f) {
-            acc += PCA_WHITEN_ROM_FLOAT(&pca_whiten_weight[k][f]) * (x[f] - PCA_WHITEN_ROM_FLOAT(&pca_whiten_center[f]));
+            acc += PCA_WHITEN_ROM_FLOAT(&pca_whiten_component_weight[k][f]) * (x[f] - PCA_WHITEN_ROM_FLOAT(&pca_whiten_component_center[f]));
         }
         y[k] = acc;
     }

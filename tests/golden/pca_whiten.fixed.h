@@ -157,7 +157,7 @@ static inline int64_t pca_whiten_component(const int16_t x[], uint32_t k) {
  * by pca_whiten_output_shift[k] bits, floor(acc / 2^s): the row rounded half up. acc + 2^31 is in [0, 2^32)
  * (|acc| <= 1313815258), its shift is floor(acc / 2^s) + 2^(31 - s), and the difference, taken
  * modulo 2^32, is the result's two's complement (|result| <= 1313815258). */
-static inline int32_t pca_whiten_output(const int16_t x[], uint32_t k) {
+static inline int32_t pca_whiten_round_output(const int16_t x[], uint32_t k) {
     const uint32_t u = (uint32_t)(int32_t)pca_whiten_component(x, k) ^ UINT32_C(0x80000000);
     const uint32_t s = (uint32_t)pca_whiten_output_shift[k]; /* s <= 31 */
     const uint32_t m = (u >> s) - (UINT32_C(0x80000000) >> s);
@@ -168,7 +168,7 @@ static inline int32_t pca_whiten_output(const int16_t x[], uint32_t k) {
 static inline void pca_whiten_transform(const int16_t x[], int32_t y[]) {
     uint32_t k;
     for (k = 0u; k < PCA_WHITEN_N_OUTPUTS; ++k) {
-        y[k] = (int32_t)pca_whiten_output(x, k);
+        y[k] = (int32_t)pca_whiten_round_output(x, k);
     }
 }
 

@@ -64,7 +64,7 @@ extern "C" {
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_TABLE_BYTES 108
 
 /* per class: log(prior) - 0.5 sum log(2 pi var) (in flash) */
-static const float pipeline_scaler_pca_naive_bayes_bias[3] PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM = {
+static const float pipeline_scaler_pca_naive_bayes_class_bias[3] PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM = {
     -0.902095437f, -1.95225298f, -2.00524735f
 };
 
@@ -76,7 +76,7 @@ static const float pipeline_scaler_pca_naive_bayes_theta[3][2] PIPELINE_SCALER_P
 };
 
 /* per class: 0.5 / variance (in flash) */
-static const float pipeline_scaler_pca_naive_bayes_weight[3][2] PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM = {
+static const float pipeline_scaler_pca_naive_bayes_class_weight[3][2] PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM = {
     {23.0894737f, 0.608664155f},
     {2.14930272f, 0.800458729f},
     {1.95688009f, 0.892688453f}
@@ -125,10 +125,10 @@ static inline void pipeline_scaler_pca_naive_bayes_predict_joint_log_proba(const
     uint32_t c;
     uint32_t f;
     for (c = 0u; c < PIPELINE_SCALER_PCA_NAIVE_BAYES_N_CLASSES; ++c) {
-        float acc = PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM_FLOAT(&pipeline_scaler_pca_naive_bayes_bias[c]);
+        float acc = PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM_FLOAT(&pipeline_scaler_pca_naive_bayes_class_bias[c]);
         for (f = 0u; f < PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS; ++f) {
             const float d = x[f] - PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM_FLOAT(&pipeline_scaler_pca_naive_bayes_theta[c][f]);
-            acc -= PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM_FLOAT(&pipeline_scaler_pca_naive_bayes_weight[c][f]) * d * d;
+            acc -= PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM_FLOAT(&pipeline_scaler_pca_naive_bayes_class_weight[c][f]) * d * d;
         }
         out[c] = acc;
     }

@@ -103,7 +103,7 @@ static const char *const svc_rbf_binary_labels[2] = {
 };
 
 /* The kernel between x and support vector s: exp(-gamma |x - sv|^2), gamma = 0.5f. */
-static inline float svc_rbf_binary_kernel(const float x[], uint32_t s) {
+static inline float svc_rbf_binary_sv_kernel(const float x[], uint32_t s) {
     float acc = 0.0f;
     uint32_t f;
     for (f = 0u; f < SVC_RBF_BINARY_N_FEATURES; ++f) {
@@ -118,7 +118,7 @@ static inline void svc_rbf_binary_decision_values(const float x[], float dec[]) 
     float acc = svc_rbf_binary_intercept[0];
     uint32_t s;
     for (s = 0u; s < SVC_RBF_BINARY_N_SUPPORT_VECTORS; ++s) {
-        const float k = svc_rbf_binary_kernel(x, s);
+        const float k = svc_rbf_binary_sv_kernel(x, s);
         acc += svc_rbf_binary_sv_coef[s][0] * k;
     }
     dec[0] = acc;

@@ -127,7 +127,7 @@ static const char *const svc_rbf_three_classes_labels[3] SVC_RBF_THREE_CLASSES_R
 };
 
 /* The kernel between x and support vector s: exp(-gamma |x - sv|^2), gamma = 0.5f. */
-static inline float svc_rbf_three_classes_kernel(const float x[], uint32_t s) {
+static inline float svc_rbf_three_classes_sv_kernel(const float x[], uint32_t s) {
     float acc = 0.0f;
     uint32_t f;
     for (f = 0u; f < SVC_RBF_THREE_CLASSES_N_FEATURES; ++f) {
@@ -151,7 +151,7 @@ static inline void svc_rbf_three_classes_decision_values(const float x[], float 
     for (c = 0u; c < SVC_RBF_THREE_CLASSES_N_CLASSES; ++c) {
         const uint32_t end = (uint32_t)SVC_RBF_THREE_CLASSES_ROM_U8(&svc_rbf_three_classes_sv_end[c]);
         for (; s < end; ++s) {
-            const float k = svc_rbf_three_classes_kernel(x, s);
+            const float k = svc_rbf_three_classes_sv_kernel(x, s);
             uint32_t t;
             for (t = 0u; t < SVC_RBF_THREE_CLASSES_N_CLASSES - 1u; ++t) {
                 dec[SVC_RBF_THREE_CLASSES_ROM_U8(&svc_rbf_three_classes_sv_pair[c][t])] += SVC_RBF_THREE_CLASSES_ROM_FLOAT(&svc_rbf_three_classes_sv_coef[s][t]) * k;

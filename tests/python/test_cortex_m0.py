@@ -237,7 +237,7 @@ def test_mahalanobis_straight_line_23_bit_weights_split_at_bit_8(tmp_path):
     generated = mcuport.generate(document, name="m", numeric="fixed", target="cortex-m0")
     header = generated.header
     assert mahalanobis_form(header) == "straight line" and "24-bit weights" in header
-    assert ") * 256\n" in header and "65536" not in header.split("m_distance")[1]
+    assert ") * 256\n" in header and "65536" not in header.split("m_squared_distance")[1]
     assert "m_signed((uint32_t)(int32_t)x[3] * (uint32_t)" in header
     assert_no_64_bit_product(header, tmp_path)
 
@@ -498,11 +498,11 @@ def test_rbf_distance_chunks_hold_the_largest_low_halves(tmp_path):
 
 def mahalanobis_form(header: str) -> str:
     """Which Cortex-M0 form a fixed Mahalanobis header takes (codegen/src/emit_mahalanobis.cpp)."""
-    if "m_distance(const int16_t x[], int64_t start)" in header:
+    if "m_squared_distance(const int16_t x[], int64_t start)" in header:
         return "straight line"
-    if "static const uint8_t m_weight_lo[" in header:
+    if "static const uint8_t m_row_weight_lo[" in header:
         return "bytes"
-    assert "static const uint16_t m_weight_lo[" in header
+    assert "static const uint16_t m_row_weight_lo[" in header
     return "halves"
 
 
@@ -511,7 +511,7 @@ def row_extremes(header: str, n_features: int) -> np.ndarray:
     dense, after a PCA stage), the two codes that drive its high sum (sum_f hi_f xq_f) to the
     ends of its proven bound +-32768 sum_f |hi_f|, and the same for its low sum (every lo is
     >= 0): the sums the int32 bounds are about."""
-    hi = header_array(header, "m_weight_hi")
+    hi = header_array(header, "m_row_weight_hi")
     n_rows = int(re.search(r"#define M_N_ROWS (\d+)u", header).group(1))
     triangular = len(hi) == n_features * (n_features + 1) // 2 and n_rows == n_features
     assert triangular or len(hi) == n_rows * n_features
@@ -631,8 +631,8 @@ def test_mahalanobis_weight_bytes_at_the_int32_edges(n_features, tmp_path):
     else:
         assert mahalanobis_form(header) == "bytes"
         packed = np.concatenate([codes[r, r:] for r in range(n_features)])
-        hi = header_array(header, "m_weight_hi")
-        np.testing.assert_array_equal(hi * 256 + header_array(header, "m_weight_lo"), packed)
+        hi = header_array(header, "m_row_weight_hi")
+        np.testing.assert_array_equal(hi * 256 + header_array(header, "m_row_weight_lo"), packed)
         assert 32768 * np.abs(hi[:n_features]).sum() == 2**31
         assert 32768 * np.abs(hi[n_features:2 * n_features - 1]).sum() == 2**31 - 32768
         wide = header_array(header, "m_row_wide")
@@ -668,7 +668,7 @@ PER_ROW_POINTS = {
          [0.142, -0.264, 0.319, -0.342, -1.022, -0.397], [3.811, -3.702, -1.155, -1.366, 3.146],
          [2.293, 1.465, 8.771, -0.107], [12.967, 1.104, 7.631], [0.099, -0.107], [0.031]], 7.46,
         ("static const uint8_t m_row_shift[9]", "m_component_by(acc, m_row_shift[r])",
-         "folded in, * 2^(the row's point) */\nstatic const int16_t m_weight[45]")),
+         "folded in, * 2^(the row's point) */\nstatic const int16_t m_row_weight[45]")),
 }
 
 

@@ -304,8 +304,8 @@ def test_mahalanobis_fixed_every_code_range(dataset, straight_line, tmp_path):
     models, X_train, X = detectors(dataset)
     model = models["EllipticEnvelope"]
     generated = mcuport.generate(model, name="m", numeric="fixed", calibration=X_train)
-    assert ("m_distance(const int16_t x[], int64_t start)" in generated.header) == straight_line
-    assert ("m_weight[" in generated.header) != straight_line
+    assert ("m_squared_distance(const int16_t x[], int64_t start)" in generated.header) == straight_line
+    assert ("m_row_weight[" in generated.header) != straight_line
     with HostModel(generated, workdir=tmp_path / "gcc") as compiled:
         codes = codes_over_the_int16_range(compiled, X, 400)
         labels, score = compiled.run(codes)
@@ -365,9 +365,9 @@ def test_mahalanobis_fixed_overlapping_words_on_cortex_m4f(case, terms, tmp_path
     header = generated.header
     assert "overlapping 32-bit words (each one's low byte the previous one's top byte)" in header
     if terms is None:
-        assert "m_weight[" not in header and "24-bit weights written into the code" in header
+        assert "m_row_weight[" not in header and "24-bit weights written into the code" in header
     else:
-        assert f"static const uint8_t m_weight[{3 * terms + 1}]" in header
+        assert f"static const uint8_t m_row_weight[{3 * terms + 1}]" in header
         assert "switch ((M_N_FEATURES" in header
     macros = header_macros(header)
     on_chip = mcuport.load(model, calibration=X_train, target="cortex-m4f")

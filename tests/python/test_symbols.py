@@ -1,0 +1,252 @@
+"""Several models in one translation unit: every symbol of a header is its model's name, `_` and
+a suffix, and model names may hold `_`, so a model named `fan_sv` and one named `fan` share a
+symbol if one writes the suffix `distance` and the other `sv_distance`. Two names `p` and
+`p_w` can share one only where a suffix ends in `_` and another suffix, so the suffixes of
+every header for a target (every family, numeric mode, layout and style) must not: a tail-free
+set. The names of the headers' shared runtime (`mcuport_fx_*`, `MCUPORT_*`) are refused as
+model names."""
+
+from __future__ import annotations
+
+import functools
+import pathlib
+import re
+import subprocess
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.covariance import EllipticEnvelope
+from sklearn.decomposition import PCA
+from sklearn.ensemble import (ExtraTreesRegressor, RandomForestClassifier,
+                              RandomForestRegressor)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.svm import SVC, LinearSVC, NuSVC, OneClassSVM
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+import mcuport
+from mcuport.host import STRICT_FLAGS
+
+from conftest import OTHER_COMPILERS, SEED, WIDENED_MODELS, split, thin_mahalanobis
+
+GOLDEN = pathlib.Path(__file__).resolve().parents[1] / "golden"
+TREES = (DecisionTreeClassifier, DecisionTreeRegressor, RandomForestClassifier,
+         RandomForestRegressor, ExtraTreesRegressor)
+UNSUPERVISED = (OneClassSVM, EllipticEnvelope, PCA)
+
+# One model of each family and of each form its code takes (binary and multi-class, every
+# kernel, straight-line and looped, pipelines with a stage), kept small.
+FAMILIES = {
+    "DecisionTreeClassifier": (lambda: DecisionTreeClassifier(max_depth=4, random_state=SEED),
+                               "iris"),
+    "DecisionTreeRegressor": (lambda: DecisionTreeRegressor(max_depth=4, random_state=SEED),
+                              "diabetes"),
+    "RandomForestClassifier": (
+        lambda: RandomForestClassifier(n_estimators=3, max_depth=3, random_state=SEED), "wine"),
+    "RandomForestRegressor": (
+        lambda: RandomForestRegressor(n_estimators=3, max_depth=3, random_state=SEED),
+        "diabetes"),
+    "ExtraTreesRegressor": (
+        lambda: ExtraTreesRegressor(n_estimators=3, max_depth=3, random_state=SEED), "diabetes"),
+    "SVC(rbf)": (lambda: SVC(), "iris"),
+    "SVC(rbf, binary)": (lambda: SVC(), "breast_cancer"),
+    "SVC(linear)": (lambda: SVC(kernel="linear"), "iris"),
+    "SVC(linear, binary)": (lambda: SVC(kernel="linear"), "breast_cancer"),
+    "SVC(poly)": (lambda: SVC(kernel="poly"), "iris"),
+    "SVC(sigmoid)": (lambda: SVC(kernel="sigmoid", gamma="auto"), "iris"),
+    "NuSVC": (lambda: NuSVC(), "iris"),
+    "LinearSVC": (lambda: make_pipeline(StandardScaler(), LinearSVC(random_state=SEED)), "iris"),
+    "LinearSVC(binary)": (
+        lambda: make_pipeline(StandardScaler(), LinearSVC(random_state=SEED)), "breast_cancer"),
+    "OneClassSVM(rbf)": (lambda: OneClassSVM(nu=0.2), "iris"),
+    "OneClassSVM(linear)": (lambda: OneClassSVM(kernel="linear", nu=0.2), "iris"),
+    "OneClassSVM(poly)": (lambda: OneClassSVM(kernel="poly", nu=0.2), "iris"),
+    "OneClassSVM(sigmoid)": (lambda: OneClassSVM(kernel="sigmoid", gamma="auto", nu=0.2),
+                             "iris"),
+    "GaussianNB": (lambda: GaussianNB(), "iris"),
+    "GaussianNB(binary)": (lambda: GaussianNB(), "breast_cancer"),
+    "GaussianNB(digits)": (lambda: GaussianNB(), "digits"),
+    "PCA": (lambda: PCA(n_components=3, random_state=SEED), "wine"),
+    "PCA(whiten)": (lambda: PCA(n_components=3, whiten=True, random_state=SEED), "wine"),
+    "EllipticEnvelope": (lambda: EllipticEnvelope(random_state=SEED), "iris"),
+    "EllipticEnvelope(breast_cancer)": (lambda: EllipticEnvelope(random_state=SEED),
+                                        "breast_cancer"),
+    "Pipeline(StandardScaler, SVC)": (lambda: make_pipeline(StandardScaler(), SVC()), "wine"),
+    "Pipeline(StandardScaler, PCA, GaussianNB)": (
+        lambda: make_pipeline(StandardScaler(), PCA(n_components=4, random_state=SEED),
+                              GaussianNB()), "wine"),
+    "Pipeline(MinMaxScaler, PCA, SVC)": (
+        lambda: make_pipeline(MinMaxScaler(), PCA(n_components=4, random_state=SEED), SVC()),
+        "wine"),
+    "Pipeline(MinMaxScaler, DecisionTreeClassifier)": (
+        lambda: make_pipeline(MinMaxScaler(), DecisionTreeClassifier(max_depth=4,
+                                                                      random_state=SEED)),
+        "iris"),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def fitted(kind):
+    """(estimator, X_train) of a FAMILIES, WIDENED_MODELS or "Mahalanobis(thin)" case."""
+    if kind == "Mahalanobis(thin)":
+        return thin_mahalanobis(), split("breast_cancer")[0]
+    if kind in WIDENED_MODELS:
+        estimator, X_train, _ = WIDENED_MODELS[kind][0]()
+        return estimator, X_train
+    factory, dataset = FAMILIES[kind]
+    X_train, _, y_train, _ = split(dataset)
+    estimator = factory()
+    last = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if isinstance(last, UNSUPERVISED):
+            estimator.fit(X_train)
+        else:
+            estimator.fit(X_train, y_train)
+    return estimator, X_train
+
+
+CORPUS = (*FAMILIES, *WIDENED_MODELS, "Mahalanobis(thin)")
+TARGETS = [t["name"] for t in mcuport.targets()]
+
+
+def code_only(header: str) -> str:
+    """The header without its comments and string and character literals."""
+    literal = r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+    return re.sub(rf"/\*.*?\*/|//[^\n]*|{literal}", " ", header, flags=re.S)
+
+
+def suffixes(header: str, name: str) -> set:
+    """What follows `name_` and `NAME_` in the header's identifiers, each run of digits written
+    as 0 (tree_3 and tree_12 stand for the same family of symbols)."""
+    found = set()
+    for ident in set(re.findall(r"\b[A-Za-z_]\w*", code_only(header))):
+        for prefix in (name + "_", name.upper() + "_"):
+            if ident.startswith(prefix) and len(ident) > len(prefix):
+                found.add(re.sub(r"\d+", "0", ident[len(prefix):]))
+    return found
+
+
+def tails(found: dict) -> list:
+    """Every (suffix, shorter) where the suffix ends in `_` and the shorter one: the models named
+    p and p_<the rest> would both define p_<suffix>."""
+    return sorted((long, short, sorted(found[long])[0], sorted(found[short])[0])
+                  for long in found for short in found if long.endswith("_" + short))
+
+
+def headers_for(target):
+    """(what, header, name): every corpus model for the target in both numeric modes, tree
+    models in both layouts, and the micromlgen style."""
+    for kind in CORPUS:
+        estimator, X_train = fitted(kind)
+        last = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+        layouts = ("fast", "compact") if isinstance(last, TREES) else (None,)
+        for numeric in ("float", "fixed"):
+            for layout in layouts:
+                options = {"layout": layout} if layout else {}
+                what = f"{kind}, {numeric}{', ' + layout if layout else ''}"
+                yield what, mcuport.port(estimator, name="zq", numeric=numeric, target=target,
+                                         calibration=X_train, **options), "zq"
+            if not isinstance(estimator, mcuport.Mahalanobis):
+                yield (f"{kind}, {numeric}, micromlgen style",
+                       mcuport.port(estimator, style="micromlgen", classname="zq",
+                                    numeric=numeric, target=target, calibration=X_train), "zq")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_no_suffix_ends_in_another(target):
+    found = {}
+    for what, header, name in headers_for(target):
+        for suffix in suffixes(header, name):
+            found.setdefault(suffix, set()).add(what)
+    # The golden headers (their names from the include guard): fixtures the corpus may not hold,
+    # such as feature names and the compact trees' formats.
+    for path in sorted(GOLDEN.glob("*.h")):
+        text = path.read_text()
+        guard = re.search(r"#ifndef (\w+)_MCUPORT_H", text).group(1)
+        for suffix in suffixes(text, guard.lower()):
+            found.setdefault(suffix, set()).add(path.name)
+    # The corpus reaches every family's symbols (a filter that found nothing would pass).
+    for suffix in ("predict", "predict_proba", "sv_coef", "rbf_kernel", "sv_kernel",
+                   "class_bias", "component_weight", "component_center", "row_weight",
+                   "squared_distance", "stage_weight", "transform", "N_FEATURES", "MCUPORT_H"):
+        assert suffix in found, suffix
+    clashes = tails(found)
+    assert not clashes, "\n".join(
+        f"{target}: models named p and p_{long[:-len(short) - 1]} both define p_{long} "
+        f"({where_long}; {where_short})" for long, short, where_long, where_short in clashes)
+
+
+def test_the_tail_check_finds_a_clash():
+    found = {"sv_distance": {"OneClassSVM"}, "distance": {"EllipticEnvelope"},
+             "predict": {"both"}, "sv": {"OneClassSVM"}}
+    assert [c[:2] for c in tails(found)] == [("sv_distance", "distance")]
+    assert suffixes("static int zq_tree_12(void); /* zq_comment */ const char* s = \"zq_x\";\n"
+                    "#define ZQ_N_TREES 3\nint zqa_b;", "zq") == {"tree_0", "N_TREES"}
+
+
+# Models whose names are another's followed by `_` and a word that family puts in front of its
+# last word: before the suffixes were tail-free, each of these pairs defined one symbol twice
+# (fan_sv_distance, fan_rbf_kernel, pca_component_weight, pca_dequantize_output,
+# nb_class_bias). Included in one translation unit, they compile and give their answers.
+ONE_UNIT = (
+    ("fan", "OneClassSVM(rbf)", "fixed", "fan_sv_distance"),
+    ("fan_sv", "EllipticEnvelope", "fixed", "fan_sv_squared_distance"),
+    ("fan_rbf", "SVC(rbf)", "float", "fan_rbf_sv_kernel"),
+    ("pca", "PCA", "fixed", "pca_component_weight"),
+    ("pca_component", "GaussianNB", "float", "pca_component_class_weight"),
+    ("pca_dequantize", "PCA(whiten)", "fixed", "pca_dequantize_component_weight"),
+    ("nb", "GaussianNB(binary)", "fixed", "nb_class_bias"),
+    ("nb_class", "EllipticEnvelope(breast_cancer)", "fixed", "nb_class_row_bias"),
+)
+
+
+def test_models_named_after_each_other_share_one_translation_unit(tmp_path):
+    lines = ["#include <stdio.h>"]
+    body = []
+    expected = []
+    for name, kind, numeric, symbol in ONE_UNIT:
+        estimator, X_train = fitted(kind)
+        header = mcuport.port(estimator, name=name, numeric=numeric, calibration=X_train)
+        assert re.search(rf"\b{symbol}\b", code_only(header)), (name, symbol)
+        (tmp_path / f"{name}.h").write_text(header)
+        lines.append(f'#include "{name}.h"')
+        row = split(FAMILIES[kind][1])[1][:1].astype(np.float32)  # the first test row
+        values = ", ".join(f"{v!r}f" for v in row[0].tolist())
+        P = name.upper()
+        body.append(f"    {{\n        const float x[{P}_N_FEATURES] = {{{values}}};\n")
+        if numeric == "fixed":
+            simulated = mcuport.load(estimator, calibration=X_train)
+            body.append(f"        int16_t q[{P}_N_FEATURES];\n        {name}_quantize(x, q);\n")
+            codes = simulated.quantize(row)
+        if isinstance(estimator, PCA):  # fixed mode: the first output's integer
+            body.append(f"        int32_t y[{P}_N_OUTPUTS];\n        {name}_transform(q, y);\n"
+                        f'        printf("%ld\\n", (long)y[0]);\n    }}\n')
+            expected.append(int(simulated.scores_codes(codes)[0][0]))
+        else:  # the class index (iris's labels are 0, 1, 2), or +1/-1
+            argument = "q" if numeric == "fixed" else "x"
+            body.append(f'        printf("%ld\\n", (long){name}_predict({argument}));\n    }}\n')
+            answer = (simulated.predict_codes(codes) if numeric == "fixed"
+                      else estimator.predict(row))
+            expected.append(int(answer[0]))
+    source = "\n".join(lines) + "\nint main(void) {\n" + "".join(body) + "    return 0;\n}\n"
+    (tmp_path / "main.c").write_text(source)
+    for cc, *std in (("cc", "-std=c99"), *OTHER_COMPILERS):
+        done = subprocess.run([cc, *std, *STRICT_FLAGS, "main.c", "-o", "main", "-lm"],
+                              cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, f"{cc}:\n{done.stderr[:3000]}"
+        out = subprocess.run([str(tmp_path / "main")], capture_output=True, text=True, check=True)
+        assert [int(v) for v in out.stdout.split()] == expected, cc
+
+
+@pytest.mark.parametrize("name", ["mcuport", "mcuport_fx", "MCUPORT_SIMD32", "McuPort"])
+def test_the_runtimes_prefix_is_refused_as_a_name(name):
+    estimator, _ = fitted("DecisionTreeClassifier")
+    with pytest.raises(ValueError, match=rf'the model name "{name}" starts with "{name[:7]}": '
+                                         "names that start with mcuport_ and MCUPORT_ belong to "
+                                         "the generated code's shared runtime"):
+        mcuport.port(estimator, name=name)
+
