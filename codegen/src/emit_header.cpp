@@ -1,8 +1,12 @@
 // The frame of every generated header: what it is and how to use it, the include guard, the
 // common macros and tables, label lookup and, in fixed mode, the input quantization helpers.
+#include <cinttypes>
+#include <cstdio>
+
 #include "const_storage.hpp"
 #include "emit.hpp"
 #include "runtime_text.hpp"
+#include "mcuport/error.hpp"
 #include "mcuport/port.hpp"
 #include "mcuport/text.hpp"
 
@@ -35,7 +39,7 @@ const char* kFrame = R"(/*
  * API (every symbol starts with {{p}}_ or {{P}}_):
 {{api}}{{label_api}}{{quantize_api}} */
 #ifndef {{P}}_MCUPORT_H
-#define {{P}}_MCUPORT_H
+#define {{P}}_MCUPORT_H {{id}}
 
 #include <stddef.h>
 #include <stdint.h>
@@ -52,8 +56,43 @@ extern "C" {
 }
 #endif
 {{cpp_class}}
+#elif {{P}}_MCUPORT_H != {{id}}
+#error "another model named {{p}} is included in this translation unit: give each its own name"
 #endif /* {{P}}_MCUPORT_H */
 )";
+
+// The include guard's value: FNV-1a (32 bits) of the header with the value written as kNoId and
+// without its line that names the target (headers that differ only there hold the same code). A
+// header included twice is skipped the second time, as any; a different header of a model with
+// the same name stops the build with #error where it would otherwise be skipped in silence
+// (and its name's functions would be the first model's).
+const char* const kNoId = "0x00000000";
+const char* const kTargetLine = "\n * Numeric mode: ";
+
+uint32_t fnv1a32(const std::string& text) {
+  uint32_t hash = 2166136261u;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 16777619u;
+  }
+  return hash;
+}
+
+std::string with_id(std::string header, const std::string& macro) {
+  const std::size_t target_line = header.find(kTargetLine);
+  if (target_line == std::string::npos) throw InternalError("the header's target line is missing");
+  std::string hashed = header;
+  hashed.erase(target_line + 1, header.find('\n', target_line + 1) - target_line);
+  char id[11];
+  std::snprintf(id, sizeof id, "0x%08" PRIx32, fnv1a32(hashed));
+  const std::string guard = macro + "_MCUPORT_H";
+  for (const std::string& line : {"#define " + guard + " ", "#elif " + guard + " != "}) {
+    const std::size_t at = header.find("\n" + line + kNoId + "\n");
+    if (at == std::string::npos) throw InternalError("the include guard's line is missing");
+    header.replace(at + 1 + line.size(), std::string(kNoId).size(), id);
+  }
+  return header;
+}
 
 const char* kLabels = R"(/* The label of class `index` (0 .. {{P}}_N_CLASSES - 1), or NULL for any other index. */
 static inline const char *{{p}}_label(int32_t index) {
@@ -280,8 +319,9 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family,
         " *   read it with strcpy_P, printf_P(\"%S\") or Arduino's (const __FlashStringHelper *).\n");
   }
 
-  return context.render(kFrame,
+  return with_id(context.render(kFrame,
                 {
+                    {"id", kNoId},
                     {"estimator", info.estimator},  // from the loader's closed list
                     {"task", to_string(info.task)},
                     {"version", kVersion},
@@ -307,7 +347,7 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family,
                     {"labels", labels},
                     {"quantize", quantize},
                     {"cpp_class", cpp_class},
-                });
+                }), context.macro);
 }
 
 }  // namespace mcuport::codegen

@@ -5,9 +5,14 @@
 // the host's header with only its "Target:" line changed. The headers are written only by
 // scripts/update-golden (with the same options as here) and reviewed as diffs.
 #include <algorithm>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -239,6 +244,51 @@ TEST(GoldenDirectory, EveryHeaderHasItsModel) {
     EXPECT_TRUE(fs::exists(model)) << entry.path().string() << " has no model " << model.string()
                                    << ": run scripts/update-golden";
   }
+}
+
+// FNV-1a, 32 bits (written here apart from the emitter's).
+uint32_t fnv1a32(const std::string& text) {
+  uint32_t hash = 0x811c9dc5u;
+  for (unsigned char c : text) hash = (hash ^ c) * 0x01000193u;
+  return hash;
+}
+
+// The include guard of every golden header holds FNV-1a of the header with that value written as
+// 0x00000000 and without its line that names the target, and the header ends with the #error
+// that stops a build where another model of the same name is included. The host's headers of
+// different models or modes have different values (a target's header without its own golden is
+// the host's but for the target line: TargetGolden holds it to the same value).
+TEST(IncludeGuard, HoldsTheHashOfItsHeader) {
+  const std::regex define(R"(\n#define (\w+)_MCUPORT_H (0x[0-9a-f]{8})\n)");
+  std::set<std::string> host_ids;
+  int host_headers = 0;
+  for (const auto& entry : fs::directory_iterator(kGoldenDir)) {
+    if (entry.path().extension() != ".h") continue;
+    const std::string text = read_file(entry.path());
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(text, match, define)) << entry.path().string();
+    const std::string guard = match[1].str() + "_MCUPORT_H";
+    const std::string id = match[2].str();
+    const std::string ending = "\n#elif " + guard + " != " + id +
+                               "\n#error \"another model named ";
+    EXPECT_NE(text.find(ending), std::string::npos) << entry.path().string();
+    std::string hashed = text;
+    for (std::size_t at = hashed.find(id); at != std::string::npos; at = hashed.find(id, at)) {
+      hashed.replace(at, id.size(), "0x00000000");
+    }
+    const std::size_t line = hashed.find("\n * Numeric mode: ");
+    ASSERT_NE(line, std::string::npos) << entry.path().string();
+    hashed.erase(line + 1, hashed.find('\n', line + 1) - line);
+    char expected[11];
+    std::snprintf(expected, sizeof expected, "0x%08" PRIx32, fnv1a32(hashed));
+    EXPECT_EQ(id, expected) << entry.path().string();
+    if (!entry.path().stem().stem().has_extension()) {  // <model>.<mode>.h: the host's
+      host_ids.insert(id);
+      ++host_headers;
+    }
+  }
+  EXPECT_GE(host_headers, 40);
+  EXPECT_EQ(static_cast<int>(host_ids.size()), host_headers);
 }
 
 }  // namespace

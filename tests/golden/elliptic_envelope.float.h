@@ -12,7 +12,7 @@
  *   float elliptic_envelope_score(const float x[]);   squared Mahalanobis distance
  */
 #ifndef ELLIPTIC_ENVELOPE_MCUPORT_H
-#define ELLIPTIC_ENVELOPE_MCUPORT_H
+#define ELLIPTIC_ENVELOPE_MCUPORT_H 0x759da8db
 
 #include <stddef.h>
 #include <stdint.h>
@@ -65,4 +65,6 @@ static inline int32_t elliptic_envelope_predict(const float x[]) {
 }
 #endif
 
+#elif ELLIPTIC_ENVELOPE_MCUPORT_H != 0x759da8db
+#error "another model named elliptic_envelope is included in this translation unit: give each its own name"
 #endif /* ELLIPTIC_ENVELOPE_MCUPORT_H */

@@ -15,7 +15,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef LINEAR_SVC_WIDE_MCUPORT_H
-#define LINEAR_SVC_WIDE_MCUPORT_H
+#define LINEAR_SVC_WIDE_MCUPORT_H 0x073bc281
 
 #include <stddef.h>
 #include <stdint.h>
@@ -129,4 +129,6 @@ static inline const char *linear_svc_wide_label(int32_t index) {
 }
 #endif
 
+#elif LINEAR_SVC_WIDE_MCUPORT_H != 0x073bc281
+#error "another model named linear_svc_wide is included in this translation unit: give each its own name"
 #endif /* LINEAR_SVC_WIDE_MCUPORT_H */

@@ -40,7 +40,7 @@
  *   void random_forest_leaf_codes_compact_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H
+#define RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H 0x83a0b649
 
 #include <stddef.h>
 #include <stdint.h>
@@ -248,4 +248,6 @@ static inline void random_forest_leaf_codes_compact_dequantize(const int16_t xq[
 }
 #endif
 
+#elif RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H != 0x83a0b649
+#error "another model named random_forest_leaf_codes_compact is included in this translation unit: give each its own name"
 #endif /* RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H */

@@ -16,7 +16,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef RANDOM_FOREST_REGRESSOR_MCUPORT_H
-#define RANDOM_FOREST_REGRESSOR_MCUPORT_H
+#define RANDOM_FOREST_REGRESSOR_MCUPORT_H 0x144aeff5
 
 #include <stddef.h>
 #include <stdint.h>
@@ -102,4 +102,6 @@ static inline const char *random_forest_regressor_feature_name(int32_t index) {
 }
 #endif
 
+#elif RANDOM_FOREST_REGRESSOR_MCUPORT_H != 0x144aeff5
+#error "another model named random_forest_regressor is included in this translation unit: give each its own name"
 #endif /* RANDOM_FOREST_REGRESSOR_MCUPORT_H */

@@ -27,7 +27,7 @@
  *   void svc_linear_binary_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef SVC_LINEAR_BINARY_MCUPORT_H
-#define SVC_LINEAR_BINARY_MCUPORT_H
+#define SVC_LINEAR_BINARY_MCUPORT_H 0x970cfd4f
 
 #include <stddef.h>
 #include <stdint.h>
@@ -225,4 +225,6 @@ static inline void svc_linear_binary_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
+#elif SVC_LINEAR_BINARY_MCUPORT_H != 0x970cfd4f
+#error "another model named svc_linear_binary is included in this translation unit: give each its own name"
 #endif /* SVC_LINEAR_BINARY_MCUPORT_H */

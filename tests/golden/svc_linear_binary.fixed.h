@@ -25,7 +25,7 @@
  *   void svc_linear_binary_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef SVC_LINEAR_BINARY_MCUPORT_H
-#define SVC_LINEAR_BINARY_MCUPORT_H
+#define SVC_LINEAR_BINARY_MCUPORT_H 0x34eba84b
 
 #include <stddef.h>
 #include <stdint.h>
@@ -182,4 +182,6 @@ static inline void svc_linear_binary_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
+#elif SVC_LINEAR_BINARY_MCUPORT_H != 0x34eba84b
+#error "another model named svc_linear_binary is included in this translation unit: give each its own name"
 #endif /* SVC_LINEAR_BINARY_MCUPORT_H */

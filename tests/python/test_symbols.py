@@ -250,3 +250,54 @@ def test_the_runtimes_prefix_is_refused_as_a_name(name):
                                          "the generated code's shared runtime"):
         mcuport.port(estimator, name=name)
 
+
+def test_two_models_of_one_name_stop_the_build_where_one_would_vanish(tmp_path):
+    """The include guard's value is a hash of the header: the same header included twice is
+    skipped the second time; another model's header with the same name, which the guard alone
+    would skip in silence (its name's functions then the first model's), is an #error."""
+    tree, _ = fitted("DecisionTreeClassifier")
+    forest, _ = fitted("RandomForestClassifier")
+    (tmp_path / "tree.h").write_text(mcuport.port(tree, name="m"))
+    (tmp_path / "tree_again.h").write_text(mcuport.port(tree, name="m"))
+    (tmp_path / "tree_m0.h").write_text(mcuport.port(tree, name="m", numeric="float",
+                                                     target="cortex-m0"))
+    (tmp_path / "forest.h").write_text(mcuport.port(forest, name="m"))
+    (tmp_path / "tree_fixed.h").write_text(mcuport.port(tree, name="m", numeric="fixed"))
+
+    def build(*headers):
+        includes = "".join(f'#include "{h}"\n' for h in headers)
+        (tmp_path / "main.c").write_text(
+            includes + "int main(void) {\n    const float x[M_N_FEATURES] = {0};\n"
+            "    return (int)m_predict(x);\n}\n")
+        return subprocess.run(["cc", "-std=c99", *STRICT_FLAGS, "-c", "main.c"], cwd=tmp_path,
+                              capture_output=True, text=True)
+
+    # One model: the same bytes, or the same code written for another target.
+    for headers in (("tree.h",), ("tree.h", "tree.h"), ("tree.h", "tree_again.h"),
+                    ("tree.h", "tree_m0.h")):
+        done = build(*headers)
+        assert done.returncode == 0, (headers, done.stderr)
+    # Another model, or the same one in the other numeric mode.
+    for headers in (("tree.h", "forest.h"), ("forest.h", "tree.h"), ("tree.h", "tree_fixed.h")):
+        done = build(*headers)
+        assert done.returncode != 0, headers
+        assert ("another model named m is included in this translation unit: give each its own "
+                "name") in done.stderr, (headers, done.stderr)
+    # In two .c files of one program they link together: everything in a header is static.
+    for unit, header in (("a", "tree.h"), ("b", "forest.h")):
+        (tmp_path / f"{unit}.c").write_text(
+            f'#include "{header}"\nint {unit}_class(const float x[]);\n'
+            f"int {unit}_class(const float x[]) {{ return (int)m_predict(x); }}\n")
+    x_tree = split("iris")[1][:1].astype(np.float32)
+    x_forest = split("wine")[1][:1].astype(np.float32)
+    rows = "".join(f"    const float {n}[] = {{{', '.join(f'{v!r}f' for v in x[0].tolist())}}};\n"
+                   for n, x in (("x_tree", x_tree), ("x_forest", x_forest)))
+    (tmp_path / "main.c").write_text(
+        "#include <stdio.h>\nint a_class(const float x[]);\nint b_class(const float x[]);\n"
+        "int main(void) {\n" + rows +
+        '    printf("%d %d\\n", a_class(x_tree), b_class(x_forest));\n    return 0;\n}\n')
+    subprocess.run(["cc", "-std=c99", *STRICT_FLAGS, "a.c", "b.c", "main.c", "-o", "two"],
+                   cwd=tmp_path, check=True)
+    out = subprocess.run([str(tmp_path / "two")], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [str(int(tree.predict(x_tree)[0])),
+                                  str(int(forest.predict(x_forest)[0]))]
