@@ -38,8 +38,9 @@ bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
 
 void check_model_name(const std::string& name, const std::string& what) {
   const std::string rule =
-      " (a " + what + " must match [A-Za-z][A-Za-z0-9_]*, be at most 48 characters and not be a "
-      "C or C++ keyword: it prefixes every symbol of the generated code)";
+      " (a " + what + " must match [A-Za-z][A-Za-z0-9_]*, be at most 48 characters, not be a "
+      "C or C++ keyword and not be mcuport or start with mcuport_, in any case: it prefixes "
+      "every symbol of the generated code)";
   std::string shown;
   for (char c : name) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
   if (name.empty()) throw Error("", "the " + what + " is empty" + rule);
@@ -69,9 +70,10 @@ void check_model_name(const std::string& name, const std::string& what) {
   // prefixes: a model named mcuport_fx would define MCUPORT_FX_ROM beside the runtime's.
   const std::string upper = to_upper_ascii(name);
   if (upper == "MCUPORT" || upper.compare(0, 8, "MCUPORT_") == 0) {
-    throw Error("", "the " + what + " \"" + shown + "\" starts with \"" + shown.substr(0, 7) +
-                        "\": names that start with mcuport_ and MCUPORT_ belong to the generated "
-                        "code's shared runtime" + rule);
+    throw Error("", "the " + what + " \"" + shown + "\" is " +
+                        (upper == "MCUPORT" ? "" : "or starts with ") + "\"" +
+                        shown.substr(0, 7) + "\": mcuport and names that start with mcuport_ "
+                        "(in any case) belong to the generated code's shared runtime" + rule);
   }
 }
 

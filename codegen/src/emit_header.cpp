@@ -56,16 +56,17 @@ extern "C" {
 }
 #endif
 {{cpp_class}}
-#elif {{P}}_MCUPORT_H != {{id}}
-#error "another model named {{p}} is included in this translation unit: give each its own name"
+#elif ({{P}}_MCUPORT_H + 0) != {{id}}
+#error "another header of a model named {{p}} is included in this translation unit: give each model its own name"
 #endif /* {{P}}_MCUPORT_H */
 )";
 
 // The include guard's value: FNV-1a (32 bits) of the header with the value written as kNoId and
 // without its line that names the target (headers that differ only there hold the same code). A
 // header included twice is skipped the second time, as any; a different header of a model with
-// the same name stops the build with #error where it would otherwise be skipped in silence
-// (and its name's functions would be the first model's).
+// the same name (another model, numeric mode or version) stops the build with #error where it
+// would otherwise be skipped in silence (and its name's functions would be the first model's).
+// "+ 0": an older header's guard, defined empty, compares as 0 instead of failing to parse.
 const char* const kNoId = "0x00000000";
 const char* const kTargetLine = "\n * Numeric mode: ";
 
@@ -86,7 +87,7 @@ std::string with_id(std::string header, const std::string& macro) {
   char id[11];
   std::snprintf(id, sizeof id, "0x%08" PRIx32, fnv1a32(hashed));
   const std::string guard = macro + "_MCUPORT_H";
-  for (const std::string& line : {"#define " + guard + " ", "#elif " + guard + " != "}) {
+  for (const std::string& line : {"#define " + guard + " ", "#elif (" + guard + " + 0) != "}) {
     const std::size_t at = header.find("\n" + line + kNoId + "\n");
     if (at == std::string::npos) throw InternalError("the include guard's line is missing");
     header.replace(at + 1 + line.size(), std::string(kNoId).size(), id);

@@ -16,7 +16,8 @@ namespace {
 const char* kClass = R"(
 #ifdef __cplusplus
 /* micromlgen's interface (style "micromlgen"): the class a sketch written for micromlgen uses,
- * on the C functions above; docs/migrating-from-micromlgen.md lists what differs. */
+ * on the C functions above (named from the global scope: another model's class may bear the
+ * name of one); docs/migrating-from-micromlgen.md lists what differs. */
 namespace Eloquent {
 namespace ML {
 namespace Port {
@@ -34,12 +35,12 @@ public:
 // The model's input, as the C predict path takes it, in a local named `xin`.
 const char* kFloatInput = "";
 const char* kFixedInput = R"(        int16_t xq[{{P}}_N_FEATURES];
-        {{p}}_quantize(x, xq);
+        ::{{p}}_quantize(x, xq);
 )";
 
 const char* kClassifier = R"(    /* The class index of x (float[{{P}}_N_FEATURES]), as scikit-learn's predict. */
     int predict(float *x) {
-{{input}}        return (int){{p}}_predict({{xin}});
+{{input}}        return (int)::{{p}}_predict({{xin}});
     }
 
     /* The label of x's class. */
@@ -49,7 +50,7 @@ const char* kClassifier = R"(    /* The class index of x (float[{{P}}_N_FEATURES
 
     /* The label of class classIdx, or "" for an index out of range. */
     const char *idxToLabel(uint8_t classIdx) {
-        const char *label = {{p}}_label((int32_t)classIdx);
+        const char *label = ::{{p}}_label((int32_t)classIdx);
 {{label_return}}    }
 )";
 
@@ -72,7 +73,7 @@ private:
 const char* kOutlier = R"(    /* +1 when x (float[{{P}}_N_FEATURES]) is an inlier, -1 for an outlier, as scikit-learn's
      * predict. */
     int predict(float *x) {
-{{input}}        return (int){{p}}_predict({{xin}});
+{{input}}        return (int)::{{p}}_predict({{xin}});
     }
 )";
 
@@ -94,15 +95,15 @@ const char* kTransform = R"(    /* The {{P}}_N_OUTPUTS outputs of transform for 
     }
 )";
 
-const char* kTransformFloat = R"(        {{p}}_transform(x, u);
+const char* kTransformFloat = R"(        ::{{p}}_transform(x, u);
 )";
 
 const char* kTransformFixed = R"(        int16_t xq[{{P}}_N_FEATURES];
         int32_t y[{{P}}_N_OUTPUTS];
-        {{p}}_quantize(x, xq);
-        {{p}}_transform(xq, y);
+        ::{{p}}_quantize(x, xq);
+        ::{{p}}_transform(xq, y);
         for (k = 0u; k < {{P}}_N_OUTPUTS; ++k) {
-            u[k] = {{p}}_dequantize_output(y[k]);
+            u[k] = ::{{p}}_dequantize_output(y[k]);
         }
 )";
 
@@ -135,8 +136,8 @@ std::string emit_micromlgen_class(const EmitContext& context, const std::string&
       break;
     case Task::Regression:
       values.erase("xin");
-      values.emplace("value", fixed ? context.render("{{p}}_dequantize_output({{p}}_predict(xq))")
-                                    : context.render("{{p}}_predict(x)"));
+      values.emplace("value", fixed ? context.render("::{{p}}_dequantize_output(::{{p}}_predict(xq))")
+                                    : context.render("::{{p}}_predict(x)"));
       members = context.render(kRegressor, values);
       break;
     case Task::Transform:

@@ -1271,18 +1271,19 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
       " : code & " + hex_mask(half) + ");\n";
   if (any_pair) {
     const CType pf_type = unsigned_type_for(pair_codes.size());
-    code.tables.add(pf_type.name, pf_type.bytes, p + "_pair_first", integer_literals(pair_first),
-                    "the first entry of each tree in " + p + "_pair, and the end of the last");
+    code.tables.add(pf_type.name, pf_type.bytes, p + "_leaf_pair_first",
+                    integer_literals(pair_first),
+                    "the first entry of each tree in " + p + "_leaf_pair, and the end of the last");
     const std::string pair_idx_t = pair_codes.size() + 1 <= 0xffffu ? "uint_fast16_t" : "uint32_t";
-    functions += add_column(code, p + "_pair", pair_codes, bits_for(shape.pair_code_max),
+    functions += add_column(code, p + "_leaf_pair", pair_codes, bits_for(shape.pair_code_max),
                             pair_idx_t,
                             "the leaf codes of splits with two leaf children that do not fit "
                             "their payload: left, right",
                             {plan.parts_rule.narrow, false})
                      .function;
     pair_code = "        if (" + fields.bit_set(pair_shift) + ") {\n            code = (" +
-                code_t + ")" + p + "_pair_at((" + pair_idx_t + ")(" + p +
-                "_pair_first[t] + code + right));\n        } else {\n    " + split_code +
+                code_t + ")" + p + "_leaf_pair_at((" + pair_idx_t + ")(" + p +
+                "_leaf_pair_first[t] + code + right));\n        } else {\n    " + split_code +
                 "        }\n";
   } else {
     pair_code = split_code;
@@ -1303,7 +1304,7 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
       bit_range(left_shift, 1) + " set when the left child is a leaf, " +
       bit_range(left_shift + 1, 1) + " when the right one is" +
       (any_pair ? ",\n * " + bit_range(pair_shift, 1) + " set when the two leaf codes are in " +
-                      p + "_pair"
+                      p + "_leaf_pair"
                 : std::string()) +
       ",\n * " + bit_range(payload_shift, pb) + " the payload";
   const std::string code_doc =
@@ -1315,7 +1316,7 @@ std::string compact_find_leaf(const EmitContext& context, const TreeProgram& pro
   const std::string pair_doc =
       "the left one in the low " + std::to_string(half) + " bits" +
       (any_pair ? ", or (pair bit) the position of the two\n * in tree t's part of " + p +
-                      "_pair"
+                      "_leaf_pair"
                 : std::string());
   TemplateValues values =
       compact_comparison(plan.head, thresholds, fields, nan_left, nan_shift);

@@ -66,7 +66,17 @@ void check_options(const PortOptions& options) {
       throw Error("", "in the micromlgen style the class name prefixes the C symbols too: give "
                       "the class name (classname), not a model name");
     }
-    if (!options.classname.empty()) codegen::check_model_name(options.classname, "class name");
+    if (!options.classname.empty()) {
+      codegen::check_model_name(options.classname, "class name");
+      // C++ gives no member its class's name (a function of that name would be a constructor).
+      for (const char* member : {"predict", "predictLabel", "idxToLabel", "transform"}) {
+        if (options.classname == member) {
+          throw Error("", "the class name \"" + options.classname +
+                              "\" is the name of one of the class's members (predict, "
+                              "predictLabel, idxToLabel, transform); choose another");
+        }
+      }
+    }
   }
   find_target(options.target);
   if (options.proba_bits && !valid_proba_bits(*options.proba_bits)) {

@@ -414,13 +414,15 @@ _ComplexWarning = (np.exceptions.ComplexWarning if hasattr(np, "exceptions")
                    else np.ComplexWarning)
 
 
-def _real_array(values: Any) -> np.ndarray:
-    """values as float64, where numpy would drop a complex number's imaginary part with only a
-    ComplexWarning."""
+def real_array(values: Any, dtype: Any = np.float64) -> np.ndarray:
+    """values as a real array, where numpy would drop a complex number's imaginary part with only
+    a ComplexWarning."""
+    if np.iscomplexobj(values):
+        raise ValueError("it holds complex numbers; give real ones")
     with warnings.catch_warnings():
         warnings.simplefilter("error", _ComplexWarning)
         try:
-            return np.asarray(values, dtype=np.float64)
+            return np.asarray(values, dtype=dtype)
         except _ComplexWarning:
             raise ValueError("it holds complex numbers; give real ones") from None
 
@@ -430,7 +432,7 @@ def _input_ranges(n_features: int, calibration: Any, input_ranges: Any) -> Optio
         raise ValueError("give calibration or input_ranges, not both")
     if calibration is not None:
         try:
-            X = _real_array(calibration)
+            X = real_array(calibration)
         except (TypeError, ValueError) as error:
             raise ValueError(
                 f"calibration must be an array of numbers of shape (n_samples, {n_features}): "
@@ -460,7 +462,7 @@ def _input_ranges(n_features: int, calibration: Any, input_ranges: Any) -> Optio
         return [[float(lo), float(hi)] for lo, hi in zip(X.min(axis=0), X.max(axis=0))]
     if input_ranges is not None:
         try:
-            R = _real_array(input_ranges)
+            R = real_array(input_ranges)
         except (TypeError, ValueError) as error:
             raise ValueError(
                 f"input_ranges must be numbers, one (low, high) pair per feature, shape "

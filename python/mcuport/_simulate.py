@@ -11,8 +11,10 @@ from . import _core
 
 def _rows(values: Any, n_features: int, what: str, dtype: Any) -> np.ndarray:
     """values as a C-ordered (n, n_features) array, or a ValueError that says what to pass."""
+    from ._port import real_array
+
     try:
-        array = np.asarray(values) if dtype is None else np.asarray(values, dtype=dtype)
+        array = np.asarray(values) if dtype is None else real_array(values, dtype)
     except (TypeError, ValueError) as error:
         raise ValueError(
             f"{what} must be an array of numbers of shape (n_samples, {n_features}): {error}"
@@ -114,8 +116,8 @@ def load(
     classmap: Optional[Mapping[int, Any]] = None,
     calibration: Any = None,
     input_ranges: Optional[Sequence[Sequence[float]]] = None,
-    proba_bits: int = 16,
-    target: str = "host",
+    proba_bits: Optional[int] = 16,
+    target: Optional[str] = "host",
 ) -> SimulatedModel:
     """Simulate the fixed-mode code of a model document (or a fitted estimator, with the same
     ``classmap``/``calibration``/``input_ranges``/``proba_bits`` as :func:`mcuport.port`).
@@ -127,8 +129,11 @@ def load(
     from ._port import (_no_estimator_options, check_proba_bits, check_str_option, document_bytes,
                         to_json, with_file_name_hint)
 
-    check_str_option("target", target)
-    check_proba_bits(proba_bits)
+    check_str_option("target", target, "(or None)")
+    if proba_bits is not None:
+        check_proba_bits(proba_bits, "(or None)")
+    target = "host" if target is None else target
+    proba_bits = 16 if proba_bits is None else proba_bits
     if isinstance(model, (str, bytes)):
         _no_estimator_options(classmap, calibration, input_ranges)
         text = document_bytes(model)

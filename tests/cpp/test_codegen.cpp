@@ -121,11 +121,13 @@ TEST(CheckModelName, RejectsKeywords) {
 TEST(CheckModelName, RejectsTheRuntimesPrefix) {
   for (const char* name : {"mcuport", "MCUPORT", "McuPort", "mcuport_fx", "MCUPORT_SIMD32",
                            "mcuport_fan"}) {
+    const bool bare = std::string(name).size() == 7;
     EXPECT_THAT([&] { check_model_name(name); },
-                ThrowsOptionError(std::string("the model name \"") + name + "\" starts with \"" +
+                ThrowsOptionError(std::string("the model name \"") + name + "\" is " +
+                                  (bare ? "" : "or starts with ") + "\"" +
                                   std::string(name).substr(0, 7) +
-                                  "\": names that start with mcuport_ and MCUPORT_ belong to the "
-                                  "generated code's shared runtime"))
+                                  "\": mcuport and names that start with mcuport_ (in any case) "
+                                  "belong to the generated code's shared runtime"))
         << name;
   }
   for (const char* name : {"mcuports", "mcuportable", "my_mcuport", "mcu_port"}) {
@@ -586,6 +588,12 @@ TEST(Port, TheMicromlgenStyleOptionsAreChecked) {
   options.classname = "double";
   EXPECT_THAT([&] { mcuport::port(tiny_model(), options); },
               ThrowsOptionError("the class name \"double\" is a C or C++ keyword"));
+  for (const char* member : {"predict", "predictLabel", "idxToLabel", "transform"}) {
+    options.classname = member;
+    EXPECT_THAT([&] { mcuport::port(tiny_model(), options); },
+                ThrowsOptionError(std::string("the class name \"") + member +
+                                  "\" is the name of one of the class's members"));
+  }
   options.classname = "";
   options.name = "weather";
   EXPECT_THAT([&] { mcuport::port(tiny_model(), options); },

@@ -269,8 +269,8 @@ TEST(IncludeGuard, HoldsTheHashOfItsHeader) {
     ASSERT_TRUE(std::regex_search(text, match, define)) << entry.path().string();
     const std::string guard = match[1].str() + "_MCUPORT_H";
     const std::string id = match[2].str();
-    const std::string ending = "\n#elif " + guard + " != " + id +
-                               "\n#error \"another model named ";
+    const std::string ending = "\n#elif (" + guard + " + 0) != " + id +
+                               "\n#error \"another header of a model named ";
     EXPECT_NE(text.find(ending), std::string::npos) << entry.path().string();
     std::string hashed = text;
     for (std::size_t at = hashed.find(id); at != std::string::npos; at = hashed.find(id, at)) {

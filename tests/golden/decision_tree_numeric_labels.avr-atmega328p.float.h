@@ -17,7 +17,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef DECISION_TREE_NUMERIC_LABELS_MCUPORT_H
-#define DECISION_TREE_NUMERIC_LABELS_MCUPORT_H 0xd2784c8a
+#define DECISION_TREE_NUMERIC_LABELS_MCUPORT_H 0x6d2c4e56
 
 #include <stddef.h>
 #include <stdint.h>
@@ -106,6 +106,6 @@ static inline const char *decision_tree_numeric_labels_label(int32_t index) {
 }
 #endif
 
-#elif DECISION_TREE_NUMERIC_LABELS_MCUPORT_H != 0xd2784c8a
-#error "another model named decision_tree_numeric_labels is included in this translation unit: give each its own name"
+#elif (DECISION_TREE_NUMERIC_LABELS_MCUPORT_H + 0) != 0x6d2c4e56
+#error "another header of a model named decision_tree_numeric_labels is included in this translation unit: give each model its own name"
 #endif /* DECISION_TREE_NUMERIC_LABELS_MCUPORT_H */

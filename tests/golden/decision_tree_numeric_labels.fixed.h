@@ -29,7 +29,7 @@
  *   void decision_tree_numeric_labels_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef DECISION_TREE_NUMERIC_LABELS_MCUPORT_H
-#define DECISION_TREE_NUMERIC_LABELS_MCUPORT_H 0x3011fd69
+#define DECISION_TREE_NUMERIC_LABELS_MCUPORT_H 0x68ea290d
 
 #include <stddef.h>
 #include <stdint.h>
@@ -118,6 +118,6 @@ static inline void decision_tree_numeric_labels_dequantize(const int16_t xq[], f
 }
 #endif
 
-#elif DECISION_TREE_NUMERIC_LABELS_MCUPORT_H != 0x3011fd69
-#error "another model named decision_tree_numeric_labels is included in this translation unit: give each its own name"
+#elif (DECISION_TREE_NUMERIC_LABELS_MCUPORT_H + 0) != 0x68ea290d
+#error "another header of a model named decision_tree_numeric_labels is included in this translation unit: give each model its own name"
 #endif /* DECISION_TREE_NUMERIC_LABELS_MCUPORT_H */

@@ -15,7 +15,7 @@
  *   const char *decision_tree_numeric_labels_label(int32_t index);   class index -> label
  */
 #ifndef DECISION_TREE_NUMERIC_LABELS_MCUPORT_H
-#define DECISION_TREE_NUMERIC_LABELS_MCUPORT_H 0x3d82d7df
+#define DECISION_TREE_NUMERIC_LABELS_MCUPORT_H 0xdaacee27
 
 #include <stddef.h>
 #include <stdint.h>
@@ -68,6 +68,6 @@ static inline const char *decision_tree_numeric_labels_label(int32_t index) {
 }
 #endif
 
-#elif DECISION_TREE_NUMERIC_LABELS_MCUPORT_H != 0x3d82d7df
-#error "another model named decision_tree_numeric_labels is included in this translation unit: give each its own name"
+#elif (DECISION_TREE_NUMERIC_LABELS_MCUPORT_H + 0) != 0xdaacee27
+#error "another header of a model named decision_tree_numeric_labels is included in this translation unit: give each model its own name"
 #endif /* DECISION_TREE_NUMERIC_LABELS_MCUPORT_H */

@@ -17,7 +17,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H
-#define DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H 0xec7160a8
+#define DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H 0x4f03f7c0
 
 #include <stddef.h>
 #include <stdint.h>
@@ -154,6 +154,6 @@ static inline const char *decision_tree_numeric_labels_compact_label(int32_t ind
 }
 #endif
 
-#elif DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H != 0xec7160a8
-#error "another model named decision_tree_numeric_labels_compact is included in this translation unit: give each its own name"
+#elif (DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H + 0) != 0x4f03f7c0
+#error "another header of a model named decision_tree_numeric_labels_compact is included in this translation unit: give each model its own name"
 #endif /* DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H */

@@ -29,7 +29,7 @@
  *   void decision_tree_numeric_labels_compact_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H
-#define DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H 0x083f8c9a
+#define DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H 0x90c19466
 
 #include <stddef.h>
 #include <stdint.h>
@@ -161,6 +161,6 @@ static inline void decision_tree_numeric_labels_compact_dequantize(const int16_t
 }
 #endif
 
-#elif DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H != 0x083f8c9a
-#error "another model named decision_tree_numeric_labels_compact is included in this translation unit: give each its own name"
+#elif (DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H + 0) != 0x90c19466
+#error "another header of a model named decision_tree_numeric_labels_compact is included in this translation unit: give each model its own name"
 #endif /* DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H */

@@ -15,7 +15,7 @@
  *   const char *decision_tree_numeric_labels_compact_label(int32_t index);   class index -> label
  */
 #ifndef DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H
-#define DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H 0x10ccf14c
+#define DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H 0x7b2bc9a4
 
 #include <stddef.h>
 #include <stdint.h>
@@ -116,6 +116,6 @@ static inline const char *decision_tree_numeric_labels_compact_label(int32_t ind
 }
 #endif
 
-#elif DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H != 0x10ccf14c
-#error "another model named decision_tree_numeric_labels_compact is included in this translation unit: give each its own name"
+#elif (DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H + 0) != 0x7b2bc9a4
+#error "another header of a model named decision_tree_numeric_labels_compact is included in this translation unit: give each model its own name"
 #endif /* DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H */

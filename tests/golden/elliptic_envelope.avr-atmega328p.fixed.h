@@ -28,7 +28,7 @@
  *   void elliptic_envelope_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef ELLIPTIC_ENVELOPE_MCUPORT_H
-#define ELLIPTIC_ENVELOPE_MCUPORT_H 0x370e231e
+#define ELLIPTIC_ENVELOPE_MCUPORT_H 0xc672dfa0
 
 #include <stddef.h>
 #include <stdint.h>
@@ -204,6 +204,6 @@ static inline void elliptic_envelope_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif ELLIPTIC_ENVELOPE_MCUPORT_H != 0x370e231e
-#error "another model named elliptic_envelope is included in this translation unit: give each its own name"
+#elif (ELLIPTIC_ENVELOPE_MCUPORT_H + 0) != 0xc672dfa0
+#error "another header of a model named elliptic_envelope is included in this translation unit: give each model its own name"
 #endif /* ELLIPTIC_ENVELOPE_MCUPORT_H */

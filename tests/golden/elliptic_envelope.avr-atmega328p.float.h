@@ -12,7 +12,7 @@
  *   float elliptic_envelope_score(const float x[]);   squared Mahalanobis distance
  */
 #ifndef ELLIPTIC_ENVELOPE_MCUPORT_H
-#define ELLIPTIC_ENVELOPE_MCUPORT_H 0xe7dd0bfa
+#define ELLIPTIC_ENVELOPE_MCUPORT_H 0x6a05590c
 
 #include <stddef.h>
 #include <stdint.h>
@@ -97,6 +97,6 @@ static inline int32_t elliptic_envelope_predict(const float x[]) {
 }
 #endif
 
-#elif ELLIPTIC_ENVELOPE_MCUPORT_H != 0xe7dd0bfa
-#error "another model named elliptic_envelope is included in this translation unit: give each its own name"
+#elif (ELLIPTIC_ENVELOPE_MCUPORT_H + 0) != 0x6a05590c
+#error "another header of a model named elliptic_envelope is included in this translation unit: give each model its own name"
 #endif /* ELLIPTIC_ENVELOPE_MCUPORT_H */

@@ -28,7 +28,7 @@
  *   void elliptic_envelope_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef ELLIPTIC_ENVELOPE_MCUPORT_H
-#define ELLIPTIC_ENVELOPE_MCUPORT_H 0x08a06a09
+#define ELLIPTIC_ENVELOPE_MCUPORT_H 0x9199ac93
 
 #include <stddef.h>
 #include <stdint.h>
@@ -170,6 +170,6 @@ static inline void elliptic_envelope_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif ELLIPTIC_ENVELOPE_MCUPORT_H != 0x08a06a09
-#error "another model named elliptic_envelope is included in this translation unit: give each its own name"
+#elif (ELLIPTIC_ENVELOPE_MCUPORT_H + 0) != 0x9199ac93
+#error "another header of a model named elliptic_envelope is included in this translation unit: give each model its own name"
 #endif /* ELLIPTIC_ENVELOPE_MCUPORT_H */

@@ -28,7 +28,7 @@
  *   void elliptic_envelope_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef ELLIPTIC_ENVELOPE_MCUPORT_H
-#define ELLIPTIC_ENVELOPE_MCUPORT_H 0x74818c81
+#define ELLIPTIC_ENVELOPE_MCUPORT_H 0x9f8220cb
 
 #include <stddef.h>
 #include <stdint.h>
@@ -171,6 +171,6 @@ static inline void elliptic_envelope_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif ELLIPTIC_ENVELOPE_MCUPORT_H != 0x74818c81
-#error "another model named elliptic_envelope is included in this translation unit: give each its own name"
+#elif (ELLIPTIC_ENVELOPE_MCUPORT_H + 0) != 0x9f8220cb
+#error "another header of a model named elliptic_envelope is included in this translation unit: give each model its own name"
 #endif /* ELLIPTIC_ENVELOPE_MCUPORT_H */

@@ -12,7 +12,7 @@
  *   float elliptic_envelope_score(const float x[]);   squared Mahalanobis distance
  */
 #ifndef ELLIPTIC_ENVELOPE_MCUPORT_H
-#define ELLIPTIC_ENVELOPE_MCUPORT_H 0x759da8db
+#define ELLIPTIC_ENVELOPE_MCUPORT_H 0x87c2f2e9
 
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +65,6 @@ static inline int32_t elliptic_envelope_predict(const float x[]) {
 }
 #endif
 
-#elif ELLIPTIC_ENVELOPE_MCUPORT_H != 0x759da8db
-#error "another model named elliptic_envelope is included in this translation unit: give each its own name"
+#elif (ELLIPTIC_ENVELOPE_MCUPORT_H + 0) != 0x87c2f2e9
+#error "another header of a model named elliptic_envelope is included in this translation unit: give each model its own name"
 #endif /* ELLIPTIC_ENVELOPE_MCUPORT_H */

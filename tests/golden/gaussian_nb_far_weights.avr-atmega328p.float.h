@@ -15,7 +15,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H
-#define GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H 0xda58e727
+#define GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H 0xc285afef
 
 #include <stddef.h>
 #include <stdint.h>
@@ -133,6 +133,6 @@ static inline const char *gaussian_nb_far_weights_label(int32_t index) {
 }
 #endif
 
-#elif GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H != 0xda58e727
-#error "another model named gaussian_nb_far_weights is included in this translation unit: give each its own name"
+#elif (GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H + 0) != 0xc285afef
+#error "another header of a model named gaussian_nb_far_weights is included in this translation unit: give each model its own name"
 #endif /* GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H */

@@ -27,7 +27,7 @@
  *   void gaussian_nb_far_weights_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H
-#define GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H 0x75b71d38
+#define GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H 0xc9e77380
 
 #include <stddef.h>
 #include <stdint.h>
@@ -248,6 +248,6 @@ static inline void gaussian_nb_far_weights_dequantize(const int16_t xq[], float 
 }
 #endif
 
-#elif GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H != 0x75b71d38
-#error "another model named gaussian_nb_far_weights is included in this translation unit: give each its own name"
+#elif (GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H + 0) != 0xc9e77380
+#error "another header of a model named gaussian_nb_far_weights is included in this translation unit: give each model its own name"
 #endif /* GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H */

@@ -13,7 +13,7 @@
  *   const char *gaussian_nb_far_weights_label(int32_t index);   class index -> label
  */
 #ifndef GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H
-#define GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H 0x5ba7a8a1
+#define GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H 0x1485db1d
 
 #include <stddef.h>
 #include <stdint.h>
@@ -95,6 +95,6 @@ static inline const char *gaussian_nb_far_weights_label(int32_t index) {
 }
 #endif
 
-#elif GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H != 0x5ba7a8a1
-#error "another model named gaussian_nb_far_weights is included in this translation unit: give each its own name"
+#elif (GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H + 0) != 0x1485db1d
+#error "another header of a model named gaussian_nb_far_weights is included in this translation unit: give each model its own name"
 #endif /* GAUSSIAN_NB_FAR_WEIGHTS_MCUPORT_H */

@@ -28,7 +28,7 @@
  *   void linear_svc_three_classes_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef LINEAR_SVC_THREE_CLASSES_MCUPORT_H
-#define LINEAR_SVC_THREE_CLASSES_MCUPORT_H 0x211b1168
+#define LINEAR_SVC_THREE_CLASSES_MCUPORT_H 0x703a5aba
 
 #include <stddef.h>
 #include <stdint.h>
@@ -262,6 +262,6 @@ static inline void linear_svc_three_classes_dequantize(const int16_t xq[], float
 }
 #endif
 
-#elif LINEAR_SVC_THREE_CLASSES_MCUPORT_H != 0x211b1168
-#error "another model named linear_svc_three_classes is included in this translation unit: give each its own name"
+#elif (LINEAR_SVC_THREE_CLASSES_MCUPORT_H + 0) != 0x703a5aba
+#error "another header of a model named linear_svc_three_classes is included in this translation unit: give each model its own name"
 #endif /* LINEAR_SVC_THREE_CLASSES_MCUPORT_H */

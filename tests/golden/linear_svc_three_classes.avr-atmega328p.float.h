@@ -15,7 +15,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef LINEAR_SVC_THREE_CLASSES_MCUPORT_H
-#define LINEAR_SVC_THREE_CLASSES_MCUPORT_H 0x44943223
+#define LINEAR_SVC_THREE_CLASSES_MCUPORT_H 0xd8bf3b21
 
 #include <stddef.h>
 #include <stdint.h>
@@ -130,6 +130,6 @@ static inline const char *linear_svc_three_classes_label(int32_t index) {
 }
 #endif
 
-#elif LINEAR_SVC_THREE_CLASSES_MCUPORT_H != 0x44943223
-#error "another model named linear_svc_three_classes is included in this translation unit: give each its own name"
+#elif (LINEAR_SVC_THREE_CLASSES_MCUPORT_H + 0) != 0xd8bf3b21
+#error "another header of a model named linear_svc_three_classes is included in this translation unit: give each model its own name"
 #endif /* LINEAR_SVC_THREE_CLASSES_MCUPORT_H */

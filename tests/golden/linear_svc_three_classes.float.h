@@ -13,7 +13,7 @@
  *   const char *linear_svc_three_classes_label(int32_t index);   class index -> label
  */
 #ifndef LINEAR_SVC_THREE_CLASSES_MCUPORT_H
-#define LINEAR_SVC_THREE_CLASSES_MCUPORT_H 0x5ac5d89d
+#define LINEAR_SVC_THREE_CLASSES_MCUPORT_H 0xe7729faf
 
 #include <stddef.h>
 #include <stdint.h>
@@ -92,6 +92,6 @@ static inline const char *linear_svc_three_classes_label(int32_t index) {
 }
 #endif
 
-#elif LINEAR_SVC_THREE_CLASSES_MCUPORT_H != 0x5ac5d89d
-#error "another model named linear_svc_three_classes is included in this translation unit: give each its own name"
+#elif (LINEAR_SVC_THREE_CLASSES_MCUPORT_H + 0) != 0xe7729faf
+#error "another header of a model named linear_svc_three_classes is included in this translation unit: give each model its own name"
 #endif /* LINEAR_SVC_THREE_CLASSES_MCUPORT_H */

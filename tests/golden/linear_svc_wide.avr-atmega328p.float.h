@@ -15,7 +15,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef LINEAR_SVC_WIDE_MCUPORT_H
-#define LINEAR_SVC_WIDE_MCUPORT_H 0x073bc281
+#define LINEAR_SVC_WIDE_MCUPORT_H 0x1b9e7549
 
 #include <stddef.h>
 #include <stdint.h>
@@ -129,6 +129,6 @@ static inline const char *linear_svc_wide_label(int32_t index) {
 }
 #endif
 
-#elif LINEAR_SVC_WIDE_MCUPORT_H != 0x073bc281
-#error "another model named linear_svc_wide is included in this translation unit: give each its own name"
+#elif (LINEAR_SVC_WIDE_MCUPORT_H + 0) != 0x1b9e7549
+#error "another header of a model named linear_svc_wide is included in this translation unit: give each model its own name"
 #endif /* LINEAR_SVC_WIDE_MCUPORT_H */

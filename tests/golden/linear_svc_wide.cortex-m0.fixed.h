@@ -48,7 +48,7 @@
  *   void linear_svc_wide_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef LINEAR_SVC_WIDE_MCUPORT_H
-#define LINEAR_SVC_WIDE_MCUPORT_H 0xcce06a61
+#define LINEAR_SVC_WIDE_MCUPORT_H 0x8d937f29
 
 #include <stddef.h>
 #include <stdint.h>
@@ -299,6 +299,6 @@ static inline void linear_svc_wide_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif LINEAR_SVC_WIDE_MCUPORT_H != 0xcce06a61
-#error "another model named linear_svc_wide is included in this translation unit: give each its own name"
+#elif (LINEAR_SVC_WIDE_MCUPORT_H + 0) != 0x8d937f29
+#error "another header of a model named linear_svc_wide is included in this translation unit: give each model its own name"
 #endif /* LINEAR_SVC_WIDE_MCUPORT_H */

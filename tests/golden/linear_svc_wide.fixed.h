@@ -48,7 +48,7 @@
  *   void linear_svc_wide_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef LINEAR_SVC_WIDE_MCUPORT_H
-#define LINEAR_SVC_WIDE_MCUPORT_H 0xf792af25
+#define LINEAR_SVC_WIDE_MCUPORT_H 0xe463455d
 
 #include <stddef.h>
 #include <stdint.h>
@@ -220,6 +220,6 @@ static inline void linear_svc_wide_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif LINEAR_SVC_WIDE_MCUPORT_H != 0xf792af25
-#error "another model named linear_svc_wide is included in this translation unit: give each its own name"
+#elif (LINEAR_SVC_WIDE_MCUPORT_H + 0) != 0xe463455d
+#error "another header of a model named linear_svc_wide is included in this translation unit: give each model its own name"
 #endif /* LINEAR_SVC_WIDE_MCUPORT_H */

@@ -13,7 +13,7 @@
  *   const char *linear_svc_wide_label(int32_t index);   class index -> label
  */
 #ifndef LINEAR_SVC_WIDE_MCUPORT_H
-#define LINEAR_SVC_WIDE_MCUPORT_H 0x9e3e3fd5
+#define LINEAR_SVC_WIDE_MCUPORT_H 0x381814cd
 
 #include <stddef.h>
 #include <stdint.h>
@@ -92,6 +92,6 @@ static inline const char *linear_svc_wide_label(int32_t index) {
 }
 #endif
 
-#elif LINEAR_SVC_WIDE_MCUPORT_H != 0x9e3e3fd5
-#error "another model named linear_svc_wide is included in this translation unit: give each its own name"
+#elif (LINEAR_SVC_WIDE_MCUPORT_H + 0) != 0x381814cd
+#error "another header of a model named linear_svc_wide is included in this translation unit: give each model its own name"
 #endif /* LINEAR_SVC_WIDE_MCUPORT_H */

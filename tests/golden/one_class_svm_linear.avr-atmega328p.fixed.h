@@ -25,7 +25,7 @@
  *   void one_class_svm_linear_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef ONE_CLASS_SVM_LINEAR_MCUPORT_H
-#define ONE_CLASS_SVM_LINEAR_MCUPORT_H 0xc8db5a68
+#define ONE_CLASS_SVM_LINEAR_MCUPORT_H 0x8c56b0fe
 
 #include <stddef.h>
 #include <stdint.h>
@@ -208,6 +208,6 @@ static inline void one_class_svm_linear_dequantize(const int16_t xq[], float x[]
 }
 #endif
 
-#elif ONE_CLASS_SVM_LINEAR_MCUPORT_H != 0xc8db5a68
-#error "another model named one_class_svm_linear is included in this translation unit: give each its own name"
+#elif (ONE_CLASS_SVM_LINEAR_MCUPORT_H + 0) != 0x8c56b0fe
+#error "another header of a model named one_class_svm_linear is included in this translation unit: give each model its own name"
 #endif /* ONE_CLASS_SVM_LINEAR_MCUPORT_H */

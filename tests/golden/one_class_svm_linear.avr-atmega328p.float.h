@@ -12,7 +12,7 @@
  *   float one_class_svm_linear_decision_function(const float x[]);
  */
 #ifndef ONE_CLASS_SVM_LINEAR_MCUPORT_H
-#define ONE_CLASS_SVM_LINEAR_MCUPORT_H 0x5bf886ca
+#define ONE_CLASS_SVM_LINEAR_MCUPORT_H 0x4bcc6b3c
 
 #include <stddef.h>
 #include <stdint.h>
@@ -98,6 +98,6 @@ static inline int32_t one_class_svm_linear_predict(const float x[]) {
 }
 #endif
 
-#elif ONE_CLASS_SVM_LINEAR_MCUPORT_H != 0x5bf886ca
-#error "another model named one_class_svm_linear is included in this translation unit: give each its own name"
+#elif (ONE_CLASS_SVM_LINEAR_MCUPORT_H + 0) != 0x4bcc6b3c
+#error "another header of a model named one_class_svm_linear is included in this translation unit: give each model its own name"
 #endif /* ONE_CLASS_SVM_LINEAR_MCUPORT_H */

@@ -12,7 +12,7 @@
  *   float one_class_svm_linear_decision_function(const float x[]);
  */
 #ifndef ONE_CLASS_SVM_LINEAR_MCUPORT_H
-#define ONE_CLASS_SVM_LINEAR_MCUPORT_H 0x28c06b9f
+#define ONE_CLASS_SVM_LINEAR_MCUPORT_H 0xea696ead
 
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +66,6 @@ static inline int32_t one_class_svm_linear_predict(const float x[]) {
 }
 #endif
 
-#elif ONE_CLASS_SVM_LINEAR_MCUPORT_H != 0x28c06b9f
-#error "another model named one_class_svm_linear is included in this translation unit: give each its own name"
+#elif (ONE_CLASS_SVM_LINEAR_MCUPORT_H + 0) != 0xea696ead
+#error "another header of a model named one_class_svm_linear is included in this translation unit: give each model its own name"
 #endif /* ONE_CLASS_SVM_LINEAR_MCUPORT_H */

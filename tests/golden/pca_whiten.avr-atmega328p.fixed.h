@@ -27,7 +27,7 @@
  *   void pca_whiten_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef PCA_WHITEN_MCUPORT_H
-#define PCA_WHITEN_MCUPORT_H 0xaf821bf2
+#define PCA_WHITEN_MCUPORT_H 0xe42b62ac
 
 #include <stddef.h>
 #include <stdint.h>
@@ -243,6 +243,6 @@ static inline void pca_whiten_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif PCA_WHITEN_MCUPORT_H != 0xaf821bf2
-#error "another model named pca_whiten is included in this translation unit: give each its own name"
+#elif (PCA_WHITEN_MCUPORT_H + 0) != 0xe42b62ac
+#error "another header of a model named pca_whiten is included in this translation unit: give each model its own name"
 #endif /* PCA_WHITEN_MCUPORT_H */

@@ -27,7 +27,7 @@
  *   void pca_whiten_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef PCA_WHITEN_MCUPORT_H
-#define PCA_WHITEN_MCUPORT_H 0x2b2943f6
+#define PCA_WHITEN_MCUPORT_H 0x35436a60
 
 #include <stddef.h>
 #include <stdint.h>
@@ -206,6 +206,6 @@ static inline void pca_whiten_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif PCA_WHITEN_MCUPORT_H != 0x2b2943f6
-#error "another model named pca_whiten is included in this translation unit: give each its own name"
+#elif (PCA_WHITEN_MCUPORT_H + 0) != 0x35436a60
+#error "another header of a model named pca_whiten is included in this translation unit: give each model its own name"
 #endif /* PCA_WHITEN_MCUPORT_H */

@@ -11,7 +11,7 @@
  *   void pca_whiten_transform(const float x[], float y[PCA_WHITEN_N_OUTPUTS]);   PCA.transform
  */
 #ifndef PCA_WHITEN_MCUPORT_H
-#define PCA_WHITEN_MCUPORT_H 0x3235d0b8
+#define PCA_WHITEN_MCUPORT_H 0xc3f2ae76
 
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +53,6 @@ static inline void pca_whiten_transform(const float x[], float y[]) {
 }
 #endif
 
-#elif PCA_WHITEN_MCUPORT_H != 0x3235d0b8
-#error "another model named pca_whiten is included in this translation unit: give each its own name"
+#elif (PCA_WHITEN_MCUPORT_H + 0) != 0xc3f2ae76
+#error "another header of a model named pca_whiten is included in this translation unit: give each model its own name"
 #endif /* PCA_WHITEN_MCUPORT_H */

@@ -30,7 +30,7 @@
  *   void pipeline_scaler_pca_naive_bayes_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0x53a6ff4e
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0xa7dd1c4c
 
 #include <stddef.h>
 #include <stdint.h>
@@ -579,6 +579,6 @@ static inline void pipeline_scaler_pca_naive_bayes_dequantize(const int16_t xq[]
 }
 #endif
 
-#elif PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H != 0x53a6ff4e
-#error "another model named pipeline_scaler_pca_naive_bayes is included in this translation unit: give each its own name"
+#elif (PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H + 0) != 0xa7dd1c4c
+#error "another header of a model named pipeline_scaler_pca_naive_bayes is included in this translation unit: give each model its own name"
 #endif /* PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H */

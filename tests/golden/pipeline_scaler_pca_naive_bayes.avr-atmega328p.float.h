@@ -16,7 +16,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0x05aea8ae
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0x57f653ac
 
 #include <stddef.h>
 #include <stdint.h>
@@ -162,6 +162,6 @@ static inline const char *pipeline_scaler_pca_naive_bayes_label(int32_t index) {
 }
 #endif
 
-#elif PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H != 0x05aea8ae
-#error "another model named pipeline_scaler_pca_naive_bayes is included in this translation unit: give each its own name"
+#elif (PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H + 0) != 0x57f653ac
+#error "another header of a model named pipeline_scaler_pca_naive_bayes is included in this translation unit: give each model its own name"
 #endif /* PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H */

@@ -14,7 +14,7 @@
  *   const char *pipeline_scaler_pca_naive_bayes_label(int32_t index);   class index -> label
  */
 #ifndef PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0x0ae332c5
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0xacef25f3
 
 #include <stddef.h>
 #include <stdint.h>
@@ -124,6 +124,6 @@ static inline const char *pipeline_scaler_pca_naive_bayes_label(int32_t index) {
 }
 #endif
 
-#elif PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H != 0x0ae332c5
-#error "another model named pipeline_scaler_pca_naive_bayes is included in this translation unit: give each its own name"
+#elif (PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H + 0) != 0xacef25f3
+#error "another header of a model named pipeline_scaler_pca_naive_bayes is included in this translation unit: give each model its own name"
 #endif /* PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H */

@@ -33,7 +33,7 @@
  *   void random_forest_classifier_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_CLASSIFIER_MCUPORT_H
-#define RANDOM_FOREST_CLASSIFIER_MCUPORT_H 0x78bd3d79
+#define RANDOM_FOREST_CLASSIFIER_MCUPORT_H 0x7bf1c239
 
 #include <stddef.h>
 #include <stdint.h>
@@ -238,6 +238,6 @@ static inline void random_forest_classifier_dequantize(const int16_t xq[], float
 }
 #endif
 
-#elif RANDOM_FOREST_CLASSIFIER_MCUPORT_H != 0x78bd3d79
-#error "another model named random_forest_classifier is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_CLASSIFIER_MCUPORT_H + 0) != 0x7bf1c239
+#error "another header of a model named random_forest_classifier is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_CLASSIFIER_MCUPORT_H */

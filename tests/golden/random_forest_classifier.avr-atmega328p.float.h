@@ -20,7 +20,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef RANDOM_FOREST_CLASSIFIER_MCUPORT_H
-#define RANDOM_FOREST_CLASSIFIER_MCUPORT_H 0x28b5ff70
+#define RANDOM_FOREST_CLASSIFIER_MCUPORT_H 0x58c78990
 
 #include <stddef.h>
 #include <stdint.h>
@@ -191,6 +191,6 @@ static inline const char *random_forest_classifier_feature_name(int32_t index) {
 }
 #endif
 
-#elif RANDOM_FOREST_CLASSIFIER_MCUPORT_H != 0x28b5ff70
-#error "another model named random_forest_classifier is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_CLASSIFIER_MCUPORT_H + 0) != 0x58c78990
+#error "another header of a model named random_forest_classifier is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_CLASSIFIER_MCUPORT_H */

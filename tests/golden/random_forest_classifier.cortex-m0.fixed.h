@@ -31,7 +31,7 @@
  *   void random_forest_classifier_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_CLASSIFIER_MCUPORT_H
-#define RANDOM_FOREST_CLASSIFIER_MCUPORT_H 0xe7ba4929
+#define RANDOM_FOREST_CLASSIFIER_MCUPORT_H 0xb8f17029
 
 #include <stddef.h>
 #include <stdint.h>
@@ -191,6 +191,6 @@ static inline void random_forest_classifier_dequantize(const int16_t xq[], float
 }
 #endif
 
-#elif RANDOM_FOREST_CLASSIFIER_MCUPORT_H != 0xe7ba4929
-#error "another model named random_forest_classifier is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_CLASSIFIER_MCUPORT_H + 0) != 0xb8f17029
+#error "another header of a model named random_forest_classifier is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_CLASSIFIER_MCUPORT_H */

@@ -31,7 +31,7 @@
  *   void random_forest_classifier_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_CLASSIFIER_MCUPORT_H
-#define RANDOM_FOREST_CLASSIFIER_MCUPORT_H 0xcd33eb3e
+#define RANDOM_FOREST_CLASSIFIER_MCUPORT_H 0x9db25b92
 
 #include <stddef.h>
 #include <stdint.h>
@@ -174,6 +174,6 @@ static inline void random_forest_classifier_dequantize(const int16_t xq[], float
 }
 #endif
 
-#elif RANDOM_FOREST_CLASSIFIER_MCUPORT_H != 0xcd33eb3e
-#error "another model named random_forest_classifier is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_CLASSIFIER_MCUPORT_H + 0) != 0x9db25b92
+#error "another header of a model named random_forest_classifier is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_CLASSIFIER_MCUPORT_H */

@@ -18,7 +18,7 @@
  *   const char *random_forest_classifier_feature_name(int32_t index);
  */
 #ifndef RANDOM_FOREST_CLASSIFIER_MCUPORT_H
-#define RANDOM_FOREST_CLASSIFIER_MCUPORT_H 0xe0b62fb9
+#define RANDOM_FOREST_CLASSIFIER_MCUPORT_H 0xb92a6479
 
 #include <stddef.h>
 #include <stdint.h>
@@ -144,6 +144,6 @@ static inline const char *random_forest_classifier_feature_name(int32_t index) {
 }
 #endif
 
-#elif RANDOM_FOREST_CLASSIFIER_MCUPORT_H != 0xe0b62fb9
-#error "another model named random_forest_classifier is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_CLASSIFIER_MCUPORT_H + 0) != 0xb92a6479
+#error "another header of a model named random_forest_classifier is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_CLASSIFIER_MCUPORT_H */

@@ -33,7 +33,7 @@
  *   void random_forest_classifier_compact_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H 0xc3f7294d
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H 0x7093443d
 
 #include <stddef.h>
 #include <stdint.h>
@@ -282,6 +282,6 @@ static inline void random_forest_classifier_compact_dequantize(const int16_t xq[
 }
 #endif
 
-#elif RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H != 0xc3f7294d
-#error "another model named random_forest_classifier_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H + 0) != 0x7093443d
+#error "another header of a model named random_forest_classifier_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H */

@@ -20,7 +20,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H 0x1dad0db8
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H 0xf39a8940
 
 #include <stddef.h>
 #include <stdint.h>
@@ -239,6 +239,6 @@ static inline const char *random_forest_classifier_compact_feature_name(int32_t 
 }
 #endif
 
-#elif RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H != 0x1dad0db8
-#error "another model named random_forest_classifier_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H + 0) != 0xf39a8940
+#error "another header of a model named random_forest_classifier_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H */

@@ -31,7 +31,7 @@
  *   void random_forest_classifier_compact_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H 0x7faefce0
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H 0x6eb79388
 
 #include <stddef.h>
 #include <stdint.h>
@@ -234,6 +234,6 @@ static inline void random_forest_classifier_compact_dequantize(const int16_t xq[
 }
 #endif
 
-#elif RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H != 0x7faefce0
-#error "another model named random_forest_classifier_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H + 0) != 0x6eb79388
+#error "another header of a model named random_forest_classifier_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H */

@@ -18,7 +18,7 @@
  *   const char *random_forest_classifier_compact_feature_name(int32_t index);
  */
 #ifndef RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H 0xe1c7c930
+#define RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H 0x4c172b18
 
 #include <stddef.h>
 #include <stdint.h>
@@ -191,6 +191,6 @@ static inline const char *random_forest_classifier_compact_feature_name(int32_t 
 }
 #endif
 
-#elif RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H != 0xe1c7c930
-#error "another model named random_forest_classifier_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H + 0) != 0x4c172b18
+#error "another header of a model named random_forest_classifier_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_CLASSIFIER_COMPACT_MCUPORT_H */

@@ -42,7 +42,7 @@
  *   void random_forest_leaf_codes_compact_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H 0x5256f501
+#define RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H 0x31e34495
 
 #include <stddef.h>
 #include <stdint.h>
@@ -291,6 +291,6 @@ static inline void random_forest_leaf_codes_compact_dequantize(const int16_t xq[
 }
 #endif
 
-#elif RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H != 0x5256f501
-#error "another model named random_forest_leaf_codes_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H + 0) != 0x31e34495
+#error "another header of a model named random_forest_leaf_codes_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H */

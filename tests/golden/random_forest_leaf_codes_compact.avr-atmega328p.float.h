@@ -19,7 +19,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H 0x17f4bc77
+#define RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H 0x348721bf
 
 #include <stddef.h>
 #include <stdint.h>
@@ -235,6 +235,6 @@ static inline const char *random_forest_leaf_codes_compact_label(int32_t index) 
 }
 #endif
 
-#elif RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H != 0x17f4bc77
-#error "another model named random_forest_leaf_codes_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H + 0) != 0x348721bf
+#error "another header of a model named random_forest_leaf_codes_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H */

@@ -40,7 +40,7 @@
  *   void random_forest_leaf_codes_compact_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H 0x83a0b649
+#define RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H 0x5a47d33d
 
 #include <stddef.h>
 #include <stdint.h>
@@ -248,6 +248,6 @@ static inline void random_forest_leaf_codes_compact_dequantize(const int16_t xq[
 }
 #endif
 
-#elif RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H != 0x83a0b649
-#error "another model named random_forest_leaf_codes_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H + 0) != 0x5a47d33d
+#error "another header of a model named random_forest_leaf_codes_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H */

@@ -17,7 +17,7 @@
  *   const char *random_forest_leaf_codes_compact_label(int32_t index);   class index -> label
  */
 #ifndef RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H 0xb93d5cfe
+#define RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H 0x69301e8e
 
 #include <stddef.h>
 #include <stdint.h>
@@ -192,6 +192,6 @@ static inline const char *random_forest_leaf_codes_compact_label(int32_t index) 
 }
 #endif
 
-#elif RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H != 0xb93d5cfe
-#error "another model named random_forest_leaf_codes_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H + 0) != 0x69301e8e
+#error "another header of a model named random_forest_leaf_codes_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_LEAF_CODES_COMPACT_MCUPORT_H */

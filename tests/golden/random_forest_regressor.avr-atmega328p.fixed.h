@@ -33,7 +33,7 @@
  *   void random_forest_regressor_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_REGRESSOR_MCUPORT_H
-#define RANDOM_FOREST_REGRESSOR_MCUPORT_H 0xa6b3c954
+#define RANDOM_FOREST_REGRESSOR_MCUPORT_H 0xb282a84c
 
 #include <stddef.h>
 #include <stdint.h>
@@ -167,6 +167,6 @@ static inline void random_forest_regressor_dequantize(const int16_t xq[], float 
 }
 #endif
 
-#elif RANDOM_FOREST_REGRESSOR_MCUPORT_H != 0xa6b3c954
-#error "another model named random_forest_regressor is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_REGRESSOR_MCUPORT_H + 0) != 0xb282a84c
+#error "another header of a model named random_forest_regressor is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_REGRESSOR_MCUPORT_H */

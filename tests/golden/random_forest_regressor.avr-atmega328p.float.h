@@ -16,7 +16,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef RANDOM_FOREST_REGRESSOR_MCUPORT_H
-#define RANDOM_FOREST_REGRESSOR_MCUPORT_H 0x144aeff5
+#define RANDOM_FOREST_REGRESSOR_MCUPORT_H 0x45720b89
 
 #include <stddef.h>
 #include <stdint.h>
@@ -102,6 +102,6 @@ static inline const char *random_forest_regressor_feature_name(int32_t index) {
 }
 #endif
 
-#elif RANDOM_FOREST_REGRESSOR_MCUPORT_H != 0x144aeff5
-#error "another model named random_forest_regressor is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_REGRESSOR_MCUPORT_H + 0) != 0x45720b89
+#error "another header of a model named random_forest_regressor is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_REGRESSOR_MCUPORT_H */

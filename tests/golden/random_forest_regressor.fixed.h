@@ -31,7 +31,7 @@
  *   void random_forest_regressor_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_REGRESSOR_MCUPORT_H
-#define RANDOM_FOREST_REGRESSOR_MCUPORT_H 0xe3f3cb5e
+#define RANDOM_FOREST_REGRESSOR_MCUPORT_H 0x5212675a
 
 #include <stddef.h>
 #include <stdint.h>
@@ -126,6 +126,6 @@ static inline void random_forest_regressor_dequantize(const int16_t xq[], float 
 }
 #endif
 
-#elif RANDOM_FOREST_REGRESSOR_MCUPORT_H != 0xe3f3cb5e
-#error "another model named random_forest_regressor is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_REGRESSOR_MCUPORT_H + 0) != 0x5212675a
+#error "another header of a model named random_forest_regressor is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_REGRESSOR_MCUPORT_H */

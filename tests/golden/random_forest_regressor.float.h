@@ -14,7 +14,7 @@
  *   const char *random_forest_regressor_feature_name(int32_t index);
  */
 #ifndef RANDOM_FOREST_REGRESSOR_MCUPORT_H
-#define RANDOM_FOREST_REGRESSOR_MCUPORT_H 0x1c81ed45
+#define RANDOM_FOREST_REGRESSOR_MCUPORT_H 0xf2993c59
 
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +66,6 @@ static inline const char *random_forest_regressor_feature_name(int32_t index) {
 }
 #endif
 
-#elif RANDOM_FOREST_REGRESSOR_MCUPORT_H != 0x1c81ed45
-#error "another model named random_forest_regressor is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_REGRESSOR_MCUPORT_H + 0) != 0xf2993c59
+#error "another header of a model named random_forest_regressor is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_REGRESSOR_MCUPORT_H */

@@ -33,7 +33,7 @@
  *   void random_forest_regressor_compact_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H 0x7524d938
+#define RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H 0xdf2cc860
 
 #include <stddef.h>
 #include <stdint.h>
@@ -214,6 +214,6 @@ static inline void random_forest_regressor_compact_dequantize(const int16_t xq[]
 }
 #endif
 
-#elif RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H != 0x7524d938
-#error "another model named random_forest_regressor_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H + 0) != 0xdf2cc860
+#error "another header of a model named random_forest_regressor_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H */

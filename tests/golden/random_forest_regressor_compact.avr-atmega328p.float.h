@@ -16,7 +16,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H 0xbeb03b6c
+#define RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H 0x09ec67e4
 
 #include <stddef.h>
 #include <stdint.h>
@@ -151,6 +151,6 @@ static inline const char *random_forest_regressor_compact_feature_name(int32_t i
 }
 #endif
 
-#elif RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H != 0xbeb03b6c
-#error "another model named random_forest_regressor_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H + 0) != 0x09ec67e4
+#error "another header of a model named random_forest_regressor_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H */

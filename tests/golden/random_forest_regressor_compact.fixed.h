@@ -31,7 +31,7 @@
  *   void random_forest_regressor_compact_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H 0xbea44aaa
+#define RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H 0xb0b5b49e
 
 #include <stddef.h>
 #include <stdint.h>
@@ -173,6 +173,6 @@ static inline void random_forest_regressor_compact_dequantize(const int16_t xq[]
 }
 #endif
 
-#elif RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H != 0xbea44aaa
-#error "another model named random_forest_regressor_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H + 0) != 0xb0b5b49e
+#error "another header of a model named random_forest_regressor_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H */

@@ -14,7 +14,7 @@
  *   const char *random_forest_regressor_compact_feature_name(int32_t index);
  */
 #ifndef RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H 0x45a481f7
+#define RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H 0xa999fdef
 
 #include <stddef.h>
 #include <stdint.h>
@@ -115,6 +115,6 @@ static inline const char *random_forest_regressor_compact_feature_name(int32_t i
 }
 #endif
 
-#elif RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H != 0x45a481f7
-#error "another model named random_forest_regressor_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H + 0) != 0xa999fdef
+#error "another header of a model named random_forest_regressor_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_REGRESSOR_COMPACT_MCUPORT_H */

@@ -38,7 +38,7 @@
  *   void random_forest_stack_inputs_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_STACK_INPUTS_MCUPORT_H
-#define RANDOM_FOREST_STACK_INPUTS_MCUPORT_H 0x73c8469a
+#define RANDOM_FOREST_STACK_INPUTS_MCUPORT_H 0x34c52e28
 
 #include <stddef.h>
 #include <stdint.h>
@@ -346,6 +346,6 @@ static inline void random_forest_stack_inputs_dequantize(const int16_t xq[], flo
 }
 #endif
 
-#elif RANDOM_FOREST_STACK_INPUTS_MCUPORT_H != 0x73c8469a
-#error "another model named random_forest_stack_inputs is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_STACK_INPUTS_MCUPORT_H + 0) != 0x34c52e28
+#error "another header of a model named random_forest_stack_inputs is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_STACK_INPUTS_MCUPORT_H */

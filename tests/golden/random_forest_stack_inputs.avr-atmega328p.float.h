@@ -19,7 +19,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef RANDOM_FOREST_STACK_INPUTS_MCUPORT_H
-#define RANDOM_FOREST_STACK_INPUTS_MCUPORT_H 0x9dade10c
+#define RANDOM_FOREST_STACK_INPUTS_MCUPORT_H 0xd2e6ea9e
 
 #include <stddef.h>
 #include <stdint.h>
@@ -355,6 +355,6 @@ static inline const char *random_forest_stack_inputs_label(int32_t index) {
 }
 #endif
 
-#elif RANDOM_FOREST_STACK_INPUTS_MCUPORT_H != 0x9dade10c
-#error "another model named random_forest_stack_inputs is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_STACK_INPUTS_MCUPORT_H + 0) != 0xd2e6ea9e
+#error "another header of a model named random_forest_stack_inputs is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_STACK_INPUTS_MCUPORT_H */

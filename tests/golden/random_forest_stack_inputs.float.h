@@ -17,7 +17,7 @@
  *   const char *random_forest_stack_inputs_label(int32_t index);   class index -> label
  */
 #ifndef RANDOM_FOREST_STACK_INPUTS_MCUPORT_H
-#define RANDOM_FOREST_STACK_INPUTS_MCUPORT_H 0xfa082add
+#define RANDOM_FOREST_STACK_INPUTS_MCUPORT_H 0x124e07d7
 
 #include <stddef.h>
 #include <stdint.h>
@@ -314,6 +314,6 @@ static inline const char *random_forest_stack_inputs_label(int32_t index) {
 }
 #endif
 
-#elif RANDOM_FOREST_STACK_INPUTS_MCUPORT_H != 0xfa082add
-#error "another model named random_forest_stack_inputs is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_STACK_INPUTS_MCUPORT_H + 0) != 0x124e07d7
+#error "another header of a model named random_forest_stack_inputs is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_STACK_INPUTS_MCUPORT_H */

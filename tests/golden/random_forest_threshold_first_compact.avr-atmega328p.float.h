@@ -19,7 +19,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H 0x6839637b
+#define RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H 0x22a49c83
 
 #include <stddef.h>
 #include <stdint.h>
@@ -242,6 +242,6 @@ static inline const char *random_forest_threshold_first_compact_label(int32_t in
 }
 #endif
 
-#elif RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H != 0x6839637b
-#error "another model named random_forest_threshold_first_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H + 0) != 0x22a49c83
+#error "another header of a model named random_forest_threshold_first_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H */

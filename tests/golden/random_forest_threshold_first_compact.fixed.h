@@ -30,7 +30,7 @@
  *   void random_forest_threshold_first_compact_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H 0xc5048834
+#define RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H 0x309e1864
 
 #include <stddef.h>
 #include <stdint.h>
@@ -220,6 +220,6 @@ static inline void random_forest_threshold_first_compact_dequantize(const int16_
 }
 #endif
 
-#elif RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H != 0xc5048834
-#error "another model named random_forest_threshold_first_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H + 0) != 0x309e1864
+#error "another header of a model named random_forest_threshold_first_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H */

@@ -17,7 +17,7 @@
  *   const char *random_forest_threshold_first_compact_label(int32_t index);   class index -> label
  */
 #ifndef RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H
-#define RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H 0x6f4dbac0
+#define RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H 0x8db2f990
 
 #include <stddef.h>
 #include <stdint.h>
@@ -201,6 +201,6 @@ static inline const char *random_forest_threshold_first_compact_label(int32_t in
 }
 #endif
 
-#elif RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H != 0x6f4dbac0
-#error "another model named random_forest_threshold_first_compact is included in this translation unit: give each its own name"
+#elif (RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H + 0) != 0x8db2f990
+#error "another header of a model named random_forest_threshold_first_compact is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_THRESHOLD_FIRST_COMPACT_MCUPORT_H */

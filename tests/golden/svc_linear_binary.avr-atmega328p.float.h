@@ -15,7 +15,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef SVC_LINEAR_BINARY_MCUPORT_H
-#define SVC_LINEAR_BINARY_MCUPORT_H 0xa327311f
+#define SVC_LINEAR_BINARY_MCUPORT_H 0xd5004a53
 
 #include <stddef.h>
 #include <stdint.h>
@@ -118,6 +118,6 @@ static inline const char *svc_linear_binary_label(int32_t index) {
 }
 #endif
 
-#elif SVC_LINEAR_BINARY_MCUPORT_H != 0xa327311f
-#error "another model named svc_linear_binary is included in this translation unit: give each its own name"
+#elif (SVC_LINEAR_BINARY_MCUPORT_H + 0) != 0xd5004a53
+#error "another header of a model named svc_linear_binary is included in this translation unit: give each model its own name"
 #endif /* SVC_LINEAR_BINARY_MCUPORT_H */

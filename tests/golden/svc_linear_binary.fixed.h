@@ -25,7 +25,7 @@
  *   void svc_linear_binary_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef SVC_LINEAR_BINARY_MCUPORT_H
-#define SVC_LINEAR_BINARY_MCUPORT_H 0x34eba84b
+#define SVC_LINEAR_BINARY_MCUPORT_H 0x7ff2041f
 
 #include <stddef.h>
 #include <stdint.h>
@@ -182,6 +182,6 @@ static inline void svc_linear_binary_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif SVC_LINEAR_BINARY_MCUPORT_H != 0x34eba84b
-#error "another model named svc_linear_binary is included in this translation unit: give each its own name"
+#elif (SVC_LINEAR_BINARY_MCUPORT_H + 0) != 0x7ff2041f
+#error "another header of a model named svc_linear_binary is included in this translation unit: give each model its own name"
 #endif /* SVC_LINEAR_BINARY_MCUPORT_H */

@@ -13,7 +13,7 @@
  *   const char *svc_linear_binary_label(int32_t index);   class index -> label
  */
 #ifndef SVC_LINEAR_BINARY_MCUPORT_H
-#define SVC_LINEAR_BINARY_MCUPORT_H 0xd3518e6d
+#define SVC_LINEAR_BINARY_MCUPORT_H 0xdcb319bd
 
 #include <stddef.h>
 #include <stdint.h>
@@ -82,6 +82,6 @@ static inline const char *svc_linear_binary_label(int32_t index) {
 }
 #endif
 
-#elif SVC_LINEAR_BINARY_MCUPORT_H != 0xd3518e6d
-#error "another model named svc_linear_binary is included in this translation unit: give each its own name"
+#elif (SVC_LINEAR_BINARY_MCUPORT_H + 0) != 0xdcb319bd
+#error "another header of a model named svc_linear_binary is included in this translation unit: give each model its own name"
 #endif /* SVC_LINEAR_BINARY_MCUPORT_H */

@@ -29,7 +29,7 @@
  *   void svc_linear_three_classes_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef SVC_LINEAR_THREE_CLASSES_MCUPORT_H
-#define SVC_LINEAR_THREE_CLASSES_MCUPORT_H 0xa0757e24
+#define SVC_LINEAR_THREE_CLASSES_MCUPORT_H 0xed2979d2
 
 #include <stddef.h>
 #include <stdint.h>
@@ -276,6 +276,6 @@ static inline void svc_linear_three_classes_dequantize(const int16_t xq[], float
 }
 #endif
 
-#elif SVC_LINEAR_THREE_CLASSES_MCUPORT_H != 0xa0757e24
-#error "another model named svc_linear_three_classes is included in this translation unit: give each its own name"
+#elif (SVC_LINEAR_THREE_CLASSES_MCUPORT_H + 0) != 0xed2979d2
+#error "another header of a model named svc_linear_three_classes is included in this translation unit: give each model its own name"
 #endif /* SVC_LINEAR_THREE_CLASSES_MCUPORT_H */

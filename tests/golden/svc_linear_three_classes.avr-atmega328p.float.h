@@ -15,7 +15,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef SVC_LINEAR_THREE_CLASSES_MCUPORT_H
-#define SVC_LINEAR_THREE_CLASSES_MCUPORT_H 0x3c102d8b
+#define SVC_LINEAR_THREE_CLASSES_MCUPORT_H 0xa5b21f65
 
 #include <stddef.h>
 #include <stdint.h>
@@ -130,6 +130,6 @@ static inline const char *svc_linear_three_classes_label(int32_t index) {
 }
 #endif
 
-#elif SVC_LINEAR_THREE_CLASSES_MCUPORT_H != 0x3c102d8b
-#error "another model named svc_linear_three_classes is included in this translation unit: give each its own name"
+#elif (SVC_LINEAR_THREE_CLASSES_MCUPORT_H + 0) != 0xa5b21f65
+#error "another header of a model named svc_linear_three_classes is included in this translation unit: give each model its own name"
 #endif /* SVC_LINEAR_THREE_CLASSES_MCUPORT_H */

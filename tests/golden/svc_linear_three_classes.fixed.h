@@ -27,7 +27,7 @@
  *   void svc_linear_three_classes_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef SVC_LINEAR_THREE_CLASSES_MCUPORT_H
-#define SVC_LINEAR_THREE_CLASSES_MCUPORT_H 0x0bad7b92
+#define SVC_LINEAR_THREE_CLASSES_MCUPORT_H 0x12a5d49c
 
 #include <stddef.h>
 #include <stdint.h>
@@ -231,6 +231,6 @@ static inline void svc_linear_three_classes_dequantize(const int16_t xq[], float
 }
 #endif
 
-#elif SVC_LINEAR_THREE_CLASSES_MCUPORT_H != 0x0bad7b92
-#error "another model named svc_linear_three_classes is included in this translation unit: give each its own name"
+#elif (SVC_LINEAR_THREE_CLASSES_MCUPORT_H + 0) != 0x12a5d49c
+#error "another header of a model named svc_linear_three_classes is included in this translation unit: give each model its own name"
 #endif /* SVC_LINEAR_THREE_CLASSES_MCUPORT_H */

@@ -13,7 +13,7 @@
  *   const char *svc_linear_three_classes_label(int32_t index);   class index -> label
  */
 #ifndef SVC_LINEAR_THREE_CLASSES_MCUPORT_H
-#define SVC_LINEAR_THREE_CLASSES_MCUPORT_H 0x3a060f74
+#define SVC_LINEAR_THREE_CLASSES_MCUPORT_H 0xce6e1662
 
 #include <stddef.h>
 #include <stdint.h>
@@ -92,6 +92,6 @@ static inline const char *svc_linear_three_classes_label(int32_t index) {
 }
 #endif
 
-#elif SVC_LINEAR_THREE_CLASSES_MCUPORT_H != 0x3a060f74
-#error "another model named svc_linear_three_classes is included in this translation unit: give each its own name"
+#elif (SVC_LINEAR_THREE_CLASSES_MCUPORT_H + 0) != 0xce6e1662
+#error "another header of a model named svc_linear_three_classes is included in this translation unit: give each model its own name"
 #endif /* SVC_LINEAR_THREE_CLASSES_MCUPORT_H */

@@ -27,7 +27,7 @@
  *   void svc_rbf_binary_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef SVC_RBF_BINARY_MCUPORT_H
-#define SVC_RBF_BINARY_MCUPORT_H 0x7a854a28
+#define SVC_RBF_BINARY_MCUPORT_H 0x900f4e0c
 
 #include <stddef.h>
 #include <stdint.h>
@@ -614,6 +614,6 @@ static inline void svc_rbf_binary_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif SVC_RBF_BINARY_MCUPORT_H != 0x7a854a28
-#error "another model named svc_rbf_binary is included in this translation unit: give each its own name"
+#elif (SVC_RBF_BINARY_MCUPORT_H + 0) != 0x900f4e0c
+#error "another header of a model named svc_rbf_binary is included in this translation unit: give each model its own name"
 #endif /* SVC_RBF_BINARY_MCUPORT_H */

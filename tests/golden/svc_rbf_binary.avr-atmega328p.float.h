@@ -15,7 +15,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef SVC_RBF_BINARY_MCUPORT_H
-#define SVC_RBF_BINARY_MCUPORT_H 0x0794736f
+#define SVC_RBF_BINARY_MCUPORT_H 0xc5c59563
 
 #include <stddef.h>
 #include <stdint.h>
@@ -185,6 +185,6 @@ static inline const char *svc_rbf_binary_label(int32_t index) {
 }
 #endif
 
-#elif SVC_RBF_BINARY_MCUPORT_H != 0x0794736f
-#error "another model named svc_rbf_binary is included in this translation unit: give each its own name"
+#elif (SVC_RBF_BINARY_MCUPORT_H + 0) != 0xc5c59563
+#error "another header of a model named svc_rbf_binary is included in this translation unit: give each model its own name"
 #endif /* SVC_RBF_BINARY_MCUPORT_H */

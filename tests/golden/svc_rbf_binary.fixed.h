@@ -25,7 +25,7 @@
  *   void svc_rbf_binary_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef SVC_RBF_BINARY_MCUPORT_H
-#define SVC_RBF_BINARY_MCUPORT_H 0x5ef810ff
+#define SVC_RBF_BINARY_MCUPORT_H 0xcf73e433
 
 #include <stddef.h>
 #include <stdint.h>
@@ -568,6 +568,6 @@ static inline void svc_rbf_binary_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif SVC_RBF_BINARY_MCUPORT_H != 0x5ef810ff
-#error "another model named svc_rbf_binary is included in this translation unit: give each its own name"
+#elif (SVC_RBF_BINARY_MCUPORT_H + 0) != 0xcf73e433
+#error "another header of a model named svc_rbf_binary is included in this translation unit: give each model its own name"
 #endif /* SVC_RBF_BINARY_MCUPORT_H */

@@ -13,7 +13,7 @@
  *   const char *svc_rbf_binary_label(int32_t index);   class index -> label
  */
 #ifndef SVC_RBF_BINARY_MCUPORT_H
-#define SVC_RBF_BINARY_MCUPORT_H 0x783c0327
+#define SVC_RBF_BINARY_MCUPORT_H 0x8951175b
 
 #include <stddef.h>
 #include <stdint.h>
@@ -149,6 +149,6 @@ static inline const char *svc_rbf_binary_label(int32_t index) {
 }
 #endif
 
-#elif SVC_RBF_BINARY_MCUPORT_H != 0x783c0327
-#error "another model named svc_rbf_binary is included in this translation unit: give each its own name"
+#elif (SVC_RBF_BINARY_MCUPORT_H + 0) != 0x8951175b
+#error "another header of a model named svc_rbf_binary is included in this translation unit: give each model its own name"
 #endif /* SVC_RBF_BINARY_MCUPORT_H */

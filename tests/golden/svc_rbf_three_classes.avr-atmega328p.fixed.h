@@ -27,7 +27,7 @@
  *   void svc_rbf_three_classes_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef SVC_RBF_THREE_CLASSES_MCUPORT_H
-#define SVC_RBF_THREE_CLASSES_MCUPORT_H 0xd88a1a70
+#define SVC_RBF_THREE_CLASSES_MCUPORT_H 0x4edf6a62
 
 #include <stddef.h>
 #include <stdint.h>
@@ -617,6 +617,6 @@ static inline void svc_rbf_three_classes_dequantize(const int16_t xq[], float x[
 }
 #endif
 
-#elif SVC_RBF_THREE_CLASSES_MCUPORT_H != 0xd88a1a70
-#error "another model named svc_rbf_three_classes is included in this translation unit: give each its own name"
+#elif (SVC_RBF_THREE_CLASSES_MCUPORT_H + 0) != 0x4edf6a62
+#error "another header of a model named svc_rbf_three_classes is included in this translation unit: give each model its own name"
 #endif /* SVC_RBF_THREE_CLASSES_MCUPORT_H */

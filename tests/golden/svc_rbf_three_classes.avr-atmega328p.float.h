@@ -15,7 +15,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef SVC_RBF_THREE_CLASSES_MCUPORT_H
-#define SVC_RBF_THREE_CLASSES_MCUPORT_H 0xcdc58463
+#define SVC_RBF_THREE_CLASSES_MCUPORT_H 0x5b099981
 
 #include <stddef.h>
 #include <stdint.h>
@@ -188,6 +188,6 @@ static inline const char *svc_rbf_three_classes_label(int32_t index) {
 }
 #endif
 
-#elif SVC_RBF_THREE_CLASSES_MCUPORT_H != 0xcdc58463
-#error "another model named svc_rbf_three_classes is included in this translation unit: give each its own name"
+#elif (SVC_RBF_THREE_CLASSES_MCUPORT_H + 0) != 0x5b099981
+#error "another header of a model named svc_rbf_three_classes is included in this translation unit: give each model its own name"
 #endif /* SVC_RBF_THREE_CLASSES_MCUPORT_H */

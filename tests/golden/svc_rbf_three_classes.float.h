@@ -13,7 +13,7 @@
  *   const char *svc_rbf_three_classes_label(int32_t index);   class index -> label
  */
 #ifndef SVC_RBF_THREE_CLASSES_MCUPORT_H
-#define SVC_RBF_THREE_CLASSES_MCUPORT_H 0xcec88a49
+#define SVC_RBF_THREE_CLASSES_MCUPORT_H 0x3ec55a8b
 
 #include <stddef.h>
 #include <stdint.h>
@@ -151,6 +151,6 @@ static inline const char *svc_rbf_three_classes_label(int32_t index) {
 }
 #endif
 
-#elif SVC_RBF_THREE_CLASSES_MCUPORT_H != 0xcec88a49
-#error "another model named svc_rbf_three_classes is included in this translation unit: give each its own name"
+#elif (SVC_RBF_THREE_CLASSES_MCUPORT_H + 0) != 0x3ec55a8b
+#error "another header of a model named svc_rbf_three_classes is included in this translation unit: give each model its own name"
 #endif /* SVC_RBF_THREE_CLASSES_MCUPORT_H */

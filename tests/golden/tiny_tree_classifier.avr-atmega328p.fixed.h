@@ -30,7 +30,7 @@
  *   void tiny_tree_classifier_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef TINY_TREE_CLASSIFIER_MCUPORT_H
-#define TINY_TREE_CLASSIFIER_MCUPORT_H 0xe610d2a8
+#define TINY_TREE_CLASSIFIER_MCUPORT_H 0x9f2d78d0
 
 #include <stddef.h>
 #include <stdint.h>
@@ -182,6 +182,6 @@ static inline void tiny_tree_classifier_dequantize(const int16_t xq[], float x[]
 }
 #endif
 
-#elif TINY_TREE_CLASSIFIER_MCUPORT_H != 0xe610d2a8
-#error "another model named tiny_tree_classifier is included in this translation unit: give each its own name"
+#elif (TINY_TREE_CLASSIFIER_MCUPORT_H + 0) != 0x9f2d78d0
+#error "another header of a model named tiny_tree_classifier is included in this translation unit: give each model its own name"
 #endif /* TINY_TREE_CLASSIFIER_MCUPORT_H */

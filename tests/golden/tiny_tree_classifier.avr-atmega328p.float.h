@@ -18,7 +18,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef TINY_TREE_CLASSIFIER_MCUPORT_H
-#define TINY_TREE_CLASSIFIER_MCUPORT_H 0xa923fc44
+#define TINY_TREE_CLASSIFIER_MCUPORT_H 0x477345dc
 
 #include <stddef.h>
 #include <stdint.h>
@@ -129,6 +129,6 @@ static inline const char *tiny_tree_classifier_feature_name(int32_t index) {
 }
 #endif
 
-#elif TINY_TREE_CLASSIFIER_MCUPORT_H != 0xa923fc44
-#error "another model named tiny_tree_classifier is included in this translation unit: give each its own name"
+#elif (TINY_TREE_CLASSIFIER_MCUPORT_H + 0) != 0x477345dc
+#error "another header of a model named tiny_tree_classifier is included in this translation unit: give each model its own name"
 #endif /* TINY_TREE_CLASSIFIER_MCUPORT_H */

@@ -28,7 +28,7 @@
  *   void tiny_tree_classifier_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef TINY_TREE_CLASSIFIER_MCUPORT_H
-#define TINY_TREE_CLASSIFIER_MCUPORT_H 0x6a2d3d1e
+#define TINY_TREE_CLASSIFIER_MCUPORT_H 0x806b0b5a
 
 #include <stddef.h>
 #include <stdint.h>
@@ -138,6 +138,6 @@ static inline void tiny_tree_classifier_dequantize(const int16_t xq[], float x[]
 }
 #endif
 
-#elif TINY_TREE_CLASSIFIER_MCUPORT_H != 0x6a2d3d1e
-#error "another model named tiny_tree_classifier is included in this translation unit: give each its own name"
+#elif (TINY_TREE_CLASSIFIER_MCUPORT_H + 0) != 0x806b0b5a
+#error "another header of a model named tiny_tree_classifier is included in this translation unit: give each model its own name"
 #endif /* TINY_TREE_CLASSIFIER_MCUPORT_H */

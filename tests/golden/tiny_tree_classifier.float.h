@@ -16,7 +16,7 @@
  *   const char *tiny_tree_classifier_feature_name(int32_t index);
  */
 #ifndef TINY_TREE_CLASSIFIER_MCUPORT_H
-#define TINY_TREE_CLASSIFIER_MCUPORT_H 0xe0920f42
+#define TINY_TREE_CLASSIFIER_MCUPORT_H 0x4b1d471e
 
 #include <stddef.h>
 #include <stdint.h>
@@ -90,6 +90,6 @@ static inline const char *tiny_tree_classifier_feature_name(int32_t index) {
 }
 #endif
 
-#elif TINY_TREE_CLASSIFIER_MCUPORT_H != 0xe0920f42
-#error "another model named tiny_tree_classifier is included in this translation unit: give each its own name"
+#elif (TINY_TREE_CLASSIFIER_MCUPORT_H + 0) != 0x4b1d471e
+#error "another header of a model named tiny_tree_classifier is included in this translation unit: give each model its own name"
 #endif /* TINY_TREE_CLASSIFIER_MCUPORT_H */

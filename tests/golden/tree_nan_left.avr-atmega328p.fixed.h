@@ -31,7 +31,7 @@
  *   void tree_nan_left_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef TREE_NAN_LEFT_MCUPORT_H
-#define TREE_NAN_LEFT_MCUPORT_H 0x5ad2c988
+#define TREE_NAN_LEFT_MCUPORT_H 0x9626c0bc
 
 #include <stddef.h>
 #include <stdint.h>
@@ -173,6 +173,6 @@ static inline void tree_nan_left_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif TREE_NAN_LEFT_MCUPORT_H != 0x5ad2c988
-#error "another model named tree_nan_left is included in this translation unit: give each its own name"
+#elif (TREE_NAN_LEFT_MCUPORT_H + 0) != 0x9626c0bc
+#error "another header of a model named tree_nan_left is included in this translation unit: give each model its own name"
 #endif /* TREE_NAN_LEFT_MCUPORT_H */

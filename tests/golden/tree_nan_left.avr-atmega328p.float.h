@@ -17,7 +17,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef TREE_NAN_LEFT_MCUPORT_H
-#define TREE_NAN_LEFT_MCUPORT_H 0x5df60d91
+#define TREE_NAN_LEFT_MCUPORT_H 0xe65e5201
 
 #include <stddef.h>
 #include <stdint.h>
@@ -118,6 +118,6 @@ static inline const char *tree_nan_left_label(int32_t index) {
 }
 #endif
 
-#elif TREE_NAN_LEFT_MCUPORT_H != 0x5df60d91
-#error "another model named tree_nan_left is included in this translation unit: give each its own name"
+#elif (TREE_NAN_LEFT_MCUPORT_H + 0) != 0xe65e5201
+#error "another header of a model named tree_nan_left is included in this translation unit: give each model its own name"
 #endif /* TREE_NAN_LEFT_MCUPORT_H */

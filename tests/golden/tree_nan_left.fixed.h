@@ -29,7 +29,7 @@
  *   void tree_nan_left_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef TREE_NAN_LEFT_MCUPORT_H
-#define TREE_NAN_LEFT_MCUPORT_H 0xd9cba3f1
+#define TREE_NAN_LEFT_MCUPORT_H 0x1befc961
 
 #include <stddef.h>
 #include <stdint.h>
@@ -131,6 +131,6 @@ static inline void tree_nan_left_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif TREE_NAN_LEFT_MCUPORT_H != 0xd9cba3f1
-#error "another model named tree_nan_left is included in this translation unit: give each its own name"
+#elif (TREE_NAN_LEFT_MCUPORT_H + 0) != 0x1befc961
+#error "another header of a model named tree_nan_left is included in this translation unit: give each model its own name"
 #endif /* TREE_NAN_LEFT_MCUPORT_H */

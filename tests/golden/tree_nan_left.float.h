@@ -15,7 +15,7 @@
  *   const char *tree_nan_left_label(int32_t index);   class index -> label
  */
 #ifndef TREE_NAN_LEFT_MCUPORT_H
-#define TREE_NAN_LEFT_MCUPORT_H 0x42ee6d4c
+#define TREE_NAN_LEFT_MCUPORT_H 0x45c64350
 
 #include <stddef.h>
 #include <stdint.h>
@@ -81,6 +81,6 @@ static inline const char *tree_nan_left_label(int32_t index) {
 }
 #endif
 
-#elif TREE_NAN_LEFT_MCUPORT_H != 0x42ee6d4c
-#error "another model named tree_nan_left is included in this translation unit: give each its own name"
+#elif (TREE_NAN_LEFT_MCUPORT_H + 0) != 0x45c64350
+#error "another header of a model named tree_nan_left is included in this translation unit: give each model its own name"
 #endif /* TREE_NAN_LEFT_MCUPORT_H */

@@ -31,7 +31,7 @@
  *   void tree_nan_left_compact_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef TREE_NAN_LEFT_COMPACT_MCUPORT_H
-#define TREE_NAN_LEFT_COMPACT_MCUPORT_H 0xf0e84f07
+#define TREE_NAN_LEFT_COMPACT_MCUPORT_H 0x6b4aa893
 
 #include <stddef.h>
 #include <stdint.h>
@@ -220,6 +220,6 @@ static inline void tree_nan_left_compact_dequantize(const int16_t xq[], float x[
 }
 #endif
 
-#elif TREE_NAN_LEFT_COMPACT_MCUPORT_H != 0xf0e84f07
-#error "another model named tree_nan_left_compact is included in this translation unit: give each its own name"
+#elif (TREE_NAN_LEFT_COMPACT_MCUPORT_H + 0) != 0x6b4aa893
+#error "another header of a model named tree_nan_left_compact is included in this translation unit: give each model its own name"
 #endif /* TREE_NAN_LEFT_COMPACT_MCUPORT_H */

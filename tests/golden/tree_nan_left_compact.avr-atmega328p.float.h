@@ -17,7 +17,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef TREE_NAN_LEFT_COMPACT_MCUPORT_H
-#define TREE_NAN_LEFT_COMPACT_MCUPORT_H 0x240a490c
+#define TREE_NAN_LEFT_COMPACT_MCUPORT_H 0x538b7230
 
 #include <stddef.h>
 #include <stdint.h>
@@ -169,6 +169,6 @@ static inline const char *tree_nan_left_compact_label(int32_t index) {
 }
 #endif
 
-#elif TREE_NAN_LEFT_COMPACT_MCUPORT_H != 0x240a490c
-#error "another model named tree_nan_left_compact is included in this translation unit: give each its own name"
+#elif (TREE_NAN_LEFT_COMPACT_MCUPORT_H + 0) != 0x538b7230
+#error "another header of a model named tree_nan_left_compact is included in this translation unit: give each model its own name"
 #endif /* TREE_NAN_LEFT_COMPACT_MCUPORT_H */

@@ -29,7 +29,7 @@
  *   void tree_nan_left_compact_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef TREE_NAN_LEFT_COMPACT_MCUPORT_H
-#define TREE_NAN_LEFT_COMPACT_MCUPORT_H 0x02e00c52
+#define TREE_NAN_LEFT_COMPACT_MCUPORT_H 0xcb16ca3a
 
 #include <stddef.h>
 #include <stdint.h>
@@ -178,6 +178,6 @@ static inline void tree_nan_left_compact_dequantize(const int16_t xq[], float x[
 }
 #endif
 
-#elif TREE_NAN_LEFT_COMPACT_MCUPORT_H != 0x02e00c52
-#error "another model named tree_nan_left_compact is included in this translation unit: give each its own name"
+#elif (TREE_NAN_LEFT_COMPACT_MCUPORT_H + 0) != 0xcb16ca3a
+#error "another header of a model named tree_nan_left_compact is included in this translation unit: give each model its own name"
 #endif /* TREE_NAN_LEFT_COMPACT_MCUPORT_H */

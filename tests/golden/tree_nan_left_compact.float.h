@@ -15,7 +15,7 @@
  *   const char *tree_nan_left_compact_label(int32_t index);   class index -> label
  */
 #ifndef TREE_NAN_LEFT_COMPACT_MCUPORT_H
-#define TREE_NAN_LEFT_COMPACT_MCUPORT_H 0x8532709a
+#define TREE_NAN_LEFT_COMPACT_MCUPORT_H 0x96d63062
 
 #include <stddef.h>
 #include <stdint.h>
@@ -132,6 +132,6 @@ static inline const char *tree_nan_left_compact_label(int32_t index) {
 }
 #endif
 
-#elif TREE_NAN_LEFT_COMPACT_MCUPORT_H != 0x8532709a
-#error "another model named tree_nan_left_compact is included in this translation unit: give each its own name"
+#elif (TREE_NAN_LEFT_COMPACT_MCUPORT_H + 0) != 0x96d63062
+#error "another header of a model named tree_nan_left_compact is included in this translation unit: give each model its own name"
 #endif /* TREE_NAN_LEFT_COMPACT_MCUPORT_H */

@@ -241,15 +241,27 @@ def test_a_float_proba_bits_is_refused_by_name(iris_forest):
 @pytest.mark.parametrize(
     "options, error, message",
     [
-        ({"target": 5}, TypeError, "target must be a str, got int"),
-        ({"target": None}, TypeError, "target must be a str, got NoneType"),
-        ({"proba_bits": 8.0}, ValueError, re.escape("proba_bits must be 8 or 16, got 8.0 (float)")),
-        ({"proba_bits": 12}, ValueError, re.escape("proba_bits must be 8 or 16, got 12 (int)")),
+        ({"target": 5}, TypeError, re.escape("target must be a str (or None), got int")),
+        ({"proba_bits": 8.0}, ValueError,
+         re.escape("proba_bits must be 8 or 16 (or None), got 8.0 (float)")),
+        ({"proba_bits": 12}, ValueError,
+         re.escape("proba_bits must be 8 or 16 (or None), got 12 (int)")),
     ],
 )
 def test_load_names_an_option_of_the_wrong_type(iris_forest, options, error, message):
     with pytest.raises(error, match=message):
         mcuport.load(iris_forest, **options)
+
+
+def test_load_takes_none_for_its_defaults_as_port_does(iris_forest):
+    X = split("iris")[1]
+    expected = mcuport.load(iris_forest).predict_codes(mcuport.load(iris_forest).quantize(X))
+    simulated = mcuport.load(iris_forest, target=None, proba_bits=None)
+    assert simulated.target == "host"
+    np.testing.assert_array_equal(simulated.predict_codes(simulated.quantize(X)), expected)
+    with pytest.raises(ValueError, match="X must be an array of numbers of shape "
+                                         r"\(n_samples, 4\): it holds complex numbers"):
+        simulated.predict(X + 1j)
 
 
 def test_a_numpy_integer_proba_bits_is_taken(iris_forest):

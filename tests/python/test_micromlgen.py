@@ -211,6 +211,29 @@ def test_two_models_link_into_one_sketch(tmp_path):
     assert got[:, 1].tolist() == y.tolist()
 
 
+def test_a_class_named_after_another_models_function(tmp_path):
+    """The class Fan_predict (in Eloquent::ML::Port) hid the C function Fan_predict from the class
+    Fan's members, which called it unqualified: the calls now name the global scope."""
+    forest, X_train, X_test, _, _ = fit("RandomForestClassifier")
+    tree = DecisionTreeClassifier(max_depth=4, random_state=SEED).fit(X_train,
+                                                                      forest.predict(X_train))
+    (tmp_path / "fan.h").write_text(mcuport.micromlgen.port(forest, classname="Fan"))
+    (tmp_path / "fan_predict.h").write_text(mcuport.micromlgen.port(tree,
+                                                                     classname="Fan_predict"))
+    rows = "\n".join(" ".join(float(v).hex() for v in row)
+                     for row in X_test.astype(np.float32)) + "\n"
+    out = build_and_run(tmp_path, (
+        '#include <stdio.h>\n#include "fan.h"\n#include "fan_predict.h"\n'
+        "Eloquent::ML::Port::Fan fan;\nEloquent::ML::Port::Fan_predict other;\n"
+        "int main() {\n    float x[30];\n    for (;;) {\n"
+        '        for (int i = 0; i < 30; i++) if (scanf("%a", &x[i]) != 1) return 0;\n'
+        '        printf("%d %d\\n", fan.predict(x), other.predict(x));\n    }\n}\n'), rows)
+    got = np.array([[int(v) for v in line.split()] for line in out.splitlines()])
+    X = X_test.astype(np.float32).astype(np.float64)
+    assert got[:, 0].tolist() == np.searchsorted(forest.classes_, forest.predict(X)).tolist()
+    assert got[:, 1].tolist() == np.searchsorted(tree.classes_, tree.predict(X)).tolist()
+
+
 def test_an_index_out_of_range_has_the_empty_label(tmp_path):
     estimator, X_train, _, _, _ = fit("SVC(rbf)")
     (tmp_path / "model.h").write_text(mcuport.micromlgen.port(estimator, classname="Iris"))

@@ -33,6 +33,7 @@ from mcuport.host import STRICT_FLAGS
 from conftest import OTHER_COMPILERS, SEED, WIDENED_MODELS, split, thin_mahalanobis
 
 GOLDEN = pathlib.Path(__file__).resolve().parents[1] / "golden"
+CODEGEN = pathlib.Path(__file__).resolve().parents[2] / "codegen" / "src"
 TREES = (DecisionTreeClassifier, DecisionTreeRegressor, RandomForestClassifier,
          RandomForestRegressor, ExtraTreesRegressor)
 UNSUPERVISED = (OneClassSVM, EllipticEnvelope, PCA)
@@ -44,6 +45,9 @@ FAMILIES = {
                                "iris"),
     "DecisionTreeRegressor": (lambda: DecisionTreeRegressor(max_depth=4, random_state=SEED),
                               "diabetes"),
+    # unbounded: its compact layout has splits with two leaf children beyond their payload
+    "DecisionTreeRegressor(unbounded)": (lambda: DecisionTreeRegressor(random_state=SEED),
+                                         "diabetes"),
     "RandomForestClassifier": (
         lambda: RandomForestClassifier(n_estimators=3, max_depth=3, random_state=SEED), "wine"),
     "RandomForestRegressor": (
@@ -130,6 +134,23 @@ def suffixes(header: str, name: str) -> set:
     return found
 
 
+def source_suffixes() -> dict:
+    """Every suffix the emitters write whole after the name, {{p}}_word or p + "_word" (and the
+    macros'), with the files that write it: what no corpus model may reach. A literal continued
+    at run time (p + "_" + table + "_weight", "_tree_" + t) is left to the corpus."""
+    found = {}
+    patterns = (r"\{\{p\}\}_([a-z0-9_]*[a-z0-9])\b",
+                r"(?:\bp|prefix) \+ \"_([a-z0-9_]*[a-z0-9])\"(?!\s*\+)",
+                r"\{\{P\}\}_([A-Z0-9_]*[A-Z0-9])\b",
+                r"(?:\bP|macro) \+ \"_([A-Z0-9_]*[A-Z0-9])\"(?!\s*\+)")
+    for path in sorted(CODEGEN.glob("*.cpp")):
+        text = path.read_text()
+        for pattern in patterns:
+            for match in re.finditer(pattern, text):
+                found.setdefault(re.sub(r"\d+", "0", match.group(1)), set()).add(path.name)
+    return found
+
+
 def tails(found: dict) -> list:
     """Every (suffix, shorter) where the suffix ends in `_` and the shorter one: the models named
     p and p_<the rest> would both define p_<suffix>."""
@@ -169,15 +190,25 @@ def test_no_suffix_ends_in_another(target):
         guard = re.search(r"#ifndef (\w+)_MCUPORT_H", text).group(1)
         for suffix in suffixes(text, guard.lower()):
             found.setdefault(suffix, set()).add(path.name)
+    # And what the emitters' sources write, which a corpus model may never reach.
+    for suffix, files in source_suffixes().items():
+        found.setdefault(suffix, set()).update(files)
     # The corpus reaches every family's symbols (a filter that found nothing would pass).
     for suffix in ("predict", "predict_proba", "sv_coef", "rbf_kernel", "sv_kernel",
                    "class_bias", "component_weight", "component_center", "row_weight",
-                   "squared_distance", "stage_weight", "transform", "N_FEATURES", "MCUPORT_H"):
+                   "squared_distance", "stage_weight", "transform", "N_FEATURES", "MCUPORT_H",
+                   "leaf_pair", "leaf_pair_at"):
         assert suffix in found, suffix
     clashes = tails(found)
     assert not clashes, "\n".join(
         f"{target}: models named p and p_{long[:-len(short) - 1]} both define p_{long} "
         f"({where_long}; {where_short})" for long, short, where_long, where_short in clashes)
+
+
+def test_the_sources_are_read():
+    found = source_suffixes()
+    assert len(found) > 90 and {"leaf_pair", "sv_pair", "row_shift", "N_FEATURES"} <= set(found)
+    assert not tails(found)
 
 
 def test_the_tail_check_finds_a_clash():
@@ -245,9 +276,10 @@ def test_models_named_after_each_other_share_one_translation_unit(tmp_path):
 @pytest.mark.parametrize("name", ["mcuport", "mcuport_fx", "MCUPORT_SIMD32", "McuPort"])
 def test_the_runtimes_prefix_is_refused_as_a_name(name):
     estimator, _ = fitted("DecisionTreeClassifier")
-    with pytest.raises(ValueError, match=rf'the model name "{name}" starts with "{name[:7]}": '
-                                         "names that start with mcuport_ and MCUPORT_ belong to "
-                                         "the generated code's shared runtime"):
+    starts = "" if len(name) == 7 else "or starts with "
+    with pytest.raises(ValueError, match=rf'the model name "{name}" is {starts}"{name[:7]}": '
+                                         r"mcuport and names that start with mcuport_ \(in any "
+                                         r"case\) belong to the generated code's shared runtime"):
         mcuport.port(estimator, name=name)
 
 
@@ -277,12 +309,21 @@ def test_two_models_of_one_name_stop_the_build_where_one_would_vanish(tmp_path):
                     ("tree.h", "tree_m0.h")):
         done = build(*headers)
         assert done.returncode == 0, (headers, done.stderr)
-    # Another model, or the same one in the other numeric mode.
-    for headers in (("tree.h", "forest.h"), ("forest.h", "tree.h"), ("tree.h", "tree_fixed.h")):
+    # A header of an older mcuport, whose guard is defined empty (that guard's value compares as
+    # 0, where "!=" without a left operand would not parse).
+    old_style = re.sub(r"(#define M_MCUPORT_H) 0x[0-9a-f]{8}\n", r"\1\n",
+                       (tmp_path / "tree.h").read_text())
+    old_style = re.sub(r"#elif \(M_MCUPORT_H \+ 0\) != 0x[0-9a-f]{8}\n#error [^\n]*\n", "",
+                       old_style)
+    assert old_style.count("M_MCUPORT_H") == 3  # #ifndef, #define, the #endif's comment
+    (tmp_path / "old.h").write_text(old_style)
+    # Another model, or the same one in the other numeric mode, or after the older header.
+    for headers in (("tree.h", "forest.h"), ("forest.h", "tree.h"), ("tree.h", "tree_fixed.h"),
+                    ("old.h", "tree.h")):
         done = build(*headers)
         assert done.returncode != 0, headers
-        assert ("another model named m is included in this translation unit: give each its own "
-                "name") in done.stderr, (headers, done.stderr)
+        assert ("another header of a model named m is included in this translation unit: give "
+                "each model its own name") in done.stderr, (headers, done.stderr)
     # In two .c files of one program they link together: everything in a header is static.
     for unit, header in (("a", "tree.h"), ("b", "forest.h")):
         (tmp_path / f"{unit}.c").write_text(
