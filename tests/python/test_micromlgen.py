@@ -186,24 +186,32 @@ def build_and_run(tmp_path, source, stdin=""):
                           text=True).stdout
 
 
+def two_classes_on_rows(tmp_path, first: tuple, second: tuple, X: np.ndarray) -> np.ndarray:
+    """first and second are (class name, header): both included in one C++ program, which prints
+    each class's predict for every row of X, one row of two integers per row."""
+    for classname, header in (first, second):
+        (tmp_path / f"{classname}.h").write_text(header)
+    rows = "\n".join(" ".join(float(v).hex() for v in row) for row in X.astype(np.float32))
+    n = X.shape[1]
+    out = build_and_run(tmp_path, (
+        f'#include <stdio.h>\n#include "{first[0]}.h"\n#include "{second[0]}.h"\n'
+        f"Eloquent::ML::Port::{first[0]} a;\nEloquent::ML::Port::{second[0]} b;\n"
+        f"int main() {{\n    float x[{n}];\n    for (;;) {{\n"
+        f'        for (int i = 0; i < {n}; i++) if (scanf("%a", &x[i]) != 1) return 0;\n'
+        '        printf("%d %d\\n", a.predict(x), b.predict(x));\n    }\n}\n'), rows + "\n")
+    return np.array([[int(v) for v in line.split()] for line in out.splitlines()])
+
+
 def test_two_models_link_into_one_sketch(tmp_path):
     """Two classes in one program, as in micromlgen, one float and one fixed: the class names
     keep the C symbols apart, and each answers as it does alone."""
     forest, X_train, X_test, _, _ = fit("RandomForestClassifier")
     nb = GaussianNB().fit(X_train, forest.predict(X_train))
-    (tmp_path / "forest.h").write_text(mcuport.micromlgen.port(forest, classname="Forest"))
     bayes = mcuport.generate(nb, style="micromlgen", classname="Bayes", numeric="fixed",
                              calibration=X_train)
-    (tmp_path / "bayes.h").write_text(bayes.header)
-    rows = "\n".join(" ".join(float(v).hex() for v in row)
-                     for row in X_test.astype(np.float32)) + "\n"
-    out = build_and_run(tmp_path, (
-        '#include <stdio.h>\n#include "forest.h"\n#include "bayes.h"\n'
-        "Eloquent::ML::Port::Forest forest;\nEloquent::ML::Port::Bayes bayes;\n"
-        "int main() {\n    float x[30];\n    for (;;) {\n"
-        '        for (int i = 0; i < 30; i++) if (scanf("%a", &x[i]) != 1) return 0;\n'
-        '        printf("%d %d\\n", forest.predict(x), bayes.predict(x));\n    }\n}\n'), rows)
-    got = np.array([[int(v) for v in line.split()] for line in out.splitlines()])
+    got = two_classes_on_rows(tmp_path, ("Forest", mcuport.micromlgen.port(forest,
+                                                                           classname="Forest")),
+                              ("Bayes", bayes.header), X_test)
     X = X_test.astype(np.float32).astype(np.float64)
     assert got[:, 0].tolist() == np.searchsorted(forest.classes_, forest.predict(X)).tolist()
     with HostModel(bayes) as model:
@@ -217,18 +225,9 @@ def test_a_class_named_after_another_models_function(tmp_path):
     forest, X_train, X_test, _, _ = fit("RandomForestClassifier")
     tree = DecisionTreeClassifier(max_depth=4, random_state=SEED).fit(X_train,
                                                                       forest.predict(X_train))
-    (tmp_path / "fan.h").write_text(mcuport.micromlgen.port(forest, classname="Fan"))
-    (tmp_path / "fan_predict.h").write_text(mcuport.micromlgen.port(tree,
-                                                                     classname="Fan_predict"))
-    rows = "\n".join(" ".join(float(v).hex() for v in row)
-                     for row in X_test.astype(np.float32)) + "\n"
-    out = build_and_run(tmp_path, (
-        '#include <stdio.h>\n#include "fan.h"\n#include "fan_predict.h"\n'
-        "Eloquent::ML::Port::Fan fan;\nEloquent::ML::Port::Fan_predict other;\n"
-        "int main() {\n    float x[30];\n    for (;;) {\n"
-        '        for (int i = 0; i < 30; i++) if (scanf("%a", &x[i]) != 1) return 0;\n'
-        '        printf("%d %d\\n", fan.predict(x), other.predict(x));\n    }\n}\n'), rows)
-    got = np.array([[int(v) for v in line.split()] for line in out.splitlines()])
+    got = two_classes_on_rows(
+        tmp_path, ("Fan", mcuport.micromlgen.port(forest, classname="Fan")),
+        ("Fan_predict", mcuport.micromlgen.port(tree, classname="Fan_predict")), X_test)
     X = X_test.astype(np.float32).astype(np.float64)
     assert got[:, 0].tolist() == np.searchsorted(forest.classes_, forest.predict(X)).tolist()
     assert got[:, 1].tolist() == np.searchsorted(tree.classes_, tree.predict(X)).tolist()
