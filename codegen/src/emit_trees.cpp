@@ -2464,7 +2464,10 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
       const std::string zero = acc_t == "double" ? "0.0" : "0u";
       std::string zero_acc;
       std::string argmax;
-      if (n_classes <= 16) {
+      if (n_classes == 1) {  // fitted on one class: its index, after the walk
+        zero_acc = "    acc[0] = " + zero + ";\n";
+        argmax = "    " + p + "_accumulate(x, acc);\n    return 0;\n";
+      } else if (n_classes <= 16) {
         for (std::size_t c = 0; c < n_classes; ++c) {
           zero_acc += "    acc[" + std::to_string(c) + "] = " + zero + ";\n";
         }

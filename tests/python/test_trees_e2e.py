@@ -32,6 +32,7 @@ from conftest import (
     CLASSIFICATION_DATASETS,
     OTHER_COMPILERS,
     SEED,
+    compile_everywhere,
     extreme_codes,
     header_macros,
     split,
@@ -260,6 +261,42 @@ def test_trees_that_are_a_single_leaf(numeric, layout, tmp_path):
                                        atol=3 * 0.5 * 2.0**-frac_bits, rtol=0)
         else:
             np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("numeric", ["float", "fixed"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("kind", [RandomForestClassifier, ExtraTreesClassifier])
+def test_a_forest_fitted_on_one_class(kind, numeric, layout, tmp_path):
+    """A one-class monitor: predict had 'top = acc[0]' set and never read, which -Wall -Werror
+    refused (gcc, clang and g++). It answers the one class, and predict_proba 1."""
+    X_train, X_test, _, _ = split("iris")
+    estimator = kind(n_estimators=5, random_state=SEED).fit(X_train, ["only"] * len(X_train))
+    generated = mcuport.generate(estimator, name="m", numeric=numeric, layout=layout,
+                                 calibration=X_train)
+    compile_everywhere(generated, tmp_path)
+    with HostModel(generated, workdir=tmp_path / "gcc") as model:
+        rows = model.quantize(X_test)[0] if numeric == "fixed" else X_test.astype(np.float32)
+        got, proba = model.run(rows)
+    assert got.tolist() == [0] * len(X_test)
+    one = 1.0 if numeric == "float" else header_macros(generated.header)["PROBA_ONE"]
+    np.testing.assert_array_equal(proba, np.full((len(X_test), 1), one))
+
+
+def test_a_float_leaf_below_float32_is_refused():
+    """A leaf of 3.3e-46 was written as 0 (and one of 4.5e-44 as a subnormal 0.35% off): the
+    float-mode refusal of such constants did not reach the trees' leaves."""
+    X_train = split("iris")[0]
+    for target, shown in ((1e-45 / 3, "3.33333e-46"), (4.5e-44, "4.5e-44")):
+        tree = DecisionTreeRegressor(max_depth=2, random_state=SEED).fit(
+            X_train, np.full(len(X_train), target))
+        with pytest.raises(ValueError, match=rf"the generated code would need the float32 leaf "
+                                             rf"value {shown}, below the float32 range"):
+            mcuport.port(tree, numeric="float")
+    forest = RandomForestRegressor(n_estimators=4, max_depth=2, random_state=SEED).fit(
+        X_train, np.full(len(X_train), 2e-38))  # 5e-39 a tree
+    with pytest.raises(ValueError, match=r"5e-39 \(a leaf's value over the tree count\)"):
+        mcuport.port(forest, numeric="float")
+    mcuport.port(forest, numeric="fixed", calibration=X_train)  # fixed mode ports it
 
 
 @pytest.mark.parametrize("numeric", ["float", "fixed"])
