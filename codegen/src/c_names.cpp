@@ -125,17 +125,12 @@ std::string float_literal(float value) {
 
 std::string rounded_float_literal(double value) {
   if (std::isfinite(value) && !std::isfinite(static_cast<float>(value))) beyond_c_number(value, "float32");
-  // A nonzero value below float32's smallest normal number would become 0 or a subnormal with
-  // few bits: wine's SVC on inputs times 1e30 has gamma 7.5e-62, which as 0.0f answered 37 of
-  // 45 test rows otherwise.
-  if (value != 0 && std::fabs(value) < 0x1p-126) {
-    throw Error("", "the generated code would need the float32 constant " +
-                        format_general(value, 6) +
-                        ", below the float32 range (it would become 0 or lose its precision): "
-                        "the model's parameters (with any pipeline stages and whitening folded "
-                        "in) are too small for it; rescale the inputs (a StandardScaler in a "
-                        "pipeline) or use fixed mode");
-  }
+  // wine's SVC on inputs times 1e30 has gamma 7.5e-62, which as 0.0f answered 37 of 45 test
+  // rows otherwise.
+  check_float32_normal(value, "constant",
+                       "the model's parameters (with any pipeline stages and whitening folded "
+                       "in) are too small for it; rescale the inputs (a StandardScaler in a "
+                       "pipeline) or use fixed mode");
   return float_literal(static_cast<float>(value));
 }
 

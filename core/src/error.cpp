@@ -1,6 +1,8 @@
 // Error types: message formatting lives here so that every error reads the same way.
 #include "mcuport/error.hpp"
 
+#include <cmath>
+
 #include "mcuport/text.hpp"
 
 namespace mcuport {
@@ -31,6 +33,15 @@ Error::Error(std::string path, std::string detail)
 void internal_error(const char* file, int line, const std::string& what) {
   throw InternalError(std::string("mcuport internal error at ") + file + ":" +
                       std::to_string(line) + ": " + what + " (please report this as a bug)");
+}
+
+void check_float32_normal(double value, const std::string& what, const std::string& advice) {
+  if (value != 0 && std::fabs(value) < 0x1p-126) {
+    throw Error("", "the generated code would need the float32 " + what + " " +
+                        format_general(value, 6) +
+                        ", below the float32 range (it would become 0 or lose its precision): " +
+                        advice);
+  }
 }
 
 }  // namespace mcuport

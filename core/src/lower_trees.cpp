@@ -9,7 +9,6 @@
 #include <map>
 
 #include "mcuport/error.hpp"
-#include "mcuport/text.hpp"
 
 namespace mcuport {
 
@@ -209,15 +208,11 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
         if (numeric == Numeric::Float) {
           // Pre-divided by the tree count: the sum is the mean and overflows only if it does.
           const double mean_part = value / program.n_trees;
-          // As for every float-mode constant (codegen's rounded_float_literal): a leaf below
-          // float32's smallest normal number would be written as 0 or a subnormal of few bits.
-          if (mean_part != 0 && std::fabs(mean_part) < 0x1p-126) {
-            throw Error("", "the generated code would need the float32 leaf value " +
-                                format_general(mean_part, 6) +
-                                (program.n_trees > 1 ? " (a leaf's value over the tree count)" : "") +
-                                ", below the float32 range (it would become 0 or lose its "
-                                "precision): rescale the target or use fixed mode");
-          }
+          check_float32_normal(mean_part,
+                               program.n_trees > 1
+                                   ? "leaf value / tree count"
+                                   : "leaf value",
+                               "rescale the target or use fixed mode");
           const float v = static_cast<float>(mean_part);
           const uint32_t id = leaves.intern({float_bits(v)}, &is_new);
           if (is_new) program.leaf_value_float.push_back(v);

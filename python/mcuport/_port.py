@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import numbers
-import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence, Union
 
@@ -409,22 +408,12 @@ def _cover_inlier_box(document: dict, ranges: list) -> list:
     ]
 
 
-# numpy 1.25 moved it to np.exceptions; 2.0 removed the old name.
-_ComplexWarning = (np.exceptions.ComplexWarning if hasattr(np, "exceptions")
-                   else np.ComplexWarning)
-
-
 def real_array(values: Any, dtype: Any = np.float64) -> np.ndarray:
-    """values as a real array, where numpy would drop a complex number's imaginary part with only
-    a ComplexWarning."""
+    """values as a real array: numpy would drop a complex number's imaginary part with only a
+    ComplexWarning (an object array of Python complex numbers fails the conversion itself)."""
     if np.iscomplexobj(values):
         raise ValueError("it holds complex numbers; give real ones")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", _ComplexWarning)
-        try:
-            return np.asarray(values, dtype=dtype)
-        except _ComplexWarning:
-            raise ValueError("it holds complex numbers; give real ones") from None
+    return np.asarray(values, dtype=dtype)
 
 
 def _input_ranges(n_features: int, calibration: Any, input_ranges: Any) -> Optional[list]:

@@ -29,6 +29,11 @@ class InternalError : public std::logic_error {
 
 [[noreturn]] void internal_error(const char* file, int line, const std::string& what);
 
+// Float mode's rule for every constant of the generated code: a nonzero value below float32's
+// smallest normal number (2^-126) would be written as 0 or a subnormal of few bits, so it is
+// refused, the message naming `what` ("constant", "leaf value") and ending in `advice`.
+void check_float32_normal(double value, const std::string& what, const std::string& advice);
+
 }  // namespace mcuport
 
 #define MCUPORT_ASSERT(cond)                                       \
