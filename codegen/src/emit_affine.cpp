@@ -699,7 +699,11 @@ std::string emit_stage(const EmitContext& context, FamilyCode& code) {
   code.summary += " * Pipeline stages run first: " + std::to_string(stage.n_outputs) + " outputs from " +
                   std::to_string(stage.n_inputs) + " inputs (" +
                   std::to_string(stage.diagonal ? stage.n_inputs : stage.n_outputs * stage.n_inputs) +
-                  " multiply-accumulates).\n";
+                  " multiply-accumulates)" +
+                  (stage.fixed ? ";\n * every output within " + format_bound(stage.error_bound, 4) +
+                                     " of the exact stages' output for inputs within the ranges below"
+                               : std::string()) +
+                  ".\n";
   if (!stage.fixed) {
     code.tables.add("float", 4, p + "_stage_center", rounded_float_literals(stage.center),
                     "the stages' input that maps to zero");

@@ -269,12 +269,29 @@ std::string emit_header(const EmitContext& context, const FamilyCode& family,
   if (context.numeric == Numeric::Fixed) {
     std::vector<double> scales;
     std::vector<double> zero_points;
+    // What the model promises on the value a code stands for: trees compare it exactly, the
+    // other families state their bounds above; a pipeline's stage first rounds its outputs to
+    // codes, within the bound its line states.
+    const bool trees = std::holds_alternative<TreeEnsemble>(context.model.family);
+    std::string promise;
+    if (trees && context.stage != nullptr) {
+      promise = " * and the model computes on that value: the pipeline's stage within the bound stated\n"
+                " * above, then every split decides exactly as scikit-learn's does on the values the\n"
+                " * stage's output codes stand for, and rounded leaf values keep the bounds above.\n";
+    } else if (trees) {
+      promise = " * and the model computes on that value: every split decides exactly as scikit-learn's\n"
+                " * does on (float)x[f], and rounded leaf values keep the bounds stated above.\n";
+    } else if (context.stage != nullptr) {
+      promise = " * and the model computes on that value: the pipeline's stage and the estimator each\n"
+                " * within the bound stated above, the estimator's on the values the stage's output\n"
+                " * codes stand for.\n";
+    } else {
+      promise = " * and the model computes on that value, within the bounds stated above.\n";
+    }
     summary += " *\n * Input contract: feature f arrives as int16 xq[f], standing for\n"
-               " *     x[f] = scale[f] * (xq[f] - zero_point[f])\n"
-               " * and the model computes on that value: trees decide exactly as scikit-learn does on\n"
-               " * (float)x[f]; the other families stay within the bounds stated above. The codes\n"
-               " * -32768 and 32767 stand for the ends of the range listed below; values beyond it\n"
-               " * saturate. Ranges come from " +
+               " *     x[f] = scale[f] * (xq[f] - zero_point[f])\n" + promise +
+               " * The codes -32768 and 32767 stand for the ends of the range listed below; values\n"
+               " * beyond it saturate. Ranges come from " +
                std::string(context.quantization->source == RangeSource::InputRanges
                                ? "the model's input_ranges (calibration data or given ranges)"
                                : "the span of the split thresholds (no calibration was given)") +

@@ -8,6 +8,7 @@
 
 #include "emit.hpp"
 #include "mcuport/error.hpp"
+#include "mcuport/text.hpp"
 
 namespace mcuport::codegen {
 
@@ -684,6 +685,13 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
                  std::to_string(program.n_features) + " features: " +
                  std::to_string(2 * program.n_classes * program.n_features) +
                  " multiply-adds per prediction.\n";
+  if (program.distance) {
+    code.summary += " * Every class's joint log-likelihood within a T + b sqrt(T) + c of scikit-learn's on the\n"
+                    " * values the codes stand for, T = sum_f (x[f] - theta[c][f])^2 / (2 var[c][f]) the\n"
+                    " * class's exact distance: a = " + format_bound(program.error.relative, 4) +
+                    ", b = " + format_bound(program.error.root, 4) + ", c = " +
+                    format_bound(program.error.absolute, 4) + ".\n";
+  }
   if (predict.empty()) {
     code.functions += argmax_function(context, st);
     predict = context.render(kPredict, {{"st", st}});

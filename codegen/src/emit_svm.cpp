@@ -13,6 +13,13 @@ namespace mcuport::codegen {
 
 namespace {
 
+// The fixed-mode header's statement of the decision values' proven error (lower_arith.hpp,
+// SvmProgram::dec_error_bound).
+std::string decision_bound_line(const SvmProgram& program) {
+  return " * Every decision value within " + format_bound(program.dec_error_bound, 4) +
+         " of scikit-learn's on the values the codes stand for.\n";
+}
+
 const char* kKernel = R"(/* The kernel between x and support vector s: {{kernel_doc}}. */
 static inline float {{p}}_sv_kernel(const float x[], uint32_t s) {
     float acc = 0.0f;
@@ -422,7 +429,8 @@ FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
     units = " * 2^" + P + "_SCORE_FRAC_BITS";
     code.summary = " * Linear kernel collapsed at port time; fixed point with int16 weights, " +
                    std::string(program.fixed->wide ? "int64" : "int32") + " accumulators: " +
-                   std::to_string(program.n_pairs * n_features) + " multiply-accumulates.\n";
+                   std::to_string(program.n_pairs * n_features) + " multiply-accumulates.\n" +
+                   decision_bound_line(program);
   } else if (fixed) {
     // Kernel SVMs in fixed mode: Q30 kernel values with |K| <= 1, int32 coefficients.
     code.macros += "#define " + P + "_SCORE_FRAC_BITS " + std::to_string(program.dec_frac_bits) +
@@ -548,12 +556,7 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
     units = " * 2^" + P + "_SCORE_FRAC_BITS";
     code.summary = " * " + std::to_string(program.n_sv) + " support vectors; fixed point: kernel " +
                    kernel_doc + ", int64 decision values (|dec| <= " +
-                   std::to_string(program.dec_bound) + ").\n" +
-                   (program.kernel == Kernel::Poly
-                        ? " * Every decision value within " +
-                              format_bound(program.dec_error_bound, 4) +
-                              " of scikit-learn's on the values the codes stand for.\n"
-                        : std::string());
+                   std::to_string(program.dec_bound) + ").\n" + decision_bound_line(program);
   } else if (program.collapsed()) {
     code.functions += emit_float_linear(
         context, code, program.pair_weight, program.intercept, "decision_values", "pair",

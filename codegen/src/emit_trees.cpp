@@ -2370,6 +2370,17 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     code.summary += " * The probabilities are averaged in float64, in tree order, as scikit-learn does:\n"
                     " * exact ties between classes are common and only that arithmetic breaks them alike.\n";
   }
+  if (fixed && (program.leaf_kind == LeafKind::Proba || program.leaf_kind == LeafKind::ClassAndProba)) {
+    // docs/fixed-point.md, "Tree leaf probabilities": each leaf's code within 0.5 of p M.
+    const std::string m = std::to_string(proba_one_code(program.proba_bits));
+    code.summary += " * Leaf probabilities as " + std::to_string(program.proba_bits) +
+                    "-bit codes, " + m + " for 1: every probability within 0.5/" + m +
+                    " of\n * scikit-learn's" +
+                    (program.leaf_kind == LeafKind::Proba
+                         ? ", and a class other than scikit-learn's only where its top two classes\n"
+                           " * are within 1/" + m + ".\n"
+                         : "; predict answers the leaf's class, exactly scikit-learn's.\n");
+  }
   if (fixed && program.folded_splits > 0) {
     code.summary += " * Folded away: " + std::to_string(program.folded_splits) +
                     " split(s) deciding the same way for every int16 input.\n";

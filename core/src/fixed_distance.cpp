@@ -346,15 +346,24 @@ uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_
   return sum;
 }
 
-double distance_error_bound(const FixedSquaredDistance& map, uint32_t row, double exact) {
+DistanceErrorTerms distance_error_terms(const FixedSquaredDistance& map, uint32_t row) {
+  // On the row's own point, with z = T 2^F_r: (2 eta + eta^2) z + 2 (1 + eta) sqrt(z q) + q;
+  // in real units the root's term is 2 (1 + eta) sqrt(T q 2^-F_r).
   const double eta = map.eta[row];
   const int F = map.row_frac_bits[row];
-  const double z = std::ldexp(std::max(exact, 0.0), F);
   const double q = map.q[row];
-  const double bound = (2 * eta + eta * eta) * z + 2 * (1 + eta) * std::sqrt(z * q) + q;
+  DistanceErrorTerms terms;
+  terms.relative = 2 * eta + eta * eta;
+  terms.root = 2 * (1 + eta) * std::sqrt(std::ldexp(q, -F));
   // Blocks: the row's final rounding shift adds at most half a unit of 2^-F.
-  const double rounding = map.row_shift[row] > 0 ? std::ldexp(0.5, -map.frac_bits) : 0.0;
-  return std::ldexp(bound, -F) + rounding;
+  terms.absolute = std::ldexp(q, -F) + (map.row_shift[row] > 0 ? std::ldexp(0.5, -map.frac_bits) : 0.0);
+  return terms;
+}
+
+double distance_error_bound(const FixedSquaredDistance& map, uint32_t row, double exact) {
+  const DistanceErrorTerms terms = distance_error_terms(map, row);
+  const double t = std::max(exact, 0.0);
+  return terms.relative * t + terms.root * std::sqrt(t) + terms.absolute;
 }
 
 FixedRbfDistance quantize_rbf_distance(const std::vector<double>& centers, double gamma,
@@ -473,6 +482,36 @@ int64_t rbf_exp_argument(const FixedRbfDistance& map, uint64_t distance) {
   const int left = std::min(-map.exp_shift, 62);  // beyond, every nonzero D saturates too
   return distance > (kDistanceSaturation >> left) ? static_cast<int64_t>(kDistanceSaturation)
                                                    : static_cast<int64_t>(distance << left);
+}
+
+double rbf_kernel_error_bound(const FixedRbfDistance& map) {
+  // The computed argument t' is within delta(t) = A t + B sqrt(t) + C of t: the distance's
+  // (2 eta + eta^2) t + 2 (1 + eta) c sqrt(n t) + n c^2 (c^2 = 2^-F), plus half a unit of the
+  // exp runtime's format where the distance is rounded into it. Then |exp(-t') - exp(-t)| <=
+  // exp(-min(t, t')) delta(t) and <= 1 (both in [0, 1]), with min(t, t') >= t - delta(t).
+  // A saturated argument (2^62 in the runtime's format, t' >= 2^22) gives 0 where exp(-t')
+  // is below 2^-6000000: no larger difference.
+  const double eta = map.max_scale_error;
+  const double c2 = std::ldexp(1.0, -map.frac_bits);
+  const double n = map.n_features;
+  const double A = 2 * eta + eta * eta;
+  const double B = 2 * (1 + eta) * std::sqrt(c2 * n);
+  const double C = n * c2 + (map.exp_shift > 0 ? std::ldexp(0.5, -map.exp_frac_bits) : 0.0);
+  const double trivial = 1 + fixed::exp_neg_max_error();
+  const auto delta = [&](double t) { return A * t + B * std::sqrt(t) + C; };
+  // delta grows with t: on [t0, t1] the difference is at most exp(-(t0 - delta(t1))) delta(t1).
+  // Past T = 128, with A + B <= 1/2 and t >= 1, delta(t) <= t/2 + C, so the difference is at
+  // most exp(C) exp(-t/2) (t/2 + C), which falls from exp(C) exp(-64) (64 + C) on.
+  constexpr double kEnd = 128;
+  constexpr double kStep = 0x1p-10;
+  if (!(A + B <= 0.5) || !(C < 1)) return trivial;
+  double worst = std::exp(C) * std::exp(-kEnd / 2) * (kEnd / 2 + C);
+  for (double t0 = 0; t0 < kEnd; t0 += kStep) {
+    const double d = delta(t0 + kStep);
+    worst = std::max(worst, std::min(1.0, std::exp(-std::max(0.0, t0 - d)) * d));
+  }
+  // Headroom for the double arithmetic of the sweep.
+  return std::min(trivial, worst * (1 + 1e-9) + fixed::exp_neg_max_error());
 }
 
 }  // namespace mcuport

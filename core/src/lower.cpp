@@ -63,29 +63,61 @@ void quantize_kernel_coefficients(SvmProgram& program, double scale) {
   MCUPORT_ASSERT(program.dec_bound < (uint64_t{1} << 62));
 }
 
-// A bound on |dec_p 2^-dec_frac_bits - dec_p(x)| for a poly kernel, every pair p and int16
-// input. With beta = (gamma sv.x + coef0) / 2^m exact and B = b / 2^30 the normalised argument,
-// |B - beta| <= d_b = argument error / 2^m + 2^-31 (the rounding to Q30), and |B| <= 1, |beta|
-// <= 1 + d_b. The power loop rounds each of its `degree` products to Q30 (2^-31 each, not
-// amplified since |B| <= 1), so |P - B^degree| <= degree 2^-31, and |B^degree - beta^degree| <=
-// degree (1 + d_b)^(degree - 1) d_b. Each kernel value carries 2^(m degree) into the
-// coefficients; a coefficient code is within 0.5 of its value (times |P| <= 1), the intercept
-// within 0.5 2^-dec_frac_bits. Over a pair, each SV counts with its largest coefficient.
+// A bound on |dec_p 2^-dec_frac_bits - dec_p(x)| for every pair p and int16 input, on the
+// values the codes stand for, given kernel_error[s]: a bound on |K_s - k_s| for support vector
+// s, K_s its computed kernel value as a real number (|K_s| <= 1) and k_s the exact kernel value
+// in the units of the coefficients (poly: over 2^(m degree), which the coefficients carry).
+// dec_p sums coef_code K_s over the support vectors of the pair's two classes (every one for a
+// one-class or two-class model): a coefficient code is within 0.5 2^-e of its value, so each
+// term is within |coef| kernel_error[s] + 0.5 2^-e, and the intercept within 0.5 2^-dec_frac_bits.
+double kernel_decision_error_bound(const SvmProgram& program, const std::vector<double>& kernel_error) {
+  const uint32_t rows = program.one_class ? 1u : program.n_classes - 1u;
+  const double scale = program.kernel == Kernel::Poly
+                           ? std::ldexp(1.0, program.argument_shift_bits * program.degree)
+                           : 1.0;
+  const int e = program.dec_frac_bits - fixed::kResultFracBits;  // the coefficient codes' point
+  std::vector<double> pair_sum(program.n_pairs, std::ldexp(0.5, -program.dec_frac_bits));
+  for (uint32_t s = 0; s < program.n_sv; ++s) {
+    const auto term = [&](uint32_t row) {
+      return std::fabs(program.sv_coef[s * rows + row]) * scale * kernel_error[s] + std::ldexp(0.5, -e);
+    };
+    if (program.one_class) {
+      pair_sum[0] += term(0);
+      continue;
+    }
+    const uint32_t i = program.sv_class[s];
+    for (uint32_t j = 0; j < program.n_classes; ++j) {
+      if (j != i) pair_sum[pair_index(std::min(i, j), std::max(i, j), program.n_classes)] += term(j < i ? j : j - 1);
+    }
+  }
+  return *std::max_element(pair_sum.begin(), pair_sum.end()) * (1 + 0x1p-40);
+}
+
+// A poly kernel's kernel_error: with beta = (gamma sv.x + coef0) / 2^m exact and B = b / 2^30
+// the normalised argument, |B - beta| <= d_b = argument error / 2^m + 2^-31 (the rounding to
+// Q30), and |B| <= 1, |beta| <= 1 + d_b. The power loop rounds each of its `degree` products to
+// Q30 (2^-31 each, not amplified since |B| <= 1), so |P - B^degree| <= degree 2^-31, and
+// |B^degree - beta^degree| <= degree (1 + d_b)^(degree - 1) d_b.
 double poly_decision_error_bound(const SvmProgram& program) {
   const double d = program.degree;
   const double d_b = std::ldexp(program.argument->error_bound, -program.argument_shift_bits) +
                      0x1p-31;
   const double kernel_error = d * 0x1p-31 + d * std::pow(1 + d_b, d - 1) * d_b;
-  const std::size_t rows = program.sv_coef.size() / program.n_sv;
-  const double carried = std::ldexp(1.0, program.argument_shift_bits * program.degree);
-  const int e = program.dec_frac_bits - fixed::kResultFracBits;  // the coefficient codes' point
-  double sum = 0;
+  return kernel_decision_error_bound(program, std::vector<double>(program.n_sv, kernel_error));
+}
+
+// A sigmoid kernel's kernel_error for SV s: its argument's row error (plus the rounding to Q40
+// where the argument is finer), carried through tanh (slope at most 1), plus tanh's 1 LSB; at
+// most 2, as both values lie in [-1, 1].
+double sigmoid_decision_error_bound(const SvmProgram& program) {
+  const FixedLinear& argument = *program.argument;
+  const double rounding = argument.frac_bits > 40 ? 0x1p-41 : 0.0;
+  std::vector<double> kernel_error;
   for (uint32_t s = 0; s < program.n_sv; ++s) {
-    double m = 0;
-    for (std::size_t r = 0; r < rows; ++r) m = std::max(m, std::fabs(program.sv_coef[s * rows + r]));
-    sum += m * carried * kernel_error + std::ldexp(0.5, -e);
+    kernel_error.push_back(
+        std::min(2.0, argument.row_error_bound[s] + rounding + fixed::tanh_max_error()));
   }
-  return (sum + std::ldexp(0.5, -program.dec_frac_bits)) * (1 + 0x1p-40);
+  return kernel_decision_error_bound(program, kernel_error);
 }
 
 // Kernel SVMs in fixed mode. RBF: Q30 exp of a squared distance in a common int16 domain. Sigmoid and poly:
@@ -107,6 +139,8 @@ void lower_fixed_kernel(const Model& model, SvmProgram& program,
   if (program.kernel == Kernel::Rbf) {
     program.distance = quantize_rbf_distance(program.support_vectors, program.gamma, quantization);
     quantize_kernel_coefficients(program, 1.0);
+    program.dec_error_bound = kernel_decision_error_bound(
+        program, std::vector<double>(program.n_sv, rbf_kernel_error_bound(*program.distance)));
     return;
   }
   std::vector<double> weight(program.support_vectors.size());
@@ -122,6 +156,7 @@ void lower_fixed_kernel(const Model& model, SvmProgram& program,
                       "large for the tanh runtime's argument format (" + model.info.estimator + ")");
     }
     quantize_kernel_coefficients(program, 1.0);
+    program.dec_error_bound = sigmoid_decision_error_bound(program);
     return;
   }
   // Poly: |argument| <= accumulator_bound * 2^-e for every input; normalise by the next power of
@@ -253,6 +288,7 @@ Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& pr
           }
           if (fixed && program.collapsed()) {
             program.fixed = quantize_linear(program.pair_weight, program.intercept, *quantization);
+            program.dec_error_bound = program.fixed->error_bound;
           } else if (fixed) {
             lower_fixed_kernel(model, program, *quantization);
           }
@@ -290,6 +326,16 @@ Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& pr
                                 "at the distances' binary point");
               }
               program.bias_code.push_back(static_cast<int64_t>(code));
+            }
+            // jll_c's error: its distance's (fixed_distance.hpp, distance_error_terms) plus the
+            // constant's rounding, half a unit of 2^-F; the largest terms over the classes.
+            for (uint32_t c = 0; c < program.n_classes; ++c) {
+              const DistanceErrorTerms terms = distance_error_terms(*program.distance, c);
+              program.error.relative = std::max(program.error.relative, terms.relative);
+              program.error.root = std::max(program.error.root, terms.root);
+              program.error.absolute =
+                  std::max(program.error.absolute,
+                           terms.absolute + std::ldexp(0.5, -program.distance->frac_bits));
             }
           }
           return program;

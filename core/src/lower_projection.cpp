@@ -110,6 +110,10 @@ StageProgram lower_stage(const AffinePrefix& prefix, const InputQuantization* qu
     q.zero_point = offset;
     stage.output_quantization.features.push_back(q);
   }
+  // The exact output's code lies within [-32768, 32768] (65536 codes hold the span, centred by
+  // a rounded offset): an unsaturated code is within the map's error and half a code of it, a
+  // saturated one within the map's error and one code.
+  stage.error_bound = (stage.fixed->error_bound + unit) * (1 + 0x1p-40);
   return stage;
 }
 

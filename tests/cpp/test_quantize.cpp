@@ -1,5 +1,6 @@
 // Numeric analysis tests: float32 threshold placement, int16 threshold placement (brute force
 // over every code), and the choice of input ranges.
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "mcuport/error.hpp"
 #include "mcuport/fixed_distance.hpp"
 #include "mcuport/fixed_linear.hpp"
+#include "mcuport/fixed_math.hpp"
 #include "mcuport/load.hpp"
 #include "mcuport/lower_pipeline.hpp"
 #include "mcuport/lower_projection.hpp"
@@ -443,6 +445,26 @@ TEST(FoldThreshold, DecidesAsScikitLearnForEveryProbe) {
 
 // --- the RBF kernel's common domain (fixed_distance.hpp) ---------------------------------------
 
+namespace {
+
+// Input quantizations for `ranges` and 20 support vectors, each feature drawn within its range
+// widened by a fifth on both sides (some support vectors lie outside the ranges).
+std::pair<mcuport::InputQuantization, std::vector<double>> rbf_problem(
+    const std::vector<std::pair<double, double>>& ranges, std::mt19937_64& random) {
+  mcuport::InputQuantization quantization;
+  for (const auto& range : ranges) quantization.features.push_back(mcuport::quantization_for_range({range.first, range.second}));
+  std::vector<double> centers;
+  for (int s = 0; s < 20; ++s) {
+    for (const auto& [lo, hi] : ranges) {
+      std::uniform_real_distribution<double> inside(lo - 0.2 * (hi - lo), hi + 0.2 * (hi - lo));
+      centers.push_back(inside(random));
+    }
+  }
+  return {quantization, centers};
+}
+
+}  // namespace
+
 // Features of very different widths (1e-3 to 1e4, as raw wine's), support vectors inside and
 // outside the ranges: the rescaled distance is exact integer arithmetic, every intermediate fits
 // its word, and gamma |x - sv|^2 is within the documented bound 2 c sqrt(n t) + n c^2 (plus the
@@ -452,16 +474,8 @@ TEST(RbfDistance, CommonDomainWithinTheDocumentedBound) {
   const std::vector<std::pair<double, double>> ranges = {
       {0, 1e-3}, {-5, 5}, {100, 2000}, {-1e4, 1e4}, {0.5, 0.6}};
   for (double gamma : {1e-9, 1.6e-6, 0.1, 30.0}) {
-    mcuport::InputQuantization quantization;
-    for (const auto& range : ranges) quantization.features.push_back(mcuport::quantization_for_range({range.first, range.second}));
+    const auto [quantization, centers] = rbf_problem(ranges, random);
     const std::size_t n = ranges.size();
-    std::vector<double> centers;
-    for (int s = 0; s < 20; ++s) {
-      for (const auto& [lo, hi] : ranges) {
-        std::uniform_real_distribution<double> inside(lo - 0.2 * (hi - lo), hi + 0.2 * (hi - lo));
-        centers.push_back(inside(random));
-      }
-    }
     const mcuport::FixedRbfDistance map = mcuport::quantize_rbf_distance(centers, gamma, quantization);
     const double c2 = std::ldexp(1.0, -map.frac_bits);
     EXPECT_LE(map.max_scale_error, 0x1p-29);
@@ -489,6 +503,111 @@ TEST(RbfDistance, CommonDomainWithinTheDocumentedBound) {
       }
     }
   }
+}
+
+// rbf_kernel_error_bound: every Q30 kernel value exp_neg computes from the rescaled distance is
+// within the bound of exp(-gamma |x - sv|^2) on the dequantized input (long double), at the
+// extreme codes and at random, for gammas whose exp argument is rounded into the runtime's
+// format (exp_shift > 0) and ones whose argument is shifted left (exp_shift < 0). The bound is
+// no trivial 1 (below 1e-2 here, 0.5 for the coarse domain) and within a factor 100 of the
+// worst value found.
+TEST(RbfKernelErrorBound, HoldsForEveryKernelValue) {
+  std::mt19937_64 random(17);
+  const std::vector<std::pair<double, double>> four = {{0, 1e-3}, {-5, 5}, {100, 2000}, {0.5, 0.6}};
+  // One feature 2e6 wide at gamma 4: the domain's unit is so coarse (c^2 = 2^-6) that the
+  // argument is shifted left into the runtime's 8 fractional bits, and the bound is loose.
+  const std::vector<std::pair<double, double>> wide = {{-1e6, 1e6}};
+  bool rounded = false;
+  bool shifted_left = false;
+  for (double gamma : {1e-9, 2e-7, 1.6e-6, 0.1, 30.0, 4.0}) {
+    const auto& ranges = gamma == 4.0 ? wide : four;
+    const auto [quantization, centers] = rbf_problem(ranges, random);
+    const std::size_t n = ranges.size();
+    const mcuport::FixedRbfDistance map = mcuport::quantize_rbf_distance(centers, gamma, quantization);
+    rounded = rounded || map.exp_shift > 0;
+    shifted_left = shifted_left || map.exp_shift < 0;
+    const double bound = mcuport::rbf_kernel_error_bound(map);
+    ASSERT_LT(bound, gamma == 4.0 ? 0.5 : 1e-2) << "gamma " << gamma;
+    std::uniform_int_distribution<int> code(INT16_MIN, INT16_MAX);
+    std::vector<int16_t> codes(n);
+    std::vector<int32_t> y(n);
+    double worst = 0;
+    for (int trial = 0; trial < 4000; ++trial) {
+      // Rows near a support vector (small distances, where the kernel moves most) and at random.
+      for (std::size_t f = 0; f < n; ++f) {
+        const auto& q = quantization.features[f];
+        const double near = centers[(trial % 20) * n + f] / q.scale + q.zero_point +
+                            std::uniform_real_distribution<double>(-2000, 2000)(random);
+        codes[f] = static_cast<int16_t>(trial == 0   ? INT16_MIN
+                                        : trial == 1 ? INT16_MAX
+                                        : trial % 2  ? code(random)
+                                                     : std::clamp(std::lround(near), long{INT16_MIN}, long{INT16_MAX}));
+      }
+      mcuport::rescale_to_domain(map, codes.data(), y.data());
+      for (uint32_t s = 0; s < map.n_rows; ++s) {
+        long double t = 0;
+        for (std::size_t f = 0; f < n; ++f) {
+          const auto& q = quantization.features[f];
+          const long double d = q.scale * (codes[f] - q.zero_point) - static_cast<long double>(centers[s * n + f]);
+          t += gamma * d * d;
+        }
+        const int64_t argument = mcuport::rbf_exp_argument(map, mcuport::rbf_squared_distance(map, y.data(), s));
+        const double kernel = std::ldexp(static_cast<double>(mcuport::fixed::exp_neg(argument, map.exp_frac_bits)), -30);
+        const double error = std::fabs(kernel - static_cast<double>(std::exp(-t)));
+        worst = std::max(worst, error);
+        ASSERT_LE(error, bound) << "gamma " << gamma << " row " << s << " trial " << trial;
+      }
+    }
+    EXPECT_LT(bound, 100 * worst) << "gamma " << gamma << ": bound " << bound << ", worst " << worst;
+  }
+  EXPECT_TRUE(rounded);
+  EXPECT_TRUE(shifted_left);
+}
+
+// A fixed-mode pipeline stage (a projection in front of trees, naive Bayes or a kernel SVM):
+// every output code, as the value it stands for, is within the stage's error_bound of the exact
+// projection of the dequantized input, at the extreme codes and at random; the bound is within a
+// factor 4 of the worst error found.
+TEST(LowerStage, EveryOutputWithinItsBound) {
+  std::mt19937_64 random(23);
+  const std::vector<std::pair<double, double>> ranges = {{0, 1e-3}, {-5, 5}, {100, 2000}, {0.5, 0.6}};
+  mcuport::InputQuantization quantization;
+  for (const auto& range : ranges) quantization.features.push_back(mcuport::quantization_for_range({range.first, range.second}));
+  mcuport::AffinePrefix prefix;
+  prefix.n_inputs = 4;
+  prefix.n_outputs = 3;
+  prefix.diagonal = false;
+  prefix.matrix = {1e3, 0.2, -1e-3, 5.0,  //
+                   -2e2, 0.01, 4e-3, -1.0,  //
+                   0.5, -0.7, 1e-4, 30.0};
+  prefix.center = {5e-4, 0.1, 1000, 0.55};
+  const mcuport::StageProgram stage = mcuport::lower_stage(prefix, &quantization);
+  ASSERT_TRUE(stage.fixed.has_value());
+  ASSERT_GT(stage.error_bound, 0);
+  std::uniform_int_distribution<int> code(INT16_MIN, INT16_MAX);
+  std::vector<int16_t> codes(4);
+  std::vector<int16_t> out(3);
+  double worst = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    for (std::size_t f = 0; f < codes.size(); ++f) {
+      codes[f] = static_cast<int16_t>(trial < 16 ? ((trial >> f) & 1 ? INT16_MAX : INT16_MIN) : code(random));
+    }
+    mcuport::evaluate_stage(stage, codes.data(), out.data());
+    for (uint32_t k = 0; k < 3; ++k) {
+      long double exact = 0;
+      for (std::size_t f = 0; f < 4; ++f) {
+        const auto& q = quantization.features[f];
+        exact += static_cast<long double>(prefix.matrix[k * 4 + f]) *
+                 (q.scale * (codes[f] - q.zero_point) - static_cast<long double>(prefix.center[f]));
+      }
+      const auto& q = stage.output_quantization.features[k];
+      const double value = q.scale * (out[k] - q.zero_point);
+      const double error = std::fabs(value - static_cast<double>(exact));
+      worst = std::max(worst, error);
+      ASSERT_LE(error, stage.error_bound) << "output " << k << " trial " << trial;
+    }
+  }
+  EXPECT_LT(stage.error_bound, 4 * worst);
 }
 
 // quantize_linear_rows: each row on its own binary point, within its own error bound for every

@@ -9,10 +9,10 @@
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
- * and the model computes on that value: trees decide exactly as scikit-learn does on
- * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range listed below; values beyond it
- * saturate. Ranges come from the span of the split thresholds (no calibration was given).
+ * and the model computes on that value: every split decides exactly as scikit-learn's
+ * does on (float)x[f], and rounded leaf values keep the bounds stated above.
+ * The codes -32768 and 32767 stand for the ends of the range listed below; values
+ * beyond it saturate. Ranges come from the span of the split thresholds (no calibration was given).
  *   feature: [low, high] scale zero_point
  *   0: [-3.75375, -3.74625] 1.14442664e-07 32767499.5
  *   1: [1233.33323, 1235.80237] 3.76765942e-05 -32767500.5
@@ -29,7 +29,7 @@
  *   void decision_tree_numeric_labels_compact_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H
-#define DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H 0x90c19466
+#define DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H 0xded739e0
 
 #include <stddef.h>
 #include <stdint.h>
@@ -161,6 +161,6 @@ static inline void decision_tree_numeric_labels_compact_dequantize(const int16_t
 }
 #endif
 
-#elif (DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H + 0) != 0x90c19466
+#elif (DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H + 0) != 0xded739e0
 #error "another header of a model named decision_tree_numeric_labels_compact is included in this translation unit: give each model its own name"
 #endif /* DECISION_TREE_NUMERIC_LABELS_COMPACT_MCUPORT_H */

@@ -8,10 +8,9 @@
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
- * and the model computes on that value: trees decide exactly as scikit-learn does on
- * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range listed below; values beyond it
- * saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
+ * and the model computes on that value, within the bounds stated above.
+ * The codes -32768 and 32767 stand for the ends of the range listed below; values
+ * beyond it saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
  *   feature: [low, high] scale zero_point
  *   0: [-2, 2] 6.10360876e-05 -0.5
  *   1: [0, 10] 0.000152590219 -32768
@@ -28,7 +27,7 @@
  *   void linear_svc_three_classes_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef LINEAR_SVC_THREE_CLASSES_MCUPORT_H
-#define LINEAR_SVC_THREE_CLASSES_MCUPORT_H 0x703a5aba
+#define LINEAR_SVC_THREE_CLASSES_MCUPORT_H 0xab1a4af1
 
 #include <stddef.h>
 #include <stdint.h>
@@ -262,6 +261,6 @@ static inline void linear_svc_three_classes_dequantize(const int16_t xq[], float
 }
 #endif
 
-#elif (LINEAR_SVC_THREE_CLASSES_MCUPORT_H + 0) != 0x703a5aba
+#elif (LINEAR_SVC_THREE_CLASSES_MCUPORT_H + 0) != 0xab1a4af1
 #error "another header of a model named linear_svc_three_classes is included in this translation unit: give each model its own name"
 #endif /* LINEAR_SVC_THREE_CLASSES_MCUPORT_H */

@@ -8,10 +8,9 @@
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
- * and the model computes on that value: trees decide exactly as scikit-learn does on
- * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range listed below; values beyond it
- * saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
+ * and the model computes on that value, within the bounds stated above.
+ * The codes -32768 and 32767 stand for the ends of the range listed below; values
+ * beyond it saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
  *   feature: [low, high] scale zero_point
  *   0: [-3, 3] 9.15541314e-05 -0.5
  *   1: [-3, 3] 9.15541314e-05 -0.5
@@ -48,7 +47,7 @@
  *   void linear_svc_wide_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef LINEAR_SVC_WIDE_MCUPORT_H
-#define LINEAR_SVC_WIDE_MCUPORT_H 0x8d937f29
+#define LINEAR_SVC_WIDE_MCUPORT_H 0xf10c454c
 
 #include <stddef.h>
 #include <stdint.h>
@@ -299,6 +298,6 @@ static inline void linear_svc_wide_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif (LINEAR_SVC_WIDE_MCUPORT_H + 0) != 0x8d937f29
+#elif (LINEAR_SVC_WIDE_MCUPORT_H + 0) != 0xf10c454c
 #error "another header of a model named linear_svc_wide is included in this translation unit: give each model its own name"
 #endif /* LINEAR_SVC_WIDE_MCUPORT_H */

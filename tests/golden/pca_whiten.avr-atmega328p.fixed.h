@@ -8,10 +8,9 @@
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
- * and the model computes on that value: trees decide exactly as scikit-learn does on
- * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range listed below; values beyond it
- * saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
+ * and the model computes on that value, within the bounds stated above.
+ * The codes -32768 and 32767 stand for the ends of the range listed below; values
+ * beyond it saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
  *   feature: [low, high] scale zero_point
  *   0: [4.4, 7.7] 5.03547723e-05 -120148
  *   1: [2, 4.4] 3.66216526e-05 -87380.5
@@ -27,7 +26,7 @@
  *   void pca_whiten_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef PCA_WHITEN_MCUPORT_H
-#define PCA_WHITEN_MCUPORT_H 0xe42b62ac
+#define PCA_WHITEN_MCUPORT_H 0x2a3324fd
 
 #include <stddef.h>
 #include <stdint.h>
@@ -243,6 +242,6 @@ static inline void pca_whiten_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif (PCA_WHITEN_MCUPORT_H + 0) != 0xe42b62ac
+#elif (PCA_WHITEN_MCUPORT_H + 0) != 0x2a3324fd
 #error "another header of a model named pca_whiten is included in this translation unit: give each model its own name"
 #endif /* PCA_WHITEN_MCUPORT_H */

@@ -6,13 +6,16 @@
  * 3 trees, 6 split nodes, 8 distinct leaves, at most 3 splits per tree and prediction;
  * leaves hold class probabilities, averaged over the trees.
  * Layout: fast (each tree as straight-line compares and jumps).
+ * Leaf probabilities as 16-bit codes, 65280 for 1: every probability within 0.5/65280 of
+ * scikit-learn's, and a class other than scikit-learn's only where its top two classes
+ * are within 1/65280.
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
- * and the model computes on that value: trees decide exactly as scikit-learn does on
- * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range listed below; values beyond it
- * saturate. Ranges come from the span of the split thresholds (no calibration was given).
+ * and the model computes on that value: every split decides exactly as scikit-learn's
+ * does on (float)x[f], and rounded leaf values keep the bounds stated above.
+ * The codes -32768 and 32767 stand for the ends of the range listed below; values
+ * beyond it saturate. Ranges come from the span of the split thresholds (no calibration was given).
  * A tree model's codes may cover up to 256 codes' worth more than a range, placed so
  * that its thresholds are short constants (docs/model-format.md).
  *   feature: [low, high] scale zero_point
@@ -33,7 +36,7 @@
  *   void random_forest_classifier_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_CLASSIFIER_MCUPORT_H
-#define RANDOM_FOREST_CLASSIFIER_MCUPORT_H 0x7bf1c239
+#define RANDOM_FOREST_CLASSIFIER_MCUPORT_H 0xb50f3026
 
 #include <stddef.h>
 #include <stdint.h>
@@ -238,6 +241,6 @@ static inline void random_forest_classifier_dequantize(const int16_t xq[], float
 }
 #endif
 
-#elif (RANDOM_FOREST_CLASSIFIER_MCUPORT_H + 0) != 0x7bf1c239
+#elif (RANDOM_FOREST_CLASSIFIER_MCUPORT_H + 0) != 0xb50f3026
 #error "another header of a model named random_forest_classifier is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_CLASSIFIER_MCUPORT_H */

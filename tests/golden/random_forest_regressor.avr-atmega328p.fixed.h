@@ -11,10 +11,10 @@
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
- * and the model computes on that value: trees decide exactly as scikit-learn does on
- * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range listed below; values beyond it
- * saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
+ * and the model computes on that value: every split decides exactly as scikit-learn's
+ * does on (float)x[f], and rounded leaf values keep the bounds stated above.
+ * The codes -32768 and 32767 stand for the ends of the range listed below; values
+ * beyond it saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
  * A tree model's codes may cover up to 256 codes' worth more than a range, placed so
  * that its thresholds are short constants (docs/model-format.md).
  *   feature: [low, high] scale zero_point
@@ -33,7 +33,7 @@
  *   void random_forest_regressor_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_REGRESSOR_MCUPORT_H
-#define RANDOM_FOREST_REGRESSOR_MCUPORT_H 0xb282a84c
+#define RANDOM_FOREST_REGRESSOR_MCUPORT_H 0x073a884a
 
 #include <stddef.h>
 #include <stdint.h>
@@ -167,6 +167,6 @@ static inline void random_forest_regressor_dequantize(const int16_t xq[], float 
 }
 #endif
 
-#elif (RANDOM_FOREST_REGRESSOR_MCUPORT_H + 0) != 0xb282a84c
+#elif (RANDOM_FOREST_REGRESSOR_MCUPORT_H + 0) != 0x073a884a
 #error "another header of a model named random_forest_regressor is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_REGRESSOR_MCUPORT_H */

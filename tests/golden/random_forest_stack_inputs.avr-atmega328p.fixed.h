@@ -6,13 +6,16 @@
  * 2 trees, 84 split nodes, 41 distinct leaves, at most 6 splits per tree and prediction;
  * leaves hold class probabilities, averaged over the trees.
  * Layout: fast (each tree as straight-line compares and jumps).
+ * Leaf probabilities as 16-bit codes, 65280 for 1: every probability within 0.5/65280 of
+ * scikit-learn's, and a class other than scikit-learn's only where its top two classes
+ * are within 1/65280.
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
- * and the model computes on that value: trees decide exactly as scikit-learn does on
- * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range listed below; values beyond it
- * saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
+ * and the model computes on that value: every split decides exactly as scikit-learn's
+ * does on (float)x[f], and rounded leaf values keep the bounds stated above.
+ * The codes -32768 and 32767 stand for the ends of the range listed below; values
+ * beyond it saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
  * A tree model's codes may cover up to 256 codes' worth more than a range, placed so
  * that its thresholds are short constants (docs/model-format.md).
  *   feature: [low, high] scale zero_point
@@ -38,7 +41,7 @@
  *   void random_forest_stack_inputs_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef RANDOM_FOREST_STACK_INPUTS_MCUPORT_H
-#define RANDOM_FOREST_STACK_INPUTS_MCUPORT_H 0x34c52e28
+#define RANDOM_FOREST_STACK_INPUTS_MCUPORT_H 0xade476d9
 
 #include <stddef.h>
 #include <stdint.h>
@@ -346,6 +349,6 @@ static inline void random_forest_stack_inputs_dequantize(const int16_t xq[], flo
 }
 #endif
 
-#elif (RANDOM_FOREST_STACK_INPUTS_MCUPORT_H + 0) != 0x34c52e28
+#elif (RANDOM_FOREST_STACK_INPUTS_MCUPORT_H + 0) != 0xade476d9
 #error "another header of a model named random_forest_stack_inputs is included in this translation unit: give each model its own name"
 #endif /* RANDOM_FOREST_STACK_INPUTS_MCUPORT_H */

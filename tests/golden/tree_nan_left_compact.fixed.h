@@ -6,13 +6,15 @@
  * 1 tree, 3 split nodes, 4 distinct leaves, at most 2 splits per tree and prediction;
  * leaves hold a class and class probabilities.
  * Layout: compact (packed split nodes walked by one loop).
+ * Leaf probabilities as 16-bit codes, 65280 for 1: every probability within 0.5/65280 of
+ * scikit-learn's; predict answers the leaf's class, exactly scikit-learn's.
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
  *     x[f] = scale[f] * (xq[f] - zero_point[f])
- * and the model computes on that value: trees decide exactly as scikit-learn does on
- * (float)x[f]; the other families stay within the bounds stated above. The codes
- * -32768 and 32767 stand for the ends of the range listed below; values beyond it
- * saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
+ * and the model computes on that value: every split decides exactly as scikit-learn's
+ * does on (float)x[f], and rounded leaf values keep the bounds stated above.
+ * The codes -32768 and 32767 stand for the ends of the range listed below; values
+ * beyond it saturate. Ranges come from the model's input_ranges (calibration data or given ranges).
  * A tree model's codes may cover up to 256 codes' worth more than a range, placed so
  * that its thresholds are short constants (docs/model-format.md).
  *   feature: [low, high] scale zero_point
@@ -29,7 +31,7 @@
  *   void tree_nan_left_compact_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef TREE_NAN_LEFT_COMPACT_MCUPORT_H
-#define TREE_NAN_LEFT_COMPACT_MCUPORT_H 0xcb16ca3a
+#define TREE_NAN_LEFT_COMPACT_MCUPORT_H 0xd40c414c
 
 #include <stddef.h>
 #include <stdint.h>
@@ -178,6 +180,6 @@ static inline void tree_nan_left_compact_dequantize(const int16_t xq[], float x[
 }
 #endif
 
-#elif (TREE_NAN_LEFT_COMPACT_MCUPORT_H + 0) != 0xcb16ca3a
+#elif (TREE_NAN_LEFT_COMPACT_MCUPORT_H + 0) != 0xd40c414c
 #error "another header of a model named tree_nan_left_compact is included in this translation unit: give each model its own name"
 #endif /* TREE_NAN_LEFT_COMPACT_MCUPORT_H */

@@ -151,6 +151,9 @@ def test_fixed_classifier_is_decision_exact(kind, dataset, layout, proba_bits, t
     one = macros["PROBA_ONE"]
     votes = one == n_trees(estimator)  # pure leaves: a leaf is a vote, nothing is rounded
     per_class_bound = 0.0 if votes else 0.5 / proba_code_one(proba_bits)
+    # The header states the bound it keeps (and none where nothing is rounded).
+    printed = f"every probability within 0.5/{proba_code_one(proba_bits)} of"
+    assert (printed in generated.header) == (not votes), printed
     proba_error = np.abs(proba / one - expected_proba).max()
     assert proba_error <= per_class_bound + 1e-12, proba_error
 

@@ -69,7 +69,14 @@ uint64_t evaluate_squared_distance(const FixedSquaredDistance& map, const int16_
                                    uint32_t row);
 
 // The proven bound on |evaluate_squared_distance * 2^-F - T_r| for an input whose exact distance
-// (on the values the codes stand for) is T_r = exact, in real units.
+// (on the values the codes stand for) is T_r = exact, in real units:
+// relative * T + root * sqrt(T) + absolute, with the row's terms below.
+struct DistanceErrorTerms {
+  double relative = 0;
+  double root = 0;
+  double absolute = 0;
+};
+DistanceErrorTerms distance_error_terms(const FixedSquaredDistance& map, uint32_t row);
 double distance_error_bound(const FixedSquaredDistance& map, uint32_t row, double exact);
 
 // The saturation point of the RBF kernel's exp argument (rbf_exp_argument).
@@ -109,5 +116,11 @@ uint64_t rbf_squared_distance(const FixedRbfDistance& map, const int32_t* y, uin
 
 // The exp runtime's argument (Q exp_frac_bits) from D.
 int64_t rbf_exp_argument(const FixedRbfDistance& map, uint64_t distance);
+
+// A bound on |K - exp(-t)| for every int16 input and support vector, K the Q30 kernel value the
+// generated code computes (as a real number) and t = gamma |x - sv|^2 on the values the codes
+// stand for: the distance's error (docs/fixed-point.md, "The RBF kernel's distances"), the
+// rounding into the exp runtime's format, carried through exp(-t), plus exp_neg's 1 LSB.
+double rbf_kernel_error_bound(const FixedRbfDistance& map);
 
 }  // namespace mcuport

@@ -51,8 +51,9 @@ struct SvmProgram {
   std::vector<int64_t> intercept_code;  // n_pairs
   int dec_frac_bits = 0;
   uint64_t dec_bound = 0;               // proven max |dec_p| over all inputs
-  // Poly: |dec_p 2^-dec_frac_bits - scikit-learn's decision value| <= this for every int16
-  // input, on the values the codes stand for (lower.cpp, poly_decision_error_bound).
+  // Fixed mode, every kernel: |dec_p 2^-dec_frac_bits - scikit-learn's decision value| <= this
+  // for every pair and int16 input, on the values the codes stand for (lower.cpp,
+  // kernel_decision_error_bound; the collapsed map's error_bound for a linear kernel).
   double dec_error_bound = 0;
 
   bool collapsed() const { return kernel == Kernel::Linear; }
@@ -71,6 +72,9 @@ struct NaiveBayesProgram {
   // Fixed mode: jll_c * 2^F = bias_code[c] - distance_c(xq), F = distance->frac_bits.
   std::optional<FixedSquaredDistance> distance;
   std::vector<int64_t> bias_code;
+  // Fixed mode: |jll_c computed - jll_c| <= relative T + root sqrt(T) + absolute for every class
+  // and int16 input, T = sum_f weight_cf (x_f - theta_cf)^2 on the values the codes stand for.
+  DistanceErrorTerms error;
 };
 
 NaiveBayesProgram lower_gaussian_nb(const Model& model, const GaussianNaiveBayes& nb);

@@ -110,6 +110,10 @@ struct StageProgram {
   int shift = 0;
   std::vector<int32_t> offset;  // n_outputs
   InputQuantization output_quantization;
+  // Fixed mode: every output code stands for a value within this of the exact stages' output,
+  // for every input within the ranges: the map's error, plus half a code for the rounding, or
+  // one code where the output saturates at the end of its span.
+  double error_bound = 0;
 };
 
 // `quantization` (fixed mode) is the raw input's; it needs ranges from data.
