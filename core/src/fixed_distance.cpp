@@ -245,7 +245,9 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
       if (!std::isfinite(u)) {
         // A weight (naive Bayes: 1 / (2 var)) large for the span of its input, whose code step
         // is wide: reachable from a document, so a user error, not a broken invariant.
-        throw Error("", "fixed mode cannot represent the squared distances: the weight " +
+        // Naive Bayes, the only user: row r is class r, its weights 1 / (2 var).
+        throw Error("/params/var/" + std::to_string(r) + "/" + std::to_string(f),
+                    "fixed mode cannot represent the squared distances: the weight " +
                             format_general(weights[i], 6) + " of feature " + std::to_string(f) +
                             " times the square of its input code step " +
                             format_general(q.scale, 6) +
@@ -257,7 +259,8 @@ FixedSquaredDistance quantize_squared_distance(const std::vector<double>& center
       row_total += u * (reach[i] + 0.5) * (reach[i] + 0.5);
     }
     if (!std::isfinite(row_total)) {
-      throw Error("", "fixed mode cannot represent the squared distances: the largest weighted "
+      throw Error("/params/var/" + std::to_string(r),
+                  "fixed mode cannot represent the squared distances: the largest weighted "
                       "squared distance of row " + std::to_string(r) +
                       " over the input ranges is beyond the double range; use float mode");
     }
@@ -390,7 +393,8 @@ FixedRbfDistance quantize_rbf_distance(const std::vector<double>& centers, doubl
     widest = std::max(widest, std::sqrt(gamma) * q.scale * reach);
   }
   if (!(widest > 0 && std::isfinite(widest))) {
-    throw Error("", "the RBF kernel's gamma and input ranges give no usable fixed-point scale");
+    throw Error("/params/gamma",
+                "the RBF kernel's gamma and input ranges give no usable fixed-point scale");
   }
   // c^2 = 2^-F: the largest F with c >= widest / (2^24 - 2^10).
   const double c_min = widest / (0x1p24 - 0x1p10);

@@ -40,7 +40,7 @@ void quantize_kernel_coefficients(SvmProgram& program, double scale) {
   for (double b : program.intercept) intercept_max = std::max(intercept_max, std::fabs(b));
   const double total = coef_sum + intercept_max;  // |dec| <= total in real units (|K| <= 1)
   if (!(total > 0 && std::isfinite(total))) {
-    throw Error("", "the SVM's coefficients cannot be represented in fixed point");
+    throw Error("/params/dual_coef", "the SVM's coefficients cannot be represented in fixed point");
   }
   int e = static_cast<int>(std::floor(31.0 - std::log2(total)));  // total * 2^(e+30) < 2^61
   // A difference of logs, not log2(2^31 / coef_max): a subnormal coef_max makes the quotient
@@ -49,7 +49,9 @@ void quantize_kernel_coefficients(SvmProgram& program, double scale) {
   if (coef_max > 0) {
     e = std::min(e, static_cast<int>(std::floor(std::log2(2147483647.0) - std::log2(coef_max))));
   }
-  if (e < -90 || e > 90) throw Error("", "the SVM's coefficients cannot be represented in fixed point");
+  if (e < -90 || e > 90) {
+    throw Error("/params/dual_coef", "the SVM's coefficients cannot be represented in fixed point");
+  }
   for (double c : program.sv_coef) {
     program.coef_code.push_back(static_cast<int32_t>(std::llround(std::ldexp(c * scale, e))));
   }
@@ -152,7 +154,7 @@ void lower_fixed_kernel(const Model& model, SvmProgram& program,
   const int e = program.argument->frac_bits;
   if (program.kernel == Kernel::Sigmoid) {
     if (e < fixed::kMinFracBits) {
-      throw Error("", "fixed mode for this sigmoid SVM: gamma times the support vectors is too "
+      throw Error("/params/gamma", "fixed mode for this sigmoid SVM: gamma times the support vectors is too "
                       "large for the tanh runtime's argument format (" + model.info.estimator + ")");
     }
     quantize_kernel_coefficients(program, 1.0);
@@ -168,7 +170,7 @@ void lower_fixed_kernel(const Model& model, SvmProgram& program,
   program.argument_shift_bits = ceil_log2(program.argument->accumulator_bound) - e;
   const int scaled = program.argument_shift_bits * program.degree;  // |m| <= 1200, degree <= 16
   if (scaled > 1023) {
-    throw Error("", "fixed mode for this poly SVM: the kernel's argument gamma x.sv + coef0 can "
+    throw Error("/params/degree", "fixed mode for this poly SVM: the kernel's argument gamma x.sv + coef0 can "
                     "reach 2^" + std::to_string(program.argument_shift_bits) +
                         " over the input ranges, and raised to the power " +
                         std::to_string(program.degree) + " that is beyond the double range (" +
@@ -319,11 +321,13 @@ Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& pr
             program.distance =
                 quantize_squared_distance(program.theta, program.weight, *quantization, limit,
                                           options.high_word_terms);
-            for (double b : program.bias) {
-              const double code = std::round(std::ldexp(b, program.distance->frac_bits));
+            for (std::size_t c = 0; c < program.bias.size(); ++c) {
+              const double code = std::round(std::ldexp(program.bias[c], program.distance->frac_bits));
               if (!(std::fabs(code) < 0x1p61)) {
-                throw Error("", "the naive Bayes class constants do not fit 64-bit fixed point "
-                                "at the distances' binary point");
+                // log(prior) - 0.5 sum log(2 pi var): the variances make it large.
+                throw Error("/params/var/" + std::to_string(c),
+                            "the naive Bayes class constants do not fit 64-bit fixed point "
+                            "at the distances' binary point");
               }
               program.bias_code.push_back(static_cast<int64_t>(code));
             }

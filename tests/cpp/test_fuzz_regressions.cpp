@@ -38,7 +38,7 @@ const Regression kRegressions[] = {
     // A StandardScaler scale of 1e-300 in front of PCA stretches the stage's output span to
     // ~1e300, whose code step squared times the naive Bayes weight overflowed a double: an
     // InternalError (assertion u >= 0 && isfinite(u) in quantize_squared_distance).
-    {"naive_bayes_stretched_stage.json", "host", mcuport::Numeric::Fixed, "",
+    {"naive_bayes_stretched_stage.json", "host", mcuport::Numeric::Fixed, "/params/var/0/0",
      "fixed mode cannot represent the squared distances"},
     // A LinearSVC weight of -1e300 on an input whose range reaches -1e38: the weight times the
     // input's code step overflowed, and log2(32767 / inf) = -inf went into an int (UBSan:
@@ -91,7 +91,7 @@ const Regression kRegressions[] = {
     // 2.2e-308 made 2^31 / (largest coefficient) infinite in lower.cpp, and the infinity went
     // into an int (UBSan float-cast-overflow). The binary point is now a difference of logs,
     // which the range check refuses.
-    {"svc_rbf_subnormal_dual_coef.json", "host", mcuport::Numeric::Fixed, "",
+    {"svc_rbf_subnormal_dual_coef.json", "host", mcuport::Numeric::Fixed, "/params/dual_coef",
      "the SVM's coefficients cannot be represented in fixed point"},
     // Found by the CI minute of fuzzing at 010e1ee: an RBF SVC with gamma 5e-324 (the smallest
     // subnormal) and a feature range 1e-289 wide: sqrt(gamma) times the code step and the reach
@@ -125,7 +125,7 @@ const Regression kRegressions[] = {
     // (UBSan float-cast-overflow in lower.cpp). On x86 it became INT_MIN, and the header shifted
     // the argument right by 2147482630 bits. The normalisation is now integer arithmetic, and an
     // argument whose power is beyond a double is refused.
-    {"svc_poly_argument_beyond_double.json", "host", mcuport::Numeric::Fixed, "",
+    {"svc_poly_argument_beyond_double.json", "host", mcuport::Numeric::Fixed, "/params/degree",
      "the kernel's argument gamma x.sv + coef0 can reach 2^1034 over the input ranges, and raised "
      "to the power 3 that is beyond the double range"},
     // Float mode refuses gamma 1.7e300 as a float32 constant; the error said "constant inf",

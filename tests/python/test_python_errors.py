@@ -378,3 +378,15 @@ def test_a_sigmoid_kernel_with_gamma_zero_is_refused_in_fixed_mode_for_what_it_i
                                                  r"kernel value is tanh\(coef0\)\); use float mode"):
         mcuport.generate(estimator, numeric="fixed", calibration=X)
     assert mcuport.generate(estimator, numeric="float").header
+
+
+def test_fixed_mode_refusals_of_svm_parameters_name_their_field():
+    """Fixed mode's refusals that come from a model's numbers name the field they come from:
+    a sigmoid kernel whose gamma times the support vectors is beyond the tanh runtime's
+    argument format names /params/gamma (the error had no path), and float mode ports it."""
+    estimator = SVC(kernel="sigmoid", gamma=1e12).fit(X, Y)
+    with pytest.raises(mcuport.ModelError,
+                       match=r"^\(/params/gamma\) fixed mode for this sigmoid SVM: gamma times the "
+                             r"support vectors is too large for the tanh runtime's argument format"):
+        mcuport.generate(estimator, numeric="fixed", calibration=X)
+    assert mcuport.generate(estimator, numeric="float").header
