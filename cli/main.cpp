@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -116,9 +117,17 @@ int main(int argc, char** argv) {
   std::string input;
   std::string output;
   enum class Output { Header, Dump, Json } what = Output::Header;
+  std::set<std::string> given;  // an option given twice is a mistake, not "the last one wins"
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    if (arg.size() > 1 && arg[0] == '-' && arg != "-h" && arg != "--help") {
+      const std::string name = arg == "-o" ? "--output" : arg;
+      if (!given.insert(name).second) return usage_error(name + " given more than once");
+      if (given.count("--dump") > 0 && given.count("--json") > 0) {
+        return usage_error("--dump and --json exclude each other");
+      }
+    }
     if (arg == "-h" || arg == "--help") {
       std::cout << kUsage;
       return 0;

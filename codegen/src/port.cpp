@@ -78,9 +78,14 @@ void check_options(const PortOptions& options) {
       }
     }
   }
-  find_target(options.target);
+  const Target& target = find_target(options.target);
   if (options.proba_bits && !valid_proba_bits(*options.proba_bits)) {
     throw Error("", "proba_bits must be 8 or 16, got " + std::to_string(*options.proba_bits));
+  }
+  // The options alone decide this one (the numeric mode is the given one or the target's).
+  if (options.proba_bits && options.numeric.value_or(target.default_numeric) != Numeric::Fixed) {
+    throw Error("", "proba_bits applies to fixed mode (numeric=\"fixed\"); float mode keeps "
+                    "scikit-learn's float64 leaf probabilities");
   }
 }
 
@@ -184,10 +189,6 @@ PortResult port_loaded(const Model& model, const PortOptions& options) {
   if (options.proba_bits && !trees) {
     throw Error("", "proba_bits applies to tree models (decision trees, random forests, extra "
                     "trees), not to " + model.info.estimator);
-  }
-  if (options.proba_bits && numeric != Numeric::Fixed) {
-    throw Error("", "proba_bits applies to fixed mode (numeric=\"fixed\"); float mode keeps "
-                    "scikit-learn's float64 leaf probabilities");
   }
   const LowerOptions lower_options =
       lower_options_for(target.name, options.proba_bits.value_or(kDefaultProbaBits));

@@ -238,8 +238,8 @@ LoweredModel lower(const Model& model, Numeric numeric, const LowerOptions& opti
   const bool fixed = numeric == Numeric::Fixed;
   if (fixed) {
     if (!model.preprocessing.empty() && model.info.input_ranges.empty()) {
-      throw Error("/input_ranges", "fixed mode needs the input ranges of a pipeline (its stages "
-                                   "move the data): pass calibration=X_train (or input_ranges) to port()");
+      throw Error("/input_ranges", "fixed mode needs input ranges for a pipeline (its stages move "
+                                   "the data), and the document has none: " + std::string(kInputRangesAdvice));
     }
     lowered.quantization = choose_input_quantization(model);
   }

@@ -233,8 +233,9 @@ InputQuantization choose_input_quantization(const Model& model) {
           } else {
             // Arithmetic models have no natural range: it must come from the data.
             throw Error("/input_ranges",
-                        "fixed mode needs the input ranges of a " + model.info.estimator +
-                            ": pass calibration=X_train (or input_ranges) to port()");
+                        "fixed mode needs input ranges for " + model.info.estimator +
+                            ", which come from data, and the document has none: " +
+                            kInputRangesAdvice);
           }
         },
         model.family);

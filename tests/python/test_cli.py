@@ -74,12 +74,39 @@ def test_cli_errors_name_the_path_and_write_nothing(document, tmp_path):
         (["--proba-bits", "12"], "unknown proba_bits \"12\" (expected 8 or 16)"),
         (["--name", "1x"], "does not start with a letter"),
         (["--frobnicate"], "unknown option --frobnicate"),
+        # An option given twice was taken silently, the last one winning.
+        (["--numeric", "float", "--numeric", "fixed"], "--numeric given more than once"),
+        (["-o", "a.h", "--output", "b.h"], "--output given more than once"),
+        (["--dump", "--json"], "--dump and --json exclude each other"),
+        # The options alone decide it: a usage error (it was found after loading, exit 1).
+        (["--proba-bits", "8", "--numeric", "float"], "proba_bits applies to fixed mode"),
+        (["--proba-bits", "8"], "proba_bits applies to fixed mode"),  # the host target: float
     ],
 )
 def test_cli_option_errors(document, tmp_path, args, message):
+    """Usage errors exit 2, before the document is read, and write nothing."""
     (tmp_path / "m.json").write_text(document)
-    done = run(str(tmp_path / "m.json"), *args)
-    assert done.returncode in (1, 2) and message in done.stderr
+    done = subprocess.run([CLI, str(tmp_path / "m.json"), *args], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert done.stdout == "" and sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
+
+
+def test_cli_fixed_mode_without_input_ranges_says_how_to_get_them(tmp_path):
+    """A fixed-mode port of an SVC document written without calibration: the error names the
+    missing field and says how a document gets it (it told command-line users to pass
+    calibration= to port())."""
+    from sklearn.svm import SVC
+
+    X_train, _, y_train, _ = split("iris")
+    (tmp_path / "svc.json").write_text(mcuport.to_json(SVC().fit(X_train, y_train)))
+    done = run(str(tmp_path / "svc.json"), "--numeric", "fixed")
+    assert done.returncode == 1
+    assert ("(/input_ranges) fixed mode needs input ranges for SVC, which come from data, and the "
+            "document has none: in Python, pass calibration=X_train (or input_ranges=) to port(), "
+            "load() or to_json(), which writes them into the document as input_ranges; or port "
+            "in float mode") in done.stderr, done.stderr
+    assert run(str(tmp_path / "svc.json"), "--numeric", "float").returncode == 0
 
 
 def test_cli_dump_version_and_targets(document, tmp_path):

@@ -133,8 +133,10 @@ def test_simulator_refuses_models_it_cannot_run():
     arithmetic model is refused with the reason and the fix."""
     X_train, _, y_train, _ = split("iris")
     svc = SVC(kernel="poly").fit(X_train, y_train)
-    with pytest.raises(ValueError, match="fixed mode needs the input ranges of a SVC"):
+    with pytest.raises(ValueError, match=r"fixed mode needs input ranges for SVC, which come from "
+                                         r"data, .* pass calibration=X_train .* to port\(\), load\(\)"):
         mcuport.load(svc)
+    assert mcuport.load(svc, calibration=X_train).predict(X_train).shape == (len(X_train),)
 
 
 @pytest.mark.parametrize("spread", [1.0, 64.0], ids=["one-point", "point-per-class"])

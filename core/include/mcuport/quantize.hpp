@@ -26,6 +26,12 @@ struct FeatureQuantization {
 
 enum class RangeSource { InputRanges, SplitThresholds };
 
+// How a model document gets the input ranges fixed mode needs, for the errors that ask for them
+// (read by Python users and by the command line's).
+inline constexpr const char* kInputRangesAdvice =
+    "in Python, pass calibration=X_train (or input_ranges=) to port(), load() or to_json(), which "
+    "writes them into the document as input_ranges; or port in float mode";
+
 struct InputQuantization {
   std::vector<FeatureQuantization> features;
   RangeSource source = RangeSource::InputRanges;
