@@ -140,6 +140,14 @@ def load(
     else:
         text = to_json(model, classmap=classmap, calibration=calibration, input_ranges=input_ranges)
     try:
-        return SimulatedModel(text, proba_bits, target)
+        simulated = SimulatedModel(text, proba_bits, target)
     except _core.ModelError as error:
         raise with_file_name_hint(error, text) from None
+    # A document keeps labels as JSON numbers or text (True as "True"); an estimator's own
+    # classes_ keep their dtype (bool, int8, uint64, ...), so that predict() answers as
+    # scikit-learn's does.
+    classes = getattr(model, "classes_", None) if classmap is None else None
+    if (simulated.classes_ is not None and isinstance(classes, np.ndarray) and classes.ndim == 1
+            and len(classes) == len(simulated.classes_)):
+        simulated.classes_ = classes.copy()
+    return simulated

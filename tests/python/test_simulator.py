@@ -275,3 +275,27 @@ def test_one_vs_one_votes_break_ties_to_the_lowest_class(kind, tmp_path):
     np.testing.assert_array_equal(predictions, np.argmax(votes, axis=1))
     ties = (votes == votes.max(axis=1, keepdims=True)).sum(axis=1) > 1
     assert ties.sum() > 0, "no tied votes among the rows: the test would not see tie-breaking"
+
+
+@pytest.mark.parametrize("labels", ["bool", "int8", "uint64", "str"])
+def test_predict_answers_in_the_estimators_label_type(labels):
+    """load(estimator).predict() answers with the estimator's own classes_, dtype included, so
+    that it compares equal to scikit-learn's predict(): bool labels came back as the strings
+    'True'/'False' (a document keeps them as text), on the whole breast_cancer test split. A
+    document, which has no dtype, still gives the labels it holds."""
+    X_train, X_test, y_train, _ = split("breast_cancer")
+    y = {"bool": y_train == 1, "int8": (y_train - 3).astype(np.int8),
+         "uint64": y_train.astype(np.uint64) + np.uint64(2**63), "str": np.where(y_train, "b", "m")}[labels]
+    tree = DecisionTreeClassifier(max_depth=4, random_state=SEED).fit(X_train, y)
+    simulated = mcuport.load(tree, calibration=X_train)
+    predicted = simulated.predict(X_test)
+    # Fixed-mode trees decide exactly as scikit-learn on the values the codes stand for.
+    generated = mcuport.generate(tree, numeric="fixed", calibration=X_train)
+    expected = tree.predict(generated.dequantize(simulated.quantize(X_test)))
+    assert predicted.dtype == tree.classes_.dtype
+    np.testing.assert_array_equal(predicted, expected)
+    from_document = mcuport.load(mcuport.to_json(tree, calibration=X_train)).predict(X_test)
+    if labels == "bool":
+        assert from_document.tolist() == [str(v) for v in predicted.tolist()]
+    else:
+        assert from_document.tolist() == predicted.tolist()
