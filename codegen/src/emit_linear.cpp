@@ -60,7 +60,7 @@ FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program)
     code.summary = " * Fixed point: int16 weights with the input quantization folded in, " +
                    std::string(program.fixed->wide ? "int64" : "int32") +
                    " accumulators; scores within " + format_bound(program.fixed->error_bound, 4) +
-                   " of the exact decision function on the dequantized input.\n";
+                   " of the exact decision function on the values the codes stand for.\n";
   } else {
     code.functions += emit_float_linear(context, code, program.coef, program.intercept, "scores",
                                         "linear", "The decision function of each output (coef_, "

@@ -788,7 +788,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                    (map.row_frac_bits.empty() ? ", " : ", each row on its own binary point, ") +
                    (map.wide ? "int64" : "int32") + " accumulators, int64 score. Each component is within " +
                    format_general(program.z_error, 3) +
-                   " of the exact one on the dequantized input, so a score near d2 is within\n *   2 e sqrt(" +
+                   " of the exact one on the values the codes stand for, so a score near d2 is within\n *   2 e sqrt(" +
                    std::to_string(program.n_rows) + " d2) + " + std::to_string(program.n_rows) +
                    " e^2 of it (e = " + format_general(program.z_error, 3) + ").\n";
   } else {

@@ -114,7 +114,7 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
                    rounded_float_literal(std::ldexp(1.0, -program.output_frac_bits)) +
                    " /* real value = output * this */\n";
     code.macros += "#define " + P + "_OUTPUT_ERROR_BOUND " + format_general(program.error_bound, 17) +
-                   " /* |dequantized output - exact transform of the dequantized input| <= this */\n";
+                   " /* |output * 2^-OUTPUT_FRAC_BITS - exact transform of scale * (xq - zero_point)| <= this */\n";
     const FixedLinear& map = *program.fixed;
     const bool uniform = std::all_of(program.output_shift.begin(), program.output_shift.end(),
                                      [&](int s) { return s == program.output_shift[0]; });
@@ -180,7 +180,7 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
                    "-bit weights with the input quantization folded in, " +
                    (program.fixed->wide ? "int64" : "int32") + " accumulators; every output is within " +
                    format_bound(program.error_bound, 3) +
-                   " of the exact transform of the dequantized input.\n";
+                   " of the exact transform of the values the codes stand for.\n";
     code.scores = {"", p + "_transform", program.n_outputs, "int32_t"};
   } else {
     code.tables.add_2d("float", 4, p + "_component_weight", program.n_outputs, program.n_features,

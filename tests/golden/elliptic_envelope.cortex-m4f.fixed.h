@@ -3,7 +3,7 @@
  * Do not edit: regenerate it from the model; the same model and options give the same bytes.
  *
  * Numeric mode: fixed (integer-only predict path). Target: cortex-m4f.
- * Fixed point: 24-bit weights written into the code as the integers of overlapping 32-bit words (each one's low byte the previous one's top byte) with the input quantization folded in, int64 accumulators, int64 score. Each component is within 9.94e-06 of the exact one on the dequantized input, so a score near d2 is within
+ * Fixed point: 24-bit weights written into the code as the integers of overlapping 32-bit words (each one's low byte the previous one's top byte) with the input quantization folded in, int64 accumulators, int64 score. Each component is within 9.94e-06 of the exact one on the values the codes stand for, so a score near d2 is within
  *   2 e sqrt(4 d2) + 4 e^2 of it (e = 9.94e-06).
  * 4 components x 4 inputs: 10 multiply-accumulates and 4 squares per distance.
  *
@@ -27,7 +27,7 @@
  *   void elliptic_envelope_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef ELLIPTIC_ENVELOPE_MCUPORT_H
-#define ELLIPTIC_ENVELOPE_MCUPORT_H 0xc91da7f2
+#define ELLIPTIC_ENVELOPE_MCUPORT_H 0x6698947e
 
 #include <stddef.h>
 #include <stdint.h>
@@ -170,6 +170,6 @@ static inline void elliptic_envelope_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif (ELLIPTIC_ENVELOPE_MCUPORT_H + 0) != 0xc91da7f2
+#elif (ELLIPTIC_ENVELOPE_MCUPORT_H + 0) != 0x6698947e
 #error "another header of a model named elliptic_envelope is included in this translation unit: give each model its own name"
 #endif /* ELLIPTIC_ENVELOPE_MCUPORT_H */

@@ -3,7 +3,7 @@
  * Do not edit: regenerate it from the model; the same model and options give the same bytes.
  *
  * Numeric mode: fixed (integer-only predict path). Target: avr-atmega328p.
- * Fixed point: int16 weights with the input quantization folded in, int32 accumulators; scores within 6.492e-05 of the exact decision function on the dequantized input.
+ * Fixed point: int16 weights with the input quantization folded in, int32 accumulators; scores within 6.492e-05 of the exact decision function on the values the codes stand for.
  * 3 linear decision function(s): 6 multiply-accumulates per prediction.
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
@@ -27,7 +27,7 @@
  *   void linear_svc_three_classes_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef LINEAR_SVC_THREE_CLASSES_MCUPORT_H
-#define LINEAR_SVC_THREE_CLASSES_MCUPORT_H 0xab1a4af1
+#define LINEAR_SVC_THREE_CLASSES_MCUPORT_H 0x81e5b93d
 
 #include <stddef.h>
 #include <stdint.h>
@@ -261,6 +261,6 @@ static inline void linear_svc_three_classes_dequantize(const int16_t xq[], float
 }
 #endif
 
-#elif (LINEAR_SVC_THREE_CLASSES_MCUPORT_H + 0) != 0xab1a4af1
+#elif (LINEAR_SVC_THREE_CLASSES_MCUPORT_H + 0) != 0x81e5b93d
 #error "another header of a model named linear_svc_three_classes is included in this translation unit: give each model its own name"
 #endif /* LINEAR_SVC_THREE_CLASSES_MCUPORT_H */

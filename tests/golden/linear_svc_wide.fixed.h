@@ -3,7 +3,7 @@
  * Do not edit: regenerate it from the model; the same model and options give the same bytes.
  *
  * Numeric mode: fixed (integer-only predict path). Target: host.
- * Fixed point: int16 weights with the input quantization folded in, int64 accumulators; scores within 0.0007005 of the exact decision function on the dequantized input.
+ * Fixed point: int16 weights with the input quantization folded in, int64 accumulators; scores within 0.0007005 of the exact decision function on the values the codes stand for.
  * 3 linear decision function(s): 72 multiply-accumulates per prediction.
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
@@ -47,7 +47,7 @@
  *   void linear_svc_wide_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef LINEAR_SVC_WIDE_MCUPORT_H
-#define LINEAR_SVC_WIDE_MCUPORT_H 0xa57fd648
+#define LINEAR_SVC_WIDE_MCUPORT_H 0x26b2363e
 
 #include <stddef.h>
 #include <stdint.h>
@@ -219,6 +219,6 @@ static inline void linear_svc_wide_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif (LINEAR_SVC_WIDE_MCUPORT_H + 0) != 0xa57fd648
+#elif (LINEAR_SVC_WIDE_MCUPORT_H + 0) != 0x26b2363e
 #error "another header of a model named linear_svc_wide is included in this translation unit: give each model its own name"
 #endif /* LINEAR_SVC_WIDE_MCUPORT_H */

@@ -3,7 +3,7 @@
  * Do not edit: regenerate it from the model; the same model and options give the same bytes.
  *
  * Numeric mode: fixed (integer-only predict path). Target: avr-atmega328p.
- * Fixed point: 16-bit weights with the input quantization folded in, int32 accumulators; every output is within 7.61e-05 of the exact transform of the dequantized input.
+ * Fixed point: 16-bit weights with the input quantization folded in, int32 accumulators; every output is within 7.61e-05 of the exact transform of the values the codes stand for.
  * 2 outputs x 4 inputs: 8 multiply-accumulates per transform.
  *
  * Input contract: feature f arrives as int16 xq[f], standing for
@@ -26,7 +26,7 @@
  *   void pca_whiten_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef PCA_WHITEN_MCUPORT_H
-#define PCA_WHITEN_MCUPORT_H 0x2a3324fd
+#define PCA_WHITEN_MCUPORT_H 0x36664466
 
 #include <stddef.h>
 #include <stdint.h>
@@ -94,7 +94,7 @@ extern "C" {
 #define PCA_WHITEN_N_OUTPUTS 2u
 #define PCA_WHITEN_OUTPUT_FRAC_BITS 28 /* outputs are real value * 2^this */
 #define PCA_WHITEN_OUTPUT_SCALE 3.7252903e-09f /* real value = output * this */
-#define PCA_WHITEN_OUTPUT_ERROR_BOUND 7.5378553319848391e-05 /* |dequantized output - exact transform of the dequantized input| <= this */
+#define PCA_WHITEN_OUTPUT_ERROR_BOUND 7.5378553319848391e-05 /* |output * 2^-OUTPUT_FRAC_BITS - exact transform of scale * (xq - zero_point)| <= this */
 #define PCA_WHITEN_TABLE_BYTES 26
 
 /* weights with the input quantization folded in, * 2^F_k (row k's own point) (in flash) */
@@ -242,6 +242,6 @@ static inline void pca_whiten_dequantize(const int16_t xq[], float x[]) {
 }
 #endif
 
-#elif (PCA_WHITEN_MCUPORT_H + 0) != 0x2a3324fd
+#elif (PCA_WHITEN_MCUPORT_H + 0) != 0x36664466
 #error "another header of a model named pca_whiten is included in this translation unit: give each model its own name"
 #endif /* PCA_WHITEN_MCUPORT_H */

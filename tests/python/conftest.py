@@ -42,6 +42,14 @@ def compile_everywhere(generated, tmp_path) -> None:
         HostModel(generated, cc=cc, cflags=(*std, *STRICT_FLAGS), workdir=tmp_path / f"cc{i}")
 
 
+def code_values(generated, codes):
+    """The float64 values int16 codes stand for, scale * (q - zero_point): the header's input
+    contract, on which fixed mode's printed bounds hold. (dequantize() rounds them to float32,
+    which moves a wine feature near 1,000 by up to 3e-5, more than some bounds.)"""
+    quantization = generated.input_quantization
+    return quantization[:, 2] * (np.asarray(codes, np.float64) - quantization[:, 3])
+
+
 def find_cli(command: str = "mcuport") -> Optional[str]:
     """A command installed with the mcuport package under test (mcuport, mcuport-report): beside
     the package

@@ -29,17 +29,10 @@ from sklearn.pipeline import make_pipeline
 import mcuport
 from mcuport.host import STRICT_FLAGS, HostModel
 
-from conftest import (CLASSIFICATION_DATASETS, REPORT_LINES, SEED, compile_everywhere,
-                      header_macros, split)
+from conftest import (CLASSIFICATION_DATASETS, REPORT_LINES, SEED, code_values,
+                      compile_everywhere, header_macros, split)
 
 REL = 1e-5
-
-
-def real_values(generated, codes):
-    """What int16 codes stand for, in float64: scale * (q - zero_point). (The float32 ``seen``
-    values of dequantize() are these rounded; the integer arithmetic works on the exact ones.)"""
-    q = generated.input_quantization
-    return q[:, 2] * (codes.astype(np.float64) - q[:, 3])
 
 
 def pca_for(dataset, n_components, whiten):
@@ -80,7 +73,7 @@ def test_pca_fixed(dataset, n_components, whiten, tmp_path):
     simulated = mcuport.load(pca, calibration=X_train)
     np.testing.assert_array_equal(simulated.scores_codes(codes), y)
     np.testing.assert_array_equal(simulated.transform(X_test), y * 2.0 ** -macros["OUTPUT_FRAC_BITS"])
-    reference = pca.transform(real_values(generated, codes))
+    reference = pca.transform(code_values(generated, codes))
     error = np.abs(y * 2.0 ** -macros["OUTPUT_FRAC_BITS"] - reference)
     assert np.all(error <= macros["OUTPUT_ERROR_BOUND"]), (error.max(), macros["OUTPUT_ERROR_BOUND"])
     REPORT_LINES.append(
@@ -115,7 +108,7 @@ def test_pca_fixed_differs_from_raw_inputs_only_through_its_input_codes(dataset,
         return np.abs(a - reference).max(axis=1) / scale
 
     exact_raw = pca.transform(X_test)
-    exact_codes = pca.transform(real_values(generated, codes))
+    exact_codes = pca.transform(code_values(generated, codes))
     raw = relative(y, exact_raw)
     assert np.all(relative(y, exact_codes) <= 1e-3)
     saturated = np.any((codes == -32768) | (codes == 32767), axis=1)
@@ -146,7 +139,7 @@ def test_pca_fixed_rows_far_apart(tmp_path):
         _, y = model.run(codes)
     simulated = mcuport.load(pca, calibration=X_train)
     np.testing.assert_array_equal(simulated.scores_codes(codes), y)
-    reference = pca.transform(real_values(generated, codes))
+    reference = pca.transform(code_values(generated, codes))
     error = np.abs(y * 2.0 ** -macros["OUTPUT_FRAC_BITS"] - reference)
     assert np.all(error <= macros["OUTPUT_ERROR_BOUND"]), (error.max(), macros["OUTPUT_ERROR_BOUND"])
     compile_everywhere(generated, tmp_path)
@@ -271,7 +264,7 @@ def test_mahalanobis_fixed(dataset, tmp_path):
             labels, score = compiled.run(codes)
         simulated = mcuport.load(model, calibration=X_train)
         np.testing.assert_array_equal(simulated.scores_codes(codes)[:, 0], score[:, 0])
-        d2, expected = sklearn_distance_and_decision(model, real_values(generated, codes))
+        d2, expected = sklearn_distance_and_decision(model, code_values(generated, codes))
         e = macros["COMPONENT_ERROR_BOUND"]
         n = macros["N_ROWS"]
         bound = 2 * e * np.sqrt(n * d2) + n * e * e
@@ -381,7 +374,7 @@ def test_mahalanobis_fixed_overlapping_words_on_cortex_m4f(case, terms, tmp_path
     assert np.mean(on_host.scores_codes(codes)[:, 0] != score[:, 0]) > 0.5
     assert set(np.unique(labels[:len(X)])) == {-1, 1}
     if distance is not None:
-        d2 = distance(real_values(generated, codes[:len(X)]))
+        d2 = distance(code_values(generated, codes[:len(X)]))
         e, n = macros["COMPONENT_ERROR_BOUND"], macros["N_ROWS"]
         value = score[:len(X), 0] * 2.0 ** -macros["SCORE_FRAC_BITS"]
         assert np.all(np.abs(value - d2) <= 2 * e * np.sqrt(n * d2) + n * e * e)

@@ -23,7 +23,7 @@ from sklearn.svm import SVC, LinearSVC, NuSVC, OneClassSVM
 import mcuport
 from mcuport.host import STRICT_FLAGS, HostModel
 
-from conftest import CLASSIFICATION_DATASETS, SEED, compile_everywhere, split
+from conftest import CLASSIFICATION_DATASETS, SEED, code_values, compile_everywhere, split
 
 U = 2.0**-24  # float32 unit roundoff
 SAFETY = 4.0  # the bounds below are first-order; a generous factor keeps them rigorous
@@ -212,14 +212,6 @@ def test_binary_decision_function_has_scikit_learns_sign(tmp_path):
 FIXED_KINDS = list(ESTIMATORS)  # every model and kernel
 
 
-def exact_values(generated, codes):
-    """The float64 values int16 codes stand for, scale * (q - zero_point): the header's input
-    contract. (dequantize() rounds them to float32, which moves a wine feature near 1,000 by up
-    to 3e-5, more than some bounds.)"""
-    quantization = generated.input_quantization
-    return quantization[:, 2] * (np.asarray(codes, np.float64) - quantization[:, 3])
-
-
 def decision_bound(generated) -> float:
     """The decision values' error bound a fixed-mode SVM header prints."""
     return float(generated.header.split(" * Every decision value within ")[1].split()[0])
@@ -257,7 +249,7 @@ REFERENCE_ROUNDING = 1e-13
 def check_printed_bounds(estimator, generated, codes, scores):
     """Every score of these rows within the bound the header prints, against scikit-learn on the
     values the codes stand for; returns (reference, bound per value) for the near-tie check."""
-    X = exact_values(generated, codes)
+    X = code_values(generated, codes)
     frac_bits = int(generated.header.split("#define M_SCORE_FRAC_BITS ")[1].split()[0])
     values = np.asarray(scores, dtype=np.float64).reshape(len(X), -1) * 2.0**-frac_bits
     if isinstance(estimator, GaussianNB):
