@@ -440,6 +440,24 @@ def test_fixed_poly_refuses_a_bound_as_large_as_the_margin():
     assert mcuport.generate(estimator, name="m", numeric="float").header
 
 
+def test_fixed_poly_one_class_refuses_a_bound_as_large_as_its_offset():
+    """A one-class SVM decides by the sign of its decision value, whose scale is its offset:
+    OneClassSVM(kernel="poly", degree=5, coef0=-0.3) on unscaled breast_cancer has an offset of
+    0.0072 and decision values proven only within 0.0152, so fixed mode refuses it, naming both;
+    degree 3 keeps its bound below the offset and ports. Float mode ports both."""
+    X_train, X_test, _, _ = split("breast_cancer")
+    estimator = OneClassSVM(kernel="poly", degree=5, coef0=-0.3).fit(X_train)
+    with pytest.raises(mcuport.ModelError,
+                       match=r"^\(/params/degree\) fixed mode for this poly SVM: its decision "
+                             r"values are proven only within 0\.0152 of scikit-learn's, no less "
+                             r"than the model's offset, 0\.007176 \(.*\(argument / 2\^2\)\^5"):
+        mcuport.generate(estimator, name="m", numeric="fixed", calibration=X_train)
+    assert mcuport.generate(estimator, name="m", numeric="float").header
+    lower = OneClassSVM(kernel="poly", degree=3, coef0=-0.3).fit(X_train)
+    generated = mcuport.generate(lower, name="m", numeric="fixed", calibration=X_train)
+    assert decision_bound(generated) < abs(lower.offset_[0])
+
+
 @pytest.mark.parametrize("numeric", ["float", "fixed"])
 @pytest.mark.parametrize("estimator_kind", ["SVC", "OneClassSVM"])
 def test_poly_degree_zero_compiles_everywhere_and_agrees(estimator_kind, numeric, tmp_path):
