@@ -688,7 +688,10 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
   if (program.distance) {
     code.summary += " * Every class's joint log-likelihood within a T + b sqrt(T) + c of scikit-learn's on the\n"
                     " * values the codes stand for, T = sum_f (x[f] - theta[c][f])^2 / (2 var[c][f]) the\n"
-                    " * class's exact distance: a = " + format_bound(program.error.relative, 4) +
+                    " * class's exact distance" +
+                    (context.model.preprocessing.empty() ? std::string()
+                                                         : " (x: the estimator's input, after the pipeline)") +
+                    ": a = " + format_bound(program.error.relative, 4) +
                     ", b = " + format_bound(program.error.root, 4) + ", c = " +
                     format_bound(program.error.absolute, 4) + ".\n";
   }

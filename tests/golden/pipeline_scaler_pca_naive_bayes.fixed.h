@@ -6,7 +6,7 @@
  * 3 classes x 2 features: 12 multiply-adds per prediction.
  * Every class's joint log-likelihood within a T + b sqrt(T) + c of scikit-learn's on the
  * values the codes stand for, T = sum_f (x[f] - theta[c][f])^2 / (2 var[c][f]) the
- * class's exact distance: a = 0.0001696, b = 2.983e-08, c = 4.445e-16.
+ * class's exact distance (x: the estimator's input, after the pipeline): a = 0.0001696, b = 2.983e-08, c = 4.445e-16.
  * Pipeline stages run first: 2 outputs from 4 inputs (8 multiply-accumulates);
  * every output within 0.0001222 of the exact stages' output for inputs within the ranges below.
  *
@@ -33,7 +33,7 @@
  *   void pipeline_scaler_pca_naive_bayes_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0xc85d87a3
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0x46bf3c4a
 
 #include <stddef.h>
 #include <stdint.h>
@@ -566,6 +566,6 @@ static inline void pipeline_scaler_pca_naive_bayes_dequantize(const int16_t xq[]
 }
 #endif
 
-#elif (PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H + 0) != 0xc85d87a3
+#elif (PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H + 0) != 0x46bf3c4a
 #error "another header of a model named pipeline_scaler_pca_naive_bayes is included in this translation unit: give each model its own name"
 #endif /* PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H */

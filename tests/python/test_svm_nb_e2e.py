@@ -219,7 +219,7 @@ def decision_bound(generated) -> float:
 
 def naive_bayes_bound_terms(generated):
     """(a, b, c) of the header's 'within a T + b sqrt(T) + c' for naive Bayes."""
-    text = generated.header.split("the\n * class's exact distance: ")[1].split(".\n")[0]
+    text = generated.header.split("the\n * class's exact distance")[1].split(": ", 1)[1].split(".\n")[0]
     return tuple(float(term.split(" = ")[1]) for term in text.split(", "))
 
 
