@@ -110,10 +110,12 @@ StageProgram lower_stage(const AffinePrefix& prefix, const InputQuantization* qu
     q.zero_point = offset;
     stage.output_quantization.features.push_back(q);
   }
-  // The exact output's code lies within [-32768, 32768] (65536 codes hold the span, centred by
-  // a rounded offset): an unsaturated code is within the map's error and half a code of it, a
-  // saturated one within the map's error and one code.
-  stage.error_bound = (stage.fixed->error_bound + unit) * (1 + 0x1p-40);
+  // The exact output's code lies within span / unit / 2 + 1/2 of 0 (the offset is rounded), and
+  // span / unit <= 65535. An unsaturated code is within the map's error and half a code of it.
+  // Where span / unit <= 65534 the exact code is within [-32767.5, 32767.5], so a saturated code
+  // is too; else (at most one code more) within the map's error and one code.
+  const double half_codes = widest / unit <= 65534 ? 0.5 : 1.0;
+  stage.error_bound = (stage.fixed->error_bound + half_codes * unit) * (1 + 0x1p-40);
   return stage;
 }
 

@@ -111,8 +111,8 @@ struct StageProgram {
   std::vector<int32_t> offset;  // n_outputs
   InputQuantization output_quantization;
   // Fixed mode: every output code stands for a value within this of the exact stages' output,
-  // for every input within the ranges: the map's error, plus half a code for the rounding, or
-  // one code where the output saturates at the end of its span.
+  // for every input within the ranges: the map's error, plus half a code for the rounding (one
+  // code where the span takes more than 65534 codes: a saturated output may then be one off).
   double error_bound = 0;
 };
 
