@@ -488,7 +488,8 @@ int64_t rbf_exp_argument(const FixedRbfDistance& map, uint64_t distance) {
                                                    : static_cast<int64_t>(distance << left);
 }
 
-double rbf_kernel_error_bound(const FixedRbfDistance& map) {
+std::vector<double> rbf_kernel_error_bounds(const FixedRbfDistance& map,
+                                            const std::vector<double>& from) {
   // The computed argument t' is within delta(t) = A t + B sqrt(t) + C of t: the distance's
   // (2 eta + eta^2) t + 2 (1 + eta) c sqrt(n t) + n c^2 (c^2 = 2^-F), plus half a unit of the
   // exp runtime's format where the distance is rounded into it. Then |exp(-t') - exp(-t)| <=
@@ -508,14 +509,24 @@ double rbf_kernel_error_bound(const FixedRbfDistance& map) {
   // most exp(C) exp(-t/2) (t/2 + C), which falls from exp(C) exp(-64) (64 + C) on.
   constexpr double kEnd = 128;
   constexpr double kStep = 0x1p-10;
-  if (!(A + B <= 0.5) || !(C < 1)) return trivial;
+  std::vector<double> bounds(from.size(), trivial);
+  if (!(A + B <= 0.5) || !(C < 1)) return bounds;
+  // The sweep from the end down: `worst` is the largest difference over t >= t0.
   double worst = std::exp(C) * std::exp(-kEnd / 2) * (kEnd / 2 + C);
-  for (double t0 = 0; t0 < kEnd; t0 += kStep) {
+  for (std::size_t i = static_cast<std::size_t>(kEnd / kStep); i-- > 0;) {
+    const double t0 = static_cast<double>(i) * kStep;
     const double d = delta(t0 + kStep);
     worst = std::max(worst, std::min(1.0, std::exp(-std::max(0.0, t0 - d)) * d));
+    for (std::size_t k = 0; k < from.size(); ++k) {
+      // Headroom for the double arithmetic of the sweep.
+      if (t0 <= from[k]) bounds[k] = std::min(bounds[k], worst * (1 + 1e-9) + fixed::exp_neg_max_error());
+    }
   }
-  // Headroom for the double arithmetic of the sweep.
-  return std::min(trivial, worst * (1 + 1e-9) + fixed::exp_neg_max_error());
+  return bounds;
+}
+
+double rbf_kernel_error_bound(const FixedRbfDistance& map) {
+  return rbf_kernel_error_bounds(map, {0.0}).front();
 }
 
 }  // namespace mcuport

@@ -95,6 +95,94 @@ double kernel_decision_error_bound(const SvmProgram& program, const std::vector<
   return *std::max_element(pair_sum.begin(), pair_sum.end()) * (1 + 0x1p-40);
 }
 
+// An RBF kernel's bound, tighter than every support vector's worst case added up. The kernel
+// error at an exact argument t is at most e_peak, and at most e_tail(T) where t >= T
+// (rbf_kernel_error_bounds). For an input, the support vectors with t < T lie within sqrt(T)
+// of it in sqrt(gamma) units, so within 2 sqrt(T) of each other: their |coefficients| add up to
+// at most near(T), the largest such sum over the support vectors' 4T-neighbourhoods
+// (gamma |sv_s - sv_j|^2 <= 4T). So a pair's kernel terms are within
+// near(T) (e_peak - e_tail(T)) + total e_tail(T), for the best T; T = infinity is the sum of
+// the worst cases. The neighbourhoods cost n_sv^2 n_features / 2: above kMaxWork, the worst cases.
+double rbf_decision_error_bound(const SvmProgram& program) {
+  constexpr double kMaxWork = 0x1p27;
+  const FixedRbfDistance& map = *program.distance;
+  const std::vector<double> from = {0.0, 0.5, 1, 2, 4, 8, 16, 32};
+  const std::vector<double> error = rbf_kernel_error_bounds(map, from);
+  const double peak = error[0];
+  const uint32_t n = program.n_sv;
+  const uint32_t nf = program.n_features;
+  const uint32_t rows = program.one_class ? 1u : program.n_classes - 1u;
+  const int e = program.dec_frac_bits - fixed::kResultFracBits;
+  // The pairs an SV's coefficient enters, with its column: (pair, row).
+  const auto pairs_of = [&](uint32_t s) {
+    std::vector<std::pair<uint32_t, uint32_t>> out;
+    if (program.one_class) return std::vector<std::pair<uint32_t, uint32_t>>{{0u, 0u}};
+    const uint32_t i = program.sv_class[s];
+    for (uint32_t j = 0; j < program.n_classes; ++j) {
+      if (j != i) out.emplace_back(pair_index(std::min(i, j), std::max(i, j), program.n_classes), j < i ? j : j - 1);
+    }
+    return out;
+  };
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> sv_pairs(n);
+  for (uint32_t s = 0; s < n; ++s) sv_pairs[s] = pairs_of(s);
+  std::vector<double> total(program.n_pairs, 0.0);
+  std::vector<double> rounding(program.n_pairs, std::ldexp(0.5, -program.dec_frac_bits));
+  for (uint32_t s = 0; s < n; ++s) {
+    for (const auto& [p, row] : sv_pairs[s]) {
+      total[p] += std::fabs(program.sv_coef[s * rows + row]);
+      rounding[p] += std::ldexp(0.5, -e);
+    }
+  }
+  // near[k][p * n + s]: the |coefficients| of pair p within gamma |.|^2 <= 4 from[k] of SV s.
+  std::vector<std::vector<double>> near;
+  const bool clustered = static_cast<double>(n) * n * nf / 2 <= kMaxWork;
+  if (clustered) {
+    near.assign(from.size(), std::vector<double>(static_cast<std::size_t>(program.n_pairs) * n, 0.0));
+    // Adds SV j's coefficients to SV s's neighbourhood k, in the pairs the two share: every pair
+    // of their class, or the pair of their two classes.
+    const auto add = [&](uint32_t s, uint32_t j, std::size_t k) {
+      if (program.one_class || program.sv_class[s] == program.sv_class[j]) {
+        for (const auto& [p, row_j] : sv_pairs[j]) near[k][p * n + s] += std::fabs(program.sv_coef[j * rows + row_j]);
+      } else {
+        const uint32_t ci = program.sv_class[s];
+        const uint32_t cj = program.sv_class[j];
+        const uint32_t p = pair_index(std::min(ci, cj), std::max(ci, cj), program.n_classes);
+        near[k][p * n + s] += std::fabs(program.sv_coef[j * rows + (ci < cj ? ci : ci - 1)]);
+      }
+    };
+    for (uint32_t s = 0; s < n; ++s) {
+      for (uint32_t j = s; j < n; ++j) {
+        double d2 = 0;
+        for (uint32_t f = 0; f < nf; ++f) {
+          const double d = program.support_vectors[s * nf + f] - program.support_vectors[j * nf + f];
+          d2 += d * d;
+        }
+        d2 *= program.gamma * (1 - 1e-12);  // rounded down: a neighbour is never missed
+        // The first neighbourhood that holds j; the sums over k are taken after the loop.
+        std::size_t k = 1;
+        while (k < from.size() && !(d2 <= 4 * from[k])) ++k;
+        if (k == from.size()) continue;
+        add(s, j, k);
+        if (j != s) add(j, s, k);
+      }
+    }
+    for (std::size_t k = 2; k < from.size(); ++k) {
+      for (std::size_t i = 0; i < near[k].size(); ++i) near[k][i] += near[k - 1][i];
+    }
+  }
+  double bound = 0;
+  for (uint32_t p = 0; p < program.n_pairs; ++p) {
+    double best = total[p] * peak;
+    for (std::size_t k = 1; clustered && k < from.size(); ++k) {
+      double largest = 0;
+      for (uint32_t s = 0; s < n; ++s) largest = std::max(largest, near[k][p * n + s]);
+      best = std::min(best, std::min(largest, total[p]) * (peak - error[k]) + total[p] * error[k]);
+    }
+    bound = std::max(bound, best + rounding[p]);
+  }
+  return bound * (1 + 0x1p-40);
+}
+
 // A poly kernel's kernel_error: with beta = (gamma sv.x + coef0) / 2^m exact and B = b / 2^30
 // the normalised argument, |B - beta| <= d_b = argument error / 2^m + 2^-31 (the rounding to
 // Q30), and |B| <= 1, |beta| <= 1 + d_b. The power loop rounds each of its `degree` products to
@@ -141,8 +229,7 @@ void lower_fixed_kernel(const Model& model, SvmProgram& program,
   if (program.kernel == Kernel::Rbf) {
     program.distance = quantize_rbf_distance(program.support_vectors, program.gamma, quantization);
     quantize_kernel_coefficients(program, 1.0);
-    program.dec_error_bound = kernel_decision_error_bound(
-        program, std::vector<double>(program.n_sv, rbf_kernel_error_bound(*program.distance)));
+    program.dec_error_bound = rbf_decision_error_bound(program);
     return;
   }
   std::vector<double> weight(program.support_vectors.size());

@@ -505,8 +505,10 @@ TEST(RbfDistance, CommonDomainWithinTheDocumentedBound) {
   }
 }
 
-// rbf_kernel_error_bound: every Q30 kernel value exp_neg computes from the rescaled distance is
-// within the bound of exp(-gamma |x - sv|^2) on the dequantized input (long double), at the
+// rbf_kernel_error_bound (and rbf_kernel_error_bounds over t >= 1, 4, 16: no larger, and held by
+// every kernel value whose exact argument is that far): every Q30 kernel value exp_neg computes
+// from the rescaled distance is within the bound of exp(-gamma |x - sv|^2) on the dequantized
+// input (long double), at the
 // extreme codes and at random, for gammas whose exp argument is rounded into the runtime's
 // format (exp_shift > 0) and ones whose argument is shifted left (exp_shift < 0). The bound is
 // no trivial 1 (below 1e-2 here, 0.5 for the coarse domain) and within a factor 100 of the
@@ -528,6 +530,13 @@ TEST(RbfKernelErrorBound, HoldsForEveryKernelValue) {
     shifted_left = shifted_left || map.exp_shift < 0;
     const double bound = mcuport::rbf_kernel_error_bound(map);
     ASSERT_LT(bound, gamma == 4.0 ? 0.5 : 1e-2) << "gamma " << gamma;
+    // The bounds over t >= T only (the decision bound's far support vectors): smaller, and held.
+    const std::vector<double> from = {1.0, 4.0, 16.0};
+    const std::vector<double> tail = mcuport::rbf_kernel_error_bounds(map, from);
+    ASSERT_EQ(tail.size(), from.size());
+    for (std::size_t k = 0; k < from.size(); ++k) {
+      EXPECT_LE(tail[k], k == 0 ? bound : tail[k - 1]) << "gamma " << gamma << " from " << from[k];
+    }
     std::uniform_int_distribution<int> code(INT16_MIN, INT16_MAX);
     std::vector<int16_t> codes(n);
     std::vector<int32_t> y(n);
@@ -556,6 +565,11 @@ TEST(RbfKernelErrorBound, HoldsForEveryKernelValue) {
         const double error = std::fabs(kernel - static_cast<double>(std::exp(-t)));
         worst = std::max(worst, error);
         ASSERT_LE(error, bound) << "gamma " << gamma << " row " << s << " trial " << trial;
+        for (std::size_t k = 0; k < from.size(); ++k) {
+          if (t >= from[k]) {
+            ASSERT_LE(error, tail[k]) << "gamma " << gamma << " t >= " << from[k];
+          }
+        }
       }
     }
     EXPECT_LT(bound, 100 * worst) << "gamma " << gamma << ": bound " << bound << ", worst " << worst;

@@ -122,5 +122,8 @@ int64_t rbf_exp_argument(const FixedRbfDistance& map, uint64_t distance);
 // stand for: the distance's error (docs/fixed-point.md, "The RBF kernel's distances"), the
 // rounding into the exp runtime's format, carried through exp(-t), plus exp_neg's 1 LSB.
 double rbf_kernel_error_bound(const FixedRbfDistance& map);
+// The same bound over the t >= from[k] only, for each k (from[k] in [0, 128]).
+std::vector<double> rbf_kernel_error_bounds(const FixedRbfDistance& map,
+                                            const std::vector<double>& from);
 
 }  // namespace mcuport
