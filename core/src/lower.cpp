@@ -102,9 +102,11 @@ double kernel_decision_error_bound(const SvmProgram& program, const std::vector<
 // at most near(T), the largest such sum over the support vectors' 4T-neighbourhoods
 // (gamma |sv_s - sv_j|^2 <= 4T). So a pair's kernel terms are within
 // near(T) (e_peak - e_tail(T)) + total e_tail(T), for the best T; T = infinity is the sum of
-// the worst cases. The neighbourhoods cost n_sv^2 n_features / 2: above kMaxWork, the worst cases.
+// the worst cases. The neighbourhoods cost n_sv^2 n_features / 2 operations and 8 n_sv
+// (n_classes - 1) sums a T: above kMaxWork or kMaxEntries, the worst cases.
 double rbf_decision_error_bound(const SvmProgram& program) {
   constexpr double kMaxWork = 0x1p27;
+  constexpr double kMaxEntries = 0x1p22;  // 32 MB of neighbourhood sums
   const FixedRbfDistance& map = *program.distance;
   const std::vector<double> from = {0.0, 0.5, 1, 2, 4, 8, 16, 32};
   const std::vector<double> error = rbf_kernel_error_bounds(map, from);
@@ -133,31 +135,33 @@ double rbf_decision_error_bound(const SvmProgram& program) {
       rounding[p] += std::ldexp(0.5, -e);
     }
   }
-  // near[k][p * n + s]: the |coefficients| of pair p within gamma |.|^2 <= 4 from[k] of SV s.
-  std::vector<std::vector<double>> near;
-  const bool clustered = static_cast<double>(n) * n * nf / 2 <= kMaxWork;
+  // near[k][s * rows + r]: the |coefficients| within gamma |.|^2 <= 4 from[k] of SV s, in the
+  // pair of s's coefficient column r (n_sv (n_classes - 1) entries for each k >= 1).
+  std::vector<std::vector<double>> near(from.size());
+  const bool clustered = static_cast<double>(n) * n * nf / 2 <= kMaxWork &&
+                         static_cast<double>(n) * rows * (from.size() - 1) <= kMaxEntries;
   if (clustered) {
-    near.assign(from.size(), std::vector<double>(static_cast<std::size_t>(program.n_pairs) * n, 0.0));
+    for (std::size_t k = 1; k < from.size(); ++k) near[k].assign(static_cast<std::size_t>(n) * rows, 0.0);
     // Adds SV j's coefficients to SV s's neighbourhood k, in the pairs the two share: every pair
-    // of their class, or the pair of their two classes.
+    // of their class (the same column for both), or the pair of their two classes.
     const auto add = [&](uint32_t s, uint32_t j, std::size_t k) {
       if (program.one_class || program.sv_class[s] == program.sv_class[j]) {
-        for (const auto& [p, row_j] : sv_pairs[j]) near[k][p * n + s] += std::fabs(program.sv_coef[j * rows + row_j]);
+        for (uint32_t r = 0; r < rows; ++r) near[k][s * rows + r] += std::fabs(program.sv_coef[j * rows + r]);
       } else {
         const uint32_t ci = program.sv_class[s];
         const uint32_t cj = program.sv_class[j];
-        const uint32_t p = pair_index(std::min(ci, cj), std::max(ci, cj), program.n_classes);
-        near[k][p * n + s] += std::fabs(program.sv_coef[j * rows + (ci < cj ? ci : ci - 1)]);
+        near[k][s * rows + (cj < ci ? cj : cj - 1)] += std::fabs(program.sv_coef[j * rows + (ci < cj ? ci : ci - 1)]);
       }
     };
+    const double root_gamma = std::sqrt(program.gamma);
     for (uint32_t s = 0; s < n; ++s) {
       for (uint32_t j = s; j < n; ++j) {
-        double d2 = 0;
+        double d2 = 0;  // gamma |sv_s - sv_j|^2, the differences scaled first (no overflow of d^2)
         for (uint32_t f = 0; f < nf; ++f) {
-          const double d = program.support_vectors[s * nf + f] - program.support_vectors[j * nf + f];
+          const double d = root_gamma * (program.support_vectors[s * nf + f] - program.support_vectors[j * nf + f]);
           d2 += d * d;
         }
-        d2 *= program.gamma * (1 - 1e-12);  // rounded down: a neighbour is never missed
+        d2 *= 1 - 1e-12;  // rounded down: a neighbour is never missed
         // The first neighbourhood that holds j; the sums over k are taken after the loop.
         std::size_t k = 1;
         while (k < from.size() && !(d2 <= 4 * from[k])) ++k;
@@ -171,15 +175,19 @@ double rbf_decision_error_bound(const SvmProgram& program) {
     }
   }
   double bound = 0;
-  for (uint32_t p = 0; p < program.n_pairs; ++p) {
-    double best = total[p] * peak;
-    for (std::size_t k = 1; clustered && k < from.size(); ++k) {
-      double largest = 0;
-      for (uint32_t s = 0; s < n; ++s) largest = std::max(largest, near[k][p * n + s]);
-      best = std::min(best, std::min(largest, total[p]) * (peak - error[k]) + total[p] * error[k]);
+  std::vector<double> largest(program.n_pairs);
+  std::vector<double> best(program.n_pairs);
+  for (uint32_t p = 0; p < program.n_pairs; ++p) best[p] = total[p] * peak;
+  for (std::size_t k = 1; clustered && k < from.size(); ++k) {
+    std::fill(largest.begin(), largest.end(), 0.0);
+    for (uint32_t s = 0; s < n; ++s) {
+      for (const auto& [p, row] : sv_pairs[s]) largest[p] = std::max(largest[p], near[k][s * rows + row]);
     }
-    bound = std::max(bound, best + rounding[p]);
+    for (uint32_t p = 0; p < program.n_pairs; ++p) {
+      best[p] = std::min(best[p], std::min(largest[p], total[p]) * (peak - error[k]) + total[p] * error[k]);
+    }
   }
+  for (uint32_t p = 0; p < program.n_pairs; ++p) bound = std::max(bound, best[p] + rounding[p]);
   return bound * (1 + 0x1p-40);
 }
 
