@@ -525,8 +525,4 @@ std::vector<double> rbf_kernel_error_bounds(const FixedRbfDistance& map,
   return bounds;
 }
 
-double rbf_kernel_error_bound(const FixedRbfDistance& map) {
-  return rbf_kernel_error_bounds(map, {0.0}).front();
-}
-
 }  // namespace mcuport

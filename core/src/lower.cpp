@@ -65,6 +65,18 @@ void quantize_kernel_coefficients(SvmProgram& program, double scale) {
   MCUPORT_ASSERT(program.dec_bound < (uint64_t{1} << 62));
 }
 
+// The pairs support vector s's coefficients enter, each with its coefficient column: every pair
+// of its class, or the one pair of a one-class model.
+std::vector<std::pair<uint32_t, uint32_t>> sv_pair_columns(const SvmProgram& program, uint32_t s) {
+  if (program.one_class) return {{0u, 0u}};
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  const uint32_t i = program.sv_class[s];
+  for (uint32_t j = 0; j < program.n_classes; ++j) {
+    if (j != i) out.emplace_back(pair_index(std::min(i, j), std::max(i, j), program.n_classes), coef_column(i, j));
+  }
+  return out;
+}
+
 // A bound on |dec_p 2^-dec_frac_bits - dec_p(x)| for every pair p and int16 input, on the
 // values the codes stand for, given kernel_error[s]: a bound on |K_s - k_s| for support vector
 // s, K_s its computed kernel value as a real number (|K_s| <= 1) and k_s the exact kernel value
@@ -80,16 +92,9 @@ double kernel_decision_error_bound(const SvmProgram& program, const std::vector<
   const int e = program.dec_frac_bits - fixed::kResultFracBits;  // the coefficient codes' point
   std::vector<double> pair_sum(program.n_pairs, std::ldexp(0.5, -program.dec_frac_bits));
   for (uint32_t s = 0; s < program.n_sv; ++s) {
-    const auto term = [&](uint32_t row) {
-      return std::fabs(program.sv_coef[s * rows + row]) * scale * kernel_error[s] + std::ldexp(0.5, -e);
-    };
-    if (program.one_class) {
-      pair_sum[0] += term(0);
-      continue;
-    }
-    const uint32_t i = program.sv_class[s];
-    for (uint32_t j = 0; j < program.n_classes; ++j) {
-      if (j != i) pair_sum[pair_index(std::min(i, j), std::max(i, j), program.n_classes)] += term(j < i ? j : j - 1);
+    for (const auto& [p, column] : sv_pair_columns(program, s)) {
+      pair_sum[p] += std::fabs(program.sv_coef[s * rows + column]) * scale * kernel_error[s] +
+                     std::ldexp(0.5, -e);
     }
   }
   return *std::max_element(pair_sum.begin(), pair_sum.end()) * (1 + 0x1p-40);
@@ -115,18 +120,8 @@ double rbf_decision_error_bound(const SvmProgram& program) {
   const uint32_t nf = program.n_features;
   const uint32_t rows = program.one_class ? 1u : program.n_classes - 1u;
   const int e = program.dec_frac_bits - fixed::kResultFracBits;
-  // The pairs an SV's coefficient enters, with its column: (pair, row).
-  const auto pairs_of = [&](uint32_t s) {
-    std::vector<std::pair<uint32_t, uint32_t>> out;
-    if (program.one_class) return std::vector<std::pair<uint32_t, uint32_t>>{{0u, 0u}};
-    const uint32_t i = program.sv_class[s];
-    for (uint32_t j = 0; j < program.n_classes; ++j) {
-      if (j != i) out.emplace_back(pair_index(std::min(i, j), std::max(i, j), program.n_classes), j < i ? j : j - 1);
-    }
-    return out;
-  };
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> sv_pairs(n);
-  for (uint32_t s = 0; s < n; ++s) sv_pairs[s] = pairs_of(s);
+  for (uint32_t s = 0; s < n; ++s) sv_pairs[s] = sv_pair_columns(program, s);
   std::vector<double> total(program.n_pairs, 0.0);
   std::vector<double> rounding(program.n_pairs, std::ldexp(0.5, -program.dec_frac_bits));
   for (uint32_t s = 0; s < n; ++s) {
@@ -150,7 +145,7 @@ double rbf_decision_error_bound(const SvmProgram& program) {
       } else {
         const uint32_t ci = program.sv_class[s];
         const uint32_t cj = program.sv_class[j];
-        near[k][s * rows + (cj < ci ? cj : cj - 1)] += std::fabs(program.sv_coef[j * rows + (ci < cj ? ci : ci - 1)]);
+        near[k][s * rows + coef_column(ci, cj)] += std::fabs(program.sv_coef[j * rows + coef_column(cj, ci)]);
       }
     };
     const double root_gamma = std::sqrt(program.gamma);

@@ -99,7 +99,7 @@ void svm_decision_values(const SvmProgram& program, const int16_t* codes, int64_
     const uint32_t i = program.sv_class[s];
     for (uint32_t j = 0; j < program.n_classes; ++j) {
       if (j == i) continue;
-      const uint32_t row = j < i ? j : j - 1;
+      const uint32_t row = coef_column(i, j);
       dec[pair_index(std::min(i, j), std::max(i, j), program.n_classes)] +=
           static_cast<int64_t>(program.coef_code[s * rows + row]) * k;
     }

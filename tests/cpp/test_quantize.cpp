@@ -505,8 +505,8 @@ TEST(RbfDistance, CommonDomainWithinTheDocumentedBound) {
   }
 }
 
-// rbf_kernel_error_bound (and rbf_kernel_error_bounds over t >= 1, 4, 16: no larger, and held by
-// every kernel value whose exact argument is that far): every Q30 kernel value exp_neg computes
+// rbf_kernel_error_bounds over every t (and over t >= 1, 4, 16: no larger, and held by every
+// kernel value whose exact argument is that far): every Q30 kernel value exp_neg computes
 // from the rescaled distance is within the bound of exp(-gamma |x - sv|^2) on the dequantized
 // input (long double), at the
 // extreme codes and at random, for gammas whose exp argument is rounded into the runtime's
@@ -528,14 +528,14 @@ TEST(RbfKernelErrorBound, HoldsForEveryKernelValue) {
     const mcuport::FixedRbfDistance map = mcuport::quantize_rbf_distance(centers, gamma, quantization);
     rounded = rounded || map.exp_shift > 0;
     shifted_left = shifted_left || map.exp_shift < 0;
-    const double bound = mcuport::rbf_kernel_error_bound(map);
-    ASSERT_LT(bound, gamma == 4.0 ? 0.5 : 1e-2) << "gamma " << gamma;
-    // The bounds over t >= T only (the decision bound's far support vectors): smaller, and held.
-    const std::vector<double> from = {1.0, 4.0, 16.0};
+    // Over every t, and over t >= T only (the decision bound's far support vectors): no larger.
+    const std::vector<double> from = {0.0, 1.0, 4.0, 16.0};
     const std::vector<double> tail = mcuport::rbf_kernel_error_bounds(map, from);
     ASSERT_EQ(tail.size(), from.size());
-    for (std::size_t k = 0; k < from.size(); ++k) {
-      EXPECT_LE(tail[k], k == 0 ? bound : tail[k - 1]) << "gamma " << gamma << " from " << from[k];
+    const double bound = tail[0];
+    ASSERT_LT(bound, gamma == 4.0 ? 0.5 : 1e-2) << "gamma " << gamma;
+    for (std::size_t k = 1; k < from.size(); ++k) {
+      EXPECT_LE(tail[k], tail[k - 1]) << "gamma " << gamma << " from " << from[k];
     }
     std::uniform_int_distribution<int> code(INT16_MIN, INT16_MAX);
     std::vector<int16_t> codes(n);

@@ -117,12 +117,11 @@ uint64_t rbf_squared_distance(const FixedRbfDistance& map, const int32_t* y, uin
 // The exp runtime's argument (Q exp_frac_bits) from D.
 int64_t rbf_exp_argument(const FixedRbfDistance& map, uint64_t distance);
 
-// A bound on |K - exp(-t)| for every int16 input and support vector, K the Q30 kernel value the
-// generated code computes (as a real number) and t = gamma |x - sv|^2 on the values the codes
-// stand for: the distance's error (docs/fixed-point.md, "The RBF kernel's distances"), the
-// rounding into the exp runtime's format, carried through exp(-t), plus exp_neg's 1 LSB.
-double rbf_kernel_error_bound(const FixedRbfDistance& map);
-// The same bound over the t >= from[k] only, for each k (from[k] in [0, 128]).
+// For each k, a bound on |K - exp(-t)| for every int16 input and support vector with t >=
+// from[k] (from[k] in [0, 128]; 0 for every one), K the Q30 kernel value the generated code
+// computes (as a real number) and t = gamma |x - sv|^2 on the values the codes stand for: the
+// distance's error (docs/fixed-point.md, "The RBF kernel's distances"), the rounding into the
+// exp runtime's format, carried through exp(-t), plus exp_neg's 1 LSB.
 std::vector<double> rbf_kernel_error_bounds(const FixedRbfDistance& map,
                                             const std::vector<double>& from);
 

@@ -84,4 +84,8 @@ inline uint32_t pair_index(uint32_t i, uint32_t j, uint32_t n_classes) {
   return i * (2 * n_classes - i - 1) / 2 + (j - i - 1);
 }
 
+// The column of libsvm's coefficients (SvmProgram::sv_coef) that a support vector of class i
+// gives the pair of classes i and j (j != i).
+inline uint32_t coef_column(uint32_t i, uint32_t j) { return j < i ? j : j - 1; }
+
 }  // namespace mcuport
