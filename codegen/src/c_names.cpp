@@ -110,9 +110,10 @@ std::string ensure_floating_form(std::string text) {
 // C has no literal for an infinity or a NaN ("inf.0f" does not compile). The loader keeps the
 // document's numbers finite, but a finite double can still round to infinity in float32, or a
 // product of finite parameters (whitening, folded scalers) overflow: a user error, named here.
-[[noreturn]] void beyond_c_number(double value, const char* type) {
-  throw Error("", std::string("the generated code would need the ") + type + " constant " +
-                      format_general(value, 6) +
+[[noreturn]] void beyond_c_number(double value, const char* type, const std::string& path,
+                                  const std::string& note) {
+  throw Error(path, std::string("the generated code would need the ") + type + " constant " +
+                      format_general(value, 6) + note +
                       (std::isnan(value) ? "" : ", beyond the " + std::string(type) + " range") +
                       ": the model's parameters (with any pipeline stages and whitening folded "
                       "in) are too large for it; rescale the model or use the other numeric mode");
@@ -123,15 +124,20 @@ std::string float_literal(float value) {
   return ensure_floating_form(format_general(static_cast<double>(value), 9)) + "f";
 }
 
-std::string rounded_float_literal(double value) {
-  if (std::isfinite(value) && !std::isfinite(static_cast<float>(value))) beyond_c_number(value, "float32");
+std::string rounded_float_literal(double value, const std::string& path, const std::string& note) {
+  if (!std::isfinite(static_cast<float>(value))) beyond_c_number(value, "float32", path, note);
   // wine's SVC on inputs times 1e30 has gamma 7.5e-62, which as 0.0f answered 37 of 45 test
   // rows otherwise.
-  check_float32_normal(value, "constant",
+  check_float32_normal(value, path, "constant",
                        "the model's parameters (with any pipeline stages and whitening folded "
                        "in) are too small for it; rescale the inputs (a StandardScaler in a "
-                       "pipeline) or use fixed mode");
+                       "pipeline) or use fixed mode",
+                       note);
   return float_literal(static_cast<float>(value));
+}
+
+bool float32_constant_holds(double value) {
+  return std::isfinite(static_cast<float>(value)) && (value == 0 || std::fabs(value) >= 0x1p-126);
 }
 
 std::string double_literal(double value) {

@@ -138,10 +138,34 @@ std::vector<std::string> float_literals(const std::vector<float>& values) {
   return out;
 }
 
-std::vector<std::string> rounded_float_literals(const std::vector<double>& values) {
+std::string FieldOrigin::element(std::size_t i) const {
+  switch (layout) {
+    case Layout::Whole:
+      return path;
+    case Layout::Elements:
+      return path + "/" + std::to_string(i);
+    case Layout::Rows:
+      return path + "/" + std::to_string(i / columns);
+    case Layout::Matrix:
+      return path + "/" + std::to_string(i / columns) + "/" + std::to_string(i % columns);
+    case Layout::Transposed:
+      return path + "/" + std::to_string(i % columns) + "/" + std::to_string(i / columns);
+  }
+  internal_error(__FILE__, __LINE__, "unhandled field layout");
+}
+
+std::vector<std::string> rounded_float_literals(const std::vector<double>& values,
+                                                const FieldOrigin& origin) {
+  MCUPORT_ASSERT(origin.columns > 0 || origin.layout == FieldOrigin::Layout::Whole ||
+                 origin.layout == FieldOrigin::Layout::Elements);
   std::vector<std::string> out;
   out.reserve(values.size());
-  for (double v : values) out.push_back(rounded_float_literal(v));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    // The path is built only for the value the literal refuses.
+    const bool holds = float32_constant_holds(values[i]);
+    out.push_back(rounded_float_literal(values[i], holds ? std::string() : origin.element(i),
+                                        origin.note));
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "c_names.hpp"
@@ -81,8 +82,36 @@ std::vector<std::string> integer_literals(const std::vector<T>& values) {
 }
 
 std::vector<std::string> float_literals(const std::vector<float>& values);
-// float64 values rounded to nearest float32, as literals.
-std::vector<std::string> rounded_float_literals(const std::vector<double>& values);
+
+// Where a table of float32 constants comes from in the model document, so that a constant
+// float32 cannot hold is refused at its field (rounded_float_literals). Element i of the table
+// is, with `columns` the table's row width:
+//   Whole:      the field itself (a table derived from it, whose elements are not its elements);
+//   Elements:   path/i (a vector);
+//   Rows:       path/(i / columns) (rows of the field, their columns composed with pipeline
+//               stages of another width);
+//   Matrix:     path/(i / columns)/(i % columns);
+//   Transposed: path/(i % columns)/(i / columns) (the field's columns are the table's rows).
+// `note` says how the values come from the field where they are not its own numbers:
+// " (the field's Cholesky factor)", " (this field with the pipeline's stages composed in)".
+struct FieldOrigin {
+  enum class Layout { Whole, Elements, Rows, Matrix, Transposed };
+  FieldOrigin(std::string path_, Layout layout_ = Layout::Whole, std::size_t columns_ = 0,
+              std::string note_ = "")
+      : path(std::move(path_)), layout(layout_), columns(columns_), note(std::move(note_)) {}
+
+  std::string path;
+  Layout layout;
+  std::size_t columns;
+  std::string note;
+
+  std::string element(std::size_t i) const;
+};
+
+// float64 values rounded to nearest float32, as literals; Error at origin.element(i) where
+// float32 cannot hold value i (rounded_float_literal).
+std::vector<std::string> rounded_float_literals(const std::vector<double>& values,
+                                                const FieldOrigin& origin);
 std::vector<std::string> double_literals(const std::vector<double>& values);
 
 // Statements (each line starting with `indent`) that copy the int16 codes from[0 .. n) into the

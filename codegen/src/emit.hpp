@@ -37,6 +37,27 @@ struct EmitContext {
   // that receive the caller's input, {{xin}} (its parameter name) and {{stage}} (the lines that
   // turn it into the family's x).
   std::string render(const std::string& text, const TemplateValues& values = {}) const;
+
+  // Whether the family's tables have the pipeline's stages composed into them (they take the
+  // raw input): no stage of their own runs first.
+  bool stages_composed() const { return stage == nullptr && !model.preprocessing.empty(); }
+  // Where a float32 table of the estimator's parameter `field` comes from (FieldOrigin), the
+  // table `columns` wide (a matrix) or one value per input (a vector): element by element while
+  // its columns are the estimator's inputs, else (pipeline stages of another width composed
+  // into it) a matrix row by row and a vector as a whole; noted where stages are composed in.
+  FieldOrigin matrix_field(const std::string& field, std::size_t columns) const {
+    FieldOrigin origin{field, FieldOrigin::Layout::Matrix, columns, composed_note()};
+    if (columns != model.estimator_inputs()) origin.layout = FieldOrigin::Layout::Rows;
+    return origin;
+  }
+  FieldOrigin vector_field(const std::string& field, std::size_t size) const {
+    FieldOrigin origin{field, FieldOrigin::Layout::Elements, 0, composed_note()};
+    if (size != model.estimator_inputs()) origin.layout = FieldOrigin::Layout::Whole;
+    return origin;
+  }
+  std::string composed_note() const {
+    return stages_composed() ? " (this field with the pipeline's stages composed in)" : "";
+  }
 };
 
 // What a family contributes to the header.
@@ -80,7 +101,8 @@ FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program)
 // `void {{p}}_<function>(const float x[], float out[])` from float64 weights (rounded to
 // float32), or `void {{p}}_<function>(const int16_t x[], int64_t out[])` from a FixedLinear.
 std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
-                              const std::vector<double>& weight, const std::vector<double>& bias,
+                              const std::vector<double>& weight, const FieldOrigin& weight_origin,
+                              const std::vector<double>& bias, const FieldOrigin& bias_origin,
                               const std::string& function, const std::string& table,
                               const std::string& doc);
 // With one_row, the function is `int64_t {{p}}_<function>(const int16_t x[], uint32_t k)`,

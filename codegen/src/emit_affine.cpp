@@ -626,15 +626,16 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
 }
 
 std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
-                              const std::vector<double>& weight, const std::vector<double>& bias,
+                              const std::vector<double>& weight, const FieldOrigin& weight_origin,
+                              const std::vector<double>& bias, const FieldOrigin& bias_origin,
                               const std::string& function, const std::string& table,
                               const std::string& doc) {
   const std::string& p = context.prefix;
   const auto n_outputs = bias.size();
   const auto n_features = static_cast<std::size_t>(context.model.info.n_features);
   code.tables.add_2d("float", 4, p + "_" + table + "_weight", n_outputs, n_features,
-                     rounded_float_literals(weight), "weights, one row per output");
-  code.tables.add("float", 4, p + "_" + table + "_bias", rounded_float_literals(bias),
+                     rounded_float_literals(weight, weight_origin), "weights, one row per output");
+  code.tables.add("float", 4, p + "_" + table + "_bias", rounded_float_literals(bias, bias_origin),
                   "offsets, one per output");
   return context.render(kFloatLinear, {{"doc", doc},
                                        {"function", function},
@@ -705,15 +706,19 @@ std::string emit_stage(const EmitContext& context, FamilyCode& code) {
                                : std::string()) +
                   ".\n";
   if (!stage.fixed) {
-    code.tables.add("float", 4, p + "_stage_center", rounded_float_literals(stage.center),
+    // The stages' parameters composed: a constant float32 cannot hold has no one field.
+    const FieldOrigin origin{"/preprocessing", FieldOrigin::Layout::Whole, 0,
+                             " (the pipeline's stages composed)"};
+    code.tables.add("float", 4, p + "_stage_center", rounded_float_literals(stage.center, origin),
                     "the stages' input that maps to zero");
     if (stage.diagonal) {
-      code.tables.add("float", 4, p + "_stage_weight", rounded_float_literals(stage.weight),
+      code.tables.add("float", 4, p + "_stage_weight", rounded_float_literals(stage.weight, origin),
                       "the scalers' factors");
       return context.render(kFloatDiagonalStage);
     }
     code.tables.add_2d("float", 4, p + "_stage_weight", stage.n_outputs, stage.n_inputs,
-                       rounded_float_literals(stage.weight), "the stages composed (PCA and scalers)");
+                       rounded_float_literals(stage.weight, origin),
+                       "the stages composed (PCA and scalers)");
     return context.render(kFloatStage, {{"doc", " (PCA and scalers, composed)"}});
   }
   // The fixed stage reads the caller's codes: its own loops run over N_FEATURES.

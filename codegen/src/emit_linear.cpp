@@ -62,9 +62,11 @@ FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program)
                    " accumulators; scores within " + format_bound(program.fixed->error_bound, 4) +
                    " of the exact decision function on the values the codes stand for.\n";
   } else {
-    code.functions += emit_float_linear(context, code, program.coef, program.intercept, "scores",
-                                        "linear", "The decision function of each output (coef_, "
-                                        "intercept_).");
+    code.functions += emit_float_linear(
+        context, code, program.coef, context.matrix_field("/params/coef", n_features),
+        program.intercept,
+        FieldOrigin{"/params/intercept", FieldOrigin::Layout::Elements, 0, context.composed_note()},
+        "scores", "linear", "The decision function of each output (coef_, intercept_).");
   }
   code.summary += " * " + std::to_string(n_outputs) + " linear decision function(s): " +
                   std::to_string(n_outputs * n_features) + " multiply-accumulates per prediction.\n";

@@ -792,9 +792,15 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                    std::to_string(program.n_rows) + " d2) + " + std::to_string(program.n_rows) +
                    " e^2 of it (e = " + format_general(program.z_error, 3) + ").\n";
   } else {
-    code.tables.add("float", 4, p + "_row_weight", rounded_float_literals(packed),
+    // The factor's entries are not the precision matrix's: the field as a whole.
+    const FieldOrigin precision{"/params/precision", FieldOrigin::Layout::Whole, 0,
+                                std::string(" (a Cholesky factor of this field") +
+                                    (context.stages_composed() ? ", the pipeline's stages composed in)" : ")")};
+    code.tables.add("float", 4, p + "_row_weight", rounded_float_literals(packed, precision),
                     "the transposed Cholesky factor of the precision matrix, pipeline stages folded in");
-    code.tables.add("float", 4, p + "_row_center", rounded_float_literals(program.center),
+    code.tables.add("float", 4, p + "_row_center",
+                    rounded_float_literals(program.center,
+                                           context.vector_field("/params/location", program.n_features)),
                     "the location, in the raw input");
     if (program.has_threshold) {
       // score <= this (float32) <=> score <= threshold, for every float32 score.

@@ -673,12 +673,18 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
       }
     }
   } else {
-    code.tables.add("float", 4, p + "_class_bias", rounded_float_literals(program.bias),
+    // log(prior) - 0.5 sum log(2 pi var): class c's variances make it what it is.
+    code.tables.add("float", 4, p + "_class_bias",
+                    rounded_float_literals(program.bias, {"/params/var", FieldOrigin::Layout::Elements}),
                     "per class: log(prior) - 0.5 sum log(2 pi var)");
     code.tables.add_2d("float", 4, p + "_theta", program.n_classes, program.n_features,
-                       rounded_float_literals(program.theta), "per class: the feature means");
+                       rounded_float_literals(program.theta, {"/params/theta", FieldOrigin::Layout::Matrix,
+                                                              program.n_features}),
+                       "per class: the feature means");
     code.tables.add_2d("float", 4, p + "_class_weight", program.n_classes, program.n_features,
-                       rounded_float_literals(program.weight), "per class: 0.5 / variance");
+                       rounded_float_literals(program.weight, {"/params/var", FieldOrigin::Layout::Matrix,
+                                                               program.n_features}),
+                       "per class: 0.5 / variance");
     code.functions += context.render(kFloatJointLogProba);
   }
   code.summary = " * " + std::to_string(program.n_classes) + " classes x " +

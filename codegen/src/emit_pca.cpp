@@ -111,7 +111,7 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
     code.macros += "#define " + P + "_OUTPUT_FRAC_BITS " + std::to_string(program.output_frac_bits) +
                    " /* outputs are real value * 2^this */\n";
     code.macros += "#define " + P + "_OUTPUT_SCALE " +
-                   rounded_float_literal(std::ldexp(1.0, -program.output_frac_bits)) +
+                   rounded_float_literal(std::ldexp(1.0, -program.output_frac_bits), "/params/components") +
                    " /* real value = output * this */\n";
     code.macros += "#define " + P + "_OUTPUT_ERROR_BOUND " + format_general(program.error_bound, 17) +
                    " /* |output * 2^-OUTPUT_FRAC_BITS - exact transform of scale * (xq - zero_point)| <= this */\n";
@@ -184,9 +184,12 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
     code.scores = {"", p + "_transform", program.n_outputs, "int32_t"};
   } else {
     code.tables.add_2d("float", 4, p + "_component_weight", program.n_outputs, program.n_features,
-                       rounded_float_literals(program.weight),
+                       rounded_float_literals(program.weight,
+                                              context.matrix_field("/params/components", program.n_features)),
                        "components (whitening and pipeline scalers folded in)");
-    code.tables.add("float", 4, p + "_component_center", rounded_float_literals(program.center),
+    code.tables.add("float", 4, p + "_component_center",
+                    rounded_float_literals(program.center,
+                                           context.vector_field("/params/mean", program.n_features)),
                     "the input that maps to zero");
     code.functions += context.render(kFloatTransform);
     code.scores = {"", p + "_transform", program.n_outputs, "float"};

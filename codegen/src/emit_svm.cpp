@@ -366,7 +366,9 @@ void add_support_vector_tables(const EmitContext& context, FamilyCode& code,
                     "the intercept of each pair's decision function * 2^" +
                         std::to_string(program.dec_frac_bits));
   } else {
-    code.tables.add("float", 4, p + "_intercept", rounded_float_literals(program.intercept),
+    code.tables.add("float", 4, p + "_intercept",
+                    rounded_float_literals(program.intercept,
+                                           {"/params/intercept", FieldOrigin::Layout::Elements}),
                     "the intercept of each pair's decision function");
   }
   if (program.n_pairs > 1) {  // kDecisionValues; one pair needs no classes (kDecisionValuesOnePair)
@@ -400,7 +402,8 @@ void add_support_vector_tables(const EmitContext& context, FamilyCode& code,
                            std::to_string(program.dec_frac_bits - 30) + ", one row per SV");
   } else {
     code.tables.add_2d("float", 4, p + "_sv_coef", program.n_sv, rows,
-                       rounded_float_literals(program.sv_coef),
+                       rounded_float_literals(program.sv_coef, {"/params/dual_coef",
+                                                                FieldOrigin::Layout::Transposed, rows}),
                        "libsvm's dual coefficients, one row per support vector");
   }
 }
@@ -558,8 +561,16 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
                    kernel_doc + ", int64 decision values (|dec| <= " +
                    std::to_string(program.dec_bound) + ").\n" + decision_bound_line(program);
   } else if (program.collapsed()) {
+    // A pair's weights are dual_coef times the support vectors (and any scalers composed in):
+    // the field they come from first.
+    const FieldOrigin pair_weight{
+        "/params/dual_coef", FieldOrigin::Layout::Whole, 0,
+        std::string(" (a pair's weight: this field times the support vectors") +
+            (context.stages_composed() ? ", the pipeline's stages composed in)" : ")")};
     code.functions += emit_float_linear(
-        context, code, program.pair_weight, program.intercept, "decision_values", "pair",
+        context, code, program.pair_weight, pair_weight, program.intercept,
+        FieldOrigin{"/params/intercept", FieldOrigin::Layout::Elements, 0, context.composed_note()},
+        "decision_values", "pair",
         "The decision value of every pair of classes (i < j, in libsvm's order); positive votes "
         "for i. The linear kernel is collapsed into one weight vector per pair.");
     code.summary = " * Linear kernel, collapsed at port time into " + std::to_string(program.n_pairs) +
@@ -567,13 +578,15 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
                    " multiply-accumulates per prediction.\n";
   } else {
     code.tables.add_2d("float", 4, p + "_sv", program.n_sv, n_features,
-                       rounded_float_literals(program.support_vectors), "support vectors");
+                       rounded_float_literals(program.support_vectors,
+                                              context.matrix_field("/params/support_vectors", n_features)),
+                       "support vectors");
     add_support_vector_tables(context, code, program);
     std::string doc;
     std::string step = "        acc += x[f] * " + p + "_sv[s][f];\n";
     std::string result;
-    const std::string gamma = rounded_float_literal(program.gamma);
-    const std::string coef0 = rounded_float_literal(program.coef0);
+    const std::string gamma = rounded_float_literal(program.gamma, "/params/gamma");
+    const std::string coef0 = rounded_float_literal(program.coef0, "/params/coef0");
     switch (program.kernel) {
       case Kernel::Rbf:
         doc = "exp(-gamma |x - sv|^2), gamma = " + gamma;

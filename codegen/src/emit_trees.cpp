@@ -2354,7 +2354,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     code.macros += "#define " + context.macro + "_OUTPUT_FRAC_BITS " +
                    std::to_string(program.value_frac_bits) + "\n";
     code.macros += "#define " + context.macro + "_OUTPUT_SCALE " +
-                   rounded_float_literal(std::ldexp(1.0, -program.value_frac_bits)) +
+                   rounded_float_literal(std::ldexp(1.0, -program.value_frac_bits), "/params/trees") +
                    " /* real value = output * this */\n";
   }
 

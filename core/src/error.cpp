@@ -35,10 +35,11 @@ void internal_error(const char* file, int line, const std::string& what) {
                       std::to_string(line) + ": " + what + " (please report this as a bug)");
 }
 
-void check_float32_normal(double value, const std::string& what, const std::string& advice) {
+void check_float32_normal(double value, const std::string& path, const std::string& what,
+                          const std::string& advice, const std::string& note) {
   if (value != 0 && std::fabs(value) < 0x1p-126) {
-    throw Error("", "the generated code would need the float32 " + what + " " +
-                        format_general(value, 6) +
+    throw Error(path, "the generated code would need the float32 " + what + " " +
+                        format_general(value, 6) + note +
                         ", below the float32 range (it would become 0 or lose its precision): " +
                         advice);
   }

@@ -208,7 +208,9 @@ TreeProgram lower_trees(const Model& model, const TreeEnsemble& ensemble, Numeri
         if (numeric == Numeric::Float) {
           // Pre-divided by the tree count: the sum is the mean and overflows only if it does.
           const double mean_part = value / program.n_trees;
+          const auto t = static_cast<std::size_t>(&tree - ensemble.trees.data());
           check_float32_normal(mean_part,
+                               "/params/trees/" + std::to_string(t) + "/value/" + std::to_string(node),
                                program.n_trees > 1
                                    ? "leaf value / tree count"
                                    : "leaf value",

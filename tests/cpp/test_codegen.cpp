@@ -290,13 +290,46 @@ TEST(FloatLiteral, NonFiniteValuesAreRefused) {
   refused([] { double_literal(std::numeric_limits<double>::infinity()); },
           "the double constant inf, beyond the double range");
   // A finite double beyond float32 is named by its own value, not by the float infinity.
-  refused([] { mcuport::codegen::rounded_float_literals({1.0, 1e39}); },
+  refused([] { mcuport::codegen::rounded_float_literals({1.0, 1e39}, {"/params/a"}); },
           "the float32 constant 1e+39, beyond the float32 range");
-  refused([] { mcuport::codegen::rounded_float_literal(-2e300); },
+  refused([] { mcuport::codegen::rounded_float_literal(-2e300, "/params/b"); },
           "the float32 constant -2e+300, beyond the float32 range");
-  EXPECT_EQ(mcuport::codegen::rounded_float_literals({-3.4028234663852886e38})[0],
+  EXPECT_EQ(mcuport::codegen::rounded_float_literals({-3.4028234663852886e38}, {"/params/a"})[0],
             "-3.40282347e+38f");
-  EXPECT_EQ(mcuport::codegen::rounded_float_literal(0.1), "0.100000001f");
+  EXPECT_EQ(mcuport::codegen::rounded_float_literal(0.1, "/params/b"), "0.100000001f");
+}
+
+// A constant float32 cannot hold is refused at the field of the model document it comes from:
+// the element itself where the table's elements are the field's, else its row or the field.
+TEST(FloatLiteral, RefusalsNameTheFieldOfTheConstant) {
+  using mcuport::codegen::FieldOrigin;
+  using Layout = FieldOrigin::Layout;
+  const auto path_of_refusal = [](const std::vector<double>& values, const FieldOrigin& origin) {
+    try {
+      mcuport::codegen::rounded_float_literals(values, origin);
+    } catch (const mcuport::Error& error) {
+      return error.path();
+    }
+    return std::string("(not refused)");
+  };
+  // Six values, the fifth (index 4) beyond float32: row 1, column 1 of a 2 x 3 table, or row
+  // 0, column 2 of the 3 x 2 field transposed into it.
+  const std::vector<double> big = {1, 2, 3, 4, 1e39, 6};
+  EXPECT_EQ(path_of_refusal(big, {"/params/f"}), "/params/f");
+  EXPECT_EQ(path_of_refusal(big, {"/params/f", Layout::Elements}), "/params/f/4");
+  EXPECT_EQ(path_of_refusal(big, {"/params/f", Layout::Rows, 3}), "/params/f/1");
+  EXPECT_EQ(path_of_refusal(big, {"/params/f", Layout::Matrix, 3}), "/params/f/1/1");
+  EXPECT_EQ(path_of_refusal(big, {"/params/f", Layout::Transposed, 3}), "/params/f/1/1");
+  EXPECT_EQ(path_of_refusal(big, {"/params/f", Layout::Transposed, 2}), "/params/f/0/2");
+  // Below the normal range (it would print as 0 or a subnormal) and a NaN: the same.
+  EXPECT_EQ(path_of_refusal({1, -1e-40}, {"/params/f", Layout::Matrix, 1}), "/params/f/1/0");
+  EXPECT_EQ(path_of_refusal({std::nan("")}, {"/params/f", Layout::Elements}), "/params/f/0");
+  // Zero, the float32 extremes and the smallest normal number are taken.
+  EXPECT_EQ(path_of_refusal({0.0, -0.0, 0x1p-126, 3.4028234663852886e38}, {"/params/f"}),
+            "(not refused)");
+  EXPECT_THAT([] { mcuport::codegen::rounded_float_literal(1e-300, "/params/gamma"); },
+              ThrowsMessage<mcuport::Error>(HasSubstr("(/params/gamma) the generated code would "
+                                                      "need the float32 constant 1e-300, below")));
 }
 
 // A model of 65535 features (the limit) without preprocessing: lower() used to compose the

@@ -57,7 +57,7 @@ const Regression kRegressions[] = {
     {"pca_component_1e300.json", "host", mcuport::Numeric::Fixed, "/params/components",
      "fixed mode cannot give the transform's outputs a format: their largest values need the "
      "scale 2^965"},
-    {"pca_component_1e300.json", "host", mcuport::Numeric::Float, "",
+    {"pca_component_1e300.json", "host", mcuport::Numeric::Float, "/params/components/0/1",
      "the generated code would need the float32 constant 4.81958e+299, beyond the float32 range"},
     // A GaussianNB variance of 1.8e308: 2 pi var overflows, so the class constant
     // log(prior) - sum log(2 pi var) / 2 was -inf, and in fixed mode floor(60 - log2(inf)) went
@@ -129,8 +129,9 @@ const Regression kRegressions[] = {
      "the kernel's argument gamma x.sv + coef0 can reach 2^1034 over the input ranges, and raised "
      "to the power 3 that is beyond the double range"},
     // Float mode refuses gamma 1.7e300 as a float32 constant; the error said "constant inf",
-    // the float32 it rounds to, where it now names the double.
-    {"svc_poly_argument_beyond_double.json", "host", mcuport::Numeric::Float, "",
+    // the float32 it rounds to, where it now names the double (and, since the emitters know
+    // where each table comes from, its field).
+    {"svc_poly_argument_beyond_double.json", "host", mcuport::Numeric::Float, "/params/gamma",
      "the generated code would need the float32 constant 1.7e+300, beyond the float32 range"},
 };
 

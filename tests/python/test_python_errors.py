@@ -10,6 +10,7 @@ patterns below check, not only that something failed.
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -390,3 +391,52 @@ def test_fixed_mode_refusals_of_svm_parameters_name_their_field():
                              r"support vectors is too large for the tanh runtime's argument format"):
         mcuport.generate(estimator, numeric="fixed", calibration=X)
     assert mcuport.generate(estimator, numeric="float").header
+
+
+# (estimator, the number set to 1e39 as a path of keys and indices, the field the refusal names
+# and the note that says how the constant comes from it)
+SCALED = lambda estimator: make_pipeline(StandardScaler(), estimator)  # noqa: E731
+FLOAT32_CONSTANTS = {
+    "LinearSVC coef": (lambda: LinearSVC(dual=False).fit(X, Y3), ("params", "coef", 1, 2),
+                       "/params/coef/1/2", ""),
+    "LinearSVC intercept": (lambda: LinearSVC(dual=False).fit(X, Y3), ("params", "intercept", 2),
+                            "/params/intercept/2", ""),
+    "SVC support vector": (lambda: SVC().fit(X, Y3), ("params", "support_vectors", 3, 1),
+                           "/params/support_vectors/3/1", ""),
+    "SVC dual coefficient": (lambda: SVC().fit(X, Y3), ("params", "dual_coef", 1, 5),
+                             "/params/dual_coef/1/5", ""),
+    "SVC coef0": (lambda: SVC(kernel="sigmoid").fit(X, Y), ("params", "coef0"), "/params/coef0", ""),
+    # A linear SVC's pair weights are dual_coef times the support vectors.
+    "SVC(linear) support vector": (lambda: SVC(kernel="linear").fit(X, Y),
+                                   ("params", "support_vectors", 0, 0), "/params/dual_coef",
+                                   " (a pair's weight: this field times the support vectors)"),
+    "GaussianNB theta": (lambda: GaussianNB().fit(X, Y3), ("params", "theta", 2, 3),
+                         "/params/theta/2/3", ""),
+    "PCA mean": (lambda: PCA(n_components=2).fit(X), ("params", "mean", 2), "/params/mean/2", ""),
+    "EllipticEnvelope location": (lambda: EllipticEnvelope(random_state=0).fit(X),
+                                  ("params", "location", 1), "/params/location/1", ""),
+    # Behind a scaler: PCA's center is the raw input the scaler maps to its mean; a kernel SVM's
+    # scalers run first, as one stage.
+    "scaled PCA": (lambda: SCALED(PCA(n_components=2)).fit(X), ("preprocessing", 0, "mean", 1),
+                   "/params/mean/1", " (this field with the pipeline's stages composed in)"),
+    "scaled SVC": (lambda: SCALED(SVC()).fit(X, Y3), ("preprocessing", 0, "mean", 2),
+                   "/preprocessing", " (the pipeline's stages composed)"),
+}
+
+
+@pytest.mark.parametrize("case", FLOAT32_CONSTANTS)
+def test_float_mode_refusals_of_constants_name_their_field(case):
+    """A number float32 cannot hold (here 1e39, a finite double) is refused by float mode
+    naming the field its constant comes from, where the error named only the value: the
+    emitters know which field of the document each table of float32 constants comes from, and
+    say how where the constant is not the field's own number."""
+    make, keys, path, note = FLOAT32_CONSTANTS[case]
+    document = json.loads(mcuport.to_json(make()))
+    holder = document
+    for key in keys[:-1]:
+        holder = holder[key]
+    holder[keys[-1]] = 1e39
+    with pytest.raises(mcuport.ModelError,
+                       match=rf"^\({re.escape(path)}\) the generated code would need the float32 "
+                             rf"constant \S+{re.escape(note)}, beyond the float32 range"):
+        mcuport.generate(json.dumps(document), numeric="float")

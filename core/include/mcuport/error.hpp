@@ -31,8 +31,11 @@ class InternalError : public std::logic_error {
 
 // Float mode's rule for every constant of the generated code: a nonzero value below float32's
 // smallest normal number (2^-126) would be written as 0 or a subnormal of few bits, so it is
-// refused, the message naming `what` ("constant", "leaf value") and ending in `advice`.
-void check_float32_normal(double value, const std::string& what, const std::string& advice);
+// refused with an Error at `path` (the model document's field the constant comes from), the
+// message naming `what` ("constant", "leaf value") and the value, then `note` (how the value
+// comes from the field: " (...)", or nothing), and ending in `advice`.
+void check_float32_normal(double value, const std::string& path, const std::string& what,
+                          const std::string& advice, const std::string& note = "");
 
 }  // namespace mcuport
 
