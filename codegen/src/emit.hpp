@@ -105,6 +105,14 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
                               const std::vector<double>& bias, const FieldOrigin& bias_origin,
                               const std::string& function, const std::string& table,
                               const std::string& doc);
+// Float mode: add the point `center` subtracted from the input (one value per input, float64)
+// to `code` as the table `name`, and return the C expression of x[f] less it. The float32
+// nearest a center of 1e5 is up to 0.004 off, a large part of such a feature's spread: where any
+// value is not a float32, a second table `name`_lo holds the remainders (center - hi rounded to
+// float32, to within 2^-48 of the center) and the expression subtracts both,
+// ((x[f] - hi[f]) - lo[f]), the first difference exact for x within a factor 2 of hi (Sterbenz).
+std::string float_center(FamilyCode& code, const std::string& name, const std::vector<double>& center,
+                         const FieldOrigin& origin, const std::string& doc);
 // With one_row, the function is `int64_t {{p}}_<function>(const int16_t x[], uint32_t k)`,
 // evaluating output k only; where widened_inputs() holds, it takes `{{p}}_<function>_widened*`,
 // the codes widened by `void {{p}}_<function>_inputs(const int16_t x[], {{p}}_<function>_widened*)`

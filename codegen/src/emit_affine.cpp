@@ -2,6 +2,7 @@
 // int16 weights times int16 codes, summed into an accumulator of proven width). Shared by the
 // families that are linear in their inputs.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -647,6 +648,27 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
 
 namespace mcuport::codegen {
 
+std::string float_center(FamilyCode& code, const std::string& name, const std::vector<double>& center,
+                         const FieldOrigin& origin, const std::string& doc) {
+  std::vector<double> hi(center.size());
+  std::vector<double> lo(center.size());
+  bool any_lo = false;
+  for (std::size_t f = 0; f < center.size(); ++f) {
+    // rounded_float_literals refuses a center beyond float32 (naming its field) before the
+    // remainder of an infinity is used.
+    hi[f] = static_cast<double>(static_cast<float>(center[f]));
+    lo[f] = std::isfinite(hi[f]) ? center[f] - hi[f] : 0.0;  // exact: a double's low bits
+    // Below float32's normal range a remainder is a part in 2^102 of the center: none.
+    if (std::fabs(lo[f]) < 0x1p-126) lo[f] = 0;
+    any_lo = any_lo || lo[f] != 0;
+  }
+  code.tables.add("float", 4, name, rounded_float_literals(hi, origin), doc);
+  if (!any_lo) return "(x[f] - " + name + "[f])";
+  code.tables.add("float", 4, name + "_lo", rounded_float_literals(lo, origin),
+                  "the center less the float32 values above, subtracted after them");
+  return "((x[f] - " + name + "[f]) - " + name + "_lo[f])";
+}
+
 namespace {
 
 const char* kFloatStage = R"(/* The pipeline's stages in front of the estimator{{doc}}, in float32:
@@ -657,7 +679,7 @@ static inline void {{p}}_stage(const float x[], float y[]) {
     for (k = 0u; k < {{P}}_N_STAGE_OUTPUTS; ++k) {
         float acc = 0.0f;
         for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
-            acc += {{p}}_stage_weight[k][f] * (x[f] - {{p}}_stage_center[f]);
+            acc += {{p}}_stage_weight[k][f] * {{centered}};
         }
         y[k] = acc;
     }
@@ -670,7 +692,7 @@ const char* kFloatDiagonalStage = R"(/* The pipeline's scalers in front of the e
 static inline void {{p}}_stage(const float x[], float y[]) {
     uint32_t f;
     for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
-        y[f] = {{p}}_stage_weight[f] * (x[f] - {{p}}_stage_center[f]);
+        y[f] = {{p}}_stage_weight[f] * {{centered}};
     }
 }
 
@@ -709,17 +731,17 @@ std::string emit_stage(const EmitContext& context, FamilyCode& code) {
     // The stages' parameters composed: a constant float32 cannot hold has no one field.
     const FieldOrigin origin{"/preprocessing", FieldOrigin::Layout::Whole, 0,
                              " (the pipeline's stages composed)"};
-    code.tables.add("float", 4, p + "_stage_center", rounded_float_literals(stage.center, origin),
-                    "the stages' input that maps to zero");
+    const std::string centered = float_center(code, p + "_stage_center", stage.center, origin,
+                                              "the stages' input that maps to zero");
     if (stage.diagonal) {
       code.tables.add("float", 4, p + "_stage_weight", rounded_float_literals(stage.weight, origin),
                       "the scalers' factors");
-      return context.render(kFloatDiagonalStage);
+      return context.render(kFloatDiagonalStage, {{"centered", centered}});
     }
     code.tables.add_2d("float", 4, p + "_stage_weight", stage.n_outputs, stage.n_inputs,
                        rounded_float_literals(stage.weight, origin),
                        "the stages composed (PCA and scalers)");
-    return context.render(kFloatStage, {{"doc", " (PCA and scalers, composed)"}});
+    return context.render(kFloatStage, {{"doc", " (PCA and scalers, composed)"}, {"centered", centered}});
   }
   // The fixed stage reads the caller's codes: its own loops run over N_FEATURES.
   EmitContext raw = context;

@@ -30,7 +30,7 @@ static inline float {{p}}_score(const float x[]) {
     for (r = 0u; r < {{P}}_N_ROWS; ++r) {
         float z = 0.0f;
         for (f = {{first}}; f < {{P}}_N_FEATURES; ++f) {
-            z += {{p}}_row_weight[i++] * (x[f] - {{p}}_row_center[f]);
+            z += {{p}}_row_weight[i++] * {{centered}};
         }
         sum += z * z;
     }
@@ -798,17 +798,16 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                                     (context.stages_composed() ? ", the pipeline's stages composed in)" : ")")};
     code.tables.add("float", 4, p + "_row_weight", rounded_float_literals(packed, precision),
                     "the transposed Cholesky factor of the precision matrix, pipeline stages folded in");
-    code.tables.add("float", 4, p + "_row_center",
-                    rounded_float_literals(program.center,
-                                           context.vector_field("/params/location", program.n_features)),
-                    "the location, in the raw input");
+    const std::string centered =
+        float_center(code, p + "_row_center", program.center,
+                     context.vector_field("/params/location", program.n_features), "the location, in the raw input");
     if (program.has_threshold) {
       // score <= this (float32) <=> score <= threshold, for every float32 score.
       code.macros += "#define " + P + "_THRESHOLD " +
                      float_literal(largest_float_not_above(std::min(program.threshold, double{FLT_MAX}))) +
                      " /* the largest inlier score */\n";
     }
-    code.functions += context.render(kFloatScore, {{"packing", packing}, {"first", first}});
+    code.functions += context.render(kFloatScore, {{"packing", packing}, {"first", first}, {"centered", centered}});
   }
   code.summary += " * " + std::to_string(program.n_rows) + " components x " + std::to_string(n) +
                   " inputs: " + std::to_string(packed.size()) +

@@ -20,7 +20,7 @@ static inline void {{p}}_transform(const float x[], float y[]) {
     for (k = 0u; k < {{P}}_N_OUTPUTS; ++k) {
         float acc = 0.0f;
         for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
-            acc += {{p}}_component_weight[k][f] * (x[f] - {{p}}_component_center[f]);
+            acc += {{p}}_component_weight[k][f] * {{centered}};
         }
         y[k] = acc;
     }
@@ -187,11 +187,10 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
                        rounded_float_literals(program.weight,
                                               context.matrix_field("/params/components", program.n_features)),
                        "components (whitening and pipeline scalers folded in)");
-    code.tables.add("float", 4, p + "_component_center",
-                    rounded_float_literals(program.center,
-                                           context.vector_field("/params/mean", program.n_features)),
-                    "the input that maps to zero");
-    code.functions += context.render(kFloatTransform);
+    const std::string centered =
+        float_center(code, p + "_component_center", program.center,
+                     context.vector_field("/params/mean", program.n_features), "the input that maps to zero");
+    code.functions += context.render(kFloatTransform, {{"centered", centered}});
     code.scores = {"", p + "_transform", program.n_outputs, "float"};
   }
   code.summary += " * " + std::to_string(program.n_outputs) + " outputs x " +

@@ -501,3 +501,55 @@ def test_outliers_beyond_the_calibration_range_stay_outliers(dataset, tmp_path):
     assert np.mean(expected[len(X_test):] == -1) > 0.9  # the probe rows are outliers
     np.testing.assert_array_equal(labels[len(X_test):][expected[len(X_test):] == -1], -1)
     assert np.mean(labels == expected) >= 0.99
+
+
+def far_from_zero(n_rows):
+    """Air pressure in Pa (about 101325, spread 30) and temperature in K (about 293, spread
+    0.2, correlated with it): features whose mean is far from zero next to their spread."""
+    rng = np.random.default_rng(SEED)
+    X = np.c_[101325 + 30 * rng.normal(size=n_rows), 293.15 + 0.2 * rng.normal(size=n_rows),
+              rng.normal(size=n_rows)]
+    X[:, 1] += 0.004 * (X[:, 0] - 101325)
+    return X
+
+
+def test_float_centers_far_from_zero(tmp_path):
+    """Float mode subtracted the float32 nearest the mean: at 101325 that is up to 0.004 off, a
+    large part of the feature's spread, so PCA's outputs carried a bias of 0.0034 (940 times
+    the float32 rounding the docs state, at the median) and EllipticEnvelope's scores were 5e-5
+    off, 219 of 20,000 decisions near the threshold differing from scikit-learn's beyond its
+    1e-5 (found by an adversarial review). The center is now a float32 and its remainder,
+    subtracted one after the other: within the stated bounds on every row."""
+    X = far_from_zero(4000)
+    X_train, X_test = X[:3000], X[3000:].astype(np.float32)
+    pca = PCA(n_components=2, random_state=SEED).fit(X_train)
+    generated = mcuport.generate(pca, name="m", numeric="float")
+    assert "m_component_center_lo" in generated.header
+    with HostModel(generated, workdir=tmp_path / "pca") as model:
+        _, y = model.run(X_test)
+    x = X_test.astype(np.float64)
+    reference = pca.transform(x)
+    # The user guide: within float32 rounding of the sum of |w (x - mean)| terms an output adds
+    # (a float32 sum of n products of differences: (n + 4) roundings at most, n = 3).
+    terms = np.abs(pca.components_[None, :, :] * (x[:, None, :] - pca.mean_)).sum(axis=2)
+    ratio = np.abs(y - reference) / (terms * 2.0**-24)
+    assert ratio.max() <= 3 + 4, ratio.max()
+
+    envelope = EllipticEnvelope(random_state=SEED).fit(X_train[:, :2])
+    threshold = -envelope.offset_
+    # 20,000 points around the boundary: d2 within 0.1% of the threshold.
+    rng = np.random.default_rng(SEED)
+    u = rng.normal(size=(20000, 2))
+    radius = np.sqrt(threshold * (1 + rng.uniform(-1e-3, 1e-3, size=(20000, 1))))
+    near = envelope.location_ + (u / np.linalg.norm(u, axis=1, keepdims=True) * radius) @ \
+        np.linalg.cholesky(envelope.covariance_).T
+    X_near = np.concatenate([X_test[:, :2], near.astype(np.float32)])
+    generated = mcuport.generate(envelope, name="m", numeric="float")
+    assert "m_row_center_lo" in generated.header
+    with HostModel(generated, workdir=tmp_path / "ee") as model:
+        labels, score = model.run(X_near)
+    d2, expected = sklearn_distance_and_decision(envelope, X_near.astype(np.float64))
+    assert np.all(np.abs(score[:, 0] - d2) <= REL * d2), np.max(np.abs(score[:, 0] - d2) / d2)
+    differ = np.flatnonzero(labels != expected)
+    assert np.all(np.abs(d2[differ] - threshold) <= REL * threshold), differ
+    assert set(np.unique(labels[len(X_test):])) == {-1, 1}
