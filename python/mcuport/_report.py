@@ -392,9 +392,22 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _read_csv(path: str, label: Optional[str], reference: Optional[str]):
+def _document_feature_names(document: bytes) -> Optional[list]:
+    """The document's feature_names, or None (none, or not a document: report() says why)."""
+    try:
+        names = json.loads(document).get("feature_names")
+    except (ValueError, AttributeError):
+        return None
+    return names if isinstance(names, list) and all(isinstance(n, str) for n in names) else None
+
+
+def _read_csv(path: str, label: Optional[str], reference: Optional[str],
+              feature_names: Optional[Sequence[str]] = None):
     """(X, y, reference) from a CSV file with a header line; y and reference are None unless
-    their columns are named."""
+    their columns are named. Where the model names its features and the CSV's feature columns
+    carry names of them, the columns are taken by name, in any order; a column that names no
+    feature, or a feature without a column, is an error (taken by position, a CSV whose columns
+    are in another order ran silently, its accuracy meaningless)."""
     with open(path, newline="", encoding="utf-8") as handle:
         rows = [row for row in csv.reader(handle) if row]
     if not rows:
@@ -412,6 +425,18 @@ def _read_csv(path: str, label: Optional[str], reference: Optional[str]):
                                  + ", ".join(header))
             special[option] = header.index(name)
     features = [i for i in range(len(header)) if i not in special.values()]
+    if feature_names and any(header[i] in feature_names for i in features):
+        unknown = [header[i] for i in features if header[i] not in feature_names]
+        missing = [name for name in feature_names if name not in [header[i] for i in features]]
+        if unknown or missing or len(features) != len(feature_names):
+            raise ValueError(
+                f"{path}: the model names its features and the columns name some of them, so "
+                f"they are taken by name: "
+                + (f"columns that name no feature: {', '.join(unknown)}; " if unknown else "")
+                + (f"features without a column: {', '.join(missing)}; " if missing else "")
+                + ("a feature named by two columns; " if not unknown and not missing else "")
+                + f"the model's features: {', '.join(feature_names)}")
+        features = [header.index(name) for name in feature_names]
     X = np.zeros((len(body), len(features)))
     for line_number, row in enumerate(body, start=2):
         if len(row) != len(header):
@@ -442,8 +467,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     "its emulator and print flash, RAM, stack, cycles, time and accuracy per "
                     "numeric mode.")
     parser.add_argument("model", help="model document (JSON, from mcuport.to_json)")
-    parser.add_argument("csv", help="test rows: a header line, one column per feature in the "
-                                    "model's order, plus the --label (and --reference) columns")
+    parser.add_argument("csv", help="test rows: a header line, one column per feature (taken by "
+                                    "name where the model names its features, else in the "
+                                    "model's order), plus the --label (and --reference) columns")
     parser.add_argument("--target", default="cortex-m4f", help="target name (default cortex-m4f)")
     parser.add_argument("--numeric", choices=["fixed", "float", "both"], default="both")
     parser.add_argument("--label", default=None, help="the column with the true labels or values")
@@ -459,7 +485,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         with open(args.model, "rb") as handle:  # bytes: the loader judges the encoding
             document = handle.read()
-        X, y, ref = _read_csv(args.csv, args.label, args.reference)
+        X, y, ref = _read_csv(args.csv, args.label, args.reference,
+                              _document_feature_names(document))
         numeric = None if args.numeric == "both" else args.numeric
         result = report(document, X, y, target=args.target, numeric=numeric, name=args.name,
                         reference=ref, print_table=not args.json, proba_bits=args.proba_bits)

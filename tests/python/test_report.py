@@ -163,8 +163,8 @@ def test_report_rejects_bad_arguments_clearly(iris_forest):
                        print_table=False)
 
 
-def write_csv(path, X, y, reference=None):
-    columns = [f"f{i}" for i in range(X.shape[1])] + ["species"]
+def write_csv(path, X, y, reference=None, names=None):
+    columns = list(names or [f"f{i}" for i in range(X.shape[1])]) + ["species"]
     if reference is not None:
         columns.append("sklearn")
     lines = [",".join(columns)]
@@ -222,3 +222,58 @@ def test_the_command_line_names_what_is_wrong_with_the_csv(iris_forest, tmp_path
     done = run_cli(str(model), str(rows), "--label", "species")
     assert done.returncode == 1
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+
+
+@pytest.fixture(scope="module")
+def named_model(iris_forest):
+    """The forest's document with its features named (as from a DataFrame)."""
+    forest, X_train, _, _ = iris_forest
+    document = json.loads(mcuport.to_json(forest, calibration=X_train))
+    document["feature_names"] = NAMES
+    return json.dumps(document)
+
+
+def test_the_command_line_takes_named_columns_by_name(iris_forest, named_model, tmp_path):
+    """A CSV whose columns name the model's features in another order: taken by position it ran
+    and reported 33% accuracy (found by an adversarial review); the columns are now taken by
+    name, and the report is the one of the CSV in the model's order."""
+    forest, _, X_test, y_test = iris_forest
+    model = tmp_path / "model.json"
+    model.write_text(named_model)
+    order = [3, 2, 1, 0]
+    in_order, shuffled = tmp_path / "in_order.csv", tmp_path / "shuffled.csv"
+    write_csv(in_order, X_test, y_test, forest.predict(X_test), names=NAMES)
+    write_csv(shuffled, X_test[:, order], y_test, forest.predict(X_test),
+              names=[NAMES[i] for i in order])
+    results = []
+    for rows in (in_order, shuffled):
+        done = run_cli(str(model), str(rows), "--target", "rv32imc", "--label", "species",
+                       "--reference", "sklearn", "--numeric", "fixed", "--json")
+        assert done.returncode == 0, done.stderr
+        results.append(json.loads(done.stdout)["rows"][0])
+    assert results[1]["agreement"] == results[0]["agreement"] >= 0.97
+    assert results[1]["accuracy"] == results[0]["accuracy"]
+    assert results[1]["cost_mean"] == results[0]["cost_mean"]
+
+
+@pytest.mark.parametrize("header, message", [
+    ("sepal_length,sepal_width,petal_length,petal_wid,species",
+     "columns that name no feature: petal_wid; features without a column: petal_width"),
+    ("sepal_length,sepal_width,petal_length,species", "features without a column: petal_width"),
+    ("sepal_length,sepal_width,petal_length,petal_width,petal_length,species",
+     "a feature named by two columns"),
+])
+def test_the_command_line_says_which_named_columns_do_not_match(named_model, tmp_path, header,
+                                                                 message):
+    model = tmp_path / "model.json"
+    model.write_text(named_model)
+    rows = tmp_path / "test.csv"
+    n = header.count(",")
+    rows.write_text(header + "\n" + ",".join(["1.0"] * n + ["0"]) + "\n")
+    done = run_cli(str(model), str(rows), "--label", "species")
+    assert done.returncode == 1
+    assert message in done.stderr and "the model's features: " + ", ".join(NAMES) in done.stderr
+    assert "Traceback" not in done.stderr
