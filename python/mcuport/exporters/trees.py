@@ -24,7 +24,8 @@ from .common import class_labels, header
 _CLASSIFIERS = (DecisionTreeClassifier, RandomForestClassifier, ExtraTreesClassifier)
 
 
-def _tree(tree_: Any, classifier: bool, n_classes: int) -> dict:
+def _tree(tree_: Any, classifier: bool, n_classes: int, which: str) -> dict:
+    """One tree's arrays; `which` names it in errors ("the tree", "tree 3 (estimators_[3])")."""
     if tree_.n_outputs != 1:
         raise ValueError(
             "the tree was fitted on several outputs (multi-output); mcuport ports "
@@ -33,9 +34,13 @@ def _tree(tree_: Any, classifier: bool, n_classes: int) -> dict:
     left = tree_.children_left
     split = left != -1
     if not np.all(np.isfinite(tree_.threshold[split])):
+        node = int(np.flatnonzero(split & ~np.isfinite(tree_.threshold))[0])
         raise ValueError(
-            "the tree was fitted on data with missing values (NaN): its splits route NaN "
-            "separately, which mcuport does not support yet; impute missing values before fitting"
+            f"node {node} of {which} is a split with an infinite threshold: scikit-learn makes "
+            "such a split when it fits data with missing values (NaN) and sends the NaN samples "
+            "one way and every number the other, which mcuport does not support yet; impute "
+            "missing values before fitting (trees fitted on NaN without such a split are ported, "
+            "and route NaN as scikit-learn does)"
         )
     # The node arrays stay numpy arrays: the core takes them whole (mcuport.generate) and
     # json.dumps lists them (mcuport.to_json). "value" holds a leaf's weights and null at a split:
@@ -91,7 +96,10 @@ def export_tree_ensemble(estimator: Any) -> dict:
             "mcuport ports single-output models only"
         )
     trees = [estimator] if hasattr(estimator, "tree_") else list(estimator.estimators_)
-    document["params"] = {"trees": [_tree(t.tree_, classifier, n_classes) for t in trees]}
+    single = hasattr(estimator, "tree_")
+    document["params"] = {"trees": [
+        _tree(t.tree_, classifier, n_classes, "the tree" if single else f"tree {i} (estimators_[{i}])")
+        for i, t in enumerate(trees)]}
     if classifier:
         document["params"]["leaf_proba"] = "normalize" if _predict_proba_normalizes() else "value"
     return document
