@@ -12,6 +12,7 @@ these data sets no prediction differs.
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -528,3 +529,42 @@ def test_float_mode_refuses_constants_below_float32_and_fixed_mode_ports_them(ki
         codes, seen = model.quantize(X_test)
         classes, _ = model.run(codes)
     assert np.array_equal(estimator.classes_[classes], estimator.predict(seen.astype(np.float64)))
+
+
+def test_naive_bayes_float_keeps_a_feature_constant_in_training_apart(tmp_path):
+    """iris with petal length stuck at 5.0 in training (a stuck sensor), then working again on
+    the test split: that feature's weight is 1 / (2 var_smoothing's variance), and its term, the
+    same in every class, reaches 7e8 where the classes differ by 28. Added into each class's
+    float32 score it rounded their differences away: predict differed from scikit-learn's on 38%
+    of the rows at 1.0 off (found by an adversarial review). The term is now one sum apart from
+    the class scores, which predict compares: every row of the test split as scikit-learn, and
+    the joint log-likelihoods within their float32 bound."""
+    X_train, X_test, y_train, _ = split("iris")
+    X_train = X_train.copy()
+    X_train[:, 2] = 5.0
+    nb = GaussianNB().fit(X_train, y_train)
+    X = X_test.astype(np.float32)
+    X64 = X.astype(np.float64)
+    assert np.ptp(np.abs(X64[:, 2] - 5.0)) > 3  # rows up to 3.9 off the training constant
+    generated = mcuport.generate(nb, name="m", numeric="float")
+    assert "m_shared_distance" in generated.header and "m_class_feature[" in generated.header
+    with HostModel(generated, workdir=tmp_path / "gcc") as model:
+        classes, scores = model.run(X)
+    compile_everywhere(generated, tmp_path)
+    np.testing.assert_array_equal(nb.classes_[classes], nb.predict(X64))
+    reference, bound = naive_bayes_bounds(nb, X64)
+    assert np.all(np.abs(scores - reference) <= bound)
+    # Every feature shared (class 0's means and variances for every class, with other priors):
+    # the class scores are the class constants alone, and the table of class features is gone.
+    nb_const = copy.deepcopy(nb)
+    nb_const.theta_[:] = nb.theta_[0]
+    nb_const.var_[:] = nb.var_[0]
+    nb_const.class_prior_ = np.array([0.2, 0.5, 0.3])
+    generated = mcuport.generate(nb_const, name="m", numeric="float")
+    assert "m_class_feature[" not in generated.header
+    with HostModel(generated, workdir=tmp_path / "const") as model:
+        classes, scores = model.run(X)
+    compile_everywhere(generated, tmp_path / "const")
+    np.testing.assert_array_equal(nb_const.classes_[classes], nb_const.predict(X64))
+    reference, bound = naive_bayes_bounds(nb_const, X64)
+    assert np.all(np.abs(scores - reference) <= bound)
