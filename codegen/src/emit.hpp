@@ -41,18 +41,27 @@ struct EmitContext {
   // Whether the family's tables have the pipeline's stages composed into them (they take the
   // raw input): no stage of their own runs first.
   bool stages_composed() const { return stage == nullptr && !model.preprocessing.empty(); }
+  // Whether an input of those tables is one input of the estimator: no stage, or per-feature
+  // scalers only (a PCA stage mixes the inputs, whatever its width).
+  bool inputs_kept() const {
+    if (!stages_composed()) return true;
+    for (const Stage& s : model.preprocessing) {
+      if (!std::holds_alternative<FeatureScaler>(s)) return false;
+    }
+    return true;
+  }
   // Where a float32 table of the estimator's parameter `field` comes from (FieldOrigin), the
   // table `columns` wide (a matrix) or one value per input (a vector): element by element while
-  // its columns are the estimator's inputs, else (pipeline stages of another width composed
+  // its columns are the estimator's inputs, else (pipeline stages that mix the inputs composed
   // into it) a matrix row by row and a vector as a whole; noted where stages are composed in.
   FieldOrigin matrix_field(const std::string& field, std::size_t columns) const {
     FieldOrigin origin{field, FieldOrigin::Layout::Matrix, columns, composed_note()};
-    if (columns != model.estimator_inputs()) origin.layout = FieldOrigin::Layout::Rows;
+    if (!inputs_kept()) origin.layout = FieldOrigin::Layout::Rows;
     return origin;
   }
-  FieldOrigin vector_field(const std::string& field, std::size_t size) const {
+  FieldOrigin vector_field(const std::string& field) const {
     FieldOrigin origin{field, FieldOrigin::Layout::Elements, 0, composed_note()};
-    if (size != model.estimator_inputs()) origin.layout = FieldOrigin::Layout::Whole;
+    if (!inputs_kept()) origin.layout = FieldOrigin::Layout::Whole;
     return origin;
   }
   std::string composed_note() const {
@@ -111,8 +120,10 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
 // value is not a float32, a second table `name`_lo holds the remainders (center - hi rounded to
 // float32, to within 2^-48 of the center) and the expression subtracts both,
 // ((x[f] - hi[f]) - lo[f]), the first difference exact for x within a factor 2 of hi (Sterbenz).
+// `input` and `index` name the input element and the tables' index where they are not x[f], f.
 std::string float_center(FamilyCode& code, const std::string& name, const std::vector<double>& center,
-                         const FieldOrigin& origin, const std::string& doc);
+                         const FieldOrigin& origin, const std::string& doc,
+                         const std::string& input = "x[f]", const std::string& index = "f");
 // With one_row, the function is `int64_t {{p}}_<function>(const int16_t x[], uint32_t k)`,
 // evaluating output k only; where widened_inputs() holds, it takes `{{p}}_<function>_widened*`,
 // the codes widened by `void {{p}}_<function>_inputs(const int16_t x[], {{p}}_<function>_widened*)`

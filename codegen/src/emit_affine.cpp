@@ -649,24 +649,23 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
 namespace mcuport::codegen {
 
 std::string float_center(FamilyCode& code, const std::string& name, const std::vector<double>& center,
-                         const FieldOrigin& origin, const std::string& doc) {
-  std::vector<double> hi(center.size());
+                         const FieldOrigin& origin, const std::string& doc, const std::string& input,
+                         const std::string& index) {
+  // The float32 nearest each value, or a refusal naming the value as the document has it.
+  code.tables.add("float", 4, name, rounded_float_literals(center, origin), doc);
   std::vector<double> lo(center.size());
   bool any_lo = false;
   for (std::size_t f = 0; f < center.size(); ++f) {
-    // rounded_float_literals refuses a center beyond float32 (naming its field) before the
-    // remainder of an infinity is used.
-    hi[f] = static_cast<double>(static_cast<float>(center[f]));
-    lo[f] = std::isfinite(hi[f]) ? center[f] - hi[f] : 0.0;  // exact: a double's low bits
+    lo[f] = center[f] - static_cast<double>(static_cast<float>(center[f]));  // exact
     // Below float32's normal range a remainder is a part in 2^102 of the center: none.
     if (std::fabs(lo[f]) < 0x1p-126) lo[f] = 0;
     any_lo = any_lo || lo[f] != 0;
   }
-  code.tables.add("float", 4, name, rounded_float_literals(hi, origin), doc);
-  if (!any_lo) return "(x[f] - " + name + "[f])";
+  const std::string hi = "(" + input + " - " + name + "[" + index + "])";
+  if (!any_lo) return hi;
   code.tables.add("float", 4, name + "_lo", rounded_float_literals(lo, origin),
                   "the center less the float32 values above, subtracted after them");
-  return "((x[f] - " + name + "[f]) - " + name + "_lo[f])";
+  return "(" + hi + " - " + name + "_lo[" + index + "])";
 }
 
 namespace {

@@ -800,7 +800,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                     "the transposed Cholesky factor of the precision matrix, pipeline stages folded in");
     const std::string centered =
         float_center(code, p + "_row_center", program.center,
-                     context.vector_field("/params/location", program.n_features), "the location, in the raw input");
+                     context.vector_field("/params/location"), "the location, in the raw input");
     if (program.has_threshold) {
       // score <= this (float32) <=> score <= threshold, for every float32 score.
       code.macros += "#define " + P + "_THRESHOLD " +

@@ -37,11 +37,13 @@ static inline void {{p}}_predict_joint_log_proba(const float {{xin}}[], float ou
 // are one sum, not one per class, kept apart from the class scores: in float32 beside them it
 // would round their differences away (an input stuck 1.0 off its training constant weighs about
 // 7e8, where a float32 step is 64; predict then differed from scikit-learn's on 38% of iris's
-// rows). predict compares the class scores alone, as the shared sum is every class's alike.
+// rows). predict compares the class scores alone, as the shared sum is every class's alike, and
+// so does predict_proba's softmax where the caller takes it of m_class_part.
 const char* kFloatClassScores = R"(/* Per class c, log(prior_c) - 0.5 sum log(2 pi var_c) - 0.5 sum (x - theta_c)^2 / var_c over
- * the features whose mean or variance differs between the classes ({{p}}_class_feature): the
- * joint log-likelihood less {{p}}_shared_distance, which every class has alike. */
-static inline void {{p}}_class_part(const float x[], float out[]) {
+ * the features whose mean or variance differs between the classes ({{p}}_class_feature), on the
+ * estimator's input: the joint log-likelihood less {{p}}_shared_distance, which every class has
+ * alike. */
+static inline void {{p}}_parts(const float x[], float out[]) {
     uint32_t c;
 {{declare_k}}    for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
         float acc = {{p}}_class_bias[c];
@@ -56,20 +58,26 @@ static inline float {{p}}_shared_distance(const float x[]) {
     float acc = 0.0f;
     uint32_t k;
     for (k = 0u; k < {{n_shared}}u; ++k) {
-        const float d = x[{{p}}_shared_feature[k]] - {{p}}_shared_mean[k];
+        const float d = {{shared_centered}};
         acc += {{p}}_shared_weight[k] * d * d;
     }
     return acc;
 }
 
+/* The joint log-likelihood of each class less the part every class shares: softmax of these is
+ * scikit-learn's predict_proba. (The joint log-likelihoods' own softmax is too, in exact
+ * arithmetic; in float32 they carry the shared part's magnitude, which rounds their differences.) */
+static inline void {{p}}_class_part(const float {{xin}}[], float out[]) {
+{{stage}}    {{p}}_parts(x, out);
+}
+
 /* scikit-learn's predict_joint_log_proba: per class c,
  *   log(prior_c) - 0.5 sum log(2 pi var_c) - 0.5 sum (x - theta_c)^2 / var_c,
- * the class scores less the shared distance. Softmax of these is predict_proba (softmax of the
- * class scores is the same, and keeps their precision). */
+ * the class part less the shared distance, in float32 at the shared distance's magnitude. */
 static inline void {{p}}_predict_joint_log_proba(const float {{xin}}[], float out[]) {
 {{stage}}    uint32_t c;
     float shared;
-    {{p}}_class_part(x, out);
+    {{p}}_parts(x, out);
     shared = {{p}}_shared_distance(x);
     for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
         out[c] -= shared;
@@ -82,7 +90,7 @@ static inline void {{p}}_predict_joint_log_proba(const float {{xin}}[], float ou
  * log-likelihood NaN or -inf: class 0, as for the other features. */
 static inline int32_t {{p}}_predict(const float {{xin}}[]) {
 {{stage}}    float scores[{{P}}_N_CLASSES];
-    {{p}}_class_part(x, scores);
+    {{p}}_parts(x, scores);
     if (!({{p}}_shared_distance(x) <= 3.40282347e+38f)) {
         return 0;
     }
@@ -746,15 +754,20 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
     code.tables.add("float", 4, p + "_class_bias",
                     rounded_float_literals(program.bias, {"/params/var", FieldOrigin::Layout::Elements}),
                     "per class: log(prior) - 0.5 sum log(2 pi var)");
-    // Features whose mean and weight are the same double in every class.
+    // Features whose mean and weight are the same in every class.
     const uint32_t nc = program.n_classes;
     const uint32_t nf = program.n_features;
     std::vector<uint32_t> shared;
     std::vector<uint32_t> apart;
+    // As float32, the tables' type: scikit-learn's per-class mean of a constant can differ by
+    // an ulp between classes (5.3, not 5.0), which float32 does not hold, so the float code
+    // computed the same term for every class anyway.
+    const auto f32 = [](double v) { return static_cast<float>(v); };
     for (uint32_t f = 0; f < nf; ++f) {
       bool same = true;
       for (uint32_t c = 1; c < nc && same; ++c) {
-        same = program.theta[c * nf + f] == program.theta[f] && program.weight[c * nf + f] == program.weight[f];
+        same = f32(program.theta[c * nf + f]) == f32(program.theta[f]) &&
+               f32(program.weight[c * nf + f]) == f32(program.weight[f]);
       }
       (same ? shared : apart).push_back(f);
     }
@@ -801,8 +814,14 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
       }
       code.tables.add(index_type.name, index_type.bytes, p + "_shared_feature", indices(shared),
                       "the features whose mean and variance are the same in every class");
-      code.tables.add("float", 4, p + "_shared_mean", columns(program.theta, shared, 1, "/params/theta"),
-                      "their means");
+      // Their means as a float32 and its remainder (float_center): with a training constant's
+      // variance a mean's float32 rounding (5.3: 2e-7) is thousands of standard deviations.
+      std::vector<double> shared_theta;
+      for (uint32_t f : shared) shared_theta.push_back(program.theta[f]);
+      columns(program.theta, shared, 1, "/params/theta");  // a refusal names class 0's element
+      const std::string shared_centered =
+          float_center(code, p + "_shared_mean", shared_theta, FieldOrigin{"/params/theta"}, "their means",
+                       "x[" + p + "_shared_feature[k]]", "k");
       code.tables.add("float", 4, p + "_shared_weight", columns(program.weight, shared, 1, "/params/var"),
                       "their 0.5 / variance");
       code.functions += argmax_function(context, st);
@@ -810,7 +829,8 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
           kFloatClassScores, {{"declare_k", apart.empty() ? "    (void)x; /* no feature differs between the classes */\n"
                                                            : "    uint32_t k;\n"},
                               {"class_terms", terms},
-                              {"n_shared", std::to_string(shared.size())}});
+                              {"n_shared", std::to_string(shared.size())},
+                              {"shared_centered", shared_centered}});
       own_predict = true;  // kFloatClassScores's
       terms_per_prediction = nc * apart.size() + shared.size();
       shared_note = " * " + std::to_string(shared.size()) + " of the " + std::to_string(nf) +
@@ -842,6 +862,10 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
   code.api += " *   int32_t " + p + "_predict(const " + xt + " x[]);   class index\n";
   code.api += " *   void " + p + "_predict_joint_log_proba(const " + xt + " x[], " + st + " out[" +
               P + "_N_CLASSES]);\n";
+  if (own_predict) {
+    code.api += " *   void " + p + "_class_part(const float x[], float out[" + P +
+                "_N_CLASSES]);   the same less a part every class shares: softmax is predict_proba\n";
+  }
   return code;
 }
 

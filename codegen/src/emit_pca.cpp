@@ -189,7 +189,7 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
                        "components (whitening and pipeline scalers folded in)");
     const std::string centered =
         float_center(code, p + "_component_center", program.center,
-                     context.vector_field("/params/mean", program.n_features), "the input that maps to zero");
+                     context.vector_field("/params/mean"), "the input that maps to zero");
     code.functions += context.render(kFloatTransform, {{"centered", centered}});
     code.scores = {"", p + "_transform", program.n_outputs, "float"};
   }

@@ -412,7 +412,7 @@ def _read_csv(path: str, label: Optional[str], reference: Optional[str],
         rows = [row for row in csv.reader(handle) if row]
     if not rows:
         raise ValueError(f"{path}: empty CSV file")
-    header, body = rows[0], rows[1:]
+    header, body = [name.strip() for name in rows[0]], rows[1:]
     if all(_is_number(name) for name in header):
         raise ValueError(f"{path}: the first line must name the columns (a header line)")
     if not body:
@@ -423,9 +423,14 @@ def _read_csv(path: str, label: Optional[str], reference: Optional[str],
             if name not in header:
                 raise ValueError(f"{path}: no column named {name!r} (for {option}); columns: "
                                  + ", ".join(header))
+            if header.count(name) > 1:
+                raise ValueError(f"{path}: {header.count(name)} columns are named {name!r} (for "
+                                 f"{option}); name each column once")
             special[option] = header.index(name)
     features = [i for i in range(len(header)) if i not in special.values()]
-    if feature_names and any(header[i] in feature_names for i in features):
+    # By name only where the names tell the features apart (a document may repeat a name).
+    unique = feature_names and len(set(feature_names)) == len(feature_names)
+    if unique and any(header[i] in feature_names for i in features):
         unknown = [header[i] for i in features if header[i] not in feature_names]
         missing = [name for name in feature_names if name not in [header[i] for i in features]]
         if unknown or missing or len(features) != len(feature_names):
@@ -436,7 +441,8 @@ def _read_csv(path: str, label: Optional[str], reference: Optional[str],
                 + (f"features without a column: {', '.join(missing)}; " if missing else "")
                 + ("a feature named by two columns; " if not unknown and not missing else "")
                 + f"the model's features: {', '.join(feature_names)}")
-        features = [header.index(name) for name in feature_names]
+        column_of = {header[i]: i for i in features}
+        features = [column_of[name] for name in feature_names]
     X = np.zeros((len(body), len(features)))
     for line_number, row in enumerate(body, start=2):
         if len(row) != len(header):

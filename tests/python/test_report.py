@@ -211,6 +211,7 @@ def test_report_from_the_command_line(iris_forest, tmp_path):
     ("a,b,c,d,species\n1,2,x,4,0\n", "column 'c' is not a number"),
     ("a,b,c,d\n1,2,3,4\n", "no column named 'species'"),
     ("a,b,c,d,species\n", "no test rows"),
+    ("a,b,c,species,species\n1,2,3,0,0\n", "2 columns are named 'species' (for --label)"),
 ])
 def test_the_command_line_names_what_is_wrong_with_the_csv(iris_forest, tmp_path, content,
                                                            message):

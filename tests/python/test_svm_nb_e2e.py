@@ -13,6 +13,7 @@ these data sets no prediction differs.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import warnings
 
 import numpy as np
@@ -531,21 +532,24 @@ def test_float_mode_refuses_constants_below_float32_and_fixed_mode_ports_them(ki
     assert np.array_equal(estimator.classes_[classes], estimator.predict(seen.astype(np.float64)))
 
 
-def test_naive_bayes_float_keeps_a_feature_constant_in_training_apart(tmp_path):
-    """iris with petal length stuck at 5.0 in training (a stuck sensor), then working again on
-    the test split: that feature's weight is 1 / (2 var_smoothing's variance), and its term, the
-    same in every class, reaches 7e8 where the classes differ by 28. Added into each class's
-    float32 score it rounded their differences away: predict differed from scikit-learn's on 38%
-    of the rows at 1.0 off (found by an adversarial review). The term is now one sum apart from
-    the class scores, which predict compares: every row of the test split as scikit-learn, and
-    the joint log-likelihoods within their float32 bound."""
+@pytest.mark.parametrize("stuck", [5.0, 5.3, 1.3])
+def test_naive_bayes_float_keeps_a_feature_constant_in_training_apart(stuck, tmp_path):
+    """iris with petal length stuck in training (a stuck sensor), then working again on the test
+    split: that feature's weight is 1 / (2 var_smoothing's variance), and its term, the same in
+    every class, reaches 7e8 where the classes differ by 28. Added into each class's float32
+    score it rounded their differences away: predict differed from scikit-learn's on 38% of the
+    rows at 1.0 off (found by an adversarial review). The term is now one sum apart from the
+    class parts, which predict compares and whose softmax is predict_proba: every row of the
+    test split as scikit-learn, probabilities to float32 rounding, the joint log-likelihoods
+    within their float32 bound. scikit-learn's per-class means of 5.3 and 1.3 differ by an ulp
+    between classes; as float32 they are one value, and the feature is shared too."""
     X_train, X_test, y_train, _ = split("iris")
     X_train = X_train.copy()
-    X_train[:, 2] = 5.0
+    X_train[:, 2] = stuck
     nb = GaussianNB().fit(X_train, y_train)
     X = X_test.astype(np.float32)
     X64 = X.astype(np.float64)
-    assert np.ptp(np.abs(X64[:, 2] - 5.0)) > 3  # rows up to 3.9 off the training constant
+    assert np.abs(X64[:, 2] - stuck).max() > 3  # rows up to 3.9 or more off the constant
     generated = mcuport.generate(nb, name="m", numeric="float")
     assert "m_shared_distance" in generated.header and "m_class_feature[" in generated.header
     with HostModel(generated, workdir=tmp_path / "gcc") as model:
@@ -554,6 +558,12 @@ def test_naive_bayes_float_keeps_a_feature_constant_in_training_apart(tmp_path):
     np.testing.assert_array_equal(nb.classes_[classes], nb.predict(X64))
     reference, bound = naive_bayes_bounds(nb, X64)
     assert np.all(np.abs(scores - reference) <= bound)
+    part = dataclasses.replace(generated, scores_function="m_class_part")
+    with HostModel(part, workdir=tmp_path / "part") as model:
+        _, parts = model.run(X)
+    proba = np.exp(parts - parts.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(proba, nb.predict_proba(X64), atol=1e-5)
     # Every feature shared (class 0's means and variances for every class, with other priors):
     # the class scores are the class constants alone, and the table of class features is gone.
     nb_const = copy.deepcopy(nb)
