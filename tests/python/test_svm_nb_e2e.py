@@ -551,7 +551,7 @@ def test_naive_bayes_float_keeps_a_feature_constant_in_training_apart(stuck, tmp
     X64 = X.astype(np.float64)
     assert np.abs(X64[:, 2] - stuck).max() > 3  # rows up to 3.9 or more off the constant
     generated = mcuport.generate(nb, name="m", numeric="float")
-    assert "m_shared_distance" in generated.header and "m_class_feature[" in generated.header
+    assert "m_shared_distance" in generated.header and "m_class_run[" in generated.header
     with HostModel(generated, workdir=tmp_path / "gcc") as model:
         classes, scores = model.run(X)
     compile_everywhere(generated, tmp_path)
@@ -566,12 +566,24 @@ def test_naive_bayes_float_keeps_a_feature_constant_in_training_apart(stuck, tmp
     np.testing.assert_allclose(proba, nb.predict_proba(X64), atol=1e-5)
     # Every feature shared (class 0's means and variances for every class, with other priors):
     # the class scores are the class constants alone, and the table of class features is gone.
+    # The first and the last feature shared too: the class loop's one run is feature 1 alone.
+    nb_ends = copy.deepcopy(nb)
+    for f in (0, 3):
+        nb_ends.theta_[:, f] = nb.theta_[0, f]
+        nb_ends.var_[:, f] = nb.var_[0, f]
+    generated = mcuport.generate(nb_ends, name="m", numeric="float")
+    assert "m_class_run[1][2] = {\n    {1u, 2u}\n}" in generated.header
+    with HostModel(generated, workdir=tmp_path / "ends") as model:
+        classes, scores = model.run(X)
+    np.testing.assert_array_equal(nb_ends.classes_[classes], nb_ends.predict(X64))
+    reference, bound = naive_bayes_bounds(nb_ends, X64)
+    assert np.all(np.abs(scores - reference) <= bound)
     nb_const = copy.deepcopy(nb)
     nb_const.theta_[:] = nb.theta_[0]
     nb_const.var_[:] = nb.var_[0]
     nb_const.class_prior_ = np.array([0.2, 0.5, 0.3])
     generated = mcuport.generate(nb_const, name="m", numeric="float")
-    assert "m_class_feature[" not in generated.header
+    assert "m_class_run[" not in generated.header
     with HostModel(generated, workdir=tmp_path / "const") as model:
         classes, scores = model.run(X)
     compile_everywhere(generated, tmp_path / "const")
