@@ -2,6 +2,7 @@
 // and the per-family emitters (emit_<family>.cpp).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -124,6 +125,21 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
 std::string float_center(FamilyCode& code, const std::string& name, const std::vector<double>& center,
                          const FieldOrigin& origin, const std::string& doc,
                          const std::string& input = "x[f]", const std::string& index = "f");
+// Float mode, a weighted sum per row, z_r = sum_f w(r, f) (x[f] - center[f]): as float_center,
+// the float32 nearest each center is subtracted in the loop, but the remainders are not: their
+// share of each row, sum_f w(r, f) (hi[f] - center[f]) (in float64, then float32), is the
+// table `start` (one value per row) where the row's sum starts, in place of a second
+// subtraction per multiply-accumulate. The same to within float32 rounding of the terms, which
+// the second subtraction had too. `centered` is x[f] less the float32 center; `start` is the
+// expression of row `row`'s first value ("0.0f" where every center is a float32).
+struct RowCenter {
+  std::string centered;
+  std::string start;
+};
+RowCenter float_row_center(FamilyCode& code, const std::string& name, const std::vector<double>& center,
+                           const FieldOrigin& origin, const std::string& doc, uint32_t n_rows,
+                           const std::function<double(uint32_t, uint32_t)>& weight,
+                           const std::string& start, const std::string& row);
 // With one_row, the function is `int64_t {{p}}_<function>(const int16_t x[], uint32_t k)`,
 // evaluating output k only; where widened_inputs() holds, it takes `{{p}}_<function>_widened*`,
 // the codes widened by `void {{p}}_<function>_inputs(const int16_t x[], {{p}}_<function>_widened*)`

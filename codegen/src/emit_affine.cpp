@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -668,6 +669,33 @@ std::string float_center(FamilyCode& code, const std::string& name, const std::v
   return "(" + hi + " - " + name + "_lo[" + index + "])";
 }
 
+RowCenter float_row_center(FamilyCode& code, const std::string& name, const std::vector<double>& center,
+                           const FieldOrigin& origin, const std::string& doc, uint32_t n_rows,
+                           const std::function<double(uint32_t, uint32_t)>& weight,
+                           const std::string& start, const std::string& row) {
+  code.tables.add("float", 4, name, rounded_float_literals(center, origin), doc);
+  std::vector<double> share(n_rows, 0.0);
+  bool any = false;
+  for (uint32_t r = 0; r < n_rows; ++r) {
+    for (std::size_t f = 0; f < center.size(); ++f) {
+      const double hi = static_cast<double>(static_cast<float>(center[f]));
+      share[r] += weight(r, static_cast<uint32_t>(f)) * (hi - center[f]);  // hi - center exact
+    }
+    // Below float32's normal range a start moves no sum a float32 can hold: none.
+    if (std::fabs(share[r]) < 0x1p-126) share[r] = 0;
+    any = any || share[r] != 0;
+  }
+  RowCenter out{"(x[f] - " + name + "[f])", "0.0f"};
+  if (!any) return out;
+  const FieldOrigin start_origin{origin.path, FieldOrigin::Layout::Whole, 0,
+                                 " (its float32 rounding, weighted: where each row's sum starts)"};
+  code.tables.add("float", 4, start, rounded_float_literals(share, start_origin),
+                  "per row: sum_f weight[f] * (the float32 center above - the center), where its "
+                  "sum starts");
+  out.start = start + "[" + row + "]";
+  return out;
+}
+
 namespace {
 
 const char* kFloatStage = R"(/* The pipeline's stages in front of the estimator{{doc}}, in float32:
@@ -676,7 +704,7 @@ static inline void {{p}}_stage(const float x[], float y[]) {
     uint32_t k;
     uint32_t f;
     for (k = 0u; k < {{P}}_N_STAGE_OUTPUTS; ++k) {
-        float acc = 0.0f;
+        float acc = {{start}};
         for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
             acc += {{p}}_stage_weight[k][f] * {{centered}};
         }
@@ -730,17 +758,24 @@ std::string emit_stage(const EmitContext& context, FamilyCode& code) {
     // The stages' parameters composed: a constant float32 cannot hold has no one field.
     const FieldOrigin origin{"/preprocessing", FieldOrigin::Layout::Whole, 0,
                              " (the pipeline's stages composed)"};
-    const std::string centered = float_center(code, p + "_stage_center", stage.center, origin,
-                                              "the stages' input that maps to zero");
     if (stage.diagonal) {
+      const std::string centered = float_center(code, p + "_stage_center", stage.center, origin,
+                                                "the stages' input that maps to zero");
       code.tables.add("float", 4, p + "_stage_weight", rounded_float_literals(stage.weight, origin),
                       "the scalers' factors");
       return context.render(kFloatDiagonalStage, {{"centered", centered}});
     }
+    const uint32_t n_in = stage.n_inputs;
+    const RowCenter center = float_row_center(
+        code, p + "_stage_center", stage.center, origin, "the stages' input that maps to zero",
+        stage.n_outputs, [&](uint32_t r, uint32_t f) { return stage.weight[r * n_in + f]; },
+        p + "_stage_start", "k");
     code.tables.add_2d("float", 4, p + "_stage_weight", stage.n_outputs, stage.n_inputs,
                        rounded_float_literals(stage.weight, origin),
                        "the stages composed (PCA and scalers)");
-    return context.render(kFloatStage, {{"doc", " (PCA and scalers, composed)"}, {"centered", centered}});
+    return context.render(kFloatStage, {{"doc", " (PCA and scalers, composed)"},
+                                        {"centered", center.centered},
+                                        {"start", center.start}});
   }
   // The fixed stage reads the caller's codes: its own loops run over N_FEATURES.
   EmitContext raw = context;

@@ -28,7 +28,7 @@ static inline float {{p}}_score(const float x[]) {
     uint32_t r;
     uint32_t f;
     for (r = 0u; r < {{P}}_N_ROWS; ++r) {
-        float z = 0.0f;
+        float z = {{start}};
         for (f = {{first}}; f < {{P}}_N_FEATURES; ++f) {
             z += {{p}}_row_weight[i++] * {{centered}};
         }
@@ -798,16 +798,20 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                                     (context.stages_composed() ? ", the pipeline's stages composed in)" : ")")};
     code.tables.add("float", 4, p + "_row_weight", rounded_float_literals(packed, precision),
                     "the transposed Cholesky factor of the precision matrix, pipeline stages folded in");
-    const std::string centered =
-        float_center(code, p + "_row_center", program.center,
-                     context.vector_field("/params/location"), "the location, in the raw input");
+    const bool triangular = program.triangular;
+    const RowCenter center = float_row_center(
+        code, p + "_row_center", program.center, context.vector_field("/params/location"),
+        "the location, in the raw input", program.n_rows,
+        [&](uint32_t r, uint32_t f) { return triangular && f < r ? 0.0 : program.weight[r * n + f]; },
+        p + "_row_start", "r");
     if (program.has_threshold) {
       // score <= this (float32) <=> score <= threshold, for every float32 score.
       code.macros += "#define " + P + "_THRESHOLD " +
                      float_literal(largest_float_not_above(std::min(program.threshold, double{FLT_MAX}))) +
                      " /* the largest inlier score */\n";
     }
-    code.functions += context.render(kFloatScore, {{"packing", packing}, {"first", first}, {"centered", centered}});
+    code.functions += context.render(
+        kFloatScore, {{"packing", packing}, {"first", first}, {"centered", center.centered}, {"start", center.start}});
   }
   code.summary += " * " + std::to_string(program.n_rows) + " components x " + std::to_string(n) +
                   " inputs: " + std::to_string(packed.size()) +

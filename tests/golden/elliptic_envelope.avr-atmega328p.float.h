@@ -12,7 +12,7 @@
  *   float elliptic_envelope_score(const float x[]);   squared Mahalanobis distance
  */
 #ifndef ELLIPTIC_ENVELOPE_MCUPORT_H
-#define ELLIPTIC_ENVELOPE_MCUPORT_H 0xc45e0f24
+#define ELLIPTIC_ENVELOPE_MCUPORT_H 0x57d03fce
 
 #include <stddef.h>
 #include <stdint.h>
@@ -70,9 +70,9 @@ static const float elliptic_envelope_row_center[4] ELLIPTIC_ENVELOPE_ROM = {
     5.73750019f, 3.03999996f, 3.4124999f, 1.06500006f
 };
 
-/* the center less the float32 values above, subtracted after them (in flash) */
-static const float elliptic_envelope_row_center_lo[4] ELLIPTIC_ENVELOPE_ROM = {
-    -1.90734866e-07f, 3.81469718e-08f, 9.53674331e-08f, -5.72204577e-08f
+/* per row: sum_f weight[f] * (the float32 center above - the center), where its sum starts (in flash) */
+static const float elliptic_envelope_row_start[4] ELLIPTIC_ENVELOPE_ROM = {
+    1.65869358e-06f, -6.04655725e-07f, -6.92618016e-07f, 7.2371023e-08f
 };
 
 /* The squared Mahalanobis distance (scikit-learn's mahalanobis), in float32:
@@ -83,9 +83,9 @@ static inline float elliptic_envelope_score(const float x[]) {
     uint32_t r;
     uint32_t f;
     for (r = 0u; r < ELLIPTIC_ENVELOPE_N_ROWS; ++r) {
-        float z = 0.0f;
+        float z = ELLIPTIC_ENVELOPE_ROM_FLOAT(&elliptic_envelope_row_start[r]);
         for (f = r; f < ELLIPTIC_ENVELOPE_N_FEATURES; ++f) {
-            z += ELLIPTIC_ENVELOPE_ROM_FLOAT(&elliptic_envelope_row_weight[i++]) * ((x[f] - ELLIPTIC_ENVELOPE_ROM_FLOAT(&elliptic_envelope_row_center[f])) - ELLIPTIC_ENVELOPE_ROM_FLOAT(&elliptic_envelope_row_center_lo[f]));
+            z += ELLIPTIC_ENVELOPE_ROM_FLOAT(&elliptic_envelope_row_weight[i++]) * (x[f] - ELLIPTIC_ENVELOPE_ROM_FLOAT(&elliptic_envelope_row_center[f]));
         }
         sum += z * z;
     }
@@ -102,6 +102,6 @@ static inline int32_t elliptic_envelope_predict(const float x[]) {
 }
 #endif
 
-#elif (ELLIPTIC_ENVELOPE_MCUPORT_H + 0) != 0xc45e0f24
+#elif (ELLIPTIC_ENVELOPE_MCUPORT_H + 0) != 0x57d03fce
 #error "another header of a model named elliptic_envelope is included in this translation unit: give each model its own name"
 #endif /* ELLIPTIC_ENVELOPE_MCUPORT_H */

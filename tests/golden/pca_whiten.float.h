@@ -4,14 +4,14 @@
  *
  * Numeric mode: float (float inputs and arithmetic). Target: host.
  * 2 outputs x 4 inputs: 8 multiply-accumulates per transform.
- * Tables read by the predict path: 64 bytes.
+ * Tables read by the predict path: 56 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with pca_whiten_ or PCA_WHITEN_):
  *   void pca_whiten_transform(const float x[], float y[PCA_WHITEN_N_OUTPUTS]);   PCA.transform
  */
 #ifndef PCA_WHITEN_MCUPORT_H
-#define PCA_WHITEN_MCUPORT_H 0x369b5f8f
+#define PCA_WHITEN_MCUPORT_H 0x049ca365
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +23,7 @@ extern "C" {
 #define PCA_WHITEN_N_FEATURES 4
 #define PCA_WHITEN_FIXED_POINT 0 /* 1: integer inputs and outputs; 0: float */
 #define PCA_WHITEN_N_OUTPUTS 2u
-#define PCA_WHITEN_TABLE_BYTES 64
+#define PCA_WHITEN_TABLE_BYTES 56
 
 /* components (whitening and pipeline scalers folded in) */
 static const float pca_whiten_component_weight[2][4] = {
@@ -36,9 +36,9 @@ static const float pca_whiten_component_center[4] = {
     5.84200001f, 3.04399991f, 3.71600008f, 1.17999995f
 };
 
-/* the center less the float32 values above, subtracted after them */
-static const float pca_whiten_component_center_lo[4] = {
-    -7.62939667e-09f, 8.96453898e-08f, -8.01086415e-08f, 5.24520871e-08f
+/* per row: sum_f weight[f] * (the float32 center above - the center), where its sum starts */
+static const float pca_whiten_component_start[2] = {
+    2.87877207e-08f, -1.35223658e-07f
 };
 
 /* PCA.transform: y[k] = sum_f weight[k][f] * (x[f] - center[f]), in float32. */
@@ -46,9 +46,9 @@ static inline void pca_whiten_transform(const float x[], float y[]) {
     uint32_t k;
     uint32_t f;
     for (k = 0u; k < PCA_WHITEN_N_OUTPUTS; ++k) {
-        float acc = 0.0f;
+        float acc = pca_whiten_component_start[k];
         for (f = 0u; f < PCA_WHITEN_N_FEATURES; ++f) {
-            acc += pca_whiten_component_weight[k][f] * ((x[f] - pca_whiten_component_center[f]) - pca_whiten_component_center_lo[f]);
+            acc += pca_whiten_component_weight[k][f] * (x[f] - pca_whiten_component_center[f]);
         }
         y[k] = acc;
     }
@@ -58,6 +58,6 @@ static inline void pca_whiten_transform(const float x[], float y[]) {
 }
 #endif
 
-#elif (PCA_WHITEN_MCUPORT_H + 0) != 0x369b5f8f
+#elif (PCA_WHITEN_MCUPORT_H + 0) != 0x049ca365
 #error "another header of a model named pca_whiten is included in this translation unit: give each model its own name"
 #endif /* PCA_WHITEN_MCUPORT_H */

@@ -5,7 +5,7 @@
  * Numeric mode: float (float inputs and arithmetic). Target: avr-atmega328p.
  * 3 classes x 2 features: 12 multiply-adds per prediction.
  * Pipeline stages run first: 2 outputs from 4 inputs (8 multiply-accumulates).
- * Tables read by the predict path: 124 bytes.
+ * Tables read by the predict path: 116 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with pipeline_scaler_pca_naive_bayes_ or PIPELINE_SCALER_PCA_NAIVE_BAYES_):
@@ -16,7 +16,7 @@
  *   read it with strcpy_P, printf_P("%S") or Arduino's (const __FlashStringHelper *).
  */
 #ifndef PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0x630e003d
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0x6c488e62
 
 #include <stddef.h>
 #include <stdint.h>
@@ -61,7 +61,7 @@ extern "C" {
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_FIXED_POINT 0 /* 1: integer inputs and outputs; 0: float */
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_CLASSES 3
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS 2u /* the estimator's input width, after the pipeline's stages */
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_TABLE_BYTES 124
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_TABLE_BYTES 116
 
 /* per class: log(prior) - 0.5 sum log(2 pi var) (in flash) */
 static const float pipeline_scaler_pca_naive_bayes_class_bias[3] PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM = {
@@ -87,9 +87,9 @@ static const float pipeline_scaler_pca_naive_bayes_stage_center[4] PIPELINE_SCAL
     5.84200001f, 3.04399991f, 3.71600008f, 1.17999995f
 };
 
-/* the center less the float32 values above, subtracted after them (in flash) */
-static const float pipeline_scaler_pca_naive_bayes_stage_center_lo[4] PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM = {
-    -7.62939489e-09f, 8.96453827e-08f, -8.01086415e-08f, 5.24520871e-08f
+/* per row: sum_f weight[f] * (the float32 center above - the center), where its sum starts (in flash) */
+static const float pipeline_scaler_pca_naive_bayes_stage_start[2] PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM = {
+    4.25105249e-08f, -1.73299199e-07f
 };
 
 /* the stages composed (PCA and scalers) (in flash) */
@@ -113,9 +113,9 @@ static inline void pipeline_scaler_pca_naive_bayes_stage(const float x[], float 
     uint32_t k;
     uint32_t f;
     for (k = 0u; k < PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS; ++k) {
-        float acc = 0.0f;
+        float acc = PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM_FLOAT(&pipeline_scaler_pca_naive_bayes_stage_start[k]);
         for (f = 0u; f < PIPELINE_SCALER_PCA_NAIVE_BAYES_N_FEATURES; ++f) {
-            acc += PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM_FLOAT(&pipeline_scaler_pca_naive_bayes_stage_weight[k][f]) * ((x[f] - PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM_FLOAT(&pipeline_scaler_pca_naive_bayes_stage_center[f])) - PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM_FLOAT(&pipeline_scaler_pca_naive_bayes_stage_center_lo[f]));
+            acc += PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM_FLOAT(&pipeline_scaler_pca_naive_bayes_stage_weight[k][f]) * (x[f] - PIPELINE_SCALER_PCA_NAIVE_BAYES_ROM_FLOAT(&pipeline_scaler_pca_naive_bayes_stage_center[f]));
         }
         y[k] = acc;
     }
@@ -167,6 +167,6 @@ static inline const char *pipeline_scaler_pca_naive_bayes_label(int32_t index) {
 }
 #endif
 
-#elif (PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H + 0) != 0x630e003d
+#elif (PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H + 0) != 0x6c488e62
 #error "another header of a model named pipeline_scaler_pca_naive_bayes is included in this translation unit: give each model its own name"
 #endif /* PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H */

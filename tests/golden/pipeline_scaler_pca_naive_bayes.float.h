@@ -5,7 +5,7 @@
  * Numeric mode: float (float inputs and arithmetic). Target: host.
  * 3 classes x 2 features: 12 multiply-adds per prediction.
  * Pipeline stages run first: 2 outputs from 4 inputs (8 multiply-accumulates).
- * Tables read by the predict path: 124 bytes.
+ * Tables read by the predict path: 116 bytes.
  * No heap, no recursion, no variable-length arrays, no writable globals.
  *
  * API (every symbol starts with pipeline_scaler_pca_naive_bayes_ or PIPELINE_SCALER_PCA_NAIVE_BAYES_):
@@ -14,7 +14,7 @@
  *   const char *pipeline_scaler_pca_naive_bayes_label(int32_t index);   class index -> label
  */
 #ifndef PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0x0dfff064
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0x086a2f7f
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,7 +27,7 @@ extern "C" {
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_FIXED_POINT 0 /* 1: integer inputs and outputs; 0: float */
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_CLASSES 3
 #define PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS 2u /* the estimator's input width, after the pipeline's stages */
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_TABLE_BYTES 124
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_TABLE_BYTES 116
 
 /* per class: log(prior) - 0.5 sum log(2 pi var) */
 static const float pipeline_scaler_pca_naive_bayes_class_bias[3] = {
@@ -53,9 +53,9 @@ static const float pipeline_scaler_pca_naive_bayes_stage_center[4] = {
     5.84200001f, 3.04399991f, 3.71600008f, 1.17999995f
 };
 
-/* the center less the float32 values above, subtracted after them */
-static const float pipeline_scaler_pca_naive_bayes_stage_center_lo[4] = {
-    -7.62939489e-09f, 8.96453827e-08f, -8.01086415e-08f, 5.24520871e-08f
+/* per row: sum_f weight[f] * (the float32 center above - the center), where its sum starts */
+static const float pipeline_scaler_pca_naive_bayes_stage_start[2] = {
+    4.25105249e-08f, -1.73299199e-07f
 };
 
 /* the stages composed (PCA and scalers) */
@@ -75,9 +75,9 @@ static inline void pipeline_scaler_pca_naive_bayes_stage(const float x[], float 
     uint32_t k;
     uint32_t f;
     for (k = 0u; k < PIPELINE_SCALER_PCA_NAIVE_BAYES_N_STAGE_OUTPUTS; ++k) {
-        float acc = 0.0f;
+        float acc = pipeline_scaler_pca_naive_bayes_stage_start[k];
         for (f = 0u; f < PIPELINE_SCALER_PCA_NAIVE_BAYES_N_FEATURES; ++f) {
-            acc += pipeline_scaler_pca_naive_bayes_stage_weight[k][f] * ((x[f] - pipeline_scaler_pca_naive_bayes_stage_center[f]) - pipeline_scaler_pca_naive_bayes_stage_center_lo[f]);
+            acc += pipeline_scaler_pca_naive_bayes_stage_weight[k][f] * (x[f] - pipeline_scaler_pca_naive_bayes_stage_center[f]);
         }
         y[k] = acc;
     }
@@ -129,6 +129,6 @@ static inline const char *pipeline_scaler_pca_naive_bayes_label(int32_t index) {
 }
 #endif
 
-#elif (PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H + 0) != 0x0dfff064
+#elif (PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H + 0) != 0x086a2f7f
 #error "another header of a model named pipeline_scaler_pca_naive_bayes is included in this translation unit: give each model its own name"
 #endif /* PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H */

@@ -518,13 +518,13 @@ def test_float_centers_far_from_zero(tmp_path):
     large part of the feature's spread, so PCA's outputs carried a bias of 0.0034 (940 times
     the float32 rounding the docs state, at the median) and EllipticEnvelope's scores were 5e-5
     off, 219 of 20,000 decisions near the threshold differing from scikit-learn's beyond its
-    1e-5 (found by an adversarial review). The center is now a float32 and its remainder,
-    subtracted one after the other: within the stated bounds on every row."""
+    1e-5 (found by an adversarial review). The center is now a float32, and what it leaves
+    out, weighted, is where each output's sum starts: within the stated bounds on every row."""
     X = far_from_zero(4000)
     X_train, X_test = X[:3000], X[3000:].astype(np.float32)
     pca = PCA(n_components=2, random_state=SEED).fit(X_train)
     generated = mcuport.generate(pca, name="m", numeric="float")
-    assert "m_component_center_lo" in generated.header
+    assert "m_component_start[k]" in generated.header
     with HostModel(generated, workdir=tmp_path / "pca") as model:
         _, y = model.run(X_test)
     x = X_test.astype(np.float64)
@@ -545,7 +545,7 @@ def test_float_centers_far_from_zero(tmp_path):
         np.linalg.cholesky(envelope.covariance_).T
     X_near = np.concatenate([X_test[:, :2], near.astype(np.float32)])
     generated = mcuport.generate(envelope, name="m", numeric="float")
-    assert "m_row_center_lo" in generated.header
+    assert "m_row_start[r]" in generated.header
     with HostModel(generated, workdir=tmp_path / "ee") as model:
         labels, score = model.run(X_near)
     d2, expected = sklearn_distance_and_decision(envelope, X_near.astype(np.float64))
