@@ -553,3 +553,36 @@ def test_float_centers_far_from_zero(tmp_path):
     differ = np.flatnonzero(labels != expected)
     assert np.all(np.abs(d2[differ] - threshold) <= REL * threshold), differ
     assert set(np.unique(labels[len(X_test):])) == {-1, 1}
+
+
+def test_float_stage_center_far_from_zero(tmp_path):
+    """A PCA stage in front of naive Bayes is one composed stage whose center is PCA's mean, at
+    101325: its float32 rounding, weighted, is where each stage output's sum starts
+    (m_stage_start). Every joint log-likelihood within the float32 bound of naive Bayes on the
+    exact stage outputs plus the stage's own rounding (as PCA's above) carried through the
+    slope |z - theta| / var (without the start, the worst is 22 times past it). Predictions as
+    scikit-learn's wherever the two classes are not within the bounds of a tie."""
+    from sklearn.naive_bayes import GaussianNB
+    X = far_from_zero(4000)
+    y = (X[:, 0] + 0.2 * X[:, 2] > 101325).astype(int)
+    X_train, X_test = X[:3000], X[3000:].astype(np.float32)
+    pipe = make_pipeline(PCA(n_components=2, random_state=SEED), GaussianNB()).fit(X_train, y[:3000])
+    generated = mcuport.generate(pipe, name="m", numeric="float")
+    assert "m_stage_start[k]" in generated.header
+    with HostModel(generated, workdir=tmp_path) as model:
+        classes, scores = model.run(X_test)
+    x = X_test.astype(np.float64)
+    pca, nb = pipe[0], pipe[-1]
+    z = pca.transform(x)
+    u = 2.0**-24
+    stage_error = (3 + 4) * u * np.abs(pca.components_[None] * (x[:, None, :] - pca.mean_)).sum(axis=2)
+    reference = nb.predict_joint_log_proba(z)
+    sq = (z[:, None, :] - nb.theta_[None]) ** 2 / (2 * nb.var_[None])
+    prior = np.log(nb.class_prior_) - 0.5 * np.sum(np.log(2 * np.pi * nb.var_), axis=1)
+    own = 4.0 * (2 * z.shape[1] + 6) * u * (np.abs(prior)[None] + sq.sum(axis=2))
+    slope = (np.abs(z[:, None, :] - nb.theta_[None]) + stage_error[:, None, :]) / nb.var_[None]
+    bound = own + 2.0 * (slope * stage_error[:, None, :]).sum(axis=2)
+    assert np.all(np.abs(scores - reference) <= bound), np.max(np.abs(scores - reference) / bound)
+    differ = np.flatnonzero(pipe.classes_[classes] != pipe.predict(x))
+    margin = np.abs(reference[:, 0] - reference[:, 1])
+    assert np.all(margin[differ] <= bound[differ].sum(axis=1)), differ
