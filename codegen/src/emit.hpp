@@ -130,13 +130,9 @@ std::string float_center(FamilyCode& code, const std::string& name, const std::v
 // share of each row, sum_f w(r, f) (hi[f] - center[f]) (in float64, then float32), is the
 // table `start` (one value per row) where the row's sum starts, in place of a second
 // subtraction per multiply-accumulate. The same to within float32 rounding of the terms, which
-// the second subtraction had too. `centered` is x[f] less the float32 center; `start` is the
-// expression of row `row`'s first value ("0.0f" where every center is a float32).
-struct RowCenter {
-  std::string centered;
-  std::string start;
-};
-RowCenter float_row_center(FamilyCode& code, const std::string& name, const std::vector<double>& center,
+// the second subtraction had too. Returns the expression of row `row`'s first value ("0.0f"
+// where every center is a float32); the loop subtracts `name`[f] from x[f].
+std::string float_row_center(FamilyCode& code, const std::string& name, const std::vector<double>& center,
                            const FieldOrigin& origin, const std::string& doc, uint32_t n_rows,
                            const std::function<double(uint32_t, uint32_t)>& weight,
                            const std::string& start, const std::string& row);

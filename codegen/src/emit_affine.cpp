@@ -669,7 +669,7 @@ std::string float_center(FamilyCode& code, const std::string& name, const std::v
   return "(" + hi + " - " + name + "_lo[" + index + "])";
 }
 
-RowCenter float_row_center(FamilyCode& code, const std::string& name, const std::vector<double>& center,
+std::string float_row_center(FamilyCode& code, const std::string& name, const std::vector<double>& center,
                            const FieldOrigin& origin, const std::string& doc, uint32_t n_rows,
                            const std::function<double(uint32_t, uint32_t)>& weight,
                            const std::string& start, const std::string& row) {
@@ -685,15 +685,13 @@ RowCenter float_row_center(FamilyCode& code, const std::string& name, const std:
     if (std::fabs(share[r]) < 0x1p-126) share[r] = 0;
     any = any || share[r] != 0;
   }
-  RowCenter out{"(x[f] - " + name + "[f])", "0.0f"};
-  if (!any) return out;
+  if (!any) return "0.0f";
   const FieldOrigin start_origin{origin.path, FieldOrigin::Layout::Whole, 0,
                                  " (its float32 rounding, weighted: where each row's sum starts)"};
   code.tables.add("float", 4, start, rounded_float_literals(share, start_origin),
                   "per row: sum_f weight[f] * (the float32 center above - the center), where its "
                   "sum starts");
-  out.start = start + "[" + row + "]";
-  return out;
+  return start + "[" + row + "]";
 }
 
 namespace {
@@ -706,7 +704,7 @@ static inline void {{p}}_stage(const float x[], float y[]) {
     for (k = 0u; k < {{P}}_N_STAGE_OUTPUTS; ++k) {
         float acc = {{start}};
         for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
-            acc += {{p}}_stage_weight[k][f] * {{centered}};
+            acc += {{p}}_stage_weight[k][f] * (x[f] - {{p}}_stage_center[f]);
         }
         y[k] = acc;
     }
@@ -766,7 +764,7 @@ std::string emit_stage(const EmitContext& context, FamilyCode& code) {
       return context.render(kFloatDiagonalStage, {{"centered", centered}});
     }
     const uint32_t n_in = stage.n_inputs;
-    const RowCenter center = float_row_center(
+    const std::string start = float_row_center(
         code, p + "_stage_center", stage.center, origin, "the stages' input that maps to zero",
         stage.n_outputs, [&](uint32_t r, uint32_t f) { return stage.weight[r * n_in + f]; },
         p + "_stage_start", "k");
@@ -774,8 +772,7 @@ std::string emit_stage(const EmitContext& context, FamilyCode& code) {
                        rounded_float_literals(stage.weight, origin),
                        "the stages composed (PCA and scalers)");
     return context.render(kFloatStage, {{"doc", " (PCA and scalers, composed)"},
-                                        {"centered", center.centered},
-                                        {"start", center.start}});
+                                        {"start", start}});
   }
   // The fixed stage reads the caller's codes: its own loops run over N_FEATURES.
   EmitContext raw = context;

@@ -30,7 +30,7 @@ static inline float {{p}}_score(const float x[]) {
     for (r = 0u; r < {{P}}_N_ROWS; ++r) {
         float z = {{start}};
         for (f = {{first}}; f < {{P}}_N_FEATURES; ++f) {
-            z += {{p}}_row_weight[i++] * {{centered}};
+            z += {{p}}_row_weight[i++] * (x[f] - {{p}}_row_center[f]);
         }
         sum += z * z;
     }
@@ -799,7 +799,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
     code.tables.add("float", 4, p + "_row_weight", rounded_float_literals(packed, precision),
                     "the transposed Cholesky factor of the precision matrix, pipeline stages folded in");
     const bool triangular = program.triangular;
-    const RowCenter center = float_row_center(
+    const std::string start = float_row_center(
         code, p + "_row_center", program.center, context.vector_field("/params/location"),
         "the location, in the raw input", program.n_rows,
         [&](uint32_t r, uint32_t f) { return triangular && f < r ? 0.0 : program.weight[r * n + f]; },
@@ -811,7 +811,7 @@ FamilyCode emit_mahalanobis(const EmitContext& context, const MahalanobisProgram
                      " /* the largest inlier score */\n";
     }
     code.functions += context.render(
-        kFloatScore, {{"packing", packing}, {"first", first}, {"centered", center.centered}, {"start", center.start}});
+        kFloatScore, {{"packing", packing}, {"first", first}, {"start", start}});
   }
   code.summary += " * " + std::to_string(program.n_rows) + " components x " + std::to_string(n) +
                   " inputs: " + std::to_string(packed.size()) +

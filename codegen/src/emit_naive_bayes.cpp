@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "emit.hpp"
 #include "mcuport/error.hpp"
@@ -45,7 +47,7 @@ const char* kFloatClassScores = R"(/* Per class c, log(prior_c) - 0.5 sum log(2 
  * alike. */
 static inline void {{p}}_parts(const float x[], float out[]) {
     uint32_t c;
-{{declare_k}}    for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
+{{unused_x}}    for (c = 0u; c < {{P}}_N_CLASSES; ++c) {
         float acc = {{p}}_class_bias[c];
 {{class_terms}}        out[c] = acc;
     }
@@ -816,14 +818,19 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
       std::string terms;
       if (!apart.empty()) {
         // (first, end) of each run of consecutive such features
-        std::vector<std::string> runs;
-        for (std::size_t i = 0; i < apart.size(); ++i) {
-          if (i == 0 || apart[i] != apart[i - 1] + 1) {
-            if (i != 0) runs.push_back(std::to_string(apart[i - 1] + 1) + "u");
-            runs.push_back(std::to_string(apart[i]) + "u");
+        std::vector<std::pair<uint32_t, uint32_t>> spans;
+        for (uint32_t f : apart) {
+          if (!spans.empty() && spans.back().second == f) {
+            spans.back().second = f + 1;
+          } else {
+            spans.emplace_back(f, f + 1);
           }
         }
-        runs.push_back(std::to_string(apart.back() + 1) + "u");
+        std::vector<std::string> runs;
+        for (const auto& [first, end] : spans) {
+          runs.push_back(std::to_string(first) + "u");
+          runs.push_back(std::to_string(end) + "u");
+        }
         const CType run_type = unsigned_type_for(nf);
         code.tables.add_2d(run_type.name, run_type.bytes, p + "_class_run", runs.size() / 2, 2, runs,
                            "the features whose mean or variance differs between the classes, "
@@ -850,7 +857,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
                       "their 0.5 / variance");
       code.functions += argmax_function(context, st);
       code.functions += context.render(
-          kFloatClassScores, {{"declare_k", apart.empty() ? "    (void)x; /* no feature differs between the classes */\n"
+          kFloatClassScores, {{"unused_x", apart.empty() ? "    (void)x; /* no feature differs between the classes */\n"
                                                            : ""},
                               {"class_terms", terms},
                               {"n_shared", std::to_string(shared.size())},

@@ -20,7 +20,7 @@ static inline void {{p}}_transform(const float x[], float y[]) {
     for (k = 0u; k < {{P}}_N_OUTPUTS; ++k) {
         float acc = {{start}};
         for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
-            acc += {{p}}_component_weight[k][f] * {{centered}};
+            acc += {{p}}_component_weight[k][f] * (x[f] - {{p}}_component_center[f]);
         }
         y[k] = acc;
     }
@@ -188,11 +188,11 @@ FamilyCode emit_pca(const EmitContext& context, const PcaProgram& program) {
                                               context.matrix_field("/params/components", program.n_features)),
                        "components (whitening and pipeline scalers folded in)");
     const uint32_t nf = program.n_features;
-    const RowCenter center = float_row_center(
+    const std::string start = float_row_center(
         code, p + "_component_center", program.center, context.vector_field("/params/mean"),
         "the input that maps to zero", program.n_outputs,
         [&](uint32_t k, uint32_t f) { return program.weight[k * nf + f]; }, p + "_component_start", "k");
-    code.functions += context.render(kFloatTransform, {{"centered", center.centered}, {"start", center.start}});
+    code.functions += context.render(kFloatTransform, {{"start", start}});
     code.scores = {"", p + "_transform", program.n_outputs, "float"};
   }
   code.summary += " * " + std::to_string(program.n_outputs) + " outputs x " +
