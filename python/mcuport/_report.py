@@ -431,8 +431,10 @@ def _read_csv(path: str, label: Optional[str], reference: Optional[str],
     # By name only where the names tell the features apart (a document may repeat a name).
     unique = feature_names and len(set(feature_names)) == len(feature_names)
     if unique and any(header[i] in feature_names for i in features):
-        unknown = [header[i] for i in features if header[i] not in feature_names]
-        missing = [name for name in feature_names if name not in [header[i] for i in features]]
+        column_of = {header[i]: i for i in features}
+        named = set(feature_names)
+        unknown = [name for name in column_of if name not in named]
+        missing = [name for name in feature_names if name not in column_of]
         if unknown or missing or len(features) != len(feature_names):
             raise ValueError(
                 f"{path}: the model names its features and the columns name some of them, so "
@@ -441,7 +443,6 @@ def _read_csv(path: str, label: Optional[str], reference: Optional[str],
                 + (f"features without a column: {', '.join(missing)}; " if missing else "")
                 + ("a feature named by two columns; " if not unknown and not missing else "")
                 + f"the model's features: {', '.join(feature_names)}")
-        column_of = {header[i]: i for i in features}
         features = [column_of[name] for name in feature_names]
     X = np.zeros((len(body), len(features)))
     for line_number, row in enumerate(body, start=2):
