@@ -110,11 +110,13 @@ FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program)
 // Add the tables of an affine map to `code` and return the C function evaluating it:
 // `void {{p}}_<function>(const float x[], float out[])` from float64 weights (rounded to
 // float32), or `void {{p}}_<function>(const int16_t x[], int64_t out[])` from a FixedLinear.
+// A nonempty `center` (float mode: a pipeline's, keeps_center_apart) is subtracted from each
+// input first: out_k = bias_k + sum_f weight_kf (x_f - center_f).
 std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
                               const std::vector<double>& weight, const FieldOrigin& weight_origin,
                               const std::vector<double>& bias, const FieldOrigin& bias_origin,
                               const std::string& function, const std::string& table,
-                              const std::string& doc);
+                              const std::string& doc, const std::vector<double>& center = {});
 // Float mode: add the point `center` subtracted from the input (one value per input, float64)
 // to `code` as the table `name`, and return the C expression of x[f] less it. The float32
 // nearest a center of 1e5 is up to 0.004 off, a large part of such a feature's spread: where any

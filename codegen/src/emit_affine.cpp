@@ -16,15 +16,16 @@ namespace mcuport::codegen {
 
 namespace {
 
+// {{input}}: x[f], or x[f] less a pipeline's center (emit_float_linear's `center`).
 const char* kFloatLinear = R"(/* {{doc}}
- * out[k] = bias[k] + sum_f weight[k][f] * x[f], in float32. */
+ * out[k] = bias[k] + sum_f weight[k][f] * {{input_doc}}, in float32.{{center_doc}} */
 static inline void {{p}}_{{function}}(const float x[], float out[]) {
     uint32_t k;
     uint32_t f;
     for (k = 0u; k < {{n_outputs}}u; ++k) {
         float acc = {{p}}_{{table}}_bias[k];
         for (f = 0u; f < {{nf}}; ++f) {
-            acc += {{p}}_{{table}}_weight[k][f] * x[f];
+            acc += {{p}}_{{table}}_weight[k][f] * {{input}};
         }
         out[k] = acc;
     }
@@ -631,18 +632,45 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
                               const std::vector<double>& weight, const FieldOrigin& weight_origin,
                               const std::vector<double>& bias, const FieldOrigin& bias_origin,
                               const std::string& function, const std::string& table,
-                              const std::string& doc) {
+                              const std::string& doc, const std::vector<double>& center) {
   const std::string& p = context.prefix;
   const auto n_outputs = bias.size();
   const auto n_features = static_cast<std::size_t>(context.model.info.n_features);
   code.tables.add_2d("float", 4, p + "_" + table + "_weight", n_outputs, n_features,
                      rounded_float_literals(weight, weight_origin), "weights, one row per output");
-  code.tables.add("float", 4, p + "_" + table + "_bias", rounded_float_literals(bias, bias_origin),
-                  "offsets, one per output");
-  return context.render(kFloatLinear, {{"doc", doc},
-                                       {"function", function},
-                                       {"table", table},
-                                       {"n_outputs", std::to_string(n_outputs)}});
+  if (!center.empty()) {
+    const FieldOrigin origin{"/preprocessing", FieldOrigin::Layout::Whole, 0,
+                             " (the pipeline's stages composed: the input that maps to zero)"};
+    code.tables.add("float", 4, p + "_" + table + "_center", rounded_float_literals(center, origin),
+                    "the pipeline's input that maps to zero (float32), subtracted from each input");
+    // The float32 center is off the exact one by up to half a unit in its last place: what
+    // that leaves out of each row, sum_f weight (float32(center) - center), exact in float64 as
+    // far as float32 can hold it, starts the row with the bias.
+    std::vector<double> start = bias;
+    for (std::size_t k = 0; k < n_outputs; ++k) {
+      for (std::size_t f = 0; f < n_features; ++f) {
+        const double hi = static_cast<double>(static_cast<float>(center[f]));
+        start[k] += weight[k * n_features + f] * (hi - center[f]);
+      }
+    }
+    code.tables.add("float", 4, p + "_" + table + "_bias", rounded_float_literals(start, bias_origin),
+                    "offsets, one per output, with sum_f weight (the float32 center - the center)");
+  } else {
+    code.tables.add("float", 4, p + "_" + table + "_bias", rounded_float_literals(bias, bias_origin),
+                    "offsets, one per output");
+  }
+  const bool centred = !center.empty();
+  return context.render(
+      kFloatLinear,
+      {{"doc", doc},
+       {"function", function},
+       {"table", table},
+       {"n_outputs", std::to_string(n_outputs)},
+       {"input_doc", centred ? "(x[f] - center[f])" : "x[f]"},
+       {"center_doc", centred ? "\n * The pipeline's center is subtracted first: folded into the bias, the sum would\n"
+                                " * cancel terms far larger than its value (see the center table)."
+                              : ""},
+       {"input", centred ? "(x[f] - " + p + "_" + table + "_center[f])" : "x[f]"}});
 }
 
 }  // namespace mcuport::codegen

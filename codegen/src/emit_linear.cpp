@@ -66,7 +66,8 @@ FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program)
         context, code, program.coef, context.matrix_field("/params/coef", n_features),
         program.intercept,
         FieldOrigin{"/params/intercept", FieldOrigin::Layout::Elements, 0, context.composed_note()},
-        "scores", "linear", "The decision function of each output (coef_, intercept_).");
+        "scores", "linear", "The decision function of each output (coef_, intercept_).",
+        program.center);
   }
   code.summary += " * " + std::to_string(n_outputs) + " linear decision function(s): " +
                   std::to_string(n_outputs * n_features) + " multiply-accumulates per prediction.\n";

@@ -572,7 +572,8 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
         FieldOrigin{"/params/intercept", FieldOrigin::Layout::Elements, 0, context.composed_note()},
         "decision_values", "pair",
         "The decision value of every pair of classes (i < j, in libsvm's order); positive votes "
-        "for i. The linear kernel is collapsed into one weight vector per pair.");
+        "for i. The linear kernel is collapsed into one weight vector per pair.",
+        program.center);
     code.summary = " * Linear kernel, collapsed at port time into " + std::to_string(program.n_pairs) +
                    " weight vector(s): " + std::to_string(program.n_pairs * n_features) +
                    " multiply-accumulates per prediction.\n";

@@ -373,10 +373,16 @@ Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& pr
           SvmProgram program = lower_svm(model, family);
           if (program.collapsed() && !model.preprocessing.empty()) {
             // dec_p = w_p . y + b_p with y = A (x - c): weights w_p A, offsets b_p - w_p A c.
-            program.pair_weight = prefix.compose(program.pair_weight, program.n_pairs);
+            const std::vector<double> weight = program.pair_weight;
+            const std::vector<double> bias = program.intercept;
+            program.pair_weight = prefix.compose(weight, program.n_pairs);
             program.n_features = prefix.n_inputs;
-            program.intercept = centered_offsets(program.pair_weight, program.n_pairs, prefix.center,
-                                                 program.intercept);
+            program.intercept = centered_offsets(program.pair_weight, program.n_pairs, prefix.center, bias);
+            if (!fixed &&
+                keeps_center_apart(prefix, weight, bias, program.pair_weight, program.intercept)) {
+              program.center = prefix.center;
+              program.intercept = bias;
+            }
           }
           if (fixed && program.collapsed()) {
             program.fixed = quantize_linear(program.pair_weight, program.intercept, *quantization);
@@ -393,6 +399,11 @@ Program lower_family(const Model& model, Numeric numeric, const AffinePrefix& pr
           program.coef = prefix.compose(family.coef, family.n_outputs());
           program.intercept = centered_offsets(program.coef, program.n_outputs, prefix.center,
                                                family.intercept);
+          if (!fixed && !model.preprocessing.empty() &&
+              keeps_center_apart(prefix, family.coef, family.intercept, program.coef, program.intercept)) {
+            program.center = prefix.center;
+            program.intercept = family.intercept;
+          }
           if (fixed) program.fixed = quantize_linear(program.coef, program.intercept, *quantization);
           return program;
         } else if constexpr (std::is_same_v<T, Pca>) {

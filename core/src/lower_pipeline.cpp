@@ -106,6 +106,23 @@ std::vector<double> centered_offsets(const std::vector<double>& weight, std::siz
   return base;
 }
 
+bool keeps_center_apart(const AffinePrefix& prefix, const std::vector<double>& weight,
+                        const std::vector<double>& bias, const std::vector<double>& composed,
+                        const std::vector<double>& composed_bias) {
+  const std::size_t rows = bias.size();
+  const std::size_t n_in = prefix.center.size();
+  MCUPORT_ASSERT(composed_bias.size() == rows && composed.size() == rows * n_in &&
+                 weight.size() == rows * prefix.n_outputs);
+  for (std::size_t k = 0; k < rows; ++k) {
+    double folded = std::fabs(composed_bias[k]);
+    for (std::size_t f = 0; f < n_in; ++f) folded += std::fabs(composed[k * n_in + f] * prefix.center[f]);
+    double centred = std::fabs(bias[k]);
+    for (std::size_t j = 0; j < prefix.n_outputs; ++j) centred += std::fabs(weight[k * prefix.n_outputs + j]);
+    if (folded > kCenterApartRatio * centred) return true;
+  }
+  return false;
+}
+
 AffinePrefix compose_preprocessing(const Model& model) {
   AffinePrefix prefix;
   const auto n = static_cast<uint32_t>(model.info.n_features);

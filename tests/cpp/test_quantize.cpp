@@ -882,6 +882,31 @@ std::pair<mcuport::InputQuantization, mcuport::AffinePrefix> unit_square() {
 
 }  // namespace
 
+// Float mode keeps a pipeline's center apart from a linear map's offsets only where folding it
+// would cancel: a standardized feature whose mean is 32 of its spreads from zero adds terms of
+// 32 times a centred term's size to the folded sum (kCenterApartRatio), one whose mean is at
+// 101325 with a spread of 30, 3,377 times.
+TEST(LowerLinear, KeepsACenterApartOnlyWhereFoldingItWouldCancel) {
+  const auto apart = [](double mean, double spread) {
+    mcuport::AffinePrefix prefix;
+    prefix.n_inputs = prefix.n_outputs = 2;
+    prefix.scale = {1 / spread, 1.0};
+    prefix.center = {mean, 0.0};
+    const std::vector<double> weight = {1.0, -1.0};  // one row, on the standardized inputs
+    const std::vector<double> bias = {0.0};
+    const std::vector<double> composed = prefix.compose(weight, 1);
+    return mcuport::keeps_center_apart(prefix, weight, bias, composed,
+                                       mcuport::centered_offsets(composed, 1, prefix.center, bias));
+  };
+  // Folded: |bias'| + |w'_0 mean| = 2 mean / spread; centred: |w_0| + |w_1| = 2.
+  EXPECT_TRUE(apart(101325, 30));
+  EXPECT_TRUE(apart(-101325, 30));
+  EXPECT_TRUE(apart(32.01, 1));
+  EXPECT_FALSE(apart(31.99, 1));
+  EXPECT_FALSE(apart(5.8, 0.8));  // iris's sepal length
+  EXPECT_FALSE(apart(0, 1e-6));
+}
+
 // A Mahalanobis map takes the narrowest weights (15, 23 or 31 bits) whose rounding keeps the
 // distance within 1e-3 (relative) of the exact one at the threshold (here none: at d2 = n).
 // Two features on [-1, 1], precision diag(s^2, 1): the factor's largest weight s sets the

@@ -86,6 +86,16 @@ def thin_mahalanobis():
                                threshold=1.0)
 
 
+def far_from_zero(n_rows):
+    """Air pressure in Pa (about 101325, spread 30) and temperature in K (about 293, spread
+    0.2, correlated with it): features whose mean is far from zero next to their spread."""
+    rng = np.random.default_rng(SEED)
+    X = np.c_[101325 + 30 * rng.normal(size=n_rows), 293.15 + 0.2 * rng.normal(size=n_rows),
+              rng.normal(size=n_rows)]
+    X[:, 1] += 0.004 * (X[:, 0] - 101325)
+    return X
+
+
 def _int32_rows_data():
     """(X_train, X_test, y_train): four normal signals (the class is the largest) and 18 noise
     features of a tenth of their spread."""

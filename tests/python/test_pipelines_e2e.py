@@ -30,7 +30,7 @@ from sklearn.tree import DecisionTreeClassifier
 import mcuport
 from mcuport.host import HostModel
 
-from conftest import REPORT_LINES, SEED, split
+from conftest import REPORT_LINES, SEED, compile_everywhere, far_from_zero, split
 
 PIPELINES = {
     "StandardScaler+SVC(rbf)": lambda: make_pipeline(StandardScaler(), SVC()),
@@ -149,6 +149,44 @@ def test_folded_stages_cost_nothing(kind, bare):
     assert mcuport.generate(pipeline, name="m").table_bytes == mcuport.generate(
         pipeline[-1], name="m").table_bytes
     assert header.count("static inline") == bare_header.count("static inline")
+
+
+U = 2.0**-24  # float32 unit roundoff
+
+
+@pytest.mark.parametrize("scaler", [StandardScaler, MinMaxScaler])
+@pytest.mark.parametrize("estimator", ["LinearSVC", "SVC(linear)"])
+def test_float_linear_keeps_a_center_far_from_zero_apart(estimator, scaler, tmp_path):
+    """Air pressure in Pa and temperature in K behind a scaler: folded into the offsets, the
+    scaler's center (101325, 293.15) made the float32 sum cancel terms thousands of times its
+    value, and the decision values were up to 3.2e-3 off on the test split (at b7cb35d), over
+    50 times the largest bound below. Kept apart, each input less its float32 center is exact (Sterbenz)
+    and the sum's terms are the centred ones: every decision value within (n + 4) float32
+    roundings of |b| + sum_j |w_j z_j| (z the scaler's output, w and b the estimator's), times
+    the other float tests' safety factor, and every prediction as scikit-learn's outside it."""
+    X = far_from_zero(4000)
+    y = (X[:, 0] + 0.2 * X[:, 2] > 101325 + 30 * (X[:, 1] - 293.15)).astype(int)
+    X_train, X_test = X[:3000], X[3000:].astype(np.float32)
+    last = LinearSVC(random_state=SEED) if estimator == "LinearSVC" else SVC(kernel="linear")
+    pipeline = make_pipeline(scaler(), last).fit(X_train, y[:3000])
+    generated = mcuport.generate(pipeline, name="m", numeric="float")
+    table = "m_linear" if estimator == "LinearSVC" else "m_pair"
+    assert f"(x[f] - {table}_center[f])" in generated.header
+    with HostModel(generated, workdir=tmp_path) as model:
+        classes, scores = model.run(X_test)
+    x = X_test.astype(np.float64)
+    z = pipeline[0].transform(x)
+    if estimator == "LinearSVC":
+        w, b = last.coef_[0], last.intercept_[0]
+    else:  # the header's pair value is libsvm's: positive for class 0
+        w, b = (last._dual_coef_ @ last.support_vectors_)[0], last._intercept_[0]
+    reference = z @ w + b
+    bound = 4.0 * (x.shape[1] + 4) * U * (abs(b) + np.abs(z * w).sum(axis=1))
+    error = np.abs(scores[:, 0] - reference)
+    assert np.all(error <= bound), np.max(error / bound)
+    differ = np.flatnonzero(pipeline.classes_[classes] != pipeline.predict(x))
+    assert np.all(np.abs(reference[differ]) <= bound[differ]), differ
+    compile_everywhere(generated, tmp_path)
 
 
 def test_pca_in_front_of_trees_runs_as_a_stage():

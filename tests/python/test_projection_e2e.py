@@ -30,7 +30,7 @@ import mcuport
 from mcuport.host import STRICT_FLAGS, HostModel
 
 from conftest import (CLASSIFICATION_DATASETS, REPORT_LINES, SEED, code_values,
-                      compile_everywhere, header_macros, split)
+                      compile_everywhere, far_from_zero, header_macros, split)
 
 REL = 1e-5
 
@@ -501,16 +501,6 @@ def test_outliers_beyond_the_calibration_range_stay_outliers(dataset, tmp_path):
     assert np.mean(expected[len(X_test):] == -1) > 0.9  # the probe rows are outliers
     np.testing.assert_array_equal(labels[len(X_test):][expected[len(X_test):] == -1], -1)
     assert np.mean(labels == expected) >= 0.99
-
-
-def far_from_zero(n_rows):
-    """Air pressure in Pa (about 101325, spread 30) and temperature in K (about 293, spread
-    0.2, correlated with it): features whose mean is far from zero next to their spread."""
-    rng = np.random.default_rng(SEED)
-    X = np.c_[101325 + 30 * rng.normal(size=n_rows), 293.15 + 0.2 * rng.normal(size=n_rows),
-              rng.normal(size=n_rows)]
-    X[:, 1] += 0.004 * (X[:, 0] - 101325)
-    return X
 
 
 def test_float_centers_far_from_zero(tmp_path):

@@ -22,6 +22,10 @@ struct LinearProgram {
   uint32_t n_features = 0;
   std::vector<double> coef;       // n_outputs x n_features
   std::vector<double> intercept;  // n_outputs
+  // Float mode, a pipeline whose center keeps_center_apart: out_k = intercept_k + sum_f coef_kf
+  // (x_f - center_f), the intercept the estimator's own; else empty, and the center is folded
+  // into the intercept.
+  std::vector<double> center;
   std::optional<FixedLinear> fixed;
 };
 

@@ -35,6 +35,9 @@ struct SvmProgram {
   // Linear kernel: dec_p(x) = pair_weight[p] . x + intercept[p].
   std::vector<double> pair_weight;  // n_pairs x n_features
   std::vector<double> intercept;    // n_pairs
+  // Float mode, a pipeline whose center keeps_center_apart: dec_p = pair_weight[p] . (x - center)
+  // + intercept[p] (LinearProgram::center); else empty.
+  std::vector<double> center;
 
   // Fixed mode, linear kernel: the collapsed pairs as a fixed-point affine map.
   std::optional<FixedLinear> fixed;
