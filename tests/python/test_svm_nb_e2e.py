@@ -25,7 +25,8 @@ from sklearn.svm import SVC, LinearSVC, NuSVC, OneClassSVM
 import mcuport
 from mcuport.host import STRICT_FLAGS, HostModel
 
-from conftest import CLASSIFICATION_DATASETS, SEED, code_values, compile_everywhere, split
+from conftest import (CLASSIFICATION_DATASETS, SEED, code_values, compile_everywhere,
+                      far_from_zero, split)
 
 U = 2.0**-24  # float32 unit roundoff
 SAFETY = 4.0  # the bounds below are first-order; a generous factor keeps them rigorous
@@ -590,3 +591,41 @@ def test_naive_bayes_float_keeps_a_feature_constant_in_training_apart(stuck, tmp
     np.testing.assert_array_equal(nb_const.classes_[classes], nb_const.predict(X64))
     reference, bound = naive_bayes_bounds(nb_const, X64)
     assert np.all(np.abs(scores - reference) <= bound)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_naive_bayes_float_centers_means_far_from_zero(shared, tmp_path):
+    """Air pressure in Pa and temperature in K, unscaled (naive Bayes needs no scaler): as
+    float32 a class mean of 101325 is up to 0.004 off, 2,300 units of float32 rounding of its
+    spread of 18, and the joint log-likelihoods were up to 8.5e-4 off, 15 times past their bound
+    (at b7cb35d). The class features' inputs are now centred once per prediction on a float32
+    per feature (m_input_center) and the means are held less it: within the bound on the whole
+    test split, predictions as scikit-learn's. With a feature constant in training between them
+    (shared, as in the test above), the centring walks the class features' runs. Scaled data
+    keep x - mean: iris's means are within 6 units of its spreads' float32 rounding."""
+    X = far_from_zero(4000)
+    y = (X[:, 0] + 0.2 * X[:, 2] > 101325 + 30 * (X[:, 1] - 293.15)).astype(int)
+    if shared:  # a stuck sensor in training, working at run time: feature 1 of 4
+        stuck = np.full(len(X), 5.3)
+        stuck[3000:] += np.random.default_rng(SEED).normal(size=1000)
+        X = np.c_[X[:, :1], stuck, X[:, 1:]]
+    X_train, X_test = X[:3000], X[3000:].astype(np.float32)
+    nb = GaussianNB().fit(X_train, y[:3000])
+    generated = mcuport.generate(nb, name="m", numeric="float")
+    assert "m_input_center[" in generated.header
+    if shared:
+        assert "m_class_run[2][2] = {\n    {0u, 1u},\n    {2u, 4u}\n}" in generated.header
+        assert "xc[k] = x[f] - m_input_center[k];" in generated.header
+    with HostModel(generated, workdir=tmp_path / "gcc") as model:
+        classes, scores = model.run(X_test)
+    compile_everywhere(generated, tmp_path)
+    x = X_test.astype(np.float64)
+    reference, bound = naive_bayes_bounds(nb, x)
+    error = np.abs(scores - reference)
+    assert np.all(error <= bound), np.max(error / bound)
+    differ = np.flatnonzero(nb.classes_[classes] != nb.predict(x))
+    margin = np.abs(reference[:, 0] - reference[:, 1])
+    assert np.all(margin[differ] <= bound[differ].sum(axis=1)), differ
+
+    iris = GaussianNB().fit(*[split("iris")[i] for i in (0, 2)])
+    assert "m_input_center" not in mcuport.port(iris, name="m")
