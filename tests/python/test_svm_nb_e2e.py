@@ -629,3 +629,40 @@ def test_naive_bayes_float_centers_means_far_from_zero(shared, tmp_path):
 
     iris = GaussianNB().fit(*[split("iris")[i] for i in (0, 2)])
     assert "m_input_center" not in mcuport.port(iris, name="m")
+
+
+@pytest.mark.parametrize("kind", ["SVC", "OneClassSVM"])
+def test_float_rbf_centers_support_vectors_far_from_zero(kind, tmp_path):
+    """Unscaled air pressure in Pa (gamma='scale': a kernel length of 30): as float32 a support
+    vector of 101325 is up to 0.004 off, and the two-class SVC's decision values were up to
+    5.0e-4 off (at b7cb35d), 1.8 times the bound below, the one-class SVM's 8.7e-4, with 6 of
+    1,000 test predictions flipped. The input less a float32 center (m_sv_center, the support
+    vectors' average) is formed once per prediction and the support vectors are held less it:
+    the bound is the tests' float bound of the same model shifted by that center (the float32
+    roundings of x - center and sv - center, not of x and sv), and a flip needs a decision
+    value inside it. Scaled data keep x - sv."""
+    X = far_from_zero(4000)[:, [0]]
+    y = (X[:, 0] > 101325).astype(int)
+    X_train, X_test = X[:3000], X[3000:].astype(np.float32)
+    estimator = SVC(kernel="rbf") if kind == "SVC" else OneClassSVM(gamma="scale", nu=0.1)
+    estimator.fit(X_train, y[:3000]) if kind == "SVC" else estimator.fit(X_train)
+    generated = mcuport.generate(estimator, name="m", numeric="float")
+    assert "m_sv_kernel(xc, s)" in generated.header
+    with HostModel(generated, workdir=tmp_path / "gcc") as model:
+        labels, scores = model.run(X_test)
+    compile_everywhere(generated, tmp_path)
+    x = X_test.astype(np.float64)
+    center = estimator.support_vectors_.mean(axis=0)
+    shifted = copy.deepcopy(estimator)
+    shifted.support_vectors_ = estimator.support_vectors_ - center
+    reference, bound = svm_decision_bounds(shifted, x - center)
+    error = np.abs(scores - reference)
+    assert np.all(error <= bound), np.max(error / bound)
+    expected = estimator.predict(x)
+    if kind == "SVC":
+        expected = np.searchsorted(estimator.classes_, expected)
+    differ = np.flatnonzero(labels != expected)
+    assert np.all(np.abs(reference[differ]) <= bound[differ]), differ
+
+    X_train, _, y_train, _ = split("iris")
+    assert "m_sv_center" not in mcuport.port(SVC().fit(X_train, y_train), name="m")
