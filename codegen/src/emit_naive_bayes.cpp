@@ -105,9 +105,10 @@ static inline int32_t {{p}}_predict(const float {{xin}}[]) {
 // kFloatClassScores's loop over the class features (none where every feature is shared), run by
 // run of consecutive features: the inputs are read in order, as the tables are, where a list of
 // the features' indices cost each term a byte load and an address add (Cortex-M4F, -Os: 8
-// instructions a term where 11 were; digits on the host 6,171 instructions a prediction where
-// 6,214). size_t indices let gcc walk them as pointers on a 64-bit host (uint32_t ones, which
-// may wrap, took 7,999).
+// instructions a term where 11 were; standardized digits on the host 6,171 instructions a
+// prediction where 6,214, before it took the centred form below: 3,187, its plain loop over
+// the centred inputs vectorized). size_t indices let gcc walk them as pointers on a 64-bit host
+// (uint32_t ones, which may wrap, took 7,999).
 const char* kFloatClassTerms = R"(        size_t k = 0u;
         uint32_t r;
         for (r = 0u; r < {{n_runs}}u; ++r) {
