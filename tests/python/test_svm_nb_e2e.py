@@ -601,8 +601,8 @@ def test_naive_bayes_float_centers_means_far_from_zero(shared, tmp_path):
     (at b7cb35d). The class features' inputs are now centred once per prediction on a float32
     per feature (m_input_center) and the means are held less it: within the bound on the whole
     test split, predictions as scikit-learn's. With a feature constant in training between them
-    (shared, as in the test above), the centring walks the class features' runs. Scaled data
-    keep x - mean: iris's means are within 6 units of its spreads' float32 rounding."""
+    (shared, as in the test above), the centring walks the class features' runs. Raw iris
+    keeps x - mean: its means are within 6 units of its spreads' float32 rounding."""
     X = far_from_zero(4000)
     y = (X[:, 0] + 0.2 * X[:, 2] > 101325 + 30 * (X[:, 1] - 293.15)).astype(int)
     if shared:  # a stuck sensor in training, working at run time: feature 1 of 4
@@ -640,7 +640,7 @@ def test_float_rbf_centers_support_vectors_far_from_zero(kind, tmp_path):
     vectors' average) is formed once per prediction and the support vectors are held less it:
     the bound is the tests' float bound of the same model shifted by that center (the float32
     roundings of x - center and sv - center, not of x and sv), and a flip needs a decision
-    value inside it. Scaled data keep x - sv."""
+    value inside it. Raw iris keeps x - sv."""
     X = far_from_zero(4000)[:, [0]]
     y = (X[:, 0] > 101325).astype(int)
     X_train, X_test = X[:3000], X[3000:].astype(np.float32)
