@@ -498,6 +498,54 @@ def goal_lines(results: dict) -> List[str]:
     return lines
 
 
+# -- rows where a peer is ahead ------------------------------------------------------------------
+
+def peers_ahead(results: dict) -> List[dict]:
+    """Every (model, data set, target, peer) where no mcuport variant is at least as cheap and
+    at most as large (predict flash) as the peer: what "wins on every row" leaves."""
+    rows = []
+    for model in results["models"]:
+        for target in results["targets"]:
+            mine = [(e, ok(e, target)) for e in mcuport_entries(model)]
+            mine = [(e, r) for e, r in mine if r]
+            if not mine:
+                continue
+            for entry in peer_entries(model):
+                peer = ok(entry, target)
+                if peer is None or any(r["cost"] <= peer["cost"] and flash_of(r) <= flash_of(peer)
+                                       for _, r in mine):
+                    continue
+                rows.append({"model": model, "target": target, "peer_entry": entry, "peer": peer,
+                             "fastest": min(mine, key=lambda m: (m[1]["cost"], flash_of(m[1]))),
+                             "smallest": min(mine, key=lambda m: (flash_of(m[1]), m[1]["cost"]))})
+    return rows
+
+
+def peers_ahead_lines(results: dict) -> List[str]:
+    rows = peers_ahead(results)
+    lines = ["Rows where no mcuport variant is both at least as cheap and at most as large "
+             "(predict flash) as a peer, against mcuport's fastest and smallest variants:", ""]
+    if not rows:
+        return lines + ["- none"]
+    lines += ["| model | data | target | peer | peer cost | peer flash | peer agrees | "
+              "mcuport fastest: cost, flash | mcuport smallest: cost, flash |",
+              "|---|---|---|---|---:|---:|---:|---|---|"]
+    for r in rows:
+        peer, (fe, fr), (se, sr) = r["peer"], r["fastest"], r["smallest"]
+        lines.append(
+            f"| {model_title(r['model'])} | {dataset_title(r['model'])} | "
+            f"{TARGET_TITLES.get(r['target'], r['target'])} | {r['peer_entry']['tool']} | "
+            f"{number(peer['cost'])} | {number(flash_of(peer))} | {peer['agree']}/{peer['n']} | "
+            f"{fe['variant']}: {number(fr['cost'])} ({ratio(fr['cost'] / peer['cost'])}), "
+            f"{number(flash_of(fr))} ({ratio(flash_of(fr) / flash_of(peer))}) | "
+            f"{se['variant']}: {number(sr['cost'])} ({ratio(sr['cost'] / peer['cost'])}), "
+            f"{number(flash_of(sr))} ({ratio(flash_of(sr) / flash_of(peer))}) |")
+    why = why_missed().get("peers-ahead")
+    lines += ["", f"Why (hand-written in `bench/why_missed.md`, section peers-ahead): {why}" if why
+              else "<!-- PLACEHOLDER peers-ahead: explanation to be written -->"]
+    return lines
+
+
 # -- failures -----------------------------------------------------------------------------------
 
 def failure_lines(results: dict) -> List[str]:
@@ -707,6 +755,10 @@ def section(results: dict, chart_names: Dict[str, str]) -> str:
         "reference.",
         "",
         *goal_lines(results),
+        "",
+        "### Where a peer is ahead",
+        "",
+        *peers_ahead_lines(results),
         "",
         "### Port and compile time of the 200-tree forest (digits)",
         "",
