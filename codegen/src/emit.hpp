@@ -17,7 +17,8 @@ namespace mcuport::codegen {
 
 // The most inputs a predict copies, widened to int32, onto its stack once per prediction (512
 // bytes): Cortex-M0's looped affine maps (emit_affine.cpp) and naive Bayes's high-word terms
-// (emit_naive_bayes.cpp).
+// (emit_naive_bayes.cpp); in float mode, the most inputs centred once per prediction on the stack
+// (a linear map with several outputs, naive Bayes, an RBF kernel).
 constexpr uint32_t kWidenedInputsMax = 128;
 
 struct EmitContext {
@@ -112,6 +113,8 @@ FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program)
 // float32), or `void {{p}}_<function>(const int16_t x[], int64_t out[])` from a FixedLinear.
 // A nonempty `center` (float mode: a pipeline's, keeps_center_apart) is subtracted from each
 // input first: out_k = bias_k + sum_f weight_kf (x_f - center_f).
+// The header summary's line for such a center, subtracted by `function`'s table `table`.
+std::string float_linear_center_note(const EmitContext& context, const std::string& table);
 std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
                               const std::vector<double>& weight, const FieldOrigin& weight_origin,
                               const std::vector<double>& bias, const FieldOrigin& bias_origin,

@@ -16,13 +16,15 @@ namespace mcuport::codegen {
 
 namespace {
 
-// {{input}}: x[f], or x[f] less a pipeline's center (emit_float_linear's `center`).
+// {{input}}: x[f], or x[f] less a pipeline's center (emit_float_linear's `center`): by a
+// subtraction per multiply-accumulate, or, with several outputs, once per prediction into a
+// local array ({{prologue}}).
 const char* kFloatLinear = R"(/* {{doc}}
  * out[k] = bias[k] + sum_f weight[k][f] * {{input_doc}}, in float32.{{center_doc}} */
 static inline void {{p}}_{{function}}(const float x[], float out[]) {
     uint32_t k;
     uint32_t f;
-    for (k = 0u; k < {{n_outputs}}u; ++k) {
+{{prologue}}    for (k = 0u; k < {{n_outputs}}u; ++k) {
         float acc = {{p}}_{{table}}_bias[k];
         for (f = 0u; f < {{nf}}; ++f) {
             acc += {{p}}_{{table}}_weight[k][f] * {{input}};
@@ -31,6 +33,12 @@ static inline void {{p}}_{{function}}(const float x[], float out[]) {
     }
 }
 
+)";
+
+const char* kFloatCenterOnce = R"(    float xc[{{nf}}];
+    for (f = 0u; f < {{nf}}; ++f) {
+        xc[f] = x[f] - {{center}}[f];
+    }
 )";
 
 // Row k of a map with int16 weights: pairs of products, each pair below 2^31 in magnitude
@@ -628,6 +636,12 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
                                               {"n_outputs", std::to_string(map.n_outputs)}});
 }
 
+std::string float_linear_center_note(const EmitContext& context, const std::string& table) {
+  return " * The inputs less the pipeline's center (" + context.prefix + "_" + table +
+         "_center) first: folded into the offsets,\n * the float32 sum would cancel terms far "
+         "larger than its value.\n";
+}
+
 std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
                               const std::vector<double>& weight, const FieldOrigin& weight_origin,
                               const std::vector<double>& bias, const FieldOrigin& bias_origin,
@@ -652,14 +666,22 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
         const double hi = static_cast<double>(static_cast<float>(center[f]));
         start[k] += weight[k * n_features + f] * (hi - center[f]);
       }
+      // Below float32's normal range a start moves no sum a float32 can hold: none.
+      if (std::fabs(start[k]) < 0x1p-126) start[k] = 0;
     }
-    code.tables.add("float", 4, p + "_" + table + "_bias", rounded_float_literals(start, bias_origin),
+    // The estimator's own intercept, not composed with the stages.
+    const FieldOrigin own{bias_origin.path, bias_origin.layout, bias_origin.columns,
+                          " (with the float32 center's rounding, weighted)"};
+    code.tables.add("float", 4, p + "_" + table + "_bias", rounded_float_literals(start, own),
                     "offsets, one per output, with sum_f weight (the float32 center - the center)");
   } else {
     code.tables.add("float", 4, p + "_" + table + "_bias", rounded_float_literals(bias, bias_origin),
                     "offsets, one per output");
   }
   const bool centred = !center.empty();
+  const std::string center_table = p + "_" + table + "_center";
+  // Several outputs share one centred input per feature, on the stack (a bounded array).
+  const bool once = centred && n_outputs > 1 && n_features <= kWidenedInputsMax;
   return context.render(
       kFloatLinear,
       {{"doc", doc},
@@ -670,7 +692,8 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
        {"center_doc", centred ? "\n * The pipeline's center is subtracted first: folded into the bias, the sum would\n"
                                 " * cancel terms far larger than its value (see the center table)."
                               : ""},
-       {"input", centred ? "(x[f] - " + p + "_" + table + "_center[f])" : "x[f]"}});
+       {"prologue", once ? context.render(kFloatCenterOnce, {{"center", center_table}}) : ""},
+       {"input", once ? "xc[f]" : centred ? "(x[f] - " + center_table + "[f])" : "x[f]"}});
 }
 
 }  // namespace mcuport::codegen

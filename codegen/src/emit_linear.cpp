@@ -71,6 +71,7 @@ FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program)
   }
   code.summary += " * " + std::to_string(n_outputs) + " linear decision function(s): " +
                   std::to_string(n_outputs * n_features) + " multiply-accumulates per prediction.\n";
+  if (!program.center.empty()) code.summary += float_linear_center_note(context, "linear");
   code.scores = {"int32_t", p + "_scores", static_cast<uint32_t>(n_outputs), st};
   const std::string xt = context.input_type();
   code.api += " *   int32_t " + p + "_predict(const " + xt + " x[]);   class index\n";

@@ -2,6 +2,7 @@
 // the class means (2 multiply-adds per class and feature), then the argmax. Float32 in float
 // mode; in fixed mode the distances are FixedSquaredDistance (one 32-bit value per term, from a
 // 32-bit product or the high word of a 32 x 32 one) and the constants int64.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <set>
@@ -105,10 +106,9 @@ static inline int32_t {{p}}_predict(const float {{xin}}[]) {
 // kFloatClassScores's loop over the class features (none where every feature is shared), run by
 // run of consecutive features: the inputs are read in order, as the tables are, where a list of
 // the features' indices cost each term a byte load and an address add (Cortex-M4F, -Os: 8
-// instructions a term where 11 were; standardized digits on the host 6,171 instructions a
-// prediction where 6,214, before it took the centred form below: 3,187, its plain loop over
-// the centred inputs vectorized). size_t indices let gcc walk them as pointers on a 64-bit host
-// (uint32_t ones, which may wrap, took 7,999).
+// instructions a term where 11 were; digits on the host 6,171 instructions a prediction where
+// 6,214). size_t indices let gcc walk them as pointers on a 64-bit host (uint32_t ones, which
+// may wrap, took 7,999).
 const char* kFloatClassTerms = R"(        size_t k = 0u;
         uint32_t r;
         for (r = 0u; r < {{n_runs}}u; ++r) {
@@ -598,25 +598,32 @@ std::string unrolled_predict(const EmitContext& context, const NaiveBayesProgram
 
 // Float mode: a center per feature of `features` (float32 values, the average of its class
 // means), subtracted from the input once per prediction, and the means held less it; empty where
-// no class mean's float32 rounding exceeds kCenterApartRatio units of float32 rounding of that
-// class's standard deviation. A mean far from zero next to its spread (air pressure in Pa: 101325
-// as a float32 is up to 0.004 off, 2,300 such units of a spread of 18) moved the float32 joint
-// log-likelihood 15 times past the bound the tests hold it to. Raw or scaled iris, wine and
-// breast_cancer and raw digits are at most 12 units off and keep x - mean; standardized digits
-// is centred (pixels constant within a class: a mean of -0.51 against var_smoothing's standard
-// deviation of 3.7e-5, 13,600 units).
-std::vector<double> float_input_center(const NaiveBayesProgram& program,
+// no class mean's float32 rounding exceeds kCenterApartRatio units of float32 rounding of the
+// feature's largest class standard deviation (the distance of a typical input from the means:
+// a class constant in training has var_smoothing's deviation, but the inputs it meets are the
+// other classes' spread away, or the constant itself). A mean far from zero next to its spread
+// (air pressure in Pa: 101325 as a float32 is up to 0.004 off, 2,300 such units of a spread of
+// 18) moved the float32 joint log-likelihood 15 times past the bound the tests hold it to; raw
+// or scaled iris, wine, breast_cancer and digits are at most 12 units off and keep x - mean.
+// Empty too behind a pipeline's stage (its float32 outputs are rounded before any center could
+// be subtracted), beyond kWidenedInputsMax features (the centred inputs are a local array), and
+// where a centred mean would leave float32's range.
+std::vector<double> float_input_center(const EmitContext& context, const NaiveBayesProgram& program,
                                        const std::vector<uint32_t>& features) {
   const uint32_t nf = program.n_features;
+  if (context.stage != nullptr || features.size() > kWidenedInputsMax) return {};
   bool needed = false;
-  for (uint32_t c = 0; c < program.n_classes; ++c) {
-    for (uint32_t f : features) {
+  for (uint32_t f : features) {
+    double spread = 0;
+    for (uint32_t c = 0; c < program.n_classes; ++c) {
+      spread = std::max(spread, std::sqrt(0.5 / program.weight[c * nf + f]));
+    }
+    for (uint32_t c = 0; c < program.n_classes; ++c) {
       const double theta = program.theta[c * nf + f];
       // A mean float32 cannot hold is refused with its element's path by the means' table.
       if (!float32_constant_holds(theta)) return {};
       const double rounding = std::fabs(theta - static_cast<double>(static_cast<float>(theta)));
-      const double sd = std::sqrt(0.5 / program.weight[c * nf + f]);
-      needed = needed || rounding > kCenterApartRatio * 0x1p-24 * sd;
+      needed = needed || rounding > kCenterApartRatio * 0x1p-24 * spread;
     }
   }
   if (!needed) return {};
@@ -625,6 +632,9 @@ std::vector<double> float_input_center(const NaiveBayesProgram& program,
     double sum = 0;
     for (uint32_t c = 0; c < program.n_classes; ++c) sum += program.theta[c * nf + f];
     center.push_back(static_cast<double>(static_cast<float>(sum / program.n_classes)));
+    for (uint32_t c = 0; c < program.n_classes; ++c) {
+      if (!float32_constant_holds(program.theta[c * nf + f] - center.back())) return {};
+    }
   }
   return center;
 }
@@ -855,7 +865,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
     }
     // The class features' centers, where their means' float32 rounding matters (`apart` is
     // every feature where none is shared).
-    const std::vector<double> center = float_input_center(program, apart);
+    const std::vector<double> center = float_input_center(context, program, apart);
     std::vector<double> theta = program.theta;
     if (!center.empty()) {
       for (uint32_t c = 0; c < nc; ++c) {

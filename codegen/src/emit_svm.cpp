@@ -423,9 +423,15 @@ void add_support_vector_tables(const EmitContext& context, FamilyCode& code,
 // kCenterApartRatio units of float32 rounding. A support vector far from zero next to that length
 // (air pressure in Pa: 101325 as a float32 is up to 0.004 off, 2,200 units of a length of 30)
 // moved a one-class SVM's decision values by 8.7e-4 and flipped 6 of 1,000 test predictions;
-// iris, wine, breast_cancer and digits, raw or scaled, are at most 2.6 units off.
-std::vector<double> float_sv_center(const SvmProgram& program) {
-  if (program.kernel != Kernel::Rbf || !(program.gamma > 0)) return {};
+// iris, wine, breast_cancer and digits, raw or scaled, are at most 2.6 units off. Empty too
+// behind a pipeline's stage (its float32 outputs are rounded before any center could be
+// subtracted), beyond kWidenedInputsMax features (the centred input is a local array), and
+// where a centred support vector would leave float32's range.
+std::vector<double> float_sv_center(const EmitContext& context, const SvmProgram& program) {
+  if (program.kernel != Kernel::Rbf || !(program.gamma > 0) || context.stage != nullptr ||
+      program.n_features > kWidenedInputsMax) {
+    return {};
+  }
   const std::size_t nf = program.n_features;
   const double unit = kCenterApartRatio * 0x1p-24 / std::sqrt(program.gamma);
   bool needed = false;
@@ -440,6 +446,9 @@ std::vector<double> float_sv_center(const SvmProgram& program) {
     for (std::size_t f = 0; f < nf; ++f) center[f] += program.support_vectors[s * nf + f];
   }
   for (double& c : center) c = static_cast<double>(static_cast<float>(c / static_cast<double>(program.n_sv)));
+  for (std::size_t i = 0; i < program.support_vectors.size(); ++i) {
+    if (!float32_constant_holds(program.support_vectors[i] - center[i % nf])) return {};
+  }
   return center;
 }
 
@@ -612,8 +621,9 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
     code.summary = " * Linear kernel, collapsed at port time into " + std::to_string(program.n_pairs) +
                    " weight vector(s): " + std::to_string(program.n_pairs * n_features) +
                    " multiply-accumulates per prediction.\n";
+    if (!program.center.empty()) code.summary += float_linear_center_note(context, "pair");
   } else {
-    const std::vector<double> center = float_sv_center(program);
+    const std::vector<double> center = float_sv_center(context, program);
     std::vector<double> sv = program.support_vectors;
     std::string setup;
     if (!center.empty()) {

@@ -113,6 +113,10 @@ bool keeps_center_apart(const AffinePrefix& prefix, const std::vector<double>& w
   const std::size_t n_in = prefix.center.size();
   MCUPORT_ASSERT(composed_bias.size() == rows && composed.size() == rows * n_in &&
                  weight.size() == rows * prefix.n_outputs);
+  // A center float32 cannot hold stays folded, as the generated code could not subtract it.
+  for (double c : prefix.center) {
+    if (!(std::fabs(c) <= static_cast<double>(FLT_MAX))) return false;
+  }
   for (std::size_t k = 0; k < rows; ++k) {
     double folded = std::fabs(composed_bias[k]);
     for (std::size_t f = 0; f < n_in; ++f) folded += std::fabs(composed[k * n_in + f] * prefix.center[f]);

@@ -50,7 +50,8 @@ std::vector<double> centered_offsets(const std::vector<double>& weight, std::siz
 //   |composed_bias_k| + sum_f |composed_kf center_f|  >  kCenterApartRatio (|bias_k| + sum_j |weight_kj|)
 // (weight, bias: the estimator's own, on the prefix's outputs), at the cost of one subtraction per
 // multiply-accumulate. Scaled iris, wine, breast_cancer and digits are at most 8.8, the air
-// pressure example above 579 (MinMaxScaler) and 5,292 (StandardScaler).
+// pressure example above 579 (MinMaxScaler) and 5,292 (StandardScaler). A center beyond float32's
+// range stays folded.
 inline constexpr double kCenterApartRatio = 32;
 bool keeps_center_apart(const AffinePrefix& prefix, const std::vector<double>& weight,
                         const std::vector<double>& bias, const std::vector<double>& composed,
