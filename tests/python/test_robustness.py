@@ -152,3 +152,42 @@ def test_simulator_rejects_codes_outside_int16():
     simulated = mcuport.load(tree, calibration=X_train)
     with pytest.raises(ValueError, match="int16 range"):
         simulated.predict_codes(np.array([[40000, 0, 0, 0]]))
+
+
+def test_float_centring_keeps_models_at_float32s_edge_porting():
+    """The float centring (a pipeline's center kept apart from a linear map, naive Bayes's and
+    an RBF kernel's inputs centred once) must not refuse a model the plain form ports: found by
+    review, each was refused after the centring first landed. A center beyond float32's range
+    stays folded; a start below float32's range is none; centred means or support vectors that
+    would leave float32's range (means of 3e38 and -3e38) keep the plain form."""
+    import json
+
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+    from sklearn.svm import LinearSVC, OneClassSVM
+
+    from conftest import far_from_zero
+
+    def port(document):
+        return mcuport.port(json.dumps(document), name="m", numeric="float")
+
+    X = far_from_zero(300)
+    y = (X[:, 0] > 101325).astype(int)
+    linear = json.loads(mcuport.to_json(make_pipeline(StandardScaler(), LinearSVC()).fit(
+        X[:, [0]], y)))
+    assert "m_linear_center" in port(linear)
+    linear["params"]["coef"], linear["params"]["intercept"] = [[1e-35]], [0.0]
+    assert "m_linear_center" in port(linear)  # its start, -1e-39, is none
+    scaled = json.loads(mcuport.to_json(make_pipeline(MinMaxScaler(), LinearSVC()).fit(X, y)))
+    scaled["preprocessing"][0]["scale"][0], scaled["preprocessing"][0]["min"][0] = 1e-30, -1e10
+    assert "m_linear_center" not in port(scaled)  # a center of 1e40: folded
+
+    small = np.arange(1.0, 7.0)[:, None]
+    nb = json.loads(mcuport.to_json(GaussianNB().fit(small, [0, 0, 1, 1, 2, 2])))
+    nb["params"]["theta"] = [[3e38], [-3e38], [-3e38]]
+    assert "m_input_center" not in port(nb)
+    svm = json.loads(mcuport.to_json(OneClassSVM(gamma=1.0, nu=0.5).fit(small)))
+    n_sv = len(svm["params"]["support_vectors"])
+    svm["params"]["support_vectors"] = [[3e38 if i == 0 else -3e38] for i in range(n_sv)]
+    assert "m_sv_center" not in port(svm)
