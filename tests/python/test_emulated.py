@@ -41,7 +41,7 @@ from mcuport.firmware import (ForeignCode, TargetModel, ToolchainMissing, _Unico
 from mcuport.host import HostModel
 
 from conftest import (OTHER_COMPILERS, REPORT_LINES, SEED, arm_functions, extreme_codes,
-                      library_stack, require, split, stack_usage, thin_mahalanobis,
+                      far_from_zero, library_stack, require, split, stack_usage, thin_mahalanobis,
                       threshold_edge_rows, widened_header)
 
 FULL = os.environ.get("MCUPORT_FULL_TARGETS") == "1"
@@ -224,6 +224,52 @@ def test_target_answers_like_host(target, kind, numeric, tmp_path):
         f"(median; {measured.counts.min()}..{measured.counts.max()}), stack "
         f"{measured.peak_stack_bytes} B, flash {measured.model_flash_bytes} B, RAM "
         f"{measured.model_ram_bytes} B")
+
+
+def far_from_zero_model(kind):
+    """Float models whose inputs are centred once per prediction (or, for the linear map, whose
+    pipeline's center is kept apart): air pressure in Pa and temperature in K."""
+    X = far_from_zero(2000)
+    value = X[:, 0] + 0.2 * X[:, 2] - 101325 - 30 * (X[:, 1] - 293.15)
+    if kind == "GaussianNB":
+        estimator = GaussianNB().fit(X[:1500], value[:1500] > 0)
+    elif kind == "OneClassSVM":
+        X = X[:, [0]]
+        estimator = OneClassSVM(gamma="scale", nu=0.05).fit(X[:1500])
+    else:
+        estimator = make_pipeline(StandardScaler(), LinearSVC(random_state=SEED)).fit(
+            X[:1500], np.digitize(value[:1500], [-20, 20]))
+    return estimator, X[1500:1600].astype(np.float32)
+
+
+@pytest.mark.parametrize("kind,table", [("GaussianNB", "m_input_center"),
+                                        ("OneClassSVM", "m_sv_center"),
+                                        ("StandardScaler+LinearSVC", "m_linear_center")])
+@pytest.mark.parametrize("target", ALL_TARGETS if FULL else SUBSET_TARGETS)
+def test_float_centring_answers_like_host(target, kind, table, tmp_path):
+    """The float centring's tables read on every instruction set (on AVR from flash, by the
+    header's accessors): the chip answers as the host build and as scikit-learn on 100 rows far
+    from zero, its scores the host's bit for bit (within float32 rounding of expf for the
+    one-class SVM)."""
+    require_target(target)
+    estimator, X = far_from_zero_model(kind)
+    on_target = mcuport.generate(estimator, name="m", numeric="float", target=target)
+    assert f"{table}[" in on_target.header
+    with HostModel(mcuport.generate(estimator, name="m", numeric="float"),
+                   workdir=tmp_path / "host") as host:
+        expected_y, expected_scores = host.run(X)
+    with TargetModel(on_target, workdir=tmp_path / "target") as chip:
+        measured = chip.measure(X)
+    np.testing.assert_array_equal(measured.predictions, expected_y)
+    labels = estimator.predict(X.astype(np.float64))
+    if hasattr(estimator, "classes_"):
+        labels = np.searchsorted(estimator.classes_, labels)
+    np.testing.assert_array_equal(measured.predictions, labels)
+    if exact_float_scores(on_target, target):
+        np.testing.assert_array_equal(measured.scores, expected_scores)
+    else:
+        scale = float(np.abs(expected_scores).max())
+        np.testing.assert_allclose(measured.scores, expected_scores, rtol=0, atol=1e-5 * scale)
 
 
 @pytest.mark.parametrize("target", ALL_TARGETS if FULL else SUBSET_TARGETS)
