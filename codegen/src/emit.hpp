@@ -112,14 +112,19 @@ FamilyCode emit_linear(const EmitContext& context, const LinearProgram& program)
 // `void {{p}}_<function>(const float x[], float out[])` from float64 weights (rounded to
 // float32), or `void {{p}}_<function>(const int16_t x[], int64_t out[])` from a FixedLinear.
 // A nonempty `center` (float mode: a pipeline's, keeps_center_apart) is subtracted from each
-// input first: out_k = bias_k + sum_f weight_kf (x_f - center_f).
-// The header summary's line for such a center, subtracted by `function`'s table `table`.
-std::string float_linear_center_note(const EmitContext& context, const std::string& table);
+// input first: out_k = bias_k + sum_f weight_kf (x_f - center_f), the table {{p}}_<table>_center.
 std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
                               const std::vector<double>& weight, const FieldOrigin& weight_origin,
                               const std::vector<double>& bias, const FieldOrigin& bias_origin,
                               const std::string& function, const std::string& table,
                               const std::string& doc, const std::vector<double>& center = {});
+// The header summary's line for such a center (the table {{p}}_<table>_center).
+std::string float_linear_center_note(const EmitContext& context, const std::string& table);
+// Float mode: the C lines forming `float xc[{{nf}}]`, each input x[f] less the table `center`[f],
+// once per prediction (at most kWidenedInputsMax inputs); `declare_index` declares the loop's
+// `uint32_t f` too.
+std::string float_centred_inputs(const EmitContext& context, const std::string& center,
+                                 bool declare_index);
 // Float mode: add the point `center` subtracted from the input (one value per input, float64)
 // to `code` as the table `name`, and return the C expression of x[f] less it. The float32
 // nearest a center of 1e5 is up to 0.004 off, a large part of such a feature's spread: where any

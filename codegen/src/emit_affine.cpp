@@ -35,11 +35,26 @@ static inline void {{p}}_{{function}}(const float x[], float out[]) {
 
 )";
 
-const char* kFloatCenterOnce = R"(    float xc[{{nf}}];
-    for (f = 0u; f < {{nf}}; ++f) {
+// float_centred_inputs: each input less its center, once per prediction.
+const char* kFloatCentredInputs = R"(    float xc[{{nf}}];
+{{declare}}    for (f = 0u; f < {{nf}}; ++f) {
         xc[f] = x[f] - {{center}}[f];
     }
 )";
+
+// Per row r, sum_f weight(r, f) (float32(center_f) - center_f): each difference exact, the sum
+// in float64; none below float32's normal range, where it moves no sum a float32 can hold.
+std::vector<double> center_rounding_shares(const std::vector<double>& center, std::size_t n_rows,
+                                           const std::function<double(std::size_t, std::size_t)>& weight) {
+  std::vector<double> share(n_rows, 0.0);
+  for (std::size_t r = 0; r < n_rows; ++r) {
+    for (std::size_t f = 0; f < center.size(); ++f) {
+      share[r] += weight(r, f) * (static_cast<double>(static_cast<float>(center[f])) - center[f]);
+    }
+    if (std::fabs(share[r]) < 0x1p-126) share[r] = 0;
+  }
+  return share;
+}
 
 // Row k of a map with int16 weights: pairs of products, each pair below 2^31 in magnitude
 // (|w| <= 32767, |x| <= 32768), so the portable path adds one int32 per pair, and Arm's DSP path
@@ -636,6 +651,12 @@ std::string emit_fixed_linear(const EmitContext& context, FamilyCode& code, cons
                                               {"n_outputs", std::to_string(map.n_outputs)}});
 }
 
+std::string float_centred_inputs(const EmitContext& context, const std::string& center,
+                                 bool declare_index) {
+  return context.render(kFloatCentredInputs,
+                        {{"center", center}, {"declare", declare_index ? "    uint32_t f;\n" : ""}});
+}
+
 std::string float_linear_center_note(const EmitContext& context, const std::string& table) {
   return " * The inputs less the pipeline's center (" + context.prefix + "_" + table +
          "_center) first: folded into the offsets,\n * the float32 sum would cancel terms far "
@@ -658,16 +679,12 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
     code.tables.add("float", 4, p + "_" + table + "_center", rounded_float_literals(center, origin),
                     "the pipeline's input that maps to zero (float32), subtracted from each input");
     // The float32 center is off the exact one by up to half a unit in its last place: what
-    // that leaves out of each row, sum_f weight (float32(center) - center), exact in float64 as
-    // far as float32 can hold it, starts the row with the bias.
-    std::vector<double> start = bias;
+    // that leaves out of each row starts the row with the bias.
+    std::vector<double> start = center_rounding_shares(
+        center, n_outputs, [&](std::size_t k, std::size_t f) { return weight[k * n_features + f]; });
     for (std::size_t k = 0; k < n_outputs; ++k) {
-      for (std::size_t f = 0; f < n_features; ++f) {
-        const double hi = static_cast<double>(static_cast<float>(center[f]));
-        start[k] += weight[k * n_features + f] * (hi - center[f]);
-      }
-      // Below float32's normal range a start moves no sum a float32 can hold: none.
-      if (std::fabs(start[k]) < 0x1p-126) start[k] = 0;
+      start[k] += bias[k];
+      if (std::fabs(start[k]) < 0x1p-126) start[k] = 0;  // as the shares: none
     }
     // The estimator's own intercept, not composed with the stages.
     const FieldOrigin own{bias_origin.path, bias_origin.layout, bias_origin.columns,
@@ -692,7 +709,7 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
        {"center_doc", centred ? "\n * The pipeline's center is subtracted first: folded into the bias, the sum would\n"
                                 " * cancel terms far larger than its value (see the center table)."
                               : ""},
-       {"prologue", once ? context.render(kFloatCenterOnce, {{"center", center_table}}) : ""},
+       {"prologue", once ? float_centred_inputs(context, center_table, false) : ""},
        {"input", once ? "xc[f]" : centred ? "(x[f] - " + center_table + "[f])" : "x[f]"}});
 }
 
@@ -725,18 +742,11 @@ std::string float_row_center(FamilyCode& code, const std::string& name, const st
                            const std::function<double(uint32_t, uint32_t)>& weight,
                            const std::string& start, const std::string& row) {
   code.tables.add("float", 4, name, rounded_float_literals(center, origin), doc);
-  std::vector<double> share(n_rows, 0.0);
-  bool any = false;
-  for (uint32_t r = 0; r < n_rows; ++r) {
-    for (std::size_t f = 0; f < center.size(); ++f) {
-      const double hi = static_cast<double>(static_cast<float>(center[f]));
-      share[r] += weight(r, static_cast<uint32_t>(f)) * (hi - center[f]);  // hi - center exact
-    }
-    // Below float32's normal range a start moves no sum a float32 can hold: none.
-    if (std::fabs(share[r]) < 0x1p-126) share[r] = 0;
-    any = any || share[r] != 0;
-  }
-  if (!any) return "0.0f";
+  const std::vector<double> share =
+      center_rounding_shares(center, n_rows, [&](std::size_t r, std::size_t f) {
+        return weight(static_cast<uint32_t>(r), static_cast<uint32_t>(f));
+      });
+  if (std::all_of(share.begin(), share.end(), [](double v) { return v == 0; })) return "0.0f";
   const FieldOrigin start_origin{origin.path, FieldOrigin::Layout::Whole, 0,
                                  " (its float32 rounding, weighted: where each row's sum starts)"};
   code.tables.add("float", 4, start, rounded_float_literals(share, start_origin),

@@ -123,12 +123,6 @@ const char* kFloatClassTerms = R"(        size_t k = 0u;
         }
 )";
 
-// Fixed mode (docs/fixed-point.md, Gaussian naive Bayes), per-term shifts: per class and feature
-// one 32-bit product, one 32-bit shift and one exact square added in 64 bits. Center and root
-// share one table, walked by pointer where tables are plain data and read by element where they
-// live in flash (AVR). Where the only multiply is 32 x 32 -> 32, the square's two words come from
-// 16-bit halves and are added into two 32-bit words by hand (the same integer; a uint64_t sum of
-// partial products spilled them through the stack).
 // The same over the class features centred once per prediction (float_input_center): each
 // class term reads its input less the feature's center, and the means are held less it.
 const char* kFloatCenteredClassTerms = R"(        size_t k;
@@ -155,12 +149,12 @@ const char* kFloatCenterRuns = R"(    float xc[{{n_apart}}u];
     }
 )";
 
-const char* kFloatCenterAll = R"(    float xc[{{nf}}];
-    for (f = 0u; f < {{nf}}; ++f) {
-        xc[f] = x[f] - {{p}}_input_center[f];
-    }
-)";
-
+// Fixed mode (docs/fixed-point.md, Gaussian naive Bayes), per-term shifts: per class and feature
+// one 32-bit product, one 32-bit shift and one exact square added in 64 bits. Center and root
+// share one table, walked by pointer where tables are plain data and read by element where they
+// live in flash (AVR). Where the only multiply is 32 x 32 -> 32, the square's two words come from
+// 16-bit halves and are added into two 32-bit words by hand (the same integer; a uint64_t sum of
+// partial products spilled them through the stack).
 const char* kFixedJointLogProba = R"(/* scikit-learn's predict_joint_log_proba * 2^{{P}}_SCORE_FRAC_BITS: per class c, the
  * constant log(prior_c) - 0.5 sum log(2 pi var_c) minus the class's weighted squared distance
  * sum_f t_f^2, t_f = floor(|x_f - center_cf| * root_cf / 2^shift_cf): |x - center| < 2^{{reach_bits}} and
@@ -650,7 +644,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
   std::string predict;  // written by the form that has its own predict, else kPredict
   bool own_predict = false;  // the form wrote predict into code.functions itself
   std::size_t terms_per_prediction = std::size_t{program.n_classes} * program.n_features;
-  std::string shared_note;
+  std::string float_notes;
   code.macros += "#define " + P + "_N_CLASSES " + std::to_string(program.n_classes) + "\n";
   if (fixed) {
     const FixedSquaredDistance& distance = *program.distance;
@@ -876,7 +870,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
                                                       " (the average of a feature's class means)"}),
                       "per class feature: subtracted from its input once per prediction (the "
                       "average of its class means, as float32)");
-      shared_note += " * The class features' inputs less " + p + "_input_center once per prediction, and the\n"
+      float_notes += " * The class features' inputs less " + p + "_input_center once per prediction, and the\n"
                      " * means less it: the means' float32 rounding would be a visible part of their spread.\n";
     }
     const std::string theta_doc = center.empty() ? "per class: the feature means"
@@ -890,7 +884,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
                          "per class: 0.5 / variance");
       code.functions += context.render(
           kFloatJointLogProba,
-          {{"centering", center.empty() ? "" : context.render(kFloatCenterAll)},
+          {{"centering", center.empty() ? "" : float_centred_inputs(context, p + "_input_center", false)},
            {"xc", center.empty() ? "x" : "xc"}});
     } else {
       // The tables hold the class features' columns (`apart`) and the shared features once; a
@@ -972,7 +966,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
                               {"shared_centered", shared_centered}});
       own_predict = true;  // kFloatClassScores's
       terms_per_prediction = nc * apart.size() + shared.size();
-      shared_note += " * " + std::to_string(shared.size()) + " of the " + std::to_string(nf) +
+      float_notes += " * " + std::to_string(shared.size()) + " of the " + std::to_string(nf) +
                     " features have the same mean and variance in every class: their terms are one "
                     "sum,\n * apart from the class scores, which predict compares.\n";
     }
@@ -980,7 +974,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
   code.summary = " * " + std::to_string(program.n_classes) + " classes x " +
                  std::to_string(program.n_features) + " features: " +
                  std::to_string(2 * terms_per_prediction) + " multiply-adds per prediction.\n" +
-                 shared_note;
+                 float_notes;
   if (program.distance) {
     code.summary += " * Every class's joint log-likelihood within a T + b sqrt(T) + c of scikit-learn's on the\n"
                     " * values the codes stand for, T = sum_f (x[f] - theta[c][f])^2 / (2 var[c][f]) the\n"

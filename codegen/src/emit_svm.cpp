@@ -31,14 +31,6 @@ static inline float {{p}}_sv_kernel(const float x[], uint32_t s) {
 
 )";
 
-// Float RBF where float_sv_center: the input less the center, once per prediction.
-const char* kFloatCenterInput = R"(    float xc[{{nf}}];
-    uint32_t f;
-    for (f = 0u; f < {{nf}}; ++f) {
-        xc[f] = x[f] - {{p}}_sv_center[f];
-    }
-)";
-
 // The support vectors are in class order (libsvm's n_support): one loop per class's run, and
 // for each the pairs its coefficient columns go to, read from a table, where a loop over every
 // class with the pair's index computed (a multiply and two branches a class) took about 20
@@ -448,9 +440,8 @@ void add_support_vector_tables(const EmitContext& context, FamilyCode& code,
 // kCenterApartRatio units of float32 rounding. A support vector far from zero next to that length
 // (air pressure in Pa: 101325 as a float32 is up to 0.004 off, 2,200 units of a length of 30)
 // moved a two-class SVC's decision values by 5e-4, and a one-class SVM (nu=0.01) answered
-// unlike scikit-learn on 39 of 1,000 test rows;
-// iris, wine, breast_cancer and digits, raw or scaled, are at most 2.6 units off. Empty too
-// behind a pipeline's stage (its float32 outputs are rounded before any center could be
+// unlike scikit-learn on 39 of 1,000 test rows; iris, wine, breast_cancer and digits, raw or
+// scaled, are at most 2.6 units off. Empty too behind a pipeline's stage (its float32 outputs are rounded before any center could be
 // subtracted), beyond kWidenedInputsMax features (the centred input is a local array), and
 // where a centred support vector would leave float32's range.
 std::vector<double> float_sv_center(const EmitContext& context, const SvmProgram& program) {
@@ -659,7 +650,7 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
                                                       0, " (the support vectors' average)"}),
                       "per feature: subtracted from the input once per prediction (the support "
                       "vectors' average, as float32)");
-      setup = context.render(kFloatCenterInput);
+      setup = float_centred_inputs(context, p + "_sv_center", true);
     }
     code.tables.add_2d("float", 4, p + "_sv", program.n_sv, n_features,
                        rounded_float_literals(sv, context.matrix_field("/params/support_vectors", n_features)),
