@@ -493,6 +493,35 @@ TEST(Port, RegisterSumsWhereTheTargetAndTheGroupsPayForThem) {
   EXPECT_TRUE(has(m0, "acc[1u] = "));
 }
 
+// kOpaqueSumsMinCopies: register sums start at a zero the compiler cannot see (M_OPAQUE) where
+// the first tree's leaves times the classes reach 512 (the moves a compiler would write in
+// that tree's leaves); in a forest cut into groups the sums come from acc[] and are never known.
+TEST(Port, RegisterSumsHideTheirZeroBehindALargeFirstTree) {
+  const auto has = [](const std::string& header, const char* text) {
+    return header.find(text) != std::string::npos;
+  };
+  mcuport::PortOptions options;
+  options.numeric = mcuport::Numeric::Fixed;
+  options.layout = mcuport::TreeLayout::Fast;
+  options.target = "cortex-m4f";
+  options.name = "m";
+  // 256 leaves x 3 classes = 768 moves: hidden.
+  const std::string large = mcuport::port_model(complete_forest(2, 8), options).header;
+  EXPECT_TRUE(has(large, " s2 = 0u;\n") && has(large, "    M_OPAQUE(s2);\n"));
+  EXPECT_TRUE(has(large, "#define M_OPAQUE(v) __asm__(\"\" : \"+r\"(v))\n"));
+  EXPECT_TRUE(has(large, "#define M_OPAQUE(v) ((void)0)\n"));  // compilers without GNU asm
+  // 128 leaves x 3 = 384: the plain zeros.
+  const std::string small = mcuport::port_model(complete_forest(2, 7), options).header;
+  EXPECT_TRUE(has(small, " s2 = 0u;\n"));
+  EXPECT_FALSE(has(small, "OPAQUE"));
+  // Groups of trees (6,138 splits): the sums are loaded from acc[].
+  const std::string grouped = mcuport::port_model(complete_forest(6, 10), options).header;
+  EXPECT_TRUE(has(grouped, " s2 = acc[2];"));
+  EXPECT_FALSE(has(grouped, "OPAQUE"));
+  options.target = "cortex-m0";
+  EXPECT_FALSE(has(mcuport::port_model(complete_forest(2, 8), options).header, "OPAQUE"));
+}
+
 TEST(Port, TargetDecidesTheDefaultNumericMode) {
   mcuport::PortOptions options;
   EXPECT_EQ(mcuport::port_model(tiny_model(), options).numeric, mcuport::Numeric::Float);
