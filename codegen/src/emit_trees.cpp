@@ -278,12 +278,14 @@ constexpr std::size_t kRegisterInputs = 6;
 // per input copied: a Thumb-1 split then loads its input with one 2-byte SP-relative ldr instead
 // of an offset built in a register and an ldrsh (4 to 8 bytes), at the price of the copy.
 constexpr std::size_t kStackWordSplitsPerInput = 8;
-// Register sums (Target::register_sums) start at zero. Knowing that, compilers make every leaf
-// of the first tree set every sum to a constant, one move per sum and leaf, at the join after
-// that tree; where that would be at least this many moves (the first tree's leaves times the
+// Register sums (Target::register_sums) that start at zero in the function that walks the
+// trees (a forest not cut into groups): knowing the zeros, compilers make every leaf of the
+// first tree set every sum to a constant, one move per sum and leaf, at the join after that
+// tree. Where that would be at least this many moves (the first tree's leaves times the
 // classes), each zero goes through {{P}}_OPAQUE, an empty asm that hides it, and a leaf adds to
-// the one or two sums it changes. 10-tree forests on Cortex-M4F, fixed, -Os: digits depth 8
-// (105 leaves x 10 classes) 18,892 -> 16,880 B and 309 -> 314 instructions a prediction;
+// the few sums it changes (one or two for most). 10-tree forests on Cortex-M4F, fixed, -Os:
+// digits depth 8 (105 leaves x 10 classes) 18,892 -> 16,880 B and 310 -> 314 instructions a
+// prediction;
 // unlimited depth (1,630) 30,040 -> 27,272 B, 370 -> 375. Smaller first trees gain little flash
 // for more instructions (the sums' zeros are written before the walk and some spill): depth 5
 // (320) 8,464 -> 8,284 B, 276 -> 283; depth 4 (160) 5,424 -> 5,376 B, 266 -> 277; iris (15)
@@ -2146,7 +2148,8 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
   std::string walk_functions;
   std::string fast_walk;
   FastWalk barriers;  // which barrier macros the fast walk uses
-  bool opaque_zero_sums = false;  // register sums start at a zero the compiler cannot see
+  bool sums_start_here = false;   // register sums that start at zero in the walking function
+  bool opaque_zero_sums = false;  // ... through {{P}}_OPAQUE (kOpaqueSumsMinCopies)
   if (one_sum) {
     // A leaf adds its class-1 code to the one sum (a class-0 leaf adds nothing).
     const FastWalk w = fast_tree_blocks(
@@ -2198,7 +2201,8 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
     barriers = w;
     // One function: its sums start at zero in their locals, in a large first tree through
     // {{P}}_OPAQUE (see opaque_zero_sums).
-    if (register_sums && walk_functions.empty()) {
+    sums_start_here = register_sums && walk_functions.empty();
+    if (sums_start_here) {
       uint32_t first_leaves = 0;
       for_each_node_of_tree(program, 0, [](uint32_t) {}, [&](uint32_t) { ++first_leaves; });
       opaque_zero_sums = uint64_t{first_leaves} * program.n_classes >= kOpaqueSumsMinCopies;
@@ -2525,7 +2529,7 @@ FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program) {
       }
       const bool loop_c = n_classes > 16 || !finish.empty();
       std::string sum_locals;
-      if (register_sums && walk_functions.empty()) {
+      if (sums_start_here) {
         // One function: the sums start at zero in their locals and are stored once at the end
         // (through {{P}}_OPAQUE where opaque_zero_sums).
         zero_acc.clear();

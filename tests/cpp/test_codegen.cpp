@@ -438,15 +438,19 @@ TEST(Port, ResultDescribesTheHeader) {
 
 // A vote forest of `n_trees` complete trees of depth `depth` over 4 inputs in [0, 1], three
 // classes: every split distinct enough to stay, every leaf a vote.
-std::string complete_forest(int n_trees, int depth) {
+// `n_classes` (at least 3, so that every class has leaves); tree 0 of depth `first_depth` where
+// that is given.
+std::string complete_forest(int n_trees, int depth, int n_classes = 3, int first_depth = -1) {
   std::ostringstream out;
   out << R"({"format": "mcuport-model", "format_version": 1, "kind": "tree_ensemble",
     "estimator": "RandomForestClassifier", "task": "classification", "n_features": 4,
-    "classes": [0, 1, 2], "input_ranges": [[0, 1], [0, 1], [0, 1], [0, 1]],
+    "classes": [)";
+  for (int c = 0; c < n_classes; ++c) out << (c == 0 ? "" : ", ") << c;
+  out << R"(], "input_ranges": [[0, 1], [0, 1], [0, 1], [0, 1]],
     "params": {"trees": [)";
-  const int n_inner = (1 << depth) - 1;
-  const int n_nodes = 2 * n_inner + 1;
   for (int t = 0; t < n_trees; ++t) {
+    const int n_inner = (1 << (t == 0 && first_depth >= 0 ? first_depth : depth)) - 1;
+    const int n_nodes = 2 * n_inner + 1;
     std::ostringstream left, right, feature, threshold, value;
     for (int i = 0; i < n_nodes; ++i) {
       const char* sep = i == 0 ? "" : ", ";
@@ -455,7 +459,14 @@ std::string complete_forest(int n_trees, int depth) {
       right << sep << (inner ? 2 * i + 2 : -1);
       feature << sep << (inner ? (i + t) % 4 : -2);
       threshold << sep << (inner ? 0.005 + 0.01 * ((i * 7 + t) % 97) : -2.0);
-      value << sep << (inner ? "null" : (i + t) % 3 == 0 ? "[1, 0, 0]" : (i + t) % 3 == 1 ? "[0, 1, 0]" : "[0, 0, 1]");
+      value << sep;
+      if (inner) {
+        value << "null";
+      } else {
+        value << "[";
+        for (int c = 0; c < n_classes; ++c) value << (c == 0 ? "" : ", ") << ((i + t) % n_classes == c ? 1 : 0);
+        value << "]";
+      }
     }
     out << (t == 0 ? "" : ", ") << "{\"children_left\": [" << left.str() << "], \"children_right\": ["
         << right.str() << "], \"feature\": [" << feature.str() << "], \"threshold\": ["
@@ -505,15 +516,21 @@ TEST(Port, RegisterSumsHideTheirZeroBehindALargeFirstTree) {
   options.layout = mcuport::TreeLayout::Fast;
   options.target = "cortex-m4f";
   options.name = "m";
-  // 256 leaves x 3 classes = 768 moves: hidden.
+  // 256 leaves x 3 classes = 768 moves: hidden, before the first tree.
   const std::string large = mcuport::port_model(complete_forest(2, 8), options).header;
   EXPECT_TRUE(has(large, " s2 = 0u;\n") && has(large, "    M_OPAQUE(s2);\n"));
+  EXPECT_LT(large.find("M_OPAQUE(s0);"), large.find("/* tree 0 */"));
   EXPECT_TRUE(has(large, "#define M_OPAQUE(v) __asm__(\"\" : \"+r\"(v))\n"));
   EXPECT_TRUE(has(large, "#define M_OPAQUE(v) ((void)0)\n"));  // compilers without GNU asm
-  // 128 leaves x 3 = 384: the plain zeros.
+  // 128 leaves x 3 = 384: the plain zeros; 128 x 4 = 512, the bound itself: hidden.
   const std::string small = mcuport::port_model(complete_forest(2, 7), options).header;
   EXPECT_TRUE(has(small, " s2 = 0u;\n"));
   EXPECT_FALSE(has(small, "OPAQUE"));
+  EXPECT_TRUE(has(mcuport::port_model(complete_forest(2, 7, 4), options).header, "M_OPAQUE(s3);"));
+  // The first tree decides, not the largest: 32 x 4 first and 256 x 4 after, plain; the other
+  // way round, hidden.
+  EXPECT_FALSE(has(mcuport::port_model(complete_forest(2, 8, 4, 5), options).header, "OPAQUE"));
+  EXPECT_TRUE(has(mcuport::port_model(complete_forest(2, 5, 4, 8), options).header, "OPAQUE"));
   // Groups of trees (6,138 splits): the sums are loaded from acc[].
   const std::string grouped = mcuport::port_model(complete_forest(6, 10), options).header;
   EXPECT_TRUE(has(grouped, " s2 = acc[2];"));

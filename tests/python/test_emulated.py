@@ -40,9 +40,9 @@ from mcuport.firmware import (ForeignCode, TargetModel, ToolchainMissing, _Unico
                               measure_known_loop)
 from mcuport.host import HostModel
 
-from conftest import (OTHER_COMPILERS, REPORT_LINES, SEED, arm_functions, extreme_codes,
-                      far_from_zero, library_stack, require, split, stack_usage, thin_mahalanobis,
-                      threshold_edge_rows, widened_header)
+from conftest import (OTHER_COMPILERS, REPORT_LINES, SEED, arm_functions, compile_everywhere,
+                      extreme_codes, far_from_zero, library_stack, require, split, stack_usage,
+                      thin_mahalanobis, threshold_edge_rows, widened_header)
 
 FULL = os.environ.get("MCUPORT_FULL_TARGETS") == "1"
 EMULATED_ARCHES = ("armv6m", "armv7em", "avr5", "rv32")
@@ -518,7 +518,6 @@ def test_cortex_m4f_forest_keeps_its_sums_in_registers(n_trees, tmp_path):
     of trees that load and store the sums (30 trees, 3,000 splits). The chip answers as the
     simulator does, predictions and probabilities, row for row over the whole test split; the
     Cortex-M0 header keeps its sums in memory."""
-    require_target("cortex-m4f")
     X_train, X_test, y_train, _ = split("digits")
     forest = RandomForestClassifier(n_estimators=n_trees, max_depth=8, random_state=SEED).fit(
         X_train, y_train)
@@ -533,6 +532,8 @@ def test_cortex_m4f_forest_keeps_its_sums_in_registers(n_trees, tmp_path):
     assert ("M_OPAQUE(s9);" in m4.header) == (n_trees == 10)
     assert ("m_trees_1(" in m4.header) == (n_trees == 30)
     assert "uint32_t s9 = " not in m0.header and "acc[3u]" in m0.header
+    compile_everywhere(m4, tmp_path)  # C99 under clang, C++ under g++ and clang++
+    require_target("cortex-m4f")
     simulated = mcuport.load(document)
     with HostModel(m4, workdir=tmp_path / "host") as host:
         codes = host.quantize(X_test)[0]
@@ -540,6 +541,32 @@ def test_cortex_m4f_forest_keeps_its_sums_in_registers(n_trees, tmp_path):
         y, scores = chip.run(codes)
     np.testing.assert_array_equal(y, simulated.predict_codes(codes))
     np.testing.assert_array_equal(scores, simulated.scores_codes(codes))
+
+
+def test_cortex_m4f_forest_hides_the_zeros_of_its_sums(tmp_path):
+    """M_OPAQUE (kOpaqueSumsMinCopies) is there for flash: the 10-tree depth-8 digits forest on
+    Cortex-M4F, built with it and with it emptied, answers alike, and with it its predict takes
+    at most 95% of the flash (measured: 16,880 B where 18,892; gcc writes every sum in every leaf
+    of the first tree when it knows they start at zero)."""
+    require_target("cortex-m4f")
+    X_train, X_test, y_train, _ = split("digits")
+    forest = RandomForestClassifier(n_estimators=10, max_depth=8, random_state=SEED).fit(
+        X_train, y_train)
+    hidden = mcuport.generate(forest, name="m", numeric="fixed", target="cortex-m4f",
+                              layout="fast", calibration=X_train)
+    define = '#define M_OPAQUE(v) __asm__("" : "+r"(v))\n'
+    assert hidden.header.count(define) == 1
+    known = dataclasses.replace(hidden, header=hidden.header.replace(
+        define, "#define M_OPAQUE(v) ((void)0)\n"))
+    with HostModel(hidden, workdir=tmp_path / "host") as host:
+        codes = host.quantize(X_test)[0]
+    measured = {}
+    for name, generated in (("hidden", hidden), ("known", known)):
+        with TargetModel(generated, workdir=tmp_path / name) as chip:
+            measured[name] = (chip.measure(codes), chip.predict_flash_bytes)
+    np.testing.assert_array_equal(measured["hidden"][0].predictions,
+                                  measured["known"][0].predictions)
+    assert measured["hidden"][1] <= 0.95 * measured["known"][1], measured
 
 
 @pytest.mark.parametrize("target", SUBSET_TARGETS)
