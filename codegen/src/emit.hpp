@@ -88,6 +88,9 @@ struct FamilyCode {
   // checked with the tables against the target's flash, and what to do when it does not fit.
   uint64_t code_bytes_at_least = 0;
   std::string code_size_advice;
+  // Float mode behind a diagonal stage: the stage's center where the family moved its own into
+  // it (stage_center_taking); empty: the stage program's.
+  std::vector<double> stage_center;
 };
 
 FamilyCode emit_trees(const EmitContext& context, const TreeProgram& program);
@@ -125,6 +128,15 @@ std::string float_linear_center_note(const EmitContext& context, const std::stri
 // `uint32_t f` too.
 std::string float_centred_inputs(const EmitContext& context, const std::string& center,
                                  bool declare_index);
+// Float mode behind a diagonal stage y = w (x - c) (context.stage, per-feature scalers): the
+// stage center c + shift / w, whose outputs are y - shift (`shift` per output, in the
+// estimator's units), for the family to hold its parameters less `shift`: a center far from
+// zero is subtracted from the raw input, written as float32 and remainder (float_center), and
+// not from the stage's float32 outputs, already rounded at the size of the center. Empty where
+// the stage is not such a stage, or a center would leave float32's range.
+std::vector<double> stage_center_taking(const EmitContext& context, const std::vector<double>& shift);
+// Whether context.stage is a float diagonal stage, which stage_center_taking can move.
+bool float_diagonal_stage(const EmitContext& context);
 // Float mode: add the point `center` subtracted from the input (one value per input, float64)
 // to `code` as the table `name`, and return the C expression of x[f] less it. The float32
 // nearest a center of 1e5 is up to 0.004 off, a large part of such a feature's spread: where any

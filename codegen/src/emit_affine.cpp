@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "emit.hpp"
+#include "mcuport/error.hpp"
 #include "mcuport/text.hpp"
 
 namespace mcuport::codegen {
@@ -717,6 +718,27 @@ std::string emit_float_linear(const EmitContext& context, FamilyCode& code,
 
 namespace mcuport::codegen {
 
+bool float_diagonal_stage(const EmitContext& context) {
+  return context.numeric == Numeric::Float && context.stage != nullptr && context.stage->diagonal &&
+         !context.stage->fixed;
+}
+
+std::vector<double> stage_center_taking(const EmitContext& context, const std::vector<double>& shift) {
+  if (!float_diagonal_stage(context)) return {};
+  const StageProgram& stage = *context.stage;
+  MCUPORT_ASSERT(shift.size() == stage.n_outputs && stage.center.size() == stage.n_inputs &&
+                 stage.weight.size() == stage.n_inputs);
+  std::vector<double> center = stage.center;
+  for (std::size_t f = 0; f < center.size(); ++f) {
+    if (shift[f] == 0) continue;
+    // A zero factor (a constant feature) leaves its output zero whatever it is given: no shift.
+    if (!(stage.weight[f] != 0)) return {};
+    center[f] += shift[f] / stage.weight[f];
+    if (!float32_constant_holds(center[f])) return {};
+  }
+  return center;
+}
+
 std::string float_center(FamilyCode& code, const std::string& name, const std::vector<double>& center,
                          const FieldOrigin& origin, const std::string& doc, const std::string& input,
                          const std::string& index) {
@@ -818,8 +840,11 @@ std::string emit_stage(const EmitContext& context, FamilyCode& code) {
     const FieldOrigin origin{"/preprocessing", FieldOrigin::Layout::Whole, 0,
                              " (the pipeline's stages composed)"};
     if (stage.diagonal) {
-      const std::string centered = float_center(code, p + "_stage_center", stage.center, origin,
-                                                "the stages' input that maps to zero");
+      const bool moved = !code.stage_center.empty();
+      const std::string centered =
+          float_center(code, p + "_stage_center", moved ? code.stage_center : stage.center, origin,
+                       moved ? "the stages' input that maps to zero, moved by the estimator's center"
+                             : "the stages' input that maps to zero");
       code.tables.add("float", 4, p + "_stage_weight", rounded_float_literals(stage.weight, origin),
                       "the scalers' factors");
       return context.render(kFloatDiagonalStage, {{"centered", centered}});

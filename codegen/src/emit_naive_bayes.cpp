@@ -599,13 +599,17 @@ std::string unrolled_predict(const EmitContext& context, const NaiveBayesProgram
 // (air pressure in Pa: 101325 as a float32 is up to 0.004 off, 2,300 such units of a spread of
 // 18) moved the float32 joint log-likelihood 15 times past the bound the tests hold it to; raw
 // or scaled iris, wine, breast_cancer and digits are at most 12 units off and keep x - mean.
-// Empty too behind a pipeline's stage (its float32 outputs are rounded before any center could
-// be subtracted), beyond kWidenedInputsMax features (the centred inputs are a local array), and
+// Behind a per-feature scaler stage the center is the stage's business (stage_center_taking:
+// its float32 outputs are rounded before the family could subtract anything); empty behind
+// other stages, beyond kWidenedInputsMax features (the centred inputs are a local array), and
 // where a centred mean would leave float32's range.
 std::vector<double> float_input_center(const EmitContext& context, const NaiveBayesProgram& program,
                                        const std::vector<uint32_t>& features) {
   const uint32_t nf = program.n_features;
-  if (context.stage != nullptr || features.size() > kWidenedInputsMax) return {};
+  if ((context.stage != nullptr && !float_diagonal_stage(context)) ||
+      features.size() > kWidenedInputsMax) {
+    return {};
+  }
   bool needed = false;
   for (uint32_t f : features) {
     double spread = 0;
@@ -859,8 +863,24 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
     }
     // The class features' centers, where their means' float32 rounding matters (`apart` is
     // every feature where none is shared).
-    const std::vector<double> center = float_input_center(context, program, apart);
+    std::vector<double> center = float_input_center(context, program, apart);
     std::vector<double> theta = program.theta;
+    if (!center.empty() && context.stage != nullptr) {
+      // Behind a scaler stage the stage subtracts it, from the raw input, with its own center.
+      std::vector<double> shift(nf, 0.0);
+      for (std::size_t k = 0; k < apart.size(); ++k) shift[apart[k]] = center[k];
+      code.stage_center = stage_center_taking(context, shift);
+      if (!code.stage_center.empty()) {
+        for (uint32_t c = 0; c < nc; ++c) {
+          for (uint32_t f = 0; f < nf; ++f) theta[c * nf + f] -= shift[f];
+        }
+        float_notes += " * The stage's center also takes the class features' centers (the averages of their class\n"
+                       " * means) from the raw input, and the means are held less them: the stage's float32 outputs\n"
+                       " * would be rounded at the size of the means, a visible part of their spread.\n";
+      }
+      center.clear();
+    }
+    const bool stage_centred = !code.stage_center.empty();
     if (!center.empty()) {
       for (uint32_t c = 0; c < nc; ++c) {
         for (std::size_t k = 0; k < apart.size(); ++k) theta[c * nf + apart[k]] -= center[k];
@@ -873,8 +893,9 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
       float_notes += " * The class features' inputs less " + p + "_input_center once per prediction, and the\n"
                      " * means less it: the means' float32 rounding would be a visible part of their spread.\n";
     }
-    const std::string theta_doc = center.empty() ? "per class: the feature means"
-                                                 : "per class: the feature means less " + p + "_input_center";
+    const std::string theta_doc = stage_centred   ? "per class: the feature means less the centers the stage takes"
+                                  : center.empty() ? "per class: the feature means"
+                                                   : "per class: the feature means less " + p + "_input_center";
     if (shared.empty()) {
       code.tables.add_2d("float", 4, p + "_theta", nc, nf,
                          rounded_float_literals(theta, {"/params/theta", FieldOrigin::Layout::Matrix, nf}),
@@ -930,8 +951,9 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
                            "as runs of consecutive ones: first, end");
         code.tables.add_2d("float", 4, p + "_theta", nc, apart.size(),
                            columns(theta, apart, nc, "/params/theta"),
-                           center.empty() ? "per class: the means of those features"
-                                          : "per class: the means of those features less " + p + "_input_center");
+                           stage_centred   ? "per class: the means of those features less the centers the stage takes"
+                           : center.empty() ? "per class: the means of those features"
+                                            : "per class: the means of those features less " + p + "_input_center");
         code.tables.add_2d("float", 4, p + "_class_weight", nc, apart.size(),
                            columns(program.weight, apart, nc, "/params/var"),
                            "per class: 0.5 / variance of those features");

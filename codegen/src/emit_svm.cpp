@@ -441,11 +441,14 @@ void add_support_vector_tables(const EmitContext& context, FamilyCode& code,
 // (air pressure in Pa: 101325 as a float32 is up to 0.004 off, 2,200 units of a length of 30)
 // moved a two-class SVC's decision values by 5e-4, and a one-class SVM (nu=0.01) answered
 // unlike scikit-learn on 39 of 1,000 test rows; iris, wine, breast_cancer and digits, raw or
-// scaled, are at most 2.6 units off. Empty too behind a pipeline's stage (its float32 outputs are rounded before any center could be
-// subtracted), beyond kWidenedInputsMax features (the centred input is a local array), and
-// where a centred support vector would leave float32's range.
+// scaled, are at most 2.6 units off. Behind a per-feature scaler stage the center is the
+// stage's business (stage_center_taking: its float32 outputs are rounded before the kernel
+// could subtract anything); empty behind other stages, beyond kWidenedInputsMax features (the
+// centred input is a local array), and where a centred support vector would leave float32's
+// range.
 std::vector<double> float_sv_center(const EmitContext& context, const SvmProgram& program) {
-  if (program.kernel != Kernel::Rbf || !(program.gamma > 0) || context.stage != nullptr ||
+  if (program.kernel != Kernel::Rbf || !(program.gamma > 0) ||
+      (context.stage != nullptr && !float_diagonal_stage(context)) ||
       program.n_features > kWidenedInputsMax) {
     return {};
   }
@@ -640,9 +643,18 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
                    " multiply-accumulates per prediction.\n";
     if (!program.center.empty()) code.summary += float_linear_center_note(context, "pair");
   } else {
-    const std::vector<double> center = float_sv_center(context, program);
+    std::vector<double> center = float_sv_center(context, program);
     std::vector<double> sv = program.support_vectors;
     std::string setup;
+    if (!center.empty() && context.stage != nullptr) {
+      // Behind a scaler stage the stage subtracts it, from the raw input, with its own center.
+      code.stage_center = stage_center_taking(context, center);
+      if (!code.stage_center.empty()) {
+        for (std::size_t i = 0; i < sv.size(); ++i) sv[i] -= center[i % n_features];
+      }
+      center.clear();
+    }
+    const bool stage_centred = !code.stage_center.empty();
     if (!center.empty()) {
       for (std::size_t i = 0; i < sv.size(); ++i) sv[i] -= center[i % n_features];
       code.tables.add("float", 4, p + "_sv_center",
@@ -654,7 +666,9 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
     }
     code.tables.add_2d("float", 4, p + "_sv", program.n_sv, n_features,
                        rounded_float_literals(sv, context.matrix_field("/params/support_vectors", n_features)),
-                       center.empty() ? "support vectors" : "support vectors less " + p + "_sv_center");
+                       stage_centred   ? "support vectors less the center the stage takes"
+                       : center.empty() ? "support vectors"
+                                        : "support vectors less " + p + "_sv_center");
     add_support_vector_tables(context, code, program);
     std::string doc;
     std::string step = "        acc += x[f] * " + p + "_sv[s][f];\n";
@@ -707,6 +721,11 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
     if (!center.empty()) {
       code.summary += " * The input less " + p + "_sv_center once per prediction, and the support vectors less it:\n"
                       " * their float32 rounding would be a visible part of the kernel's length.\n";
+    }
+    if (stage_centred) {
+      code.summary += " * The stage's center also takes the support vectors' average from the raw input, and the\n"
+                      " * support vectors are held less it: the stage's float32 outputs would be rounded at the\n"
+                      " * size of the support vectors, a visible part of the kernel's length.\n";
     }
     code.includes = "#include <math.h>\n";
   }

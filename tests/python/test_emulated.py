@@ -31,7 +31,7 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 from sklearn.svm import SVC, LinearSVC, OneClassSVM
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -227,12 +227,15 @@ def test_target_answers_like_host(target, kind, numeric, tmp_path):
 
 
 def far_from_zero_model(kind):
-    """Float models whose inputs are centred once per prediction (or, for the linear map, whose
-    pipeline's center is kept apart): air pressure in Pa and temperature in K."""
+    """Float models whose inputs are centred once per prediction (behind MaxAbsScaler by the
+    scaler's own center; for the linear map, the pipeline's center kept apart): air pressure in
+    Pa and temperature in K."""
     X = far_from_zero(2000)
     value = X[:, 0] + 0.2 * X[:, 2] - 101325 - 30 * (X[:, 1] - 293.15)
     if kind == "GaussianNB":
         estimator = GaussianNB().fit(X[:1500], value[:1500] > 0)
+    elif kind == "MaxAbsScaler+GaussianNB":  # the scaler's center takes the class means' centers
+        estimator = make_pipeline(MaxAbsScaler(), GaussianNB()).fit(X[:1500], value[:1500] > 0)
     elif kind == "OneClassSVM":
         X = X[:, [0]]
         estimator = OneClassSVM(gamma="scale", nu=0.05).fit(X[:1500])
@@ -243,6 +246,7 @@ def far_from_zero_model(kind):
 
 
 @pytest.mark.parametrize("kind,table", [("GaussianNB", "m_input_center"),
+                                        ("MaxAbsScaler+GaussianNB", "m_stage_center_lo"),
                                         ("OneClassSVM", "m_sv_center"),
                                         ("StandardScaler+LinearSVC", "m_linear_center")])
 @pytest.mark.parametrize("target", ALL_TARGETS if FULL else SUBSET_TARGETS)
