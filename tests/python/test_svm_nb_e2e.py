@@ -595,6 +595,27 @@ def test_naive_bayes_float_keeps_a_feature_constant_in_training_apart(stuck, tmp
     assert np.all(np.abs(scores - reference) <= bound)
 
 
+def assert_centred_rbf_bounds(estimator, inputs, predicted, labels, scores):
+    """An RBF SVM whose support vectors are held less their average, on `inputs` (float64, the
+    estimator's own): its decision values within the tests' float bound of the model shifted by
+    that center (the float32 roundings of x - center and sv - center, not of x and sv); a
+    prediction unlike scikit-learn's (`predicted`) needs a decision value inside it, and a
+    one-class SVM has none."""
+    center = estimator.support_vectors_.mean(axis=0)
+    shifted = copy.deepcopy(estimator)
+    shifted.support_vectors_ = estimator.support_vectors_ - center
+    reference, bound = svm_decision_bounds(shifted, inputs - center)
+    error = np.abs(scores - reference)
+    assert np.all(error <= bound), np.max(error / bound)
+    expected = predicted
+    if isinstance(estimator, SVC):
+        expected = np.searchsorted(estimator.classes_, predicted)
+    differ = np.flatnonzero(labels != expected)
+    assert np.all(np.abs(reference[differ]) <= bound[differ]), differ
+    if isinstance(estimator, OneClassSVM):
+        assert differ.size == 0, differ
+
+
 @pytest.mark.parametrize("shared", [False, True])
 def test_naive_bayes_float_centers_means_far_from_zero(shared, tmp_path):
     """Air pressure in Pa and temperature in K, unscaled (naive Bayes needs no scaler): as
@@ -673,19 +694,7 @@ def test_float_scaler_stage_takes_the_center_far_from_zero(scaler, kind, tmp_pat
         margin = np.abs(reference[:, 0] - reference[:, 1])
         assert np.all(margin[differ] <= bound[differ].sum(axis=1)), differ
         return
-    center = estimator.support_vectors_.mean(axis=0)
-    shifted = copy.deepcopy(estimator)
-    shifted.support_vectors_ = estimator.support_vectors_ - center
-    reference, bound = svm_decision_bounds(shifted, inputs - center)
-    error = np.abs(scores - reference)
-    assert np.all(error <= bound), np.max(error / bound)
-    expected = staged.predict(x)
-    if kind == "SVC":
-        expected = np.searchsorted(estimator.classes_, expected)
-    differ = np.flatnonzero(labels != expected)
-    assert np.all(np.abs(reference[differ]) <= bound[differ]), differ
-    if kind == "OneClassSVM":
-        assert differ.size == 0, differ
+    assert_centred_rbf_bounds(estimator, inputs, staged.predict(x), labels, scores)
 
 
 @pytest.mark.parametrize("kind", ["SVC", "OneClassSVM"])
@@ -712,19 +721,7 @@ def test_float_rbf_centers_support_vectors_far_from_zero(kind, tmp_path):
         labels, scores = model.run(X_test)
     compile_everywhere(generated, tmp_path)
     x = X_test.astype(np.float64)
-    center = estimator.support_vectors_.mean(axis=0)
-    shifted = copy.deepcopy(estimator)
-    shifted.support_vectors_ = estimator.support_vectors_ - center
-    reference, bound = svm_decision_bounds(shifted, x - center)
-    error = np.abs(scores - reference)
-    assert np.all(error <= bound), np.max(error / bound)
-    expected = estimator.predict(x)
-    if kind == "SVC":
-        expected = np.searchsorted(estimator.classes_, expected)
-    differ = np.flatnonzero(labels != expected)
-    assert np.all(np.abs(reference[differ]) <= bound[differ]), differ
-    if kind == "OneClassSVM":
-        assert differ.size == 0, differ
+    assert_centred_rbf_bounds(estimator, x, estimator.predict(x), labels, scores)
 
     X_train, _, y_train, _ = split("iris")
     assert "m_sv_center" not in mcuport.port(SVC().fit(X_train, y_train), name="m")
