@@ -135,6 +135,12 @@ std::string float_centred_inputs(const EmitContext& context, const std::string& 
 // not from the stage's float32 outputs, already rounded at the size of the center. Empty where
 // the stage is not such a stage, or a center would leave float32's range.
 std::vector<double> stage_center_taking(const EmitContext& context, const std::vector<double>& shift);
+// A family moves a feature's center m into the stage only where |m| is more than this many
+// times the largest distance of its values (class means, support vectors) from m: the stage's
+// outputs then shrink at least 7-fold (three bits of float32 rounding). Behind a scaler that
+// centres already (StandardScaler) the values straddle zero and stay where they are: moving
+// them could only put some into a larger binade.
+inline constexpr double kStageShiftRatio = 8;
 // Whether context.stage is a float diagonal stage, which stage_center_taking can move.
 bool float_diagonal_stage(const EmitContext& context);
 // Float mode: add the point `center` subtracted from the input (one value per input, float64)

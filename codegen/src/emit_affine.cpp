@@ -796,7 +796,7 @@ static inline void {{p}}_stage(const float x[], float y[]) {
 )";
 
 const char* kFloatDiagonalStage = R"(/* The pipeline's scalers in front of the estimator, in float32:
- * y[f] = weight[f] * (x[f] - center[f]). */
+ * y[f] = weight[f] * (x[f] - center[f]).{{moved}} */
 static inline void {{p}}_stage(const float x[], float y[]) {
     uint32_t f;
     for (f = 0u; f < {{P}}_N_FEATURES; ++f) {
@@ -847,8 +847,13 @@ std::string emit_stage(const EmitContext& context, FamilyCode& code) {
                              : "the stages' input that maps to zero");
       code.tables.add("float", 4, p + "_stage_weight", rounded_float_literals(stage.weight, origin),
                       "the scalers' factors");
-      return context.render(kFloatDiagonalStage, {{"centered", centered}});
+      return context.render(
+          kFloatDiagonalStage,
+          {{"centered", centered},
+           {"moved", moved ? "\n * The center is moved by the estimator's: y is the scalers' output less it." : ""}});
     }
+    // Only a per-feature stage takes a family's center (stage_center_taking).
+    MCUPORT_ASSERT(code.stage_center.empty());
     const uint32_t n_in = stage.n_inputs;
     const std::string start = float_row_center(
         code, p + "_stage_center", stage.center, origin, "the stages' input that maps to zero",
@@ -861,6 +866,7 @@ std::string emit_stage(const EmitContext& context, FamilyCode& code) {
                                         {"start", start}});
   }
   // The fixed stage reads the caller's codes: its own loops run over N_FEATURES.
+  MCUPORT_ASSERT(code.stage_center.empty());
   EmitContext raw = context;
   raw.stage = nullptr;
   std::string text = emit_fixed_linear(raw, code, *stage.fixed, "stage_row", "stage",

@@ -590,6 +590,31 @@ std::string unrolled_predict(const EmitContext& context, const NaiveBayesProgram
   return context.render(kUnrolledPredict, {{"body", text}});
 }
 
+// Whether some class mean of feature f is past float_input_center's rule (below); false also
+// where a mean is not a float32 (refused with its element's path by the means' table).
+bool mean_rounding_visible(const NaiveBayesProgram& program, uint32_t f) {
+  const uint32_t nf = program.n_features;
+  double spread = 0;
+  for (uint32_t c = 0; c < program.n_classes; ++c) {
+    spread = std::max(spread, std::sqrt(0.5 / program.weight[c * nf + f]));
+  }
+  bool visible = false;
+  for (uint32_t c = 0; c < program.n_classes; ++c) {
+    const double theta = program.theta[c * nf + f];
+    if (!float32_constant_holds(theta)) return false;
+    const double rounding = std::fabs(theta - static_cast<double>(static_cast<float>(theta)));
+    visible = visible || rounding > kCenterApartRatio * 0x1p-24 * spread;
+  }
+  return visible;
+}
+
+// The average of feature f's class means, as float32.
+double class_mean_center(const NaiveBayesProgram& program, uint32_t f) {
+  double sum = 0;
+  for (uint32_t c = 0; c < program.n_classes; ++c) sum += program.theta[c * program.n_features + f];
+  return static_cast<double>(static_cast<float>(sum / program.n_classes));
+}
+
 // Float mode: a center per feature of `features` (float32 values, the average of its class
 // means), subtracted from the input once per prediction, and the means held less it; empty where
 // no class mean's float32 rounding exceeds kCenterApartRatio units of float32 rounding of the
@@ -599,42 +624,58 @@ std::string unrolled_predict(const EmitContext& context, const NaiveBayesProgram
 // (air pressure in Pa: 101325 as a float32 is up to 0.004 off, 2,300 such units of a spread of
 // 18) moved the float32 joint log-likelihood 15 times past the bound the tests hold it to; raw
 // or scaled iris, wine, breast_cancer and digits are at most 12 units off and keep x - mean.
-// Behind a per-feature scaler stage the center is the stage's business (stage_center_taking:
-// its float32 outputs are rounded before the family could subtract anything); empty behind
-// other stages, beyond kWidenedInputsMax features (the centred inputs are a local array), and
-// where a centred mean would leave float32's range.
+// Empty too behind a pipeline's stage (see stage_shift: a per-feature scaler's center takes
+// it), beyond kWidenedInputsMax features (the centred inputs are a local array), and where a
+// centred mean would leave float32's range.
 std::vector<double> float_input_center(const EmitContext& context, const NaiveBayesProgram& program,
                                        const std::vector<uint32_t>& features) {
   const uint32_t nf = program.n_features;
-  if ((context.stage != nullptr && !float_diagonal_stage(context)) ||
-      features.size() > kWidenedInputsMax) {
-    return {};
-  }
+  if (context.stage != nullptr || features.size() > kWidenedInputsMax) return {};
   bool needed = false;
   for (uint32_t f : features) {
-    double spread = 0;
     for (uint32_t c = 0; c < program.n_classes; ++c) {
-      spread = std::max(spread, std::sqrt(0.5 / program.weight[c * nf + f]));
+      if (!float32_constant_holds(program.theta[c * nf + f])) return {};
     }
-    for (uint32_t c = 0; c < program.n_classes; ++c) {
-      const double theta = program.theta[c * nf + f];
-      // A mean float32 cannot hold is refused with its element's path by the means' table.
-      if (!float32_constant_holds(theta)) return {};
-      const double rounding = std::fabs(theta - static_cast<double>(static_cast<float>(theta)));
-      needed = needed || rounding > kCenterApartRatio * 0x1p-24 * spread;
-    }
+    needed = needed || mean_rounding_visible(program, f);
   }
   if (!needed) return {};
   std::vector<double> center;
   for (uint32_t f : features) {
-    double sum = 0;
-    for (uint32_t c = 0; c < program.n_classes; ++c) sum += program.theta[c * nf + f];
-    center.push_back(static_cast<double>(static_cast<float>(sum / program.n_classes)));
+    center.push_back(class_mean_center(program, f));
     for (uint32_t c = 0; c < program.n_classes; ++c) {
       if (!float32_constant_holds(program.theta[c * nf + f] - center.back())) return {};
     }
   }
   return center;
+}
+
+// Behind a per-feature scaler stage (float_diagonal_stage), whose float32 outputs are rounded
+// at the size of the means before the family could subtract anything: per feature, the center
+// the stage's own takes (stage_center_taking; 0: none), for every feature, shared or not, where
+// an output near a class mean rounds by more than float_input_center's rule allows a mean (up
+// to 2^-24 of it: a mean of exactly 1.0 is no float32 rounding, its neighbours are) and the
+// average of the class means is far from them (kStageShiftRatio: behind a scaler that centres
+// already the means are near zero, and stay).
+std::vector<double> stage_shift(const EmitContext& context, const NaiveBayesProgram& program) {
+  const uint32_t nf = program.n_features;
+  std::vector<double> shift(nf, 0.0);
+  if (!float_diagonal_stage(context)) return shift;
+  for (uint32_t f = 0; f < nf; ++f) {
+    double spread = 0;
+    double largest = 0;
+    for (uint32_t c = 0; c < program.n_classes; ++c) {
+      spread = std::max(spread, std::sqrt(0.5 / program.weight[c * nf + f]));
+      largest = std::max(largest, std::fabs(program.theta[c * nf + f]));
+    }
+    if (!(largest > kCenterApartRatio * spread)) continue;
+    const double m = class_mean_center(program, f);
+    double deviation = 0;
+    for (uint32_t c = 0; c < program.n_classes; ++c) {
+      deviation = std::max(deviation, std::fabs(program.theta[c * nf + f] - m));
+    }
+    if (std::fabs(m) > kStageShiftRatio * deviation) shift[f] = m;
+  }
+  return shift;
 }
 
 }  // namespace
@@ -863,22 +904,20 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
     }
     // The class features' centers, where their means' float32 rounding matters (`apart` is
     // every feature where none is shared).
-    std::vector<double> center = float_input_center(context, program, apart);
+    const std::vector<double> center = float_input_center(context, program, apart);
     std::vector<double> theta = program.theta;
-    if (!center.empty() && context.stage != nullptr) {
-      // Behind a scaler stage the stage subtracts it, from the raw input, with its own center.
-      std::vector<double> shift(nf, 0.0);
-      for (std::size_t k = 0; k < apart.size(); ++k) shift[apart[k]] = center[k];
+    // Behind a scaler stage its own center takes the means' centers, from the raw input.
+    const std::vector<double> shift = stage_shift(context, program);
+    if (std::any_of(shift.begin(), shift.end(), [](double v) { return v != 0; })) {
       code.stage_center = stage_center_taking(context, shift);
       if (!code.stage_center.empty()) {
         for (uint32_t c = 0; c < nc; ++c) {
           for (uint32_t f = 0; f < nf; ++f) theta[c * nf + f] -= shift[f];
         }
-        float_notes += " * The stage's center also takes the class features' centers (the averages of their class\n"
-                       " * means) from the raw input, and the means are held less them: the stage's float32 outputs\n"
-                       " * would be rounded at the size of the means, a visible part of their spread.\n";
+        float_notes += " * The stage's center also takes the features' centers (the averages of their class means)\n"
+                       " * from the raw input, and the means are held less them: the stage's float32 outputs would\n"
+                       " * be rounded at the size of the means, a visible part of their spread.\n";
       }
-      center.clear();
     }
     const bool stage_centred = !code.stage_center.empty();
     if (!center.empty()) {
@@ -971,7 +1010,7 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
       // Their means as a float32 and its remainder (float_center): with a training constant's
       // variance a mean's float32 rounding (5.3: 2e-7) is thousands of standard deviations.
       std::vector<double> shared_theta;
-      for (uint32_t f : shared) shared_theta.push_back(program.theta[f]);
+      for (uint32_t f : shared) shared_theta.push_back(theta[f]);  // less the stage's shift
       columns(program.theta, shared, 1, "/params/theta");  // a refusal names class 0's element
       const std::string shared_centered =
           float_center(code, p + "_shared_mean", shared_theta, FieldOrigin{"/params/theta"}, "their means",

@@ -441,14 +441,12 @@ void add_support_vector_tables(const EmitContext& context, FamilyCode& code,
 // (air pressure in Pa: 101325 as a float32 is up to 0.004 off, 2,200 units of a length of 30)
 // moved a two-class SVC's decision values by 5e-4, and a one-class SVM (nu=0.01) answered
 // unlike scikit-learn on 39 of 1,000 test rows; iris, wine, breast_cancer and digits, raw or
-// scaled, are at most 2.6 units off. Behind a per-feature scaler stage the center is the
-// stage's business (stage_center_taking: its float32 outputs are rounded before the kernel
-// could subtract anything); empty behind other stages, beyond kWidenedInputsMax features (the
-// centred input is a local array), and where a centred support vector would leave float32's
-// range.
+// scaled, are at most 2.6 units off. Empty too behind a pipeline's stage (see
+// stage_sv_shift: a per-feature scaler's center takes it), beyond kWidenedInputsMax features
+// (the centred input is a local array), and where a centred support vector would leave
+// float32's range.
 std::vector<double> float_sv_center(const EmitContext& context, const SvmProgram& program) {
-  if (program.kernel != Kernel::Rbf || !(program.gamma > 0) ||
-      (context.stage != nullptr && !float_diagonal_stage(context)) ||
+  if (program.kernel != Kernel::Rbf || !(program.gamma > 0) || context.stage != nullptr ||
       program.n_features > kWidenedInputsMax) {
     return {};
   }
@@ -470,6 +468,40 @@ std::vector<double> float_sv_center(const EmitContext& context, const SvmProgram
     if (!float32_constant_holds(program.support_vectors[i] - center[i % nf])) return {};
   }
   return center;
+}
+
+// Behind a per-feature scaler stage (float_diagonal_stage), whose float32 outputs are rounded
+// at the size of the support vectors before the kernel could subtract anything: per feature,
+// the center the stage's own takes (stage_center_taking; 0: none), the support vectors'
+// average as float32, where an output near a support vector rounds by more than
+// float_sv_center's rule allows a support vector (up to 2^-24 of it) and the average is far
+// from them (kStageShiftRatio: behind a scaler that centres already they straddle zero, and
+// stay).
+std::vector<double> stage_sv_shift(const EmitContext& context, const SvmProgram& program) {
+  const std::size_t nf = program.n_features;
+  std::vector<double> shift(nf, 0.0);
+  if (program.kernel != Kernel::Rbf || !(program.gamma > 0) || !float_diagonal_stage(context)) {
+    return shift;
+  }
+  const double unit = kCenterApartRatio * 0x1p-24 / std::sqrt(program.gamma);
+  for (std::size_t f = 0; f < nf; ++f) {
+    bool visible = false;
+    double sum = 0;
+    for (std::size_t s = 0; s < program.n_sv; ++s) {
+      const double v = program.support_vectors[s * nf + f];
+      if (!float32_constant_holds(v)) return std::vector<double>(nf, 0.0);
+      visible = visible || std::fabs(v) * 0x1p-24 > unit;
+      sum += v;
+    }
+    if (!visible) continue;
+    const double m = static_cast<double>(static_cast<float>(sum / static_cast<double>(program.n_sv)));
+    double deviation = 0;
+    for (std::size_t s = 0; s < program.n_sv; ++s) {
+      deviation = std::max(deviation, std::fabs(program.support_vectors[s * nf + f] - m));
+    }
+    if (std::fabs(m) > kStageShiftRatio * deviation) shift[f] = m;
+  }
+  return shift;
 }
 
 }  // namespace
@@ -643,16 +675,16 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
                    " multiply-accumulates per prediction.\n";
     if (!program.center.empty()) code.summary += float_linear_center_note(context, "pair");
   } else {
-    std::vector<double> center = float_sv_center(context, program);
+    const std::vector<double> center = float_sv_center(context, program);
     std::vector<double> sv = program.support_vectors;
     std::string setup;
-    if (!center.empty() && context.stage != nullptr) {
-      // Behind a scaler stage the stage subtracts it, from the raw input, with its own center.
-      code.stage_center = stage_center_taking(context, center);
+    // Behind a scaler stage its own center takes the support vectors' average, from the raw input.
+    const std::vector<double> shift = stage_sv_shift(context, program);
+    if (std::any_of(shift.begin(), shift.end(), [](double v) { return v != 0; })) {
+      code.stage_center = stage_center_taking(context, shift);
       if (!code.stage_center.empty()) {
-        for (std::size_t i = 0; i < sv.size(); ++i) sv[i] -= center[i % n_features];
+        for (std::size_t i = 0; i < sv.size(); ++i) sv[i] -= shift[i % n_features];
       }
-      center.clear();
     }
     const bool stage_centred = !code.stage_center.empty();
     if (!center.empty()) {

@@ -21,7 +21,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
 from sklearn.svm import SVC, LinearSVC, NuSVC, OneClassSVM
 
 import mcuport
@@ -654,8 +654,15 @@ def test_naive_bayes_float_centers_means_far_from_zero(shared, tmp_path):
     assert "m_input_center" not in mcuport.port(iris, name="m")
 
 
-@pytest.mark.parametrize("scaler", [MaxAbsScaler(), StandardScaler(with_mean=False)])
-@pytest.mark.parametrize("kind", ["GaussianNB", "SVC", "OneClassSVM"])
+STAGE_CENTER_KINDS = ["GaussianNB", "GaussianNB stuck", "GaussianNB wide", "SVC", "OneClassSVM"]
+
+
+# (Three classes behind StandardScaler(with_mean=False): gamma='scale' takes the variance of
+# every scaled value, the pressure's 3,400 and the temperature's 1,260 together, and a kernel
+# length of 1,500 rounds nothing visibly: nothing to move.)
+@pytest.mark.parametrize("scaler,kind", [(MaxAbsScaler(), kind) for kind in STAGE_CENTER_KINDS] +
+                         [(MaxAbsScaler(), "SVC three classes")] +
+                         [(StandardScaler(with_mean=False), kind) for kind in STAGE_CENTER_KINDS])
 def test_float_scaler_stage_takes_the_center_far_from_zero(scaler, kind, tmp_path):
     """Behind a scaler that does not center (MaxAbsScaler, StandardScaler(with_mean=False)) the
     estimator's inputs are the stage's float32 outputs, rounded at the size of the class means
@@ -664,37 +671,70 @@ def test_float_scaler_stage_takes_the_center_far_from_zero(scaler, kind, tmp_pat
     of 1,000 test rows (at 85d3af1). The stage's own center now also takes the estimator's
     (stage_center_taking: subtracted from the raw input as float32 and remainder) and the
     estimator's parameters are held less it: within the float bound of the model shifted by that
-    center, predictions as scikit-learn's but for proven near ties (none for the one-class SVM)."""
+    center, predictions as scikit-learn's but for proven near ties (none for the one-class SVM).
+    Also for a feature stuck in training (the same mean in both classes: naive Bayes's shared
+    terms), beside 130 more features (past the 128 the estimator's own centring holds in a local
+    array: the stage has its own), and for three classes."""
     X = far_from_zero(4000)
+    if kind == "GaussianNB stuck":  # pressure stuck at a constant in training, working at run time
+        X[:3000, 0] = 101325.0
+    if kind == "GaussianNB wide":
+        X = np.c_[X, np.random.default_rng(SEED).normal(size=(len(X), 130))]
+    value = X[:, 0] + 0.2 * X[:, 2] - 101325 - 30 * (X[:, 1] - 293.15)
+    if kind == "GaussianNB stuck":
+        value = X[:, 2] - np.median(X[:3000, 2])
     X_train, X_test = X[:3000], X[3000:].astype(np.float32)
     x = X_test.astype(np.float64)
-    if kind == "GaussianNB":
-        y = (X[:, 0] + 0.2 * X[:, 2] > 101325 + 30 * (X[:, 1] - 293.15)).astype(int)
-        staged = make_pipeline(copy.deepcopy(scaler), GaussianNB()).fit(X_train, y[:3000])
+    if kind.startswith("GaussianNB"):
+        staged = make_pipeline(copy.deepcopy(scaler), GaussianNB()).fit(X_train, value[:3000] > 0)
     else:
-        X_train, X_test, x = X_train[:, [0]], X_test[:, [0]], x[:, [0]]
-        y = (X[:, 0] > 101325).astype(int)
-        estimator = SVC(kernel="rbf") if kind == "SVC" else OneClassSVM(gamma="scale", nu=0.01)
+        columns = [0, 1] if kind == "SVC three classes" else [0]
+        X_train, X_test, x = X_train[:, columns], X_test[:, columns], x[:, columns]
+        y = np.digitize(value, [-20, 20]) if kind == "SVC three classes" else value > 0
+        estimator = OneClassSVM(gamma="scale", nu=0.01) if kind == "OneClassSVM" else SVC()
         staged = make_pipeline(copy.deepcopy(scaler), estimator)
-        staged.fit(X_train, y[:3000]) if kind == "SVC" else staged.fit(X_train)
+        staged.fit(X_train) if kind == "OneClassSVM" else staged.fit(X_train, y[:3000])
     generated = mcuport.generate(staged, name="m", numeric="float")
     header = generated.header
     assert "moved by the estimator's center" in header and "m_stage_center_lo[" in header
     assert "m_input_center" not in header and "m_sv_center" not in header
+    if kind == "GaussianNB stuck":
+        assert "m_shared_mean[" in header
     with HostModel(generated, workdir=tmp_path / "gcc") as model:
         labels, scores = model.run(X_test)
     compile_everywhere(generated, tmp_path)
     inputs = staged[0].transform(x)  # the estimator's inputs, in float64
     estimator = staged[-1]
-    if kind == "GaussianNB":
+    if isinstance(estimator, GaussianNB):
         reference, bound = naive_bayes_bounds(estimator, inputs)  # the same for the shifted model
         error = np.abs(scores - reference)
         assert np.all(error <= bound), np.max(error / bound)
         differ = np.flatnonzero(estimator.classes_[labels] != staged.predict(x))
         margin = np.abs(reference[:, 0] - reference[:, 1])
         assert np.all(margin[differ] <= bound[differ].sum(axis=1)), differ
-        return
-    assert_centred_rbf_bounds(estimator, inputs, staged.predict(x), labels, scores)
+    else:
+        assert_centred_rbf_bounds(estimator, inputs, staged.predict(x), labels, scores)
+
+
+@pytest.mark.parametrize("stage", ["StandardScaler", "MinMaxScaler", "MaxAbsScaler+PCA"])
+def test_float_stage_keeps_its_center_where_moving_would_not_help(stage):
+    """A scaler that centres (StandardScaler, MinMaxScaler over the data's own range) leaves the
+    class means and support vectors near zero: nothing moves (kStageShiftRatio: moving them
+    could only put some into a larger binade), and a PCA stage, which mixes the inputs, has no
+    per-feature center to move."""
+    from sklearn.decomposition import PCA
+
+    X = far_from_zero(3000)
+    value = X[:, 0] + 0.2 * X[:, 2] - 101325 - 30 * (X[:, 1] - 293.15)
+    steps = {"StandardScaler": [StandardScaler()], "MinMaxScaler": [MinMaxScaler()],
+             "MaxAbsScaler+PCA": [MaxAbsScaler(), PCA(2)]}[stage]
+    for estimator in (GaussianNB(), SVC(), OneClassSVM(gamma="scale", nu=0.01)):
+        pipeline = make_pipeline(*copy.deepcopy(steps), estimator)
+        pipeline.fit(X) if isinstance(estimator, OneClassSVM) else pipeline.fit(X, value > 0)
+        header = mcuport.port(pipeline, name="m", numeric="float")
+        assert "m_stage(" in header
+        assert "moved by the estimator's center" not in header, estimator
+        assert "m_input_center" not in header and "m_sv_center" not in header
 
 
 @pytest.mark.parametrize("kind", ["SVC", "OneClassSVM"])
