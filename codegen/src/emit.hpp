@@ -133,7 +133,7 @@ std::string float_centred_inputs(const EmitContext& context, const std::string& 
 // estimator's units), for the family to hold its parameters less `shift`: a center far from
 // zero is subtracted from the raw input, written as float32 and remainder (float_center), and
 // not from the stage's float32 outputs, already rounded at the size of the center. Empty where
-// the stage is not such a stage, or a center would leave float32's range.
+// the stage is not such a stage, no shift is nonzero, or a center would leave float32's range.
 std::vector<double> stage_center_taking(const EmitContext& context, const std::vector<double>& shift);
 // A family moves a feature's center m into the stage only where |m| is more than this many
 // times the largest distance of its values (class means, support vectors) from m: the stage's
@@ -141,6 +141,13 @@ std::vector<double> stage_center_taking(const EmitContext& context, const std::v
 // centres already (StandardScaler) the values straddle zero and stay where they are: moving
 // them could only put some into a larger binade.
 inline constexpr double kStageShiftRatio = 8;
+// One feature's shift for stage_center_taking: the float32 average m of `values` (its class
+// means, its support vector coordinates) where the largest is past kCenterApartRatio times
+// `spread` (a stage output near it rounds by up to 2^-24 of its size: more than that many
+// units of the spread's float32 rounding; a mean of exactly 1.0 rounds nothing, its neighbours
+// do) and |m| past kStageShiftRatio times the values' distance from it; 0 elsewhere, and where
+// a value is not a float32 (its table refuses it).
+double stage_feature_shift(const std::vector<double>& values, double spread);
 // Whether context.stage is a float diagonal stage, which stage_center_taking can move.
 bool float_diagonal_stage(const EmitContext& context);
 // Float mode: add the point `center` subtracted from the input (one value per input, float64)

@@ -723,8 +723,27 @@ bool float_diagonal_stage(const EmitContext& context) {
          !context.stage->fixed;
 }
 
+double stage_feature_shift(const std::vector<double>& values, double spread) {
+  double largest = 0;
+  double sum = 0;
+  for (double v : values) {
+    // A value float32 cannot hold is refused with its element's path by its table.
+    if (!float32_constant_holds(v)) return 0;
+    largest = std::max(largest, std::fabs(v));
+    sum += v;
+  }
+  if (values.empty() || !(largest > kCenterApartRatio * spread)) return 0;
+  const double m = static_cast<double>(static_cast<float>(sum / static_cast<double>(values.size())));
+  double deviation = 0;
+  for (double v : values) deviation = std::max(deviation, std::fabs(v - m));
+  return std::fabs(m) > kStageShiftRatio * deviation ? m : 0;
+}
+
 std::vector<double> stage_center_taking(const EmitContext& context, const std::vector<double>& shift) {
-  if (!float_diagonal_stage(context)) return {};
+  if (!float_diagonal_stage(context) ||
+      std::all_of(shift.begin(), shift.end(), [](double v) { return v == 0; })) {
+    return {};
+  }
   const StageProgram& stage = *context.stage;
   MCUPORT_ASSERT(shift.size() == stage.n_outputs && stage.center.size() == stage.n_inputs &&
                  stage.weight.size() == stage.n_inputs);

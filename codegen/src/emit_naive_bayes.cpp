@@ -590,31 +590,6 @@ std::string unrolled_predict(const EmitContext& context, const NaiveBayesProgram
   return context.render(kUnrolledPredict, {{"body", text}});
 }
 
-// Whether some class mean of feature f is past float_input_center's rule (below); false also
-// where a mean is not a float32 (refused with its element's path by the means' table).
-bool mean_rounding_visible(const NaiveBayesProgram& program, uint32_t f) {
-  const uint32_t nf = program.n_features;
-  double spread = 0;
-  for (uint32_t c = 0; c < program.n_classes; ++c) {
-    spread = std::max(spread, std::sqrt(0.5 / program.weight[c * nf + f]));
-  }
-  bool visible = false;
-  for (uint32_t c = 0; c < program.n_classes; ++c) {
-    const double theta = program.theta[c * nf + f];
-    if (!float32_constant_holds(theta)) return false;
-    const double rounding = std::fabs(theta - static_cast<double>(static_cast<float>(theta)));
-    visible = visible || rounding > kCenterApartRatio * 0x1p-24 * spread;
-  }
-  return visible;
-}
-
-// The average of feature f's class means, as float32.
-double class_mean_center(const NaiveBayesProgram& program, uint32_t f) {
-  double sum = 0;
-  for (uint32_t c = 0; c < program.n_classes; ++c) sum += program.theta[c * program.n_features + f];
-  return static_cast<double>(static_cast<float>(sum / program.n_classes));
-}
-
 // Float mode: a center per feature of `features` (float32 values, the average of its class
 // means), subtracted from the input once per prediction, and the means held less it; empty where
 // no class mean's float32 rounding exceeds kCenterApartRatio units of float32 rounding of the
@@ -633,15 +608,24 @@ std::vector<double> float_input_center(const EmitContext& context, const NaiveBa
   if (context.stage != nullptr || features.size() > kWidenedInputsMax) return {};
   bool needed = false;
   for (uint32_t f : features) {
+    double spread = 0;
     for (uint32_t c = 0; c < program.n_classes; ++c) {
-      if (!float32_constant_holds(program.theta[c * nf + f])) return {};
+      spread = std::max(spread, std::sqrt(0.5 / program.weight[c * nf + f]));
     }
-    needed = needed || mean_rounding_visible(program, f);
+    for (uint32_t c = 0; c < program.n_classes; ++c) {
+      const double theta = program.theta[c * nf + f];
+      // A mean float32 cannot hold is refused with its element's path by the means' table.
+      if (!float32_constant_holds(theta)) return {};
+      const double rounding = std::fabs(theta - static_cast<double>(static_cast<float>(theta)));
+      needed = needed || rounding > kCenterApartRatio * 0x1p-24 * spread;
+    }
   }
   if (!needed) return {};
   std::vector<double> center;
   for (uint32_t f : features) {
-    center.push_back(class_mean_center(program, f));
+    double sum = 0;
+    for (uint32_t c = 0; c < program.n_classes; ++c) sum += program.theta[c * nf + f];
+    center.push_back(static_cast<double>(static_cast<float>(sum / program.n_classes)));
     for (uint32_t c = 0; c < program.n_classes; ++c) {
       if (!float32_constant_holds(program.theta[c * nf + f] - center.back())) return {};
     }
@@ -649,31 +633,22 @@ std::vector<double> float_input_center(const EmitContext& context, const NaiveBa
   return center;
 }
 
-// Behind a per-feature scaler stage (float_diagonal_stage), whose float32 outputs are rounded
-// at the size of the means before the family could subtract anything: per feature, the center
-// the stage's own takes (stage_center_taking; 0: none), for every feature, shared or not, where
-// an output near a class mean rounds by more than float_input_center's rule allows a mean (up
-// to 2^-24 of it: a mean of exactly 1.0 is no float32 rounding, its neighbours are) and the
-// average of the class means is far from them (kStageShiftRatio: behind a scaler that centres
-// already the means are near zero, and stay).
+// Behind a per-feature scaler stage, whose float32 outputs are rounded at the size of the means
+// before the family could subtract anything: per feature, shared or not, the center the
+// stage's own takes (stage_feature_shift of its class means, next to its largest class
+// standard deviation, as float_input_center's rule).
 std::vector<double> stage_shift(const EmitContext& context, const NaiveBayesProgram& program) {
   const uint32_t nf = program.n_features;
   std::vector<double> shift(nf, 0.0);
   if (!float_diagonal_stage(context)) return shift;
   for (uint32_t f = 0; f < nf; ++f) {
+    std::vector<double> means;
     double spread = 0;
-    double largest = 0;
     for (uint32_t c = 0; c < program.n_classes; ++c) {
+      means.push_back(program.theta[c * nf + f]);
       spread = std::max(spread, std::sqrt(0.5 / program.weight[c * nf + f]));
-      largest = std::max(largest, std::fabs(program.theta[c * nf + f]));
     }
-    if (!(largest > kCenterApartRatio * spread)) continue;
-    const double m = class_mean_center(program, f);
-    double deviation = 0;
-    for (uint32_t c = 0; c < program.n_classes; ++c) {
-      deviation = std::max(deviation, std::fabs(program.theta[c * nf + f] - m));
-    }
-    if (std::fabs(m) > kStageShiftRatio * deviation) shift[f] = m;
+    shift[f] = stage_feature_shift(means, spread);
   }
   return shift;
 }
@@ -908,18 +883,16 @@ FamilyCode emit_naive_bayes(const EmitContext& context, const NaiveBayesProgram&
     std::vector<double> theta = program.theta;
     // Behind a scaler stage its own center takes the means' centers, from the raw input.
     const std::vector<double> shift = stage_shift(context, program);
-    if (std::any_of(shift.begin(), shift.end(), [](double v) { return v != 0; })) {
-      code.stage_center = stage_center_taking(context, shift);
-      if (!code.stage_center.empty()) {
-        for (uint32_t c = 0; c < nc; ++c) {
-          for (uint32_t f = 0; f < nf; ++f) theta[c * nf + f] -= shift[f];
-        }
-        float_notes += " * The stage's center also takes the features' centers (the averages of their class means)\n"
-                       " * from the raw input, and the means are held less them: the stage's float32 outputs would\n"
-                       " * be rounded at the size of the means, a visible part of their spread.\n";
-      }
-    }
+    code.stage_center = stage_center_taking(context, shift);
     const bool stage_centred = !code.stage_center.empty();
+    if (stage_centred) {
+      for (uint32_t c = 0; c < nc; ++c) {
+        for (uint32_t f = 0; f < nf; ++f) theta[c * nf + f] -= shift[f];
+      }
+      float_notes += " * The stage's center also takes the features' centers (the averages of their class means)\n"
+                     " * from the raw input, and the means are held less them: the stage's float32 outputs would\n"
+                     " * be rounded at the size of the means, a visible part of their spread.\n";
+    }
     if (!center.empty()) {
       for (uint32_t c = 0; c < nc; ++c) {
         for (std::size_t k = 0; k < apart.size(); ++k) theta[c * nf + apart[k]] -= center[k];

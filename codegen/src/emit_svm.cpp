@@ -470,36 +470,20 @@ std::vector<double> float_sv_center(const EmitContext& context, const SvmProgram
   return center;
 }
 
-// Behind a per-feature scaler stage (float_diagonal_stage), whose float32 outputs are rounded
-// at the size of the support vectors before the kernel could subtract anything: per feature,
-// the center the stage's own takes (stage_center_taking; 0: none), the support vectors'
-// average as float32, where an output near a support vector rounds by more than
-// float_sv_center's rule allows a support vector (up to 2^-24 of it) and the average is far
-// from them (kStageShiftRatio: behind a scaler that centres already they straddle zero, and
-// stay).
+// Behind a per-feature scaler stage, whose float32 outputs are rounded at the size of the
+// support vectors before the kernel could subtract anything: per feature, the center the
+// stage's own takes (stage_feature_shift of its support vector coordinates, next to the
+// kernel's length, as float_sv_center's rule).
 std::vector<double> stage_sv_shift(const EmitContext& context, const SvmProgram& program) {
   const std::size_t nf = program.n_features;
   std::vector<double> shift(nf, 0.0);
   if (program.kernel != Kernel::Rbf || !(program.gamma > 0) || !float_diagonal_stage(context)) {
     return shift;
   }
-  const double unit = kCenterApartRatio * 0x1p-24 / std::sqrt(program.gamma);
   for (std::size_t f = 0; f < nf; ++f) {
-    bool visible = false;
-    double sum = 0;
-    for (std::size_t s = 0; s < program.n_sv; ++s) {
-      const double v = program.support_vectors[s * nf + f];
-      if (!float32_constant_holds(v)) return std::vector<double>(nf, 0.0);
-      visible = visible || std::fabs(v) * 0x1p-24 > unit;
-      sum += v;
-    }
-    if (!visible) continue;
-    const double m = static_cast<double>(static_cast<float>(sum / static_cast<double>(program.n_sv)));
-    double deviation = 0;
-    for (std::size_t s = 0; s < program.n_sv; ++s) {
-      deviation = std::max(deviation, std::fabs(program.support_vectors[s * nf + f] - m));
-    }
-    if (std::fabs(m) > kStageShiftRatio * deviation) shift[f] = m;
+    std::vector<double> coordinates;
+    for (std::size_t s = 0; s < program.n_sv; ++s) coordinates.push_back(program.support_vectors[s * nf + f]);
+    shift[f] = stage_feature_shift(coordinates, 1 / std::sqrt(program.gamma));
   }
   return shift;
 }
@@ -680,13 +664,11 @@ static inline int64_t {{p}}_poly_kernel({{row_param}}, uint32_t s) {
     std::string setup;
     // Behind a scaler stage its own center takes the support vectors' average, from the raw input.
     const std::vector<double> shift = stage_sv_shift(context, program);
-    if (std::any_of(shift.begin(), shift.end(), [](double v) { return v != 0; })) {
-      code.stage_center = stage_center_taking(context, shift);
-      if (!code.stage_center.empty()) {
-        for (std::size_t i = 0; i < sv.size(); ++i) sv[i] -= shift[i % n_features];
-      }
-    }
+    code.stage_center = stage_center_taking(context, shift);
     const bool stage_centred = !code.stage_center.empty();
+    if (stage_centred) {
+      for (std::size_t i = 0; i < sv.size(); ++i) sv[i] -= shift[i % n_features];
+    }
     if (!center.empty()) {
       for (std::size_t i = 0; i < sv.size(); ++i) sv[i] -= center[i % n_features];
       code.tables.add("float", 4, p + "_sv_center",

@@ -285,11 +285,10 @@ constexpr std::size_t kStackWordSplitsPerInput = 8;
 // classes), each zero goes through {{P}}_OPAQUE, an empty asm that hides it, and a leaf adds to
 // the few sums it changes (one or two for most). 10-tree forests on Cortex-M4F, fixed, -Os:
 // digits depth 8 (105 leaves x 10 classes) 18,892 -> 16,880 B and 310 -> 314 instructions a
-// prediction;
-// unlimited depth (1,630) 30,040 -> 27,272 B, 370 -> 375. Smaller first trees gain little flash
-// for more instructions (the sums' zeros are written before the walk and some spill): depth 5
-// (320) 8,464 -> 8,284 B, 276 -> 283; depth 4 (160) 5,424 -> 5,376 B, 266 -> 277; iris (15)
-// 772 -> 776 B, 110 -> 113.
+// prediction; unlimited depth (1,630) 30,040 -> 27,272 B, 370 -> 375. Smaller first trees gain
+// little flash for more instructions (the sums' zeros are written before the walk and some
+// spill): depth 5 (320) 8,464 -> 8,284 B, 276 -> 283; depth 4 (160) 5,424 -> 5,376 B, 266 ->
+// 277; iris (15) 772 -> 776 B, 110 -> 113.
 constexpr uint64_t kOpaqueSumsMinCopies = 512;
 
 struct FastWalk {

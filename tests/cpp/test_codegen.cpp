@@ -476,19 +476,25 @@ std::string complete_forest(int n_trees, int depth, int n_classes = 3, int first
   return out.str();
 }
 
+// Whether `header` holds `text` (find() rather than HasSubstr: a failure would print headers of
+// half a megabyte).
+bool has(const std::string& header, const char* text) { return header.find(text) != std::string::npos; }
+
+// Fixed mode, the fast layout, for Cortex-M4F.
+mcuport::PortOptions fast_m4f_options() {
+  mcuport::PortOptions options;
+  options.numeric = mcuport::Numeric::Fixed;
+  options.layout = mcuport::TreeLayout::Fast;
+  options.target = "cortex-m4f";
+  return options;
+}
+
 // Target::register_sums: Cortex-M4F's fast code adds leaves to local sums in forests cut into
 // groups of 2,048 splits, but not in the small groups of a forest beyond 16,384 splits (a
 // group about a tree, whose one leaf does not pay for loading and storing the sums); other
 // targets keep the sums in acc[].
 TEST(Port, RegisterSumsWhereTheTargetAndTheGroupsPayForThem) {
-  // (find() rather than HasSubstr: a failure would print headers of half a megabyte.)
-  const auto has = [](const std::string& header, const char* text) {
-    return header.find(text) != std::string::npos;
-  };
-  mcuport::PortOptions options;
-  options.numeric = mcuport::Numeric::Fixed;
-  options.layout = mcuport::TreeLayout::Fast;
-  options.target = "cortex-m4f";
+  mcuport::PortOptions options = fast_m4f_options();
   const std::string small = mcuport::port_model(complete_forest(6, 10), options).header;  // 6,138 splits
   EXPECT_TRUE(has(small, " s2 = acc[2];") && has(small, "acc[2] = s2;"));
   EXPECT_FALSE(has(small, "acc[1u] = "));
@@ -508,13 +514,7 @@ TEST(Port, RegisterSumsWhereTheTargetAndTheGroupsPayForThem) {
 // the first tree's leaves times the classes reach 512 (the moves a compiler would write in
 // that tree's leaves); in a forest cut into groups the sums come from acc[] and are never known.
 TEST(Port, RegisterSumsHideTheirZeroBehindALargeFirstTree) {
-  const auto has = [](const std::string& header, const char* text) {
-    return header.find(text) != std::string::npos;
-  };
-  mcuport::PortOptions options;
-  options.numeric = mcuport::Numeric::Fixed;
-  options.layout = mcuport::TreeLayout::Fast;
-  options.target = "cortex-m4f";
+  mcuport::PortOptions options = fast_m4f_options();
   options.name = "m";
   // 256 leaves x 3 classes = 768 moves: hidden, before the first tree.
   const std::string large = mcuport::port_model(complete_forest(2, 8), options).header;
