@@ -170,7 +170,7 @@ static inline uint64_t {{p}}_sv_distance(const int32_t y[], uint32_t s) {
     while (f != 0u) {
         const int32_t d = y[f - 1u] - {{p}}_sv[s][f - 1u];
         --f;
-        sum += (uint64_t)((int64_t)d * d);
+        sum += mcuport_fx_square_i32(d);
     }
 #endif
     return sum;
@@ -544,7 +544,9 @@ FamilyCode emit_svm(const EmitContext& context, const SvmProgram& program) {
       setup = "    int32_t y[" + context.render("{{nf}}") + "];\n    " + p + "_rescale(x, y);\n";
       std::string argument = p + "_sv_distance(y, s)";
       if (map.exp_shift > 0) {
-        argument = "mcuport_fx_round_shift_u64(" + argument + ", " + std::to_string(map.exp_shift) + ")";
+        // A literal shift: on AVR the runtime's macro moves bytes where a call shifted by bits.
+        argument = (map.exp_shift < 64 ? "MCUPORT_FX_ROUND_SHR64(" : "mcuport_fx_round_shift_u64(") +
+                   argument + ", " + std::to_string(map.exp_shift) + ")";
       } else if (map.exp_shift < 0) {
         const int left = std::min(-map.exp_shift, 62);  // beyond, every nonzero D saturates too
         code.functions += context.render(R"(/* The exp runtime's argument from a distance: shifted left by {{left}}, saturating at 2^62

@@ -61,12 +61,17 @@ LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 
 def decode_literal(text: str) -> bytes:
     """The bytes of one C string literal as the generator writes them (printable ASCII and
-    three-digit octal escapes)."""
+    three-digit octal escapes; the fixed runtime's AVR assembly text also has \\n, \\t and
+    \\\\)."""
     body = text[1:-1]
     out = bytearray()
     i = 0
+    simple = {"n": 0x0A, "t": 0x09, "\\": 0x5C}
     while i < len(body):
-        if body[i] == "\\":
+        if body[i] == "\\" and body[i + 1] in simple:
+            out.append(simple[body[i + 1]])
+            i += 2
+        elif body[i] == "\\":
             assert re.fullmatch(r"[0-7]{3}", body[i + 1:i + 4]), body[i:i + 4]
             out.append(int(body[i + 1:i + 4], 8))
             i += 4
