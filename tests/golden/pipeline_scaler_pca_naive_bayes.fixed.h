@@ -33,7 +33,7 @@
  *   void pipeline_scaler_pca_naive_bayes_dequantize(const int16_t xq[], float x[]);   codes -> float
  */
 #ifndef PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H
-#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0x4285fb96
+#define PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H 0x48b593a2
 
 #include <stddef.h>
 #include <stdint.h>
@@ -189,19 +189,19 @@
     ".endif"
 #define MCUPORT_FX_SHR64(value, n)                                                                 \
     (__extension__({                                                                               \
-        uint64_t mcuport_fx_shr64_ = (value);                                                      \
+        uint64_t mcuport_fx_shr64_ = (uint64_t)(value);                                            \
         __asm__(MCUPORT_FX_AVR_SHR_TEXT(n, 8) : "+r"(mcuport_fx_shr64_));                          \
         mcuport_fx_shr64_;                                                                         \
     }))
 #define MCUPORT_FX_SHL64(value, n)                                                                 \
     (__extension__({                                                                               \
-        uint64_t mcuport_fx_shl64_ = (value);                                                      \
+        uint64_t mcuport_fx_shl64_ = (uint64_t)(value);                                            \
         __asm__(MCUPORT_FX_AVR_SHL_TEXT(n, 8) : "+r"(mcuport_fx_shl64_));                          \
         mcuport_fx_shl64_;                                                                         \
     }))
 #define MCUPORT_FX_SHR32(value, n)                                                                 \
     (__extension__({                                                                               \
-        uint32_t mcuport_fx_shr32_ = (value);                                                      \
+        uint32_t mcuport_fx_shr32_ = (uint32_t)(value);                                            \
         __asm__(MCUPORT_FX_AVR_SHR_TEXT(n, 4) : "+r"(mcuport_fx_shr32_));                          \
         mcuport_fx_shr32_;                                                                         \
     }))
@@ -234,13 +234,13 @@ static inline uint64_t mcuport_fx_round_shift_u64(uint64_t value, int shift) {
 #if MCUPORT_FX_AVR_ASM
 #define MCUPORT_FX_ROUND_SHR64(value, n)                                                           \
     (__extension__({                                                                               \
-        const uint64_t mcuport_fx_round_ = (value);                                                \
+        const uint64_t mcuport_fx_round_ = (uint64_t)(value);                                      \
         MCUPORT_FX_SHR64(mcuport_fx_round_, n) +                                                   \
             (uint64_t)(((uint8_t)MCUPORT_FX_SHR64(mcuport_fx_round_, ((n) - 1) / 8 * 8) >>         \
                         (((n) - 1) % 8)) & 1);                                                     \
     }))
 #else
-#define MCUPORT_FX_ROUND_SHR64(value, n) mcuport_fx_round_shift_u64((value), (n))
+#define MCUPORT_FX_ROUND_SHR64(value, n) mcuport_fx_round_shift_u64((uint64_t)(value), (n))
 #endif
 
 /* value / 2^shift rounded half away from zero, computed on the magnitude (so the result is
@@ -255,11 +255,14 @@ static inline int64_t mcuport_fx_round_shift_i64(int64_t value, int shift) {
     return value < 0 ? -(int64_t)magnitude : (int64_t)magnitude;
 }
 
-/* avr-gcc -Os would call the AVR product rather than inline it; inlined, the RBF SVC of iris
- * takes 6% fewer cycles on the ATmega328P for 14% more flash (690 bytes). */
-#if MCUPORT_FX_AVR_ASM
+/* The AVR product needs the MUL instruction (not on classic ATtiny cores: there the plain C).
+ * avr-gcc -Os would call it rather than inline it; inlined, the RBF SVC of iris takes 6% fewer
+ * cycles on the ATmega328P for 14% more flash (690 bytes). */
+#if MCUPORT_FX_AVR_ASM && defined(__AVR_HAVE_MUL__)
+#define MCUPORT_FX_AVR_MUL 1
 #define MCUPORT_FX_AVR_INLINE __attribute__((always_inline))
 #else
+#define MCUPORT_FX_AVR_MUL 0
 #define MCUPORT_FX_AVR_INLINE
 #endif
 
@@ -273,7 +276,7 @@ static inline MCUPORT_FX_AVR_INLINE uint64_t mcuport_fx_mul_u32(uint32_t a, uint
     const uint32_t bh = b >> 16;
     const uint64_t middle = (uint64_t)(al * bh) + (uint64_t)(ah * bl); /* < 2^33 */
     return ((uint64_t)(ah * bh) << 32) + (middle << 16) + (uint64_t)(al * bl);
-#elif MCUPORT_FX_AVR_ASM
+#elif MCUPORT_FX_AVR_MUL
     /* Product scanning: the byte products of column k (a_i b_j with i + j = k) are added into
      * bytes k, k + 1 and k + 2 of the product, the last cleared first. A column's sum with the
      * carries from below stays under 2^19, so nothing carries past byte k + 2. MUL writes r1,
@@ -312,7 +315,7 @@ static inline MCUPORT_FX_AVR_INLINE uint64_t mcuport_fx_mul_u32(uint32_t a, uint
 
 /* a * b, exact, for signed 32-bit a and b (the product of the magnitudes, signed). */
 static inline int64_t mcuport_fx_mul_i32(int32_t a, int32_t b) {
-#if MCUPORT_FX_MUL32_ONLY || MCUPORT_FX_AVR_ASM
+#if MCUPORT_FX_MUL32_ONLY || MCUPORT_FX_AVR_MUL
     const uint64_t magnitude = mcuport_fx_mul_u32(a < 0 ? 0u - (uint32_t)a : (uint32_t)a,
                                                   b < 0 ? 0u - (uint32_t)b : (uint32_t)b);
     /* <= 2^62: the negation cannot overflow */
@@ -324,7 +327,7 @@ static inline int64_t mcuport_fx_mul_i32(int32_t a, int32_t b) {
 
 /* d * d, exact, for signed 32-bit d (the square of its magnitude). */
 static inline uint64_t mcuport_fx_square_i32(int32_t d) {
-#if MCUPORT_FX_MUL32_ONLY || MCUPORT_FX_AVR_ASM
+#if MCUPORT_FX_MUL32_ONLY || MCUPORT_FX_AVR_MUL
     const uint32_t magnitude = d < 0 ? 0u - (uint32_t)d : (uint32_t)d;
     return mcuport_fx_mul_u32(magnitude, magnitude);
 #else
@@ -457,7 +460,7 @@ static inline int32_t mcuport_fx_exp_neg(int64_t t_q, int frac_bits) {
         return MCUPORT_FX_ONE_Q30;
     }
 #if MCUPORT_FX_AVR_ASM
-    if ((uint64_t)t_q >= (UINT64_C(22) << frac_bits)) { /* the same test; no 64-bit shift */
+    if ((uint64_t)t_q >= (UINT64_C(22) << frac_bits)) { /* the same; a constant when inlined */
 #else
     if (((uint64_t)t_q >> frac_bits) >= 22u) { /* t_q > 0 here: the same test as t >= 22 */
 #endif
@@ -780,6 +783,6 @@ static inline void pipeline_scaler_pca_naive_bayes_dequantize(const int16_t xq[]
 }
 #endif
 
-#elif (PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H + 0) != 0x4285fb96
+#elif (PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H + 0) != 0x48b593a2
 #error "another header of a model named pipeline_scaler_pca_naive_bayes is included in this translation unit: give each model its own name"
 #endif /* PIPELINE_SCALER_PCA_NAIVE_BAYES_MCUPORT_H */

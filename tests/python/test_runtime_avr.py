@@ -18,6 +18,8 @@ from conftest import SEED, require
 
 RUNTIME = Path(__file__).resolve().parents[2] / "codegen" / "runtime" / "mcuport_fixed.h"
 AVR_TARGET = next(t for t in mcuport.targets() if t["arch"] == "avr5")
+STRICT = ("-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Wsign-conversion", "-Wshadow",
+          "-Werror")
 
 # An operand row: a and b (32-bit) and t (64-bit, two's complement), as 16-bit halves in float32
 # inputs (the harness's input type; every half is exact in float32).
@@ -88,10 +90,10 @@ def _operands(n_random: int) -> np.ndarray:
     times = [0, 1, -1, -(1 << 40), 1 << 40, 22 << 40, (22 << 40) - 1, (22 << 40) + 1,
              (89 << 37) - 1, 89 << 37, (1 << 63) - 1, -(1 << 63)]
     times += [n * ln2_q40 + d for n in range(0, 33, 4) for d in (-1, 0, 1)]
-    rows = []
-    for i in range(max(len(words32), len(times))):
-        rows.append((words32[i % len(words32)], words32[(3 * i + 1) % len(words32)],
-                     times[i % len(times)]))
+    times += [(22 << f) + d for f in (8, 32) for d in (-1, 0, 1)]  # exp's t >= 22 in Q8, Q32
+    # every pair of edge words (the product's carries: all ones times all ones, INT32_MIN^2)
+    pairs = [(a, b) for a in words32 for b in words32]
+    rows = [(a, b, times[i % len(times)]) for i, (a, b) in enumerate(pairs)]
     for _ in range(n_random):
         kind = rng.integers(4)
         a = int(rng.integers(0, 1 << 32, dtype=np.uint64))
@@ -153,6 +155,7 @@ def test_avr_assembly_answers_like_the_plain_c(group, tmp_path):
     require(AVR_TARGET["emulator"].split()[0], AVR_TARGET["emulator_package"])
     source, n_out = _source(group)
     rows = _operands(n_random=120)
+    assert len(rows) == 14 * 14 + 120
     code = ForeignCode(header=source, name="rt", n_features=8, predict_type="",
                        scores_function="rt_scores", n_scores=n_out, score_type="int64_t",
                        strict_warnings=True)
@@ -174,6 +177,11 @@ def test_avr_assembly_is_compiled_in(tmp_path):
     require(AVR_TARGET["compiler"], AVR_TARGET["toolchain_package"])
     c_file = tmp_path / "rt.c"
     c_file.write_text(PRELUDE.split("@runtime@")[0] + RUNTIME.read_text() + """
+uint64_t rt_signed(int64_t v, uint64_t w);
+uint64_t rt_signed(int64_t v, uint64_t w) { /* casts as the plain C macros: no warning */
+    return MCUPORT_FX_SHR64(v, 3) + MCUPORT_FX_SHL64(v, 5) + MCUPORT_FX_SHR32(w, 7) +
+           MCUPORT_FX_ROUND_SHR64(v, 9);
+}
 int32_t rt_kernel(int32_t d, int32_t e, int32_t coef, int64_t *acc);
 int32_t rt_kernel(int32_t d, int32_t e, int32_t coef, int64_t *acc) {
     const uint64_t sum = mcuport_fx_square_i32(d) + mcuport_fx_square_i32(e);
@@ -186,11 +194,35 @@ int32_t rt_kernel(int32_t d, int32_t e, int32_t coef, int64_t *acc) {
     for asm in ("1", "0"):
         obj = tmp_path / f"rt{asm}.o"
         subprocess.run([AVR_TARGET["compiler"], "-mmcu=atmega328p", "-Os", "-std=c99",
-                        f"-DMCUPORT_FX_AVR_ASM={asm}", "-c", "-o", str(obj), str(c_file)],
-                       check=True, capture_output=True, text=True)
+                        *STRICT, f"-DMCUPORT_FX_AVR_ASM={asm}", "-c", "-o", str(obj),
+                        str(c_file)], check=True, capture_output=True, text=True)
         listings[asm] = subprocess.run(["avr-objdump", "-dr", str(obj)], check=True,
                                        capture_output=True, text=True).stdout
     helpers = ("__ashldi3", "__lshrdi3", "__muldi3", "__umulsidi3", "__mulsidi3")
     assert [h for h in helpers if h in listings["1"]] == []
     assert [h for h in helpers if h in listings["0"]] != []
     assert "\tmul\t" in listings["1"]
+
+
+@pytest.mark.parametrize("mcu", ["attiny85", "attiny2313"])
+def test_avr_cores_without_mul_take_the_plain_products(mcu, tmp_path):
+    """Classic ATtiny cores have no MUL instruction: there the products are the plain C (the
+    shifts keep their assembly), and an RBF SVC's fixed header compiles with the strict flags."""
+    require(AVR_TARGET["compiler"], AVR_TARGET["toolchain_package"])
+    from sklearn.svm import SVC
+
+    from conftest import split
+
+    X_train, _, y_train, _ = split("iris")
+    svc = SVC(kernel="rbf").fit(X_train, y_train)
+    generated = mcuport.generate(svc, name="m", numeric="fixed", calibration=X_train,
+                                 target=AVR_TARGET["name"])
+    c_file = tmp_path / "m.c"
+    c_file.write_text(generated.header + "\nint32_t run(const int16_t x[]);\n"
+                      "int32_t run(const int16_t x[]) { return m_predict(x); }\n")
+    obj = tmp_path / "m.o"
+    subprocess.run([AVR_TARGET["compiler"], f"-mmcu={mcu}", "-Os", "-std=c99", *STRICT, "-c",
+                    "-o", str(obj), str(c_file)], check=True, capture_output=True, text=True)
+    listing = subprocess.run(["avr-objdump", "-d", str(obj)], check=True, capture_output=True,
+                             text=True).stdout
+    assert "\tmul\t" not in listing and "\tlsr\t" in listing
