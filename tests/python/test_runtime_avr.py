@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.svm import SVC
 
 import mcuport
 from mcuport.firmware import ForeignCode, TargetModel
 
-from conftest import SEED, require
+from conftest import SEED, require, split
 
 RUNTIME = Path(__file__).resolve().parents[2] / "codegen" / "runtime" / "mcuport_fixed.h"
 AVR_TARGET = next(t for t in mcuport.targets() if t["arch"] == "avr5")
@@ -209,10 +210,6 @@ def test_avr_cores_without_mul_take_the_plain_products(mcu, tmp_path):
     """Classic ATtiny cores have no MUL instruction: there the products are the plain C (the
     shifts keep their assembly), and an RBF SVC's fixed header compiles with the strict flags."""
     require(AVR_TARGET["compiler"], AVR_TARGET["toolchain_package"])
-    from sklearn.svm import SVC
-
-    from conftest import split
-
     X_train, _, y_train, _ = split("iris")
     svc = SVC(kernel="rbf").fit(X_train, y_train)
     generated = mcuport.generate(svc, name="m", numeric="fixed", calibration=X_train,
